@@ -1,0 +1,53 @@
+# Hygeia: `make run` sets up and serves; `make test` runs the test suite (no external services needed).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+# llama.cpp's OpenMP workers must sleep when idle, or they spin on both cores between answers
+export OMP_WAIT_POLICY ?= PASSIVE
+# llama-cpp-python compiles llama.cpp once (pip then reuses the wheel from its cache)
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+
+.PHONY: run test test-integration browser-deps lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(STAMP)
+
+# Tests also need the dev tools and the local language model the agents' end-to-end tests run on.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,llm]'
+	touch $(TEST_STAMP)
+
+# The browser tests drive Debian's Chromium (never a downloaded one); install it once if missing.
+browser-deps:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core; }
+
+run: $(STAMP)
+	$(BIN)/hygeia serve
+
+test: $(TEST_STAMP) browser-deps
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
+	HYGEIA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m "not integration" -q
+
+test-integration: $(TEST_STAMP)
+	$(BIN)/python -m pytest -m integration -q
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests benchmarks && $(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy src
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""Locust scenarios for `python -m benchmarks.load`; the runner picks one class per run."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+
+from locust import HttpUser, constant, task
+
+HEADERS = {"X-API-Key": os.environ.get("HYGEIA_BENCH_KEY", ""), "content-type": "application/json"}
+SMILES = json.loads(os.environ.get("HYGEIA_BENCH_SMILES", "[]"))
+_unique = itertools.count()
+
+
+class Health(HttpUser):
+    """Baseline: the cheapest route, measuring the server and the load generator themselves."""
+
+    wait_time = constant(0)
+
+    @task
+    def health(self) -> None:
+        self.client.get("/health")
+
+
+class ToxicityCached(HttpUser):
+    """The same molecule again and again: answered from the response cache after the first call."""
+
+    wait_time = constant(0)
+
+    @task
+    def predict(self) -> None:
+        self.client.post(
+            "/api/v1/toxicity/predict", json={"smiles": SMILES[0]}, headers=HEADERS, name="cached"
+        )
+
+
+class ToxicityUncached(HttpUser):
+    """A different real Tox21 molecule each call: featurisation + model every time."""
+
+    wait_time = constant(0)
+
+    @task
+    def predict(self) -> None:
+        smiles = SMILES[next(_unique) % len(SMILES)]
+        self.client.post(
+            "/api/v1/toxicity/predict", json={"smiles": smiles}, headers=HEADERS, name="uncached"
+        )

@@ -1,0 +1,3 @@
+"""Hygeia: trustworthy medical and drug-safety AI."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,214 @@
+"""`hygeia` command line: serve, worker, bootstrap, admin, models, and each domain's commands."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from types import ModuleType
+
+import typer
+
+from hygeia.settings import ALL_DOMAINS, get_settings
+
+app = typer.Typer(help="Hygeia: trustworthy medical and drug-safety AI.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+admin_app = typer.Typer(help="Tenants and API keys.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Model registry: list, register, verify, promote, rollback.", no_args_is_help=True
+)
+train_app = typer.Typer(help="Train a domain's model from the real data sets.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(models_app, name="models")
+app.add_typer(train_app, name="train")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def bootstrap() -> None:
+    """Migrate the database, register bundled models, create the first admin key (printed once)."""
+    from hygeia.core.bootstrap import bootstrap as run_bootstrap
+
+    result = run_bootstrap()
+    for model in result.models:
+        typer.echo(f"model registered: {model}")
+    if result.admin_key:
+        typer.secho("First admin API key (shown once, store it now):", fg=typer.colors.YELLOW)
+        typer.echo(result.admin_key)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="default: HYGEIA_HOST or 127.0.0.1"),
+    port: int = typer.Option(None, help="default: HYGEIA_PORT or 8000"),
+    workers: int = typer.Option(1, min=1, max=16),
+) -> None:
+    """Bootstrap, then serve the API and console."""
+    import uvicorn
+
+    bootstrap()
+    settings = get_settings()
+    uvicorn.run(
+        "hygeia.core.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@app.command()
+def worker(concurrency: int = typer.Option(2, min=1, max=32)) -> None:
+    """Run a Celery worker (needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL)."""
+    if not get_settings().celery_broker:
+        _fail("a Celery worker needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
+    from hygeia.core.celery_app import run_worker
+
+    run_worker(concurrency)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    from hygeia.core import migrate
+
+    migrate.upgrade(revision=revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="e.g. -1 or base")) -> None:
+    from hygeia.core import migrate
+
+    migrate.downgrade(revision=revision)
+    typer.echo(f"database at {revision}")
+
+
+@admin_app.command("create-tenant")
+def create_tenant(tenant_id: str, name: str, tier: str = "standard") -> None:
+    from hygeia.core import auth
+    from hygeia.core.errors import ProblemError
+
+    try:
+        auth.create_tenant(tenant_id, name, tier)
+    except ProblemError as exc:
+        _fail(exc.detail)
+    typer.echo(f"tenant {tenant_id} created ({tier})")
+
+
+@admin_app.command("create-key")
+def create_key(
+    tenant_id: str, role: str = typer.Option(..., help="admin, analyst or viewer"), name: str = "cli"
+) -> None:
+    from hygeia.core import auth
+    from hygeia.core.errors import ProblemError
+
+    try:
+        key, plaintext = auth.create_api_key(tenant_id, role, name)
+    except ProblemError as exc:
+        _fail(exc.detail)
+    typer.echo(json.dumps({"id": key.id, "tenant_id": tenant_id, "role": role, "key": plaintext}))
+
+
+@admin_app.command("revoke-key")
+def revoke_key(tenant_id: str, key_id: str) -> None:
+    from hygeia.core import auth
+    from hygeia.core.errors import ProblemError
+
+    try:
+        auth.revoke_api_key(tenant_id, key_id)
+    except ProblemError as exc:
+        _fail(exc.detail)
+    typer.echo(f"key {key_id} revoked")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    from hygeia.core.registry import get_registry
+
+    for row in get_registry().versions():
+        typer.echo(f"{row.name:14} {row.version:10} {row.stage:11} {row.sha256[:12]}  {row.path}")
+
+
+@models_app.command("register")
+def models_register(folder: Path, copy: bool = typer.Option(True, help="copy into var/registry")) -> None:
+    from hygeia.core.errors import ProblemError
+    from hygeia.core.registry import get_registry
+
+    try:
+        row = get_registry().register(folder, copy=copy)
+    except ProblemError as exc:
+        _fail(exc.detail)
+    typer.echo(f"registered {row.name} {row.version} ({row.stage}) sha256 {row.sha256[:12]}")
+
+
+@models_app.command("verify")
+def models_verify(folder: Path) -> None:
+    from hygeia.core.errors import ProblemError
+    from hygeia.core.registry import verify_folder
+
+    try:
+        card = verify_folder(folder)
+    except ProblemError as exc:
+        _fail(exc.detail)
+    typer.echo(f"ok: {card['name']} {card['version']} sha256 {card['sha256'][:12]}")
+
+
+@models_app.command("promote")
+def models_promote(name: str, version: str) -> None:
+    from hygeia.core.errors import ProblemError
+    from hygeia.core.registry import get_registry
+
+    try:
+        get_registry().promote(name, version)
+    except ProblemError as exc:
+        _fail(exc.detail)
+    typer.echo(f"{name} {version} is now in production")
+
+
+@models_app.command("rollback")
+def models_rollback(name: str) -> None:
+    from hygeia.core.errors import ProblemError
+    from hygeia.core.registry import get_registry
+
+    try:
+        row = get_registry().rollback(name)
+    except ProblemError as exc:
+        _fail(exc.detail)
+    typer.echo(f"{name} rolled back to {row.version}")
+
+
+def _domain_cli(domain: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"hygeia.{domain}.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name in (f"hygeia.{domain}", f"hygeia.{domain}.cli"):
+            return None
+        raise
+
+
+def _first_line(text: str | None) -> str | None:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else None
+
+
+def _mount_domain_clis() -> None:
+    for domain in ALL_DOMAINS:
+        module = _domain_cli(domain)
+        if module is None:
+            continue
+        app.add_typer(module.app, name=domain, help=_first_line(module.__doc__))
+        train = getattr(module, "train", None)
+        if callable(train):
+            train_app.command(name=domain, help=train.__doc__)(train)
+
+
+_mount_domain_clis()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,189 @@
+"""Authentication (hashed API keys, HS256 JWTs) and role-based authorisation, tenant on every principal.
+
+Roles are ordered viewer < analyst < admin. A JWT carries the id of the key it was minted from, so
+revoking that key also ends every token derived from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from hygeia.core.db import system_session, utcnow
+from hygeia.core.errors import ProblemError
+from hygeia.core.limits import enforce_rate_limit
+from hygeia.core.tables import ApiKey, Tenant
+from hygeia.settings import get_settings
+
+Role = Literal["admin", "analyst", "viewer"]
+ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "admin": 2}
+KEY_PREFIX = "hyg_"
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "hygeia"
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: str
+    role: str
+    subject: str
+    tier: str
+    key_id: str = ""
+
+
+class Unauthorized(ProblemError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(ProblemError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(403, "Forbidden", detail)
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def create_tenant(tenant_id: str, name: str, tier: str = "standard") -> Tenant:
+    if tier not in get_settings().rate_limit_tiers:
+        raise ProblemError(
+            422, "Unknown tier", f"tier must be one of {sorted(get_settings().rate_limit_tiers)}"
+        )
+    with system_session() as session:
+        if session.get(Tenant, tenant_id):
+            raise ProblemError(409, "Tenant exists", f"tenant {tenant_id!r} already exists")
+        tenant = Tenant(id=tenant_id, name=name, tier=tier)
+        session.add(tenant)
+    return tenant
+
+
+def create_api_key(tenant_id: str, role: str, name: str) -> tuple[ApiKey, str]:
+    """Returns the stored key row and the plaintext, which is never stored or shown again."""
+    if role not in ROLE_RANK:
+        raise ProblemError(422, "Unknown role", f"role must be one of {sorted(ROLE_RANK)}")
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+    with system_session() as session:
+        if not session.get(Tenant, tenant_id):
+            raise ProblemError(404, "Not found", f"no tenant {tenant_id!r}")
+        key = ApiKey(
+            tenant_id=tenant_id, name=name, role=role, prefix=plaintext[:12], key_hash=hash_key(plaintext)
+        )
+        session.add(key)
+    return key, plaintext
+
+
+def revoke_api_key(tenant_id: str, key_id: str) -> None:
+    with system_session() as session:
+        key = session.get(ApiKey, key_id)
+        if key is None or key.tenant_id != tenant_id:
+            raise ProblemError(404, "Not found", f"no API key {key_id!r} in tenant {tenant_id!r}")
+        key.revoked_at = utcnow()
+
+
+def _principal_from_key(plaintext: str) -> Principal:
+    with system_session() as session:
+        row = session.execute(
+            select(ApiKey, Tenant.tier)
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .where(ApiKey.key_hash == hash_key(plaintext))
+        ).first()
+        if row is None:
+            raise Unauthorized("unknown API key")
+        key, tier = row
+        if key.revoked_at is not None:
+            raise Unauthorized("API key has been revoked")
+        return Principal(key.tenant_id, key.role, f"key:{key.id}", tier, key.id)
+
+
+def _assert_key_active(key_id: str) -> None:
+    with system_session() as session:
+        key = session.get(ApiKey, key_id)
+        if key is None or key.revoked_at is not None:
+            raise Unauthorized("the API key this token was issued from has been revoked")
+
+
+def issue_jwt(principal: Principal, ttl_seconds: int | None = None) -> tuple[str, int]:
+    settings = get_settings()
+    if settings.jwt_secret is None:
+        raise ProblemError(503, "JWT disabled", "set HYGEIA_JWT_SECRET to enable token authentication")
+    ttl = ttl_seconds or settings.jwt_ttl_seconds
+    now = int(time.time())
+    claims = {
+        "iss": JWT_ISSUER,
+        "sub": principal.subject,
+        "tenant": principal.tenant_id,
+        "role": principal.role,
+        "tier": principal.tier,
+        "kid": principal.key_id,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM), ttl
+
+
+def _principal_from_jwt(token: str) -> Principal:
+    secret = get_settings().jwt_secret
+    if secret is None:
+        raise Unauthorized("JWT authentication is not enabled on this server")
+    try:
+        claims = jwt.decode(
+            token,
+            secret.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            issuer=JWT_ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token has expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized("invalid token") from exc
+    if claims.get("role") not in ROLE_RANK or not claims.get("tenant"):
+        raise Unauthorized("token lacks a valid role or tenant")
+    if claims.get("kid"):
+        _assert_key_active(str(claims["kid"]))
+    return Principal(
+        claims["tenant"], claims["role"], claims["sub"], claims.get("tier", "free"), claims.get("kid", "")
+    )
+
+
+def authenticate(credential: str) -> Principal:
+    if credential.startswith(KEY_PREFIX):
+        return _principal_from_key(credential)
+    return _principal_from_jwt(credential)
+
+
+def credential_from(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def current_principal(request: Request) -> Principal:
+    credential = credential_from(request)
+    if not credential:
+        raise Unauthorized("send an API key (X-API-Key or Authorization: Bearer) or a JWT")
+    principal = authenticate(credential)
+    request.state.principal = principal
+    enforce_rate_limit(principal.tenant_id, principal.tier)
+    return principal
+
+
+def require_role(minimum: Role) -> Callable[..., Principal]:
+    """FastAPI dependency: the caller's principal, if its role is at least `minimum`."""
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if ROLE_RANK[principal.role] < ROLE_RANK[minimum]:
+            raise Forbidden(f"this action needs the {minimum} role; you are {principal.role}")
+        return principal
+
+    return dependency

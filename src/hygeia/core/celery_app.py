@@ -1,0 +1,56 @@
+"""Celery application for `hygeia worker`: Redis (or another broker) carries job ids, the database the rest.
+
+acks_late + reject_on_worker_lost: a worker killed mid-job leaves the message unacknowledged, so the
+broker redelivers it and another worker runs the job again (execute_job stores the result once).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from hygeia.core.jobs import execute_job, load_domain_handlers
+from hygeia.settings import get_settings
+
+celery = Celery("hygeia")
+celery.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_default_queue="hygeia",
+    broker_connection_retry_on_startup=True,
+    task_ignore_result=True,
+)
+
+
+def configure_broker() -> Celery:
+    """Read the broker from settings at use time, so the process environment decides, not import order."""
+    broker = get_settings().celery_broker
+    if not broker:
+        raise RuntimeError("Celery needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
+    if celery.conf.broker_url != broker:
+        celery.conf.broker_url = broker
+        celery.conf.broker_transport_options = redelivery_options(get_settings().celery_visibility_timeout)
+    return celery
+
+
+def redelivery_options(visibility_timeout: int) -> dict[str, int]:
+    """Kombu's Redis transport sweeps for abandoned (unacknowledged, timed-out) messages only every
+    interval x throttle seconds, 100 s by default; sweep at a third of the visibility timeout (at most
+    once a minute) so a job lost with its worker comes back soon after the timeout, not minutes later."""
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": max(1, min(60, visibility_timeout // 3)),
+        "unacked_restore_throttle": 1,
+    }
+
+
+@celery.task(name="hygeia.run_job")
+def run_job(job_id: str) -> str:
+    return execute_job(job_id)
+
+
+def run_worker(concurrency: int = 2, loglevel: str = "INFO") -> None:
+    load_domain_handlers()
+    configure_broker().worker_main(
+        ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "-Q", "hygeia"]
+    )

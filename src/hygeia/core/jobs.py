@@ -1,0 +1,238 @@
+"""Background jobs: one API for the in-process pool (default) and Celery workers (scaled out).
+
+A job is a row first and a task second: the row (status, progress, result) is the source of truth,
+so a job queued before an API restart is picked up again, and a job redelivered after a worker was
+killed is run again but its result is stored once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+
+from hygeia.core.auth import Principal
+from hygeia.core.db import system_session, tenant_session, utcnow
+from hygeia.core.errors import NotFound, ProblemError
+from hygeia.core.observability import JOBS
+from hygeia.core.tables import Job
+from hygeia.settings import get_settings
+
+log = structlog.get_logger("hygeia.jobs")
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+PROGRESS_WRITE_INTERVAL = 0.25
+
+
+class JobContext:
+    """Given to a handler so it can report progress; writes are throttled to spare the database."""
+
+    def __init__(self, job_id: str, tenant_id: str) -> None:
+        self.job_id, self.tenant_id = job_id, tenant_id
+        self._last_write = 0.0
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        now = time.monotonic()
+        if now - self._last_write < PROGRESS_WRITE_INTERVAL and fraction < 1.0:
+            return
+        self._last_write = now
+        with system_session() as session:
+            job = session.get(Job, self.job_id)
+            if job is not None:
+                job.progress, job.message = max(0.0, min(1.0, fraction)), message[:500]
+
+
+Handler = Callable[[dict[str, Any], JobContext], dict[str, Any]]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def register_job_handler(kind: str, handler: Handler) -> None:
+    _HANDLERS[kind] = handler
+
+
+def load_domain_handlers() -> None:
+    """Workers import each enabled domain's service (and configured plugin modules) to register handlers."""
+    for module in get_settings().job_modules:
+        importlib.import_module(module)
+    for domain in get_settings().domains:
+        try:
+            importlib.import_module(f"hygeia.{domain}.service")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"hygeia.{domain}", f"hygeia.{domain}.service"):
+                raise
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: str
+    kind: str
+    status: str
+    progress: float
+    message: str
+    created_at: datetime
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+    error: str | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobInfo:
+        return cls(
+            job.id,
+            job.kind,
+            job.status,
+            job.progress,
+            job.message,
+            job.created_at,
+            job.finished_at,
+            job.result,
+            job.error,
+        )
+
+
+def execute_job(job_id: str) -> str:
+    """Run one job to completion; safe to call twice (a finished job is not run again)."""
+    with system_session() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise LookupError(f"job {job_id} does not exist")
+        if job.status in (SUCCEEDED, FAILED):
+            return job.status
+        job.status, job.attempts = RUNNING, job.attempts + 1
+        kind, payload, tenant_id = job.kind, dict(job.payload), job.tenant_id
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        load_domain_handlers()
+        handler = _HANDLERS.get(kind)
+    status, result, error = SUCCEEDED, None, None
+    try:
+        if handler is None:
+            raise RuntimeError(f"no handler for job kind {kind!r} on this worker")
+        result = handler(payload, JobContext(job_id, tenant_id))
+    except ProblemError as exc:
+        status, error = FAILED, exc.detail or exc.title
+    except Exception as exc:  # a failing job must be recorded, not crash the worker
+        status, error = FAILED, f"{type(exc).__name__}: {exc}"
+        log.error("job_failed", job_id=job_id, kind=kind, trace=traceback.format_exc())
+    _finish(job_id, status, result, error)
+    JOBS.labels(kind, status).inc()
+    return status
+
+
+def _finish(job_id: str, status: str, result: dict[str, Any] | None, error: str | None) -> None:
+    with system_session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status in (SUCCEEDED, FAILED):
+            return  # another delivery of the same job already stored its result
+        job.status, job.result, job.error, job.finished_at = status, result, error, utcnow()
+        if status == SUCCEEDED:
+            job.progress, job.message = 1.0, job.message or "done"
+
+
+class InProcessBackend:
+    def __init__(self, workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hygeia-job")
+        self._lock = threading.Lock()
+
+    def enqueue(self, job_id: str) -> None:
+        self._pool.submit(self._run, job_id)
+
+    @staticmethod
+    def _run(job_id: str) -> None:
+        try:
+            execute_job(job_id)
+        except Exception:
+            log.error("job_crashed", job_id=job_id, trace=traceback.format_exc())
+
+    def resume_pending(self) -> int:
+        """Re-enqueue jobs left queued or running when the previous process stopped."""
+        with system_session() as session:
+            ids = list(session.scalars(select(Job.id).where(Job.status.in_((QUEUED, RUNNING)))))
+        for job_id in ids:
+            self.enqueue(job_id)
+        return len(ids)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class CeleryBackend:
+    def enqueue(self, job_id: str) -> None:
+        from hygeia.core.celery_app import configure_broker, run_job
+
+        configure_broker()
+        run_job.delay(job_id)
+
+    def resume_pending(self) -> int:
+        return 0  # the broker keeps unacknowledged tasks; workers redeliver them
+
+    def shutdown(self) -> None:
+        return None
+
+
+@lru_cache(maxsize=1)
+def get_backend() -> InProcessBackend | CeleryBackend:
+    settings = get_settings()
+    if settings.jobs_backend == "celery":
+        if not settings.celery_broker:
+            raise RuntimeError("HYGEIA_JOBS_BACKEND=celery needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
+        return CeleryBackend()
+    return InProcessBackend(settings.job_workers)
+
+
+def submit_job(principal: Principal, kind: str, payload: dict[str, Any]) -> JobInfo:
+    if kind not in _HANDLERS:
+        raise ProblemError(400, "Unknown job kind", f"no job kind {kind!r} is registered")
+    with tenant_session(principal.tenant_id) as session:
+        job = Job(
+            kind=kind, payload=payload, created_by=principal.subject, status=QUEUED, progress=0.0, message=""
+        )
+        session.add(job)
+        session.flush()
+        info = JobInfo.of(job)
+    get_backend().enqueue(info.id)
+    return info
+
+
+def get_job(tenant_id: str, job_id: str) -> JobInfo:
+    with tenant_session(tenant_id) as session:
+        job = session.get(Job, job_id)
+        # session.get may return an identity-mapped row; tenant is re-checked explicitly
+        if job is None or job.tenant_id != tenant_id:
+            raise NotFound(f"no job {job_id!r} for this tenant")
+        return JobInfo.of(job)
+
+
+def list_jobs(tenant_id: str, limit: int = 50) -> list[JobInfo]:
+    with tenant_session(tenant_id) as session:
+        rows = session.scalars(select(Job).order_by(Job.created_at.desc()).limit(min(max(limit, 1), 500)))
+        return [JobInfo.of(job) for job in rows]
+
+
+def _verify_registered_models(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """Re-hash every registered artifact: a real integrity sweep an operator can schedule."""
+    from pathlib import Path
+
+    from hygeia.core.registry import ModelIntegrityError, get_registry, verify_folder
+
+    rows = get_registry().versions(payload.get("name"))
+    report = []
+    for index, row in enumerate(rows, start=1):
+        try:
+            verify_folder(Path(row.path))
+            report.append({"name": row.name, "version": row.version, "ok": True})
+        except ModelIntegrityError as exc:
+            report.append({"name": row.name, "version": row.version, "ok": False, "error": exc.detail})
+        ctx.progress(index / max(len(rows), 1), f"verified {index}/{len(rows)}")
+    return {"models": report, "all_ok": all(item["ok"] for item in report)}
+
+
+register_job_handler("registry.verify", _verify_registered_models)

@@ -1,0 +1,254 @@
+"""Model registry: versioned artifact folders, sha256-verified on every load, promote and rollback.
+
+An artifact folder holds `card.json` plus the files it lists under "artifacts" with their sha256.
+The model's identity (`sha256`) is the hash of that manifest, so changing any file or the card's
+list is detected. Formats that can execute code on load (pickle, joblib, torch .pt) are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from hygeia.core.db import system_session, utcnow
+from hygeia.core.errors import ProblemError
+from hygeia.core.tables import ModelVersion
+from hygeia.settings import get_settings
+
+CARD_FILE = "card.json"
+UNHASHED_SUFFIXES = {".md"}  # human-readable notes beside the card; never loaded as a model
+FORBIDDEN_SUFFIXES = {".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".ckpt", ".sav", ".dill"}
+PRODUCTION, STAGING, ARCHIVED = "production", "staging", "archived"
+
+
+class ModelIntegrityError(ProblemError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, "Model integrity check failed", detail, type_="urn:hygeia:model-integrity")
+
+
+class ModelNotFound(ProblemError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(404, "Model not found", detail)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    name: str
+    version: str
+    sha256: str
+    stage: str
+    path: Path
+    card: dict[str, Any]
+
+    def file(self, relative: str) -> Path:
+        if relative not in self.card.get("artifacts", {}):
+            raise ModelIntegrityError(
+                f"{relative!r} is not a verified artifact of {self.name} {self.version}"
+            )
+        return self.path / relative
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha256[:12]
+
+    def reference(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "sha256": self.short_sha}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest_sha256(artifacts: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(artifacts, sort_keys=True).encode()).hexdigest()
+
+
+def _artifact_files(folder: Path) -> list[Path]:
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != CARD_FILE]
+    return [p for p in files if p.suffix.lower() not in UNHASHED_SUFFIXES]
+
+
+def _refuse_unsafe(paths: list[Path]) -> None:
+    unsafe = [p.name for p in paths if p.suffix.lower() in FORBIDDEN_SUFFIXES]
+    if unsafe:
+        raise ModelIntegrityError(f"refusing formats that can execute code on load: {unsafe}")
+
+
+def write_card(folder: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Write `card.json` with the sha256 of every artifact in `folder`; returns the card written."""
+    folder = Path(folder)
+    for key in ("name", "version"):
+        if not card.get(key):
+            raise ValueError(f"model card needs {key!r}")
+    files = _artifact_files(folder)
+    _refuse_unsafe(files)
+    artifacts = {p.relative_to(folder).as_posix(): file_sha256(p) for p in files}
+    written = {**card, "artifacts": artifacts, "sha256": manifest_sha256(artifacts)}
+    (folder / CARD_FILE).write_text(json.dumps(written, indent=2, sort_keys=False) + "\n")
+    return written
+
+
+def verify_folder(folder: Path) -> dict[str, Any]:
+    """Read the card and check every listed file; raises ModelIntegrityError with what differs."""
+    card_path = Path(folder) / CARD_FILE
+    if not card_path.is_file():
+        raise ModelIntegrityError(f"no {CARD_FILE} in {folder}")
+    card = json.loads(card_path.read_text())
+    artifacts: dict[str, str] = card.get("artifacts") or {}
+    if not artifacts:
+        raise ModelIntegrityError(f"{card_path} lists no artifacts")
+    _refuse_unsafe([Path(rel) for rel in artifacts])
+    for relative, expected in artifacts.items():
+        target = (Path(folder) / relative).resolve()
+        if Path(folder).resolve() not in target.parents:
+            raise ModelIntegrityError(f"artifact path {relative!r} escapes the model folder")
+        if not target.is_file():
+            raise ModelIntegrityError(f"artifact {relative!r} is missing from {folder}")
+        actual = file_sha256(target)
+        if actual != expected:
+            raise ModelIntegrityError(
+                f"artifact {relative!r} of {card.get('name')} {card.get('version')} has sha256 "
+                f"{actual[:12]}…, expected {expected[:12]}…: the file was modified; refusing to load it"
+            )
+    if card.get("sha256") != manifest_sha256(artifacts):
+        raise ModelIntegrityError(f"card {card_path} manifest hash does not match its artifact list")
+    return card
+
+
+class ModelRegistry:
+    def register(self, folder: Path, *, copy: bool = False, stage: str = STAGING) -> ModelVersion:
+        """Verify and record a folder. `copy` puts it under var/registry so it outlives its source."""
+        card = verify_folder(folder)
+        name, version = str(card["name"]), str(card["version"])
+        if copy:
+            target = get_settings().var_dir / "registry" / name / version
+            if not target.exists():
+                shutil.copytree(folder, target)
+            folder = target
+        with system_session() as session:
+            existing = session.scalar(
+                select(ModelVersion).where(ModelVersion.name == name, ModelVersion.version == version)
+            )
+            if existing is not None:
+                if existing.sha256 != card["sha256"]:
+                    raise ProblemError(
+                        409, "Version exists", f"{name} {version} is registered with different artifacts"
+                    )
+                existing.path = str(Path(folder).resolve())
+                return existing
+            row = ModelVersion(
+                name=name,
+                version=version,
+                stage=stage,
+                sha256=card["sha256"],
+                path=str(Path(folder).resolve()),
+                card=card,
+            )
+            session.add(row)
+        return row
+
+    def versions(self, name: str | None = None) -> list[ModelVersion]:
+        with system_session() as session:
+            query = select(ModelVersion).order_by(ModelVersion.name, ModelVersion.created_at)
+            if name:
+                query = query.where(ModelVersion.name == name)
+            return list(session.scalars(query))
+
+    def _row(self, session: Any, name: str, version: str | None) -> ModelVersion:
+        query = select(ModelVersion).where(ModelVersion.name == name)
+        query = (
+            query.where(ModelVersion.version == version)
+            if version
+            else query.where(ModelVersion.stage == PRODUCTION)
+        )
+        row = session.scalar(query)
+        if row is None:
+            wanted = f"version {version}" if version else "a production version"
+            raise ModelNotFound(f"model {name!r} has no {wanted} registered")
+        return row
+
+    def current(self, name: str) -> tuple[str, str] | None:
+        """(version, sha256) of the production model, cheap enough to call per request."""
+        with system_session() as session:
+            row = session.execute(
+                select(ModelVersion.version, ModelVersion.sha256).where(
+                    ModelVersion.name == name, ModelVersion.stage == PRODUCTION
+                )
+            ).first()
+        return (row[0], row[1]) if row else None
+
+    def load(self, name: str, version: str | None = None) -> LoadedModel:
+        with system_session() as session:
+            row = self._row(session, name, version)
+            path, stage, sha = Path(row.path), row.stage, row.sha256
+        card = verify_folder(path)
+        if card["sha256"] != sha:
+            raise ModelIntegrityError(
+                f"{name} {card['version']}: artifacts differ from the registered version"
+            )
+        return LoadedModel(name, str(card["version"]), sha, stage, path, card)
+
+    def promote(self, name: str, version: str) -> ModelVersion:
+        with system_session() as session:
+            target = self._row(session, name, version)
+            verify_folder(Path(target.path))
+            for row in session.scalars(
+                select(ModelVersion).where(ModelVersion.name == name, ModelVersion.stage == PRODUCTION)
+            ):
+                if row.id != target.id:
+                    row.stage = ARCHIVED
+            target.stage, target.promoted_at = PRODUCTION, utcnow()
+            return target
+
+    def rollback(self, name: str) -> ModelVersion:
+        """Put back the version that was in production before the current one."""
+        with system_session() as session:
+            current = self._row(session, name, None)
+            previous = session.scalar(
+                select(ModelVersion)
+                .where(
+                    ModelVersion.name == name,
+                    ModelVersion.stage == ARCHIVED,
+                    ModelVersion.promoted_at.is_not(None),
+                )
+                .order_by(ModelVersion.promoted_at.desc())
+            )
+            if previous is None:
+                raise ProblemError(
+                    409, "Nothing to roll back to", f"{name} has no earlier production version"
+                )
+            version = previous.version
+        self.promote(name, version)
+        with system_session() as session:
+            row = self._row(session, name, current.version)
+            row.promoted_at = None  # a rolled-back version is not a rollback target itself
+            return self._row(session, name, None)
+
+    def register_bundled(self) -> list[ModelVersion]:
+        """Register every folder under models/ and promote the newest version of names with none live."""
+        registered = [
+            self.register(card.parent) for card in sorted(get_settings().models_dir.glob(f"*/*/{CARD_FILE}"))
+        ]
+        for name in sorted({row.name for row in registered}):
+            if self.current(name) is None:
+                newest = max((r for r in registered if r.name == name), key=lambda r: _version_key(r.version))
+                self.promote(name, newest.version)
+        return registered
+
+
+def _version_key(version: str) -> tuple[int | str, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in version.split("."))
+
+
+def get_registry() -> ModelRegistry:
+    return ModelRegistry()

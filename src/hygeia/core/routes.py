@@ -1,0 +1,225 @@
+"""Platform HTTP API: health, readiness, metrics, tokens, jobs, and admin (registry, keys, audit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, text
+
+from hygeia import __version__
+from hygeia.core import audit, auth, jobs
+from hygeia.core.auth import Forbidden, Principal, require_role
+from hygeia.core.db import get_engine, system_session
+from hygeia.core.drift import drift_monitor
+from hygeia.core.errors import NotFound
+from hygeia.core.observability import metrics_response
+from hygeia.core.redis_link import redis_link
+from hygeia.core.registry import get_registry
+from hygeia.core.schemas import (
+    ApiKeyCreate,
+    ApiKeyOut,
+    AuditEventOut,
+    JobOut,
+    JobSubmit,
+    ModelVersionOut,
+    TenantCreate,
+    TokenResponse,
+)
+from hygeia.core.tables import ApiKey, ModelVersion
+from hygeia.core.tools import capability_status
+from hygeia.settings import get_settings
+
+public = APIRouter(tags=["health"])
+api = APIRouter(prefix="/api/v1")
+
+
+@public.get("/health", summary="Liveness: the process answers")
+def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+def _database_ok() -> str | None:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@public.get("/ready", summary="Readiness: database, Redis and models")
+def ready() -> JSONResponse:
+    settings = get_settings()
+    db_error = _database_ok()
+    checks: dict[str, Any] = {"database": {"ok": db_error is None, "error": db_error}}
+    degraded = False
+    if settings.redis_url:
+        redis_ok = redis_link(settings.redis_url).ping()
+        checks["redis"] = {"ok": redis_ok, "fallback": None if redis_ok else "memory"}
+        degraded = not redis_ok
+    models = {} if db_error else {name: version for name, version in _production_models().items()}
+    capabilities = capability_status()
+    degraded = degraded or any(not c["available"] for c in capabilities.values())
+    status = "unavailable" if db_error else ("degraded" if degraded else "ready")
+    body = {"status": status, "checks": checks, "models": models, "capabilities": capabilities}
+    return JSONResponse(body, status_code=503 if db_error else 200)
+
+
+def _production_models() -> dict[str, str]:
+    with system_session() as session:
+        rows = session.execute(
+            select(ModelVersion.name, ModelVersion.version).where(ModelVersion.stage == "production")
+        )
+        return {name: version for name, version in rows}
+
+
+@public.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+def metrics() -> Response:
+    return metrics_response()
+
+
+@api.post("/auth/token", response_model=TokenResponse, tags=["auth"])
+def token(principal: Principal = Depends(require_role("viewer"))) -> TokenResponse:
+    """Exchange an API key (or a still-valid token) for a short-lived JWT with the same role."""
+    access_token, ttl = auth.issue_jwt(principal)
+    return TokenResponse(access_token=access_token, expires_in=ttl)
+
+
+@api.get("/auth/whoami", tags=["auth"])
+def whoami(principal: Principal = Depends(require_role("viewer"))) -> dict[str, str]:
+    return {"tenant_id": principal.tenant_id, "role": principal.role, "subject": principal.subject}
+
+
+@api.get("/capabilities", tags=["health"])
+def capabilities(_: Principal = Depends(require_role("viewer"))) -> dict[str, Any]:
+    return capability_status()
+
+
+@api.get("/jobs", response_model=list[JobOut], tags=["jobs"])
+def list_jobs(
+    limit: int = Query(50, ge=1, le=500), principal: Principal = Depends(require_role("viewer"))
+) -> Any:
+    return [JobOut(**vars(job)) for job in jobs.list_jobs(principal.tenant_id, limit)]
+
+
+@api.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
+def get_job(job_id: str, principal: Principal = Depends(require_role("viewer"))) -> Any:
+    return JobOut(**vars(jobs.get_job(principal.tenant_id, job_id)))
+
+
+@api.post("/jobs", response_model=JobOut, status_code=202, tags=["jobs"])
+def submit_job(body: JobSubmit, principal: Principal = Depends(require_role("admin"))) -> Any:
+    return JobOut(**vars(jobs.submit_job(principal, body.kind, body.payload)))
+
+
+def require_platform_admin(principal: Principal = Depends(require_role("admin"))) -> Principal:
+    if principal.tenant_id != get_settings().platform_tenant:
+        raise Forbidden("only administrators of the platform tenant manage tenants and the model registry")
+    return principal
+
+
+admin = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+@admin.get("/models", response_model=list[ModelVersionOut])
+def list_models(_: Principal = Depends(require_role("viewer"))) -> Any:
+    return [_model_out(row, with_card=False) for row in get_registry().versions()]
+
+
+@admin.get("/models/{name}/{version}", response_model=ModelVersionOut)
+def model_detail(name: str, version: str, _: Principal = Depends(require_role("viewer"))) -> Any:
+    rows = [row for row in get_registry().versions(name) if row.version == version]
+    if not rows:
+        raise NotFound(f"no model {name} {version}")
+    return _model_out(rows[0], with_card=True)
+
+
+@admin.post("/models/{name}/{version}/promote", response_model=ModelVersionOut)
+def promote(name: str, version: str, principal: Principal = Depends(require_platform_admin)) -> Any:
+    row = get_registry().promote(name, version)
+    audit.record(principal, "model.promote", detail={"name": name, "version": version})
+    return _model_out(row, with_card=False)
+
+
+@admin.post("/models/{name}/rollback", response_model=ModelVersionOut)
+def rollback(name: str, principal: Principal = Depends(require_platform_admin)) -> Any:
+    row = get_registry().rollback(name)
+    audit.record(principal, "model.rollback", detail={"name": name, "version": row.version})
+    return _model_out(row, with_card=False)
+
+
+def _model_out(row: ModelVersion, with_card: bool) -> ModelVersionOut:
+    return ModelVersionOut(
+        name=row.name,
+        version=row.version,
+        stage=row.stage,
+        sha256=row.sha256,
+        created_at=row.created_at,
+        promoted_at=row.promoted_at,
+        card=row.card if with_card else None,
+    )
+
+
+@admin.post("/tenants", status_code=201)
+def create_tenant(
+    body: TenantCreate, principal: Principal = Depends(require_platform_admin)
+) -> dict[str, str]:
+    tenant = auth.create_tenant(body.id, body.name, body.tier)
+    audit.record(principal, "tenant.create", detail={"tenant": tenant.id, "tier": tenant.tier})
+    return {"id": tenant.id, "name": tenant.name, "tier": tenant.tier}
+
+
+@admin.post("/keys", response_model=ApiKeyOut, status_code=201)
+def create_key(body: ApiKeyCreate, principal: Principal = Depends(require_role("admin"))) -> Any:
+    tenant_id = body.tenant_id or principal.tenant_id
+    if tenant_id != principal.tenant_id and principal.tenant_id != get_settings().platform_tenant:
+        raise Forbidden("a tenant administrator creates keys in its own tenant only")
+    key, plaintext = auth.create_api_key(tenant_id, body.role, body.name)
+    audit.record(principal, "key.create", detail={"key_id": key.id, "tenant": tenant_id, "role": body.role})
+    return ApiKeyOut(**_key_fields(key), key=plaintext)
+
+
+@admin.get("/keys", response_model=list[ApiKeyOut])
+def list_keys(principal: Principal = Depends(require_role("admin"))) -> Any:
+    with system_session() as session:
+        rows = session.scalars(select(ApiKey).where(ApiKey.tenant_id == principal.tenant_id))
+        return [ApiKeyOut(**_key_fields(key)) for key in rows]
+
+
+@admin.delete("/keys/{key_id}", status_code=204)
+def revoke_key(key_id: str, principal: Principal = Depends(require_role("admin"))) -> Response:
+    auth.revoke_api_key(principal.tenant_id, key_id)
+    audit.record(principal, "key.revoke", detail={"key_id": key_id})
+    return Response(status_code=204)
+
+
+def _key_fields(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "tenant_id": key.tenant_id,
+        "name": key.name,
+        "role": key.role,
+        "prefix": key.prefix,
+        "created_at": key.created_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+@admin.get("/drift")
+def drift(_: Principal = Depends(require_role("viewer"))) -> list[dict[str, Any]]:
+    """Population stability of live model outputs against their training distribution (this process)."""
+    return drift_monitor.report()
+
+
+@admin.get("/audit", response_model=list[AuditEventOut])
+def audit_log(
+    limit: int = Query(100, ge=1, le=1000),
+    action: str | None = Query(None, max_length=100),
+    principal: Principal = Depends(require_role("admin")),
+) -> Any:
+    return [
+        AuditEventOut.model_validate(event, from_attributes=True)
+        for event in audit.list_events(principal.tenant_id, limit, action)
+    ]

@@ -1,0 +1,58 @@
+"""Tool and capability registries: how domains expose themselves without importing each other.
+
+Domains register callable tools (agents call them by name) and a capability check (the console and
+/ready show which capabilities are usable and, if not, why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    function: Callable[..., dict[str, Any]]
+    input_schema: dict[str, Any] = field(default_factory=dict)
+
+
+_TOOLS: dict[str, Tool] = {}
+_CAPABILITIES: dict[str, Callable[[], str | None]] = {}
+
+
+def register_tool(
+    name: str,
+    description: str,
+    function: Callable[..., dict[str, Any]],
+    input_schema: dict[str, Any] | None = None,
+) -> None:
+    _TOOLS[name] = Tool(name, description, function, input_schema or {})
+
+
+def get_tool(name: str) -> Tool:
+    if name not in _TOOLS:
+        raise KeyError(f"no tool {name!r}; available: {sorted(_TOOLS)}")
+    return _TOOLS[name]
+
+
+def list_tools() -> list[Tool]:
+    return [_TOOLS[name] for name in sorted(_TOOLS)]
+
+
+def register_capability(name: str, unavailable_reason: Callable[[], str | None]) -> None:
+    """`unavailable_reason()` returns None when the capability works, else why it does not."""
+    _CAPABILITIES[name] = unavailable_reason
+
+
+def capability_status() -> dict[str, dict[str, Any]]:
+    status: dict[str, dict[str, Any]] = {}
+    for name, check in sorted(_CAPABILITIES.items()):
+        try:
+            reason = check()
+        except Exception as exc:  # a broken check must not take /ready down with it
+            reason = f"check failed: {type(exc).__name__}: {exc}"
+        status[name] = {"available": reason is None, "reason": reason}
+    return status

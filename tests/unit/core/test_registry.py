@@ -1,0 +1,92 @@
+"""Model registry: hash verification, tamper refusal, no pickle, promote and rollback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hygeia.core.registry import ModelIntegrityError, get_registry, verify_folder, write_card
+
+
+def make_model(root: Path, version: str, weights: str = '{"coef": [0.5, -1.25]}') -> Path:
+    folder = root / "logit" / version
+    folder.mkdir(parents=True)
+    (folder / "weights.json").write_text(weights)
+    (folder / "MODEL_CARD.md").write_text("# human notes are not hashed\n")
+    write_card(folder, {"name": "logit", "version": version, "task": "test fixture"})
+    return folder
+
+
+def test_card_lists_sha256_of_each_artifact(tmp_path):
+    card = verify_folder(make_model(tmp_path, "1.0.0"))
+    assert list(card["artifacts"]) == ["weights.json"]
+    assert len(card["sha256"]) == 64
+
+
+def test_tampered_artifact_is_refused_with_clear_error(platform, tmp_path):
+    folder = make_model(tmp_path, "1.0.0")
+    get_registry().register(folder)
+    get_registry().promote("logit", "1.0.0")
+    assert get_registry().load("logit").card["task"] == "test fixture"
+    (folder / "weights.json").write_text('{"coef": [9.9, 9.9]}')
+    with pytest.raises(ModelIntegrityError, match=r"weights\.json.*was modified; refusing to load it"):
+        get_registry().load("logit")
+
+
+def test_card_edit_that_relists_hashes_is_still_detected(platform, tmp_path):
+    folder = make_model(tmp_path, "1.0.0")
+    get_registry().register(folder)
+    get_registry().promote("logit", "1.0.0")
+    (folder / "weights.json").write_text('{"coef": [9.9, 9.9]}')
+    write_card(folder, {"name": "logit", "version": "1.0.0", "task": "test fixture"})  # attacker re-signs
+    with pytest.raises(ModelIntegrityError, match="differ from the registered version"):
+        get_registry().load("logit")
+
+
+def test_pickle_artifacts_are_refused(tmp_path):
+    folder = tmp_path / "bad" / "1"
+    folder.mkdir(parents=True)
+    (folder / "model.pkl").write_bytes(b"\x80\x04N.")
+    with pytest.raises(ModelIntegrityError, match="execute code"):
+        write_card(folder, {"name": "bad", "version": "1"})
+    (folder / "model.pkl").unlink()
+    (folder / "ok.json").write_text("{}")
+    card = write_card(folder, {"name": "bad", "version": "1"})
+    card["artifacts"]["model.pkl"] = "0" * 64
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelIntegrityError, match="execute code"):
+        verify_folder(folder)
+
+
+def test_path_escape_in_card_is_refused(tmp_path):
+    folder = make_model(tmp_path, "1.0.0")
+    card = json.loads((folder / "card.json").read_text())
+    card["artifacts"]["../../../etc/passwd"] = "0" * 64
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelIntegrityError, match="escapes"):
+        verify_folder(folder)
+
+
+def test_promote_and_rollback(platform, tmp_path):
+    registry = get_registry()
+    for version in ("1.0.0", "1.1.0"):
+        registry.register(make_model(tmp_path, version, weights=f'{{"v": "{version}"}}'))
+    registry.promote("logit", "1.0.0")
+    registry.promote("logit", "1.1.0")
+    assert registry.load("logit").version == "1.1.0"
+    assert {r.version: r.stage for r in registry.versions("logit")} == {
+        "1.0.0": "archived",
+        "1.1.0": "production",
+    }
+    assert registry.rollback("logit").version == "1.0.0"
+    assert registry.load("logit").version == "1.0.0"
+    with pytest.raises(Exception, match="no earlier production version"):
+        registry.rollback("logit")
+
+
+def test_registering_same_version_with_other_artifacts_conflicts(platform, tmp_path):
+    get_registry().register(make_model(tmp_path / "a", "1.0.0"))
+    with pytest.raises(Exception, match="different artifacts"):
+        get_registry().register(make_model(tmp_path / "b", "1.0.0", weights='{"other": 1}'))
