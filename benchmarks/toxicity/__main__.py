@@ -1,0 +1,182 @@
+"""Batch prediction throughput of the shipped toxicity model vs the plain baseline, in one run.
+
+`python -m benchmarks.toxicity [--molecules N] [--model FOLDER] [--admet-python PATH] [--json OUT]`
+
+Both pipelines score the same real Tox21 SMILES in this process. The baseline is what one would
+deploy first: RDKit parse, ECFP4 bits, 12 LightGBM models with library defaults (fitted here, on the
+same data, so that its cost is measured rather than assumed). The shipped pipeline adds
+standardisation, three feature sets, a 3-member ensemble, calibration and the applicability-domain
+search. Results are reported as molecules/second and as a ratio, so they do not depend on this
+machine's absolute speed; peak memory is the process's maximum resident set size.
+If an ADMET-AI environment is given (a separate venv), it is timed on the same molecules too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from rdkit import Chem, rdBase
+
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.dataset import read_tox21
+from hygeia.toxicity.featurize import MorganBitFeaturizer, featurize_many
+from hygeia.toxicity.loading import bundled_folder, load_folder
+from hygeia.toxicity.members import BASELINE, fit_endpoint
+from hygeia.toxicity.molecules import StandardisedMolecule
+from hygeia.toxicity.predictor import predict_prepared, prepare_all
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "tox21" / "tox21.csv"
+ADMET_SCRIPT = """
+import sys, time, json
+import pandas as pd
+from admet_ai import ADMETModel
+smiles = [line.strip() for line in open(sys.argv[1]) if line.strip()]
+started = time.perf_counter(); model = ADMETModel(num_workers=0); loaded = time.perf_counter()
+predictions = model.predict(smiles=smiles)
+done = time.perf_counter()
+print(json.dumps({"load_s": loaded - started, "predict_s": done - loaded, "rows": len(predictions)}))
+"""
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
+
+
+def benchmark_smiles(data: Path, n: int) -> list[str]:
+    """Every k-th Tox21 SMILES (deterministic), so all chemotypes and the invalid rows are represented."""
+    smiles = read_tox21(data)["smiles"].tolist()
+    step = max(1, len(smiles) // n)
+    return smiles[::step][:n]
+
+
+def baseline_models(data: Path) -> dict[str, lgb.Booster]:
+    """The plain baseline fitted on all parseable Tox21 rows (RDKit parse only, no standardisation)."""
+    frame = read_tox21(data)
+    with rdBase.BlockLogs():
+        mols = [Chem.MolFromSmiles(s) for s in frame["smiles"]]
+    keep = [i for i, m in enumerate(mols) if m is not None]
+    x = featurize_many(MorganBitFeaturizer(), [mols[i] for i in keep])
+    labels = frame[list(ENDPOINTS)].to_numpy(dtype=np.float32)[keep]
+    boosters = {}
+    for j, endpoint in enumerate(ENDPOINTS):
+        tested = ~np.isnan(labels[:, j])
+        boosters[endpoint] = fit_endpoint(BASELINE, x[tested], labels[tested, j], seed=0)
+    return boosters
+
+
+def run_baseline(boosters: dict[str, lgb.Booster], smiles: list[str]) -> dict[str, float]:
+    featurizer = MorganBitFeaturizer()
+
+    def featurise() -> np.ndarray:
+        with rdBase.BlockLogs():
+            mols = [m for m in (Chem.MolFromSmiles(s) for s in smiles) if m is not None]
+        return featurize_many(featurizer, mols)
+
+    x, featurise_s = timed(featurise)
+    _, model_s = timed(lambda: np.column_stack([boosters[e].predict(x) for e in ENDPOINTS]))
+    total = featurise_s + model_s
+    return {
+        "parse_and_featurise_s": featurise_s,
+        "model_s": model_s,
+        "total_s": total,
+        "per_s": len(smiles) / total,
+    }
+
+
+def run_shipped(folder: Path, smiles: list[str]) -> dict[str, float]:
+    model, load_s = timed(lambda: load_folder(folder))
+    prepared, standardise_s = timed(lambda: prepare_all(smiles))
+    mols = [p.mol for p in prepared if isinstance(p, StandardisedMolecule)]
+    features, featurise_s = timed(lambda: model.featurize(mols))
+    scores, model_s = timed(lambda: model.calibrate(model.raw_scores(features)))
+    _, domain_s = timed(lambda: model.domain.nearest_similarity(mols))
+    _, end_to_end_s = timed(lambda: predict_prepared(model, smiles, prepare_all(smiles)))
+    return {
+        "load_s": load_s,
+        "standardise_s": standardise_s,
+        "featurise_s": featurise_s,
+        "model_s": model_s,
+        "applicability_domain_s": domain_s,
+        "end_to_end_s": end_to_end_s,
+        "per_s": len(smiles) / end_to_end_s,
+        "scored": len(mols),
+        "rows_with_error": len(smiles) - len(mols),
+        "mean_probability": float(np.mean(scores)),
+    }
+
+
+def run_admet(python: Path, smiles: list[str]) -> dict[str, Any]:
+    """ADMET-AI in its own interpreter (its torch/chemprop stack stays out of this venv)."""
+    with rdBase.BlockLogs():
+        valid = [s for s in smiles if s and Chem.MolFromSmiles(s) is not None]
+    with tempfile.TemporaryDirectory() as tmp:
+        source, script = Path(tmp) / "in.smi", Path(tmp) / "run.py"
+        source.write_text("\n".join(valid) + "\n")
+        script.write_text(ADMET_SCRIPT)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(python), str(script), str(source)], capture_output=True, text=True, timeout=3600, check=False
+        )
+        wall = time.perf_counter() - started
+    if done.returncode != 0:
+        return {
+            "error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed",
+            "wall_s": wall,
+        }
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**result, "molecules": len(valid), "per_s": len(valid) / result["predict_s"], "wall_s": wall}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--molecules", type=int, default=2000)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--model", type=Path, default=None, help="default: newest models/toxicity/<version>")
+    parser.add_argument("--admet-python", type=Path, default=None, help="python of a venv with admet-ai")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    folder = args.model or bundled_folder(REPO / "models")
+    if folder is None:
+        sys.exit("no models/toxicity/<version>: run `hygeia toxicity train` first")
+    smiles = benchmark_smiles(args.data, args.molecules)
+    rss_start = peak_rss_mb()
+    boosters, fit_s = timed(lambda: baseline_models(args.data))
+    baseline = {**run_baseline(boosters, smiles), "fit_s": fit_s}
+    shipped = run_shipped(folder, smiles)
+    report: dict[str, Any] = {
+        "molecules": len(smiles),
+        "model": str(folder),
+        "baseline": baseline,
+        "shipped": shipped,
+        "shipped_vs_baseline_throughput": shipped["per_s"] / baseline["per_s"],
+        "peak_rss_mb": {"at_start": rss_start, "after_both": peak_rss_mb()},
+    }
+    if args.admet_python:
+        report["admet_ai"] = run_admet(args.admet_python, smiles)
+    print(pd.json_normalize(report, sep=".").T.to_string(header=False))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Write a trained run as a model folder: LightGBM text models, JSON calibrators, packed-bit .npy
+fingerprints, `card.json` (every file's sha256, via the registry) and a human-readable MODEL_CARD.md.
+
+The folder is assembled under a temporary name and renamed at the end, so an interrupted run never
+leaves a half-written version that the registry could pick up.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hygeia.core.registry import write_card
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME
+from hygeia.toxicity.featurize import FEATURIZERS
+from hygeia.toxicity.members import EXPLAIN_MEMBER
+from hygeia.toxicity.model import CALIBRATION_FILE, FINGERPRINTS_FILE
+from hygeia.toxicity.model_card import render_markdown
+from hygeia.toxicity.training import AD_PART, TrainingRun
+
+INTENDED_USE = (
+    "Research and early-stage screening: rank and flag small organic molecules for the 12 Tox21 in-vitro "
+    "assay endpoints (nuclear-receptor and stress-response pathways) so that testing effort goes first "
+    "to likely actives. Probabilities are calibrated to Tox21 assay hit rates."
+)
+LIMITATIONS = [
+    "Predicts Tox21 qHTS assay outcomes, not in-vivo or human toxicity; an inactive call is not evidence "
+    "of safety and must not replace experimental or regulatory assessment.",
+    "Calibration reflects Tox21 base rates (2-16 % actives per endpoint); other libraries have other "
+    "hit rates.",
+    "Trained on ~7,500 mostly small, drug-like and industrial compounds; out-of-domain queries "
+    "(in_domain = false) are ranked measurably worse in scaffold CV.",
+    "Organic molecules only: metals and organometallics are refused; for salts only the largest organic "
+    "fragment is scored; stereochemistry is ignored by the fingerprints.",
+    "Atom explanations come from one ensemble member's Morgan substructure features; descriptor effects "
+    "are whole-molecule and reported separately.",
+    "Not a medical device; decision support for qualified scientists only.",
+]
+
+
+def _environment() -> dict[str, str]:
+    names = ("rdkit", "lightgbm", "scikit-learn", "numpy")
+    return {"python": platform.python_version(), **{n: package_version(n) for n in names}}
+
+
+def _save_boosters(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
+    members = []
+    for config in run.members:
+        files = {}
+        for endpoint in ENDPOINTS:
+            relative = f"members/{config.name}/{endpoint}.txt"
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            run.boosters[config.name][endpoint].save_model(str(folder / relative))
+            files[endpoint] = relative
+        members.append({**config.as_dict(), "files": files})
+    return members
+
+
+def _training_data(run: TrainingRun, data_path: Path) -> dict[str, Any]:
+    dataset = run.dataset
+    rejected_by_code: dict[str, int] = {}
+    for row in dataset.rejected:
+        rejected_by_code[row.code] = rejected_by_code.get(row.code, 0) + 1
+    tested = ~np.isnan(dataset.labels)
+    return {
+        "path": str(data_path),
+        "sha256": dataset.sha256,
+        "rows": dataset.input_rows,
+        "compounds_after_dedup": len(dataset),
+        "merged_duplicate_rows": dataset.input_rows - len(dataset.rejected) - len(dataset),
+        "conflicting_endpoint_labels": dataset.conflicting_labels,
+        "dedup_rule": "standardised parent SMILES; per endpoint majority of tested rows, ties -> active",
+        "rejected_by_code": rejected_by_code,
+        "rejected_rows": [
+            {"row": r.row, "mol_id": r.mol_id, "code": r.code, "message": r.message[:200]}
+            for r in dataset.rejected
+        ],
+        "per_endpoint": {
+            e: {"tested": int(tested[:, j].sum()), "active": int(np.nansum(dataset.labels[:, j]))}
+            for j, e in enumerate(ENDPOINTS)
+        },
+    }
+
+
+def build_card(
+    run: TrainingRun, version: str, data_path: Path, members: list[dict[str, Any]]
+) -> dict[str, Any]:
+    specs = {m.name: m.featurizer().spec.as_dict() for m in run.members}
+    return {
+        "name": MODEL_NAME,
+        "version": version,
+        "task": "multi-label binary classification: 12 Tox21 assay endpoints",
+        "endpoints": list(ENDPOINTS),
+        "feature_spec": {"members": specs, "applicability_domain": FEATURIZERS[AD_PART]().spec.as_dict()},
+        "ensemble": {
+            "members": members,
+            "combine": "mean of member probabilities, then per-endpoint calibration",
+            "explain_member": EXPLAIN_MEMBER,
+        },
+        "calibration_file": CALIBRATION_FILE,
+        "applicability_domain": {"fingerprints": FINGERPRINTS_FILE, **run.applicability},
+        "metrics": {
+            "evaluation": f"{run.n_folds}-fold balanced Bemis-Murcko scaffold CV, fold seed {run.seed}",
+            "scaffold_cv": run.metrics,
+            "calibration": run.calibration,
+        },
+        "drift_reference": run.drift_reference,
+        "training_data": _training_data(run, data_path),
+        "training_seconds": run.timings,
+        "environment": _environment(),
+        "intended_use": INTENDED_USE,
+        "limitations": LIMITATIONS,
+    }
+
+
+def write_artifact(
+    run: TrainingRun, out_dir: Path, version: str, data_path: Path, force: bool = False
+) -> dict[str, Any]:
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not force:
+        raise FileExistsError(f"{out_dir} already holds a model; pick another --version or pass --force")
+    staging = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    members = _save_boosters(run, staging)
+    calibration = {e: run.calibrators[e].as_dict() for e in ENDPOINTS}
+    (staging / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=1) + "\n")
+    np.save(staging / FINGERPRINTS_FILE, run.packed_fingerprints, allow_pickle=False)
+    card = write_card(staging, build_card(run, version, data_path, members))
+    (staging / "MODEL_CARD.md").write_text(render_markdown(card))
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    staging.rename(out_dir)
+    return card

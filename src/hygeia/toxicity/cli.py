@@ -1,0 +1,107 @@
+"""Tox21 toxicity: train the model, predict CSV/SMILES/SDF files, explain one molecule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from hygeia.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True)
+DEFAULT_VERSION = "1.0.0"
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _log(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def train(
+    data: Path = typer.Option(None, help="Tox21 CSV; default <data_dir>/tox21/tox21.csv"),
+    out: Path = typer.Option(None, help="artifact folder; default <models_dir>/toxicity/<version>"),
+    version: str = typer.Option(DEFAULT_VERSION, help="model version written into the card"),
+    folds: int = typer.Option(5, min=2, max=10, help="scaffold CV folds"),
+    seed: int = typer.Option(2026, help="fold-assignment and LightGBM seed"),
+    limit: int = typer.Option(None, min=50, help="train on the first N rows only (smoke tests)"),
+    force: bool = typer.Option(False, help="overwrite an existing artifact folder"),
+) -> None:
+    """Scaffold-CV the baseline and the ensemble, calibrate, fit on all data, write the model folder."""
+    from hygeia.toxicity.artifact import write_artifact
+    from hygeia.toxicity.training import run_training
+
+    settings = get_settings()
+    data = data or settings.data_dir / "tox21" / "tox21.csv"
+    out = out or settings.models_dir / "toxicity" / version
+    if not data.is_file():
+        _fail(f"training data {data} not found (set --data or HYGEIA_DATA_DIR)")
+    if out.exists() and any(out.iterdir()) and not force:
+        _fail(f"{out} already holds a model; pick another --version or pass --force")
+    run = run_training(data, n_folds=folds, seed=seed, limit=limit, log=_log)
+    card = write_artifact(run, out, version, data, force=force)
+    shipped = card["metrics"]["scaffold_cv"]["shipped"]["mean_over_endpoints"]
+    typer.echo(
+        f"wrote {out} (sha256 {card['sha256'][:12]}); scaffold-CV mean ROC-AUC "
+        f"{shipped['roc_auc']['mean']:.4f}, PR-AUC {shipped['pr_auc']['mean']:.4f}"
+    )
+
+
+app.command("train")(train)
+
+
+@app.command("predict")
+def predict(
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV with a smiles column, .smi or .sdf"),
+    output: Path = typer.Option(..., "-o", "--output", help="prediction CSV to write"),
+    model: Path = typer.Option(None, help="use this model folder instead of the registry's production model"),
+) -> None:
+    """One output row per input record, in order: smiles, 12 endpoint probabilities, in_domain, error."""
+    from hygeia.core.errors import ProblemError
+    from hygeia.toxicity.io import InputFileError, read_records, write_predictions
+    from hygeia.toxicity.loading import get_model, load_folder
+    from hygeia.toxicity.predictor import predict_prepared, prepare_all
+
+    try:
+        records = read_records(input_path)
+        loaded = load_folder(model) if model else get_model()
+    except InputFileError as exc:
+        _fail(str(exc))
+    except ProblemError as exc:
+        _fail(exc.detail or exc.title)
+    prepared = prepare_all([r.molecule for r in records])
+    results = predict_prepared(loaded, [r.smiles for r in records], prepared)
+    write_predictions(output, records, results)
+    failed = sum(r.error is not None for r in results)
+    _log(f"{len(results)} rows -> {output} ({failed} with errors); model {loaded.name} {loaded.version}")
+
+
+@app.command("explain")
+def explain(
+    smiles: str = typer.Argument(..., help="one SMILES"),
+    endpoint: str = typer.Option(..., help="e.g. SR-MMP"),
+    output: Path = typer.Option(..., "-o", "--output", help="SVG file to write"),
+) -> None:
+    """Atom-level explanation of one endpoint's prediction, as a highlighted SVG drawing."""
+    from hygeia.core.errors import ProblemError
+    from hygeia.toxicity.explain import explain as explain_molecule
+    from hygeia.toxicity.loading import get_model
+    from hygeia.toxicity.molecules import MoleculeRejection, prepare
+
+    prepared = prepare(smiles)
+    if isinstance(prepared, MoleculeRejection):
+        _fail(str(prepared))
+    try:
+        result = explain_molecule(get_model(), prepared.mol, endpoint)  # type: ignore[union-attr]
+    except ValueError as exc:
+        _fail(str(exc))
+    except ProblemError as exc:
+        _fail(exc.detail or exc.title)
+    output.write_text(result.svg)
+    _log(
+        f"wrote {output}: substructure {result.substructure_total:+.3f}, "
+        f"descriptors {result.whole_molecule_total:+.3f} log-odds"
+    )

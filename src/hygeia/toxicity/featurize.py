@@ -1,0 +1,212 @@
+"""Molecule featurizers, one small class per representation, each with a spec the model card stores.
+
+A model is only valid for the exact features it was trained on: the spec (name, version, dimension,
+parameters) is written into the card and compared at load time, so a changed radius, fingerprint
+size or descriptor list is refused with a clear error instead of producing silently wrong numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from rdkit import Chem, DataStructs, rdBase
+from rdkit.Chem import Descriptors, rdFingerprintGenerator, rdMolDescriptors
+
+from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS
+
+# Descriptors such as Ipc reach 1e30 on large molecules; beyond this they carry no usable signal and
+# would overflow float32, so they are clipped instead of becoming inf.
+DESCRIPTOR_CLIP = 1e12
+
+
+class FeatureSpecMismatch(ValueError):
+    """The stored model expects different features from those this code would compute."""
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    name: str
+    version: str
+    dimension: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Featurizer(Protocol):
+    spec: FeatureSpec
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray: ...
+
+    def feature_names(self) -> list[str]: ...
+
+
+class MorganCountFeaturizer:
+    """Hashed ECFP-style substructure counts: how many times each circular environment occurs."""
+
+    def __init__(self, radius: int = 2, size: int = 2048) -> None:
+        self.radius, self.size = radius, size
+        self._generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=size)
+        self.spec = FeatureSpec("morgan_count", "1", size, {"radius": radius, "size": size})
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        counts = self._generator.GetCountFingerprintAsNumPy(mol)
+        return np.minimum(counts, 255).astype(np.float32)
+
+    def feature_names(self) -> list[str]:
+        return [f"morgan_r{self.radius}_{i}" for i in range(self.size)]
+
+    def bit_atoms(self, mol: Chem.Mol) -> dict[int, list[tuple[int, int]]]:
+        """Which (centre atom, radius) environments set each bit: the link from features to atoms."""
+        info = rdFingerprintGenerator.AdditionalOutput()
+        info.AllocateBitInfoMap()
+        self._generator.GetCountFingerprintAsNumPy(mol, additionalOutput=info)
+        return {int(bit): [tuple(env) for env in envs] for bit, envs in info.GetBitInfoMap().items()}
+
+
+class MorganBitFeaturizer:
+    """Binary ECFP4: the plain baseline representation and the applicability-domain fingerprint."""
+
+    def __init__(self, radius: int = 2, size: int = 2048) -> None:
+        self.radius, self.size = radius, size
+        self._generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=size)
+        self.spec = FeatureSpec("morgan_bits", "1", size, {"radius": radius, "size": size})
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        return self._generator.GetFingerprintAsNumPy(mol).astype(np.float32)
+
+    def bit_vector(self, mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
+        return self._generator.GetFingerprint(mol)
+
+    def feature_names(self) -> list[str]:
+        return [f"ecfp_r{self.radius}_{i}" for i in range(self.size)]
+
+
+class AtomPairCountFeaturizer:
+    """Hashed atom-pair counts: pairs of atom types at a topological distance, i.e. molecular shape
+    and spacing that circular fingerprints miss. Diversity for the ensemble."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._generator = rdFingerprintGenerator.GetAtomPairGenerator(fpSize=size)
+        self.spec = FeatureSpec("atompair_count", "1", size, {"size": size})
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        return np.minimum(self._generator.GetCountFingerprintAsNumPy(mol), 255).astype(np.float32)
+
+    def feature_names(self) -> list[str]:
+        return [f"atompair_{i}" for i in range(self.size)]
+
+
+class MACCSFeaturizer:
+    """The 166 MACCS structural keys: coarse, human-readable substructure flags."""
+
+    def __init__(self) -> None:
+        self.spec = FeatureSpec("maccs", "1", 167, {})
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        keys = rdMolDescriptors.GetMACCSKeysFingerprint(mol)
+        out = np.zeros(167, dtype=np.float32)
+        DataStructs.ConvertToNumpyArray(keys, out)
+        return out
+
+    def feature_names(self) -> list[str]:
+        return [f"maccs_{i}" for i in range(167)]
+
+
+class RDKitDescriptorFeaturizer:
+    """Whole-molecule physchem descriptors in a fixed order; NaN marks a descriptor RDKit could not compute.
+
+    The list is fixed in code (not taken from the installed RDKit) so a model stays valid across RDKit
+    releases that add descriptors; a missing one is an error at construction.
+    """
+
+    def __init__(self, names: Sequence[str] = RDKIT_2D_DESCRIPTORS) -> None:
+        available = dict(Descriptors._descList)
+        missing = [name for name in names if name not in available]
+        if missing:
+            raise FeatureSpecMismatch(f"this RDKit lacks descriptors {missing}")
+        self.names = list(names)
+        self._functions = [available[name] for name in self.names]
+        self.spec = FeatureSpec("rdkit_2d", "1", len(self.names), {"names": self.names})
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        values = np.full(len(self._functions), np.nan, dtype=np.float64)
+        with rdBase.BlockLogs():
+            for i, function in enumerate(self._functions):
+                try:
+                    values[i] = float(function(mol))
+                except Exception:  # one failing descriptor must not lose the molecule
+                    continue
+        values[~np.isfinite(values)] = np.nan
+        return np.clip(values, -DESCRIPTOR_CLIP, DESCRIPTOR_CLIP).astype(np.float32)
+
+    def feature_names(self) -> list[str]:
+        return list(self.names)
+
+
+class ConcatFeaturizer:
+    """Several featurizers side by side; the spec lists its parts so each is checked on load."""
+
+    def __init__(self, parts: Sequence[Featurizer]) -> None:
+        self.parts = list(parts)
+        name = "+".join(part.spec.name for part in self.parts)
+        dimension = sum(part.spec.dimension for part in self.parts)
+        self.spec = FeatureSpec(name, "1", dimension, {"parts": [p.spec.as_dict() for p in self.parts]})
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        return np.concatenate([part(mol) for part in self.parts])
+
+    def feature_names(self) -> list[str]:
+        return [name for part in self.parts for name in part.feature_names()]
+
+
+FEATURIZERS: dict[str, type] = {
+    "morgan_count": MorganCountFeaturizer,
+    "morgan_bits": MorganBitFeaturizer,
+    "atompair_count": AtomPairCountFeaturizer,
+    "maccs": MACCSFeaturizer,
+    "rdkit_2d": RDKitDescriptorFeaturizer,
+}
+
+
+def featurizer_from_spec(spec: dict[str, Any]) -> Featurizer:
+    """Rebuild the featurizer a card describes, then prove it matches before any prediction."""
+    name, params = spec.get("name", ""), dict(spec.get("params") or {})
+    if "parts" in params:
+        featurizer: Featurizer = ConcatFeaturizer([featurizer_from_spec(p) for p in params["parts"]])
+    elif name in FEATURIZERS:
+        featurizer = FEATURIZERS[name](**params)
+    else:
+        raise FeatureSpecMismatch(f"unknown featurizer {name!r} in the model card")
+    check_spec(spec, featurizer.spec)
+    return featurizer
+
+
+def check_spec(expected: dict[str, Any], actual: FeatureSpec) -> None:
+    """Refuse a model whose stored feature spec differs in any field from what the code computes."""
+    current = actual.as_dict()
+    differing = [
+        key for key in ("name", "version", "dimension", "params") if expected.get(key) != current[key]
+    ]
+    if differing:
+        details = ", ".join(
+            f"{key}: model {expected.get(key)!r} vs code {current[key]!r}" for key in differing
+        )
+        raise FeatureSpecMismatch(f"feature spec mismatch for {actual.name!r} ({_clip(details)})")
+
+
+def featurize_many(featurizer: Featurizer, mols: Sequence[Chem.Mol]) -> np.ndarray:
+    """Stack per-molecule vectors into the float32 matrix LightGBM takes."""
+    matrix = np.zeros((len(mols), featurizer.spec.dimension), dtype=np.float32)
+    for i, mol in enumerate(mols):
+        matrix[i] = featurizer(mol)
+    return matrix
+
+
+def _clip(text: str, limit: int = 600) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

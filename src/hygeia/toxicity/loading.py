@@ -1,0 +1,116 @@
+"""Where the toxicity model comes from: the registry's production version, else the bundled folder.
+
+The registry is the source of truth once `hygeia bootstrap` has run. Before that (a fresh checkout,
+a CLI run without a database) the newest bundled `models/toxicity/<version>/` is loaded instead,
+with the same sha256 verification, so the CLI works offline without weakening integrity checks.
+A loaded model is reused until the registry's production version or hash changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from hygeia.core.errors import CapabilityUnavailable
+from hygeia.core.registry import (
+    LoadedModel,
+    ModelIntegrityError,
+    ModelNotFound,
+    get_registry,
+    verify_folder,
+)
+from hygeia.settings import get_settings
+from hygeia.toxicity import MODEL_NAME
+from hygeia.toxicity.featurize import FeatureSpecMismatch
+from hygeia.toxicity.model import ToxicityModel, ToxicityModelError
+
+_lock = threading.Lock()
+_loaded: dict[tuple[str, str], ToxicityModel] = {}
+BUNDLED = "bundled"  # stage label for a folder loaded without the registry
+TRAIN_HINT = "no trained toxicity model is registered or bundled: run `hygeia toxicity train`"
+
+
+def _build(folder: Path, card: dict[str, Any], stage: str) -> ToxicityModel:
+    """Feature-spec and endpoint checks on an already hash-verified folder; refusals are integrity errors."""
+    if card.get("name") != MODEL_NAME:
+        raise ModelIntegrityError(f"{folder} holds model {card.get('name')!r}, not {MODEL_NAME!r}")
+    try:
+        model = ToxicityModel.from_folder(Path(folder), card)
+    except (FeatureSpecMismatch, ToxicityModelError) as exc:
+        raise ModelIntegrityError(f"{MODEL_NAME} {card.get('version')}: {exc}") from exc
+    model.registered = LoadedModel(
+        MODEL_NAME, str(card["version"]), str(card["sha256"]), stage, Path(folder), card
+    )
+    return model
+
+
+def load_folder(folder: Path) -> ToxicityModel:
+    """Verify every artifact hash, then the feature spec; both failures refuse the model."""
+    return _build(Path(folder), verify_folder(folder), BUNDLED)
+
+
+def bundled_folder(models_dir: Path | None = None) -> Path | None:
+    """Newest `models/toxicity/<version>/` that has a card, by numeric version order."""
+    root = Path(models_dir or get_settings().models_dir) / MODEL_NAME
+    folders = [card.parent for card in root.glob("*/card.json")]
+    return max(folders, key=lambda p: _version_key(p.name)) if folders else None
+
+
+def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.split("."))
+
+
+def _registry_current() -> tuple[str, str] | None:
+    try:
+        return get_registry().current(MODEL_NAME)
+    except SQLAlchemyError:  # no database yet (CLI before bootstrap): use the bundled folder
+        return None
+
+
+def get_model() -> ToxicityModel:
+    """The production model (cached per version + hash); CapabilityUnavailable if there is none."""
+    current = _registry_current()
+    if current is not None:
+        with _lock:
+            if current in _loaded:
+                return _loaded[current]
+        try:
+            loaded = get_registry().load(MODEL_NAME)
+        except ModelNotFound:
+            current = None
+        else:
+            model = _build(loaded.path, loaded.card, loaded.stage)  # registry.load verified the hashes
+            with _lock:
+                _loaded.clear()
+                _loaded[current] = model
+            return model
+    return _bundled_model()
+
+
+def _bundled_model() -> ToxicityModel:
+    folder = bundled_folder()
+    if folder is None:
+        raise CapabilityUnavailable(MODEL_NAME, TRAIN_HINT)
+    key = ("bundled", str(folder.resolve()))
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
+    model = load_folder(folder)
+    with _lock:
+        _loaded[key] = model
+    return model
+
+
+def unavailable_reason() -> str | None:
+    """For /ready and the console: None when a model can be found, else why not (no loading)."""
+    if _registry_current() is not None or bundled_folder() is not None:
+        return None
+    return TRAIN_HINT
+
+
+def clear_cache() -> None:
+    with _lock:
+        _loaded.clear()

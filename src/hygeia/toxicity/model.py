@@ -1,0 +1,189 @@
+"""The shipped toxicity model: an ensemble of per-endpoint LightGBM text models, calibrators and the
+applicability-domain fingerprints, loaded only after the registry has verified every file's sha256
+and this code has proven it computes exactly the features the card says the model was trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from rdkit import Chem
+
+from hygeia.core.registry import LoadedModel
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.applicability import ApplicabilityDomain
+from hygeia.toxicity.calibration import Calibrator
+from hygeia.toxicity.featurize import (
+    ConcatFeaturizer,
+    FeatureSpecMismatch,
+    Featurizer,
+    MorganBitFeaturizer,
+    MorganCountFeaturizer,
+    featurizer_from_spec,
+)
+
+CALIBRATION_FILE = "calibration.json"
+FINGERPRINTS_FILE = "training_fingerprints.npy"
+
+
+class ToxicityModelError(ValueError):
+    """The artifact folder is readable but not a usable toxicity model (spec, files, endpoints)."""
+
+
+@dataclass
+class Member:
+    name: str
+    featurizer: Featurizer
+    boosters: dict[str, lgb.Booster]
+
+    @property
+    def parts(self) -> list[Featurizer]:
+        return (
+            list(self.featurizer.parts)
+            if isinstance(self.featurizer, ConcatFeaturizer)
+            else [self.featurizer]
+        )
+
+
+@dataclass
+class Predictions:
+    probabilities: np.ndarray  # (n, 12) calibrated, in ENDPOINTS order
+    nearest_similarity: np.ndarray  # (n,) Tanimoto to the nearest training compound
+    in_domain: np.ndarray  # (n,) bool
+
+
+class ToxicityModel:
+    """Predicts calibrated probabilities for the 12 Tox21 endpoints from standardised molecules."""
+
+    def __init__(
+        self,
+        card: dict[str, Any],
+        members: list[Member],
+        calibrators: dict[str, Calibrator],
+        domain: ApplicabilityDomain,
+    ) -> None:
+        self.card, self.members, self.calibrators, self.domain = card, members, calibrators, domain
+        self.name, self.version = str(card["name"]), str(card["version"])
+        self.sha256 = str(card.get("sha256", ""))
+        self._parts = _unique_parts(members)
+        self.registered: LoadedModel | None = None  # registry identity, for the audit trail and drift
+        # API requests and in-process jobs share one model; LightGBM is not reliably safe for concurrent
+        # native calls from several threads, and the trees take ~0.3 ms per molecule, so they queue.
+        self.native_lock = threading.Lock()
+
+    def reference(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256[:12]}
+
+    def featurize(self, mols: Sequence[Chem.Mol]) -> dict[str, np.ndarray]:
+        """Each distinct feature part computed once, shared by every member that uses it."""
+        out = {}
+        for key, featurizer in self._parts.items():
+            matrix = np.zeros((len(mols), featurizer.spec.dimension), dtype=np.float32)
+            for i, mol in enumerate(mols):
+                matrix[i] = featurizer(mol)
+            out[key] = matrix
+        return out
+
+    @staticmethod
+    def member_matrix(member: Member, features: dict[str, np.ndarray]) -> np.ndarray:
+        """A member's input columns, stacked from the shared parts in the member's order."""
+        return np.hstack([features[_part_key(part)] for part in member.parts])
+
+    def raw_scores(self, features: dict[str, np.ndarray]) -> np.ndarray:
+        """Uncalibrated ensemble score: the mean of the members' probabilities per endpoint."""
+        n = next(iter(features.values())).shape[0]
+        total = np.zeros((n, len(ENDPOINTS)))
+        for member in self.members:
+            x = self.member_matrix(member, features)
+            with self.native_lock:
+                for j, endpoint in enumerate(ENDPOINTS):
+                    total[:, j] += member.boosters[endpoint].predict(x)
+        return total / len(self.members)
+
+    def calibrate(self, scores: np.ndarray) -> np.ndarray:
+        calibrated = np.column_stack([self.calibrators[e](scores[:, j]) for j, e in enumerate(ENDPOINTS)])
+        return np.clip(calibrated, 0.0, 1.0).reshape(scores.shape)
+
+    def predict(self, mols: Sequence[Chem.Mol]) -> Predictions:
+        if not mols:
+            empty = np.zeros((0, len(ENDPOINTS)))
+            return Predictions(empty, np.zeros(0), np.zeros(0, dtype=bool))
+        probabilities = self.calibrate(self.raw_scores(self.featurize(mols)))
+        similarity = self.domain.nearest_similarity(mols)
+        return Predictions(probabilities, similarity, self.domain.in_domain(similarity))
+
+    def explain_member(self) -> tuple[Member, MorganCountFeaturizer, int]:
+        """The member whose Morgan-count columns map to atoms, and where those columns start."""
+        wanted = self.card["ensemble"]["explain_member"]
+        member = next(m for m in self.members if m.name == wanted)
+        offset = 0
+        for part in member.parts:
+            if isinstance(part, MorganCountFeaturizer):
+                return member, part, offset
+            offset += part.spec.dimension
+        raise ToxicityModelError(f"explain member {wanted!r} has no Morgan count features")
+
+    @classmethod
+    def from_folder(cls, folder: Path, card: dict[str, Any]) -> ToxicityModel:
+        """Build from a folder whose card the registry already verified (see `loading.py`)."""
+        _require_endpoints(card)
+        members = [_load_member(folder, card, spec) for spec in card["ensemble"]["members"]]
+        calibration = json.loads(_artifact(folder, card, CALIBRATION_FILE).read_text())
+        calibrators = {e: Calibrator.from_dict(calibration[e]) for e in ENDPOINTS}
+        domain_card = card["applicability_domain"]
+        ad_featurizer = featurizer_from_spec(card["feature_spec"]["applicability_domain"])
+        if not isinstance(ad_featurizer, MorganBitFeaturizer):
+            raise ToxicityModelError("the applicability domain needs a morgan_bits fingerprint spec")
+        packed = np.load(_artifact(folder, card, domain_card["fingerprints"]), allow_pickle=False)
+        domain = ApplicabilityDomain.from_packed(packed, ad_featurizer, float(domain_card["threshold"]))
+        return cls(card, members, calibrators, domain)
+
+
+def _require_endpoints(card: dict[str, Any]) -> None:
+    if tuple(card.get("endpoints", ())) != ENDPOINTS:
+        raise ToxicityModelError(
+            f"model card endpoints {card.get('endpoints')} differ from this code's {list(ENDPOINTS)}"
+        )
+
+
+def _artifact(folder: Path, card: dict[str, Any], relative: str) -> Path:
+    if relative not in card.get("artifacts", {}):
+        raise ToxicityModelError(f"{relative!r} is not a hashed artifact of this model card")
+    return folder / relative
+
+
+def _load_member(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> Member:
+    name = spec["name"]
+    stored = card["feature_spec"]["members"].get(name)
+    if stored is None:
+        raise FeatureSpecMismatch(f"model card has no feature spec for member {name!r}")
+    featurizer = featurizer_from_spec(stored)
+    boosters = {}
+    for endpoint in ENDPOINTS:
+        booster = lgb.Booster(model_file=str(_artifact(folder, card, spec["files"][endpoint])))
+        if booster.num_feature() != featurizer.spec.dimension:
+            raise FeatureSpecMismatch(
+                f"{name}/{endpoint}: LightGBM model has {booster.num_feature()} features, "
+                f"the feature spec has {featurizer.spec.dimension}"
+            )
+        boosters[endpoint] = booster
+    return Member(name, featurizer, boosters)
+
+
+def _part_key(featurizer: Featurizer) -> str:
+    return json.dumps(featurizer.spec.as_dict(), sort_keys=True)
+
+
+def _unique_parts(members: list[Member]) -> dict[str, Featurizer]:
+    parts: dict[str, Featurizer] = {}
+    for member in members:
+        for part in member.parts:
+            parts.setdefault(_part_key(part), part)
+    return parts

@@ -1,0 +1,175 @@
+"""From user-supplied SMILES to the standardised parent molecule the models were trained on.
+
+Every rejection carries a stable `code` (for programs) and a `message` (for people), so a batch can
+report exactly which rows failed and why instead of dropping them. The same pipeline runs at training
+and at prediction time: a model only sees molecules in the form it learned from.
+
+Order matters: salts are split off *before* the element check, so sodium acetate is accepted as
+acetate, while tributyltin chloride stays rejected because tin sits in the parent itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rdkit import Chem, rdBase
+from rdkit.Chem.MolStandardize import rdMolStandardize
+
+MAX_SMILES_LENGTH = 1_000
+MAX_HEAVY_ATOMS = 150
+ALLOWED_ELEMENTS = frozenset({"H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "Se", "Br", "I"})
+# Alkali / alkaline-earth bonds are ionic in reality; drawn as covalent (CC(=O)O[Na]) they must still
+# split off as counter-ions. Transition-metal bonds are left alone so organometallics get rejected.
+_SALT_METALS = "Li,Na,K,Rb,Cs,Mg,Ca,Sr,Ba"
+MAX_TAUTOMERS = 50  # bounds canonical-tautomer enumeration: ~2 ms per molecule instead of ~12 ms
+
+EMPTY, TOO_LONG, UNPARSEABLE = "empty", "too_long", "unparseable"
+TOO_MANY_ATOMS, DISALLOWED_ELEMENT, STANDARDISATION_FAILED = (
+    "too_many_heavy_atoms",
+    "disallowed_element",
+    "standardisation_failed",
+)
+
+
+@dataclass(frozen=True)
+class MoleculeRejection:
+    """Why one input could not be turned into a model-ready molecule."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class StandardisedMolecule:
+    """The parent molecule the models see, and its canonical SMILES (the de-duplication key)."""
+
+    mol: Chem.Mol
+    smiles: str
+
+
+class _Standardiser:
+    """RDKit standardisation objects are costly to build; one set is reused for every molecule."""
+
+    def __init__(self) -> None:
+        self.salt_disconnector = rdMolStandardize.MetalDisconnector()
+        self.salt_disconnector.SetMetalNof(Chem.MolFromSmarts(f"[{_SALT_METALS}]~[#7,#8,#9]"))
+        self.salt_disconnector.SetMetalNon(
+            Chem.MolFromSmarts(f"[{_SALT_METALS}]~[#5,#6,#14,#15,#16,#17,#34,#35,#53]")
+        )
+        self.fragment_chooser = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
+        self.uncharger = rdMolStandardize.Uncharger(canonicalOrder=True)
+        params = rdMolStandardize.CleanupParameters()
+        params.maxTautomers = MAX_TAUTOMERS  # type: ignore[assignment]  # RDKit stubs mis-type these
+        params.maxTransforms = MAX_TAUTOMERS  # type: ignore[assignment]
+        self.tautomers = rdMolStandardize.TautomerEnumerator(params)
+
+    def parent(self, mol: Chem.Mol) -> Chem.Mol:
+        """Largest organic fragment after splitting ionic salt bonds: the counter-ions are gone."""
+        return self.fragment_chooser.choose(self.salt_disconnector.Disconnect(mol))
+
+    def standardise(self, parent: Chem.Mol) -> tuple[Chem.Mol, str] | None:
+        """Normalise functional groups, then neutralise and pick the canonical tautomer.
+
+        The last two steps are refinements. Where they fail or yield a form whose SMILES RDKit cannot
+        read back (mesoionic molsidomine; the lone cyclopentadienide of a metallocene) the cleaned
+        form is tried instead; None if neither round-trips. The returned molecule is re-read from its
+        canonical SMILES, so anyone holding that SMILES gets exactly the molecule the model saw.
+        """
+        cleaned = rdMolStandardize.Cleanup(parent)
+        refined = cleaned
+        for step in (self.uncharger.uncharge, self.tautomers.Canonicalize):
+            try:
+                refined = step(refined)
+            except Exception:  # RDKit raises kekulisation / valence errors of several types
+                continue
+        for candidate in (refined, cleaned):
+            smiles = Chem.MolToSmiles(candidate)
+            reread = Chem.MolFromSmiles(smiles)
+            if reread is not None:
+                return reread, smiles
+        return None
+
+
+@lru_cache(maxsize=1)
+def _standardiser() -> _Standardiser:
+    return _Standardiser()
+
+
+def parse_smiles(smiles: str) -> Chem.Mol | MoleculeRejection:
+    """Parse and sanitise, keeping RDKit's own reason (e.g. a valence error) in the message."""
+    text = (smiles or "").strip()
+    if not text:
+        return MoleculeRejection(EMPTY, "SMILES is empty")
+    if len(text) > MAX_SMILES_LENGTH:
+        return MoleculeRejection(
+            TOO_LONG, f"SMILES has {len(text)} characters; the limit is {MAX_SMILES_LENGTH}"
+        )
+    with rdBase.BlockLogs():
+        mol = Chem.MolFromSmiles(text, sanitize=False)
+        if mol is None:
+            return MoleculeRejection(UNPARSEABLE, f"RDKit cannot parse SMILES {_clip(text)!r}")
+        try:
+            Chem.SanitizeMol(mol)
+        except Exception as exc:  # RDKit raises several unrelated exception types here
+            return MoleculeRejection(UNPARSEABLE, f"invalid molecule {_clip(text)!r}: {exc}")
+    return mol
+
+
+def standardise_mol(mol: Chem.Mol) -> StandardisedMolecule | MoleculeRejection:
+    """Checks and standardisation for an already-parsed molecule (SMILES or an SDF record)."""
+    tools = _standardiser()
+    try:
+        with rdBase.BlockLogs():
+            parent = tools.parent(mol)
+    except Exception as exc:
+        return MoleculeRejection(STANDARDISATION_FAILED, f"could not split fragments: {exc}")
+    rejection = _check_parent(parent)
+    if rejection is not None:
+        return rejection
+    try:
+        with rdBase.BlockLogs():
+            standard = tools.standardise(parent)
+    except Exception as exc:
+        return MoleculeRejection(STANDARDISATION_FAILED, f"RDKit standardisation failed: {exc}")
+    if standard is None:
+        return MoleculeRejection(
+            STANDARDISATION_FAILED,
+            "the standardised parent is not a valid molecule (e.g. a lone metal ligand)",
+        )
+    return StandardisedMolecule(*standard)
+
+
+def prepare(smiles: str) -> StandardisedMolecule | MoleculeRejection:
+    """SMILES text to the model-ready parent molecule, or the reason it cannot be one."""
+    parsed = parse_smiles(smiles)
+    if isinstance(parsed, MoleculeRejection):
+        return parsed
+    return standardise_mol(parsed)
+
+
+def _check_parent(parent: Chem.Mol) -> MoleculeRejection | None:
+    """Size and element limits apply to the parent, so a large counter-ion does not reject a drug."""
+    if parent.GetNumAtoms() == 0:
+        return MoleculeRejection(EMPTY, "molecule has no atoms")
+    heavy = parent.GetNumHeavyAtoms()
+    if heavy > MAX_HEAVY_ATOMS:
+        return MoleculeRejection(
+            TOO_MANY_ATOMS, f"parent molecule has {heavy} heavy atoms; the limit is {MAX_HEAVY_ATOMS}"
+        )
+    elements = {atom.GetSymbol() for atom in parent.GetAtoms()}
+    disallowed = sorted(elements - ALLOWED_ELEMENTS)
+    if disallowed:
+        return MoleculeRejection(
+            DISALLOWED_ELEMENT,
+            f"parent molecule contains {', '.join(disallowed)}; the models cover organic molecules "
+            f"made of {', '.join(sorted(ALLOWED_ELEMENTS))} (salt counter-ions are removed first)",
+        )
+    return None
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

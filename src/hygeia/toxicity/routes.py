@@ -1,0 +1,69 @@
+"""HTTP layer for toxicity: single and batch prediction, explanation SVG, model card.
+The work is in service.py."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
+
+from hygeia.core.auth import Principal, require_role
+from hygeia.toxicity import ENDPOINTS, service
+from hygeia.toxicity.schemas import (
+    BatchJobAccepted,
+    BatchPredictRequest,
+    BatchPredictResponse,
+    ModelCardResponse,
+    PredictRequest,
+    PredictResponse,
+)
+
+router = APIRouter(prefix="/api/v1/toxicity", tags=["toxicity"])
+
+
+@router.post("/predict", response_model=PredictResponse)
+def predict(body: PredictRequest, principal: Principal = Depends(require_role("analyst"))) -> PredictResponse:
+    """Calibrated probability per Tox21 endpoint, applicability domain, optional atom explanation."""
+    model, result = service.predict_one(body.smiles, body.explain_endpoint)
+    service.audit(principal, model, [body.smiles])
+    return PredictResponse(model=service.reference(model), result=result)
+
+
+@router.post(
+    "/predict/batch",
+    response_model=BatchPredictResponse,
+    responses={202: {"model": BatchJobAccepted, "description": "more than 10,000 rows: queued as a job"}},
+)
+def predict_batch(
+    body: BatchPredictRequest, principal: Principal = Depends(require_role("analyst"))
+) -> BatchPredictResponse | JSONResponse:
+    """One result per SMILES in order, with per-row errors; over 10,000 rows returns 202 and a job id."""
+    if len(body.smiles) > service.MAX_SYNC_BATCH:
+        job = service.submit_batch(principal, body.smiles)
+        accepted = BatchJobAccepted(
+            job_id=job.id, status=job.status, n_items=len(body.smiles), poll=f"/api/v1/jobs/{job.id}"
+        )
+        return JSONResponse(accepted.model_dump(), status_code=202)
+    model, results = service.predict_batch(body.smiles)
+    service.audit(principal, model, body.smiles)
+    n_errors = sum(r.error is not None for r in results)
+    return BatchPredictResponse(model=service.reference(model), results=results, n_errors=n_errors)
+
+
+@router.get("/model", response_model=ModelCardResponse)
+def model_card(principal: Principal = Depends(require_role("viewer"))) -> ModelCardResponse:
+    """The production model's card: scaffold-CV metrics vs baseline, calibration, domain, limits."""
+    model, card, markdown = service.model_card()
+    return ModelCardResponse(model=service.reference(model), card=card, markdown=markdown)
+
+
+@router.get("/explain", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+def explain(
+    smiles: str = Query(..., max_length=1000, examples=["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"]),
+    endpoint: str = Query(..., description=", ".join(ENDPOINTS), examples=["NR-ER"]),
+    principal: Principal = Depends(require_role("analyst")),
+) -> Response:
+    """Atoms tinted by their TreeSHAP contribution to one endpoint (red raises, blue lowers)."""
+    model, svg = service.explain_svg(smiles, endpoint)
+    service.audit(principal, model, [smiles], endpoint=endpoint, kind="explain")
+    headers = {"X-Model": f"{model.name} {model.version} {model.sha256[:12]}"}
+    return Response(svg, media_type="image/svg+xml", headers=headers)

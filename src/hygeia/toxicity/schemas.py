@@ -1,0 +1,109 @@
+"""Request/response models for the toxicity API (the CLI writes the same fields to CSV)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.molecules import MAX_SMILES_LENGTH
+
+NOT_SAFETY_EVIDENCE = (
+    "Predicted Tox21 in-vitro assay activity for research prioritisation; not evidence of safety or "
+    "harm in humans and not a substitute for experimental testing."
+)
+MAX_BATCH_ITEMS = 100_000
+EXAMPLE_PROBABILITIES = dict(
+    zip(ENDPOINTS, (0.03, 0.02, 0.11, 0.05, 0.31, 0.09, 0.02, 0.24, 0.03, 0.05, 0.28, 0.06), strict=True)
+)
+
+
+class ModelReference(BaseModel):
+    name: str = Field(examples=["toxicity"])
+    version: str = Field(examples=["1.0.0"])
+    sha256: str = Field(
+        description="first 12 hex digits of the model manifest hash", examples=["3f1a9c0b7d21"]
+    )
+
+
+class ApplicabilityDomain(BaseModel):
+    nearest_similarity: float = Field(
+        description="Tanimoto (ECFP4) similarity to the closest training compound", examples=[0.52]
+    )
+    threshold: float = Field(description="scaffold-CV-derived cut-off (see the model card)", examples=[0.4])
+    in_domain: bool = Field(description="false: the model ranked such compounds measurably worse in CV")
+
+
+class AtomExplanation(BaseModel):
+    endpoint: str = Field(examples=["NR-ER"])
+    member: str = Field(description="ensemble member explained (the one with Morgan substructure features)")
+    atom_contributions: list[float] = Field(description="log-odds per atom of the standardised molecule")
+    substructure_total: float = Field(description="sum of atom contributions (log-odds)")
+    absent_substructure_total: float = Field(description="effect of substructures the molecule lacks")
+    whole_molecule_total: float = Field(description="descriptor contributions, not attributable to atoms")
+    svg: str = Field(description="the molecule with atoms tinted red (raise) / blue (lower)")
+
+
+class Prediction(BaseModel):
+    """One molecule's answer or its error; a batch never fails as a whole for one bad row."""
+
+    smiles: str = Field(description="as submitted", examples=["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"])
+    standardised_smiles: str | None = Field(
+        None,
+        description="the parent molecule the model scored (salts stripped, neutralised, canonical tautomer)",
+    )
+    probabilities: dict[str, float] | None = Field(
+        None,
+        description="calibrated probability of activity per Tox21 endpoint",
+        examples=[EXAMPLE_PROBABILITIES],
+    )
+    applicability_domain: ApplicabilityDomain | None = None
+    explanation: AtomExplanation | None = None
+    error_code: str | None = Field(None, examples=[None])
+    error: str | None = Field(None, examples=[None])
+
+
+class PredictRequest(BaseModel):
+    smiles: str = Field(max_length=MAX_SMILES_LENGTH, examples=["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"])
+    explain_endpoint: str | None = Field(
+        None,
+        description=f"add an atom-level explanation for one endpoint: {', '.join(ENDPOINTS)}",
+        examples=["NR-ER"],
+    )
+
+
+class BatchPredictRequest(BaseModel):
+    smiles: list[str] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_ITEMS,
+        description="up to 10,000 answered at once; larger batches run as a background job (202)",
+        examples=[["CC(=O)Oc1ccccc1C(=O)O", "not a smiles", "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"]],
+    )
+
+
+class PredictResponse(BaseModel):
+    model: ModelReference
+    result: Prediction
+    notice: str = NOT_SAFETY_EVIDENCE
+
+
+class BatchPredictResponse(BaseModel):
+    model: ModelReference
+    results: list[Prediction]
+    n_errors: int
+    notice: str = NOT_SAFETY_EVIDENCE
+
+
+class BatchJobAccepted(BaseModel):
+    job_id: str
+    status: str = Field(examples=["queued"])
+    n_items: int
+    poll: str = Field(description="GET this for status, progress and, when done, the results")
+
+
+class ModelCardResponse(BaseModel):
+    model: ModelReference
+    card: dict[str, Any]
+    markdown: str | None = Field(None, description="MODEL_CARD.md with every measured metric")
+    notice: str = NOT_SAFETY_EVIDENCE

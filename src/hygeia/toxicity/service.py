@@ -1,0 +1,183 @@
+"""Toxicity use cases, shared by the API, the CLI and agents (no FastAPI here).
+
+Single predictions are cached by (model hash, SMILES, explained endpoint); batches of more than
+MAX_SYNC_BATCH molecules run as background jobs with progress. Every prediction is audited with the
+sha256 of its input only, and live probabilities / similarities feed the platform's drift monitor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from hygeia.core.audit import record_prediction
+from hygeia.core.auth import Principal
+from hygeia.core.cache import cache_key, get_cache
+from hygeia.core.drift import drift_monitor
+from hygeia.core.errors import InputError
+from hygeia.core.jobs import JobContext, JobInfo, register_job_handler, submit_job
+from hygeia.core.tools import register_capability, register_tool
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME
+from hygeia.toxicity.explain import explain
+from hygeia.toxicity.loading import get_model, unavailable_reason
+from hygeia.toxicity.model import ToxicityModel
+from hygeia.toxicity.molecules import MoleculeRejection, prepare
+from hygeia.toxicity.predictor import RowPrediction, predict_prepared, prepare_all
+from hygeia.toxicity.schemas import (
+    ApplicabilityDomain,
+    AtomExplanation,
+    ModelReference,
+    Prediction,
+)
+
+MAX_SYNC_BATCH = 10_000
+BATCH_JOB = "toxicity.batch"
+
+
+def reference(model: ToxicityModel) -> ModelReference:
+    return ModelReference(**model.reference())
+
+
+def _to_schema(row: RowPrediction, model: ToxicityModel) -> Prediction:
+    domain = None
+    if row.nearest_similarity is not None and row.in_domain is not None:
+        domain = ApplicabilityDomain(
+            nearest_similarity=row.nearest_similarity,
+            threshold=model.domain.threshold,
+            in_domain=row.in_domain,
+        )
+    return Prediction(
+        smiles=row.smiles,
+        standardised_smiles=row.standardised_smiles,
+        probabilities=row.probabilities,
+        applicability_domain=domain,
+        error_code=row.error_code,
+        error=row.error,
+    )
+
+
+def _observe_drift(model: ToxicityModel, rows: Sequence[RowPrediction]) -> None:
+    if model.registered is None:
+        return
+    probabilities = [r.probabilities for r in rows if r.probabilities is not None]
+    for endpoint in ENDPOINTS:
+        drift_monitor.observe(
+            model.registered, f"probability:{endpoint}", [p[endpoint] for p in probabilities]
+        )
+    similarities = [r.nearest_similarity for r in rows if r.nearest_similarity is not None]
+    drift_monitor.observe(model.registered, "nearest_similarity", similarities)
+
+
+def _check_endpoint(endpoint: str | None) -> None:
+    if endpoint is not None and endpoint not in ENDPOINTS:
+        raise InputError(f"unknown endpoint {endpoint!r}; choose from {', '.join(ENDPOINTS)}")
+
+
+def predict_one(smiles: str, explain_endpoint: str | None = None) -> tuple[ToxicityModel, Prediction]:
+    """One molecule; an invalid one is a 422 with its error code, since there is no batch to keep."""
+    _check_endpoint(explain_endpoint)
+    model = get_model()
+    cache = get_cache()
+    key = cache_key(MODEL_NAME, model.sha256, smiles, explain_endpoint or "")
+    hit = cache.get_json(key)
+    if hit is not None:
+        return model, Prediction.model_validate(hit)
+    prepared = prepare(smiles)
+    if isinstance(prepared, MoleculeRejection):
+        raise InputError(prepared.message, error_code=prepared.code, smiles=smiles[:200])
+    row = predict_prepared(model, [smiles], [prepared])[0]
+    result = _to_schema(row, model)
+    if explain_endpoint is not None:
+        result.explanation = AtomExplanation(**vars(explain(model, prepared.mol, explain_endpoint)))
+    _observe_drift(model, [row])
+    cache.set_json(key, result.model_dump())
+    return model, result
+
+
+def predict_batch(
+    smiles: Sequence[str], ctx: JobContext | None = None
+) -> tuple[ToxicityModel, list[Prediction]]:
+    """One result per input, in order; rows that cannot be scored carry their error instead."""
+    model = get_model()
+    prepared = prepare_all(list(smiles))
+    if ctx is not None:
+        ctx.progress(0.3, f"standardised {len(smiles):,} molecules")
+
+    def progress(done: int, total: int) -> None:
+        if ctx is not None:
+            ctx.progress(0.3 + 0.7 * done / max(total, 1), f"scored {done:,} of {total:,} valid molecules")
+
+    rows = predict_prepared(model, list(smiles), prepared, progress)
+    _observe_drift(model, rows)
+    return model, [_to_schema(row, model) for row in rows]
+
+
+def explain_svg(smiles: str, endpoint: str) -> tuple[ToxicityModel, str]:
+    _check_endpoint(endpoint)
+    prepared = prepare(smiles)
+    if isinstance(prepared, MoleculeRejection):
+        raise InputError(prepared.message, error_code=prepared.code)
+    model = get_model()
+    return model, explain(model, prepared.mol, endpoint).svg
+
+
+def model_card() -> tuple[ToxicityModel, dict[str, Any], str | None]:
+    model = get_model()
+    markdown_path = model.registered.path / "MODEL_CARD.md" if model.registered else None
+    markdown = markdown_path.read_text() if markdown_path and markdown_path.is_file() else None
+    return model, model.card, markdown
+
+
+def audit(principal: Principal, model: ToxicityModel, smiles: Sequence[str], **detail: Any) -> None:
+    if model.registered is not None:
+        payload = json.dumps(list(smiles), separators=(",", ":"))
+        record_prediction(principal, model.registered, payload, n_items=len(smiles), **detail)
+
+
+def submit_batch(principal: Principal, smiles: Sequence[str]) -> JobInfo:
+    """Large batches run in the background (in-process pool or Celery); clients poll /api/v1/jobs/{id}."""
+    model = get_model()  # fail now with 503, not later inside the job, if there is no model
+    audit(principal, model, smiles, mode="background job")
+    return submit_job(principal, BATCH_JOB, {"smiles": list(smiles)})
+
+
+def run_batch_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    model, results = predict_batch(list(payload.get("smiles") or []), ctx)
+    return {
+        "model": reference(model).model_dump(),
+        "results": [r.model_dump() for r in results],
+        "n_errors": sum(r.error is not None for r in results),
+    }
+
+
+def predict_tool(smiles: str | list[str]) -> dict[str, Any]:
+    """Agents' entry point: calibrated Tox21 probabilities + applicability domain per SMILES."""
+    items = [smiles] if isinstance(smiles, str) else list(smiles)
+    if not items or len(items) > MAX_SYNC_BATCH:
+        raise InputError(f"give 1 to {MAX_SYNC_BATCH} SMILES")
+    model, results = predict_batch(items)
+    return {"model": reference(model).model_dump(), "results": [r.model_dump() for r in results]}
+
+
+register_job_handler(BATCH_JOB, run_batch_job)
+register_capability(MODEL_NAME, unavailable_reason)
+register_tool(
+    "toxicity.predict",
+    "Predict calibrated probabilities of activity in the 12 Tox21 assays (nuclear-receptor and stress-"
+    "response pathways) for SMILES, with an applicability-domain flag per molecule.",
+    predict_tool,
+    input_schema={
+        "type": "object",
+        "properties": {
+            "smiles": {
+                "oneOf": [
+                    {"type": "string", "maxLength": 1000},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_SYNC_BATCH},
+                ],
+                "description": "one SMILES or a list",
+            }
+        },
+        "required": ["smiles"],
+    },
+)

@@ -1,0 +1,129 @@
+"""The toxicity API over HTTP: single and batch prediction, background jobs, explanation, card, roles."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hygeia.toxicity import ENDPOINTS, service
+from tests.conftest import auth_header
+
+BPA = "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"
+
+
+@pytest.fixture
+def analyst(client, make_key) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return auth_header(make_key("acme", "analyst"))
+
+
+def _check_model(body: dict) -> None:  # type: ignore[type-arg]
+    assert body["model"]["name"] == "toxicity"
+    assert len(body["model"]["sha256"]) == 12
+
+
+def test_single_prediction(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/toxicity/predict", json={"smiles": BPA}, headers=analyst)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-request-id"]
+    body = response.json()
+    _check_model(body)
+    result = body["result"]
+    assert list(result["probabilities"]) == list(ENDPOINTS)
+    assert all(0.0 <= p <= 1.0 for p in result["probabilities"].values())
+    domain = result["applicability_domain"]
+    assert domain["nearest_similarity"] == 1.0 and domain["in_domain"] is True
+    assert result["explanation"] is None
+    again = client.post("/api/v1/toxicity/predict", json={"smiles": BPA}, headers=analyst).json()
+    assert again["result"] == result  # served from the cache, same answer
+
+
+def test_single_prediction_with_explanation(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    body = {"smiles": BPA, "explain_endpoint": "NR-ER"}
+    result = client.post("/api/v1/toxicity/predict", json=body, headers=analyst).json()["result"]
+    explanation = result["explanation"]
+    assert explanation["endpoint"] == "NR-ER" and "<svg" in explanation["svg"]
+    assert len(explanation["atom_contributions"]) == 17  # heavy atoms of bisphenol A
+
+
+def test_invalid_smiles_is_a_problem_json_422(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/toxicity/predict", json={"smiles": "C1CC"}, headers=analyst)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["error_code"] == "unparseable"
+    unknown = client.post(
+        "/api/v1/toxicity/predict", json={"smiles": BPA, "explain_endpoint": "X"}, headers=analyst
+    )
+    assert unknown.status_code == 422
+
+
+def test_batch_keeps_order_and_per_row_errors(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    smiles = ["CCO", "C1CC", "[Na+].CC(=O)[O-]", "CCCC[Sn](CCCC)(CCCC)Cl", BPA]
+    response = client.post("/api/v1/toxicity/predict/batch", json={"smiles": smiles}, headers=analyst)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    _check_model(body)
+    assert [r["smiles"] for r in body["results"]] == smiles
+    assert [r["error_code"] for r in body["results"]] == [
+        None,
+        "unparseable",
+        None,
+        "disallowed_element",
+        None,
+    ]
+    assert body["n_errors"] == 2
+    assert body["results"][2]["standardised_smiles"] == "CC(=O)O"
+
+
+def test_large_batch_runs_as_a_job(client, analyst, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(service, "MAX_SYNC_BATCH", 3)  # the real limit is 10,000 rows
+    smiles = ["CCO", "C1CC", BPA, "c1ccccc1", "CCN"]
+    response = client.post("/api/v1/toxicity/predict/batch", json={"smiles": smiles}, headers=analyst)
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["n_items"] == 5
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        job = client.get(accepted["poll"], headers=analyst).json()
+        if job["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.2)
+    assert job["status"] == "succeeded", job
+    assert job["progress"] == 1.0
+    results = job["result"]["results"]
+    assert [r["smiles"] for r in results] == smiles
+    assert results[1]["error_code"] == "unparseable" and results[2]["probabilities"] is not None
+
+
+def test_explain_returns_svg(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(
+        "/api/v1/toxicity/explain", params={"smiles": BPA, "endpoint": "SR-MMP"}, headers=analyst
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.headers["x-model"].startswith("toxicity ")
+    assert "<svg" in response.text
+
+
+def test_model_card(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    viewer = auth_header(make_key("acme", "viewer"))
+    response = client.get("/api/v1/toxicity/model", headers=viewer)
+    assert response.status_code == 200
+    body = response.json()
+    _check_model(body)
+    assert body["card"]["metrics"]["scaffold_cv"]["shipped"]["mean_over_endpoints"]["roc_auc"]["mean"] > 0.5
+    assert "Scaffold cross-validation" in body["markdown"]
+
+
+def test_roles_and_auth(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    assert client.post("/api/v1/toxicity/predict", json={"smiles": BPA}).status_code == 401
+    viewer = auth_header(make_key("acme", "viewer"))
+    assert client.post("/api/v1/toxicity/predict", json={"smiles": BPA}, headers=viewer).status_code == 403
+
+
+def test_tool_is_registered_for_agents(client) -> None:  # type: ignore[no-untyped-def]
+    from hygeia.core.tools import get_tool
+
+    output = get_tool("toxicity.predict").function(["CCO", "C1CC"])
+    assert output["model"]["name"] == "toxicity"
+    assert output["results"][1]["error_code"] == "unparseable"

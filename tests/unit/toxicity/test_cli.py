@@ -1,0 +1,109 @@
+"""The CLI contract other tools rely on: one output row per input record, in order, exact columns."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hygeia.cli import app
+from hygeia.settings import get_settings
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.io import OUTPUT_COLUMNS
+from hygeia.toxicity.loading import clear_cache
+
+from .conftest import REPO_ROOT
+
+INPUT = [
+    "CC(=O)Oc1ccccc1C(=O)O",  # aspirin
+    "C1CC",  # unclosed ring: the bad row in the middle
+    "[Na+].CC(=O)[O-]",  # a salt
+    "",  # empty
+    "CCCC[Sn](CCCC)(CCCC)Cl",  # organotin: refused element
+    "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1",  # bisphenol A
+]
+
+
+@pytest.fixture
+def no_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh var/ with no database: the CLI must fall back to the bundled, hash-verified folder."""
+    monkeypatch.setenv("HYGEIA_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("HYGEIA_MODELS_DIR", str(REPO_ROOT / "models"))
+    get_settings.cache_clear()
+    clear_cache()
+    yield
+    get_settings.cache_clear()
+    clear_cache()
+
+
+def _run(*args: str) -> None:
+    result = CliRunner().invoke(app, ["toxicity", *args])
+    assert result.exit_code == 0, result.output
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames or ()) == OUTPUT_COLUMNS
+        return list(reader)
+
+
+def _check(rows: list[dict[str, str]], given: list[str]) -> None:
+    assert [r["smiles"] for r in rows] == given
+    bad = {1: "unparseable", 3: "empty", 4: "disallowed_element"}
+    for index, row in enumerate(rows):
+        if index in bad:
+            assert row["error"].startswith(bad[index])
+            assert all(row[e] == "" for e in ENDPOINTS) and row["in_domain"] == ""
+        else:
+            assert row["error"] == ""
+            assert all(0.0 <= float(row[e]) <= 1.0 for e in ENDPOINTS)
+            assert row["in_domain"] in ("true", "false")
+
+
+def test_csv_input_keeps_order_and_errors(no_registry: None, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "smiles"])
+        writer.writerows([[i, s] for i, s in enumerate(INPUT)])
+    out = tmp_path / "out.csv"
+    _run("predict", str(source), "-o", str(out))
+    _check(_read(out), INPUT)
+
+
+def test_smi_input(no_registry: None, tmp_path: Path) -> None:
+    given = [s for s in INPUT if s]  # a .smi file has no empty records
+    source = tmp_path / "in.smi"
+    source.write_text("".join(f"{s} mol{i}\n" for i, s in enumerate(given)))
+    out = tmp_path / "out.csv"
+    _run("predict", str(source), "-o", str(out))
+    rows = _read(out)
+    assert [r["smiles"] for r in rows] == given
+    assert [bool(r["error"]) for r in rows] == [False, True, False, True, False]
+
+
+def test_sdf_input_with_a_broken_record(no_registry: None, tmp_path: Path) -> None:
+    from rdkit import Chem
+
+    good = [Chem.MolFromSmiles("CCO"), Chem.MolFromSmiles("c1ccccc1O")]
+    blocks = [Chem.MolToMolBlock(good[0]), "garbage\nnot a mol block\n", Chem.MolToMolBlock(good[1])]
+    source = tmp_path / "in.sdf"
+    source.write_text("".join(block + "\n$$$$\n" for block in blocks))
+    out = tmp_path / "out.csv"
+    _run("predict", str(source), "-o", str(out))
+    rows = _read(out)
+    assert [r["smiles"] for r in rows] == ["CCO", "", "Oc1ccccc1"]
+    assert rows[1]["error"].startswith("unparseable: SDF record 2")
+    assert rows[0]["error"] == rows[2]["error"] == ""
+
+
+def test_csv_without_smiles_column_fails_clearly(no_registry: None, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("name\naspirin\n")
+    result = CliRunner().invoke(app, ["toxicity", "predict", str(source), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 2
+    assert "no 'smiles' column" in result.output

@@ -1,0 +1,152 @@
+"""The shipped artifact: integrity and feature-spec checks on load, calibrated predictions, explanations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rdkit import Chem
+
+from hygeia.core.registry import ModelIntegrityError, write_card
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.explain import explain
+from hygeia.toxicity.loading import load_folder
+from hygeia.toxicity.model import ToxicityModel
+from hygeia.toxicity.molecules import StandardisedMolecule, prepare
+from hygeia.toxicity.predictor import predict_smiles
+
+
+def _writable_copy(folder: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "model" / folder.name
+    shutil.copytree(folder, target)
+    return target
+
+
+def _rewrite_card(folder: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    card = json.loads((folder / "card.json").read_text())
+    edit(card)
+    for key in ("artifacts", "sha256"):
+        card.pop(key)
+    write_card(folder, card)  # hashes valid again: only the feature spec is wrong
+
+
+def test_card_holds_measured_metrics(shipped_model: ToxicityModel) -> None:
+    cv = shipped_model.card["metrics"]["scaffold_cv"]
+    for model in ("baseline", "shipped"):
+        for endpoint in ENDPOINTS:
+            roc = cv[model]["endpoints"][endpoint]["roc_auc"]
+            assert 0.5 < roc["mean"] <= 1.0 and len(roc["folds"]) == 5
+    assert (
+        cv["shipped"]["mean_over_endpoints"]["roc_auc"]["mean"]
+        > cv["baseline"]["mean_over_endpoints"]["roc_auc"]["mean"]
+    )
+    for endpoint in ENDPOINTS:
+        assert (
+            len(shipped_model.card["metrics"]["calibration"][endpoint]["reliability_calibrated_cross_fitted"])
+            == 10
+        )
+
+
+def test_tampered_file_is_refused(shipped_folder: Path, tmp_path: Path) -> None:
+    folder = _writable_copy(shipped_folder, tmp_path)
+    (folder / "calibration.json").write_text("{}")
+    with pytest.raises(ModelIntegrityError, match="modified"):
+        load_folder(folder)
+
+
+def test_feature_spec_mismatch_is_refused(shipped_folder: Path, tmp_path: Path) -> None:
+    folder = _writable_copy(shipped_folder, tmp_path)
+
+    def shrink_fingerprint(card: dict) -> None:  # type: ignore[type-arg]
+        part = card["feature_spec"]["members"]["morgan_maccs_desc"]["params"]["parts"][0]
+        part["params"]["size"] = part["dimension"] = 1024
+
+    _rewrite_card(folder, shrink_fingerprint)
+    with pytest.raises(ModelIntegrityError, match=r"feature spec mismatch.*dimension"):
+        load_folder(folder)
+
+
+def test_spec_that_disagrees_with_the_trees_is_refused(shipped_folder: Path, tmp_path: Path) -> None:
+    """A self-consistent but wrong spec (smaller fingerprint) still fails: the trees expect more columns."""
+    folder = _writable_copy(shipped_folder, tmp_path)
+
+    def shrink_consistently(card: dict) -> None:  # type: ignore[type-arg]
+        spec = card["feature_spec"]["members"]["morgan_maccs_desc"]
+        spec["params"]["parts"][0]["params"]["size"] = spec["params"]["parts"][0]["dimension"] = 1024
+        spec["dimension"] -= 1024
+
+    _rewrite_card(folder, shrink_consistently)
+    with pytest.raises(ModelIntegrityError, match="LightGBM model has 2432 features"):
+        load_folder(folder)
+
+
+def test_featurizer_version_mismatch_is_refused(shipped_folder: Path, tmp_path: Path) -> None:
+    folder = _writable_copy(shipped_folder, tmp_path)
+
+    def bump(card: dict) -> None:  # type: ignore[type-arg]
+        card["feature_spec"]["applicability_domain"]["version"] = "99"
+
+    _rewrite_card(folder, bump)
+    with pytest.raises(ModelIntegrityError, match="feature spec mismatch"):
+        load_folder(folder)
+
+
+def test_predictions_are_probabilities_in_input_order(shipped_model: ToxicityModel) -> None:
+    given = ["CC(=O)Oc1ccccc1C(=O)O", "C1CC", "[Na+].CC(=O)[O-]", "CCCC[Sn](CCCC)(CCCC)Cl", "c1ccccc1"]
+    rows = predict_smiles(shipped_model, given)
+    assert [r.smiles for r in rows] == given
+    assert [r.error_code for r in rows] == [None, "unparseable", None, "disallowed_element", None]
+    for row in (rows[0], rows[2], rows[4]):
+        assert row.probabilities is not None and list(row.probabilities) == list(ENDPOINTS)
+        assert all(0.0 <= p <= 1.0 for p in row.probabilities.values())
+        assert row.nearest_similarity is not None and 0.0 <= row.nearest_similarity <= 1.0
+    assert rows[4].nearest_similarity == 1.0 and rows[4].in_domain  # benzene is in Tox21
+
+
+def test_salt_and_parent_score_the_same(shipped_model: ToxicityModel) -> None:
+    salt, parent = predict_smiles(shipped_model, ["Cc1ccccc1N.Cl", "Cc1ccccc1N"])
+    assert salt.probabilities == parent.probabilities
+
+
+def test_known_training_actives_rank_above_base_rate(shipped_model: ToxicityModel) -> None:
+    """Sanity on compounds Tox21 reports active; they are training data, so not a generalisation test."""
+    cases = {
+        "CC(C)(c1ccc(O)cc1)c1ccc(O)cc1": "NR-ER",  # bisphenol A
+        "C[C@]12CC[C@H]3[C@@H](CCC4=CC(=O)CC[C@@]43C)[C@@H]1CC[C@@H]2C(=O)CO": "NR-AR",  # deoxycorticosterone
+        "Nc1ccc(/N=N/c2ccccc2)cc1": "NR-AhR",  # 4-aminoazobenzene
+    }
+    stats = shipped_model.card["training_data"]["per_endpoint"]
+    rows = predict_smiles(shipped_model, list(cases))
+    for row, endpoint in zip(rows, cases.values(), strict=True):
+        base_rate = stats[endpoint]["active"] / stats[endpoint]["tested"]
+        assert row.probabilities is not None
+        assert row.probabilities[endpoint] > 2 * base_rate, (row.smiles, endpoint)
+
+
+def test_explanation_maps_contributions_to_atoms(shipped_model: ToxicityModel) -> None:
+    prepared = prepare("CC(C)(c1ccc(O)cc1)c1ccc(O)cc1")
+    assert isinstance(prepared, StandardisedMolecule)
+    result = explain(shipped_model, prepared.mol, "NR-ER")
+    assert len(result.atom_contributions) == prepared.mol.GetNumAtoms()
+    assert sum(result.atom_contributions) == pytest.approx(result.substructure_total, abs=1e-3)
+    assert result.svg.startswith("<?xml") and "<svg" in result.svg
+    with pytest.raises(ValueError, match="unknown endpoint"):
+        explain(shipped_model, prepared.mol, "NR-XYZ")
+
+
+def test_explanation_total_matches_member_log_odds(shipped_model: ToxicityModel) -> None:
+    """TreeSHAP is exact: base value + atom part + descriptor part = the member's raw log-odds."""
+    mol = Chem.MolFromSmiles("Oc1ccc(Cl)cc1Cl")
+    result = explain(shipped_model, mol, "SR-ARE")
+    member, _, _ = shipped_model.explain_member()
+    x = shipped_model.member_matrix(member, shipped_model.featurize([mol]))
+    raw = member.boosters["SR-ARE"].predict(x, raw_score=True)[0]
+    total = (
+        result.expected_value
+        + result.substructure_total
+        + result.absent_substructure_total
+        + result.whole_molecule_total
+    )
+    assert total == pytest.approx(raw, abs=1e-4)

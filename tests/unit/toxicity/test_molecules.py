@@ -1,0 +1,81 @@
+"""Parsing and standardisation: every rejection has a code and a reason; salts and charges normalise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hygeia.toxicity.dataset import _merge_labels
+from hygeia.toxicity.molecules import (
+    DISALLOWED_ELEMENT,
+    EMPTY,
+    MAX_HEAVY_ATOMS,
+    TOO_LONG,
+    TOO_MANY_ATOMS,
+    UNPARSEABLE,
+    MoleculeRejection,
+    StandardisedMolecule,
+    prepare,
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "parent"),
+    [
+        ("[Na+].CC(=O)[O-]", "CC(=O)O"),  # ionic salt: counter-ion removed, acid neutralised
+        ("CC(=O)O[Na]", "CC(=O)O"),  # the same salt drawn with a covalent Na-O bond
+        ("Cc1ccccc1N.Cl", "Cc1ccccc1N"),  # hydrochloride
+        ("C[NH3+]", "CN"),  # protonated amine neutralised
+        ("OC(=O)c1ccccc1O.[Zn]", "O=C(O)c1ccccc1O"),  # stray metal fragment is not the parent
+        ("O=C1CC=CC=N1", "O=c1cccc[nH]1"),  # canonical tautomer
+    ],
+)
+def test_standardisation_yields_the_parent(given: str, parent: str) -> None:
+    result = prepare(given)
+    assert isinstance(result, StandardisedMolecule)
+    assert result.smiles == parent
+
+
+def test_quaternary_ammonium_keeps_its_permanent_charge() -> None:
+    result = prepare("C[N+](C)(C)C.[Cl-]")
+    assert isinstance(result, StandardisedMolecule)
+    assert result.smiles == "C[N+](C)(C)C"
+
+
+@pytest.mark.parametrize(
+    ("given", "code", "fragment"),
+    [
+        ("", EMPTY, "empty"),
+        ("   ", EMPTY, "empty"),
+        ("C1CC", UNPARSEABLE, "cannot parse"),
+        ("CC(=O)O[AlH3](O)O", UNPARSEABLE, "valence"),
+        ("C" * 1001, TOO_LONG, "1001 characters"),
+        ("CCCC[Sn](CCCC)(CCCC)Cl", DISALLOWED_ELEMENT, "Sn"),
+        ("C[Hg]Cl", DISALLOWED_ELEMENT, "Hg"),
+        ("C" * (MAX_HEAVY_ATOMS + 1), TOO_MANY_ATOMS, str(MAX_HEAVY_ATOMS + 1)),
+    ],
+)
+def test_rejections_carry_code_and_reason(given: str, code: str, fragment: str) -> None:
+    result = prepare(given)
+    assert isinstance(result, MoleculeRejection)
+    assert result.code == code
+    assert fragment in result.message
+
+
+def test_large_counter_ion_does_not_reject_the_drug() -> None:
+    big_anion = "[O-]S(=O)(=O)" + "C" * 160
+    result = prepare(f"C[NH3+].{big_anion}")
+    # the largest fragment here is the anion itself, which is over the limit: the check is on the parent
+    assert isinstance(result, MoleculeRejection) and result.code == TOO_MANY_ATOMS
+
+
+def test_duplicates_merge_by_majority_with_ties_to_active() -> None:
+    raw = np.array(
+        [[1, 0, np.nan], [0, 0, np.nan], [np.nan, 1, 0], [0, 0, 0]],
+        dtype=np.float32,
+    )
+    labels, conflicts = _merge_labels(raw, [[0, 1], [2], [3]])
+    assert labels[0].tolist()[:2] == [1.0, 0.0]  # 1 vs 0 tie -> active; 0,0 -> inactive
+    assert np.isnan(labels[0, 2])  # never tested stays untested
+    assert labels[1].tolist() == [0.0, 1.0, 0.0] or np.isnan(labels[1, 0])
+    assert conflicts == 1
