@@ -1,0 +1,134 @@
+"""Drug-safety signal detection: score drug-event pairs (PRR, ROR, IC, MGPS/EBGM), ingest FAERS."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from hygeia.signals.errors import SignalDataError
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _hyperparameter_json(run: object) -> str:
+    from hygeia.signals.scoring import ScoredRun
+
+    assert isinstance(run, ScoredRun)
+    summary = run.summary()
+    body = {
+        **summary["hyperparameters"],
+        "fit": summary["fit"],
+        "pairs": summary["pairs"],
+        "reports": summary["reports"],
+        "notes": summary["notes"],
+    }
+    if run.fit is not None:
+        body["fit"] = {k: v for k, v in body["fit"].items() if k != "starts"}
+        body["fit"]["starts"] = [s.__dict__ for s in run.fit.starts]
+    return json.dumps(body, default=float)
+
+
+@app.command(context_settings={"allow_extra_args": True})
+def score(
+    ctx: typer.Context,
+    input_csv: Path = typer.Argument(..., metavar="INPUT.csv", help="case-level rows: id, drug, event"),
+    output: Path = typer.Option(..., "-o", "--output", help="scored pairs, one row per pair with N > 0"),
+    strata: list[str] = typer.Option(
+        None, "--strata", help="stratification columns for E (repeat the option or list them after it)"
+    ),
+    counts: bool = typer.Option(False, "--counts", help="INPUT is a count table (drug,event,n or MDDC wide)"),
+    digits: int = typer.Option(2, min=0, max=12, help="EBGM/EB05/EB95 rounding (openEBGM's default 2)"),
+    exact: bool = typer.Option(False, help="unrounded EBGM and exact quantiles instead of openEBGM's"),
+    squash: str = typer.Option("auto", help="auto | none | autosquash (data squashing for the fit)"),
+) -> None:
+    """Score every drug-event pair; the fitted hyperparameters go to stderr as one JSON line."""
+    from hygeia.signals.reports import read_cases, read_counts
+    from hygeia.signals.scoring import ScoringOptions, score_cases, score_count_table, write_output
+
+    strata = [*(strata or []), *(ctx.args if strata else [])]
+    if ctx.args and not strata:
+        _fail(f"unexpected extra arguments {ctx.args}")
+    if squash not in ("auto", "none", "autosquash"):
+        _fail("--squash must be auto, none or autosquash")
+    options = ScoringOptions(strata=tuple(strata), digits=None if exact else digits, squash=squash)  # type: ignore[arg-type]
+    try:
+        if counts:
+            run = score_count_table(read_counts(input_csv), options, source=str(input_csv))
+        else:
+            run = score_cases(read_cases(input_csv, strata), options, source=str(input_csv))
+    except SignalDataError as exc:
+        _fail(exc.detail)
+    except ValueError as exc:
+        _fail(str(exc))
+    write_output(run, str(output))
+    sys.stderr.write(_hyperparameter_json(run) + "\n")
+
+
+@app.command("ingest-faers")
+def ingest_faers_command(
+    path: Path = typer.Argument(
+        ..., help="FAERS quarterly ASCII zip or extracted folder (several quarters ok)"
+    ),
+    output: Path = typer.Option(None, "-o", "--output", help="case-level CSV (default: standard output)"),
+    roles: str = typer.Option("PS,SS", help="drug roles to keep: any of PS,SS,C,I"),
+    keep_salts: bool = typer.Option(False, help="keep salt words (e.g. HYDROCHLORIDE) in drug names"),
+    skip_bad_lines: bool = typer.Option(False, help="skip malformed lines (they are listed in the report)"),
+) -> None:
+    """FAERS tables to case-level rows (id, drug, event, ...); the ingest report goes to stderr."""
+    from hygeia.signals.faers import ingest_faers
+
+    try:
+        cases, report = ingest_faers(
+            path,
+            [r.strip().upper() for r in roles.split(",") if r.strip()],
+            strip_salts=not keep_salts,
+            on_bad_lines="skip" if skip_bad_lines else "error",
+        )
+    except SignalDataError as exc:
+        _fail(exc.detail)
+    cases.to_csv(output if output is not None else sys.stdout, index=False)
+    sys.stderr.write(json.dumps(report.as_dict()) + "\n")
+
+
+@app.command()
+def rank(
+    scored_csv: Path = typer.Argument(..., help="output of `hygeia signals score`"),
+    output: Path = typer.Option(..., "-o", "--output"),
+    cases_csv: Path = typer.Option(None, "--cases", help="case-level CSV with serious/death/quarter columns"),
+    known: Path = typer.Option(None, "--known", help="CSV of labelled drug,event pairs (not novel)"),
+) -> None:
+    """Alert levels and an explained priority score for every scored pair, highest first."""
+    import pandas as pd
+
+    from hygeia.signals.priority import load_known_pairs, prioritise
+
+    try:
+        scored = pd.read_csv(scored_csv, keep_default_na=False, na_values=[""])
+        cases = pd.read_csv(cases_csv, dtype=str, keep_default_na=False) if cases_csv else None
+        ranked = prioritise(scored, cases, load_known_pairs(known) if known else None)
+    except SignalDataError as exc:
+        _fail(exc.detail)
+    ranked.to_csv(output, index=False)
+
+
+@app.command("evaluate-refset")
+def evaluate_refset_command(
+    output: Path = typer.Option(None, "-o", "--output", help="markdown report (default: standard output)"),
+    data_dir: Path = typer.Option(None, help="default: HYGEIA_DATA_DIR"),
+) -> None:
+    """Score the MDDC FAERS tables and check the signals against the OMOP / EU-ADR reference sets."""
+    from hygeia.signals.evaluation import evaluate_reference_sets, render_report
+
+    report = render_report(evaluate_reference_sets(data_dir))
+    if output is None:
+        typer.echo(report)
+    else:
+        output.write_text(report)

@@ -1,0 +1,137 @@
+"""Alert levels and a priority score that says where it came from.
+
+Alert criteria (each a published threshold):
+  MGPS   EB05 >= 2                       (Szarfman, Machado & O'Neill 2002, FDA)
+  BCPNN  IC025 > 0                       (Bate et al. 1998; Norén et al. 2011, WHO-UMC)
+  Evans  PRR >= 2 and chi2 >= 4 and N >= 3 (Evans, Waller & Davis 2001, MHRA; chi2 Yates-corrected)
+Level: "high" = all three met, "medium" = two, "low" = one, "none" = none.
+
+Priority = disproportionality x seriousness x trend x novelty, every factor reported:
+  disproportionality D = max(0, (log2 EB05 + IC025) / 2): the two lower bounds, in bits of RR above 1
+  seriousness        1 + share of the pair's reports with a serious outcome + share with death
+  trend              1 + 0.5 if the latest period is a burst + 0.5 * clip(IC025 change, 0, 1)
+  novelty            1 if the pair is not in the known/labelled list, 0.25 if it is
+A pair without disproportionality (D = 0) has priority 0 whatever else is true: the score ranks
+signals, it does not create them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hygeia.signals.errors import SignalDataError
+from hygeia.signals.trend import burst_flags, ic025_change, period_table
+
+THRESHOLDS = {"eb05": 2.0, "ic025": 0.0, "prr": 2.0, "chi2": 4.0, "n": 3}
+KNOWN_WEIGHT = 0.25
+LEVELS = ("none", "low", "medium", "high")
+
+
+def criteria(table: pd.DataFrame) -> pd.DataFrame:
+    t = THRESHOLDS
+    return pd.DataFrame(
+        {
+            "mgps": table["eb05"] >= t["eb05"],
+            "bcpnn": table["ic025"] > t["ic025"],
+            "evans": (table["prr"] >= t["prr"]) & (table["chi2"] >= t["chi2"]) & (table["n"] >= t["n"]),
+        },
+        index=table.index,
+    )
+
+
+def alert_levels(table: pd.DataFrame) -> pd.Series:
+    met = criteria(table).sum(axis=1)
+    return met.map(dict(enumerate(LEVELS))).rename("alert_level")
+
+
+def load_known_pairs(path: Path | str) -> set[tuple[str, str]]:
+    """A CSV with drug,event columns: reactions already labelled or known (case-insensitive)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    lower = {c.lower(): c for c in frame.columns}
+    if not {"drug", "event"} <= set(lower):
+        raise SignalDataError(
+            f"need drug and event columns, have {list(frame.columns)}", source=str(path), line=1
+        )
+    return {
+        (d.strip().upper(), e.strip().upper())
+        for d, e in zip(frame[lower["drug"]], frame[lower["event"]], strict=True)
+    }
+
+
+def _seriousness(cases: pd.DataFrame | None, index: pd.MultiIndex) -> pd.DataFrame:
+    out = pd.DataFrame({"share_serious": 0.0, "share_death": 0.0}, index=index)
+    if cases is None or not {"serious", "death"} <= set(cases.columns):
+        return out
+    flags = cases[["id", "drug", "event", "serious", "death"]].drop_duplicates(["id", "drug", "event"])
+    for column in ("serious", "death"):
+        flags[column] = flags[column].astype(str).str.lower().isin(("true", "1", "yes", "y"))
+    shares = flags.groupby(["drug", "event"])[["serious", "death"]].mean()
+    shares.columns = ["share_serious", "share_death"]
+    return shares.reindex(index).fillna(0.0)
+
+
+def _trend(cases: pd.DataFrame | None, index: pd.MultiIndex, period: str) -> pd.DataFrame:
+    out = pd.DataFrame({"burst": False, "ic025_change": 0.0}, index=index)
+    if cases is None or period not in cases.columns:
+        return out
+    table = period_table(cases, period)
+    bursts = burst_flags(table).set_index(["drug", "event"])["burst"]
+    change = ic025_change(table)
+    if len(change):
+        out["ic025_change"] = change.set_index(["drug", "event"])["ic025_change"].reindex(index).fillna(0.0)
+    out["burst"] = bursts.reindex(index).fillna(False).astype(bool)
+    return out
+
+
+def prioritise(
+    scored: pd.DataFrame,
+    cases: pd.DataFrame | None = None,
+    known: set[tuple[str, str]] | None = None,
+    period: str = "quarter",
+) -> pd.DataFrame:
+    """Scored pairs with alert level, priority and its components, highest priority first."""
+    missing = {"drug", "event", "n", "eb05", "ic025", "prr", "chi2"} - set(scored.columns)
+    if missing:
+        raise SignalDataError(f"scored table lacks {sorted(missing)} (use the full scoring output)")
+    table = scored.copy()
+    table["drug"], table["event"] = table["drug"].astype(str), table["event"].astype(str)
+    index = pd.MultiIndex.from_frame(table[["drug", "event"]])
+    met = criteria(table)
+    table["alert_level"] = alert_levels(table)
+    table["criteria_met"] = met.apply(lambda r: ",".join(c for c in met.columns if r[c]), axis=1)
+    log_eb05 = np.log2(np.maximum(table["eb05"].to_numpy(float), 1e-300))
+    table["c_disproportionality"] = np.maximum(0.0, (log_eb05 + table["ic025"].to_numpy(float)) / 2)
+    serious = _seriousness(cases, index)
+    table["share_serious"] = serious["share_serious"].to_numpy()
+    table["share_death"] = serious["share_death"].to_numpy()
+    table["c_seriousness"] = 1.0 + table["share_serious"] + table["share_death"]
+    trend = _trend(cases, index, period)
+    table["burst"] = trend["burst"].to_numpy()
+    table["ic025_change"] = trend["ic025_change"].to_numpy()
+    table["c_trend"] = 1.0 + 0.5 * table["burst"] + 0.5 * np.clip(table["ic025_change"], 0, 1)
+    known_keys = known or set()
+    novel = [
+        (d.upper(), e.upper()) not in known_keys for d, e in zip(table["drug"], table["event"], strict=True)
+    ]
+    table["novel"] = novel
+    table["c_novelty"] = np.where(table["novel"], 1.0, KNOWN_WEIGHT)
+    table["priority"] = (
+        table["c_disproportionality"] * table["c_seriousness"] * table["c_trend"] * table["c_novelty"]
+    )
+    table["explanation"] = [_explain(r) for r in table.itertuples()]
+    return table.sort_values(["priority", "eb05"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _explain(r: object) -> str:
+    get = r.__getattribute__
+    parts = [
+        f"EB05 {get('eb05'):.2f}, IC025 {get('ic025'):.2f} -> {get('c_disproportionality'):.2f} bits",
+        f"serious {get('share_serious'):.0%}, deaths {get('share_death'):.0%} x{get('c_seriousness'):.2f}",
+        f"{'burst, ' if get('burst') else ''}IC025 change {get('ic025_change'):+.2f} x{get('c_trend'):.2f}",
+        f"{'novel' if get('novel') else 'known/labelled'} x{get('c_novelty'):.2f}",
+        f"alert {get('alert_level')} ({get('criteria_met') or 'no criterion met'})",
+    ]
+    return "; ".join(parts)

@@ -1,0 +1,162 @@
+"""Loading report data that is not FAERS: case-level CSV and pre-aggregated count tables.
+
+Case-level CSV: one row per (report, drug, event) with columns `id`, `drug`, `event` and optional
+strata columns. Count tables: long (`drug`, `event`, `n`) or the wide matrix used by MDDC (first
+column = adverse event, one column per drug, cells = counts). Every value is read as text first so
+that ids like "007" and drugs called "NA" survive, and every rejection names the file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hygeia.signals.errors import SignalDataError
+
+CASE_COLUMNS = ("id", "drug", "event")
+COUNT_COLUMNS = ("drug", "event", "n")
+# Other tools' names for the same columns (openEBGM: var1/var2; pvda: report_id; FAERS: primaryid, pt).
+ALIASES = {
+    "id": ("report_id", "primaryid", "caseid", "safetyreportid"),
+    "drug": ("var1", "drugname", "product"),
+    "event": ("var2", "pt", "ae", "reaction"),
+    "n": ("count", "n11", "freq"),
+}
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Refuse inputs that would exhaust memory before any parsing starts (overridable per call)."""
+
+    max_bytes: int = 4 * 1024**3
+    max_rows: int = 200_000_000
+
+
+def check_size(path: Path, limits: InputLimits) -> None:
+    if not path.exists():
+        raise SignalDataError("file not found", source=str(path))
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise SignalDataError(
+            f"file is {size:,} bytes, above the configured limit of {limits.max_bytes:,}", source=str(path)
+        )
+
+
+def _read_text_table(path: Path, limits: InputLimits) -> pd.DataFrame:
+    check_size(path, limits)
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=False,
+            encoding_errors="strict",
+        )
+    except pd.errors.ParserError as exc:
+        raise SignalDataError(f"malformed CSV: {exc}", source=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise SignalDataError(f"not UTF-8 text (byte offset {exc.start})", source=str(path)) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise SignalDataError("the file is empty", source=str(path)) from exc
+    if len(frame) > limits.max_rows:
+        raise SignalDataError(
+            f"{len(frame):,} rows, above the limit of {limits.max_rows:,}", source=str(path)
+        )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _normalise_header(frame: pd.DataFrame, required: Sequence[str], path: Path) -> pd.DataFrame:
+    lower = {c.lower(): c for c in frame.columns}
+    for name in required:
+        alias = next((a for a in ALIASES.get(name, ()) if name not in lower and a in lower), None)
+        if alias is not None:
+            lower[name] = lower[alias]
+    missing = [c for c in required if c not in lower]
+    if missing:
+        hint = ""
+        if len(frame.columns) == 1 and any(sep in frame.columns[0] for sep in "$;\t|"):
+            hint = " (the file does not look comma-separated)"
+        raise SignalDataError(
+            f"missing column(s) {missing}; the header has {list(frame.columns)}{hint}",
+            source=str(path),
+            line=1,
+        )
+    return frame.rename(columns={lower[c]: c for c in required})
+
+
+def _first_blank(frame: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
+    for column in columns:
+        blank = frame[column].isna() | (frame[column].str.strip() == "")
+        if blank.any():
+            row = int(np.flatnonzero(blank.to_numpy())[0])
+            raise SignalDataError(
+                f"empty {column!r} ({int(blank.sum())} such row(s) in the file)",
+                source=str(path),
+                line=row + 2,
+            )
+
+
+def read_cases(
+    path: Path | str, strata: Sequence[str] = (), limits: InputLimits | None = None
+) -> pd.DataFrame:
+    """Case-level rows with `id`, `drug`, `event` and the requested strata columns, all text."""
+    path = Path(path)
+    frame = _normalise_header(_read_text_table(path, limits or InputLimits()), CASE_COLUMNS, path)
+    unknown = [s for s in strata if s not in frame.columns]
+    if unknown:
+        raise SignalDataError(
+            f"strata column(s) {unknown} not in the header {list(frame.columns)}", source=str(path), line=1
+        )
+    _first_blank(frame, [*CASE_COLUMNS, *strata], path)
+    return frame[[*CASE_COLUMNS, *strata]]
+
+
+def read_counts(path: Path | str, limits: InputLimits | None = None) -> pd.DataFrame:
+    """A count table as long rows (`drug`, `event`, `n` as int64), from long or MDDC-wide layout."""
+    path = Path(path)
+    frame = _read_text_table(path, limits or InputLimits())
+    if {c.lower() for c in frame.columns} >= set(COUNT_COLUMNS):
+        long = _normalise_header(frame, COUNT_COLUMNS, path)
+        _first_blank(long, COUNT_COLUMNS, path)
+        cols = [*COUNT_COLUMNS, *(["stratum"] if "stratum" in long.columns else [])]
+        long = long[cols].copy()
+        long["n"] = _whole_numbers(long["n"], path, "n", offset=0)
+        return long
+    return _wide_to_long(frame, path)
+
+
+def _whole_numbers(values: pd.Series, path: Path, column: str, offset: int) -> pd.Series:
+    numbers = pd.to_numeric(values.str.strip(), errors="coerce")
+    bad = numbers.isna() | (numbers < 0) | (numbers != np.floor(numbers))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise SignalDataError(
+            f"column {column!r} must hold non-negative whole counts, got {values.iloc[row]!r}",
+            source=str(path),
+            line=row + 2 + offset,
+        )
+    return numbers.astype(np.int64)
+
+
+def _wide_to_long(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """MDDC layout: rows are adverse events (first column), columns are drugs, cells are counts."""
+    if frame.shape[1] < 2:
+        raise SignalDataError(
+            "neither a long table (drug,event,n) nor a wide matrix (event column + drug columns)",
+            source=str(path),
+            line=1,
+        )
+    event_column = frame.columns[0]
+    _first_blank(frame, [event_column], path)
+    drugs = [c for c in frame.columns[1:] if c.lower() != "cluster_idx"]
+    parts = []
+    for drug in drugs:
+        counts = _whole_numbers(frame[drug].fillna(""), path, drug, offset=0)
+        parts.append(pd.DataFrame({"drug": drug, "event": frame[event_column].str.strip(), "n": counts}))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,67 @@
+"""HTTP layer of the signals domain: submit a scoring run, follow it, query ranked signals."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+
+from hygeia.core.auth import Principal, require_role
+from hygeia.signals import service
+from hygeia.signals.schemas import AlertLevel, PairDetail, RunStatus, RunSubmitted, SignalPage
+
+router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
+
+
+@router.post(
+    "/runs", response_model=RunSubmitted, status_code=202, summary="Score a report file (background job)"
+)
+async def submit_run(
+    file: UploadFile = File(
+        ..., description="CSV: id,drug,event[,strata][,serious,death,quarter] or drug,event,n"
+    ),
+    strata: list[str] = Query(default=[], description="columns to stratify the expected counts by"),
+    input_format: str = Query("cases", alias="format", pattern="^(cases|counts)$"),
+    digits: int | None = Query(2, ge=0, le=12, description="EBGM/EB05/EB95 rounding; omit for openEBGM's 2"),
+    principal: Principal = Depends(require_role("analyst")),
+) -> RunSubmitted:
+    content = await file.read()
+    job = service.submit_run(principal, content, strata=strata, digits=digits, input_format=input_format)
+    return RunSubmitted(run_id=job.id, status=job.status)
+
+
+@router.get("/runs/{run_id}", response_model=RunStatus, summary="Progress, and the summary once finished")
+def run_status(run_id: str, principal: Principal = Depends(require_role("viewer"))) -> RunStatus:
+    return RunStatus(**service.run_status(principal.tenant_id, run_id))
+
+
+@router.get("/runs/{run_id}/signals", response_model=SignalPage, summary="Ranked signals with filters")
+def list_signals(
+    run_id: str,
+    drug: str | None = None,
+    event: str | None = None,
+    min_eb05: float | None = Query(None, ge=0),
+    alert_level: AlertLevel | None = None,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(require_role("viewer")),
+) -> SignalPage:
+    page = service.list_signals(
+        principal.tenant_id,
+        run_id,
+        drug=drug,
+        event=event,
+        min_eb05=min_eb05,
+        alert_level=alert_level,
+        limit=limit,
+        offset=offset,
+    )
+    return SignalPage(**page)
+
+
+@router.get("/runs/{run_id}/pair", response_model=PairDetail, summary="One drug-event pair with its trend")
+def pair_detail(
+    run_id: str,
+    drug: str = Query(..., min_length=1),
+    event: str = Query(..., min_length=1),
+    principal: Principal = Depends(require_role("viewer")),
+) -> PairDetail:
+    return PairDetail(**service.pair_detail(principal.tenant_id, run_id, drug, event))

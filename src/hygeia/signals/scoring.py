@@ -1,0 +1,129 @@
+"""One call from counts to the scored pair table: disproportionality, hyperparameter fit, EB scores.
+
+Used by the CLI, the service's background job and the benchmarks, so all three compute the same
+numbers. EBGM / EB05 / EB95 follow openEBGM's ebScores() defaults (digits = 2, quantBisect); pass
+digits=None for unrounded values and exact quantiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hygeia.signals import disproportionality as dp
+from hygeia.signals.counts import PairCounts, count_cases, count_table
+from hygeia.signals.mgps import (
+    DEFAULT_STARTS,
+    FitResult,
+    Hyperparameters,
+    SquashMode,
+    fit_hyperparameters,
+)
+from hygeia.signals.posterior import ebgm, posterior_quantile, posterior_weight
+
+OUTPUT_COLUMNS = (
+    "drug",
+    "event",
+    "n",
+    "expected",
+    "prr",
+    "ror",
+    "ror_lower",
+    "ror_upper",
+    "ic",
+    "ic025",
+    "ic975",
+    "ebgm",
+    "eb05",
+    "eb95",
+)
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    strata: tuple[str, ...] = ()
+    digits: int | None = 2  # openEBGM's default rounding of EBGM and its quantiles
+    squash: SquashMode = "auto"
+    starts: np.ndarray = field(default_factory=lambda: DEFAULT_STARTS.copy())
+    hyperparameters: Hyperparameters | None = None  # reuse a fit instead of estimating one
+
+
+@dataclass
+class ScoredRun:
+    table: pd.DataFrame  # OUTPUT_COLUMNS plus chi2, n_drug, n_event
+    hyperparameters: Hyperparameters
+    fit: FitResult | None
+    n_total: int
+    notes: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        """What a person (or the job record) needs to trust the run: the fit and the counts."""
+        return {
+            "hyperparameters": self.hyperparameters.__dict__,
+            "fit": None
+            if self.fit is None
+            else {k: v for k, v in self.fit.to_dict().items() if k != "hyperparameters"},
+            "pairs": len(self.table),
+            "reports": self.n_total,
+            "notes": self.notes,
+        }
+
+
+def _silent(_fraction: float, _message: str) -> None:
+    return None
+
+
+def score_counts(
+    counts: PairCounts, options: ScoringOptions | None = None, progress: Progress = _silent
+) -> ScoredRun:
+    options = options or ScoringOptions()
+    table = counts.frame()
+    t = dp.TwoByTwo.from_margins(counts.n, counts.n_drug, counts.n_event, counts.n_total)
+    table["prr"] = dp.prr(t)
+    table["chi2"] = dp.chi_square_yates(t)
+    table["ror"], table["ror_lower"], table["ror_upper"] = dp.ror_with_ci(t)
+    table["ic"], table["ic025"], table["ic975"] = dp.information_component(counts.n, counts.expected)
+    progress(0.3, f"disproportionality for {counts.size:,} pairs")
+    fit = None
+    hyper = options.hyperparameters
+    if hyper is None:
+        fit = fit_hyperparameters(counts.n, counts.expected, starts=options.starts, squash=options.squash)
+        hyper = fit.hyperparameters
+    progress(0.6, "hyperparameters fitted")
+    qn = posterior_weight(hyper, counts.n, counts.expected)
+    table["ebgm"] = ebgm(hyper, counts.n, counts.expected, qn, options.digits)
+    table["eb05"] = posterior_quantile(hyper, counts.n, counts.expected, qn, 5, options.digits)
+    progress(0.8, "EB05 computed")
+    table["eb95"] = posterior_quantile(hyper, counts.n, counts.expected, qn, 95, options.digits)
+    ordered = [*OUTPUT_COLUMNS, "chi2", "n_drug", "n_event"]
+    table = table[ordered].sort_values(["drug", "event"], kind="stable").reset_index(drop=True)
+    progress(1.0, "scored")
+    return ScoredRun(table, hyper, fit, counts.n_total, dict(counts.notes))
+
+
+def score_cases(
+    cases: pd.DataFrame,
+    options: ScoringOptions | None = None,
+    progress: Progress = _silent,
+    source: str = "cases",
+) -> ScoredRun:
+    options = options or ScoringOptions()
+    counts = count_cases(cases, options.strata, source=source)
+    progress(0.1, f"counted {counts.size:,} drug-event pairs in {counts.n_total:,} reports")
+    return score_counts(counts, options, progress)
+
+
+def score_count_table(
+    table: pd.DataFrame, options: ScoringOptions | None = None, source: str = "counts"
+) -> ScoredRun:
+    return score_counts(count_table(table, source=source), options)
+
+
+def write_output(run: ScoredRun, path: str, columns: Sequence[str] = OUTPUT_COLUMNS) -> None:
+    """The CLI contract: exactly these columns, one row per pair with N > 0; NaN as an empty cell."""
+    run.table.loc[:, list(columns)].to_csv(path, index=False)

@@ -1,0 +1,278 @@
+"""Signal-detection use cases for the API, the CLI and agents; no FastAPI here.
+
+A run: the uploaded report file is stored for the tenant, a background job ("signals.score") counts,
+scores, fits the MGPS prior and ranks; the job result is the run summary (hyperparameters included)
+and the ranked table is a file (see storage.py). Queries filter the ranked table and are cached.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pandas as pd
+from prometheus_client import Counter
+
+from hygeia.core import audit
+from hygeia.core.auth import Principal
+from hygeia.core.cache import cache_key, get_cache
+from hygeia.core.db import new_id
+from hygeia.core.errors import InputError, ProblemError
+from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_job_handler, submit_job
+from hygeia.core.tools import register_tool
+from hygeia.signals import storage
+from hygeia.signals.priority import LEVELS, prioritise
+from hygeia.signals.reports import read_cases, read_counts
+from hygeia.signals.scoring import ScoringOptions, score_cases, score_count_table
+from hygeia.signals.trend import period_table
+
+RUN_KIND = "signals.score"
+CASE_EXTRAS = ("serious", "death", "quarter")
+TOP_IN_SUMMARY = 10
+RUNS = Counter("hygeia_signal_runs_total", "Signal scoring runs by final status", ["status"])
+PAIRS = Counter("hygeia_signal_pairs_scored_total", "Drug-event pairs scored")
+QUERIES = Counter(
+    "hygeia_signal_queries_total", "Signal queries by endpoint and cache result", ["endpoint", "cache"]
+)
+
+
+def _finite(value: Any) -> Any:
+    """JSON (and PostgreSQL's json) has no NaN or infinity: undefined ratios become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def submit_run(
+    principal: Principal, content: bytes, *, strata: list[str], digits: int | None, input_format: str
+) -> JobInfo:
+    if input_format not in ("cases", "counts"):
+        raise InputError("format must be 'cases' (id,drug,event rows) or 'counts' (drug,event,n)")
+    if not content.strip():
+        raise InputError("the uploaded file is empty")
+    upload_id = new_id()
+    path = storage.upload_path(principal.tenant_id, upload_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    payload = {"upload_id": upload_id, "strata": strata, "digits": digits, "format": input_format}
+    audit.record(
+        principal, "signals.submit", payload=content, detail={"strata": strata, "format": input_format}
+    )
+    return submit_job(principal, RUN_KIND, payload)
+
+
+def _case_extras(path: Any) -> pd.DataFrame | None:
+    header = pd.read_csv(path, nrows=0).columns
+    wanted = [c for c in ("id", "drug", "event", *CASE_EXTRAS) if c in header]
+    if not set(CASE_EXTRAS) & set(wanted):
+        return None
+    return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=wanted)
+
+
+def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """The background job: score, rank, store; returns the run summary stored on the job."""
+    path = storage.upload_path(ctx.tenant_id, payload["upload_id"])
+    options = ScoringOptions(strata=tuple(payload.get("strata") or ()), digits=payload.get("digits", 2))
+    try:
+        if payload.get("format") == "counts":
+            run = score_count_table(read_counts(path), options, source="upload")
+            extras = None
+        else:
+            run = score_cases(
+                read_cases(path, options.strata),
+                options,
+                lambda f, m: ctx.progress(0.85 * f, m),
+                source="upload",
+            )
+            extras = _case_extras(path)
+        ctx.progress(0.9, "ranking")
+        ranked = prioritise(run.table, extras)
+        storage.save_ranked(ctx.tenant_id, ctx.job_id, ranked)
+    except Exception:
+        RUNS.labels("failed").inc()
+        raise
+    RUNS.labels("succeeded").inc()
+    PAIRS.inc(len(ranked))
+    summary = run.summary()
+    summary["alerts"] = {level: int((ranked["alert_level"] == level).sum()) for level in LEVELS}
+    summary["top"] = [_signal_dict(row) for _, row in ranked.head(TOP_IN_SUMMARY).iterrows()]
+    return json.loads(json.dumps(summary, default=float), parse_constant=lambda _: None)
+
+
+register_job_handler(RUN_KIND, run_scoring)
+
+
+def _signal_dict(row: pd.Series) -> dict[str, Any]:
+    fields = [
+        "drug",
+        "event",
+        "n",
+        "expected",
+        "prr",
+        "chi2",
+        "ror",
+        "ror_lower",
+        "ror_upper",
+        "ic",
+        "ic025",
+        "ic975",
+        "ebgm",
+        "eb05",
+        "eb95",
+        "alert_level",
+        "criteria_met",
+        "priority",
+        "explanation",
+    ]
+    out: dict[str, Any] = {f: _finite(row[f].item() if hasattr(row[f], "item") else row[f]) for f in fields}
+    out["criteria_met"] = out["criteria_met"] or ""
+    out["components"] = {
+        name: float(row[f"c_{name}"]) for name in ("disproportionality", "seriousness", "trend", "novelty")
+    }
+    return out
+
+
+def run_status(tenant_id: str, run_id: str) -> dict[str, Any]:
+    job = get_job(tenant_id, run_id)  # NotFound for another tenant's run
+    if job.kind != RUN_KIND:
+        raise ProblemError(404, "Not found", f"job {run_id!r} is not a signal run")
+    return {
+        "run_id": job.id,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "error": job.error,
+        "summary": job.result,
+    }
+
+
+def _finished(tenant_id: str, run_id: str) -> None:
+    status = run_status(tenant_id, run_id)["status"]
+    if status != SUCCEEDED:
+        raise ProblemError(
+            409, "Run not finished", f"run {run_id!r} is {status}; results exist once it succeeds"
+        )
+
+
+def list_signals(
+    tenant_id: str,
+    run_id: str,
+    *,
+    drug: str | None = None,
+    event: str | None = None,
+    min_eb05: float | None = None,
+    alert_level: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Ranked signals of a run (highest priority first) with filters; cached per tenant and query."""
+    _finished(tenant_id, run_id)
+    filters = {
+        "drug": drug,
+        "event": event,
+        "min_eb05": min_eb05,
+        "alert_level": alert_level,
+        "limit": limit,
+        "offset": offset,
+    }
+    key = cache_key("signals.list", tenant_id, run_id, json.dumps(filters, sort_keys=True))
+    cached = get_cache().get_json(key)
+    QUERIES.labels("list", "hit" if cached is not None else "miss").inc()
+    if cached is not None:
+        return cached
+    table = storage.load_ranked(tenant_id, run_id)
+    mask = pd.Series(True, index=table.index)
+    if drug:
+        mask &= table["drug"].str.upper() == drug.strip().upper()
+    if event:
+        mask &= table["event"].str.upper() == event.strip().upper()
+    if min_eb05 is not None:
+        mask &= table["eb05"] >= min_eb05
+    if alert_level:
+        mask &= table["alert_level"] == alert_level
+    selected = table[mask]
+    page = selected.iloc[offset : offset + limit]
+    result = {
+        "run_id": run_id,
+        "total": len(selected),
+        "limit": limit,
+        "offset": offset,
+        "items": [_signal_dict(row) for _, row in page.iterrows()],
+    }
+    get_cache().set_json(key, result)
+    return result
+
+
+def pair_detail(
+    tenant_id: str, run_id: str, drug: str, event: str, period: str = "quarter"
+) -> dict[str, Any]:
+    """One pair's scores and, when the upload has a period column, its cumulative IC over time."""
+    found = list_signals(tenant_id, run_id, drug=drug, event=event, limit=1)
+    if not found["items"]:
+        raise ProblemError(404, "Not found", f"no pair {drug!r} / {event!r} in run {run_id!r}")
+    signal = found["items"][0]
+    key = cache_key("signals.trend", tenant_id, run_id, signal["drug"], signal["event"], period)
+    trend = get_cache().get_json(key)
+    QUERIES.labels("detail", "hit" if trend is not None else "miss").inc()
+    if trend is None:
+        trend = _trend_points(tenant_id, run_id, signal["drug"], signal["event"], period)
+        get_cache().set_json(key, trend)
+    return {"run_id": run_id, "signal": signal, **trend}
+
+
+def _trend_points(tenant_id: str, run_id: str, drug: str, event: str, period: str) -> dict[str, Any]:
+    path = storage.upload_path(tenant_id, job_payload_upload(tenant_id, run_id))
+    header = pd.read_csv(path, nrows=0).columns
+    if period not in header:
+        return {"trend": [], "trend_note": f"the upload has no {period!r} column, so no trend over time"}
+    cases = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["id", "drug", "event", period])
+    table = period_table(cases, period).frame
+    rows = table[(table["drug"] == drug) & (table["event"] == event)]
+    points = [
+        {
+            k: _finite(v.item() if hasattr(v, "item") else v)
+            for k, v in r.items()
+            if k not in ("drug", "event")
+        }
+        for r in rows.to_dict("records")
+    ]
+    return {"trend": points, "trend_note": None}
+
+
+def job_payload_upload(tenant_id: str, run_id: str) -> str:
+    from hygeia.core.db import tenant_session
+    from hygeia.core.tables import Job
+
+    with tenant_session(tenant_id) as session:
+        job = session.get(Job, run_id)
+        if job is None or job.tenant_id != tenant_id:
+            raise ProblemError(404, "Not found", f"no run {run_id!r}")
+        return str(job.payload["upload_id"])
+
+
+def score_rows_tool(rows: list[dict[str, str]], top: int = 10) -> dict[str, Any]:
+    """Agent tool: score a small list of {id, drug, event} rows and return the top signals."""
+    if not rows or len(rows) > 100_000:
+        raise InputError("give between 1 and 100,000 rows of {id, drug, event}")
+    cases = pd.DataFrame(rows).astype(str)
+    run = score_cases(cases, ScoringOptions())
+    ranked = prioritise(run.table)
+    return {
+        "hyperparameters": run.hyperparameters.__dict__,
+        "signals": [_signal_dict(r) for _, r in ranked.head(max(1, min(top, 100))).iterrows()],
+    }
+
+
+register_tool(
+    "signals.score_rows",
+    "Rank drug-event signals (PRR, ROR, IC, EBGM) in case rows {id, drug, event}",
+    score_rows_tool,
+    input_schema={
+        "type": "object",
+        "properties": {"rows": {"type": "array"}, "top": {"type": "integer"}},
+        "required": ["rows"],
+    },
+)

@@ -1,0 +1,104 @@
+"""The signals API end to end: upload, background scoring, ranked queries, pair trend, tenancy, roles."""
+
+from __future__ import annotations
+
+import time
+
+from tests.conftest import auth_header
+
+
+def _upload_csv() -> bytes:
+    rows = ["id,drug,event,serious,death,quarter"]
+    for i in range(400):
+        quarter = f"2022Q{1 + i % 4}"
+        drug = ["ALPHA", "BETA", "GAMMA", "DELTA"][i % 4]
+        event = ["RASH", "NAUSEA", "HEADACHE", "FATIGUE", "DIZZINESS"][(i * 3) % 5]
+        rows.append(f"{i},{drug},{event},{i % 3 == 0},{i % 50 == 0},{quarter}")
+    for i in range(400, 430):  # a disproportionate pair, reported mostly in the last quarter
+        rows.append(f"{i},ALPHA,LIVER INJURY,True,{i % 10 == 0},2022Q{4 if i > 405 else 2}")
+    return ("\n".join(rows) + "\n").encode()
+
+
+def _wait(client, headers, run_id, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/signals/runs/{run_id}", headers=headers).json()
+        if body["status"] in ("succeeded", "failed"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError("run did not finish")
+
+
+def _submit(client, headers, content=None, **params):
+    files = {"file": ("cases.csv", content or _upload_csv(), "text/csv")}
+    return client.post("/api/v1/signals/runs", files=files, params=params, headers=headers)
+
+
+def test_run_rank_filter_and_detail(client, make_key):
+    analyst = auth_header(make_key("acme", "analyst"))
+    submitted = _submit(client, analyst)
+    assert submitted.status_code == 202, submitted.text
+    run_id = submitted.json()["run_id"]
+    status = _wait(client, analyst, run_id)
+    assert status["status"] == "succeeded", status
+    summary = status["summary"]
+    assert set(summary["hyperparameters"]) == {"alpha1", "beta1", "alpha2", "beta2", "p"}
+    assert summary["reports"] == 430 and sum(summary["alerts"].values()) == summary["pairs"]
+
+    page = client.get(f"/api/v1/signals/runs/{run_id}/signals", params={"limit": 5}, headers=analyst).json()
+    assert page["total"] == summary["pairs"] and len(page["items"]) == 5
+    top = page["items"][0]
+    assert (top["drug"], top["event"]) == ("ALPHA", "LIVER INJURY")
+    assert top["alert_level"] == "high" and top["priority"] > 0
+    parts = top["components"]
+    assert top["priority"] == __import__("pytest").approx(
+        parts["disproportionality"] * parts["seriousness"] * parts["trend"] * parts["novelty"]
+    )
+
+    viewer = auth_header(make_key("acme", "viewer"))
+    high = client.get(
+        f"/api/v1/signals/runs/{run_id}/signals", params={"alert_level": "high"}, headers=viewer
+    )
+    assert all(item["alert_level"] == "high" for item in high.json()["items"])
+    eb = client.get(
+        f"/api/v1/signals/runs/{run_id}/signals", params={"min_eb05": 2, "drug": "alpha"}, headers=viewer
+    ).json()
+    assert all(i["eb05"] >= 2 and i["drug"] == "ALPHA" for i in eb["items"])
+
+    detail = client.get(
+        f"/api/v1/signals/runs/{run_id}/pair",
+        params={"drug": "ALPHA", "event": "LIVER INJURY"},
+        headers=viewer,
+    ).json()
+    assert [p["period"] for p in detail["trend"]] == ["2022Q1", "2022Q2", "2022Q3", "2022Q4"]
+    assert detail["trend"][-1]["cum_n"] == 30
+
+    metrics = client.get("/metrics").text
+    assert "hygeia_signal_runs_total" in metrics and "hygeia_signal_queries_total" in metrics
+
+
+def test_other_tenants_and_viewers(client, make_key):
+    analyst = auth_header(make_key("acme", "analyst"))
+    run_id = _submit(client, analyst).json()["run_id"]
+    _wait(client, analyst, run_id)
+    stranger = auth_header(make_key("globex", "admin"))
+    assert client.get(f"/api/v1/signals/runs/{run_id}", headers=stranger).status_code == 404
+    assert client.get(f"/api/v1/signals/runs/{run_id}/signals", headers=stranger).status_code == 404
+    viewer = auth_header(make_key("acme", "viewer"))
+    assert _submit(client, viewer).status_code == 403
+
+
+def test_bad_upload_fails_the_run_with_the_line(client, make_key):
+    analyst = auth_header(make_key("acme", "analyst"))
+    run_id = _submit(client, analyst, content=b"id,drug,event\n1,X,E\n2,,F\n").json()["run_id"]
+    status = _wait(client, analyst, run_id)
+    assert status["status"] == "failed" and "line 3" in status["error"]
+    response = client.get(f"/api/v1/signals/runs/{run_id}/signals", headers=analyst)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_empty_upload_is_422(client, make_key):
+    analyst = auth_header(make_key("acme", "analyst"))
+    response = _submit(client, analyst, content=b"   ")
+    assert response.status_code == 422

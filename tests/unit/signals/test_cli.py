@@ -1,0 +1,63 @@
+"""The `hygeia signals` command line contract."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from hygeia.signals.cli import app
+from hygeia.signals.scoring import OUTPUT_COLUMNS
+
+runner = CliRunner()
+
+
+def _cases(tmp_path):
+    rows = ["id,drug,event,sex"]
+    for i in range(300):
+        drug = ["A", "B", "C", "D"][i % 4]
+        event = ["E1", "E2", "E3", "E4", "E5"][(i * 7) % 5] if i % 10 else "E1"
+        rows.append(f"{i},{drug},{event},{'MF'[i % 2]}")
+    path = tmp_path / "cases.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_score_writes_the_contract_columns_and_json_hyperparameters(tmp_path):
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["score", str(_cases(tmp_path)), "-o", str(out), "--strata", "sex"])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out)
+    assert tuple(scored.columns) == OUTPUT_COLUMNS
+    assert (scored["n"] > 0).all() and len(scored) == len(scored[["drug", "event"]].drop_duplicates())
+    fitted = json.loads(result.stderr.strip().splitlines()[-1])
+    assert {"alpha1", "beta1", "alpha2", "beta2", "p", "fit"} <= set(fitted)
+
+
+def test_strata_may_follow_the_option(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,drug,event,sex,age\n1,A,E,F,old\n2,B,E,M,young\n3,A,F,F,young\n")
+    out = tmp_path / "o.csv"
+    result = runner.invoke(app, ["score", str(path), "-o", str(out), "--strata", "sex", "age"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["score", str(path), "-o", str(out), "stray"])
+    assert result.exit_code == 2 and "unexpected extra arguments" in result.output
+
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,drug,event\n1,A,\n")
+    result = runner.invoke(app, ["score", str(path), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 2
+    assert "bad.csv, line 2: empty 'event'" in result.output
+
+
+def test_ingest_faers_to_csv(tmp_path):
+    from tests.unit.signals.test_faers import write_quarter
+
+    out = tmp_path / "cases.csv"
+    result = runner.invoke(app, ["ingest-faers", str(write_quarter(tmp_path / "q")), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(out, dtype=str).columns[:3]) == ["id", "drug", "event"]
+    assert json.loads(result.stderr.strip())["cases"] == 2
