@@ -1,0 +1,123 @@
+"""Model card (card.json for the registry, MODEL_CARD.md for people) from the measured report.
+
+Nothing here is typed in by hand: every number comes from `training_report.json`, which the
+training run wrote from its own validation and test predictions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hygeia.dermatology.dataset import CLASS_NAMES, CLASSES
+
+NOT_A_DIAGNOSIS = (
+    "Research and decision-support use only. Not a medical device and not a diagnosis: every "
+    "lesion of concern needs examination by a qualified clinician, whatever this model says."
+)
+INTENDED_USE = (
+    "Second-reader triage of dermatoscopic (not clinical/phone) images of single skin lesions into "
+    "7 HAM10000 classes, to prioritise review; with calibrated probabilities, an 'uncertain - refer' "
+    "flag and a Grad-CAM heat map. " + NOT_A_DIAGNOSIS
+)
+LIMITATIONS = [
+    "Trained and tested on one source (HAM10000: two centres, Vienna and Queensland, mostly light "
+    "skin); the test split is internal, so external performance is expected to be lower.",
+    "Only 5,984 of the 10,015 HAM10000 images were available; df (n=60) and vasc (n=80) are rare, "
+    "so their test metrics rest on ~10-15 images each.",
+    "Images were 224x224, squashed from 600x450; inputs are squashed the same way.",
+    "Seven classes only: any other lesion type is forced into one of them.",
+    "Subgroup metrics use small groups; differences within their noise are not evidence either way.",
+    "Melanoma recall is moderate (see the results): a 'not melanoma' answer must never be used to "
+    "rule melanoma out.",
+    "Not validated for clinical use; not a medical device.",
+]
+
+
+def _load(folder: Path, name: str) -> dict[str, Any]:
+    return json.loads((folder / name).read_text())
+
+
+def served_check(folder: Path) -> dict[str, Any] | None:
+    """Headline test metrics recomputed through the serving path, when `evaluate` has been run."""
+    if not (Path(folder) / "served_evaluation.json").is_file():
+        return None
+    test = _load(folder, "served_evaluation.json")["metrics"]["test"]
+    return {
+        "what": "ONNX Runtime on the original JPEGs of the test split, shipped calibration",
+        "balanced_accuracy": test["balanced_accuracy"],
+        "balanced_accuracy_95ci": test["bootstrap"]["balanced_accuracy_95ci"],
+        "macro_auc": test["macro_auc"],
+        "melanoma_recall": test["melanoma_recall"],
+        "ece_before_temperature": test["reliability_before"]["ece"],
+        "ece_after_temperature": test["reliability_after"]["ece"],
+        "refer_rate": test["referral"]["refer_rate"],
+    }
+
+
+def card_fields(folder: Path) -> dict[str, Any]:
+    """The registry card: identity, feature spec, headline metrics, data hash, use and limits."""
+    report, config = _load(folder, "training_report.json"), _load(folder, "model_config.json")
+    test, val = report["metrics"]["test"], report["metrics"]["val"]
+    return {
+        "name": "dermatology",
+        "version": report["version"],
+        "task": "7-class dermatoscopic lesion classification (" + ", ".join(CLASSES) + ")",
+        "feature_spec": {
+            "featurizer": "rgb-squash-224",
+            "version": "1",
+            "dimension": [3, config["input"]["side"], config["input"]["side"]],
+            "normalisation": {"mean": config["input"]["mean"], "std": config["input"]["std"]},
+            "classes": list(CLASSES),
+        },
+        "metrics": {
+            "split": "test (lesion-level, 15%)",
+            "balanced_accuracy": test["balanced_accuracy"],
+            "balanced_accuracy_95ci": test["bootstrap"]["balanced_accuracy_95ci"],
+            "macro_auc": test["macro_auc"],
+            "accuracy": test["accuracy"],
+            "macro_f1": test["macro_f1"],
+            "melanoma_recall": test["melanoma_recall"],
+            "ece_before_temperature": test["reliability_before"]["ece"],
+            "ece_after_temperature": test["reliability_after"]["ece"],
+            "temperature": report["metrics"]["temperature"],
+            "refer_rate": test["referral"]["refer_rate"],
+            "validation_balanced_accuracy": val["balanced_accuracy"],
+            "served_path_check": served_check(folder),
+        },
+        "intended_use": INTENDED_USE,
+        "limitations": LIMITATIONS,
+        "training_data": {
+            "path": "derm/labels.csv (split=ham10000_train) + derm/images/",
+            "sha256": report["data"]["labels_sha256"],
+            "rows": sum(report["data"]["split_sizes"].values()),
+            "images": "trained on a JPEG quality-80 re-encode of the same 224x224 images "
+            "(`hygeia dermatology pack`), when the data directory was such a pack",
+            "data_dir": report["config"]["data_dir"],
+        },
+        "license": "model code Apache-2.0; trained on HAM10000 (CC BY-NC 4.0): non-commercial use",
+        "explanation": config["explanation"],
+    }
+
+
+def publish_card(folder: Path) -> dict[str, Any]:
+    """Write MODEL_CARD.md, then card.json with every artifact's sha256 (registry format)."""
+    from hygeia.core.registry import write_card
+    from hygeia.dermatology.card_markdown import render_markdown
+
+    folder = Path(folder)
+    (folder / "MODEL_CARD.md").write_text(render_markdown(folder))
+    return write_card(folder, card_fields(folder))
+
+
+def class_table_rows(per_class: dict[str, dict[str, Any]]) -> list[str]:
+    rows = ["| class | name | n | recall | precision | F1 | AUC |", "|---|---|---|---|---|---|---|"]
+    for name in CLASSES:
+        m = per_class[name]
+        auc = f"{m['auc']:.3f}" if m["auc"] is not None else "-"
+        rows.append(
+            f"| {name} | {CLASS_NAMES[name]} | {m['support']} | {m['recall']:.3f} | "
+            f"{m['precision']:.3f} | {m['f1']:.3f} | {auc} |"
+        )
+    return rows

@@ -1,0 +1,138 @@
+"""Dermatoscopic lesion triage: train, predict, write model cards (research use, not a diagnosis).
+
+Imports stay inside the commands: `train` must start on a GPU machine that has torch but not the
+serving stack, and `predict` must never import torch.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+
+CSV_COLUMNS = ["image", "prediction", "akiec", "bcc", "bkl", "df", "mel", "nv", "vasc", "uncertain", "error"]
+
+
+def _default_data_dir() -> Path:
+    from hygeia.settings import get_settings
+
+    return get_settings().data_dir / "derm"
+
+
+def _default_model_root() -> Path:
+    from hygeia.settings import get_settings
+
+    return get_settings().models_dir / "dermatology"
+
+
+@app.command()
+def train(
+    data_dir: Path = typer.Option(None, help="folder with labels.csv and images/ (default: DATA_DIR/derm)"),
+    out: Path = typer.Option(None, help="model folder to write (default: MODELS_DIR/dermatology/VERSION)"),
+    version: str = typer.Option("1.0.0"),
+    epochs: int = typer.Option(60, min=1),
+    batch_size: int = typer.Option(64, min=2),
+    lr: float = typer.Option(6e-4),
+    max_minutes: float = typer.Option(60.0, help="stop training after this long, keeping the best epoch"),
+    freeze_backbone: bool = typer.Option(False, help="train only the head (CPU fallback)"),
+    limit_per_split: int = typer.Option(0, help="smoke test on the first N images of each split; 0 = all"),
+    device: str = typer.Option("auto", help="auto (cuda if available), cuda or cpu"),
+    card: bool = typer.Option(True, help="also write card.json/MODEL_CARD.md (needs the serving stack)"),
+) -> None:
+    """Fine-tune EfficientNet-Lite0 on the lesion-level split, calibrate, evaluate, export ONNX."""
+    from hygeia.dermatology.training import TrainConfig, run_training
+
+    config = TrainConfig(
+        data_dir=data_dir or _default_data_dir(),
+        out_dir=out or _default_model_root() / version,
+        version=version,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        max_minutes=max_minutes,
+        freeze_backbone=freeze_backbone,
+        limit_per_split=limit_per_split or None,
+        device=device,
+    )
+    folder = run_training(config, log=lambda line: typer.echo(line, err=True))
+    if card:
+        write_model_card(folder)
+
+
+@app.command("card")
+def write_model_card(folder: Path = typer.Argument(..., help="a model folder written by `train`")) -> None:
+    """(Re)write card.json with artifact hashes and MODEL_CARD.md from the folder's training report."""
+    from hygeia.dermatology.card import publish_card
+
+    card = publish_card(folder)
+    typer.echo(f"card written: {card['name']} {card['version']} sha256 {card['sha256'][:12]}")
+
+
+@app.command()
+def evaluate(
+    folder: Path = typer.Argument(..., help="a model folder with split.csv"),
+    data_dir: Path = typer.Option(None, help="default: DATA_DIR/derm (the original images)"),
+    card: bool = typer.Option(True, help="rewrite card.json/MODEL_CARD.md to include the result"),
+    logits_dir: Path = typer.Option(None, help="also save the per-view logits here (.npy)"),
+) -> None:
+    """Re-score val/test through the serving path (ONNX Runtime, original images), as a check."""
+    from hygeia.dermatology.served_evaluation import evaluate_folder
+
+    report = evaluate_folder(
+        folder,
+        data_dir or _default_data_dir(),
+        log=lambda line: typer.echo(line, err=True),
+        logits_dir=logits_dir,
+    )
+    test = report["metrics"]["test"]
+    typer.echo(f"test balanced accuracy {test['balanced_accuracy']:.4f}, macro AUC {test['macro_auc']:.4f}")
+    if card:
+        write_model_card(folder)
+
+
+@app.command()
+def pack(
+    out: Path = typer.Argument(..., help="git-ignored folder to write, e.g. .derm_pack"),
+    data_dir: Path = typer.Option(None, help="default: DATA_DIR/derm"),
+    quality: int = typer.Option(80, min=50, max=100),
+) -> None:
+    """Re-encode the training images compactly for a remote GPU trainer (never commit the output)."""
+    from hygeia.dermatology.pack import pack_images
+
+    total = pack_images(data_dir or _default_data_dir(), out, quality)
+    typer.echo(f"{out}: {total / 2**20:.1f} MiB")
+
+
+@app.command()
+def predict(
+    paths: list[Path] = typer.Argument(..., help="image files or folders (searched recursively)"),
+    output: Path = typer.Option(..., "-o", "--output", help="CSV to write, one row per image"),
+    model: Path = typer.Option(None, help="model folder (default: newest under MODELS_DIR/dermatology)"),
+    heatmaps: Path = typer.Option(None, help="folder for Grad-CAM overlay PNGs (none if omitted)"),
+) -> None:
+    """Classify images into the 7 classes; unreadable images get a row with the error, not a crash."""
+    from hygeia.core.errors import ProblemError
+    from hygeia.dermatology import service
+
+    try:
+        classifier = service.classifier_from_folder(model or service.newest_bundled_folder())
+    except ProblemError as exc:
+        typer.secho(f"error: {exc.detail}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    files = service.collect_image_paths(paths)
+    if not files:
+        typer.secho("error: no .jpg/.jpeg/.png files found", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    if heatmaps:
+        heatmaps.mkdir(parents=True, exist_ok=True)
+    rows = service.predict_paths(classifier, files, heatmap_dir=heatmaps)
+    with output.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    failed = sum(1 for row in rows if row["error"])
+    typer.echo(f"{len(rows)} images -> {output} ({failed} errors)")
+    typer.echo(service.NOT_A_DIAGNOSIS, err=True)

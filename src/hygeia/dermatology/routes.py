@@ -1,0 +1,67 @@
+"""HTTP layer for dermatology: single and batch upload, model card. The work is in service.py."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+
+from hygeia.core.audit import record_prediction
+from hygeia.core.auth import Principal, require_role
+from hygeia.core.errors import InputError
+from hygeia.core.registry import get_registry
+from hygeia.dermatology import service
+from hygeia.dermatology.images import MAX_BYTES
+from hygeia.dermatology.schemas import BatchPredictResponse, ModelCardResponse, PredictResponse
+
+router = APIRouter(prefix="/api/v1/dermatology", tags=["dermatology"])
+service.register_with_core()
+
+
+def _read(upload: UploadFile) -> tuple[str, bytes]:
+    """Read at most one byte past the limit, so an oversized file is refused without buffering it."""
+    data = upload.file.read(MAX_BYTES + 1)
+    return upload.filename or "upload", data
+
+
+def _audit(principal: Principal, ready: service.ReadyClassifier, uploads: list[tuple[str, bytes]]) -> None:
+    model = ready.registered or get_registry().load(service.MODEL_NAME)
+    record_prediction(principal, model, service.audit_fingerprint(uploads), n_items=len(uploads))
+
+
+@router.post("/predict", response_model=PredictResponse)
+def predict(
+    image: UploadFile = File(..., description="dermatoscopic JPEG or PNG"),
+    heatmap: bool = Query(True, description="include the Grad-CAM overlay PNG (base64)"),
+    principal: Principal = Depends(require_role("analyst")),
+) -> PredictResponse:
+    """Calibrated 7-class probabilities, an 'uncertain — refer' flag and a Grad-CAM overlay."""
+    ready = service.classifier_from_registry()
+    upload = _read(image)
+    result = service.analyse(ready, [upload], heatmaps=heatmap)[0]
+    if result.error:
+        raise InputError(result.error, image=result.image)
+    _audit(principal, ready, [upload])
+    return PredictResponse(model=ready.reference(), result=result)
+
+
+@router.post("/predict/batch", response_model=BatchPredictResponse)
+def predict_batch(
+    images: list[UploadFile] = File(..., description=f"up to {service.MAX_BATCH} JPEG/PNG files"),
+    heatmap: bool = Query(False, description="include Grad-CAM overlays (larger responses)"),
+    principal: Principal = Depends(require_role("analyst")),
+) -> BatchPredictResponse:
+    """One result per file, in upload order; unreadable files get an error instead of failing the batch."""
+    if len(images) > service.MAX_BATCH:
+        raise InputError(f"{len(images)} files; a batch takes at most {service.MAX_BATCH}")
+    ready = service.classifier_from_registry()
+    uploads = [_read(upload) for upload in images]
+    results = service.analyse(ready, uploads, heatmaps=heatmap)
+    _audit(principal, ready, uploads)
+    return BatchPredictResponse(model=ready.reference(), results=results)
+
+
+@router.get("/model", response_model=ModelCardResponse)
+def model_card(principal: Principal = Depends(require_role("viewer"))) -> ModelCardResponse:
+    """The production model's card: metrics by class and subgroup, calibration, intended use, limits."""
+    ready = service.classifier_from_registry()
+    card, markdown = service.model_card(ready)
+    return ModelCardResponse(model=ready.reference(), card=card, markdown=markdown)

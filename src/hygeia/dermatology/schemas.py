@@ -1,0 +1,69 @@
+"""Request/response models for the dermatology API (the CLI writes the same fields to CSV)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hygeia.dermatology.card import NOT_A_DIAGNOSIS
+
+EXAMPLE_PROBABILITIES = {
+    "akiec": 0.01,
+    "bcc": 0.02,
+    "bkl": 0.05,
+    "df": 0.01,
+    "mel": 0.11,
+    "nv": 0.79,
+    "vasc": 0.01,
+}
+
+
+class ModelReference(BaseModel):
+    name: str = Field(examples=["dermatology"])
+    version: str = Field(examples=["1.0.0"])
+    sha256: str = Field(
+        description="first 12 hex digits of the model manifest hash", examples=["8c9846d57f79"]
+    )
+
+
+class Uncertainty(BaseModel):
+    entropy: float = Field(description="normalised entropy of the calibrated probabilities, 0..1")
+    tta_spread: float = Field(description="std of the top class's probability over 8 flips/rotations")
+    entropy_threshold: float
+    spread_threshold: float
+
+
+class LesionResult(BaseModel):
+    """One image's answer, or its error: a batch never fails as a whole for one bad file."""
+
+    image: str = Field(description="the uploaded file name", examples=["ISIC_0024306.jpg"])
+    prediction: str | None = Field(None, examples=["nv"])
+    probabilities: dict[str, float] | None = Field(
+        None, description="temperature-calibrated, sum to 1", examples=[EXAMPLE_PROBABILITIES]
+    )
+    uncertain: bool | None = Field(None, description="true: uncertain — refer to a clinician")
+    uncertainty: Uncertainty | None = None
+    heatmap_png_base64: str | None = Field(
+        None, description="Grad-CAM overlay for the predicted class (CAM = Grad-CAM for this head), PNG"
+    )
+    error: str | None = Field(None, examples=[None])
+
+
+class PredictResponse(BaseModel):
+    model: ModelReference
+    result: LesionResult
+    notice: str = NOT_A_DIAGNOSIS
+
+
+class BatchPredictResponse(BaseModel):
+    model: ModelReference
+    results: list[LesionResult]
+    notice: str = NOT_A_DIAGNOSIS
+
+
+class ModelCardResponse(BaseModel):
+    model: ModelReference
+    card: dict[str, Any]
+    markdown: str | None = Field(None, description="MODEL_CARD.md, with every measured metric")
+    notice: str = NOT_A_DIAGNOSIS

@@ -1,0 +1,221 @@
+"""Dermatology use cases, shared by the API, the CLI and agents (no FastAPI here, no torch).
+
+Images are analysed in memory and never stored; the audit trail keeps only their sha256.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from hygeia.core.errors import CapabilityUnavailable
+from hygeia.core.registry import LoadedModel, ModelNotFound, get_registry, verify_folder
+from hygeia.dermatology.card import NOT_A_DIAGNOSIS
+from hygeia.dermatology.images import ImageRejected, decode_image
+from hygeia.dermatology.inference import LesionClassifier, LesionPrediction
+from hygeia.dermatology.schemas import LesionResult, ModelReference, Uncertainty
+
+__all__ = ["NOT_A_DIAGNOSIS"]
+
+MODEL_NAME = "dermatology"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+MAX_BATCH = 32
+CHUNK = 8  # images per graph call: 8 images x 8 views keeps memory near 100 MB
+TRAIN_HINT = "no trained dermatology model is available: run `hygeia dermatology train` (see MODEL_CARD.md)"
+
+
+@dataclass(frozen=True)
+class ReadyClassifier:
+    """A verified model folder and its loaded graph."""
+
+    name: str
+    version: str
+    sha256: str
+    folder: Path
+    card: dict[str, Any]
+    classifier: LesionClassifier
+    registered: LoadedModel | None = None  # set when loaded through the registry (for the audit trail)
+
+    def reference(self) -> ModelReference:
+        return ModelReference(name=self.name, version=self.version, sha256=self.sha256[:12])
+
+
+@lru_cache(maxsize=4)
+def _load(folder: str, sha256: str) -> LesionClassifier:
+    """One ONNX session per verified (folder, manifest hash); a changed file gets a new hash."""
+    return LesionClassifier(Path(folder))
+
+
+def classifier_from_folder(folder: Path) -> ReadyClassifier:
+    """Load a model folder after checking every artifact's sha256 against its card."""
+    if not (Path(folder) / "card.json").is_file():
+        raise CapabilityUnavailable(MODEL_NAME, f"{folder} has no card.json. {TRAIN_HINT}")
+    card = verify_folder(folder)
+    classifier = _load(str(Path(folder).resolve()), card["sha256"])
+    return ReadyClassifier(MODEL_NAME, str(card["version"]), card["sha256"], Path(folder), card, classifier)
+
+
+def classifier_from_registry() -> ReadyClassifier:
+    """The production version in the model registry (hash-verified on load)."""
+    try:
+        model = get_registry().load(MODEL_NAME)
+    except ModelNotFound as exc:
+        raise CapabilityUnavailable(MODEL_NAME, f"{exc.detail}. {TRAIN_HINT}") from exc
+    classifier = _load(str(model.path.resolve()), model.sha256)
+    return ReadyClassifier(model.name, model.version, model.sha256, model.path, model.card, classifier, model)
+
+
+def _version_key(folder: Path) -> tuple[int | str, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in folder.name.split("."))
+
+
+def newest_bundled_folder(models_dir: Path | None = None) -> Path:
+    """Newest `models/dermatology/<version>/` that has a card, for use without a database."""
+    from hygeia.settings import get_settings
+
+    root = (models_dir or get_settings().models_dir) / MODEL_NAME
+    folders = sorted((p.parent for p in root.glob("*/card.json")), key=_version_key)
+    if not folders:
+        raise CapabilityUnavailable(MODEL_NAME, f"no model folder under {root}. {TRAIN_HINT}")
+    return folders[-1]
+
+
+def unavailable_reason() -> str | None:
+    """Capability check for /ready and the console: None when a model can be served."""
+    try:
+        classifier_from_registry()
+    except CapabilityUnavailable as exc:
+        return exc.detail
+    return None
+
+
+def _result(name: str, prediction: LesionPrediction, ready: ReadyClassifier) -> LesionResult:
+    rule = ready.classifier.rule
+    png = prediction.heatmap_png
+    return LesionResult(
+        image=name,
+        prediction=prediction.prediction,
+        probabilities=prediction.probabilities,
+        uncertain=prediction.uncertain,
+        uncertainty=Uncertainty(
+            entropy=prediction.entropy,
+            tta_spread=prediction.tta_spread,
+            entropy_threshold=rule.entropy_threshold,
+            spread_threshold=rule.spread_threshold,
+        ),
+        heatmap_png_base64=base64.b64encode(png).decode() if png else None,
+    )
+
+
+def analyse(
+    ready: ReadyClassifier, uploads: Sequence[tuple[str, bytes]], heatmaps: bool = True
+) -> list[LesionResult]:
+    """One result per upload, in order; a rejected image becomes a row with its error."""
+    results: list[LesionResult | None] = [None] * len(uploads)
+    decoded = []
+    for index, (name, data) in enumerate(uploads):
+        try:
+            decoded.append((index, name, decode_image(data)))
+        except ImageRejected as exc:
+            results[index] = LesionResult(image=name, error=str(exc))
+    for start in range(0, len(decoded), CHUNK):
+        chunk = decoded[start : start + CHUNK]
+        predictions = ready.classifier.predict([image for _, _, image in chunk], heatmaps=heatmaps)
+        for (index, name, _), prediction in zip(chunk, predictions, strict=True):
+            results[index] = _result(name, prediction, ready)
+    return [r for r in results if r is not None]
+
+
+def audit_fingerprint(uploads: Iterable[tuple[str, bytes]]) -> bytes:
+    """What the audit trail keeps of a request: the images' hashes, never the images."""
+    return b"".join(hashlib.sha256(data).digest() for _, data in uploads)
+
+
+def collect_image_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given (any suffix, so a mislabelled file gets an error row) and images inside folders."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImageRejected(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def predict_paths(
+    ready: ReadyClassifier, files: Sequence[Path], heatmap_dir: Path | None = None
+) -> list[dict]:
+    """CSV rows (image, prediction, 7 probabilities, uncertain, error) for local files."""
+    rows: list[dict] = []
+    for start in range(0, len(files), CHUNK):
+        uploads, errors = [], {}
+        for path in files[start : start + CHUNK]:
+            try:
+                uploads.append((str(path), _read(path)))
+            except ImageRejected as exc:
+                errors[str(path)] = str(exc)
+        results = {r.image: r for r in analyse(ready, uploads, heatmaps=heatmap_dir is not None)}
+        for path in files[start : start + CHUNK]:
+            result = results.get(str(path)) or LesionResult(image=str(path), error=errors[str(path)])
+            rows.append(_csv_row(result, ready.classifier.classes))
+            if heatmap_dir is not None and result.heatmap_png_base64:
+                target = heatmap_dir / f"{path.stem}_gradcam.png"
+                target.write_bytes(base64.b64decode(result.heatmap_png_base64))
+    return rows
+
+
+def _csv_row(result: LesionResult, classes: Sequence[str]) -> dict[str, Any]:
+    probabilities = result.probabilities or {}
+    row: dict[str, Any] = {"image": result.image, "prediction": result.prediction or ""}
+    row.update({c: f"{probabilities[c]:.6f}" if c in probabilities else "" for c in classes})
+    row["uncertain"] = "" if result.uncertain is None else str(result.uncertain).lower()
+    row["error"] = result.error or ""
+    return row
+
+
+def model_card(ready: ReadyClassifier) -> tuple[dict[str, Any], str | None]:
+    markdown = ready.folder / "MODEL_CARD.md"
+    return ready.card, markdown.read_text() if markdown.is_file() else None
+
+
+def predict_tool(image_base64: str, name: str = "image") -> dict[str, Any]:
+    """Agent tool: classify one base64-encoded JPEG/PNG with the production model."""
+    ready = classifier_from_registry()
+    try:
+        data = base64.b64decode(image_base64, validate=True)
+    except ValueError:
+        return {"error": "image_base64 is not valid base64", "notice": NOT_A_DIAGNOSIS}
+    result = analyse(ready, [(name, data)], heatmaps=False)[0]
+    return {"model": ready.reference().model_dump(), "result": result.model_dump(), "notice": NOT_A_DIAGNOSIS}
+
+
+def register_with_core() -> None:
+    """Expose the capability check and the agent tool; called once when the routes are mounted."""
+    from hygeia.core.tools import register_capability, register_tool
+
+    register_capability(MODEL_NAME, unavailable_reason)
+    register_tool(
+        "dermatology.predict",
+        "Triage a dermatoscopic lesion image into 7 classes with calibrated probabilities and an "
+        "'uncertain - refer' flag (research use, not a diagnosis).",
+        predict_tool,
+        input_schema={
+            "type": "object",
+            "properties": {"image_base64": {"type": "string"}, "name": {"type": "string"}},
+            "required": ["image_base64"],
+        },
+    )
