@@ -1,0 +1,1 @@
+"""Regulatory, medical and clinical-research expert assistants over the platform's tools."""

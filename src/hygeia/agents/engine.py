@@ -1,0 +1,253 @@
+"""One answer, as a stream of events: meta → tool (per call) → token (per delta) → answer.
+
+The JSON endpoint, the SSE endpoint, the panel and the CLI all consume this same generator, so a
+streamed answer and a plain one can never differ in sources, tools or confidence.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hygeia.agents import memory
+from hygeia.agents.compose import (
+    NO_LLM_LABEL,
+    Source,
+    answer_messages,
+    collect_sources,
+    confidence,
+    extractive_answer,
+    failure_lines,
+    grounding,
+    with_citations,
+)
+from hygeia.agents.experts import Expert, get_expert
+from hygeia.agents.llm import ChatMessage, ChatModel, Completion, LLMError, get_chat_model
+from hygeia.agents.planner import ChainResult, initial_context, planned_chain, retrieval_chain
+from hygeia.agents.router import route
+from hygeia.agents.settings import get_agent_settings, get_llm_settings
+from hygeia.agents.toolbox import ensure_domain_tools
+from hygeia.core.auth import Principal
+from hygeia.core.errors import InputError
+
+MODES = ("manual", "automatic", "autonomous-automatic", "autonomous-manual")
+MODE_NUMBERS = {str(i): mode for i, mode in enumerate(MODES, start=1)}
+FOLLOW_UP = re.compile(r"\b(it|its|this|that|these|those|they|them|their|same|above)\b", re.IGNORECASE)
+Event = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    mode: str = "automatic"
+    expert: str | None = None
+    conversation_id: str | None = None
+
+
+def normalise_mode(mode: str) -> str:
+    value = MODE_NUMBERS.get(mode.strip(), mode.strip().lower().replace("_", "-"))
+    if value not in MODES:
+        raise InputError(f"unknown mode {mode!r}; choose from {list(MODES)} (or 1-4)")
+    return value
+
+
+def choose_expert(question: Question) -> tuple[Expert, dict[str, Any] | None]:
+    """Manual modes use the caller's expert; automatic modes route and say why."""
+    if question.mode in ("manual", "autonomous-manual"):
+        if not question.expert:
+            raise InputError(f"mode {question.mode!r} needs an expert; see GET /api/v1/agents/experts")
+        return get_expert(question.expert), None
+    chosen = route(question.text)
+    return chosen.expert, chosen.as_dict()
+
+
+def answer_events(
+    principal: Principal,
+    question: Question,
+    *,
+    expert: Expert | None = None,
+    record_question: bool = True,
+    past: list[ChatMessage] | None = None,
+) -> Iterator[Event]:
+    """The whole pipeline; the last event is ("answer", payload) with the stored message id.
+
+    `past` overrides the stored history (a panel gives every expert the history from before the
+    question, so no expert sees another's answer).
+    """
+    started = time.perf_counter()
+    chosen, routing = (expert, None) if expert else choose_expert(question)
+    conversation_id = memory.open_conversation(principal, question.conversation_id, question.text)
+    if past is None:
+        past = memory.history(principal.tenant_id, conversation_id, get_agent_settings().history_turns)
+    if record_question:
+        memory.add_user_message(principal.tenant_id, conversation_id, question.text)
+    query, notes = retrieval_query(question.text, past)
+    notes.extend(ensure_domain_tools())
+    yield "meta", _meta(conversation_id, chosen, question.mode, routing, query)
+    model, why_no_llm = chat_model_or_reason()
+    chain = yield from _tools(question, chosen, query, model)
+    sources = collect_sources(chain.outcomes, get_agent_settings().max_sources)
+    failures = failure_lines(chain.outcomes)
+    if model is not None and not sources:
+        why_no_llm = "no source was retrieved, so no language model was asked (it would have nothing to cite)"
+    completion = None
+    if model is not None and sources:
+        messages = answer_messages(chosen, question.text, past, sources, failures)
+        completion, llm_error = yield from _generate(model, messages)
+        why_no_llm = llm_error or why_no_llm
+    answer = _answer(chosen, question, routing, chain, sources, failures, completion, why_no_llm)
+    answer.update(conversation_id=conversation_id, notes=[*notes, *chain.notes])
+    answer["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    answer["message_id"] = memory.store_answer(principal.tenant_id, answer, chain.outcomes, "assistant")
+    yield "answer", answer
+
+
+def retrieval_query(text: str, past: list[ChatMessage]) -> tuple[str, list[str]]:
+    """A follow-up ("what about its dose?") is searched together with the previous question."""
+    previous = next((m["content"] for m in reversed(past) if m["role"] == "user"), None)
+    if previous and FOLLOW_UP.search(text) and len(text.split()) <= 12:
+        note = "follow-up question: the retrieval query includes the previous question"
+        return f"{previous} {text}", [note]
+    return text, []
+
+
+def _meta(
+    conversation_id: str, expert: Expert, mode: str, routing: dict[str, Any] | None, query: str
+) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "expert": {"name": expert.name, "title": expert.title},
+        "mode": mode,
+        "routing": routing,
+        "retrieval_query": query,
+    }
+
+
+def chat_model_or_reason() -> tuple[ChatModel | None, str]:
+    """The configured model, or None and the reason an answer will be extractive."""
+    settings = get_llm_settings()
+    if settings.backend == "none":
+        return None, "HYGEIA_LLM_BACKEND=none"
+    try:
+        return get_chat_model(), ""
+    except LLMError as exc:
+        return None, f"the {settings.backend} language model is unavailable: {exc}"
+
+
+def _tools(
+    question: Question, expert: Expert, query: str, model: ChatModel | None
+) -> Generator[Event, None, ChainResult]:
+    context = initial_context(question.text, query)
+    if question.mode.startswith("autonomous"):
+        use_llm = get_llm_settings().plan_with_llm
+        use_llm = (model is not None and model.backend == "openai") if use_llm is None else use_llm
+        chain = planned_chain(question.text, expert, context, model, use_llm)
+    else:
+        chain = retrieval_chain(expert, context)
+    result: ChainResult = yield from _relay(chain)
+    return result
+
+
+def _relay(chain: Generator[Any, None, ChainResult]) -> Generator[Event, None, ChainResult]:
+    while True:
+        try:
+            outcome = next(chain)
+        except StopIteration as done:
+            result: ChainResult = done.value
+            return result
+        yield "tool", outcome.as_dict()
+
+
+def _generate(
+    model: ChatModel, messages: list[ChatMessage]
+) -> Generator[Event, None, tuple[Completion | None, str]]:
+    """Streams the model's deltas; any model failure means an extractive answer, never a partial one."""
+    try:
+        for item in model.stream(messages):
+            if isinstance(item, Completion):
+                return item, ""
+            yield "token", {"text": item}
+    except LLMError as exc:
+        return None, f"the language model failed ({exc}); the answer falls back to the sources"
+    return None, "the language model returned no completion"
+
+
+def _answer(
+    expert: Expert,
+    question: Question,
+    routing: dict[str, Any] | None,
+    chain: ChainResult,
+    sources: list[Source],
+    failures: list[str],
+    completion: Completion | None,
+    why_no_llm: str,
+) -> dict[str, Any]:
+    if completion is not None and completion.text.strip():
+        text, cited = with_citations(completion.text, sources)
+        grounded = grounding(completion.text, sources)
+        generation, model_name = "llm", f"{completion.backend}:{completion.model}"
+        label = f"generated by {model_name} from the cited sources"
+    else:
+        if completion is not None:
+            why_no_llm = "the language model returned an empty answer"
+        text, cited = extractive_answer(sources, failures, why_no_llm), [s.number for s in sources]
+        grounded = 1.0 if sources else 0.0
+        generation, model_name, label = "extractive", NO_LLM_LABEL, f"{NO_LLM_LABEL}: {why_no_llm}"
+    return {
+        "question": question.text,
+        "expert": {"name": expert.name, "title": expert.title},
+        "mode": question.mode,
+        "routing": routing,
+        "answer": text,
+        "generation": generation,
+        "model": model_name,
+        "label": label,
+        "sources": [s.as_dict() for s in sources],
+        "cited": cited,
+        "tool_calls": [o.as_dict() for o in chain.outcomes],
+        "planner": chain.planner,
+        "confidence": confidence(grounded, sources, chain.outcomes),
+        "usage": _usage(chain, completion),
+    }
+
+
+def _usage(chain: ChainResult, completion: Completion | None) -> dict[str, Any]:
+    prompt = chain.prompt_tokens + (completion.prompt_tokens if completion else 0)
+    generated = chain.completion_tokens + (completion.completion_tokens if completion else 0)
+    seconds = completion.latency_s if completion else 0.0
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": generated,
+        "estimated": bool(completion and completion.estimated_usage),
+        "generation_seconds": round(seconds, 3),
+        "tokens_per_second": round(completion.completion_tokens / seconds, 1)
+        if completion and seconds
+        else None,
+    }
+
+
+def ask(principal: Principal, question: Question) -> dict[str, Any]:
+    """The non-streaming use case: run the pipeline, return its final answer."""
+    answer: dict[str, Any] = {}
+    for kind, payload in answer_events(principal, question):
+        if kind == "answer":
+            answer = payload
+    return answer
+
+
+def resolve(question: Question) -> Question:
+    """Validate mode and expert up front, so a bad request fails before anything is stored."""
+    mode = normalise_mode(question.mode)
+    if question.expert:
+        get_expert(question.expert)
+    elif mode in ("manual", "autonomous-manual"):
+        raise InputError(f"mode {mode!r} needs an expert; see GET /api/v1/agents/experts")
+    if not question.text.strip():
+        raise InputError("the question is empty")
+    return Question(question.text.strip(), mode, question.expert, question.conversation_id)
+
+
+__all__ = ["MODES", "Event", "Question", "answer_events", "ask", "get_expert", "resolve"]

@@ -1,0 +1,240 @@
+"""Tool chains: fixed retrieval for the guided modes, planned chains for the autonomous ones.
+
+The rule planner is a greedy loop: at each step it runs the most relevant permitted tool whose
+required inputs can be bound from the question or from earlier steps' outputs, so one tool's output
+(a formula, a normalised drug name) can unlock the next. With a capable language model it first asks
+the model for a plan and keeps only the steps that name permitted tools. Either way the chain stops
+at `max_steps`, and every tool it did not run is listed with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from hygeia.agents.entities import bind_inputs, question_context
+from hygeia.agents.experts import Expert
+from hygeia.agents.llm import ChatModel, LLMError
+from hygeia.agents.settings import get_agent_settings
+from hygeia.agents.toolbox import ToolOutcome, run_tool
+from hygeia.core.tools import Tool
+
+MIN_RELEVANCE = 0.05
+PLAN_PROMPT = (
+    "Choose the tools to call, in order, to answer the question. Reply with JSON only: "
+    '{"steps": [{"tool": "<name>", "args": {...}}]}. Use only these tools:\n'
+)
+
+
+@dataclass
+class ChainResult:
+    outcomes: list[ToolOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    planner: str = "fixed"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+Chain = Generator[ToolOutcome, None, ChainResult]  # yields each outcome as it lands, returns all
+
+
+def retrieval_chain(expert: Expert, context: dict[str, Any]) -> Chain:
+    """Modes 1-2: the configured retrieval tools, in order, with the question as query."""
+    settings = get_agent_settings()
+    result = ChainResult(planner="fixed")
+    for name in settings.retrieval_tools[: settings.max_steps]:
+        outcome = _run_bound(len(result.outcomes) + 1, name, expert, context, "grounding retrieval")
+        result.outcomes.append(outcome)
+        yield outcome
+    return result
+
+
+def planned_chain(
+    question: str, expert: Expert, context: dict[str, Any], model: ChatModel | None, use_llm: bool
+) -> Chain:
+    """Modes 3-4: the expert plans its own chain over the tools it may call."""
+    tools = expert.allowed_tools(get_agent_settings().patterns_for(expert.name))
+    plan: list[tuple[str, dict[str, Any]]] | None = None
+    usage = (0, 0, "")
+    if use_llm and model is not None and tools:
+        plan, usage = _llm_plan(question, expert, model, tools)
+    if plan:
+        result = yield from _planned_steps(plan, expert, context, tools)
+        result.planner, (result.prompt_tokens, result.completion_tokens) = f"llm:{usage[2]}", usage[:2]
+        return result
+    result = yield from _rule_chain(question, expert, context, tools)
+    if use_llm and model is not None and tools:
+        result.notes.insert(0, "the language model gave no usable plan; the rule planner chose the tools")
+        result.prompt_tokens, result.completion_tokens = usage[:2]
+    return result
+
+
+def initial_context(question: str, retrieval_query: str) -> dict[str, Any]:
+    context = question_context(question)
+    context["query"] = retrieval_query
+    return context
+
+
+def _run_bound(step: int, name: str, expert: Expert, context: dict[str, Any], reason: str) -> ToolOutcome:
+    from hygeia.core.tools import get_tool
+
+    try:
+        schema = get_tool(name).input_schema
+    except KeyError:
+        schema = {"properties": {"query": {"type": "string"}}}
+    inputs, _missing = bind_inputs(schema, context, get_agent_settings().max_sources)
+    return run_tool(step, name, inputs, expert, reason)
+
+
+def _rule_chain(question: str, expert: Expert, context: dict[str, Any], tools: list[Tool]) -> Chain:
+    settings = get_agent_settings()
+    result = ChainResult(planner="rules")
+    relevance = _relevance(question, tools, context)
+    grounding = set(settings.retrieval_tools)  # always tried first: passages ground the answer
+    candidates = [t for t in tools if t.name in grounding or relevance[t.name] >= MIN_RELEVANCE]
+    candidates.sort(key=lambda t: (t.name not in settings.retrieval_tools, -relevance[t.name]))
+    done: set[str] = set()
+    while len(result.outcomes) < settings.max_steps:
+        step = _next_runnable(candidates, done, context)
+        if step is None:
+            break
+        tool, inputs = step
+        reason = f"relevance {relevance[tool.name]:.2f}; inputs bound: {sorted(inputs)}"
+        outcome = run_tool(len(result.outcomes) + 1, tool.name, inputs, expert, reason)
+        result.outcomes.append(outcome)
+        done.add(tool.name)
+        if outcome.ok and outcome.output:
+            _absorb(context, outcome.output)
+        yield outcome
+    result.notes.extend(_not_run_notes(candidates, done, context, len(result.outcomes)))
+    skipped = sorted(t.name for t in tools if t not in candidates)
+    if skipped:
+        result.notes.append(f"not relevant to the question, not called: {', '.join(skipped)}")
+    return result
+
+
+def _next_runnable(
+    candidates: list[Tool], done: set[str], context: dict[str, Any]
+) -> tuple[Tool, dict[str, Any]] | None:
+    limit = get_agent_settings().max_sources
+    for tool in candidates:
+        if tool.name in done:
+            continue
+        inputs, missing = bind_inputs(tool.input_schema, context, limit)
+        if not missing:
+            return tool, inputs
+    return None
+
+
+def _not_run_notes(candidates: list[Tool], done: set[str], context: dict[str, Any], steps: int) -> list[str]:
+    notes = []
+    settings = get_agent_settings()
+    for tool in candidates:
+        if tool.name in done:
+            continue
+        _, missing = bind_inputs(tool.input_schema, context, settings.max_sources)
+        if missing:
+            notes.append(
+                f"{tool.name} not called: needs {missing}, which neither the question nor an "
+                f"earlier step provided"
+            )
+        elif steps >= settings.max_steps:
+            notes.append(f"{tool.name} not called: the step limit ({settings.max_steps}) was reached")
+    return notes
+
+
+def _absorb(context: dict[str, Any], output: dict[str, Any]) -> None:
+    """Scalar outputs become bindings for later steps (the chain's only data path)."""
+    for key, value in output.items():
+        if key != "query" and isinstance(value, str | int | float | bool) and value != "":
+            context[key] = value
+
+
+def _tool_text(tool: Tool) -> str:
+    words = re.sub(r"[._]", " ", tool.name)
+    params = " ".join((tool.input_schema.get("properties") or {}).keys()).replace("_", " ")
+    return f"{words} {tool.description} {params}"
+
+
+def _relevance(question: str, tools: list[Tool], context: dict[str, Any]) -> dict[str, float]:
+    """Cosine of question and tool text, plus credit for required inputs the question names."""
+    if not tools:
+        return {}
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
+    try:
+        matrix = vectorizer.fit_transform([*(_tool_text(t) for t in tools), question]).toarray()
+    except ValueError:  # nothing but stop words anywhere
+        return dict.fromkeys((t.name for t in tools), 0.0)
+    query = matrix[-1]
+    scores = {}
+    for row, tool in zip(matrix[:-1], tools, strict=True):
+        required = [r for r in tool.input_schema.get("required", []) if r != "query"]
+        named = sum(1 for r in required if r in context) / len(required) if required else 0.0
+        scores[tool.name] = float(row @ query) + 0.5 * named
+    return scores
+
+
+def _llm_plan(
+    question: str, expert: Expert, model: ChatModel, tools: list[Tool]
+) -> tuple[list[tuple[str, dict[str, Any]]], tuple[int, int, str]]:
+    catalogue = json.dumps(
+        [{"tool": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
+    )
+    messages = [
+        {"role": "system", "content": expert.system_prompt},
+        {"role": "user", "content": f"{PLAN_PROMPT}{catalogue}\n\nQuestion: {question}"},
+    ]
+    try:
+        completion = model.complete(messages, max_tokens=256, temperature=0.0)
+    except LLMError:
+        return [], (0, 0, "")
+    usage = (completion.prompt_tokens, completion.completion_tokens, completion.model)
+    return _parse_plan(completion.text, {t.name for t in tools}), usage
+
+
+def _planned_steps(
+    plan: list[tuple[str, dict[str, Any]]], expert: Expert, context: dict[str, Any], tools: list[Tool]
+) -> Chain:
+    settings = get_agent_settings()
+    result = ChainResult()
+    by_name = {t.name: t for t in tools}
+    for name, args in plan[: settings.max_steps]:
+        bound, _ = bind_inputs(by_name[name].input_schema, context, settings.max_sources)
+        inputs = {**bound, **{k: v for k, v in args.items() if k in _declared(by_name[name], args)}}
+        outcome = run_tool(len(result.outcomes) + 1, name, inputs, expert, "planned by the language model")
+        result.outcomes.append(outcome)
+        if outcome.ok and outcome.output:
+            _absorb(context, outcome.output)
+        yield outcome
+    if len(plan) > settings.max_steps:
+        result.notes.append(f"the plan had {len(plan)} steps; stopped at the limit of {settings.max_steps}")
+    return result
+
+
+def _declared(tool: Tool, args: dict[str, Any]) -> set[str]:
+    properties = tool.input_schema.get("properties")
+    return set(properties) if properties else set(args)
+
+
+def _parse_plan(text: str, permitted: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    match = re.search(r"\{.*\}", text, re.DOTALL)
+    if not match:
+        return []
+    try:
+        plan = json.loads(match.group(0))
+    except json.JSONDecodeError:
+        return []
+    steps = plan.get("steps") if isinstance(plan, dict) else None
+    if not isinstance(steps, list):
+        return []
+    parsed = []
+    for step in steps:
+        if isinstance(step, dict) and step.get("tool") in permitted:
+            args = step.get("args")
+            parsed.append((str(step["tool"]), dict(args) if isinstance(args, dict) else {}))
+    return parsed

@@ -1,0 +1,102 @@
+"""Thin HTTP layer over `hygeia.agents.service`; the SSE stream carries the same events as the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from hygeia.agents import service
+from hygeia.agents.engine import Event
+from hygeia.agents.schemas import (
+    AnswerOut,
+    AskRequest,
+    ConversationDetail,
+    ConversationOut,
+    ExpertOut,
+    FeedbackOut,
+    FeedbackRequest,
+    PanelOut,
+    PanelRequest,
+)
+from hygeia.core.auth import Principal, require_role
+from hygeia.core.errors import ProblemError
+
+router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
+log = structlog.get_logger("hygeia.agents.routes")
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.get("/experts", response_model=list[ExpertOut], summary="The experts and the tools each may call")
+def experts(_: Principal = Depends(require_role("viewer"))) -> Any:
+    return service.experts()
+
+
+@router.post("/ask", response_model=AnswerOut, summary="Ask an expert (modes 1-4); cited, with confidence")
+def ask(body: AskRequest, principal: Principal = Depends(require_role("analyst"))) -> Any:
+    return service.answer(principal, body)
+
+
+@router.post(
+    "/ask/stream",
+    summary="Ask, streamed as server-sent events: meta, tool, token, answer, done (or error)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def ask_stream(
+    body: AskRequest, principal: Principal = Depends(require_role("analyst"))
+) -> StreamingResponse:
+    events = service.answer_stream(principal, body)
+    return StreamingResponse(sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.post(
+    "/panel", response_model=PanelOut, summary="Several experts answer; consensus with disagreements"
+)
+def panel(body: PanelRequest, principal: Principal = Depends(require_role("analyst"))) -> Any:
+    return service.panel(principal, body)
+
+
+@router.get("/conversations", response_model=list[ConversationOut], summary="This tenant's conversations")
+def conversations(
+    limit: int = Query(50, ge=1, le=500), principal: Principal = Depends(require_role("viewer"))
+) -> Any:
+    return service.conversations(principal.tenant_id, limit)
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
+def conversation(conversation_id: str, principal: Principal = Depends(require_role("viewer"))) -> Any:
+    return service.conversation(principal.tenant_id, conversation_id)
+
+
+@router.post("/messages/{message_id}/feedback", response_model=FeedbackOut, status_code=201)
+def feedback(
+    message_id: str, body: FeedbackRequest, principal: Principal = Depends(require_role("analyst"))
+) -> Any:
+    return service.feedback(principal, message_id, body)
+
+
+def sse(events: Iterator[Event]) -> Iterator[str]:
+    """`event:`/`id:`/`data:` frames; a failure after the 200 becomes an `error` event, then `done`."""
+    number = 0
+    try:
+        for kind, payload in events:
+            number += 1
+            yield frame(kind, payload, number)
+    except ProblemError as exc:
+        number += 1
+        yield frame("error", {"status": exc.status, "title": exc.title, "detail": exc.detail}, number)
+    except Exception as exc:  # the stream is already open: report, never leave the client hanging
+        log.error("agents_stream_failed", error=type(exc).__name__, exc_info=exc)
+        number += 1
+        yield frame("error", {"status": 500, "title": "Internal server error"}, number)
+    yield frame("done", {}, number + 1)
+
+
+def frame(kind: str, payload: dict[str, Any], number: int) -> str:
+    data = json.dumps(payload, default=str, separators=(",", ":"))
+    return f"id: {number}\nevent: {kind}\ndata: {data}\n\n"

@@ -1,0 +1,91 @@
+"""The agents' use cases for the API, the CLI and the console (no FastAPI in here).
+
+Importing this module registers the `agents` capability check, as every domain's service does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from hygeia.agents import memory
+from hygeia.agents.engine import Event, Question, answer_events, ask, resolve
+from hygeia.agents.experts import EXPERTS
+from hygeia.agents.llm import LLMError, OpenAICompatibleClient, get_chat_model
+from hygeia.agents.panel import run_panel
+from hygeia.agents.schemas import AskRequest, FeedbackRequest, PanelRequest
+from hygeia.agents.settings import get_agent_settings, get_llm_settings
+from hygeia.agents.toolbox import ensure_domain_tools
+from hygeia.core.auth import Principal
+from hygeia.core.tools import register_capability
+
+
+def experts() -> list[dict[str, Any]]:
+    """Each expert with the registered tools it may call right now."""
+    ensure_domain_tools()
+    settings = get_agent_settings()
+    return [
+        {
+            "name": e.name,
+            "title": e.title,
+            "description": e.description,
+            "tool_patterns": [*e.tool_patterns, *settings.patterns_for(e.name)],
+            "available_tools": [t.name for t in e.allowed_tools(settings.patterns_for(e.name))],
+            "example_questions": list(e.example_questions),
+        }
+        for e in EXPERTS.values()
+    ]
+
+
+def _question(body: AskRequest) -> Question:
+    return resolve(Question(body.question, body.mode, body.expert, body.conversation_id))
+
+
+def answer(principal: Principal, body: AskRequest) -> dict[str, Any]:
+    return ask(principal, _question(body))
+
+
+def answer_stream(principal: Principal, body: AskRequest) -> Iterator[Event]:
+    """Validated (and the conversation opened) before the first event, so a bad request or another
+    tenant's conversation id is a 4xx response, not a stream that breaks after its 200."""
+    question = _question(body)
+    conversation_id = memory.open_conversation(principal, question.conversation_id, question.text)
+    return answer_events(principal, replace(question, conversation_id=conversation_id))
+
+
+def panel(principal: Principal, body: PanelRequest) -> dict[str, Any]:
+    return run_panel(principal, body.question, body.experts, body.mode, body.conversation_id)
+
+
+def conversations(tenant_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    return memory.list_conversations(tenant_id, min(max(limit, 1), 500))
+
+
+def conversation(tenant_id: str, conversation_id: str) -> dict[str, Any]:
+    return memory.get_conversation(tenant_id, conversation_id)
+
+
+def feedback(principal: Principal, message_id: str, body: FeedbackRequest) -> dict[str, Any]:
+    return memory.add_feedback(principal, message_id, body.rating, body.comment)
+
+
+def unavailable_reason() -> str | None:
+    """Extractive answers always work; only a configured-but-broken language model is reported."""
+    settings = get_llm_settings()
+    if settings.backend == "none":
+        return None
+    if settings.backend == "local":
+        from hygeia.agents.local_llm import local_unavailable_reason
+
+        return local_unavailable_reason(settings)
+    try:
+        model = get_chat_model()
+    except LLMError as exc:
+        return f"language model not configured: {exc}; answers fall back to extractive"
+    if isinstance(model, OpenAICompatibleClient) and model.breaker.state == "open":
+        return "language model circuit is open after repeated failures; answers are extractive meanwhile"
+    return None
+
+
+register_capability("agents", unavailable_reason)

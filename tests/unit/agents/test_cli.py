@@ -1,0 +1,53 @@
+"""`hygeia agents …` runs the same service in-process and stores into the same tables."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from hygeia.cli import app
+
+runner = CliRunner()
+
+
+def test_ask_prints_a_labelled_cited_answer_and_stores_it(agent_env):
+    question = "Do statins reduce mortality in patients with heart failure?"
+    result = runner.invoke(app, ["agents", "ask", question, "--expert", "medical", "--mode", "1"])
+    assert result.exit_code == 0, result.output
+    assert "[no language model: HYGEIA_LLM_BACKEND=none" in result.output
+    assert "PMID:" in result.output and "confidence" in result.output
+
+    listed = runner.invoke(app, ["agents", "conversations"])
+    assert listed.exit_code == 0 and question[:40] in listed.output
+
+
+def test_ask_json_and_errors(agent_env):
+    result = runner.invoke(
+        app,
+        [
+            "agents",
+            "ask",
+            "Molecular mass of SMILES CCO?",
+            "-m",
+            "autonomous-manual",
+            "-e",
+            "medical",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["tool_calls"][-1]["output"]["average_mass"] > 46
+    bad = runner.invoke(app, ["agents", "ask", "anything", "--mode", "manual"])
+    assert bad.exit_code == 2 and "needs an expert" in bad.output
+
+
+def test_experts_and_panel(agent_env):
+    experts = runner.invoke(app, ["agents", "experts"])
+    assert experts.exit_code == 0 and "RegulatoryExpert" in experts.output
+    panel = runner.invoke(
+        app, ["agents", "panel", "Do statins reduce mortality?", "-e", "regulatory", "-e", "medical"]
+    )
+    assert panel.exit_code == 0, panel.output
+    assert "== Consensus (agreement 1.00) ==" in panel.output

@@ -1,0 +1,98 @@
+"""Expert routing and the bindings a question gives a tool chain."""
+
+from __future__ import annotations
+
+import pytest
+
+from hygeia.agents.engine import normalise_mode, retrieval_query
+from hygeia.agents.entities import bind_inputs, find_drug, find_event, find_smiles, question_context
+from hygeia.agents.experts import EXPERTS, get_expert
+from hygeia.agents.router import route
+from hygeia.core.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("question", "expert"),
+    [
+        ("Is the EBGM for this drug-event pair above the signalling threshold in FAERS?", "regulatory"),
+        ("Which adverse events must be reported within 15 days to the FDA?", "regulatory"),
+        ("What is the mechanism of statin-induced myopathy and how is it treated?", "medical"),
+        ("Does this dermatoscopic lesion look like melanoma?", "medical"),
+        ("What sample size does a randomised phase III trial need?", "clinical_research"),
+        ("Summarise the cohort studies and meta-analysis on this intervention", "clinical_research"),
+    ],
+)
+def test_router_picks_the_expert_and_names_the_deciding_terms(question, expert):
+    chosen = route(question)
+    assert chosen.expert.name == expert
+    assert chosen.matched_terms and all(t in chosen.reason for t in chosen.matched_terms[:1])
+    assert chosen.scores[expert] == max(chosen.scores.values())
+
+
+def test_router_defaults_with_a_reason_when_nothing_matches():
+    chosen = route("hello there")
+    assert chosen.expert.name == "medical" and chosen.matched_terms == ()
+    assert "defaulting to MedicalSpecialist" in chosen.reason
+
+
+def test_experts_by_name_or_title_and_permissions():
+    assert get_expert("RegulatoryExpert") is get_expert("regulatory")
+    with pytest.raises(InputError):
+        get_expert("oracle")
+    regulatory = EXPERTS["regulatory"]
+    assert regulatory.may_call("signals.score_rows") and not regulatory.may_call("toxicity.predict")
+    assert regulatory.may_call("lab.tool", ("lab.*",))
+
+
+def test_modes_by_name_or_number():
+    assert [normalise_mode(m) for m in ("1", "2", "3", "4")] == [
+        "manual",
+        "automatic",
+        "autonomous-automatic",
+        "autonomous-manual",
+    ]
+    assert normalise_mode("Autonomous_Manual") == "autonomous-manual"
+    with pytest.raises(InputError):
+        normalise_mode("5")
+
+
+def test_smiles_are_found_only_when_rdkit_parses_them():
+    assert find_smiles("toxicity of SMILES CCO?") == ["CCO"]
+    assert find_smiles("is c1ccccc1O (phenol) toxic") == ["c1ccccc1O"]
+    assert find_smiles("what about CNS effects of (R)-warfarin") == []
+
+
+def test_drug_event_and_explicit_inputs():
+    assert find_drug("Does atorvastatin cause rhabdomyolysis?") == "atorvastatin"
+    assert find_event("Does atorvastatin cause rhabdomyolysis?") == "rhabdomyolysis"
+    assert find_event("risk of acute kidney injury with ibuprofen") == "acute kidney injury"
+    context = question_context("compute with weight_kg=70 height_m=1.75 drug=metformin")
+    assert context["weight_kg"] == 70 and context["height_m"] == 1.75 and context["drug"] == "metformin"
+
+
+def test_bind_inputs_uses_aliases_limits_and_reports_missing():
+    schema = {
+        "properties": {
+            "question": {"type": "string"},
+            "k": {"type": "integer", "minimum": 1, "maximum": 3},
+            "smiles": {"type": "array"},
+            "rows": {"type": "array"},
+        },
+        "required": ["question", "rows"],
+    }
+    inputs, missing = bind_inputs(schema, {"query": "q", "smiles": "CCO"}, limit=10)
+    assert inputs == {"question": "q", "k": 3, "smiles": ["CCO"]}
+    assert missing == ["rows"]
+
+
+def test_follow_up_questions_search_with_the_previous_question():
+    past = [
+        {"role": "user", "content": "Is metformin safe in renal impairment?"},
+        {"role": "assistant", "content": "..."},
+    ]
+    query, notes = retrieval_query("What about its dose?", past)
+    assert query == "Is metformin safe in renal impairment? What about its dose?" and notes
+    assert retrieval_query("What is the dose of metformin in children?", past) == (
+        "What is the dose of metformin in children?",
+        [],
+    )

@@ -1,0 +1,137 @@
+"""Tool calls and chains: every failure is reported with its kind, never replaced by a result."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hygeia.agents.experts import EXPERTS
+from hygeia.agents.planner import initial_context, planned_chain, retrieval_chain
+from hygeia.agents.toolbox import run_tool
+from hygeia.core import tools
+
+MEDICAL, REGULATORY = EXPERTS["medical"], EXPERTS["regulatory"]
+
+
+def drain(chain):
+    outcomes = []
+    while True:
+        try:
+            outcomes.append(next(chain))
+        except StopIteration as done:
+            return outcomes, done.value
+
+
+def test_ok_call_keeps_inputs_output_and_duration(agent_env):
+    outcome = run_tool(1, "agents_test.formula", {"smiles": "CCO"}, MEDICAL, "why")
+    assert outcome.ok and outcome.output == {"formula": "C2H6O", "heavy_atoms": 3}
+    assert outcome.duration_ms > 0 and outcome.reason == "why" and len(outcome.record_id) == 32
+
+
+def test_tool_that_raises_is_reported_as_error(agent_env, add_test_tool):
+    add_test_tool("agents_test.broken")
+    outcome = run_tool(1, "agents_test.broken", {"query": "x"}, MEDICAL)
+    assert outcome.status == "error" and outcome.output is None
+    assert outcome.error == "RuntimeError: this test tool always fails"
+
+
+def test_tool_that_hangs_times_out(agent_env, add_test_tool, monkeypatch):
+    from hygeia.agents.settings import reset_settings
+
+    monkeypatch.setenv("HYGEIA_AGENTS_TOOL_TIMEOUT_SECONDS", "0.2")
+    reset_settings()
+    add_test_tool("agents_test.slow")
+    outcome = run_tool(1, "agents_test.slow", {"query": "x", "seconds": 1.0}, MEDICAL)
+    assert outcome.status == "timeout" and "within 0.2s" in outcome.error
+    assert outcome.duration_ms < 900
+
+
+def test_missing_forbidden_and_invalid_calls(agent_env, monkeypatch):
+    missing = run_tool(1, "agents_test.nowhere", {}, MEDICAL)
+    assert missing.status == "missing" and "no tool named" in missing.error
+    monkeypatch.setenv("HYGEIA_AGENTS_EXTRA_TOOL_PATTERNS", "[]")
+    from hygeia.agents.settings import reset_settings
+
+    reset_settings()
+    forbidden = run_tool(1, "agents_test.formula", {"smiles": "CCO"}, REGULATORY)
+    assert forbidden.status == "forbidden" and "RegulatoryExpert" in forbidden.error
+    monkeypatch.setenv("HYGEIA_AGENTS_EXTRA_TOOL_PATTERNS", '["agents_test.*"]')
+    reset_settings()
+    invalid = run_tool(1, "agents_test.formula", {"smiles": 5}, MEDICAL)
+    assert invalid.status == "invalid_input" and "must be of type string" in invalid.error
+    absent = run_tool(1, "agents_test.formula", {}, MEDICAL)
+    assert absent.status == "invalid_input" and "missing required" in absent.error
+
+
+def test_non_json_outputs_are_made_storable(agent_env, monkeypatch):
+    monkeypatch.setitem(
+        tools._TOOLS,
+        "agents_test.nan",
+        tools.Tool("agents_test.nan", "nan", lambda: {"x": math.nan, "y": [math.inf, 1]}),
+    )
+    outcome = run_tool(1, "agents_test.nan", {}, MEDICAL)
+    assert outcome.output == {"x": None, "y": [None, 1]}
+    monkeypatch.setitem(tools._TOOLS, "agents_test.list", tools.Tool("agents_test.list", "l", lambda: [1]))
+    assert run_tool(1, "agents_test.list", {}, MEDICAL).status == "error"
+
+
+def test_retrieval_chain_reports_a_missing_retrieval_tool(agent_env, monkeypatch):
+    from hygeia.agents.settings import reset_settings
+
+    monkeypatch.setenv("HYGEIA_AGENTS_RETRIEVAL_TOOLS", '["evidence.search", "agents_test.pubmed_search"]')
+    reset_settings()
+    outcomes, result = drain(retrieval_chain(MEDICAL, initial_context("statins", "statins")))
+    assert [o.status for o in outcomes] == ["missing", "ok"] and result.outcomes == outcomes
+
+
+def test_planned_chain_continues_past_a_failing_step_and_notes_what_it_skipped(agent_env, add_test_tool):
+    add_test_tool("agents_test.broken")
+    question = "Molecular mass of SMILES CCO?"
+    outcomes, result = drain(
+        planned_chain(question, MEDICAL, initial_context(question, question), None, False)
+    )
+    statuses = {o.tool: o.status for o in outcomes}
+    assert statuses["agents_test.broken"] == "error"
+    assert statuses["agents_test.formula"] == statuses["agents_test.formula_mass"] == "ok"
+    assert result.planner == "rules"
+
+
+def test_chain_stops_at_the_step_limit(agent_env, monkeypatch):
+    from hygeia.agents.settings import reset_settings
+
+    monkeypatch.setenv("HYGEIA_AGENTS_MAX_STEPS", "2")
+    reset_settings()
+    question = "Molecular mass of SMILES CCO?"
+    outcomes, result = drain(
+        planned_chain(question, MEDICAL, initial_context(question, question), None, False)
+    )
+    assert len(outcomes) == 2
+    assert any("step limit (2)" in note for note in result.notes)
+
+
+def test_chain_notes_tools_whose_inputs_nothing_provides(agent_env):
+    question = "What is the molecular mass of this formula?"
+    outcomes, result = drain(
+        planned_chain(question, MEDICAL, initial_context(question, question), None, False)
+    )
+    assert "agents_test.formula_mass" not in {o.tool for o in outcomes}
+    assert any("agents_test.formula_mass not called: needs ['formula']" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("mode", ["manual", "autonomous-manual"])
+def test_an_answer_with_every_tool_failing_says_so_and_has_zero_confidence(agent_env, monkeypatch, mode):
+    from hygeia.agents.engine import Question, ask
+    from hygeia.agents.settings import reset_settings
+    from hygeia.core.auth import Principal
+
+    monkeypatch.setattr(tools, "_TOOLS", {})
+    monkeypatch.setenv("HYGEIA_AGENTS_RETRIEVAL_TOOLS", '["evidence.search"]')
+    reset_settings()
+    answer = ask(
+        Principal("t1", "analyst", "test", "standard"), Question("Is aspirin safe?", mode, "medical")
+    )
+    assert answer["sources"] == [] and answer["confidence"]["value"] == 0.0
+    assert "No source could be retrieved" in answer["answer"]
+    if mode == "manual":
+        assert "evidence.search (missing)" in answer["answer"]
