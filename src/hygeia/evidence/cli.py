@@ -1,0 +1,125 @@
+"""Drug-repurposing evidence: build the index, search it, rank candidate indications.
+
+`train` needs torch==2.13.0 (CPU) and onnx for the one-off encoder export; everything else runs on
+onnxruntime + tokenizers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+
+
+def _data_root(data: Path | None) -> Path:
+    from hygeia.evidence.runtime import data_root
+
+    return data or data_root()
+
+
+def _model_folder(version: str | None = None) -> Path:
+    """The newest bundled model folder (or `version`), hash-verified; no database needed."""
+    from hygeia.evidence.runtime import newest_model_folder
+
+    folder = newest_model_folder(version)
+    if folder is None:
+        typer.secho(
+            "no evidence model under MODELS_DIR/evidence: run `hygeia evidence train`", fg="red", err=True
+        )
+        raise typer.Exit(2)
+    return folder
+
+
+def _echo_progress(fraction: float, message: str) -> None:
+    typer.echo(f"[{fraction:5.0%}] {message}", err=True)
+
+
+@app.command()
+def build(
+    data: Path = typer.Option(None, help="evidence data folder (default: DATA_DIR/evidence)"),
+    lexical_only: bool = typer.Option(False, help="BM25 only: no dense vectors (hybrid/dense disabled)"),
+    version: str = typer.Option(None, help="model version whose encoder embeds the documents"),
+    dense_types: str = typer.Option(
+        "", help="comma-separated evidence types to embed, e.g. literature (default: all)"
+    ),
+) -> None:
+    """Build the evidence index into VAR_DIR/evidence/index (BM25 + dense vectors + entities)."""
+    from hygeia.evidence.runtime import index_dir
+    from hygeia.evidence.store import build_index
+
+    encoder = None if lexical_only else _model_folder(version)
+    types = [t.strip() for t in dense_types.split(",") if t.strip()] or None
+    manifest = build_index(_data_root(data), index_dir(), encoder, _echo_progress, types)
+    typer.echo(json.dumps({k: manifest[k] for k in ("documents", "documents_by_type", "dense", "timings")}))
+
+
+@app.command()
+def train(
+    data: Path = typer.Option(None, help="evidence data folder (default: DATA_DIR/evidence)"),
+    version: str = typer.Option("1.0.0"),
+    reuse_encoder: bool = typer.Option(False, help="keep an existing encoder.onnx instead of re-exporting"),
+) -> None:
+    """Export the int8 ONNX encoder, build the index, evaluate, write card.json + MODEL_CARD.md."""
+    from hygeia.core.registry import write_card
+    from hygeia.evidence import training
+    from hygeia.evidence.card_markdown import write_markdown
+    from hygeia.evidence.runtime import index_dir
+    from hygeia.evidence.store import build_index
+    from hygeia.settings import get_settings
+
+    folder = get_settings().models_dir / "evidence" / version
+    root = _data_root(data)
+    if reuse_encoder and (folder / "encoder.json").is_file():
+        spec = json.loads((folder / "encoder.json").read_text())
+    else:
+        spec = training.export_int8_encoder(folder, lambda line: typer.echo(line, err=True))
+    training.write_ranking(folder)
+    build_index(root, index_dir(), folder, _echo_progress)
+    metrics = training.evaluate(index_dir(), folder, root)
+    card = write_card(folder, training.card_dict(version, metrics, spec, root))
+    write_markdown(folder, card)
+    typer.echo(json.dumps(card["metrics"]["retrieval"]["metrics"], indent=2))
+
+
+@app.command()
+def evaluate(data: Path = typer.Option(None), version: str = typer.Option(None)) -> None:
+    """Re-run the retrieval and repurposing evaluation on the built index; prints JSON."""
+    from hygeia.evidence import training
+    from hygeia.evidence.runtime import index_dir
+
+    metrics = training.evaluate(index_dir(), _model_folder(version), _data_root(data))
+    typer.echo(json.dumps({k: metrics[k] for k in ("retrieval", "repurposing")}, indent=2))
+
+
+@app.command()
+def search(
+    query: str,
+    k: int = typer.Option(10, min=1, max=100),
+    mode: str = typer.Option("hybrid", help="hybrid, bm25 or dense"),
+) -> None:
+    """Search the evidence index; prints the same JSON as POST /api/v1/evidence/search."""
+    from hygeia.evidence.runtime import cli_ready, search_with
+    from hygeia.evidence.schemas import SearchRequest
+
+    response = search_with(cli_ready(_model_folder()), SearchRequest(query=query, k=k, mode=mode))
+    typer.echo(response.model_dump_json(indent=2))
+
+
+@app.command()
+def repurpose(
+    query: str,
+    kind: str = typer.Option("auto", help="auto, drug or disease"),
+    k: int = typer.Option(20, min=1, max=200),
+    exclude_known: bool = typer.Option(False),
+) -> None:
+    """Rank candidate indications (prior weights; tenants' feedback applies through the API)."""
+    from hygeia.evidence.runtime import cli_ready
+    from hygeia.evidence.schemas import RepurposeRequest
+    from hygeia.evidence.service import repurpose as run
+
+    request = RepurposeRequest(query=query, kind=kind, k=k, exclude_known=exclude_known)
+    result = run(request, None, _echo_progress, cli_ready(_model_folder()))
+    typer.echo(result.model_dump_json(indent=2))

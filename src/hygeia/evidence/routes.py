@@ -1,0 +1,62 @@
+"""HTTP layer for evidence search and drug repurposing; the work is in service.py."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from hygeia.core.auth import Principal, require_role
+from hygeia.core.jobs import submit_job
+from hygeia.core.schemas import JobOut
+from hygeia.evidence import service
+from hygeia.evidence.report import render_html
+from hygeia.evidence.schemas import (
+    FeedbackRequest,
+    FeedbackResponse,
+    RepurposeRequest,
+    RepurposeResult,
+    SearchRequest,
+    SearchResponse,
+)
+
+router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"])
+
+
+@router.post("/search", response_model=SearchResponse)
+def search(body: SearchRequest, principal: Principal = Depends(require_role("viewer"))) -> SearchResponse:
+    """Hybrid BM25 + dense (RRF) search over cited evidence, with drug/disease entity linking."""
+    return service.search(body)
+
+
+@router.post("/repurpose", response_model=JobOut, status_code=202)
+def repurpose(body: RepurposeRequest, principal: Principal = Depends(require_role("analyst"))) -> JobOut:
+    """Start a job ranking candidate indications; poll GET /api/v1/jobs/{id}, export via /reports/{id}."""
+    service.ready()  # a missing index or model is a 503 now, not a failed job later
+    job = submit_job(principal, service.JOB_KIND, {"request": body.model_dump(mode="json")})
+    return JobOut(**vars(job))
+
+
+@router.post("/feedback", response_model=FeedbackResponse, status_code=201)
+def feedback(
+    body: FeedbackRequest, principal: Principal = Depends(require_role("analyst"))
+) -> FeedbackResponse:
+    """Upvote, downvote or flag a candidate or a document; re-fits this tenant's evidence weights."""
+    return service.record_feedback(principal, body)
+
+
+@router.get("/reports/{job_id}", response_model=RepurposeResult)
+def report(
+    job_id: str,
+    format: Literal["json", "html"] = Query("json"),
+    principal: Principal = Depends(require_role("viewer")),
+) -> JSONResponse | HTMLResponse:
+    """A finished repurposing job as JSON (download) or a readable HTML page."""
+    result = service.report(principal.tenant_id, job_id)
+    if format == "html":
+        return HTMLResponse(render_html(result))
+    return JSONResponse(
+        result.model_dump(mode="json"),
+        headers={"Content-Disposition": f'attachment; filename="repurposing-{job_id}.json"'},
+    )

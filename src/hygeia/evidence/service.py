@@ -1,0 +1,218 @@
+"""Evidence use cases shared by the API, the CLI and agents (no FastAPI here, no torch).
+
+Search and the loaded capability live in runtime.py; this module adds repurposing (a job),
+feedback and report export, and registers the job handler, tool and capability with core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hygeia.core.auth import Principal
+from hygeia.core.errors import InputError, ProblemError
+from hygeia.core.jobs import JobContext, get_job, register_job_handler
+from hygeia.evidence import feedback as votes
+from hygeia.evidence.features import is_do_disease
+from hygeia.evidence.linking import Entity, Link
+from hygeia.evidence.repurposing import Candidate, candidate_drugs, rank_diseases, rank_drugs
+from hygeia.evidence.retrieval import Mode
+from hygeia.evidence.runtime import (
+    MODEL_NAME,
+    ReadyEvidence,
+    entity_out,
+    feedback_features,
+    ready,
+    search,
+    search_tool,
+    unavailable_reason,
+)
+from hygeia.evidence.schemas import (
+    CandidateOut,
+    Citation,
+    FeedbackRequest,
+    FeedbackResponse,
+    RepurposeRequest,
+    RepurposeResult,
+)
+
+__all__ = ["ready", "record_feedback", "report", "repurpose", "search", "search_tool"]
+
+JOB_KIND = "evidence.repurpose"
+RELATED_LITERATURE_FOR = 10  # candidates that get a literature search of their own
+DISCLAIMER = (
+    "Research hypotheses ranked from public evidence (repoDB, DrugCentral, PharmacotherapyDB, PubMedQA "
+    "abstracts); not medical advice. Confidence is a model probability, see the model card for its accuracy."
+)
+Progress = Callable[[float, str], None]
+
+
+def resolve(r: ReadyEvidence, request: RepurposeRequest) -> tuple[Link, str]:
+    """The query's entity and the id ranked for it (a UMLS disease maps to its DO-slim disease)."""
+    kind = None if request.kind == "auto" else request.kind
+    links = r.index.linker.link(request.query, kind)
+    if not links:
+        raise InputError(f"could not link {request.query!r} to a drug or disease", query=request.query)
+    link = links[0]
+    if link.entity.kind == "drug" or is_do_disease(link.entity.id):
+        return link, link.entity.id
+    doids = link.entity.xrefs.get("doid", [])
+    if not doids:
+        raise InputError(
+            f"{link.entity.name} ({link.entity.id}) is outside the 137 Disease Ontology diseases "
+            "the ranker covers"
+        )
+    return link, doids[0]
+
+
+def _citation(r: ReadyEvidence, doc_id: str) -> Citation:
+    doc = r.index.document(doc_id)
+    return Citation(id=doc.id, type=doc.doc_type, source=doc.source, title=doc.title, url=doc.url)
+
+
+def _known(c: Candidate) -> bool:
+    f = c.features
+    return bool(f["approved"] or f["drugcentral"] or f["pharmacotherapy_dm"] or f["pharmacotherapy_sym"])
+
+
+def _candidate_out(r: ReadyEvidence, c: Candidate, flagged: set[tuple[str, str]]) -> CandidateOut:
+    entities = r.index.linker.entities
+    drug = entities.get(c.drug_id, Entity("drug", c.drug_id, c.drug_id))
+    disease = entities[c.disease_id]
+    return CandidateOut(
+        drug_id=c.drug_id,
+        drug=drug.name,
+        disease_id=c.disease_id,
+        disease=disease.name,
+        mesh_ids=disease.xrefs.get("mesh", []),
+        confidence=round(c.confidence, 4),
+        known_indication=_known(c),
+        features={k: round(v, 4) for k, v in c.features.items() if v},
+        contributions=c.contributions,
+        citations=[_citation(r, d) for d in c.citations[:20]],
+        flagged=(c.drug_id, c.disease_id) in flagged,
+    )
+
+
+def _related_literature(r: ReadyEvidence, out: CandidateOut) -> list[Citation]:
+    mode: Mode = "hybrid" if r.retriever.dense_available else "bm25"
+    hits = r.retriever.search(f"{out.drug} {out.disease}", 3, mode, ["literature"])
+    return [_citation(r, h.document.id) for h in hits]
+
+
+def repurpose(
+    request: RepurposeRequest,
+    tenant_id: str | None,
+    progress: Progress | None = None,
+    loaded: ReadyEvidence | None = None,
+) -> RepurposeResult:
+    """Ranked candidates under the tenant's weights (the prior alone when `tenant_id` is None)."""
+    say = progress or (lambda _f, _m: None)
+    r = loaded or ready()
+    link, target = resolve(r, request)
+    weights, n_votes = dict(r.prior), 0
+    if tenant_id is not None:
+        weights, n_votes = votes.tenant_weights(tenant_id, r.prior, r.model.sha256)
+    say(0.2, f"ranking candidates for {link.entity.name}")
+    graph = r.index.graph
+    if link.entity.kind == "drug":
+        diseases = [
+            e.id for e in r.index.linker.entities.values() if e.kind == "disease" and is_do_disease(e.id)
+        ]
+        ranked = rank_diseases(graph, target, diseases, weights)
+    else:
+        ranked = rank_drugs(graph, target, sorted(candidate_drugs(graph, target)), weights)
+    if request.exclude_known:
+        ranked = [c for c in ranked if not _known(c)]
+    flagged = votes.flagged_pairs(tenant_id) if tenant_id is not None else set()
+    candidates = [_candidate_out(r, c, flagged) for c in ranked[: request.k]]
+    for n, out in enumerate(candidates[:RELATED_LITERATURE_FOR]):
+        out.related_literature = _related_literature(r, out)
+        say(
+            0.3 + 0.6 * (n + 1) / min(len(candidates), RELATED_LITERATURE_FOR),
+            f"literature for {out.disease}",
+        )
+    return RepurposeResult(
+        query=request.query,
+        entity=entity_out(link),
+        direction="drug_to_diseases" if link.entity.kind == "drug" else "disease_to_drugs",
+        candidates=candidates,
+        weights={k: round(v, 4) for k, v in weights.items()},
+        feedback_count=n_votes,
+        index=r.index_info,
+        model=r.model,
+        disclaimer=DISCLAIMER,
+    )
+
+
+def run_repurpose_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    request = RepurposeRequest.model_validate(payload["request"])
+    ctx.progress(0.05, "loading evidence index")
+    result = repurpose(request, ctx.tenant_id, ctx.progress)
+    ctx.progress(1.0, f"{len(result.candidates)} candidates")
+    return result.model_dump(mode="json")
+
+
+register_job_handler(JOB_KIND, run_repurpose_job)
+
+
+def record_feedback(principal: Principal, body: FeedbackRequest) -> FeedbackResponse:
+    r = ready()
+    target, features = feedback_features(r, body.drug_id, body.disease_id, body.doc_id)
+    vote_id = votes.store_vote(
+        principal.tenant_id,
+        principal.subject,
+        vote=body.vote,
+        target=target,
+        features=features,
+        index_built_at=r.index.manifest["built_at"],
+        drug_id=body.drug_id,
+        disease_id=body.disease_id,
+        doc_id=body.doc_id,
+        comment=body.comment,
+    )
+    weights, n_votes = votes.tenant_weights(principal.tenant_id, r.prior, r.model.sha256)
+    return FeedbackResponse(
+        id=vote_id,
+        target=target,
+        features={k: round(v, 4) for k, v in features.items() if v},
+        feedback_count=n_votes,
+        weights={k: round(v, 4) for k, v in weights.items()},
+    )
+
+
+def report(tenant_id: str, job_id: str) -> RepurposeResult:
+    """A finished repurposing job's result (tenant-checked by core.jobs)."""
+    job = get_job(tenant_id, job_id)
+    if job.kind != JOB_KIND:
+        raise ProblemError(404, "Not found", f"job {job_id!r} is not a repurposing job")
+    if job.status != "succeeded" or job.result is None:
+        raise ProblemError(
+            409, "Report not ready", f"job {job_id} is {job.status}" + (f": {job.error}" if job.error else "")
+        )
+    return RepurposeResult.model_validate(job.result)
+
+
+def register_with_core() -> None:
+    """Capability check for /ready and the console, and the `evidence.search` tool for agents."""
+    from hygeia.core.tools import register_capability, register_tool
+
+    register_capability(MODEL_NAME, unavailable_reason)
+    register_tool(
+        "evidence.search",
+        "Hybrid BM25 + dense search over drug-repurposing evidence (PubMed abstracts, repoDB trial "
+        "outcomes, curated indications); returns cited documents and linked drug/disease entities.",
+        search_tool,
+        input_schema={
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "minLength": 1},
+                "k": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                "mode": {"enum": ["hybrid", "bm25", "dense"], "default": "hybrid"},
+            },
+            "required": ["query"],
+        },
+    )
+
+
+register_with_core()

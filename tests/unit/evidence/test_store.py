@@ -1,0 +1,59 @@
+"""Sources -> documents -> a BM25-only index on disk -> search and candidate ranking, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hygeia.evidence.corpus import LITERATURE
+from hygeia.evidence.ranking import PRIOR_WEIGHTS
+from hygeia.evidence.repurposing import rank_diseases
+from hygeia.evidence.retrieval import DenseUnavailable, Retriever
+from hygeia.evidence.sources import load_sources, missing_files
+from hygeia.evidence.store import EvidenceIndex, build_index, open_index
+from tests.unit.evidence.corpus_fixture import write_corpus
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> EvidenceIndex:
+    tmp = tmp_path_factory.mktemp("ev")
+    build_index(write_corpus(tmp / "data"), tmp / "index", encoder_dir=None)
+    return open_index(tmp / "index")
+
+
+def test_missing_files_are_named(tmp_path: Path) -> None:
+    assert "pubmedqa/ori_pqal.json" in missing_files(tmp_path)
+    with pytest.raises(FileNotFoundError, match="repodb"):
+        load_sources(tmp_path)
+
+
+def test_documents_carry_types_and_linked_entities(index: EvidenceIndex) -> None:
+    assert index.manifest["documents_by_type"] == {
+        "literature": 4,
+        "approval": 3,
+        "clinical_trial": 2,
+        "curated_indication": 4,
+    }
+    doc = index.document("pmid:1001")
+    assert "DB00331" in doc.drug_ids and "DOID:9256" in doc.disease_ids
+    assert doc.url == "https://pubmed.ncbi.nlm.nih.gov/1001/"
+    assert "lower colorectal cancer risk" not in doc.text  # the question is never indexed
+
+
+def test_bm25_search_and_type_filter(index: EvidenceIndex) -> None:
+    retriever = Retriever(index, encoder=None)
+    hits = retriever.search("sildenafil heart failure", k=3, mode="bm25")
+    assert hits[0].document.id in {"repodb:3", "pmid:1003"}
+    lit = retriever.search("sildenafil", k=5, mode="bm25", doc_types=[LITERATURE])
+    assert [h.document.id for h in lit] == ["pmid:1003"]
+    with pytest.raises(DenseUnavailable):
+        retriever.search("sildenafil", mode="hybrid")
+
+
+def test_candidate_ranking_puts_the_approved_indication_first(index: EvidenceIndex) -> None:
+    diseases = ["DOID:9352", "DOID:10652", "DOID:9256", "DOID:6000"]
+    ranked = rank_diseases(index.graph, "DB00331", diseases, PRIOR_WEIGHTS)
+    assert [c.disease_id for c in ranked][:2] == ["DOID:9352", "DOID:9256"]
+    assert ranked[0].confidence > ranked[1].confidence > ranked[2].confidence
+    assert any(cite.startswith("repodb:") for cite in ranked[0].citations)
