@@ -1,0 +1,160 @@
+"""Administration: model registry (cards, promote, rollback), API keys, audit log, jobs with progress.
+
+Registry mutations call the same registry and audit functions as the admin API, with the same rules:
+tenant admins see everything here, only platform-tenant admins promote or roll back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+
+from hygeia.core import audit, auth, jobs
+from hygeia.core.auth import Principal
+from hygeia.core.db import system_session
+from hygeia.core.errors import NotFound, ProblemError
+from hygeia.core.registry import get_registry
+from hygeia.core.tables import ApiKey
+from hygeia.web import session
+from hygeia.web.render import ConsoleRoute, render
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+admin_only = session.console_role("admin")
+CARD_FIELDS = ("task", "intended_use", "limitations", "feature_spec", "metrics", "training_data")
+
+
+def _keys(tenant_id: str) -> list[ApiKey]:
+    from sqlalchemy import select
+
+    with system_session() as db:
+        return list(
+            db.scalars(select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.created_at.desc()))
+        )
+
+
+@router.get("/admin")
+def admin_page(request: Request, principal: Principal = Depends(admin_only)) -> Response:
+    context = {
+        "active": "admin",
+        "models": get_registry().versions(),
+        "events": audit.list_events(principal.tenant_id, 50),
+        "jobs": jobs.list_jobs(principal.tenant_id, 20),
+        "keys": _keys(principal.tenant_id),
+    }
+    return render(request, "pages/admin.html", context)
+
+
+@router.get("/ui/admin/models")
+def models_fragment(request: Request, _: Principal = Depends(admin_only)) -> Response:
+    return render(request, "fragments/models.html", {"models": get_registry().versions()})
+
+
+@router.get("/ui/admin/models/{name}/{version}/card")
+def model_card(name: str, version: str, request: Request, _: Principal = Depends(admin_only)) -> Response:
+    rows = [row for row in get_registry().versions(name) if row.version == version]
+    if not rows:
+        raise NotFound(f"no model {name} {version}")
+    card: dict[str, Any] = rows[0].card or {}
+    sections = [
+        (field, _pretty(card[field])) for field in CARD_FIELDS if card.get(field) not in (None, "", {})
+    ]
+    other = sorted(
+        k for k in card if k not in CARD_FIELDS and k not in ("artifacts", "name", "version", "sha256")
+    )
+    context = {"row": rows[0], "sections": sections, "other": other, "artifacts": card.get("artifacts", {})}
+    return render(request, "fragments/model_card.html", context)
+
+
+def _pretty(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+def _models_with_problem(request: Request, exc: ProblemError) -> Response:
+    """A refused promote or rollback keeps the table and says why above it."""
+    problem = {"status": exc.status, "title": exc.title, "detail": exc.detail, "errors": []}
+    context = {"models": get_registry().versions(), "problem": problem}
+    return render(request, "fragments/models.html", context, status_code=exc.status)
+
+
+@router.post("/ui/admin/models/{name}/{version}/promote", dependencies=[Depends(session.same_origin)])
+def promote(
+    name: str, version: str, request: Request, principal: Principal = Depends(session.platform_admin)
+) -> Response:
+    try:
+        row = get_registry().promote(name, version)
+    except ProblemError as exc:
+        return _models_with_problem(request, exc)
+    audit.record(principal, "model.promote", detail={"name": name, "version": version})
+    notice = f"{row.name} {row.version} is now in production."
+    return render(request, "fragments/models.html", {"models": get_registry().versions(), "notice": notice})
+
+
+@router.post("/ui/admin/models/{name}/rollback", dependencies=[Depends(session.same_origin)])
+def rollback(name: str, request: Request, principal: Principal = Depends(session.platform_admin)) -> Response:
+    try:
+        row = get_registry().rollback(name)
+    except ProblemError as exc:
+        return _models_with_problem(request, exc)
+    audit.record(principal, "model.rollback", detail={"name": name, "version": row.version})
+    notice = f"{name} rolled back: {row.version} is in production again."
+    return render(request, "fragments/models.html", {"models": get_registry().versions(), "notice": notice})
+
+
+@router.get("/ui/admin/audit")
+def audit_fragment(
+    request: Request,
+    action: str = Query("", max_length=100),
+    limit: int = Query(50, ge=1, le=500),
+    principal: Principal = Depends(admin_only),
+) -> Response:
+    events = audit.list_events(principal.tenant_id, limit, action.strip() or None)
+    return render(request, "fragments/audit.html", {"events": events, "action": action})
+
+
+@router.post("/ui/admin/keys", dependencies=[Depends(session.same_origin)])
+def create_key(
+    request: Request,
+    name: str = Form(..., min_length=1, max_length=200),
+    role: str = Form(...),
+    principal: Principal = Depends(admin_only),
+) -> Response:
+    key, plaintext = auth.create_api_key(principal.tenant_id, role, name.strip())
+    audit.record(
+        principal, "key.create", detail={"key_id": key.id, "tenant": principal.tenant_id, "role": role}
+    )
+    context = {"keys": _keys(principal.tenant_id), "new_key": plaintext, "new_key_name": key.name}
+    return render(request, "fragments/keys.html", context)
+
+
+@router.post("/ui/admin/keys/{key_id}/revoke", dependencies=[Depends(session.same_origin)])
+def revoke_key(key_id: str, request: Request, principal: Principal = Depends(admin_only)) -> Response:
+    if key_id == principal.key_id:
+        raise ProblemError(409, "Refused", "you cannot revoke the key you are signed in with")
+    auth.revoke_api_key(principal.tenant_id, key_id)
+    audit.record(principal, "key.revoke", detail={"key_id": key_id})
+    context = {"keys": _keys(principal.tenant_id), "notice": "Key revoked."}
+    return render(request, "fragments/keys.html", context)
+
+
+@router.get("/ui/jobs")
+def jobs_fragment(request: Request, principal: Principal = Depends(admin_only)) -> Response:
+    return render(request, "fragments/jobs.html", {"jobs": jobs.list_jobs(principal.tenant_id, 20)})
+
+
+@router.get("/ui/jobs/{job_id}")
+def job_fragment(
+    job_id: str, request: Request, principal: Principal = Depends(session.console_principal)
+) -> Response:
+    """One job's row; while it runs, the row asks for itself again every second."""
+    return render(request, "fragments/job_row.html", {"job": jobs.get_job(principal.tenant_id, job_id)})
+
+
+@router.post("/ui/admin/jobs/verify", dependencies=[Depends(session.same_origin)])
+def verify_models(request: Request, principal: Principal = Depends(admin_only)) -> Response:
+    """Submit the registry integrity sweep, a real job whose progress the page follows."""
+    jobs.submit_job(principal, "registry.verify", {})
+    return render(request, "fragments/jobs.html", {"jobs": jobs.list_jobs(principal.tenant_id, 20)})

@@ -1,0 +1,170 @@
+"""Agents console: ask an expert, follow the answer as it streams (EventSource), read its citations.
+
+EventSource can only GET, and a GET must not change state on a cross-site request. So the question is
+POSTed (htmx, CSRF-checked, analyst role), parked in the cache under an unguessable one-time ticket
+bound to the asker, and the stream GET redeems the ticket. Events come from
+`hygeia.agents.service.answer_stream`, the generator behind the API's SSE endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import StreamingResponse
+from markupsafe import Markup, escape
+
+from hygeia.core.auth import Principal
+from hygeia.core.cache import cache_key, get_cache
+from hygeia.core.errors import NotFound, ProblemError
+from hygeia.web import session
+from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render, templates
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+log = structlog.get_logger("hygeia.web.agents")
+MODES = (
+    ("automatic", "Automatic: the question is routed to the best expert"),
+    ("manual", "Manual: the expert you choose answers"),
+    ("autonomous-automatic", "Autonomous, routed: the expert plans several tool calls"),
+    ("autonomous-manual", "Autonomous, your expert: it plans several tool calls"),
+)
+TICKET_TTL = 300
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+CITATION = re.compile(r"\[(\d{1,3})\]")
+
+
+@router.get("/agents")
+def agents_page(request: Request, _: Principal = Depends(session.console_principal)) -> Response:
+    service, reason = domain_state("agents")
+    experts = service.experts() if service is not None else []
+    context = {"active": "agents", "reason": reason, "experts": experts, "modes": MODES}
+    return render(request, "pages/agents.html", context)
+
+
+def _ticket_key(ticket: str) -> str:
+    return cache_key("web.agents.ticket", ticket)
+
+
+@router.post("/ui/agents/ask", dependencies=[Depends(session.same_origin)])
+def ask(
+    request: Request,
+    question: str = Form(..., max_length=4000),
+    mode: str = Form("automatic", max_length=40),
+    expert: str = Form("", max_length=100),
+    conversation_id: str = Form("", max_length=64),
+    principal: Principal = Depends(session.console_role("analyst")),
+) -> Response:
+    schemas = load_domain("agents", "schemas")
+    load_domain("agents")  # a missing or broken domain is a 503 now, not a broken stream later
+    body = schemas.AskRequest(
+        question=question.strip(), mode=mode, expert=expert or None, conversation_id=conversation_id or None
+    )
+    ticket = secrets.token_urlsafe(24)
+    parked = {"tenant": principal.tenant_id, "subject": principal.subject, "body": body.model_dump()}
+    get_cache().set_json(_ticket_key(ticket), parked, ttl=TICKET_TTL)
+    return render(request, "fragments/agent_turn.html", {"question": body.question, "ticket": ticket})
+
+
+def _redeem(ticket: str, principal: Principal) -> dict[str, Any]:
+    parked = get_cache().get_json(_ticket_key(ticket))
+    if (
+        not isinstance(parked, dict)
+        or parked.get("used")
+        or parked.get("tenant") != principal.tenant_id
+        or parked.get("subject") != principal.subject
+    ):
+        raise NotFound("this answer stream has expired or was already used; ask again")
+    get_cache().set_json(_ticket_key(ticket), {"used": True}, ttl=TICKET_TTL)
+    return dict(parked["body"])
+
+
+def _frame(kind: str, payload: dict[str, Any], number: int) -> str:
+    return f"id: {number}\nevent: {kind}\ndata: {json.dumps(payload, default=str, separators=(',', ':'))}\n\n"
+
+
+def _fragment(template: str, **context: Any) -> str:
+    return templates.get_template(template).render(**context)
+
+
+def cited_text(text: str, numbers: set[int]) -> Markup:
+    """Escape the answer, then turn [n] that name a real source into a link to it."""
+
+    def link(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if number not in numbers:
+            return match.group(0)
+        return f'<a href="#src-{number}" class="cite">[{number}]</a>'
+
+    return Markup(CITATION.sub(link, str(escape(text))))
+
+
+def _event_html(kind: str, payload: dict[str, Any], can_rate: bool) -> dict[str, Any]:
+    if kind == "meta":
+        return {
+            "conversation_id": payload.get("conversation_id"),
+            "html": _fragment("fragments/agent_meta.html", m=payload),
+        }
+    if kind == "tool":
+        return {"html": _fragment("fragments/agent_tool.html", t=payload)}
+    if kind == "token":
+        return {"text": str(payload.get("text", ""))}
+    if kind == "answer":
+        numbers = {int(s["number"]) for s in payload.get("sources", [])}
+        text = cited_text(str(payload.get("answer", "")), numbers)
+        html = _fragment("fragments/agent_answer.html", a=payload, text=text, can_rate=can_rate)
+        return {"message_id": payload.get("message_id"), "html": html}
+    return {}
+
+
+def _problem_payload(status: int, title: str, detail: str) -> dict[str, Any]:
+    problem = {"status": status, "title": title, "detail": detail, "errors": [], "unavailable": status == 503}
+    return {"html": _fragment("fragments/problem.html", problem=problem)}
+
+
+def _stream(principal: Principal, body: dict[str, Any]) -> Iterator[str]:
+    number = 0
+    can_rate = session.has_role(principal, "analyst")
+    try:
+        service = load_domain("agents")
+        request_model = load_domain("agents", "schemas").AskRequest.model_validate(body)
+        for kind, payload in service.answer_stream(principal, request_model):
+            number += 1
+            yield _frame(kind, _event_html(kind, payload, can_rate), number)
+    except ProblemError as exc:
+        number += 1
+        yield _frame("error", _problem_payload(exc.status, exc.title, exc.detail), number)
+    except Exception as exc:  # the stream is open: report in the page, never a traceback
+        log.error("console_agent_stream_failed", error=type(exc).__name__, exc_info=exc)
+        number += 1
+        yield _frame("error", _problem_payload(500, "Internal server error", "the error was logged"), number)
+    yield _frame("done", {}, number + 1)
+
+
+@router.get("/ui/agents/stream/{ticket}")
+def stream(ticket: str, principal: Principal = Depends(session.console_role("analyst"))) -> StreamingResponse:
+    """A refused ticket is still a 200 stream with an `error` event, which EventSource can read."""
+    try:
+        events = _stream(principal, _redeem(ticket, principal))
+    except ProblemError as exc:
+        refused = _problem_payload(exc.status, exc.title, exc.detail)
+        events = iter([_frame("error", refused, 1), _frame("done", {}, 2)])
+    return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.post("/ui/agents/messages/{message_id}/feedback", dependencies=[Depends(session.same_origin)])
+def rate(
+    message_id: str,
+    request: Request,
+    rating: int = Form(..., ge=-1, le=1),
+    principal: Principal = Depends(session.console_role("analyst")),
+) -> Response:
+    service = load_domain("agents")
+    schemas = load_domain("agents", "schemas")
+    service.feedback(principal, message_id, schemas.FeedbackRequest(rating=rating))
+    word = "helpful" if rating > 0 else "not helpful"
+    return render(request, "fragments/notice.html", {"notice": f"Thanks: recorded as {word}."})

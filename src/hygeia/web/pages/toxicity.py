@@ -1,0 +1,163 @@
+"""Toxicity console: paste or upload molecules, see per-endpoint probabilities with applicability-domain
+badges and highlighted structures, download the table as CSV. Work is `hygeia.toxicity.service`'s.
+
+Up to MAX_TABLE_ROWS molecules are answered in the page; more run as the domain's batch job, whose
+progress the page follows and whose result downloads as the same CSV.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+
+from hygeia.core import jobs
+from hygeia.core.auth import Principal
+from hygeia.core.errors import InputError, ProblemError
+from hygeia.web import session
+from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+MAX_TABLE_ROWS = 1_000
+MAX_EXPLAINED = 6
+UPLOAD_SUFFIXES = {".csv", ".smi", ".smiles", ".txt"}
+analyst = session.console_role("analyst")
+
+
+def _endpoints() -> tuple[str, ...]:
+    try:
+        return tuple(load_domain("toxicity", "").ENDPOINTS)
+    except ProblemError:
+        return ()
+
+
+@router.get("/toxicity")
+def toxicity_page(request: Request, _: Principal = Depends(session.console_principal)) -> Response:
+    _service, reason = domain_state("toxicity")
+    context = {"active": "toxicity", "reason": reason, "endpoints": _endpoints()}
+    return render(request, "pages/toxicity.html", context)
+
+
+async def _molecules(text: str, upload: UploadFile | None) -> list[str]:
+    """Pasted SMILES (one per line) and/or an uploaded file read by the domain's own reader."""
+    smiles = [line.split()[0] for line in text.splitlines() if line.strip()]
+    if upload is not None and upload.filename:
+        suffix = Path(upload.filename).suffix.lower()
+        if suffix not in UPLOAD_SUFFIXES:
+            raise InputError(f"upload a .csv with a smiles column or a .smi file, not {upload.filename!r}")
+        reader = load_domain("toxicity", "io")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"upload{suffix}"
+            path.write_bytes(await upload.read())
+            try:
+                smiles.extend(record.smiles for record in reader.read_records(path))
+            except reader.InputFileError as exc:
+                raise InputError(str(exc).replace(str(path), upload.filename)) from exc
+    if not smiles:
+        raise InputError("paste at least one SMILES or upload a file")
+    return smiles
+
+
+def _structures(service: Any, principal: Principal, model: Any, rows: Sequence[Any], endpoint: str) -> list:
+    """Highlighted structures for the first valid molecules: the chosen endpoint or each one's top."""
+    shown = []
+    for row in [r for r in rows if r.probabilities][:MAX_EXPLAINED]:
+        chosen = endpoint or max(row.probabilities, key=row.probabilities.get)
+        _, svg = service.explain_svg(row.smiles, chosen)
+        shown.append(
+            {"smiles": row.smiles, "endpoint": chosen, "svg": base64.b64encode(svg.encode()).decode()}
+        )
+    if shown:
+        service.audit(principal, model, [s["smiles"] for s in shown], kind="explain")
+    return shown
+
+
+@router.post("/ui/toxicity/predict", dependencies=[Depends(session.same_origin)])
+async def predict(
+    request: Request,
+    smiles: str = Form("", max_length=2_000_000),
+    file: UploadFile | None = File(None),
+    explain_endpoint: str = Form("", max_length=40),
+    principal: Principal = Depends(analyst),
+) -> Response:
+    service = load_domain("toxicity")
+    if explain_endpoint and explain_endpoint not in _endpoints():
+        raise InputError(f"unknown endpoint {explain_endpoint!r}")
+    molecules = await _molecules(smiles, file)
+    if len(molecules) > MAX_TABLE_ROWS:
+        job = service.submit_batch(principal, molecules)
+        context = {"job": jobs.get_job(principal.tenant_id, job.id), "n": len(molecules)}
+        return render(request, "fragments/toxicity_job.html", context)
+    model, rows = service.predict_batch(molecules)
+    service.audit(principal, model, molecules)
+    context = {
+        "model": service.reference(model),
+        "rows": rows,
+        "endpoints": _endpoints(),
+        "structures": _structures(service, principal, model, rows, explain_endpoint),
+        "smiles_text": "\n".join(molecules),
+        "n_errors": sum(r.error is not None for r in rows),
+        "notice": load_domain("toxicity", "schemas").NOT_SAFETY_EVIDENCE,
+    }
+    return render(request, "fragments/toxicity_results.html", context)
+
+
+def _csv(rows: Sequence[dict[str, Any]], endpoints: Sequence[str], filename: str) -> Response:
+    out = io.StringIO()
+    columns = ["smiles", "standardised_smiles", *endpoints, "nearest_similarity", "in_domain", "error"]
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        probabilities = row.get("probabilities") or {}
+        domain = row.get("applicability_domain") or {}
+        line = {e: f"{probabilities[e]:.4f}" for e in endpoints if e in probabilities}
+        line.update(smiles=row["smiles"], standardised_smiles=row.get("standardised_smiles") or "")
+        if domain:
+            line.update(
+                nearest_similarity=f"{domain['nearest_similarity']:.3f}", in_domain=domain["in_domain"]
+            )
+        line["error"] = f"{row['error_code']}: {row['error']}" if row.get("error") else ""
+        writer.writerow(line)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.post("/ui/toxicity/predict.csv", dependencies=[Depends(session.same_origin)])
+def predict_csv(
+    smiles: str = Form(..., max_length=2_000_000), principal: Principal = Depends(analyst)
+) -> Response:
+    """The table on screen as CSV: the same molecules through the same (cached) service call."""
+    service = load_domain("toxicity")
+    molecules = [line for line in smiles.splitlines() if line.strip()]
+    if not molecules or len(molecules) > MAX_TABLE_ROWS:
+        raise InputError(f"give 1 to {MAX_TABLE_ROWS} SMILES")
+    model, rows = service.predict_batch(molecules)
+    service.audit(principal, model, molecules, kind="csv download")
+    return _csv([r.model_dump() for r in rows], _endpoints(), "toxicity-predictions.csv")
+
+
+@router.get("/ui/toxicity/jobs/{job_id}.csv")
+def job_csv(job_id: str, principal: Principal = Depends(session.console_principal)) -> Response:
+    service = load_domain("toxicity")
+    job = jobs.get_job(principal.tenant_id, job_id)  # tenant-checked
+    if job.kind != service.BATCH_JOB:
+        raise ProblemError(404, "Not found", f"job {job_id!r} is not a toxicity batch")
+    if job.status != jobs.SUCCEEDED or not job.result:
+        raise ProblemError(409, "Not finished", f"job {job_id} is {job.status}")
+    return _csv(job.result["results"], _endpoints(), f"toxicity-{job_id[:8]}.csv")
+
+
+@router.get("/ui/toxicity/jobs/{job_id}")
+def job_status(
+    job_id: str, request: Request, principal: Principal = Depends(session.console_principal)
+) -> Response:
+    """A large batch's progress; the fragment asks for itself again until the job has finished.
+    Declared after the .csv route, which would otherwise be taken for a job id."""
+    context = {"job": jobs.get_job(principal.tenant_id, job_id), "n": None}
+    return render(request, "fragments/toxicity_job.html", context)

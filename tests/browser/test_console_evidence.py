@@ -1,0 +1,63 @@
+"""Evidence in the browser: the unavailable banner before the index exists, then search and votes
+against a real index of a small corpus (see `build_evidence_index`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import (
+    assert_accessible,
+    assert_no_horizontal_overflow,
+    build_evidence_index,
+    login,
+    screenshot,
+)
+from tests.conftest import Platform
+
+pytestmark = pytest.mark.browser
+
+
+def test_banner_then_search_with_citations_and_feedback(
+    page: Any, platform: Platform, tmp_path: Path
+) -> None:
+    pytest.importorskip("hygeia.evidence.service", reason="the evidence domain is not in this build")
+    login(page, platform.admin_key, "/evidence")
+    banner = page.locator(".banner-unavailable")
+    assert "hygeia evidence build" in banner.inner_text()  # not built yet: the reason and the fix
+    assert page.get_by_role("button", name="Search").is_disabled()
+    assert_accessible(page)
+    screenshot(page, "evidence-unavailable")
+
+    build_evidence_index(tmp_path)
+    page.reload()
+    assert page.locator(".banner-unavailable").count() == 0
+    page.get_by_label("Question or terms").fill("Revatio heart failure")
+    page.get_by_label("Method").select_option("bm25")
+    page.get_by_role("button", name="Search").click()
+    hits = page.locator("#evidence-hits > li")
+    hits.first.wait_for()
+    assert "Sildenafil" in page.locator("#ev-results-title + p").inner_text()  # linked entity
+    link = hits.first.get_by_role("link").first
+    assert link.get_attribute("href").startswith("https://")
+    assert "Index built" in page.locator("#evidence-results").inner_text()
+
+    hits.first.get_by_role("button", name="Relevant").first.click()
+    hits.first.locator(".feedback-status .notice").wait_for()
+    assert "Recorded as relevant" in hits.first.locator(".feedback-status").inner_text()
+    assert_no_horizontal_overflow(page)
+    assert_accessible(page)
+    screenshot(page, "evidence")
+
+
+def test_viewer_searches_but_gets_no_vote_buttons(page: Any, make_key, tmp_path: Path) -> None:
+    pytest.importorskip("hygeia.evidence.service", reason="the evidence domain is not in this build")
+    build_evidence_index(tmp_path)
+    login(page, make_key("acme", "viewer"), "/evidence")
+    page.get_by_label("Question or terms").fill("metformin")
+    page.get_by_label("Method").select_option("bm25")
+    page.get_by_role("button", name="Search").click()
+    page.locator("#evidence-hits > li").first.wait_for()
+    assert page.get_by_role("button", name="Relevant").count() == 0

@@ -1,0 +1,72 @@
+"""Toxicity in the browser: pasted and uploaded molecules, probabilities table with in-domain badges
+and per-row errors, highlighted structures, CSV download; or, without a model, the banner and why."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.api.web.helpers import toxicity_unavailable_reason
+from tests.browser.conftest import (
+    assert_accessible,
+    assert_no_horizontal_overflow,
+    login,
+    screenshot,
+)
+from tests.conftest import Platform
+
+pytestmark = pytest.mark.browser
+BISPHENOL_A = "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"
+ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
+
+
+def test_unavailable_toxicity_says_why(page: Any, platform: Platform) -> None:
+    reason = toxicity_unavailable_reason()
+    if reason is None:
+        pytest.skip("a toxicity model is available here; the banner is not shown")
+    login(page, platform.admin_key, "/toxicity")
+    assert reason in page.locator(".banner-unavailable").inner_text()
+    assert page.get_by_role("button", name="Predict").is_disabled()
+    assert_accessible(page)
+    screenshot(page, "toxicity-unavailable")
+
+
+def test_predict_table_structures_and_csv(page: Any, platform: Platform, tmp_path: Path) -> None:
+    reason = toxicity_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no toxicity model: {reason}")
+    login(page, platform.admin_key, "/toxicity")
+    page.get_by_label("SMILES, one molecule per line").fill(f"{BISPHENOL_A}\nnot-a-smiles")
+    upload = tmp_path / "more.csv"
+    upload.write_text(f"name,smiles\naspirin,{ASPIRIN}\n")
+    page.get_by_label("…or a file").set_input_files(str(upload))
+    page.get_by_role("button", name="Predict").click()
+
+    table = page.locator(".tox-table")
+    table.wait_for(timeout=60_000)
+    rows = table.locator("tbody tr")
+    assert rows.count() == 3  # one row per input, in order: pasted first, then the file
+    assert BISPHENOL_A in rows.nth(0).inner_text() and ASPIRIN in rows.nth(2).inner_text()
+    assert rows.nth(0).locator(".badge").inner_text() in ("in domain", "out of domain")
+    assert rows.nth(1).locator(".status-failed").inner_text().strip()  # the bad SMILES keeps its row
+    assert rows.nth(0).locator("td.num").count() == 12
+    structures = page.locator(".structure img")
+    assert structures.count() == 2
+    assert structures.first.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert "sha256" in page.locator("#tox-results .model-ref").inner_text()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    saved = tmp_path / "predictions.csv"
+    download_info.value.save_as(saved)
+    with saved.open() as handle:
+        table_rows = list(csv.DictReader(handle))
+    assert [r["smiles"] for r in table_rows] == [BISPHENOL_A, "not-a-smiles", ASPIRIN]
+    assert table_rows[1]["error"] and not table_rows[0]["error"]
+    assert 0.0 <= float(table_rows[0]["NR-ER"]) <= 1.0
+    assert_no_horizontal_overflow(page)
+    assert_accessible(page)
+    screenshot(page, "toxicity")
