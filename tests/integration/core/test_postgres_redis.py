@@ -13,6 +13,7 @@ from hygeia.core.cache import get_cache
 from hygeia.core.db import tenant_session
 from hygeia.core.tables import Job
 from tests.conftest import auth_header, reset_caches
+from tests.unit.core.test_migrations import schema_drift
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +28,7 @@ def test_migrations_upgrade_downgrade_upgrade_on_postgres(postgres_url):
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(postgres_url)
     engine.dispose()
+    assert schema_drift(postgres_url) == []
 
 
 def test_tenant_isolation_and_append_only_audit_on_postgres(pg_platform):
