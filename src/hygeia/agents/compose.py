@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hygeia.agents.experts import Expert
-from hygeia.agents.llm import ChatMessage
 from hygeia.agents.toolbox import ToolOutcome
+from hygeia.core.llm import ChatMessage
 
 NO_LLM_LABEL = "no language model"
 PASSAGE_LISTS = ("hits", "results", "passages", "documents", "items", "matches")

@@ -25,13 +25,13 @@ from hygeia.agents.compose import (
     with_citations,
 )
 from hygeia.agents.experts import Expert, get_expert
-from hygeia.agents.llm import ChatMessage, ChatModel, Completion, LLMError, get_chat_model
 from hygeia.agents.planner import ChainResult, initial_context, planned_chain, retrieval_chain
 from hygeia.agents.router import route
-from hygeia.agents.settings import get_agent_settings, get_llm_settings
 from hygeia.agents.toolbox import ensure_domain_tools
 from hygeia.core.auth import Principal
 from hygeia.core.errors import InputError
+from hygeia.core.llm import ChatMessage, ChatModel, Completion, LLMError, get_chat_model
+from hygeia.settings import get_agent_settings, get_llm_settings
 
 MODES = ("manual", "automatic", "autonomous-automatic", "autonomous-manual")
 MODE_NUMBERS = {str(i): mode for i, mode in enumerate(MODES, start=1)}

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hygeia.agents.llm import ChatMessage
 from hygeia.agents.tables import Conversation, Feedback, Message, ToolCall
 from hygeia.agents.toolbox import ToolOutcome, stored_output
 from hygeia.core.auth import Principal
 from hygeia.core.db import tenant_session, utcnow
 from hygeia.core.errors import NotFound
+from hygeia.core.llm import ChatMessage
 
 HISTORY_CHARS = 1200  # an earlier answer is cut here when replayed to the model
 

@@ -18,10 +18,10 @@ from hygeia.agents import memory
 from hygeia.agents.compose import NO_LLM_LABEL
 from hygeia.agents.engine import Question, answer_events, chat_model_or_reason, resolve
 from hygeia.agents.experts import EXPERTS, get_expert
-from hygeia.agents.llm import Completion, LLMError
-from hygeia.agents.settings import get_agent_settings
 from hygeia.core.auth import Principal
 from hygeia.core.errors import InputError
+from hygeia.core.llm import Completion, LLMError
+from hygeia.settings import get_agent_settings
 
 CONFIDENCE_GAP = 0.25
 LOW_OVERLAP = 0.15

@@ -19,10 +19,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from hygeia.agents.entities import bind_inputs, question_context
 from hygeia.agents.experts import Expert
-from hygeia.agents.llm import ChatModel, LLMError
-from hygeia.agents.settings import get_agent_settings
 from hygeia.agents.toolbox import ToolOutcome, run_tool
+from hygeia.core.llm import ChatModel, LLMError
 from hygeia.core.tools import Tool
+from hygeia.settings import get_agent_settings
 
 MIN_RELEVANCE = 0.05
 PLAN_PROMPT = (

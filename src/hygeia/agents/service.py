@@ -12,13 +12,13 @@ from typing import Any
 from hygeia.agents import memory
 from hygeia.agents.engine import Event, Question, answer_events, ask, resolve
 from hygeia.agents.experts import EXPERTS
-from hygeia.agents.llm import LLMError, OpenAICompatibleClient, get_chat_model
 from hygeia.agents.panel import run_panel
 from hygeia.agents.schemas import AskRequest, FeedbackRequest, PanelRequest
-from hygeia.agents.settings import get_agent_settings, get_llm_settings
 from hygeia.agents.toolbox import ensure_domain_tools
 from hygeia.core.auth import Principal
+from hygeia.core.llm import LLMError, OpenAICompatibleClient, get_chat_model
 from hygeia.core.tools import register_capability
+from hygeia.settings import get_agent_settings, get_llm_settings
 
 
 def experts() -> list[dict[str, Any]]:
@@ -76,7 +76,7 @@ def unavailable_reason() -> str | None:
     if settings.backend == "none":
         return None
     if settings.backend == "local":
-        from hygeia.agents.local_llm import local_unavailable_reason
+        from hygeia.core.llm_local import local_unavailable_reason
 
         return local_unavailable_reason(settings)
     try:

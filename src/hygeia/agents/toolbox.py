@@ -21,10 +21,10 @@ from typing import Any
 import structlog
 
 from hygeia.agents.experts import Expert
-from hygeia.agents.settings import get_agent_settings
 from hygeia.core.db import new_id
 from hygeia.core.errors import ProblemError
 from hygeia.core.tools import Tool, get_tool
+from hygeia.settings import get_agent_settings
 
 log = structlog.get_logger("hygeia.agents.tools")
 OK, ERROR, TIMEOUT, MISSING, FORBIDDEN, INVALID = (

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from hygeia.core.auth import Principal, require_role
-from hygeia.toxicity import ENDPOINTS, service
+from hygeia.toxicity import ENDPOINTS, narrative, service
 from hygeia.toxicity.schemas import (
     BatchJobAccepted,
     BatchPredictRequest,
@@ -25,7 +25,8 @@ def predict(body: PredictRequest, principal: Principal = Depends(require_role("a
     """Calibrated probability per Tox21 endpoint, applicability domain, optional atom explanation."""
     model, result = service.predict_one(body.smiles, body.explain_endpoint)
     service.audit(principal, model, [body.smiles])
-    return PredictResponse(model=service.reference(model), result=result)
+    summary = narrative.narrate(result) if body.narrative else None
+    return PredictResponse(model=service.reference(model), result=result, narrative=summary)
 
 
 @router.post(

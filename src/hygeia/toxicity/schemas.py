@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -71,6 +71,21 @@ class PredictRequest(BaseModel):
         description=f"add an atom-level explanation for one endpoint: {', '.join(ENDPOINTS)}",
         examples=["NR-ER"],
     )
+    narrative: bool = Field(
+        False,
+        description="add a plain-language summary written by the configured language model "
+        "(HYGEIA_LLM_*); the numbers never wait longer than HYGEIA_LLM_NARRATIVE_TIMEOUT_SECONDS for it",
+    )
+
+
+class Narrative(BaseModel):
+    """Generated prose about the numbers above it; it adds no facts and is labelled as generated."""
+
+    status: Literal["ok", "unavailable", "failed", "timeout"]
+    text: str | None = Field(None, description="the summary, present when status is ok")
+    model: str | None = Field(None, description="the language model that wrote it")
+    detail: str | None = Field(None, description="why there is no summary")
+    label: str = "written by a language model from the predictions above; check it against them"
 
 
 class BatchPredictRequest(BaseModel):
@@ -85,6 +100,7 @@ class BatchPredictRequest(BaseModel):
 class PredictResponse(BaseModel):
     model: ModelReference
     result: Prediction
+    narrative: Narrative | None = None
     notice: str = NOT_SAFETY_EVIDENCE
 
 

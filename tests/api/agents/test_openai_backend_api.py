@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.conftest import auth_header
-from tests.unit.agents.openai_server import Reply, ServerState, openai_server
+from tests.openai_server import Reply, ServerState, openai_server
 
 QUESTION = "Do statins reduce mortality in patients with heart failure?"
 
@@ -109,8 +109,8 @@ def test_failing_endpoint_opens_the_circuit_and_answers_stay_extractive(agents_c
 @pytest.mark.slow
 def test_the_local_model_served_over_http(agents_client, analyst, endpoint, local_llm):
     """The real SmolLM2 behind a real OpenAI-compatible HTTP endpoint: the client end to end."""
-    from hygeia.agents.local_llm import LocalChatModel
-    from hygeia.agents.settings import get_llm_settings
+    from hygeia.core.llm_local import LocalChatModel
+    from hygeia.settings import get_llm_settings
 
     model = LocalChatModel(get_llm_settings())
     endpoint(ServerState(generate=lambda messages, limit: model.complete(messages, max_tokens=limit).text))

@@ -60,7 +60,7 @@ def test_stream_rejects_bad_requests_before_streaming(agents_client, analyst, ma
 def test_failing_and_timed_out_tools_are_reported_in_the_answer(
     agents_client, analyst, add_test_tool, monkeypatch
 ):
-    from hygeia.agents.settings import reset_settings
+    from hygeia.settings import reset_settings
 
     monkeypatch.setenv("HYGEIA_AGENTS_TOOL_TIMEOUT_SECONDS", "0.3")
     monkeypatch.setenv("HYGEIA_AGENTS_MAX_STEPS", "6")
@@ -105,7 +105,7 @@ def test_panel_of_all_experts_agrees_on_shared_evidence(agents_client, analyst):
 
 
 def test_panel_shows_disagreement_when_experts_see_different_evidence(agents_client, analyst, monkeypatch):
-    from hygeia.agents.settings import reset_settings
+    from hygeia.settings import reset_settings
 
     monkeypatch.setenv("HYGEIA_AGENTS_EXTRA_TOOL_PATTERNS", '["agents_test.pubmed_search"]')
     monkeypatch.setenv("HYGEIA_AGENTS_EXPERT_TOOL_PATTERNS", '{"medical": ["agents_test.formula*"]}')

@@ -20,9 +20,8 @@ CORE_TEST_TOOLS = ("agents_test.pubmed_search", "agents_test.formula", "agents_t
 
 
 def reset_agents() -> None:
-    from hygeia.agents.llm import reset_model
-    from hygeia.agents.settings import reset_settings
-    from hygeia.settings import get_settings
+    from hygeia.core.llm import reset_model
+    from hygeia.settings import get_settings, reset_settings
 
     get_settings.cache_clear()
     reset_settings()

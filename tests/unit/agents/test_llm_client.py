@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from hygeia.agents.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
-from hygeia.agents.llm import Completion, LLMError, LLMUnavailable, OpenAICompatibleClient
-from hygeia.agents.settings import LLMSettings
-from tests.unit.agents.openai_server import Reply, ServerState, openai_server
+from hygeia.core.llm import Completion, LLMError, LLMUnavailable, OpenAICompatibleClient
+from hygeia.core.llm_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from hygeia.settings import LLMSettings
+from tests.openai_server import Reply, ServerState, openai_server
 
 MESSAGES = [{"role": "user", "content": "say something"}]
 

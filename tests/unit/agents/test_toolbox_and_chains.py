@@ -37,7 +37,7 @@ def test_tool_that_raises_is_reported_as_error(agent_env, add_test_tool):
 
 
 def test_tool_that_hangs_times_out(agent_env, add_test_tool, monkeypatch):
-    from hygeia.agents.settings import reset_settings
+    from hygeia.settings import reset_settings
 
     monkeypatch.setenv("HYGEIA_AGENTS_TOOL_TIMEOUT_SECONDS", "0.2")
     reset_settings()
@@ -51,7 +51,7 @@ def test_missing_forbidden_and_invalid_calls(agent_env, monkeypatch):
     missing = run_tool(1, "agents_test.nowhere", {}, MEDICAL)
     assert missing.status == "missing" and "no tool named" in missing.error
     monkeypatch.setenv("HYGEIA_AGENTS_EXTRA_TOOL_PATTERNS", "[]")
-    from hygeia.agents.settings import reset_settings
+    from hygeia.settings import reset_settings
 
     reset_settings()
     forbidden = run_tool(1, "agents_test.formula", {"smiles": "CCO"}, REGULATORY)
@@ -77,7 +77,7 @@ def test_non_json_outputs_are_made_storable(agent_env, monkeypatch):
 
 
 def test_retrieval_chain_reports_a_missing_retrieval_tool(agent_env, monkeypatch):
-    from hygeia.agents.settings import reset_settings
+    from hygeia.settings import reset_settings
 
     monkeypatch.setenv("HYGEIA_AGENTS_RETRIEVAL_TOOLS", '["evidence.search", "agents_test.pubmed_search"]')
     reset_settings()
@@ -98,7 +98,7 @@ def test_planned_chain_continues_past_a_failing_step_and_notes_what_it_skipped(a
 
 
 def test_chain_stops_at_the_step_limit(agent_env, monkeypatch):
-    from hygeia.agents.settings import reset_settings
+    from hygeia.settings import reset_settings
 
     monkeypatch.setenv("HYGEIA_AGENTS_MAX_STEPS", "2")
     reset_settings()
@@ -122,8 +122,8 @@ def test_chain_notes_tools_whose_inputs_nothing_provides(agent_env):
 @pytest.mark.parametrize("mode", ["manual", "autonomous-manual"])
 def test_an_answer_with_every_tool_failing_says_so_and_has_zero_confidence(agent_env, monkeypatch, mode):
     from hygeia.agents.engine import Question, ask
-    from hygeia.agents.settings import reset_settings
     from hygeia.core.auth import Principal
+    from hygeia.settings import reset_settings
 
     monkeypatch.setattr(tools, "_TOOLS", {})
     monkeypatch.setenv("HYGEIA_AGENTS_RETRIEVAL_TOOLS", '["evidence.search"]')

