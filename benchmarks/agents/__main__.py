@@ -111,8 +111,8 @@ def run_answers(questions: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 def configure(backend: str) -> None:
-    from hygeia.agents.llm import reset_model
-    from hygeia.agents.settings import reset_settings
+    from hygeia.core.llm import reset_model
+    from hygeia.settings import reset_settings
 
     os.environ["HYGEIA_LLM_BACKEND"] = backend
     reset_settings()

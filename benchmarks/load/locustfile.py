@@ -36,13 +36,26 @@ class ToxicityCached(HttpUser):
 
 
 class ToxicityUncached(HttpUser):
-    """A different real Tox21 molecule each call: featurisation + model every time."""
+    """A different real Tox21 molecule each call: featurisation + model every time.
+
+    About 1.4% of Tox21 rows are rejected by design (disallowed elements such as metals, unparseable
+    SMILES); their 422 problem+json naming the reason is the correct answer, counted as a success.
+    """
 
     wait_time = constant(0)
 
     @task
     def predict(self) -> None:
         smiles = SMILES[next(_unique) % len(SMILES)]
-        self.client.post(
-            "/api/v1/toxicity/predict", json={"smiles": smiles}, headers=HEADERS, name="uncached"
-        )
+        with self.client.post(
+            "/api/v1/toxicity/predict",
+            json={"smiles": smiles},
+            headers=HEADERS,
+            name="uncached",
+            catch_response=True,
+        ) as response:
+            rejected = response.status_code == 422 and response.json().get("error_code")
+            if response.status_code == 200 or rejected:
+                response.success()
+            else:
+                response.failure(f"HTTP {response.status_code}")

@@ -66,6 +66,9 @@ def engine_for(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: commits survive a crash of the process, fsync happens at checkpoints; FULL made
+    # every audited prediction wait for its own fsync (the embedded default; production is PostgreSQL)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

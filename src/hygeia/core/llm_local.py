@@ -7,6 +7,7 @@ every answer carries the model name so nobody mistakes one for the other.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -66,6 +67,9 @@ def _load(path: str, context: int, threads: int) -> tuple[Any, threading.Lock]:
     from llama_cpp import Llama
 
     llama = Llama(model_path=path, n_ctx=context, n_threads=threads, verbose=False)
+    # free the weights while the interpreter is whole: llama-cpp's own __del__ at shutdown finds
+    # its C bindings already torn down and prints a TypeError traceback
+    atexit.register(llama.close)
     return llama, threading.Lock()
 
 
