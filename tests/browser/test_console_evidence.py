@@ -15,13 +15,14 @@ from tests.browser.conftest import (
     login,
     screenshot,
 )
-from tests.conftest import Platform
+from tests.conftest import Platform, reset_caches
+from tests.unit.evidence.corpus_fixture import write_corpus
 
 pytestmark = pytest.mark.browser
 
 
 def test_banner_then_search_with_citations_and_feedback(
-    page: Any, platform: Platform, tmp_path: Path
+    page: Any, platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("hygeia.evidence.service", reason="the evidence domain is not in this build")
     login(page, platform.admin_key, "/evidence")
@@ -31,8 +32,15 @@ def test_banner_then_search_with_citations_and_feedback(
     assert_accessible(page)
     screenshot(page, "evidence-unavailable")
 
-    build_evidence_index(tmp_path)
-    page.reload()
+    # the platform admin builds the index from the banner, as a job on the fixture corpus
+    monkeypatch.setenv("HYGEIA_DATA_DIR", str(tmp_path / "data"))
+    reset_caches()  # the running server reads settings afresh
+    write_corpus(tmp_path / "data" / "evidence")
+    page.get_by_label("BM25 only (seconds; hybrid and dense search stay off)").check()
+    page.get_by_role("button", name="Build the index now").click()
+    page.locator('#ev-build-job[data-job-status="succeeded"]').wait_for()
+    assert "Index built" in page.locator("#evidence-build").inner_text()
+    page.get_by_role("link", name="Reload the page").click()
     assert page.locator(".banner-unavailable").count() == 0
     page.get_by_label("Question or terms").fill("Revatio heart failure")
     page.get_by_label("Method").select_option("bm25")

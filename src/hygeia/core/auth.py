@@ -187,3 +187,12 @@ def require_role(minimum: Role) -> Callable[..., Principal]:
         return principal
 
     return dependency
+
+
+def require_platform_admin(principal: Principal = Depends(require_role("admin"))) -> Principal:
+    """Operations shared by every tenant: tenants, the model registry, shared indexes."""
+    if principal.tenant_id != get_settings().platform_tenant:
+        raise Forbidden(
+            "only administrators of the platform tenant manage tenants, the model registry and shared indexes"
+        )
+    return principal

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from hygeia import __version__
 from hygeia.core import audit, auth, jobs
-from hygeia.core.auth import Forbidden, Principal, require_role
+from hygeia.core.auth import Forbidden, Principal, require_platform_admin, require_role
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import NotFound
@@ -112,12 +112,6 @@ def get_job(job_id: str, principal: Principal = Depends(require_role("viewer")))
 @api.post("/jobs", response_model=JobOut, status_code=202, tags=["jobs"])
 def submit_job(body: JobSubmit, principal: Principal = Depends(require_role("admin"))) -> Any:
     return JobOut(**vars(jobs.submit_job(principal, body.kind, body.payload)))
-
-
-def require_platform_admin(principal: Principal = Depends(require_role("admin"))) -> Principal:
-    if principal.tenant_id != get_settings().platform_tenant:
-        raise Forbidden("only administrators of the platform tenant manage tenants and the model registry")
-    return principal
 
 
 admin = APIRouter(prefix="/api/v1/admin", tags=["admin"])

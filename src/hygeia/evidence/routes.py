@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from hygeia.core.auth import Principal, require_role
+from hygeia.core.auth import Principal, require_platform_admin, require_role
 from hygeia.core.jobs import submit_job
 from hygeia.core.schemas import JobOut
 from hygeia.evidence import service
@@ -15,6 +15,7 @@ from hygeia.evidence.report import render_html
 from hygeia.evidence.schemas import (
     FeedbackRequest,
     FeedbackResponse,
+    IndexBuildRequest,
     RepurposeRequest,
     RepurposeResult,
     SearchRequest,
@@ -36,6 +37,13 @@ def repurpose(body: RepurposeRequest, principal: Principal = Depends(require_rol
     service.ready()  # a missing index or model is a 503 now, not a failed job later
     job = submit_job(principal, service.JOB_KIND, {"request": body.model_dump(mode="json")})
     return JobOut(**vars(job))
+
+
+@router.post("/index", response_model=JobOut, status_code=202)
+def build_index(body: IndexBuildRequest, principal: Principal = Depends(require_platform_admin)) -> JobOut:
+    """(Re)build the shared evidence index from DATA_DIR/evidence as a background job with progress;
+    searches keep using the previous index until the new one is complete."""
+    return JobOut(**vars(service.submit_index_build(principal, body)))
 
 
 @router.post("/feedback", response_model=FeedbackResponse, status_code=201)

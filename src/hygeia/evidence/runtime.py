@@ -37,7 +37,10 @@ TRAIN_HINT = (
     "no evidence model is registered: run `hygeia evidence train` (exports the encoder), "
     "then `hygeia bootstrap`"
 )
-BUILD_HINT = "the evidence index is not built: run `hygeia evidence build` (reads DATA_DIR/evidence)"
+BUILD_HINT = (
+    "the evidence index is not built: run `hygeia evidence build` (reads DATA_DIR/evidence), "
+    "or POST /api/v1/evidence/index as a platform administrator"
+)
 SNIPPET_CHARS = 320
 
 
@@ -95,13 +98,19 @@ def ready() -> ReadyEvidence:
     manifest = index_dir() / MANIFEST_FILE
     if not manifest.is_file():
         raise CapabilityUnavailable(MODEL_NAME, BUILD_HINT)
+    version, sha, folder = production_model()
+    built_at = json.loads(manifest.read_text())["built_at"]
+    return _open(str(index_dir()), built_at, str(folder), sha, version)
+
+
+def production_model() -> tuple[str, str, Path]:
+    """(version, sha256, hash-verified folder) of the registry's production evidence model."""
     current = get_registry().current(MODEL_NAME)
     if current is None:
         raise CapabilityUnavailable(MODEL_NAME, TRAIN_HINT)
     version, sha = current
-    built_at = json.loads(manifest.read_text())["built_at"]
     try:
-        return _open(str(index_dir()), built_at, str(_verified_folder(version, sha)), sha, version)
+        return version, sha, _verified_folder(version, sha)
     except ModelNotFound as exc:
         raise CapabilityUnavailable(MODEL_NAME, f"{exc.detail}. {TRAIN_HINT}") from exc
 

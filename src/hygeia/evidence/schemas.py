@@ -32,6 +32,13 @@ class LinkedEntity(BaseModel):
     score: float = Field(description="1.0 for ids and exact names; similarity for fuzzy matches")
 
 
+class IndexBuildRequest(BaseModel):
+    lexical_only: bool = Field(False, description="BM25 only, in seconds; hybrid and dense search stay off")
+    dense_types: list[EvidenceType] | None = Field(
+        None, description="embed only these evidence types (default all: about 9 minutes on 2 cores)"
+    )
+
+
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=1000, examples=["metformin colorectal cancer"])
     k: int = Field(10, ge=1, le=100)

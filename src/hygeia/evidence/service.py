@@ -10,8 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from hygeia.core.auth import Principal
-from hygeia.core.errors import InputError, ProblemError
-from hygeia.core.jobs import JobContext, get_job, register_job_handler
+from hygeia.core.errors import CapabilityUnavailable, InputError, ProblemError
+from hygeia.core.jobs import (
+    QUEUED,
+    RUNNING,
+    JobContext,
+    JobInfo,
+    get_job,
+    list_jobs,
+    register_job_handler,
+    submit_job,
+)
 from hygeia.evidence import feedback as votes
 from hygeia.evidence.features import is_do_disease
 from hygeia.evidence.linking import Entity, Link
@@ -20,8 +29,11 @@ from hygeia.evidence.retrieval import Mode
 from hygeia.evidence.runtime import (
     MODEL_NAME,
     ReadyEvidence,
+    data_root,
     entity_out,
     feedback_features,
+    index_dir,
+    production_model,
     ready,
     search,
     search_tool,
@@ -32,6 +44,7 @@ from hygeia.evidence.schemas import (
     Citation,
     FeedbackRequest,
     FeedbackResponse,
+    IndexBuildRequest,
     RepurposeRequest,
     RepurposeResult,
 )
@@ -39,6 +52,7 @@ from hygeia.evidence.schemas import (
 __all__ = ["ready", "record_feedback", "report", "repurpose", "search", "search_tool"]
 
 JOB_KIND = "evidence.repurpose"
+BUILD_KIND = "evidence.build_index"
 RELATED_LITERATURE_FOR = 10  # candidates that get a literature search of their own
 DISCLAIMER = (
     "Research hypotheses ranked from public evidence (repoDB, DrugCentral, PharmacotherapyDB, PubMedQA "
@@ -154,6 +168,33 @@ def run_repurpose_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any
 
 
 register_job_handler(JOB_KIND, run_repurpose_job)
+
+
+def submit_index_build(principal: Principal, request: IndexBuildRequest) -> JobInfo:
+    """(Re)build the index every tenant searches, as a job; refused now rather than failed later when
+    the data or the encoder is missing, or when a build is already under way (they share one folder)."""
+    root = data_root()
+    if not root.is_dir():
+        raise CapabilityUnavailable(MODEL_NAME, f"no evidence data at {root}: set HYGEIA_DATA_DIR")
+    if not request.lexical_only:
+        production_model()
+    jobs = list_jobs(principal.tenant_id, 500)
+    unfinished = [j for j in jobs if j.kind == BUILD_KIND and j.status in (QUEUED, RUNNING)]
+    if unfinished:
+        raise ProblemError(409, "Index build in progress", f"job {unfinished[0].id} is building the index")
+    return submit_job(principal, BUILD_KIND, request.model_dump(mode="json"))
+
+
+def run_index_build(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from hygeia.evidence.store import build_index
+
+    request = IndexBuildRequest.model_validate(payload)
+    encoder = None if request.lexical_only else production_model()[2]
+    manifest = build_index(data_root(), index_dir(), encoder, ctx.progress, request.dense_types)
+    return {k: manifest[k] for k in ("built_at", "documents", "documents_by_type", "dense", "timings")}
+
+
+register_job_handler(BUILD_KIND, run_index_build)
 
 
 def record_feedback(principal: Principal, body: FeedbackRequest) -> FeedbackResponse:

@@ -128,3 +128,54 @@ def test_search_tool_is_registered(built: Path) -> None:
     tool = get_tool("evidence.search")
     assert tool.input_schema["required"] == ["query"]
     assert tool.function(query="donepezil", mode="bm25")["hits"][0]["drug_ids"] == ["DB00843"]
+
+
+INDEX = "/api/v1/evidence/index"
+
+
+@pytest.fixture
+def evidence_data(platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """DATA_DIR pointing at the fixture corpus (DATA_DIR/evidence), nothing built yet."""
+    from tests.conftest import reset_caches
+
+    write_corpus(tmp_path / "data" / "evidence")
+    monkeypatch.setenv("HYGEIA_DATA_DIR", str(tmp_path / "data"))
+    reset_caches()
+    return tmp_path / "data"
+
+
+def test_platform_admin_builds_the_index_as_a_job(
+    client: TestClient, platform: Platform, make_key, evidence_data: Path
+) -> None:
+    admin = auth_header(platform.admin_key)
+    viewer = auth_header(make_key("acme", "viewer"))
+    assert client.post(SEARCH, json={"query": "metformin"}, headers=viewer).status_code == 503
+    assert client.post(INDEX, json={}, headers=auth_header(make_key("acme", "admin"))).status_code == 403
+    submitted = client.post(INDEX, json={"dense_types": ["literature"]}, headers=admin)
+    assert submitted.status_code == 202, submitted.text
+    job = _wait(client, admin, submitted.json()["id"])
+    assert job["status"] == "succeeded", job
+    assert job["result"]["dense"] is True and job["result"]["documents"] > 0
+    assert job["progress"] == 1.0
+    found = client.post(SEARCH, json={"query": "Glucophage diabetes"}, headers=viewer)
+    assert found.status_code == 200, found.text
+    assert found.json()["index"]["dense"] is True and found.json()["hits"]
+
+
+def test_index_build_is_refused_without_data_or_while_one_runs(
+    client: TestClient, platform: Platform, evidence_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hygeia.core.db import tenant_session
+    from hygeia.core.tables import Job
+    from hygeia.evidence.service import BUILD_KIND
+    from tests.conftest import reset_caches
+
+    admin = auth_header(platform.admin_key)
+    with tenant_session("platform") as session:
+        session.add(Job(kind=BUILD_KIND, payload={}, created_by="test", status="running", progress=0.3))
+    busy = client.post(INDEX, json={"lexical_only": True}, headers=admin)
+    assert busy.status_code == 409 and "building the index" in busy.json()["detail"]
+    monkeypatch.setenv("HYGEIA_DATA_DIR", str(evidence_data / "missing"))
+    reset_caches()
+    missing = client.post(INDEX, json={"lexical_only": True}, headers=admin)
+    assert missing.status_code == 503 and "no evidence data" in missing.json()["detail"]

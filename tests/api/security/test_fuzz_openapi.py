@@ -10,7 +10,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
-from tests.conftest import REPO_ROOT, auth_header
+from tests.conftest import REPO_ROOT, auth_header, reset_caches
 from tests.unit.evidence.corpus_fixture import write_corpus
 
 EXAMPLES_PER_OPERATION = 12
@@ -33,19 +33,22 @@ def _fuzz(operation, headers: dict[str, str], failures: list[str], calls: list[i
     run()
 
 
-def _build_evidence_index(data_dir) -> None:
+def _build_evidence_index(data_dir, monkeypatch) -> None:
     """A full (BM25 + dense) evidence index of the fixture corpus, so evidence routes are fuzzed past
-    their "index not built" 503 rather than stopping at it."""
+    their "index not built" 503; DATA_DIR points at that corpus, so fuzzed rebuilds stay small."""
     from hygeia.evidence.runtime import index_dir
     from hygeia.evidence.store import build_index
 
-    build_index(write_corpus(data_dir), index_dir(), encoder_dir=REPO_ROOT / "models/evidence/1.0.0")
+    monkeypatch.setenv("HYGEIA_DATA_DIR", str(data_dir))
+    reset_caches()
+    corpus = write_corpus(data_dir / "evidence")
+    build_index(corpus, index_dir(), encoder_dir=REPO_ROOT / "models/evidence/1.0.0")
 
 
-def test_no_server_errors_and_problem_json(platform, tmp_path):
+def test_no_server_errors_and_problem_json(platform, tmp_path, monkeypatch):
     from hygeia.core.app import create_app
 
-    _build_evidence_index(tmp_path / "data")
+    _build_evidence_index(tmp_path / "data", monkeypatch)
     app = create_app()
     headers = auth_header(platform.admin_key)
     failures: list[str] = []

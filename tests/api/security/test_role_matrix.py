@@ -11,7 +11,7 @@ from tests.conftest import auth_header
 
 # POSTs that read: a token exchange, and evidence search (its query is a body, it stores nothing)
 VIEWER_MAY_POST = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/evidence/search")}
-PLATFORM_ONLY = re.compile(r"^/api/v1/admin/(tenants|models/.+/(promote|rollback))")
+PLATFORM_ONLY = re.compile(r"^/api/v1/(admin/(tenants|models/.+/(promote|rollback))|evidence/index)")
 
 
 def _api_routes(app) -> list[tuple[str, str]]:
@@ -51,7 +51,7 @@ def test_viewers_cannot_mutate(client, make_key):
 def test_platform_administration_needs_platform_admin(client, make_key, role):
     caller = auth_header(make_key("acme", role))
     guarded = [(m, p) for m, p in _api_routes(client.app) if PLATFORM_ONLY.match(p)]
-    assert len(guarded) == 3
+    assert len(guarded) == 4
     for method, path in guarded:
         response = client.request(method, _concrete(path), headers=caller, json={})
         assert response.status_code == 403, (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
+from hygeia.core import jobs
 from hygeia.core.auth import Principal
 from hygeia.web import session
 from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render
@@ -49,3 +50,25 @@ def feedback(
     recorded = service.record_feedback(principal, schemas.FeedbackRequest(vote=vote, doc_id=doc_id))
     context = {"recorded": recorded, "vote": VOTE_WORDS[vote], "doc_id": doc_id}
     return render(request, "fragments/evidence_feedback.html", context)
+
+
+@router.post("/ui/evidence/index", dependencies=[Depends(session.same_origin)])
+def build_index(
+    request: Request,
+    lexical_only: bool = Form(False),
+    principal: Principal = Depends(session.platform_admin),
+) -> Response:
+    """Start the shared index build from the banner (platform administrators only)."""
+    service = load_domain("evidence")
+    schemas = load_domain("evidence", "schemas")
+    job = service.submit_index_build(principal, schemas.IndexBuildRequest(lexical_only=lexical_only))
+    return render(request, "fragments/evidence_build.html", {"job": job})
+
+
+@router.get("/ui/evidence/index/{job_id}")
+def build_status(
+    job_id: str, request: Request, principal: Principal = Depends(session.platform_admin)
+) -> Response:
+    """The build's progress; the fragment asks for itself again until the job has finished."""
+    job = jobs.get_job(principal.tenant_id, job_id)
+    return render(request, "fragments/evidence_build.html", {"job": job})
