@@ -20,7 +20,7 @@ from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.db import new_id
 from hygeia.core.errors import InputError, ProblemError
 from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_job_handler, submit_job
-from hygeia.core.tools import register_tool
+from hygeia.core.tools import register_capability, register_tool
 from hygeia.signals import storage
 from hygeia.signals.priority import LEVELS, prioritise
 from hygeia.signals.reports import read_cases, read_counts
@@ -276,3 +276,5 @@ register_tool(
         "required": ["rows"],
     },
 )
+
+register_capability("signals", storage.unavailable_reason)

@@ -9,6 +9,7 @@ on other machines, var/ must be a shared volume (see deploy/).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -29,6 +30,16 @@ def _checked(value: str, what: str) -> str:
     if not _SAFE_ID.match(value):
         raise NotFound(f"no {what} {value!r}")
     return value
+
+
+def unavailable_reason() -> str | None:
+    """Signals needs no trained model, only a writable place for each tenant's runs."""
+    root = get_settings().var_dir / "signals"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create the signal run store {root}: {exc.strerror}"
+    return None if os.access(root, os.W_OK) else f"the signal run store {root} is not writable"
 
 
 def tenant_dir(tenant_id: str) -> Path:

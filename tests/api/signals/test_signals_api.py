@@ -102,3 +102,19 @@ def test_empty_upload_is_422(client, make_key):
     analyst = auth_header(make_key("acme", "analyst"))
     response = _submit(client, analyst, content=b"   ")
     assert response.status_code == 422
+
+
+def test_capability_is_listed_and_says_when_its_store_is_unusable(client, make_key, platform, monkeypatch):
+    from tests.conftest import reset_caches
+
+    viewer = auth_header(make_key("acme", "viewer"))
+    assert client.get("/api/v1/capabilities", headers=viewer).json()["signals"] == {
+        "available": True,
+        "reason": None,
+    }
+    blocker = platform.var_dir / "not-a-folder"
+    blocker.write_text("a file where the run store's parent should be")
+    monkeypatch.setenv("HYGEIA_VAR_DIR", str(blocker))
+    reset_caches()
+    status = client.get("/ready").json()["capabilities"]["signals"]
+    assert status["available"] is False and "cannot create the signal run store" in status["reason"]
