@@ -8,6 +8,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 
+class ModelReference(BaseModel):
+    """Which registered model answered: every prediction carries it (DESIGN: Models)."""
+
+    name: str = Field(examples=["toxicity"])
+    version: str = Field(examples=["1.0.0"])
+    sha256: str = Field(description="first 12 hex digits of the model manifest hash", examples=["6718309df5"])
+
+
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from hygeia.core.schemas import ModelReference
 from hygeia.dermatology.card import NOT_A_DIAGNOSIS
 
 EXAMPLE_PROBABILITIES = {
@@ -17,14 +18,6 @@ EXAMPLE_PROBABILITIES = {
     "nv": 0.79,
     "vasc": 0.01,
 }
-
-
-class ModelReference(BaseModel):
-    name: str = Field(examples=["dermatology"])
-    version: str = Field(examples=["1.0.0"])
-    sha256: str = Field(
-        description="first 12 hex digits of the model manifest hash", examples=["8c9846d57f79"]
-    )
 
 
 class Uncertainty(BaseModel):

@@ -15,10 +15,11 @@ from typing import Any
 
 from hygeia.core.errors import CapabilityUnavailable
 from hygeia.core.registry import LoadedModel, ModelNotFound, get_registry, verify_folder
+from hygeia.core.schemas import ModelReference
 from hygeia.dermatology.card import NOT_A_DIAGNOSIS
 from hygeia.dermatology.images import ImageRejected, decode_image
 from hygeia.dermatology.inference import LesionClassifier, LesionPrediction
-from hygeia.dermatology.schemas import LesionResult, ModelReference, Uncertainty
+from hygeia.dermatology.schemas import LesionResult, Uncertainty
 
 __all__ = ["NOT_A_DIAGNOSIS"]
 

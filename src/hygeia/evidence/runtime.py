@@ -16,6 +16,7 @@ from typing import Any
 from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.errors import CapabilityUnavailable, InputError, NotFound
 from hygeia.core.registry import ModelNotFound, file_sha256, get_registry
+from hygeia.core.schemas import ModelReference
 from hygeia.evidence.encoder import TextEncoder
 from hygeia.evidence.features import document_features, is_do_disease
 from hygeia.evidence.linking import Link, normalize
@@ -23,7 +24,6 @@ from hygeia.evidence.retrieval import Hit, Retriever
 from hygeia.evidence.schemas import (
     IndexInfo,
     LinkedEntity,
-    ModelReference,
     SearchHit,
     SearchRequest,
     SearchResponse,

@@ -6,14 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from hygeia.core.schemas import ModelReference
+
 EvidenceType = Literal["literature", "clinical_trial", "approval", "curated_indication"]
 Vote = Literal["up", "down", "flag"]
-
-
-class ModelReference(BaseModel):
-    name: str
-    version: str
-    sha256: str
 
 
 class IndexInfo(BaseModel):

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from hygeia.core.schemas import ModelReference
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.molecules import MAX_SMILES_LENGTH
 
@@ -17,14 +18,6 @@ MAX_BATCH_ITEMS = 100_000
 EXAMPLE_PROBABILITIES = dict(
     zip(ENDPOINTS, (0.03, 0.02, 0.11, 0.05, 0.31, 0.09, 0.02, 0.24, 0.03, 0.05, 0.28, 0.06), strict=True)
 )
-
-
-class ModelReference(BaseModel):
-    name: str = Field(examples=["toxicity"])
-    version: str = Field(examples=["1.0.0"])
-    sha256: str = Field(
-        description="first 12 hex digits of the model manifest hash", examples=["3f1a9c0b7d21"]
-    )
 
 
 class ApplicabilityDomain(BaseModel):

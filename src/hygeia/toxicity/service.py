@@ -17,6 +17,7 @@ from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import InputError
 from hygeia.core.jobs import JobContext, JobInfo, register_job_handler, submit_job
+from hygeia.core.schemas import ModelReference
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
 from hygeia.toxicity.explain import explain
@@ -27,7 +28,6 @@ from hygeia.toxicity.predictor import RowPrediction, predict_prepared, prepare_a
 from hygeia.toxicity.schemas import (
     ApplicabilityDomain,
     AtomExplanation,
-    ModelReference,
     Prediction,
 )
 
