@@ -24,7 +24,7 @@ from hygeia.core.tools import register_capability, register_tool
 from hygeia.signals import storage
 from hygeia.signals.priority import LEVELS, prioritise
 from hygeia.signals.reports import read_cases, read_counts
-from hygeia.signals.scoring import ScoringOptions, score_cases, score_count_table
+from hygeia.signals.scoring import OUTPUT_COLUMNS, ScoringOptions, score_cases, score_count_table
 from hygeia.signals.trend import period_table
 
 RUN_KIND = "signals.score"
@@ -104,27 +104,7 @@ register_job_handler(RUN_KIND, run_scoring)
 
 
 def _signal_dict(row: pd.Series) -> dict[str, Any]:
-    fields = [
-        "drug",
-        "event",
-        "n",
-        "expected",
-        "prr",
-        "chi2",
-        "ror",
-        "ror_lower",
-        "ror_upper",
-        "ic",
-        "ic025",
-        "ic975",
-        "ebgm",
-        "eb05",
-        "eb95",
-        "alert_level",
-        "criteria_met",
-        "priority",
-        "explanation",
-    ]
+    fields = [*OUTPUT_COLUMNS, "chi2", "alert_level", "criteria_met", "priority", "explanation"]
     out: dict[str, Any] = {f: _finite(row[f].item() if hasattr(row[f], "item") else row[f]) for f in fields}
     out["criteria_met"] = out["criteria_met"] or ""
     out["components"] = {
