@@ -1,8 +1,10 @@
-"""Evidence in the browser: the unavailable banner before the index exists, then search and votes
-against a real index of a small corpus (see `build_evidence_index`)."""
+"""Evidence in the browser: the unavailable banner before the index exists, then search, votes and
+drug repurposing against a real index of a small corpus (see `build_evidence_index`)."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +71,47 @@ def test_viewer_searches_but_gets_no_vote_buttons(page: Any, make_key, tmp_path:
     page.get_by_role("button", name="Search").click()
     page.locator("#evidence-hits > li").first.wait_for()
     assert page.get_by_role("button", name="Relevant").count() == 0
+    assert page.get_by_role("button", name="Rank candidates").is_disabled()
+    assert page.get_by_label("Drug or disease").is_disabled()
+
+
+def test_admin_ranks_candidate_indications_and_exports_the_report(
+    page: Any, platform: Platform, tmp_path: Path
+) -> None:
+    pytest.importorskip("hygeia.evidence.service", reason="the evidence domain is not in this build")
+    build_evidence_index(tmp_path)
+    login(page, platform.admin_key, "/evidence")
+    page.get_by_label("Candidates").fill("4")
+    page.get_by_label("Drug or disease").fill("Glucophage")
+    page.get_by_label("Drug or disease").press("Enter")  # the keyboard submits the form
+    page.locator('#ev-repurpose-job[data-job-status="succeeded"]').wait_for()
+    assert "for Metformin (DB00331)" in page.locator("#rp-title").inner_text()
+
+    rows = page.locator("#evidence-candidates tbody tr")
+    assert rows.count() == 4
+    top = rows.first
+    assert top.get_attribute("data-disease") == "DOID:9352"
+    assert "type 2 diabetes mellitus" in top.inner_text() and "D003924" in top.inner_text()
+    assert "known indication" in top.inner_text()
+    citation = top.get_by_role("link").first
+    assert citation.get_attribute("href").startswith("https://")
+    assert citation.get_attribute("target") == "_blank"
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the report (JSON)").click()
+    report = json.loads(Path(download.value.path()).read_text())
+    assert report["candidates"][0]["mesh_ids"] == ["D003924"]
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Open the readable report").click()
+    readable = opened.value
+    readable.wait_for_load_state()
+    assert "Repurposing report: Metformin" in readable.locator("h1").inner_text()
+    assert readable.locator("tbody tr").count() == 4
+    readable.close()
+
+    top.get_by_role("button", name=re.compile("^Plausible")).click()
+    top.locator(".feedback-status .notice").wait_for()
+    assert "Recorded as plausible" in top.locator(".feedback-status").inner_text()
+    assert_no_horizontal_overflow(page)
+    assert_accessible(page)
+    screenshot(page, "evidence-repurpose")

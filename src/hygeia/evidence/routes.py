@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from hygeia.core.auth import Principal, require_platform_admin, require_role
-from hygeia.core.jobs import submit_job
 from hygeia.core.schemas import JobOut
 from hygeia.evidence import service
 from hygeia.evidence.report import render_html
@@ -34,9 +33,7 @@ def search(body: SearchRequest, principal: Principal = Depends(require_role("vie
 @router.post("/repurpose", response_model=JobOut, status_code=202)
 def repurpose(body: RepurposeRequest, principal: Principal = Depends(require_role("analyst"))) -> JobOut:
     """Start a job ranking candidate indications; poll GET /api/v1/jobs/{id}, export via /reports/{id}."""
-    service.ready()  # a missing index or model is a 503 now, not a failed job later
-    job = submit_job(principal, service.JOB_KIND, {"request": body.model_dump(mode="json")})
-    return JobOut(**vars(job))
+    return JobOut(**vars(service.submit_repurpose(principal, body)))
 
 
 @router.post("/index", response_model=JobOut, status_code=202)

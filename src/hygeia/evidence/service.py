@@ -170,6 +170,12 @@ def run_repurpose_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any
 register_job_handler(JOB_KIND, run_repurpose_job)
 
 
+def submit_repurpose(principal: Principal, request: RepurposeRequest) -> JobInfo:
+    """Queue a repurposing job; a missing index or model is a 503 now, not a failed job later."""
+    ready()
+    return submit_job(principal, JOB_KIND, {"request": request.model_dump(mode="json")})
+
+
 def submit_index_build(principal: Principal, request: IndexBuildRequest) -> JobInfo:
     """(Re)build the index every tenant searches, as a job; refused now rather than failed later when
     the data or the encoder is missing, or when a build is already under way (they share one folder)."""

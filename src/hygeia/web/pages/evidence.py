@@ -1,18 +1,31 @@
-"""Evidence console: hybrid search with linked entities and cited, ranked documents; votes on a
-document re-fit the tenant's evidence weights through `hygeia.evidence.service.record_feedback`."""
+"""Evidence console: hybrid search with linked entities and cited, ranked documents, and drug
+repurposing (candidate indications) as the domain's background job, exported as JSON or HTML. Votes on
+a document or a candidate re-fit the tenant's evidence weights through
+`hygeia.evidence.service.record_feedback`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from hygeia.core import jobs
 from hygeia.core.auth import Principal
+from hygeia.core.errors import ProblemError
 from hygeia.web import session
-from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render
+from hygeia.web.render import SECURITY_HEADERS, ConsoleRoute, domain_state, load_domain, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 EVIDENCE_TYPES = ("literature", "clinical_trial", "approval", "curated_indication")
 VOTE_WORDS = {"up": "relevant", "down": "not relevant", "flag": "flagged for review"}
+CANDIDATE_VOTE_WORDS = {"up": "plausible", "down": "not plausible", "flag": "flagged for review"}
+# The readable report is a standalone page with its own inline <style> and no script at all.
+REPORT_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    ),
+}
 
 
 @router.get("/evidence")
@@ -41,14 +54,22 @@ def search(
 @router.post("/ui/evidence/feedback", dependencies=[Depends(session.same_origin)])
 def feedback(
     request: Request,
-    doc_id: str = Form(..., min_length=1, max_length=200),
     vote: str = Form(..., pattern="^(up|down|flag)$"),
+    doc_id: str = Form("", max_length=200),
+    drug_id: str = Form("", max_length=200),
+    disease_id: str = Form("", max_length=200),
     principal: Principal = Depends(session.console_role("analyst")),
 ) -> Response:
+    """A vote on a document (doc_id) or a candidate (drug_id + disease_id); the domain's
+    FeedbackRequest refuses anything else, which the console shows as a 422."""
     service = load_domain("evidence")
     schemas = load_domain("evidence", "schemas")
-    recorded = service.record_feedback(principal, schemas.FeedbackRequest(vote=vote, doc_id=doc_id))
-    context = {"recorded": recorded, "vote": VOTE_WORDS[vote], "doc_id": doc_id}
+    body = schemas.FeedbackRequest(
+        vote=vote, doc_id=doc_id or None, drug_id=drug_id or None, disease_id=disease_id or None
+    )
+    recorded = service.record_feedback(principal, body)
+    words = VOTE_WORDS if recorded.target == "document" else CANDIDATE_VOTE_WORDS
+    context = {"recorded": recorded, "vote": words[vote], "doc_id": doc_id}
     return render(request, "fragments/evidence_feedback.html", context)
 
 
@@ -72,3 +93,54 @@ def build_status(
     """The build's progress; the fragment asks for itself again until the job has finished."""
     job = jobs.get_job(principal.tenant_id, job_id)
     return render(request, "fragments/evidence_build.html", {"job": job})
+
+
+@router.post("/ui/evidence/repurpose", dependencies=[Depends(session.same_origin)])
+def repurpose(
+    request: Request,
+    query: str = Form(..., max_length=2000),
+    k: int = Form(20, ge=1, le=200),
+    exclude_known: bool = Form(False),
+    principal: Principal = Depends(session.console_role("analyst")),
+) -> Response:
+    """Start the same job POST /api/v1/evidence/repurpose starts; a missing index is a 503 now."""
+    service = load_domain("evidence")
+    schemas = load_domain("evidence", "schemas")
+    body = schemas.RepurposeRequest(query=query.strip(), k=k, exclude_known=exclude_known)
+    job = service.submit_repurpose(principal, body)
+    return _repurpose_fragment(request, jobs.get_job(principal.tenant_id, job.id))
+
+
+@router.get("/ui/evidence/reports/{job_id}.json")
+def report_json(job_id: str, principal: Principal = Depends(session.console_principal)) -> Response:
+    """The finished result as a download; `report` is tenant-checked (another tenant's id is a 404)
+    and refuses a job that has not succeeded (409)."""
+    result = load_domain("evidence").report(principal.tenant_id, job_id)
+    disposition = {"Content-Disposition": f'attachment; filename="repurposing-{job_id}.json"'}
+    return JSONResponse(result.model_dump(mode="json"), headers={**SECURITY_HEADERS, **disposition})
+
+
+@router.get("/ui/evidence/reports/{job_id}.html")
+def report_html(job_id: str, principal: Principal = Depends(session.console_principal)) -> Response:
+    """The same result as the domain's standalone, printable page (inline style, no script)."""
+    result = load_domain("evidence").report(principal.tenant_id, job_id)
+    return HTMLResponse(load_domain("evidence", "report").render_html(result), headers=REPORT_HEADERS)
+
+
+@router.get("/ui/evidence/reports/{job_id}")
+def repurpose_status(
+    job_id: str, request: Request, principal: Principal = Depends(session.console_principal)
+) -> Response:
+    """The job's progress, then its candidates; the fragment asks for itself again until the job
+    has finished. Declared after the .json and .html routes, which would otherwise be taken for ids."""
+    return _repurpose_fragment(request, jobs.get_job(principal.tenant_id, job_id))
+
+
+def _repurpose_fragment(request: Request, job: jobs.JobInfo) -> Response:
+    service = load_domain("evidence")
+    if job.kind != service.JOB_KIND:
+        raise ProblemError(404, "Not found", f"job {job.id!r} is not a repurposing job")
+    result = None
+    if job.status == jobs.SUCCEEDED and job.result is not None:
+        result = load_domain("evidence", "schemas").RepurposeResult.model_validate(job.result)
+    return render(request, "fragments/evidence_repurpose.html", {"job": job, "result": result})
