@@ -1,4 +1,5 @@
-"""Agents in the browser: a question streamed over EventSource to a cited answer, and a refusal."""
+"""Agents in the browser: a question streamed over EventSource to a cited answer, a refusal, and a
+panel of experts answering side by side before a consensus that lists their disagreements."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from tests.browser.conftest import (
     screenshot,
 )
 from tests.conftest import Platform
+from tests.unit.agents.fixtures import agent_env  # noqa: F401  (agents_test.* tools, no language model)
 
 pytestmark = pytest.mark.browser
 QUESTION = "Is there evidence for sildenafil in congestive heart failure?"
+PANEL_QUESTION = "Do statins reduce mortality in patients with heart failure?"
 
 
 def test_question_streams_to_a_cited_answer(page: Any, platform: Platform, tmp_path: Path) -> None:
@@ -64,3 +67,60 @@ def test_manual_mode_without_expert_is_explained(page: Any, platform: Platform) 
     problem = page.locator("#chat-log .problem")
     problem.wait_for(timeout=30_000)
     assert "needs an expert" in problem.inner_text()
+
+
+@pytest.mark.usefixtures("agent_env")  # before `page`, so the server starts with the test tools
+def test_panel_answers_side_by_side_then_states_the_consensus(page: Any, platform: Platform) -> None:
+    pytest.importorskip("hygeia.agents.service", reason="the agents domain is not in this build")
+    login(page, platform.admin_key, "/agents")
+    form = page.locator("#panel-form")
+    form.get_by_label("Panel question", exact=True).fill(PANEL_QUESTION)
+    experts = form.get_by_role("group", name="Experts on the panel")
+    assert experts.get_by_role("checkbox").count() == 3
+    medical = experts.get_by_label("MedicalSpecialist", exact=True)
+    medical.focus()
+    page.keyboard.press("Space")  # the experts are chosen from the keyboard too
+    assert not medical.is_checked()
+    assert experts.get_by_label("RegulatoryExpert", exact=True).is_checked()
+    form.get_by_role("button", name="Consult the panel").focus()
+    page.keyboard.press("Enter")
+
+    result = page.locator("#panel-result")
+    assert result.get_attribute("aria-live") == "polite"
+    consensus = result.locator(".panel-consensus[data-generation]")
+    consensus.wait_for(timeout=60_000)
+    answers = result.locator(".panel-answer")
+    assert [a.get_attribute("data-expert") for a in answers.all()] == ["regulatory", "clinical_research"]
+    for answer in answers.all():
+        assert answer.locator(".answer-text").inner_text().strip()
+        assert "confidence" in answer.locator(".model-ref").inner_text()
+        assert answer.locator("ol.sources li").count() >= 1
+        citation = answer.locator("a.cite").first
+        target = citation.get_attribute("href")
+        assert target and answer.locator(target).count() == 1  # [n] lands on this answer's own source
+    first = answers.first.locator("a.cite").first
+    first.click()
+    assert page.url.endswith(str(first.get_attribute("href")))
+    assert "no language model" in consensus.locator(".panel-generation").inner_text()
+    assert consensus.get_attribute("data-generation") == "extractive"
+    assert consensus.locator(".answer-text").inner_text().strip()
+    assert consensus.get_by_role("heading", name="Disagreements").is_visible()
+    assert page.locator("#panel-working").is_hidden()
+    screenshot(page, "agents-panel")
+    assert_accessible(page)
+    assert_no_horizontal_overflow(page)
+
+
+@pytest.mark.usefixtures("agent_env")
+def test_panel_of_one_expert_is_explained(page: Any, platform: Platform) -> None:
+    pytest.importorskip("hygeia.agents.service", reason="the agents domain is not in this build")
+    login(page, platform.admin_key, "/agents")
+    form = page.locator("#panel-form")
+    form.get_by_label("Panel question", exact=True).fill(PANEL_QUESTION)
+    for title in ("RegulatoryExpert", "MedicalSpecialist"):
+        form.get_by_label(title, exact=True).uncheck()
+    form.get_by_role("button", name="Consult the panel").click()
+    problem = page.locator("#panel-result .problem")
+    problem.wait_for()
+    assert "tick at least two experts" in problem.inner_text()
+    assert page.locator("#panel-result .panel-consensus").count() == 0

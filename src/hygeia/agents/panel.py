@@ -39,8 +39,9 @@ def run_panel(
     started = time.perf_counter()
     if mode not in ("manual", "autonomous-manual"):
         raise InputError("a panel runs in mode 'manual' or 'autonomous-manual'")
-    chosen = [get_expert(name) for name in (experts or list(EXPERTS))]
-    if len({e.name for e in chosen}) < 2:
+    resolved = [get_expert(name) for name in (experts or list(EXPERTS))]
+    chosen = list({e.name: e for e in resolved}.values())  # aliases of one expert answer once
+    if len(chosen) < 2:
         raise InputError("a panel needs at least two different experts")
     question = resolve(Question(text, mode, chosen[0].name, conversation_id))
     conversation = memory.open_conversation(principal, question.conversation_id, question.text)

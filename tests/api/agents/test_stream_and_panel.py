@@ -130,3 +130,10 @@ def test_panel_shows_disagreement_when_experts_see_different_evidence(agents_cli
 def test_panel_needs_two_experts(agents_client, analyst):
     body = {"question": QUESTION, "experts": ["medical", "MedicalSpecialist"]}
     assert agents_client.post("/api/v1/agents/panel", json=body, headers=analyst).status_code == 422
+
+
+def test_aliases_of_one_expert_answer_once(agents_client, analyst):
+    body = {"question": QUESTION, "experts": ["medical", "MedicalSpecialist", "regulatory", "Medical"]}
+    response = agents_client.post("/api/v1/agents/panel", json=body, headers=analyst)
+    assert response.status_code == 200, response.text
+    assert [a["expert"]["name"] for a in response.json()["answers"]] == ["medical", "regulatory"]

@@ -1,9 +1,13 @@
-"""Agents console: ask an expert, follow the answer as it streams (EventSource), read its citations.
+"""Agents console: ask an expert, follow the answer as it streams (EventSource), read its citations;
+or ask a panel of experts and read their answers side by side with the consensus and disagreements.
 
 EventSource can only GET, and a GET must not change state on a cross-site request. So the question is
 POSTed (htmx, CSRF-checked, analyst role), parked in the cache under an unguessable one-time ticket
 bound to the asker, and the stream GET redeems the ticket. Events come from
 `hygeia.agents.service.answer_stream`, the generator behind the API's SSE endpoint.
+
+The panel is one plain htmx POST to `hygeia.agents.service.panel`, the use case behind
+`POST /api/v1/agents/panel`: its value is the comparison, which exists only once every expert answered.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from markupsafe import Markup, escape
 
 from hygeia.core.auth import Principal
 from hygeia.core.cache import cache_key, get_cache
-from hygeia.core.errors import NotFound, ProblemError
+from hygeia.core.errors import InputError, NotFound, ProblemError
 from hygeia.web import session
 from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render, templates
 
@@ -33,6 +37,10 @@ MODES = (
     ("autonomous-automatic", "Autonomous, routed: the expert plans several tool calls"),
     ("autonomous-manual", "Autonomous, your expert: it plans several tool calls"),
 )
+PANEL_MODES = (
+    ("manual", "Each expert answers with its own tools"),
+    ("autonomous-manual", "Each expert plans several tool calls"),
+)
 TICKET_TTL = 300
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 CITATION = re.compile(r"\[(\d{1,3})\]")
@@ -42,7 +50,13 @@ CITATION = re.compile(r"\[(\d{1,3})\]")
 def agents_page(request: Request, _: Principal = Depends(session.console_principal)) -> Response:
     service, reason = domain_state("agents")
     experts = service.experts() if service is not None else []
-    context = {"active": "agents", "reason": reason, "experts": experts, "modes": MODES}
+    context = {
+        "active": "agents",
+        "reason": reason,
+        "experts": experts,
+        "modes": MODES,
+        "panel_modes": PANEL_MODES,
+    }
     return render(request, "pages/agents.html", context)
 
 
@@ -91,14 +105,15 @@ def _fragment(template: str, **context: Any) -> str:
     return templates.get_template(template).render(**context)
 
 
-def cited_text(text: str, numbers: set[int]) -> Markup:
-    """Escape the answer, then turn [n] that name a real source into a link to it."""
+def cited_text(text: str, numbers: set[int], anchor: str = "src-") -> Markup:
+    """Escape the answer, then turn [n] that name a real source into a link to it. `anchor` keeps the
+    links of several answers on one page (a panel) pointing at their own source lists."""
 
     def link(match: re.Match[str]) -> str:
         number = int(match.group(1))
         if number not in numbers:
             return match.group(0)
-        return f'<a href="#src-{number}" class="cite">[{number}]</a>'
+        return f'<a href="#{anchor}{number}" class="cite">[{number}]</a>'
 
     return Markup(CITATION.sub(link, str(escape(text))))
 
@@ -168,3 +183,47 @@ def rate(
     service.feedback(principal, message_id, schemas.FeedbackRequest(rating=rating))
     word = "helpful" if rating > 0 else "not helpful"
     return render(request, "fragments/notice.html", {"notice": f"Thanks: recorded as {word}."})
+
+
+@router.post("/ui/agents/panel", dependencies=[Depends(session.same_origin)])
+def ask_panel(
+    request: Request,
+    question: str = Form("", max_length=4000),
+    experts: list[str] = Form([]),
+    mode: str = Form("manual", max_length=40),
+    principal: Principal = Depends(session.console_role("analyst")),
+) -> Response:
+    """The service treats "no experts" as "all experts"; here an unticked box must not mean ticked,
+    so the console insists on the two experts a comparison needs before asking. Each name costs a
+    full answer, so a posted list longer than the roster is refused rather than run."""
+    service = load_domain("agents")
+    schemas = load_domain("agents", "schemas")
+    if not question.strip():
+        raise InputError("write the question the panel should answer")
+    chosen = list(dict.fromkeys(name for name in experts if name.strip()))
+    if len(chosen) < 2:
+        raise InputError("tick at least two experts: a panel compares their answers")
+    roster = len(service.experts())
+    if len(chosen) > roster:
+        raise InputError(f"a panel has at most {roster} experts, each named once")
+    body = schemas.PanelRequest(question=question.strip(), experts=chosen, mode=mode)
+    return render(request, "fragments/agent_panel.html", _panel_context(service.panel(principal, body)))
+
+
+def _panel_context(panel: dict[str, Any]) -> dict[str, Any]:
+    """Each answer's citations link to its own source list (ids are unique per message), and the
+    disagreements name experts by the titles the answers show."""
+    texts = {
+        answer["message_id"]: cited_text(
+            str(answer["answer"]),
+            {int(source["number"]) for source in answer["sources"]},
+            _source_anchor(answer["message_id"]),
+        )
+        for answer in panel["answers"]
+    }
+    titles = {answer["expert"]["name"]: answer["expert"]["title"] for answer in panel["answers"]}
+    return {"panel": panel, "texts": texts, "titles": titles, "source_anchor": _source_anchor}
+
+
+def _source_anchor(message_id: str) -> str:
+    return f"panel-{message_id}-src-"
