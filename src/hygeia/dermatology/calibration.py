@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from hygeia.dermatology.decision import DecisionRule
+
 ECE_BINS = 15
 
 
@@ -97,13 +99,21 @@ class ReferralRule:
         return asdict(self)
 
 
+def _decide(probs: np.ndarray, decision: DecisionRule | None) -> np.ndarray:
+    return probs.argmax(axis=1) if decision is None else decision.decide(probs)
+
+
 def _balanced_accuracy(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
     recalls = [np.mean(predicted[labels == c] == c) for c in range(n_classes) if np.any(labels == c)]
     return float(np.mean(recalls)) if recalls else float("nan")
 
 
 def choose_referral_rule(
-    probs: np.ndarray, view_probs: np.ndarray, labels: np.ndarray, max_refer_rate: float = 0.30
+    probs: np.ndarray,
+    view_probs: np.ndarray,
+    labels: np.ndarray,
+    max_refer_rate: float = 0.30,
+    decision: DecisionRule | None = None,
 ) -> ReferralRule:
     """Same quantile q for both signals; pick the q whose retained validation cases have the best
     balanced accuracy while at most `max_refer_rate` of cases are referred.
@@ -111,7 +121,7 @@ def choose_referral_rule(
     One shared quantile keeps the search to one dimension, which a validation set of ~900 images
     can support without overfitting the rule.
     """
-    predicted = probs.argmax(axis=1)
+    predicted = _decide(probs, decision)
     entropy, spread = normalised_entropy(probs), tta_spread(view_probs, predicted)
     best: tuple[float, ReferralRule] | None = None
     for q in np.arange(0.70, 1.0001, 0.01):
@@ -133,10 +143,14 @@ def choose_referral_rule(
 
 
 def referral_summary(
-    rule: ReferralRule, probs: np.ndarray, view_probs: np.ndarray, labels: np.ndarray
+    rule: ReferralRule,
+    probs: np.ndarray,
+    view_probs: np.ndarray,
+    labels: np.ndarray,
+    decision: DecisionRule | None = None,
 ) -> dict[str, float]:
     """What the rule does on a split: how many are referred and how accurate the rest are."""
-    predicted = probs.argmax(axis=1)
+    predicted = _decide(probs, decision)
     referred = rule.flags(normalised_entropy(probs), tta_spread(view_probs, predicted))
     n_classes = probs.shape[1]
     kept = ~referred

@@ -82,6 +82,7 @@ def card_fields(folder: Path) -> dict[str, Any]:
             "ece_before_temperature": test["reliability_before"]["ece"],
             "ece_after_temperature": test["reliability_after"]["ece"],
             "temperature": report["metrics"]["temperature"],
+            "decision_rule": report["metrics"].get("decision_rule", {"exponent": 0.0}),
             "refer_rate": test["referral"]["refer_rate"],
             "validation_balanced_accuracy": val["balanced_accuracy"],
             "served_path_check": served_check(folder),

@@ -137,6 +137,7 @@ def render_markdown(folder: Path) -> str:
         f"{report['onnx']['max_abs_logit_diff_vs_torch']:.1e}.",
         f"- Prediction = softmax(mean logits over 8 flips/rotations / T), T = {metrics['temperature']:.3f} "
         "(fitted on validation by NLL).",
+        *_decision_lines(metrics),
         f"- Explanation: {config['explanation']}; overlays are computed in numpy from the `features` output.",
         "",
         "## Data and split",
@@ -154,9 +155,7 @@ def render_markdown(folder: Path) -> str:
     lines += [
         "",
         "## Results (test split, never used for fitting or selection)",
-        f"Measured by the training run itself (torch, images from `{report['config']['data_dir']}`, "
-        "see Reproduce); "
-        "the served-path check below recomputes them from the shipped ONNX on the original JPEGs.",
+        _results_source(report),
         "",
         *_summary_rows(metrics),
         "",
@@ -186,6 +185,60 @@ def render_markdown(folder: Path) -> str:
         "on a GPU from "
         "a JPEG-quality-80 re-encode of the same images (`hygeia dermatology pack`), then "
         "`hygeia dermatology card <folder>`.",
+        *_revision_lines(report),
         "",
     ]
     return "\n".join(lines)
+
+
+def _decision_lines(metrics: dict[str, Any]) -> list[str]:
+    rule = metrics.get("decision_rule")
+    if not rule or not rule["exponent"]:
+        return ["- Answer = the most probable class."]
+    return [
+        f"- Answer = argmax of p(class) / prior(class)^{rule['exponent']:g}, the prior being the training "
+        "class mix: plain argmax favours naevi (72% of training images) and under-calls rare classes. "
+        "The exponent was chosen on validation balanced accuracy; probabilities are unchanged."
+    ]
+
+
+def _results_source(report: dict[str, Any]) -> str:
+    revision = report.get("revision")
+    if revision is None:
+        return (
+            f"Measured by the training run itself (torch, images from `{report['config']['data_dir']}`, "
+            "see Reproduce); the served-path check below recomputes them from the shipped ONNX on the "
+            "original JPEGs."
+        )
+    return (
+        f"Measured through the serving path ({revision['metrics_from']}) with the network of version "
+        f"{revision['from_version']}; this version's {revision['what']} (see Revision)."
+    )
+
+
+def _revision_lines(report: dict[str, Any]) -> list[str]:
+    revision = report.get("revision")
+    if revision is None:
+        return []
+    source = revision["source_served_metrics"]
+    tried = report["metrics"]["decision_rule"]["validation_balanced_accuracy_by_exponent"]
+    current = report["metrics"]
+    return [
+        "",
+        "## Revision",
+        f"Version {report['version']} = version {revision['from_version']}'s network; {revision['what']}. "
+        f"Made by `hygeia dermatology refit-decision models/dermatology/{revision['from_version']} "
+        f"--version {report['version']}`.",
+        "",
+        "| served path | val BA | test BA | test macro AUC | test melanoma recall |",
+        "|---|---|---|---|---|",
+        f"| version {revision['from_version']} (argmax) | {_f(source['val']['balanced_accuracy'])} | "
+        f"{_f(source['test']['balanced_accuracy'])} | {_f(source['test']['macro_auc'])} | "
+        f"{_f(source['test']['melanoma_recall'])} |",
+        f"| version {report['version']} | {_f(current['val']['balanced_accuracy'])} | "
+        f"{_f(current['test']['balanced_accuracy'])} | {_f(current['test']['macro_auc'])} | "
+        f"{_f(current['test']['melanoma_recall'])} |",
+        "",
+        "Validation balanced accuracy by exponent: "
+        + ", ".join(f"{float(e):g}: {v:.3f}" for e, v in tried.items()),
+    ]

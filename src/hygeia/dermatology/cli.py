@@ -7,6 +7,7 @@ serving stack, and `predict` must never import torch.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import typer
@@ -91,6 +92,21 @@ def evaluate(
     typer.echo(f"test balanced accuracy {test['balanced_accuracy']:.4f}, macro AUC {test['macro_auc']:.4f}")
     if card:
         write_model_card(folder)
+
+
+@app.command("refit-decision")
+def refit_decision(
+    source: Path = typer.Argument(..., help="model folder whose network is kept (models/dermatology/X)"),
+    version: str = typer.Option(..., help="the new version, written beside the source"),
+    data_dir: Path = typer.Option(None, help="default: DATA_DIR/derm (the original images)"),
+) -> None:
+    """Refit the decision rule and referral thresholds on validation, as a new version (no training)."""
+    from hygeia.dermatology.revision import refit_decision as refit
+
+    log = lambda line: typer.echo(line, err=True)  # noqa: E731
+    folder = refit(source, version, data_dir or _default_data_dir(), log=log)
+    card = json.loads((folder / "card.json").read_text())
+    typer.echo(json.dumps({"folder": str(folder), "metrics": card["metrics"]}, indent=2))
 
 
 @app.command()

@@ -19,6 +19,7 @@ import torch
 from hygeia.dermatology import calibration as cal
 from hygeia.dermatology import scoring
 from hygeia.dermatology.dataset import CLASSES, labels_sha256
+from hygeia.dermatology.decision import DecisionRule
 from hygeia.dermatology.images import MODEL_SIDE, PIXEL_MEAN, PIXEL_STD
 from hygeia.dermatology.inference import TTA_VIEWS
 from hygeia.dermatology.network import BACKBONE, ONNX_OPSET, export_onnx, head_parameters
@@ -66,8 +67,11 @@ def _write_split(trained: TrainedModel, path: Path) -> None:
             writer.writerows([r.image_id, r.lesion_id, r.dx, split] for r in rows)
 
 
-def model_config(temperature: float, rule: cal.ReferralRule, version: str) -> dict[str, Any]:
-    """Everything serving needs besides the graph: preprocessing, classes, calibration, referral."""
+def model_config(
+    temperature: float, rule: cal.ReferralRule, version: str, decision: DecisionRule
+) -> dict[str, Any]:
+    """Everything serving needs besides the graph: preprocessing, classes, calibration, decision,
+    referral."""
     return {
         "name": "dermatology",
         "version": version,
@@ -84,6 +88,7 @@ def model_config(temperature: float, rule: cal.ReferralRule, version: str) -> di
         "outputs": {"logits": "logits", "features": "features"},
         "tta_views": TTA_VIEWS,
         "temperature": temperature,
+        "decision_rule": decision.as_dict(),
         "referral_rule": rule.as_dict(),
         "explanation": "CAM on the last conv feature map = Grad-CAM exactly (GAP + linear head)",
     }
@@ -102,7 +107,10 @@ def write_artifacts(trained: TrainedModel, cfg: TrainConfig, log: Log) -> Path:
     parity = _onnx_parity(trained, out / ONNX_FILE)
     log(f"ONNX parity: max |logit diff| {parity:.2e}")
     (out / CONFIG_FILE).write_text(
-        json.dumps(model_config(result["temperature"], result["rule"], cfg.version), indent=2) + "\n"
+        json.dumps(
+            model_config(result["temperature"], result["rule"], cfg.version, result["decision"]), indent=2
+        )
+        + "\n"
     )
     _write_split(trained, out / SPLIT_FILE)
     report = {

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from hygeia.dermatology.calibration import ReferralRule, normalised_entropy, softmax, tta_spread
+from hygeia.dermatology.decision import DecisionRule
 from hygeia.dermatology.gradcam import class_activation_map, overlay_png
 from hygeia.dermatology.images import DecodedImage, dihedral_views, to_model_input
 
@@ -48,7 +49,7 @@ class LesionPrediction:
 
 
 class LesionClassifier:
-    """One loaded model folder: ONNX graph, CAM head, calibration and referral thresholds."""
+    """One loaded model folder: ONNX graph, CAM head, calibration, decision rule and referral thresholds."""
 
     def __init__(self, folder: Path, threads: int = DEFAULT_THREADS) -> None:
         import onnxruntime as ort
@@ -58,6 +59,7 @@ class LesionClassifier:
         self.classes: list[str] = list(self.config["classes"])
         self.temperature = float(self.config["temperature"])
         self.rule = ReferralRule(**self.config["referral_rule"])
+        self.decision = DecisionRule.from_config(self.config.get("decision_rule"), len(self.classes))
         with np.load(self.folder / "cam_head.npz", allow_pickle=False) as head:
             self.head_weight = head["weight"].astype(np.float32)
             self.head_bias = head["bias"].astype(np.float32)
@@ -88,7 +90,7 @@ class LesionClassifier:
         batch = np.stack([to_model_input(img.rgb, self.side) for img in images])
         view_logits, features = self.view_logits(batch)
         probs, view_probs = combine_views(view_logits, self.temperature)
-        predicted = probs.argmax(axis=1)
+        predicted = self.decision.decide(probs)
         entropy = normalised_entropy(probs)
         spread = tta_spread(view_probs, predicted)
         flags = self.rule.flags(entropy, spread)

@@ -31,7 +31,12 @@ class LesionResult(BaseModel):
     """One image's answer, or its error: a batch never fails as a whole for one bad file."""
 
     image: str = Field(description="the uploaded file name", examples=["ISIC_0024306.jpg"])
-    prediction: str | None = Field(None, examples=["nv"])
+    prediction: str | None = Field(
+        None,
+        description="the class answered: argmax of probability / training prior^exponent (the model "
+        "card's decision_rule), which favours rare classes, so not always the most probable one",
+        examples=["nv"],
+    )
     probabilities: dict[str, float] | None = Field(
         None, description="temperature-calibrated, sum to 1", examples=[EXAMPLE_PROBABILITIES]
     )

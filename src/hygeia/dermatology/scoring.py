@@ -14,47 +14,75 @@ import numpy as np
 
 from hygeia.dermatology import calibration as cal
 from hygeia.dermatology.dataset import LesionImage
+from hygeia.dermatology.decision import DecisionRule, class_prior, fit_decision_rule
 from hygeia.dermatology.evaluation import bootstrap_interval, full_report, subgroup_report
 from hygeia.dermatology.inference import combine_views
 
 
 def score_split(
-    view_logits: np.ndarray, labels: np.ndarray, temperature: float, rule: cal.ReferralRule
+    view_logits: np.ndarray,
+    labels: np.ndarray,
+    temperature: float,
+    rule: cal.ReferralRule,
+    decision: DecisionRule | None = None,
 ) -> dict[str, Any]:
-    """Metrics, calibration before/after temperature and the referral rule's effect on one split."""
+    """Metrics, calibration before/after temperature and the referral rule's effect on one split.
+
+    Classification metrics take the decision rule's scores (their argmax is the served decision and
+    per-class AUCs are unchanged by it); calibration is measured on the probabilities themselves."""
+    decision = decision or DecisionRule.most_probable(view_logits.shape[-1])
     probs, views = combine_views(view_logits, temperature)
     uncalibrated, _ = combine_views(view_logits, 1.0)
     single_view = cal.softmax(view_logits[0], temperature)
     return {
-        **full_report(labels, probs),
-        "single_view_balanced_accuracy": full_report(labels, single_view)["balanced_accuracy"],
+        **full_report(labels, decision.scores(probs)),
+        "single_view_balanced_accuracy": full_report(labels, decision.scores(single_view))[
+            "balanced_accuracy"
+        ],
         "reliability_before": cal.reliability(uncalibrated, labels),
         "reliability_after": cal.reliability(probs, labels),
-        "referral": cal.referral_summary(rule, probs, views, labels),
+        "referral": cal.referral_summary(rule, probs, views, labels, decision),
     }
 
 
 def held_out_extras(
-    view_logits: np.ndarray, labels: np.ndarray, temperature: float, records: Sequence[LesionImage]
+    view_logits: np.ndarray,
+    labels: np.ndarray,
+    temperature: float,
+    records: Sequence[LesionImage],
+    decision: DecisionRule | None = None,
 ) -> dict:
     """Bootstrap intervals and subgroup metrics, reported for the test split only."""
-    probs, _ = combine_views(view_logits, temperature)
+    decision = decision or DecisionRule.most_probable(view_logits.shape[-1])
+    scores = decision.scores(combine_views(view_logits, temperature)[0])
     return {
-        "bootstrap": bootstrap_interval(labels, probs),
-        "subgroups": subgroup_report(records, labels, probs),
+        "bootstrap": bootstrap_interval(labels, scores),
+        "subgroups": subgroup_report(records, labels, scores),
     }
 
 
 def calibrate_and_score(
-    view_logits: dict[str, np.ndarray], splits: dict[str, list[LesionImage]]
+    view_logits: dict[str, np.ndarray],
+    splits: dict[str, list[LesionImage]],
+    temperature: float | None = None,
 ) -> dict[str, Any]:
-    """Temperature and referral rule fitted on validation; validation and test scored with them."""
-    labels = {name: np.array([r.label for r in splits[name]]) for name in ("val", "test")}
-    temperature = cal.fit_temperature(view_logits["val"].mean(axis=0), labels["val"])
+    """Temperature (unless given), decision rule and referral rule fitted on validation; validation and
+    test scored with them. The decision rule divides by the prior of `splits["train"]`."""
+    labels = {name: np.array([r.label for r in splits[name]]) for name in ("train", "val", "test")}
+    if temperature is None:
+        temperature = cal.fit_temperature(view_logits["val"].mean(axis=0), labels["val"])
     val_probs, val_views = combine_views(view_logits["val"], temperature)
-    rule = cal.choose_referral_rule(val_probs, val_views, labels["val"])
-    scores: dict[str, Any] = {"temperature": temperature, "referral_rule": rule.as_dict()}
+    prior = class_prior(labels["train"], val_probs.shape[1])
+    decision, tried = fit_decision_rule(val_probs, labels["val"], prior)
+    rule = cal.choose_referral_rule(val_probs, val_views, labels["val"], decision=decision)
+    scores: dict[str, Any] = {
+        "temperature": temperature,
+        "referral_rule": rule.as_dict(),
+        "decision_rule": {**decision.as_dict(), "validation_balanced_accuracy_by_exponent": tried},
+    }
     for name in ("val", "test"):
-        scores[name] = score_split(view_logits[name], labels[name], temperature, rule)
-    scores["test"].update(held_out_extras(view_logits["test"], labels["test"], temperature, splits["test"]))
-    return {"scores": scores, "rule": rule, "temperature": temperature}
+        scores[name] = score_split(view_logits[name], labels[name], temperature, rule, decision)
+    scores["test"].update(
+        held_out_extras(view_logits["test"], labels["test"], temperature, splits["test"], decision)
+    )
+    return {"scores": scores, "rule": rule, "temperature": temperature, "decision": decision}

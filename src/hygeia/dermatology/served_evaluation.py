@@ -27,10 +27,12 @@ REPORT_FILE = "served_evaluation.json"
 BATCH = 8
 
 
-def shipped_split(folder: Path, data_dir: Path) -> dict[str, list[LesionImage]]:
-    """The model's own val/test membership (split.csv) joined with the labels in `data_dir`."""
+def shipped_split(
+    folder: Path, data_dir: Path, names: tuple[str, ...] = ("val", "test")
+) -> dict[str, list[LesionImage]]:
+    """The model's own split membership (split.csv) joined with the labels in `data_dir`."""
     by_id = {r.image_id: r for r in read_labels(data_dir)}
-    splits: dict[str, list[LesionImage]] = {"val": [], "test": []}
+    splits: dict[str, list[LesionImage]] = {name: [] for name in names}
     with (Path(folder) / "split.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
             if row["split"] in splits:
@@ -52,32 +54,48 @@ def served_view_logits(
     return out
 
 
+def served_logits(
+    folder: Path, data_dir: Path, log: Callable[[str], None] = print, threads: int = 2
+) -> dict[str, np.ndarray]:
+    """(8, N, C) view logits of the val and test splits through the serving path."""
+    classifier = LesionClassifier(folder, threads=threads)
+    splits = shipped_split(folder, data_dir)
+    return {name: served_view_logits(classifier, records, log) for name, records in splits.items()}
+
+
 def evaluate_folder(
     folder: Path,
     data_dir: Path,
     log: Callable[[str], None] = print,
     threads: int = 2,
     logits_dir: Path | None = None,
+    view_logits: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Score val and test with the shipped calibration; writes REPORT_FILE into the folder."""
+    """Score val and test with the shipped calibration and decision rule; writes REPORT_FILE into the
+    folder. `view_logits` skips the forward passes when the caller has just computed them."""
     started = time.time()
     classifier = LesionClassifier(folder, threads=threads)
     rule = ReferralRule(**classifier.config["referral_rule"])
     splits = shipped_split(folder, data_dir)
     metrics: dict[str, Any] = {}
     for name, records in splits.items():
-        logits = served_view_logits(classifier, records, log)
+        if view_logits is not None:
+            logits = view_logits[name]
+        else:
+            logits = served_view_logits(classifier, records, log)
         labels = np.array([r.label for r in records])
         if logits_dir is not None:  # for analysis outside the repository; .npy, no pickle
             logits_dir.mkdir(parents=True, exist_ok=True)
             np.save(logits_dir / f"{name}_view_logits.npy", logits)
             np.save(logits_dir / f"{name}_labels.npy", labels)
-        metrics[name] = score_split(logits, labels, classifier.temperature, rule)
+        metrics[name] = score_split(logits, labels, classifier.temperature, rule, classifier.decision)
         if name == "test":
-            metrics[name].update(held_out_extras(logits, labels, classifier.temperature, records))
+            extras = held_out_extras(logits, labels, classifier.temperature, records, classifier.decision)
+            metrics[name].update(extras)
         log(f"{name}: balanced accuracy {metrics[name]['balanced_accuracy']:.4f}")
     report = {
-        "what": "ONNX Runtime + numpy preprocessing on the original JPEGs; shipped temperature, thresholds",
+        "what": "ONNX Runtime + numpy preprocessing on the original JPEGs; shipped temperature, decision "
+        "rule and thresholds",
         "data_dir": str(data_dir),
         "labels_sha256": labels_sha256(data_dir),
         "seconds": time.time() - started,

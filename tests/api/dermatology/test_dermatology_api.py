@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from hygeia.dermatology.dataset import CLASSES
+from hygeia.dermatology.decision import DecisionRule
 from tests.conftest import auth_header
 
 
@@ -36,7 +37,10 @@ def test_single_prediction_has_everything_a_reader_needs(client, make_key):
     result = body["result"]
     assert set(result["probabilities"]) == set(CLASSES)
     assert abs(sum(result["probabilities"].values()) - 1.0) < 1e-6
-    assert result["prediction"] == max(result["probabilities"], key=result["probabilities"].get)
+    card = client.get("/api/v1/dermatology/model", headers=analyst).json()["card"]
+    rule = DecisionRule.from_config(card["metrics"]["decision_rule"], len(CLASSES))
+    probabilities = np.array([[result["probabilities"][c] for c in CLASSES]])
+    assert result["prediction"] == CLASSES[int(rule.decide(probabilities)[0])]
     assert isinstance(result["uncertain"], bool)
     assert 0.0 <= result["uncertainty"]["entropy"] <= 1.0
     assert base64.b64decode(result["heatmap_png_base64"]).startswith(b"\x89PNG")

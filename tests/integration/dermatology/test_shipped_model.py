@@ -24,7 +24,7 @@ from hygeia.dermatology.images import decode_image, to_model_input
 from hygeia.dermatology.inference import LesionClassifier
 
 REPO = Path(__file__).resolve().parents[3]
-MODEL = REPO / "models" / "dermatology" / "1.0.0"
+MODEL = REPO / "models" / "dermatology" / "1.1.0"  # the newest: what a fresh install serves
 DATA = Path(os.environ.get("HYGEIA_DATA_DIR", REPO.parent / "shared" / "data")) / "derm"
 PER_CLASS = 2
 
@@ -52,6 +52,15 @@ def test_shipped_folder_is_verified_and_small():
     assert card["name"] == "dermatology" and set(card["artifacts"]) >= {"model.onnx", "cam_head.npz"}
     assert (MODEL / "model.onnx").stat().st_size < 20 * 2**20
     assert 0.0 < card["metrics"]["ece_after_temperature"] < card["metrics"]["ece_before_temperature"]
+
+
+def test_served_decision_is_the_cards_validation_fitted_rule(classifier):
+    """1.1.0 answers argmax p / prior^a with the card's a; 1.0.0 (no rule in its config) plain argmax."""
+    card = verify_folder(MODEL)
+    assert classifier.decision.exponent == card["metrics"]["decision_rule"]["exponent"] > 0
+    assert LesionClassifier(REPO / "models" / "dermatology" / "1.0.0").decision.exponent == 0.0
+    probs = np.array([[0.05, 0.05, 0.05, 0.05, 0.30, 0.45, 0.05]])  # melanoma second to naevus
+    assert classifier.decision.decide(probs)[0] == CLASSES.index("mel")
 
 
 def test_exported_head_reproduces_the_logits(classifier):
