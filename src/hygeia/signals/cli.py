@@ -75,23 +75,30 @@ def score(
 @app.command("ingest-faers")
 def ingest_faers_command(
     path: Path = typer.Argument(
-        ..., help="FAERS quarterly ASCII zip or extracted folder (several quarters ok)"
+        ...,
+        help="FAERS quarterly ASCII zip or extracted folder (several quarters ok), "
+        "or FAERS XML (E2B) files or a folder of them",
     ),
     output: Path = typer.Option(None, "-o", "--output", help="case-level CSV (default: standard output)"),
     roles: str = typer.Option("PS,SS", help="drug roles to keep: any of PS,SS,C,I"),
     keep_salts: bool = typer.Option(False, help="keep salt words (e.g. HYDROCHLORIDE) in drug names"),
     skip_bad_lines: bool = typer.Option(False, help="skip malformed lines (they are listed in the report)"),
 ) -> None:
-    """FAERS tables to case-level rows (id, drug, event, ...); the ingest report goes to stderr."""
+    """FAERS tables (ASCII or XML) to case-level rows (id, drug, event, ...); the report goes to stderr."""
+    from hygeia.signals.e2b import ingest_e2b, is_e2b
     from hygeia.signals.faers import ingest_faers
 
+    wanted = [r.strip().upper() for r in roles.split(",") if r.strip()]
     try:
-        cases, report = ingest_faers(
-            path,
-            [r.strip().upper() for r in roles.split(",") if r.strip()],
-            strip_salts=not keep_salts,
-            on_bad_lines="skip" if skip_bad_lines else "error",
-        )
+        if is_e2b(path):
+            cases, report = ingest_e2b(path, wanted, strip_salts=not keep_salts)
+        else:
+            cases, report = ingest_faers(
+                path,
+                wanted,
+                strip_salts=not keep_salts,
+                on_bad_lines="skip" if skip_bad_lines else "error",
+            )
     except SignalDataError as exc:
         _fail(exc.detail)
     cases.to_csv(output if output is not None else sys.stdout, index=False)

@@ -89,3 +89,32 @@ def test_pvda_tiny_dataset_counts():
     row = table[(table.drug == "Drug_A") & (table.event == "Event_1")].iloc[0]
     assert row["n"] == 4 and row["expected"] == pytest.approx(19 * 7 / 110)
     assert row["ic"] == pytest.approx(np.log2(4.5 / (19 * 7 / 110 + 0.5)))
+
+
+def test_faers_xml_sample_matches_an_independent_read(tmp_path):
+    """The real FAERS XML (E2B) sample against a plain ElementTree read of the same file, then
+    through the CLI into scoring: ingest output is a valid scoring input."""
+    import xml.etree.ElementTree as ElementTree
+
+    from typer.testing import CliRunner
+
+    from hygeia.signals.cli import app
+    from hygeia.signals.e2b import ingest_e2b
+
+    sample = data_dir() / "pv" / "faers" / "ADR22Q1_example_e2b.xml"
+    expected = set()
+    for report in ElementTree.parse(sample).getroot().iter("safetyreport"):
+        pid = report.findtext("safetyreportid") + report.findtext("safetyreportversion")
+        for pt in report.iterfind("patient/reaction/reactionmeddrapt"):
+            expected.add((pid, pt.text.strip().upper()))
+    cases, report = ingest_e2b(sample)
+    assert report.cases == 7 and set(zip(cases["id"], cases["event"], strict=True)) == expected
+    assert "ISTRADEFYLLINE" in set(cases["drug"])  # named by its active substance, not the brand
+    out = tmp_path / "cases.csv"
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["ingest-faers", str(sample), "-o", str(out)])
+    assert ingested.exit_code == 0, ingested.output
+    scored = runner.invoke(app, ["score", str(out), "-o", str(tmp_path / "scored.csv")])
+    assert scored.exit_code == 0, scored.output
+    pairs = cases[["drug", "event"]].drop_duplicates().shape[0]
+    assert len((tmp_path / "scored.csv").read_text().splitlines()) == 1 + pairs
