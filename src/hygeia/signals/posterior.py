@@ -37,8 +37,9 @@ def posterior_weight(h: Hyperparameters, n: np.ndarray, e: np.ndarray) -> np.nda
     """Qn, computed in log space so large N cannot turn it into 0/0 (where openEBGM gives NaN)."""
     n = np.asarray(n, np.float64)
     e = np.asarray(e, np.float64)
-    log1 = np.log(h.p) + _log_nb(h.alpha1, h.beta1, n, e)
-    log2 = np.log1p(-h.p) + _log_nb(h.alpha2, h.beta2, n, e)
+    with np.errstate(divide="ignore"):  # P = 0 or 1 (a degenerate fit): log 0 = -inf is exact here
+        log1 = np.log(h.p) + _log_nb(h.alpha1, h.beta1, n, e)
+        log2 = np.log1p(-h.p) + _log_nb(h.alpha2, h.beta2, n, e)
     return np.exp(log1 - np.logaddexp(log1, log2))
 
 

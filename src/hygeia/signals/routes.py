@@ -16,10 +16,12 @@ router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
 )
 async def submit_run(
     file: UploadFile = File(
-        ..., description="CSV: id,drug,event[,strata][,serious,death,quarter] or drug,event,n"
+        ...,
+        description="cases: CSV id,drug,event[,strata][,serious,death,quarter]; counts: drug,event,n; "
+        "faers: a zip of one quarter's FAERS ASCII tables, or a FAERS XML (E2B) file",
     ),
     strata: list[str] = Query(default=[], description="columns to stratify the expected counts by"),
-    input_format: str = Query("cases", alias="format", pattern="^(cases|counts)$"),
+    input_format: str = Query("cases", alias="format", pattern="^(cases|counts|faers)$"),
     digits: int | None = Query(2, ge=0, le=12, description="EBGM/EB05/EB95 rounding; omit for openEBGM's 2"),
     principal: Principal = Depends(require_role("analyst")),
 ) -> RunSubmitted:

@@ -22,6 +22,8 @@ from hygeia.core.errors import InputError, ProblemError
 from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_job_handler, submit_job
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.signals import storage
+from hygeia.signals.e2b import ingest_e2b, is_e2b
+from hygeia.signals.faers import ingest_faers
 from hygeia.signals.priority import LEVELS, prioritise
 from hygeia.signals.reports import read_cases, read_counts
 from hygeia.signals.scoring import OUTPUT_COLUMNS, ScoringOptions, score_cases, score_count_table
@@ -29,6 +31,7 @@ from hygeia.signals.trend import period_table
 
 RUN_KIND = "signals.score"
 CASE_EXTRAS = ("serious", "death", "quarter")
+FORMATS = ("cases", "counts", "faers")
 TOP_IN_SUMMARY = 10
 RUNS = Counter("hygeia_signal_runs_total", "Signal scoring runs by final status", ["status"])
 PAIRS = Counter("hygeia_signal_pairs_scored_total", "Drug-event pairs scored")
@@ -44,22 +47,55 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _faers_suffix(content: bytes) -> str:
+    """A FAERS upload is a zip of a quarter's ASCII tables or one FAERS XML (E2B) message."""
+    if content.startswith(b"PK\x03\x04"):
+        return ".zip"
+    head = content[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"<?xml", b"<ichicsr")):
+        return ".xml"
+    raise InputError(
+        "a FAERS upload is a zip of one quarter's ASCII tables (DEMO, DRUG, REAC, ...) "
+        "or a FAERS XML (ICH E2B) file"
+    )
+
+
 def submit_run(
     principal: Principal, content: bytes, *, strata: list[str], digits: int | None, input_format: str
 ) -> JobInfo:
-    if input_format not in ("cases", "counts"):
-        raise InputError("format must be 'cases' (id,drug,event rows) or 'counts' (drug,event,n)")
+    if input_format not in FORMATS:
+        raise InputError(
+            "format must be 'cases' (id,drug,event rows), 'counts' (drug,event,n) "
+            "or 'faers' (quarterly ASCII zip or XML)"
+        )
     if not content.strip():
         raise InputError("the uploaded file is empty")
+    suffix = _faers_suffix(content) if input_format == "faers" else ".csv"
     upload_id = new_id()
-    path = storage.upload_path(principal.tenant_id, upload_id)
+    path = storage.upload_path(principal.tenant_id, upload_id).with_suffix(suffix)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    payload = {"upload_id": upload_id, "strata": strata, "digits": digits, "format": input_format}
+    payload = {
+        "upload_id": upload_id,
+        "strata": strata,
+        "digits": digits,
+        "format": input_format,
+        "suffix": suffix,
+    }
     audit.record(
         principal, "signals.submit", payload=content, detail={"strata": strata, "format": input_format}
     )
     return submit_job(principal, RUN_KIND, payload)
+
+
+def _ingest_upload(upload: Any, cases_csv: Any, ctx: JobContext) -> dict[str, Any]:
+    """FAERS files to the case-level CSV the rest of the run reads, with the ingest report."""
+    ctx.progress(0.02, "reading the FAERS files")
+    ingest = ingest_e2b if is_e2b(upload) else ingest_faers
+    cases, report = ingest(upload)
+    cases.to_csv(cases_csv, index=False)
+    ctx.progress(0.1, f"{report.pairs:,} report-drug-event rows from {report.cases:,} cases")
+    return report.as_dict()
 
 
 def _case_extras(path: Any) -> pd.DataFrame | None:
@@ -74,7 +110,10 @@ def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The background job: score, rank, store; returns the run summary stored on the job."""
     path = storage.upload_path(ctx.tenant_id, payload["upload_id"])
     options = ScoringOptions(strata=tuple(payload.get("strata") or ()), digits=payload.get("digits", 2))
+    ingest_report = None
     try:
+        if payload.get("format") == "faers":
+            ingest_report = _ingest_upload(path.with_suffix(payload["suffix"]), path, ctx)
         if payload.get("format") == "counts":
             run = score_count_table(read_counts(path), options, source="upload")
             extras = None
@@ -96,6 +135,8 @@ def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     PAIRS.inc(len(ranked))
     summary = run.summary()
     summary["alerts"] = {level: int((ranked["alert_level"] == level).sum()) for level in LEVELS}
+    if ingest_report is not None:
+        summary["ingest"] = ingest_report
     summary["top"] = [_signal_dict(row) for _, row in ranked.head(TOP_IN_SUMMARY).iterrows()]
     return json.loads(json.dumps(summary, default=float), parse_constant=lambda _: None)
 

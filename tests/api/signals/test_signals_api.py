@@ -118,3 +118,27 @@ def test_capability_is_listed_and_says_when_its_store_is_unusable(client, make_k
     reset_caches()
     status = client.get("/ready").json()["capabilities"]["signals"]
     assert status["available"] is False and "cannot create the signal run store" in status["reason"]
+
+
+def test_faers_xml_upload_is_ingested_then_scored(client, make_key, tmp_path):
+    from tests.unit.signals.test_e2b import _drug, _message, _report
+
+    analyst = auth_header(make_key("acme", "analyst"))
+    reports = [_report(str(i), "1", _drug("ASPIRIN"), ["Rash"]) for i in range(1, 6)]
+    reports += [_report("1", "2", _drug("IBUPROFEN"), ["Nausea"], death=True)]  # supersedes case 1
+    xml = _message(tmp_path / "ADR22Q1.xml", *reports).read_bytes()
+    submitted = _submit(client, analyst, content=xml, format="faers", strata=["sex"])
+    assert submitted.status_code == 202, submitted.text
+    run = _wait(client, analyst, submitted.json()["run_id"])
+    assert run["status"] == "succeeded", run
+    ingest = run["summary"]["ingest"]
+    assert (ingest["demo_rows"], ingest["cases"], ingest["superseded_versions"]) == (6, 5, 1)
+    page = client.get(f"/api/v1/signals/runs/{run['run_id']}/signals", headers=analyst).json()
+    found = {(s["drug"], s["event"], s["n"]) for s in page["items"]}
+    assert found == {("ASPIRIN", "RASH", 4), ("IBUPROFEN", "NAUSEA", 1)}
+
+
+def test_faers_upload_must_be_a_zip_or_xml(client, make_key):
+    analyst = auth_header(make_key("acme", "analyst"))
+    response = _submit(client, analyst, format="faers")  # a case CSV is not FAERS files
+    assert response.status_code == 422 and "zip of one quarter" in response.json()["detail"]

@@ -118,3 +118,28 @@ def test_faers_xml_sample_matches_an_independent_read(tmp_path):
     assert scored.exit_code == 0, scored.output
     pairs = cases[["drug", "event"]].drop_duplicates().shape[0]
     assert len((tmp_path / "scored.csv").read_text().splitlines()) == 1 + pairs
+
+
+def test_real_faers_zip_uploaded_through_the_api(client, make_key, tmp_path):
+    import time
+
+    from tests.conftest import auth_header
+
+    archive = tmp_path / "faers_ascii_2022Q4.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in FAERS.rglob("*.txt"):
+            zf.write(file, file.relative_to(FAERS).as_posix())
+    analyst = auth_header(make_key("acme", "analyst"))
+    files = {"file": (archive.name, archive.read_bytes(), "application/zip")}
+    submitted = client.post("/api/v1/signals/runs", files=files, params={"format": "faers"}, headers=analyst)
+    assert submitted.status_code == 202, submitted.text
+    run_url = f"/api/v1/signals/runs/{submitted.json()['run_id']}"
+    for _ in range(300):
+        run = client.get(run_url, headers=analyst).json()
+        if run["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.1)
+    assert run["status"] == "succeeded", run
+    _, direct = ingest_faers(FAERS)
+    assert run["summary"]["ingest"]["pairs"] == direct.pairs > 0
+    assert run["summary"]["ingest"]["deleted_cases"] == direct.deleted_cases

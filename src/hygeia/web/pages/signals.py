@@ -42,7 +42,7 @@ def signals_page(
 async def submit_run(
     request: Request,
     file: UploadFile = File(...),
-    input_format: str = Form("cases", alias="format", pattern="^(cases|counts)$"),
+    input_format: str = Form("cases", alias="format", pattern="^(cases|counts|faers)$"),
     strata: str = Form("", max_length=500),
     principal: Principal = Depends(session.console_role("analyst")),
 ) -> Response:
