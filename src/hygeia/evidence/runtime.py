@@ -95,12 +95,19 @@ def _open(index_folder: str, built_at: str, model_folder: str, model_sha: str, v
 
 def ready() -> ReadyEvidence:
     """The loaded capability, or CapabilityUnavailable naming what is missing."""
-    manifest = index_dir() / MANIFEST_FILE
+    index, built_at = current_index()
+    version, sha, folder = production_model()
+    return _open(str(index), built_at, str(folder), sha, version)
+
+
+def current_index() -> tuple[Path, str]:
+    """The build the `index` link points at now, resolved, so a loaded index stays bound to its own
+    files while a rebuild swaps the link; and its build time."""
+    index = index_dir().resolve()
+    manifest = index / MANIFEST_FILE
     if not manifest.is_file():
         raise CapabilityUnavailable(MODEL_NAME, BUILD_HINT)
-    version, sha, folder = production_model()
-    built_at = json.loads(manifest.read_text())["built_at"]
-    return _open(str(index_dir()), built_at, str(folder), sha, version)
+    return index, json.loads(manifest.read_text())["built_at"]
 
 
 def production_model() -> tuple[str, str, Path]:
@@ -139,12 +146,9 @@ def newest_model_folder(version: str | None = None) -> Path | None:
 
 def cli_ready(model_folder: Path) -> ReadyEvidence:
     """For the CLI: the given (already hash-verified) model folder, no database involved."""
-    manifest = index_dir() / MANIFEST_FILE
-    if not manifest.is_file():
-        raise CapabilityUnavailable(MODEL_NAME, BUILD_HINT)
+    index, built_at = current_index()
     card = json.loads((model_folder / "card.json").read_text())
-    built_at = json.loads(manifest.read_text())["built_at"]
-    return _open(str(index_dir()), built_at, str(model_folder), card["sha256"], str(card["version"]))
+    return _open(str(index), built_at, str(model_folder), card["sha256"], str(card["version"]))
 
 
 def unavailable_reason() -> str | None:

@@ -1,8 +1,8 @@
 """The built evidence index on disk (`var/evidence/index/`): build once, open read-only per process.
 
 Layout: `evidence.sqlite` (documents, entities, aliases, InChIKeys, vectors), `bm25/` (bm25s arrays
-and vocabulary) and `manifest.json` (source hashes, counts, timings, encoder hash). A build writes
-into a sibling temp folder and renames it into place, so readers never see half an index.
+and vocabulary) and `manifest.json` (source hashes, counts, timings, encoder hash). A build writes a
+new sibling folder, then swaps the `index` symlink to it: readers never see half an index, or none.
 """
 
 from __future__ import annotations
@@ -101,8 +101,7 @@ def build_index(
         chosen = [d for d in documents if dense_types is None or d.doc_type in dense_types]
         vectors, encoder_sha = _embed(chosen, encoder_dir, target.parent / CACHE_FILE, progress)
         timings["dense_s"] = time.perf_counter() - tick
-    tmp = target.with_name(target.name + ".building")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = target.with_name(f"{target.name}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}")
     tmp.mkdir(parents=True)
     _write_db(tmp / DB_FILE, documents, linker)
     lexical.save(tmp / BM25_DIR)
@@ -112,10 +111,27 @@ def build_index(
     timings["load_average_1m_at_end"] = os.getloadavg()[0]  # build times on a shared machine need this
     manifest = _manifest(data_root, documents, encoder_sha, timings, dense_types)
     (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    publish(tmp, target)
     progress(1.0, "index built")
     return manifest
+
+
+def publish(build: Path, target: Path) -> None:
+    """Point `target` (a symlink) at `build` in one atomic rename: a reader sees the old index or the
+    new one, never none. The previous build stays on disk for requests still reading it; older
+    complete builds are removed (an unfinished one, without a manifest, may be another build's)."""
+    previous = os.readlink(target) if target.is_symlink() else None
+    if target.exists() and not target.is_symlink():  # an index from before builds were versioned
+        previous = f"{target.name}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-legacy"
+        target.rename(target.with_name(previous))
+    link = target.with_name(f"{target.name}.{os.getpid()}.link")
+    link.unlink(missing_ok=True)
+    link.symlink_to(build.name)
+    os.replace(link, target)
+    keep = {build.name, previous}
+    for old in target.parent.glob(f"{target.name}-*"):
+        if old.name not in keep and old.is_dir() and (old / MANIFEST_FILE).is_file():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _embed(

@@ -57,3 +57,39 @@ def test_candidate_ranking_puts_the_approved_indication_first(index: EvidenceInd
     assert [c.disease_id for c in ranked][:2] == ["DOID:9352", "DOID:9256"]
     assert ranked[0].confidence > ranked[1].confidence > ranked[2].confidence
     assert any(cite.startswith("repodb:") for cite in ranked[0].citations)
+
+
+def test_rebuilds_swap_a_link_so_readers_always_find_an_index(tmp_path: Path) -> None:
+    import threading
+
+    from hygeia.evidence.store import MANIFEST_FILE
+
+    data, target = write_corpus(tmp_path / "data"), tmp_path / "index"
+    target.mkdir()  # an index laid out before builds were versioned: kept aside, not deleted
+    (target / MANIFEST_FILE).write_text("{}")
+    build_index(data, target, encoder_dir=None)
+    first = target.resolve()
+    assert target.is_symlink() and (first / MANIFEST_FILE).is_file()
+    assert len(list(tmp_path.glob("index-*-legacy"))) == 1
+
+    missing: list[int] = []
+    stop = threading.Event()
+
+    def read_while_rebuilding() -> None:
+        while not stop.is_set():
+            if not (target / MANIFEST_FILE).is_file():
+                missing.append(1)
+
+    reader = threading.Thread(target=read_while_rebuilding)
+    reader.start()
+    try:
+        build_index(data, target, encoder_dir=None)
+        second = target.resolve()
+        build_index(data, target, encoder_dir=None)
+    finally:
+        stop.set()
+        reader.join()
+    assert missing == []
+    assert target.resolve() not in (first, second)
+    assert second.is_dir() and not first.exists()  # the previous build is kept, older ones pruned
+    assert open_index(target).manifest["documents"] > 0
