@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -88,7 +89,7 @@ def submit_run(
     return submit_job(principal, RUN_KIND, payload)
 
 
-def _ingest_upload(upload: Any, cases_csv: Any, ctx: JobContext) -> dict[str, Any]:
+def _ingest_upload(upload: Path, cases_csv: Path, ctx: JobContext) -> dict[str, Any]:
     """FAERS files to the case-level CSV the rest of the run reads, with the ingest report."""
     ctx.progress(0.02, "reading the FAERS files")
     ingest = ingest_e2b if is_e2b(upload) else ingest_faers
