@@ -29,6 +29,46 @@ def _repurposing(rep: dict[str, Any]) -> list[str]:
     return lines + _table(rows)
 
 
+KEY_TITLES = {
+    "pharmacotherapydb_dm": "(a) PharmacotherapyDB disease-modifying, held-out folds",
+    "drugcentral_not_in_pharmacotherapydb": "(b) DrugCentral indications not in PharmacotherapyDB",
+    "repodb_failed_trials": "(c) repoDB terminated / withdrawn / suspended",
+}
+
+
+def _graph(rep: dict[str, Any]) -> list[str]:
+    """One row per answer key: popularity, graph, graph+evidence (all measured in one run), Rephetio."""
+    published = rep.get("published_rephetio", {})
+    lines = [
+        "| evaluation set | positives / negatives | popularity AUROC / AUPRC | graph AUROC / AUPRC "
+        "| graph+evidence AUROC / AUPRC (hidden) | Rephetio published AUROC / AUPRC |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, row in rep["results"].items():
+        pub = published.get(key)
+        both = row.get("graph+evidence")
+        hidden = ", ".join(both["hidden"] or ["-"]) if both else ""
+        combined = f"{_pair(both)} ({hidden})" if both else "n/a"
+        rephetio = f"{_pair(pub)} ({pub['positives']} pos.)" if pub else "n/a"
+        lines.append(
+            f"| {KEY_TITLES.get(key, key)} | {row['graph']['positives']} / {row['graph']['negatives']} "
+            f"| {_pair(row['popularity'])} | **{_pair(row['graph'])}** | {combined} | {rephetio} |"
+        )
+    timings = rep.get("timings", {})
+    lines += [
+        "",
+        f"{rep['folds']}-fold CV grouped by compound; each fold's held-out compounds lose their treats and "
+        "palliates edges before its features are computed. Rephetio's numbers are its final model on all "
+        "pairs as published (largely in-sample for (a)).",
+        f"Feature computation per fold (s): {rep.get('feature_seconds_per_fold')}; timings: {timings}.",
+    ]
+    return lines
+
+
+def _pair(m: dict[str, Any] | None) -> str:
+    return f"{m['auroc']:.3f} / {m['auprc']:.3f}" if m else "n/a"
+
+
 def render(card: dict[str, Any]) -> str:
     retrieval = card["metrics"]["retrieval"]
     lines = [
@@ -46,9 +86,7 @@ def render(card: dict[str, Any]) -> str:
         "",
         *_table(retrieval["metrics"]),
         "",
-        "## Candidate-indication ranking (held-out PharmacotherapyDB)",
-        *_repurposing(card["metrics"]["repurposing"]),
-        "",
+        *_ranking_sections(card["metrics"]),
         "## Feature spec",
         *[f"- {k}: {v}" for k, v in card["feature_spec"].items()],
         "",
@@ -60,6 +98,19 @@ def render(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _ranking_sections(metrics: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if "graph_repurposing" in metrics:
+        lines += ["## Candidate-indication ranking from the graph", *_graph(metrics["graph_repurposing"]), ""]
+    if "repurposing" in metrics:
+        lines += [
+            "## Candidate-indication ranking (held-out PharmacotherapyDB)",
+            *_repurposing(metrics["repurposing"]),
+            "",
+        ]
+    return lines
 
 
 def write_markdown(folder: Path, card: dict[str, Any]) -> None:

@@ -84,6 +84,31 @@ def train(
     typer.echo(json.dumps(card["metrics"]["retrieval"]["metrics"], indent=2))
 
 
+@app.command("train-graph")
+def train_graph(
+    data: Path = typer.Option(None, help="evidence data folder (default: DATA_DIR/evidence)"),
+    version: str = typer.Option("2.0.0"),
+    base: str = typer.Option("1.0.0", help="model version whose encoder is reused (no re-export)"),
+) -> None:
+    """Hetionet DWPC model: compound-grouped CV on three answer keys, then the served model + card."""
+    from hygeia.core.registry import write_card
+    from hygeia.evidence.card_markdown import write_markdown
+    from hygeia.evidence.graph_card import card_dict, published_rephetio, write_artifacts
+    from hygeia.evidence.graph_training import train_graph_model
+    from hygeia.settings import get_settings
+
+    root = _data_root(data)
+    base_folder = _model_folder(base)
+    model, report = train_graph_model(root, lambda line: typer.echo(line, err=True))
+    report["published_rephetio"] = published_rephetio(root / "hetionet")
+    folder = get_settings().models_dir / "evidence" / version
+    write_artifacts(folder, base_folder, model)
+    base_card = json.loads((base_folder / "card.json").read_text())
+    card = write_card(folder, card_dict(version, base_card, report, model))
+    write_markdown(folder, card)
+    typer.echo(json.dumps(report["results"], indent=2))
+
+
 @app.command()
 def evaluate(data: Path = typer.Option(None), version: str = typer.Option(None)) -> None:
     """Re-run the retrieval and repurposing evaluation on the built index; prints JSON."""

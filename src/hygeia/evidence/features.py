@@ -28,7 +28,9 @@ FEATURES = (
     "related_indication",  # max Jaccard(drugs of disease, drugs of another disease this drug is approved for)
     "drug_approved_any",  # approval status: the drug is approved for something
     "disease_treatment_count",  # log1p(other drugs approved/listed for the disease): a disease-level prior
+    "graph_score",  # evidence 2.0.0: the Hetionet path model's part of the logit (graph_scoring.py)
 )
+GRAPH_SCORE = "graph_score"  # not from documents: set by the graph scorer, 0 under 1.0.0's weights
 PHARMACOTHERAPY_FEATURES = ("pharmacotherapy_dm", "pharmacotherapy_sym", "pharmacotherapy_not")
 PHASE_SCORE = {
     "Phase 0": 0.25,

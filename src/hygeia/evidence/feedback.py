@@ -95,6 +95,20 @@ def flagged_pairs(tenant_id: str) -> set[tuple[str, str]]:
     return {(drug, disease) for drug, disease in rows if drug and disease}
 
 
+def vote_counts(tenant_id: str) -> dict[str, dict[str, int]]:
+    """target -> vote -> number of votes, for the feedback statistics."""
+    with tenant_session(tenant_id) as session:
+        rows = session.execute(
+            select(EvidenceFeedback.target, EvidenceFeedback.vote, func.count()).group_by(
+                EvidenceFeedback.target, EvidenceFeedback.vote
+            )
+        ).all()
+    out: dict[str, dict[str, int]] = {}
+    for target, vote, count in rows:
+        out.setdefault(target, {})[vote] = int(count)
+    return out
+
+
 def feedback_rows(tenant_id: str, limit: int = 200) -> list[dict[str, Any]]:
     with tenant_session(tenant_id) as session:
         rows = session.scalars(

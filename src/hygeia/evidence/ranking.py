@@ -33,6 +33,7 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "related_indication": 4.0,
     "drug_approved_any": 0.5,
     "disease_treatment_count": 0.3,
+    "graph_score": 0.0,  # 1.0.0 has no graph model; 2.0.0's ranking.json sets its own prior
 }
 DEFAULT_L2 = 1.0
 VOTE_LABEL = {"up": 1.0, "down": 0.0, "flag": 0.0}

@@ -39,7 +39,9 @@ feedback vote(s)</small></p>
 <td>{{ "%.3f" | format(c.confidence) }}
 {% if c.known_indication %}<br><small>known indication</small>{% endif %}</td>
 <td>{% for name, value in c.contributions.items() %}
-{{ name }} {{ "%+.2f" | format(value) }}<br>{% endfor %}</td>
+{{ name }} {{ "%+.2f" | format(value) }}<br>{% endfor %}
+{% if c.paths %}<small>graph paths:</small><br>{% for p in c.paths %}{{ p.text }}
+<small>({{ p.metapath }}, {{ "%+.3f" | format(p.contribution) }})</small><br>{% endfor %}{% endif %}</td>
 <td>{% for cite in c.citations[:5] %}<a href="{{ cite.url }}">{{ cite.title }}</a>
 <small>({{ cite.source }}, {{ cite.type }})</small><br>{% endfor %}
 {% if c.related_literature %}<small>related literature (retrieved, not verified):</small><br>

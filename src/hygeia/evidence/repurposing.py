@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hygeia.evidence.features import EvidenceGraph, is_do_disease
+from hygeia.evidence.features import GRAPH_SCORE, EvidenceGraph, is_do_disease
 from hygeia.evidence.ranking import confidence, contributions
+
+if TYPE_CHECKING:
+    from hygeia.evidence.graph_scoring import GraphScorer
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,29 @@ class Candidate:
     citations: list[str]
 
 
-def score_pair(
-    graph: EvidenceGraph, drug: str, disease: str, weights: Mapping[str, float], hidden: Iterable[str] = ()
-) -> Candidate:
+def pair_features(
+    graph: EvidenceGraph,
+    drug: str,
+    disease: str,
+    hidden: Iterable[str] = (),
+    scorer: GraphScorer | None = None,
+) -> dict[str, float]:
+    """Document features, plus the graph model's part of the logit when a graph model is loaded."""
     x = graph.features(drug, disease, hidden)
+    if scorer is not None:
+        x[GRAPH_SCORE] = scorer.score(drug, disease)
+    return x
+
+
+def score_pair(
+    graph: EvidenceGraph,
+    drug: str,
+    disease: str,
+    weights: Mapping[str, float],
+    hidden: Iterable[str] = (),
+    scorer: GraphScorer | None = None,
+) -> Candidate:
+    x = pair_features(graph, drug, disease, hidden, scorer)
     return Candidate(
         drug, disease, confidence(x, weights), x, contributions(x, weights), graph.citations(drug, disease)
     )
@@ -40,10 +63,11 @@ def rank_diseases(
     weights: Mapping[str, float],
     hidden: Iterable[str] = (),
     k: int | None = None,
+    scorer: GraphScorer | None = None,
 ) -> list[Candidate]:
     """Every candidate disease scored; ties broken by id so results are reproducible."""
     hidden = tuple(hidden)
-    scored = [score_pair(graph, drug, d, weights, hidden) for d in diseases if is_do_disease(d)]
+    scored = [score_pair(graph, drug, d, weights, hidden, scorer) for d in diseases if is_do_disease(d)]
     scored.sort(key=lambda c: (-c.confidence, c.disease_id))
     return scored[:k] if k else scored
 
@@ -54,14 +78,16 @@ def rank_drugs(
     drugs: Iterable[str],
     weights: Mapping[str, float],
     k: int | None = None,
+    scorer: GraphScorer | None = None,
 ) -> list[Candidate]:
-    scored = [score_pair(graph, g, disease, weights) for g in drugs]
+    scored = [score_pair(graph, g, disease, weights, scorer=scorer) for g in drugs]
     scored.sort(key=lambda c: (-c.confidence, c.drug_id))
     return scored[:k] if k else scored
 
 
-def candidate_drugs(graph: EvidenceGraph, disease: str) -> set[str]:
-    """Drugs with any evidence for the disease, or approved for a disease sharing its drugs."""
+def candidate_drugs(graph: EvidenceGraph, disease: str, scorer: GraphScorer | None = None) -> set[str]:
+    """Drugs with any evidence for the disease, or approved for a disease sharing its drugs; with a
+    graph model, every compound of the graph too (a mechanism needs no prior evidence)."""
     direct = graph.drugs_for(disease)
     related = {
         drug
@@ -69,4 +95,5 @@ def candidate_drugs(graph: EvidenceGraph, disease: str) -> set[str]:
         if other != disease and drugs & graph.treated_by.get(disease, set())
         for drug in drugs
     }
-    return direct | related
+    in_graph = set(scorer.compounds) if scorer is not None else set()
+    return direct | related | in_graph

@@ -14,7 +14,9 @@ from hygeia.evidence.report import render_html
 from hygeia.evidence.schemas import (
     FeedbackRequest,
     FeedbackResponse,
+    FeedbackStats,
     IndexBuildRequest,
+    JobFeedback,
     RepurposeRequest,
     RepurposeResult,
     SearchRequest,
@@ -49,6 +51,18 @@ def feedback(
 ) -> FeedbackResponse:
     """Upvote, downvote or flag a candidate or a document; re-fits this tenant's evidence weights."""
     return service.record_feedback(principal, body)
+
+
+@router.get("/feedback/stats", response_model=FeedbackStats)
+def feedback_stats(principal: Principal = Depends(require_role("viewer"))) -> FeedbackStats:
+    """This tenant's votes by target and vote, and how they moved its weights from the prior."""
+    return service.feedback_stats(principal.tenant_id)
+
+
+@router.get("/feedback/job/{job_id}", response_model=JobFeedback)
+def job_feedback(job_id: str, principal: Principal = Depends(require_role("viewer"))) -> JobFeedback:
+    """The votes this tenant cast on one finished repurposing job's candidates and citations."""
+    return service.job_feedback(principal.tenant_id, job_id)
 
 
 @router.get("/reports/{job_id}", response_model=RepurposeResult)

@@ -19,7 +19,9 @@ from hygeia.core.registry import ModelNotFound, file_sha256, get_registry
 from hygeia.core.schemas import ModelReference
 from hygeia.evidence.encoder import TextEncoder
 from hygeia.evidence.features import document_features, is_do_disease
+from hygeia.evidence.graph_scoring import GraphScorer, has_graph_model, load_scorer
 from hygeia.evidence.linking import Link, normalize
+from hygeia.evidence.repurposing import pair_features
 from hygeia.evidence.retrieval import Hit, Retriever
 from hygeia.evidence.schemas import (
     IndexInfo,
@@ -32,6 +34,7 @@ from hygeia.evidence.store import MANIFEST_FILE, EvidenceIndex, open_index
 from hygeia.settings import get_settings
 
 MODEL_NAME = "evidence"
+GRAPH_CAPABILITY = "evidence.graph"
 RANKING_FILE = "ranking.json"
 TRAIN_HINT = (
     "no evidence model is registered: run `hygeia evidence train` (exports the encoder), "
@@ -50,6 +53,25 @@ class ReadyEvidence:
     retriever: Retriever
     model: ModelReference
     prior: dict[str, float]
+    model_folder: Path | None = None
+
+    def scorer(self) -> GraphScorer | None:
+        """The graph model of evidence >= 2.0.0 (loaded on first use: ~10 s), None for 1.0.0.
+
+        The edge tables are read from the data the index was built from (its manifest's data_root),
+        so the graph and the documents always describe the same release of the sources.
+        """
+        if self.model_folder is None or not has_graph_model(self.model_folder):
+            return None
+        folder = Path(self.index.manifest.get("data_root", str(data_root()))) / "hetionet"
+        try:
+            return load_scorer(str(folder), str(self.model_folder), self.model.sha256)
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            raise CapabilityUnavailable(
+                GRAPH_CAPABILITY,
+                f"evidence {self.model.version} ranks with Hetionet paths but the edge tables under "
+                f"{folder} are unusable ({exc}); rebuild the index from a DATA_DIR/evidence that has them",
+            ) from exc
 
     @property
     def index_info(self) -> IndexInfo:
@@ -90,7 +112,7 @@ def _open(index_folder: str, built_at: str, model_folder: str, model_sha: str, v
         encoder = TextEncoder(folder)
     index.linker._fuzzy_index()  # build the typo-tolerant name index now, not on a user's request
     ref = ModelReference(name=MODEL_NAME, version=version, sha256=model_sha[:12])
-    return ReadyEvidence(index, Retriever(index, encoder), ref, load_prior(folder))
+    return ReadyEvidence(index, Retriever(index, encoder), ref, load_prior(folder), folder)
 
 
 def ready() -> ReadyEvidence:
@@ -263,4 +285,4 @@ def feedback_features(
         raise NotFound(f"no drug {drug_id!r} in the index")
     if not is_do_disease(disease_id) or disease_id not in entities:
         raise InputError(f"disease_id must be a DO-slim DOID such as DOID:9352, got {disease_id!r}")
-    return "candidate", r.index.graph.features(drug_id, disease_id)
+    return "candidate", pair_features(r.index.graph, drug_id, disease_id, scorer=r.scorer())

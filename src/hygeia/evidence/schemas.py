@@ -88,6 +88,24 @@ class Citation(BaseModel):
     url: str
 
 
+class PathNode(BaseModel):
+    kind: str = Field(examples=["Gene"])
+    id: str = Field(examples=["5564"])
+    name: str = Field(examples=["PRKAB1"])
+
+
+class GraphPathOut(BaseModel):
+    """One Hetionet path behind a candidate, and how much it raises the logit."""
+
+    metapath: str = Field(examples=["CbGaD"])
+    text: str = Field(examples=["Metformin — binds — PRKAB1 — associated with — type 2 diabetes mellitus"])
+    nodes: list[PathNode]
+    verbs: list[str]
+    contribution: float = Field(
+        description="the path's share (by degree-weighted path count) of its metapath's logit contribution"
+    )
+
+
 class CandidateOut(BaseModel):
     drug_id: str
     drug: str
@@ -103,6 +121,9 @@ class CandidateOut(BaseModel):
         [], description="retrieved by hybrid search for drug + disease; relevance not verified"
     )
     flagged: bool = False
+    paths: list[GraphPathOut] = Field(
+        [], description="strongest graph paths (evidence >= 2.0.0; only for the top candidates)"
+    )
 
 
 class RepurposeResult(BaseModel):
@@ -138,3 +159,39 @@ class FeedbackResponse(BaseModel):
     features: dict[str, float]
     feedback_count: int
     weights: dict[str, float]
+
+
+class VoteCounts(BaseModel):
+    up: int = 0
+    down: int = 0
+    flag: int = 0
+
+
+class FeedbackStats(BaseModel):
+    """What this tenant's feedback has done to its ranking weights."""
+
+    feedback_count: int
+    by_target: dict[str, VoteCounts] = Field(description="votes on candidates and on documents")
+    prior: dict[str, float] = Field(description="the registered model's weights, before any feedback")
+    weights: dict[str, float] = Field(description="this tenant's weights, refitted from its votes")
+    shift: dict[str, float] = Field(description="weights - prior, the change the votes made")
+    model: ModelReference
+
+
+class FeedbackVote(BaseModel):
+    id: str
+    vote: Vote
+    target: Literal["candidate", "document"]
+    drug_id: str | None
+    disease_id: str | None
+    doc_id: str | None
+    comment: str | None
+    created_at: str
+
+
+class JobFeedback(BaseModel):
+    """Votes this tenant cast on the candidates or citations of one repurposing job."""
+
+    job_id: str
+    candidates: int
+    votes: list[FeedbackVote]

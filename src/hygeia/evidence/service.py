@@ -23,6 +23,7 @@ from hygeia.core.jobs import (
 )
 from hygeia.evidence import feedback as votes
 from hygeia.evidence.features import is_do_disease
+from hygeia.evidence.graph_scoring import GraphScorer
 from hygeia.evidence.linking import Entity, Link
 from hygeia.evidence.repurposing import Candidate, candidate_drugs, rank_diseases, rank_drugs
 from hygeia.evidence.retrieval import Mode
@@ -44,9 +45,15 @@ from hygeia.evidence.schemas import (
     Citation,
     FeedbackRequest,
     FeedbackResponse,
+    FeedbackStats,
+    FeedbackVote,
+    GraphPathOut,
     IndexBuildRequest,
+    JobFeedback,
+    PathNode,
     RepurposeRequest,
     RepurposeResult,
+    VoteCounts,
 )
 
 __all__ = ["ready", "record_feedback", "report", "repurpose", "search", "search_tool"]
@@ -54,9 +61,11 @@ __all__ = ["ready", "record_feedback", "report", "repurpose", "search", "search_
 JOB_KIND = "evidence.repurpose"
 BUILD_KIND = "evidence.build_index"
 RELATED_LITERATURE_FOR = 10  # candidates that get a literature search of their own
+PATHS_FOR = 10  # candidates whose graph paths are enumerated and shown
 DISCLAIMER = (
     "Research hypotheses ranked from public evidence (repoDB, DrugCentral, PharmacotherapyDB, PubMedQA "
-    "abstracts); not medical advice. Confidence is a model probability, see the model card for its accuracy."
+    "abstracts, and from evidence 2.0.0 the Hetionet knowledge graph); not medical advice. "
+    "Confidence is a model probability, see the model card for its accuracy."
 )
 Progress = Callable[[float, str], None]
 
@@ -108,6 +117,19 @@ def _candidate_out(r: ReadyEvidence, c: Candidate, flagged: set[tuple[str, str]]
     )
 
 
+def _paths(scorer: GraphScorer, out: CandidateOut) -> list[GraphPathOut]:
+    return [
+        GraphPathOut(
+            metapath=s.path.metapath,
+            text=s.path.text,
+            nodes=[PathNode(kind=k, id=i, name=n) for k, i, n in s.path.nodes],
+            verbs=s.path.verbs,
+            contribution=round(s.contribution, 4),
+        )
+        for s in scorer.explain(out.drug_id, out.disease_id)
+    ]
+
+
 def _related_literature(r: ReadyEvidence, out: CandidateOut) -> list[Citation]:
     mode: Mode = "hybrid" if r.retriever.dense_available else "bm25"
     hits = r.retriever.search(f"{out.drug} {out.disease}", 3, mode, ["literature"])
@@ -127,19 +149,25 @@ def repurpose(
     weights, n_votes = dict(r.prior), 0
     if tenant_id is not None:
         weights, n_votes = votes.tenant_weights(tenant_id, r.prior, r.model.sha256)
+    say(0.1, "loading the graph model" if r.model_folder else "ranking")
+    scorer = r.scorer()
     say(0.2, f"ranking candidates for {link.entity.name}")
     graph = r.index.graph
     if link.entity.kind == "drug":
         diseases = [
             e.id for e in r.index.linker.entities.values() if e.kind == "disease" and is_do_disease(e.id)
         ]
-        ranked = rank_diseases(graph, target, diseases, weights)
+        ranked = rank_diseases(graph, target, diseases, weights, scorer=scorer)
     else:
-        ranked = rank_drugs(graph, target, sorted(candidate_drugs(graph, target)), weights)
+        drugs = sorted(candidate_drugs(graph, target, scorer))
+        ranked = rank_drugs(graph, target, drugs, weights, scorer=scorer)
     if request.exclude_known:
         ranked = [c for c in ranked if not _known(c)]
     flagged = votes.flagged_pairs(tenant_id) if tenant_id is not None else set()
     candidates = [_candidate_out(r, c, flagged) for c in ranked[: request.k]]
+    if scorer is not None:
+        for out in candidates[:PATHS_FOR]:
+            out.paths = _paths(scorer, out)
     for n, out in enumerate(candidates[:RELATED_LITERATURE_FOR]):
         out.related_literature = _related_literature(r, out)
         say(
@@ -226,6 +254,37 @@ def record_feedback(principal: Principal, body: FeedbackRequest) -> FeedbackResp
         feedback_count=n_votes,
         weights={k: round(v, 4) for k, v in weights.items()},
     )
+
+
+def feedback_stats(tenant_id: str) -> FeedbackStats:
+    """Vote counts and how far the votes moved this tenant's weights from the model's prior."""
+    r = ready()
+    weights, n_votes = votes.tenant_weights(tenant_id, r.prior, r.model.sha256)
+    names = sorted(set(weights) | set(r.prior))
+    return FeedbackStats(
+        feedback_count=n_votes,
+        by_target={t: VoteCounts(**c) for t, c in votes.vote_counts(tenant_id).items()},
+        prior={k: round(r.prior.get(k, 0.0), 4) for k in names},
+        weights={k: round(weights.get(k, 0.0), 4) for k in names},
+        shift={k: round(weights.get(k, 0.0) - r.prior.get(k, 0.0), 4) for k in names},
+        model=r.model,
+    )
+
+
+JOB_FEEDBACK_SCAN = 5000  # newest votes searched for one job's pairs and documents
+
+
+def job_feedback(tenant_id: str, job_id: str) -> JobFeedback:
+    """The votes cast on one finished job's candidates (drug-disease pairs) or cited documents."""
+    result = report(tenant_id, job_id)
+    pairs = {(c.drug_id, c.disease_id) for c in result.candidates}
+    docs = {cite.id for c in result.candidates for cite in [*c.citations, *c.related_literature]}
+    rows = [
+        FeedbackVote.model_validate(row)
+        for row in votes.feedback_rows(tenant_id, JOB_FEEDBACK_SCAN)
+        if (row["drug_id"], row["disease_id"]) in pairs or row["doc_id"] in docs
+    ]
+    return JobFeedback(job_id=job_id, candidates=len(result.candidates), votes=rows)
 
 
 def report(tenant_id: str, job_id: str) -> RepurposeResult:

@@ -63,6 +63,73 @@ ABSTRACTS = {
 }
 
 
+GENES = [("5564", "PRKAB1"), ("43", "ACHE"), ("8654", "PDE5A"), ("5743", "PTGS2")]
+METANODES = [
+    ("Anatomy", "A"),
+    ("Compound", "C"),
+    ("Disease", "D"),
+    ("Gene", "G"),
+    ("Pathway", "PW"),
+    ("Pharmacologic Class", "PC"),
+    ("Side Effect", "SE"),
+    ("Symptom", "S"),
+]
+METAEDGES = [  # Hetionet's 20 metaedges available in the shared data, as in its metaedges.tsv
+    ("Anatomy - downregulates - Gene", "AdG"),
+    ("Anatomy - upregulates - Gene", "AuG"),
+    ("Compound - binds - Gene", "CbG"),
+    ("Compound - causes - Side Effect", "CcSE"),
+    ("Compound - downregulates - Gene", "CdG"),
+    ("Compound - palliates - Disease", "CpD"),
+    ("Compound - resembles - Compound", "CrC"),
+    ("Compound - treats - Disease", "CtD"),
+    ("Compound - upregulates - Gene", "CuG"),
+    ("Disease - associates - Gene", "DaG"),
+    ("Disease - downregulates - Gene", "DdG"),
+    ("Disease - localizes - Anatomy", "DlA"),
+    ("Disease - presents - Symptom", "DpS"),
+    ("Disease - resembles - Disease", "DrD"),
+    ("Disease - upregulates - Gene", "DuG"),
+    ("Gene - covaries - Gene", "GcG"),
+    ("Gene - interacts - Gene", "GiG"),
+    ("Gene - participates - Pathway", "GpPW"),
+    ("Gene > regulates > Gene", "Gr>G"),
+    ("Pharmacologic Class - includes - Compound", "PCiC"),
+]
+GRAPH_EDGES = {  # real Hetionet facts: each drug binds its target, each disease is associated with it
+    "CbG": [
+        ("Compound::DB00331", "Gene::5564"),
+        ("Compound::DB00843", "Gene::43"),
+        ("Compound::DB00203", "Gene::8654"),
+        ("Compound::DB00945", "Gene::5743"),
+    ],
+    "DaG": [
+        ("Disease::DOID:9352", "Gene::5564"),
+        ("Disease::DOID:10652", "Gene::43"),
+        ("Disease::DOID:6000", "Gene::8654"),
+        ("Disease::DOID:9256", "Gene::5743"),
+    ],
+    "CtD": [("Compound::DB00331", "Disease::DOID:9352"), ("Compound::DB00843", "Disease::DOID:10652")],
+}
+
+
+def write_hetionet(folder: Path) -> None:
+    """Nodes, metanodes, metaedges and one gzip edge table per metaedge (most of them empty)."""
+    import gzip
+
+    nodes = [(f"Compound::{i}", n, "Compound") for i, n, _, _ in DRUGS]
+    nodes += [(f"Disease::{d}", n, "Disease") for d, n, _, _ in DISEASES]
+    nodes += [(f"Gene::{g}", n, "Gene") for g, n in GENES]
+    _tsv(folder / "hetionet-v1.0-nodes.tsv", ["id", "name", "kind"], nodes)
+    _tsv(folder / "metanodes.tsv", ["metanode", "abbreviation"], METANODES)
+    _tsv(folder / "metaedges.tsv", ["metaedge", "abbreviation"], METAEDGES)
+    for _, abbreviation in METAEDGES:
+        rows = [f"{s}\t{abbreviation}\t{t}\n" for s, t in GRAPH_EDGES.get(abbreviation, [])]
+        path = folder / f"edges-{abbreviation.replace('>', '')}.tsv.gz"
+        with gzip.open(path, "wt") as handle:
+            handle.write("source\tmetaedge\ttarget\n" + "".join(rows))
+
+
 def _tsv(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
@@ -89,9 +156,7 @@ def write_corpus(root: Path) -> Path:
             ]
         )
         writer.writerows([(i, "", n, "", "", s, k) for i, n, s, k in DRUGS])
-    nodes = [(f"Compound::{i}", n, "Compound") for i, n, _, _ in DRUGS]
-    nodes += [(f"Disease::{d}", n, "Disease") for d, n, _, _ in DISEASES]
-    _tsv(root / "hetionet" / "hetionet-v1.0-nodes.tsv", ["id", "name", "kind"], nodes)
+    write_hetionet(root / "hetionet")
     do = root / "disease-ontology"
     _tsv(
         do / "slim-terms.tsv",

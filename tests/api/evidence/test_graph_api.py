@@ -1,0 +1,55 @@
+"""Evidence 2.0.0 through HTTP: candidates carry Hetionet paths; feedback statistics per tenant and job.
+
+The fixture corpus ships a four-gene Hetionet (each drug binds its real target, each disease is
+associated with it), and the registered model is the bundled one, so the paths are checked by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.api.evidence.test_evidence_api import _wait, built, production_prior  # noqa: F401
+from tests.conftest import auth_header
+
+
+def _repurpose(client: TestClient, headers: dict[str, str], query: str) -> dict:
+    submitted = client.post("/api/v1/evidence/repurpose", json={"query": query, "k": 4}, headers=headers)
+    assert submitted.status_code == 202, submitted.text
+    job = _wait(client, headers, submitted.json()["id"])
+    assert job["status"] == "succeeded", job
+    return job
+
+
+def test_candidates_show_their_paths_in_words(client: TestClient, make_key, built: Path) -> None:  # noqa: F811
+    headers = auth_header(make_key("acme", "analyst"))
+    job = _repurpose(client, headers, "metformin")
+    by_disease = {c["disease_id"]: c for c in job["result"]["candidates"]}
+    diabetes = by_disease["DOID:9352"]
+    texts = [p["text"] for p in diabetes["paths"]]
+    assert "Metformin — binds — PRKAB1 — associated with — type 2 diabetes mellitus" in texts
+    path = diabetes["paths"][0]
+    assert path["contribution"] > 0 and path["nodes"][0]["kind"] == "Compound"
+    assert diabetes["features"]["graph_score"] > by_disease["DOID:9256"]["features"].get("graph_score", -99)
+    assert by_disease["DOID:9256"]["paths"] == []  # no path from metformin to colorectal cancer here
+    assert job["result"]["model"]["version"] == "2.0.0"
+
+
+def test_feedback_stats_and_job_votes(client: TestClient, make_key, built: Path) -> None:  # noqa: F811
+    acme = auth_header(make_key("acme", "analyst"))
+    job = _repurpose(client, acme, "metformin")
+    empty = client.get("/api/v1/evidence/feedback/stats", headers=acme).json()
+    assert empty["feedback_count"] == 0 and all(v == 0 for v in empty["shift"].values())
+    for _ in range(3):
+        vote = {"vote": "down", "drug_id": "DB00331", "disease_id": "DOID:9256"}
+        assert client.post("/api/v1/evidence/feedback", json=vote, headers=acme).status_code == 201
+    stats = client.get("/api/v1/evidence/feedback/stats", headers=acme).json()
+    assert stats["feedback_count"] == 3 and stats["by_target"]["candidate"]["down"] == 3
+    assert stats["prior"]["graph_score"] == production_prior()["graph_score"]
+    assert stats["shift"]["trial_max_phase"] < 0
+    on_job = client.get(f"/api/v1/evidence/feedback/job/{job['id']}", headers=acme).json()
+    assert len(on_job["votes"]) == 3 and {v["disease_id"] for v in on_job["votes"]} == {"DOID:9256"}
+    globex = auth_header(make_key("globex", "viewer"))
+    assert client.get("/api/v1/evidence/feedback/stats", headers=globex).json()["feedback_count"] == 0
+    assert client.get(f"/api/v1/evidence/feedback/job/{job['id']}", headers=globex).status_code == 404
