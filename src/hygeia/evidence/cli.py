@@ -110,6 +110,34 @@ def train_graph(
 
 
 @app.command()
+def refit(
+    tenant: str = typer.Argument(..., help="tenant id whose feedback votes are replayed"),
+    version: str = typer.Option(None, help="model version whose prior weights are the starting point"),
+    export: Path = typer.Option(None, help="also write the weights as JSON to this file"),
+) -> None:
+    """Refit a tenant's evidence weights from its votes; prints prior, weights and their shift."""
+    from hygeia.evidence import feedback
+    from hygeia.evidence.runtime import load_prior
+
+    folder = _model_folder(version)
+    prior = load_prior(folder)
+    weights, n_votes = feedback.refit(tenant, prior)
+    names = sorted(set(prior) | set(weights))
+    payload = {
+        "tenant": tenant,
+        "model_version": folder.name,
+        "feedback_count": n_votes,
+        "prior": {k: round(prior.get(k, 0.0), 4) for k in names},
+        "weights": {k: round(weights.get(k, 0.0), 4) for k in names},
+        "shift": {k: round(weights.get(k, 0.0) - prior.get(k, 0.0), 4) for k in names},
+    }
+    text = json.dumps(payload, indent=2)
+    if export:
+        export.write_text(text + "\n")
+    typer.echo(text)
+
+
+@app.command()
 def evaluate(data: Path = typer.Option(None), version: str = typer.Option(None)) -> None:
     """Re-run the retrieval and repurposing evaluation on the built index; prints JSON."""
     from hygeia.evidence import training

@@ -85,6 +85,12 @@ def tenant_weights(
     return dict(cached), count
 
 
+def refit(tenant_id: str, prior: Mapping[str, float]) -> tuple[dict[str, float], int]:
+    """Fit this tenant's weights from all its votes now, bypassing the per-process cache."""
+    examples = _examples(tenant_id)
+    return fit_weights(examples, prior), len(examples)
+
+
 def flagged_pairs(tenant_id: str) -> set[tuple[str, str]]:
     with tenant_session(tenant_id) as session:
         rows = session.execute(

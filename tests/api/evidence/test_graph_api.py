@@ -6,6 +6,7 @@ associated with it), and the registered model is the bundled one, so the paths a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -53,3 +54,28 @@ def test_feedback_stats_and_job_votes(client: TestClient, make_key, built: Path)
     globex = auth_header(make_key("globex", "viewer"))
     assert client.get("/api/v1/evidence/feedback/stats", headers=globex).json()["feedback_count"] == 0
     assert client.get(f"/api/v1/evidence/feedback/job/{job['id']}", headers=globex).status_code == 404
+
+
+def test_refit_command_replays_a_tenants_votes(
+    client: TestClient,
+    make_key,
+    built: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from hygeia.evidence.cli import app
+
+    acme = auth_header(make_key("acme", "analyst"))
+    vote = {"vote": "down", "drug_id": "DB00331", "disease_id": "DOID:9256"}
+    for _ in range(4):
+        assert client.post("/api/v1/evidence/feedback", json=vote, headers=acme).status_code == 201
+    out = tmp_path / "weights.json"
+    result = CliRunner().invoke(app, ["refit", "acme", "--export", str(out)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(out.read_text())
+    assert payload["feedback_count"] == 4 and payload["model_version"] == "2.0.0"
+    assert payload["shift"]["trial_max_phase"] < 0 and payload["prior"] == {
+        k: round(v, 4) for k, v in sorted(production_prior().items())
+    }
+    assert json.loads(CliRunner().invoke(app, ["refit", "globex"]).output)["feedback_count"] == 0
