@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hygeia.dermatology.card import INTENDED_USE, LIMITATIONS, NOT_A_DIAGNOSIS, class_table_rows
+from hygeia.dermatology.card_gate import gate_lines
 from hygeia.dermatology.dataset import CLASSES
 
 
@@ -176,6 +177,7 @@ def render_markdown(folder: Path) -> str:
         "## Subgroups (test; groups under 20 images are listed but not scored)",
         *_subgroup_rows(metrics["test"]["subgroups"]),
         "",
+        *gate_lines(Path(folder)),
         "## Limitations",
         *[f"- {item}" for item in LIMITATIONS],
         "",
@@ -223,19 +225,20 @@ def _revision_lines(report: dict[str, Any]) -> list[str]:
     source = revision["source_served_metrics"]
     tried = report["metrics"]["decision_rule"]["validation_balanced_accuracy_by_exponent"]
     current = report["metrics"]
+    made = revision.get("version", report["version"])  # a later gate-only version keeps this block
     return [
         "",
         "## Revision",
-        f"Version {report['version']} = version {revision['from_version']}'s network; {revision['what']}. "
+        f"Version {made} = version {revision['from_version']}'s network; {revision['what']}. "
         f"Made by `hygeia dermatology refit-decision models/dermatology/{revision['from_version']} "
-        f"--version {report['version']}`.",
+        f"--version {made}`.",
         "",
         "| served path | val BA | test BA | test macro AUC | test melanoma recall |",
         "|---|---|---|---|---|",
         f"| version {revision['from_version']} (argmax) | {_f(source['val']['balanced_accuracy'])} | "
         f"{_f(source['test']['balanced_accuracy'])} | {_f(source['test']['macro_auc'])} | "
         f"{_f(source['test']['melanoma_recall'])} |",
-        f"| version {report['version']} | {_f(current['val']['balanced_accuracy'])} | "
+        f"| version {made} | {_f(current['val']['balanced_accuracy'])} | "
         f"{_f(current['test']['balanced_accuracy'])} | {_f(current['test']['macro_auc'])} | "
         f"{_f(current['test']['melanoma_recall'])} |",
         "",

@@ -14,7 +14,10 @@ import typer
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 
-CSV_COLUMNS = ["image", "prediction", "akiec", "bcc", "bkl", "df", "mel", "nv", "vasc", "uncertain", "error"]
+CSV_COLUMNS = [
+    "image", "status", "prediction", "akiec", "bcc", "bkl", "df", "mel", "nv", "vasc",
+    "uncertain", "risk_group", "action", "rejection", "error",
+]  # fmt: skip
 
 
 def _default_data_dir() -> Path:
@@ -41,6 +44,9 @@ def train(
     freeze_backbone: bool = typer.Option(False, help="train only the head (CPU fallback)"),
     limit_per_split: int = typer.Option(0, help="smoke test on the first N images of each split; 0 = all"),
     device: str = typer.Option("auto", help="auto (cuda if available), cuda or cpu"),
+    holdout_source: str = typer.Option(
+        None, help="leave-one-source-out: this HAM10000 `dataset` (e.g. rosendahl) becomes the test split"
+    ),
     card: bool = typer.Option(True, help="also write card.json/MODEL_CARD.md (needs the serving stack)"),
 ) -> None:
     """Fine-tune EfficientNet-Lite0 on the lesion-level split, calibrate, evaluate, export ONNX."""
@@ -57,6 +63,7 @@ def train(
         freeze_backbone=freeze_backbone,
         limit_per_split=limit_per_split or None,
         device=device,
+        holdout_source=holdout_source,
     )
     folder = run_training(config, log=lambda line: typer.echo(line, err=True))
     if card:
@@ -109,6 +116,22 @@ def refit_decision(
     typer.echo(json.dumps({"folder": str(folder), "metrics": card["metrics"]}, indent=2))
 
 
+@app.command("add-gate")
+def add_gate(
+    source: Path = typer.Argument(..., help="model folder whose network is kept (models/dermatology/X)"),
+    version: str = typer.Option(..., help="the new version, written beside the source"),
+    data_dir: Path = typer.Option(None, help="default: DATA_DIR/derm (the original images)"),
+    cache_dir: Path = typer.Option(None, help="reuse/save embeddings and logits here (.npy)"),
+) -> None:
+    """Fit the input gate (quality limits + feature-space OOD detector) as a new version (no training)."""
+    from hygeia.dermatology.gate_fit import add_gate as fit
+
+    log = lambda line: typer.echo(line, err=True)  # noqa: E731
+    folder = fit(source, version, data_dir or _default_data_dir(), cache_dir, log=log)
+    gate = json.loads((folder / "gate.json").read_text())
+    typer.echo(json.dumps({"folder": str(folder), "threshold": gate["threshold"], **gate["real_images"]}))
+
+
 @app.command()
 def pack(
     out: Path = typer.Argument(..., help="git-ignored folder to write, e.g. .derm_pack"),
@@ -149,6 +172,7 @@ def predict(
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    failed = sum(1 for row in rows if row["error"])
-    typer.echo(f"{len(rows)} images -> {output} ({failed} errors)")
+    failed = sum(1 for row in rows if row["status"] == "error")
+    refused = sum(1 for row in rows if row["status"] == "rejected")
+    typer.echo(f"{len(rows)} images -> {output} ({refused} rejected by the input gate, {failed} errors)")
     typer.echo(service.NOT_A_DIAGNOSIS, err=True)

@@ -132,3 +132,17 @@ def age_band(age: float | None) -> str:
         if age < upper:
             return name
     return "75+"
+
+
+def holdout_source_split(
+    records: Iterable[LesionImage], sources: dict[str, str], holdout: str, seed: int = 20240605
+) -> dict[str, list[LesionImage]]:
+    """Leave one source dataset out: its images are the test split; the others are split by lesion
+    into train and validation (85/15). This is the in-repository proxy for another site's camera."""
+    records = list(records)
+    held = [r for r in records if sources.get(r.image_id) == holdout]
+    if not held:
+        known = sorted({sources.get(r.image_id, "unknown") for r in records})
+        raise ValueError(f"no images from source {holdout!r}; sources present: {known}")
+    rest = lesion_split([r for r in records if sources.get(r.image_id) != holdout], seed, (0.85, 0.15, 0.0))
+    return {"train": rest["train"], "val": rest["val"], "test": held}

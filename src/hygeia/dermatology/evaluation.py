@@ -105,13 +105,18 @@ def _group_metrics(labels: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
 
 
 def subgroup_report(
-    records: Sequence[LesionImage], labels: np.ndarray, probs: np.ndarray
+    records: Sequence[LesionImage],
+    labels: np.ndarray,
+    probs: np.ndarray,
+    extra: dict[str, list[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Metrics by sex, age band and localization, each group with its size and class mix."""
+    """Metrics by sex, age band and localization (and `extra` attributes, e.g. the source dataset),
+    each group with its size and class mix."""
     attributes = {
         "sex": [r.sex for r in records],
         "age_band": [age_band(r.age) for r in records],
         "localization": [r.localization for r in records],
+        **(extra or {}),
     }
     report: dict[str, dict[str, Any]] = {}
     for attribute, values in attributes.items():

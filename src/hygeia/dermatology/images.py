@@ -15,7 +15,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024  # a dermatoscopic JPEG is a few MB at most
 MAX_SIDE = 10_000  # pixels on either side
-MAX_PIXELS = 40_000_000  # width x height, checked from the header before decoding
+MAX_PIXELS = 40_000_000  # width x height of a JPEG, checked from the header before decoding
+# Formats decoded at full size (PNG) get a smaller budget: 16 Mpx RGBA is 64 MB before the copy that
+# shrinks it. JPEGs are decoded at 1/2, 1/4 or 1/8 scale (draft mode) and never reach full size.
+MAX_FULL_DECODE_PIXELS = 16_000_000
+WORK_SIDE = 1024  # decoded images are shrunk to this longest side: the model needs 224, overlays 448
 MODEL_SIDE = 224  # the network's input; training images are 224x224 (squashed from 600x450)
 # EfficientNet-Lite's ImageNet preprocessing: (pixel - 127) / 128 on 0..255 values.
 PIXEL_MEAN = 127.0
@@ -48,20 +52,32 @@ def sniff_format(data: bytes) -> str:
     raise ImageRejected("not a JPEG or PNG file (magic bytes do not match); only JPEG and PNG are accepted")
 
 
-def _check_dimensions(width: int, height: int) -> None:
+def _check_dimensions(width: int, height: int, max_pixels: int = MAX_PIXELS) -> None:
     if width < 1 or height < 1:
         raise ImageRejected(f"image has no pixels ({width}x{height})")
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > max_pixels:
         raise ImageRejected(
             f"image is {width}x{height} pixels; the limit is {MAX_SIDE} per side and "
-            f"{MAX_PIXELS:,} in total (possible decompression bomb)"
+            f"{max_pixels:,} in total for this format (possible decompression bomb)"
         )
+
+
+def _decode_small(image: Image.Image, kind: str) -> Image.Image:
+    """Decode within the pixel budget: JPEG through draft mode (the DCT scales down while decoding),
+    other formats in full, then shrunk at once so only a WORK_SIDE copy outlives this call."""
+    if kind == "JPEG":
+        image.draft(image.mode, (WORK_SIDE, WORK_SIDE))
+    image.load()
+    factor = max(image.size) // WORK_SIDE
+    if factor >= 2 and image.mode in ("RGB", "RGBA", "L", "LA", "I", "F", "CMYK"):
+        image = image.reduce(factor)
+    return image
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Flatten every colour mode to 8-bit RGB; transparency is composited on white, not dropped."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float64)
+        array = np.asarray(image, dtype=np.float32)
         peak = array.max() or 1.0
         image = Image.fromarray((array / peak * 255.0).astype(np.uint8))
     if image.mode == "P" and "transparency" in image.info:
@@ -84,10 +100,9 @@ def decode_image(data: bytes, max_bytes: int = MAX_BYTES) -> DecodedImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[kind])
-            _check_dimensions(*image.size)
+            _check_dimensions(*image.size, MAX_PIXELS if kind == "JPEG" else MAX_FULL_DECODE_PIXELS)
             original_size = image.size
-            image.load()
-            upright = ImageOps.exif_transpose(image)
+            upright = ImageOps.exif_transpose(_decode_small(image, kind))
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -96,7 +111,10 @@ def decode_image(data: bytes, max_bytes: int = MAX_BYTES) -> DecodedImage:
         raise ImageRejected(f"{kind} header could not be parsed; the file is corrupt") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageRejected(f"{kind} data is corrupt or truncated: {exc}") from exc
-    return DecodedImage(_to_rgb(upright), kind, original_size)
+    rgb = _to_rgb(upright)
+    if max(rgb.size) > WORK_SIDE:
+        rgb.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
+    return DecodedImage(rgb, kind, original_size)
 
 
 def resize_for_model(image: Image.Image, side: int = MODEL_SIDE) -> Image.Image:

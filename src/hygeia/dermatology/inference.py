@@ -16,9 +16,12 @@ import numpy as np
 from PIL import Image
 
 from hygeia.dermatology.calibration import ReferralRule, normalised_entropy, softmax, tta_spread
+from hygeia.dermatology.deadline import Deadline, run_before
 from hygeia.dermatology.decision import DecisionRule
 from hygeia.dermatology.gradcam import class_activation_map, overlay_png
 from hygeia.dermatology.images import DecodedImage, dihedral_views, to_model_input
+from hygeia.dermatology.ood import FeatureGate, embedding
+from hygeia.dermatology.quality import QualityLimits
 
 TTA_VIEWS = 8
 DEFAULT_THREADS = 2
@@ -46,6 +49,22 @@ class LesionPrediction:
     tta_spread: float
     uncertain: bool
     heatmap_png: bytes | None
+    ood_distance: float | None = None
+
+
+@dataclass(frozen=True)
+class OutOfDistribution:
+    """The gate refused the image: far from every class in feature space. No class is given."""
+
+    ood_distance: float
+    threshold: float
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"image does not look like a dermatoscopic lesion photograph (feature distance "
+            f"{self.ood_distance:.0f} > limit {self.threshold:.0f}); upload a dermatoscopic image"
+        )
 
 
 class LesionClassifier:
@@ -70,34 +89,51 @@ class LesionClassifier:
             str(self.folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
         self.side = int(self.config["input"]["side"])
+        self.gate = FeatureGate.load(self.folder)  # None for versions shipped before the gate
 
-    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def quality_limits(self) -> QualityLimits | None:
+        return self.gate.quality if self.gate else None
+
+    def run(self, batch: np.ndarray, deadline: Deadline | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Raw graph outputs for (N, 3, side, side) float32: logits (N, C), features (N, K, h, w)."""
-        logits, features = self.session.run(["logits", "features"], {"image": batch.astype(np.float32)})
+        feeds = {"image": batch.astype(np.float32)}
+        logits, features = run_before(self.session, ["logits", "features"], feeds, deadline)
         return logits, features
 
-    def view_logits(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def view_logits(
+        self, batch: np.ndarray, deadline: Deadline | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Logits for all 8 views (V, N, C) in one graph call, plus the upright view's feature maps."""
         views = dihedral_views(batch)
-        logits, features = self.run(np.concatenate(views, axis=0))
+        logits, features = self.run(np.concatenate(views, axis=0), deadline)
         n = batch.shape[0]
         return logits.reshape(len(views), n, -1), features[:n]
 
-    def predict(self, images: list[DecodedImage], heatmaps: bool = True) -> list[LesionPrediction]:
-        """Calibrated probabilities, uncertainty flags and (optionally) Grad-CAM overlays."""
+    def predict(
+        self, images: list[DecodedImage], heatmaps: bool = True, deadline: Deadline | None = None
+    ) -> list[LesionPrediction | OutOfDistribution]:
+        """Calibrated probabilities, uncertainty flags and (optionally) Grad-CAM overlays, or the
+        gate's refusal for an image outside the training distribution."""
         if not images:
             return []
         batch = np.stack([to_model_input(img.rgb, self.side) for img in images])
-        view_logits, features = self.view_logits(batch)
+        view_logits, features = self.view_logits(batch, deadline)
+        distances = self.gate.distances(embedding(features)) if self.gate else None
         probs, view_probs = combine_views(view_logits, self.temperature)
         predicted = self.decision.decide(probs)
         entropy = normalised_entropy(probs)
         spread = tta_spread(view_probs, predicted)
         flags = self.rule.flags(entropy, spread)
-        results = []
+        results: list[LesionPrediction | OutOfDistribution] = []
         for i, image in enumerate(images):
+            if self.gate is not None and distances is not None and distances[i] > self.gate.threshold:
+                results.append(OutOfDistribution(float(distances[i]), self.gate.threshold))
+                continue
             png = None
             if heatmaps:
+                if deadline is not None:
+                    deadline.check("Grad-CAM")
                 cam = class_activation_map(features[i], self.head_weight[predicted[i]])
                 png = overlay_png(display_copy(image.rgb), cam)
             results.append(
@@ -108,6 +144,7 @@ class LesionClassifier:
                     tta_spread=float(spread[i]),
                     uncertain=bool(flags[i]),
                     heatmap_png=png,
+                    ood_distance=None if distances is None else float(distances[i]),
                 )
             )
         return results

@@ -33,7 +33,9 @@ def predict(
     heatmap: bool = Query(True, description="include the Grad-CAM overlay PNG (base64)"),
     principal: Principal = Depends(require_role("analyst")),
 ) -> PredictResponse:
-    """Calibrated 7-class probabilities, an 'uncertain — refer' flag and a Grad-CAM overlay."""
+    """Calibrated 7-class probabilities, an 'uncertain — refer' flag, risk group and action, and a
+    Grad-CAM overlay; or `status: rejected` with the reason when the input gate refuses the image
+    (too small, uniform, blurred, badly exposed or not a dermatoscopic lesion): never a class then."""
     ready = service.classifier_from_registry()
     upload = _read(image)
     result = service.analyse(ready, [upload], heatmaps=heatmap)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,10 +27,34 @@ class Uncertainty(BaseModel):
     spread_threshold: float
 
 
+class Rejection(BaseModel):
+    """Why the input gate refused to classify an image (no class is given for a refused image)."""
+
+    check: str = Field(
+        description="too_small, uniform, overexposed, underexposed, blurred or out_of_distribution",
+        examples=["out_of_distribution"],
+    )
+    reason: str = Field(examples=["image does not look like a dermatoscopic lesion photograph"])
+    ood_distance: float | None = Field(None, description="feature-space distance, for the OOD check")
+
+
+class Risk(BaseModel):
+    """Decision support derived from the triage class, never a diagnosis."""
+
+    group: Literal["malignant", "pre-malignant", "benign"]
+    action: Literal["refer urgently", "refer", "routine check"]
+    advice: str
+
+
 class LesionResult(BaseModel):
-    """One image's answer, or its error: a batch never fails as a whole for one bad file."""
+    """One image's answer, its refusal or its error: a batch never fails as a whole for one bad file."""
 
     image: str = Field(description="the uploaded file name", examples=["ISIC_0024306.jpg"])
+    status: Literal["ok", "rejected", "error"] = Field(
+        "ok",
+        description="ok: classified; rejected: the input gate refused it (see `rejection`, no class); "
+        "error: the file could not be read as an image (see `error`)",
+    )
     prediction: str | None = Field(
         None,
         description="the class answered: argmax of probability / training prior^exponent (the model "
@@ -42,6 +66,9 @@ class LesionResult(BaseModel):
     )
     uncertain: bool | None = Field(None, description="true: uncertain — refer to a clinician")
     uncertainty: Uncertainty | None = None
+    risk: Risk | None = Field(None, description="risk group and recommended action for the class")
+    ood_distance: float | None = Field(None, description="feature-space distance checked by the gate")
+    rejection: Rejection | None = None
     heatmap_png_base64: str | None = Field(
         None, description="Grad-CAM overlay for the predicted class (CAM = Grad-CAM for this head), PNG"
     )

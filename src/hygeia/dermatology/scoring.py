@@ -51,13 +51,16 @@ def held_out_extras(
     temperature: float,
     records: Sequence[LesionImage],
     decision: DecisionRule | None = None,
+    sources: dict[str, str] | None = None,
 ) -> dict:
-    """Bootstrap intervals and subgroup metrics, reported for the test split only."""
+    """Bootstrap intervals and subgroup metrics (with the source dataset when `sources` maps image ids
+    to it), reported for the test split only."""
     decision = decision or DecisionRule.most_probable(view_logits.shape[-1])
     scores = decision.scores(combine_views(view_logits, temperature)[0])
+    extra = {"source": [sources.get(r.image_id, "unknown") for r in records]} if sources else None
     return {
         "bootstrap": bootstrap_interval(labels, scores),
-        "subgroups": subgroup_report(records, labels, scores),
+        "subgroups": subgroup_report(records, labels, scores, extra),
     }
 
 

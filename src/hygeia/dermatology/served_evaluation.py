@@ -22,6 +22,7 @@ from hygeia.dermatology.dataset import LesionImage, labels_sha256, read_labels
 from hygeia.dermatology.images import decode_image, to_model_input
 from hygeia.dermatology.inference import LesionClassifier
 from hygeia.dermatology.scoring import held_out_extras, score_split
+from hygeia.dermatology.sources import read_sources
 
 REPORT_FILE = "served_evaluation.json"
 BATCH = 8
@@ -90,7 +91,9 @@ def evaluate_folder(
             np.save(logits_dir / f"{name}_labels.npy", labels)
         metrics[name] = score_split(logits, labels, classifier.temperature, rule, classifier.decision)
         if name == "test":
-            extras = held_out_extras(logits, labels, classifier.temperature, records, classifier.decision)
+            extras = held_out_extras(
+                logits, labels, classifier.temperature, records, classifier.decision, read_sources(data_dir)
+            )
             metrics[name].update(extras)
         log(f"{name}: balanced accuracy {metrics[name]['balanced_accuracy']:.4f}")
     report = {

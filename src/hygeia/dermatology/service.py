@@ -17,16 +17,19 @@ from hygeia.core.errors import CapabilityUnavailable
 from hygeia.core.registry import LoadedModel, ModelNotFound, get_registry, verify_folder
 from hygeia.core.schemas import ModelReference
 from hygeia.dermatology.card import NOT_A_DIAGNOSIS
-from hygeia.dermatology.images import ImageRejected, decode_image
-from hygeia.dermatology.inference import LesionClassifier, LesionPrediction
-from hygeia.dermatology.schemas import LesionResult, Uncertainty
+from hygeia.dermatology.deadline import DEFAULT_DEADLINE_S, Deadline, analysis_slot
+from hygeia.dermatology.images import DecodedImage, ImageRejected, decode_image
+from hygeia.dermatology.inference import LesionClassifier, LesionPrediction, OutOfDistribution
+from hygeia.dermatology.quality import ImageRefused, check_quality
+from hygeia.dermatology.risk import advise
+from hygeia.dermatology.schemas import LesionResult, Rejection, Risk, Uncertainty
 
 __all__ = ["NOT_A_DIAGNOSIS"]
 
 MODEL_NAME = "dermatology"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 MAX_BATCH = 32
-CHUNK = 8  # images per graph call: 8 images x 8 views keeps memory near 100 MB
+CHUNK = 8  # files read per step of a CLI run; images go through the network one at a time
 TRAIN_HINT = "no trained dermatology model is available: run `hygeia dermatology train` (see MODEL_CARD.md)"
 
 
@@ -109,27 +112,57 @@ def _result(name: str, prediction: LesionPrediction, ready: ReadyClassifier) -> 
             entropy_threshold=rule.entropy_threshold,
             spread_threshold=rule.spread_threshold,
         ),
+        risk=Risk(**vars(advise(prediction.prediction, prediction.uncertain))),
+        ood_distance=prediction.ood_distance,
         heatmap_png_base64=base64.b64encode(png).decode() if png else None,
     )
 
 
-def analyse(
-    ready: ReadyClassifier, uploads: Sequence[tuple[str, bytes]], heatmaps: bool = True
-) -> list[LesionResult]:
-    """One result per upload, in order; a rejected image becomes a row with its error."""
-    results: list[LesionResult | None] = [None] * len(uploads)
-    decoded = []
-    for index, (name, data) in enumerate(uploads):
+def rejected(name: str, check: str, reason: str, distance: float | None = None) -> LesionResult:
+    return LesionResult(
+        image=name, status="rejected", rejection=Rejection(check=check, reason=reason, ood_distance=distance)
+    )
+
+
+def _analyse_one(
+    ready: ReadyClassifier, name: str, data: bytes, heatmaps: bool, seconds: float
+) -> LesionResult:
+    """Decode, quality gate, network (with the feature gate), in that order: each step refuses early.
+    The whole of it holds one analysis slot and runs against one deadline."""
+    deadline = Deadline(seconds)
+    with analysis_slot(deadline):
+        return _gate_and_classify(ready, name, data, heatmaps, deadline)
+
+
+def _gate_and_classify(
+    ready: ReadyClassifier, name: str, data: bytes, heatmaps: bool, deadline: Deadline
+) -> LesionResult:
+    try:
+        image: DecodedImage = decode_image(data)
+    except ImageRejected as exc:
+        return LesionResult(image=name, status="error", error=str(exc))
+    limits = ready.classifier.quality_limits
+    if limits is not None:
         try:
-            decoded.append((index, name, decode_image(data)))
-        except ImageRejected as exc:
-            results[index] = LesionResult(image=name, error=str(exc))
-    for start in range(0, len(decoded), CHUNK):
-        chunk = decoded[start : start + CHUNK]
-        predictions = ready.classifier.predict([image for _, _, image in chunk], heatmaps=heatmaps)
-        for (index, name, _), prediction in zip(chunk, predictions, strict=True):
-            results[index] = _result(name, prediction, ready)
-    return [r for r in results if r is not None]
+            check_quality(image.rgb, limits)
+        except ImageRefused as exc:
+            return rejected(name, exc.check, exc.reason)
+    deadline.check("decoding")
+    [outcome] = ready.classifier.predict([image], heatmaps=heatmaps, deadline=deadline)
+    if isinstance(outcome, OutOfDistribution):
+        return rejected(name, "out_of_distribution", outcome.reason, outcome.ood_distance)
+    return _result(name, outcome, ready)
+
+
+def analyse(
+    ready: ReadyClassifier,
+    uploads: Sequence[tuple[str, bytes]],
+    heatmaps: bool = True,
+    seconds_per_image: float = DEFAULT_DEADLINE_S,
+) -> list[LesionResult]:
+    """One result per upload, in order. Images are decoded and classified one at a time, so a batch
+    holds one decoded image in memory however many files it has."""
+    return [_analyse_one(ready, name, data, heatmaps, seconds_per_image) for name, data in uploads]
 
 
 def audit_fingerprint(uploads: Iterable[tuple[str, bytes]]) -> bytes:
@@ -171,7 +204,9 @@ def predict_paths(
                 errors[str(path)] = str(exc)
         results = {r.image: r for r in analyse(ready, uploads, heatmaps=heatmap_dir is not None)}
         for path in files[start : start + CHUNK]:
-            result = results.get(str(path)) or LesionResult(image=str(path), error=errors[str(path)])
+            result = results.get(str(path)) or LesionResult(
+                image=str(path), status="error", error=errors[str(path)]
+            )
             rows.append(_csv_row(result, ready.classifier.classes))
             if heatmap_dir is not None and result.heatmap_png_base64:
                 target = heatmap_dir / f"{path.stem}_gradcam.png"
@@ -181,9 +216,16 @@ def predict_paths(
 
 def _csv_row(result: LesionResult, classes: Sequence[str]) -> dict[str, Any]:
     probabilities = result.probabilities or {}
-    row: dict[str, Any] = {"image": result.image, "prediction": result.prediction or ""}
+    row: dict[str, Any] = {
+        "image": result.image,
+        "status": result.status,
+        "prediction": result.prediction or "",
+    }
     row.update({c: f"{probabilities[c]:.6f}" if c in probabilities else "" for c in classes})
     row["uncertain"] = "" if result.uncertain is None else str(result.uncertain).lower()
+    row["risk_group"] = result.risk.group if result.risk else ""
+    row["action"] = result.risk.action if result.risk else ""
+    row["rejection"] = result.rejection.reason if result.rejection else ""
     row["error"] = result.error or ""
     return row
 

@@ -21,10 +21,17 @@ from torch import nn
 from torch.nn import functional as F
 
 from hygeia.dermatology.augment import AugmentConfig, augment_batch
-from hygeia.dermatology.dataset import CLASSES, LesionImage, lesion_split, read_labels
+from hygeia.dermatology.dataset import (
+    CLASSES,
+    LesionImage,
+    holdout_source_split,
+    lesion_split,
+    read_labels,
+)
 from hygeia.dermatology.evaluation import balanced_accuracy
 from hygeia.dermatology.images import MODEL_SIDE, PIXEL_MEAN, PIXEL_STD, decode_image, resize_for_model
 from hygeia.dermatology.network import build_network
+from hygeia.dermatology.sources import read_sources
 
 Log = Callable[[str], None]
 
@@ -47,6 +54,7 @@ class TrainConfig:
     freeze_backbone: bool = False  # CPU fallback: train the head only
     limit_per_split: int | None = None  # smoke runs on a handful of images; never for a shipped model
     device: str = "auto"
+    holdout_source: str | None = None  # leave this HAM10000 source dataset out as the test split
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def resolved_device(self) -> torch.device:
@@ -191,7 +199,12 @@ class TrainedModel:
 
 
 def _split_data(cfg: TrainConfig, log: Log) -> tuple[dict[str, list[LesionImage]], dict[str, torch.Tensor]]:
-    splits = lesion_split(read_labels(cfg.data_dir), seed=cfg.seed)
+    records = read_labels(cfg.data_dir)
+    if cfg.holdout_source:
+        sources = read_sources(cfg.data_dir)
+        splits = holdout_source_split(records, sources, cfg.holdout_source, seed=cfg.seed)
+    else:
+        splits = lesion_split(records, seed=cfg.seed)
     if cfg.limit_per_split:
         splits = {name: rows[: cfg.limit_per_split] for name, rows in splits.items()}
     started = time.time()

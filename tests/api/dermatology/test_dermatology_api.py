@@ -6,6 +6,7 @@ import base64
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from hygeia.dermatology.dataset import CLASSES
@@ -25,11 +26,21 @@ def lesion_like_jpeg(seed: int = 0) -> bytes:
     return buffer.getvalue()
 
 
+def real_lesion_jpeg(index: int = 0) -> bytes:
+    """A real HAM10000 test-split image the shipped gate accepts (the synthetic blob above is, rightly,
+    refused as not dermatoscopic); skips the test where the data folder is absent."""
+    from tests.api.dermatology.test_dermatology_gate_api import DATA, first_test_image
+
+    if not (DATA / "labels.csv").is_file():
+        pytest.skip(f"no dermatology data at {DATA}")
+    return first_test_image(("nv", "bkl", "mel")[index]).read_bytes()
+
+
 def test_single_prediction_has_everything_a_reader_needs(client, make_key):
     analyst = auth_header(make_key("clinic", "analyst"))
     response = client.post(
         "/api/v1/dermatology/predict",
-        files={"image": ("lesion.jpg", lesion_like_jpeg(), "image/jpeg")},
+        files={"image": ("lesion.jpg", real_lesion_jpeg(), "image/jpeg")},
         headers=analyst,
     )
     assert response.status_code == 200, response.text
@@ -44,6 +55,7 @@ def test_single_prediction_has_everything_a_reader_needs(client, make_key):
     assert isinstance(result["uncertain"], bool)
     assert 0.0 <= result["uncertainty"]["entropy"] <= 1.0
     assert base64.b64decode(result["heatmap_png_base64"]).startswith(b"\x89PNG")
+    assert result["status"] == "ok" and result["risk"]["group"] in ("malignant", "pre-malignant", "benign")
     assert body["model"]["name"] == "dermatology" and len(body["model"]["sha256"]) == 12
     assert "not a diagnosis" in body["notice"].lower()
     from hygeia.core.audit import list_events
@@ -55,9 +67,9 @@ def test_single_prediction_has_everything_a_reader_needs(client, make_key):
 def test_batch_returns_one_row_per_file_with_errors_in_place(client, make_key):
     analyst = auth_header(make_key("clinic", "analyst"))
     files = [
-        ("images", ("a.jpg", lesion_like_jpeg(1), "image/jpeg")),
+        ("images", ("a.jpg", real_lesion_jpeg(1), "image/jpeg")),
         ("images", ("fake.png", b"GIF89a not really", "image/png")),
-        ("images", ("b.jpg", lesion_like_jpeg(2), "image/jpeg")),
+        ("images", ("b.jpg", real_lesion_jpeg(2), "image/jpeg")),
     ]
     response = client.post("/api/v1/dermatology/predict/batch", files=files, headers=analyst)
     assert response.status_code == 200, response.text

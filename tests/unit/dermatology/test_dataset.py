@@ -75,3 +75,16 @@ def test_read_labels_keeps_the_training_pool_and_requires_images(tmp_path):
 def test_missing_labels_file_says_where_to_point(tmp_path):
     with pytest.raises(FileNotFoundError, match="data-dir"):
         read_labels(tmp_path)
+
+
+def test_holdout_source_split_tests_on_the_held_out_source_only():
+    from hygeia.dermatology.dataset import holdout_source_split
+
+    rows = records({"nv": 200, "mel": 40, "bkl": 40})
+    sources = {r.image_id: ("rosendahl" if i % 4 == 0 else "vidir_modern") for i, r in enumerate(rows)}
+    splits = holdout_source_split(rows, sources, "rosendahl", seed=3)
+    assert {sources[r.image_id] for r in splits["test"]} == {"rosendahl"}
+    assert all(sources[r.image_id] == "vidir_modern" for r in splits["train"] + splits["val"])
+    assert len(splits["test"]) == 70 and len(splits["train"]) + len(splits["val"]) == 210
+    with pytest.raises(ValueError, match="sources present"):
+        holdout_source_split(rows, sources, "vienna_dermatology")

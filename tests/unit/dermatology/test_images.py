@@ -128,3 +128,19 @@ def test_dihedral_views_are_the_eight_symmetries():
     assert np.array_equal(views[0], batch)
     assert len({v.tobytes() for v in views}) == 8
     assert all(v.flags["C_CONTIGUOUS"] for v in views)
+
+
+def test_large_jpeg_is_decoded_small_through_draft_mode():
+    from hygeia.dermatology.images import WORK_SIDE
+
+    decoded = decode_image(encode(gradient(6000, 4000), "JPEG", quality=70))
+    assert decoded.original_size == (6000, 4000)
+    assert max(decoded.rgb.size) <= WORK_SIDE and decoded.rgb.size[0] > decoded.rgb.size[1]
+
+
+def test_png_over_the_full_decode_budget_is_refused_from_the_header():
+    from hygeia.dermatology.images import MAX_FULL_DECODE_PIXELS
+
+    side = int(MAX_FULL_DECODE_PIXELS**0.5) + 100  # a flat PNG this size is a few kB: cheap to make
+    with pytest.raises(ImageRejected, match="for this format"):
+        decode_image(encode(Image.new("L", (side, side)), "PNG"))

@@ -58,12 +58,16 @@ def predict(
     record_prediction(principal, get_registry().load(service.MODEL_NAME), service.audit_fingerprint([upload]))
     names = _class_names()
     ranked = sorted((result.probabilities or {}).items(), key=lambda item: -item[1])
-    chart = bar_chart(
-        [(code, p) for code, p in ranked],
-        title="Calibrated probability of each lesion class: "
-        + ", ".join(f"{names.get(code, code)} {p * 100:.1f}%" for code, p in ranked),
-        highlight=result.prediction,
-        label_width=70,
+    chart = (
+        None
+        if result.status == "rejected"
+        else bar_chart(
+            [(code, p) for code, p in ranked],
+            title="Calibrated probability of each lesion class: "
+            + ", ".join(f"{names.get(code, code)} {p * 100:.1f}%" for code, p in ranked),
+            highlight=result.prediction,
+            label_width=70,
+        )
     )
     context: dict[str, Any] = {
         "result": result,
