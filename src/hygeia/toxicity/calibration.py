@@ -4,6 +4,10 @@ Gradient-boosted scores rank well but their values are not frequencies; a safety
 "0.3" must be able to trust that about 30 % of such compounds are active. Calibrators are fitted on
 scaffold-CV out-of-fold predictions (never on the data a member was trained on) and the reported
 calibration error is cross-fitted across folds, so it is not measured on the calibrator's own data.
+
+Only strictly increasing maps are fitted (Platt, beta): a sorted library keeps the order of the raw
+ensemble scores. Isotonic regression was dropped in 2.0 because its steps tied hundreds of distinct
+scores to ~20 values on external data and cost ranking; it is still read so 1.0.0 can be rolled back to.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 EPS = 1e-6
-METHODS = ("isotonic", "platt")
+METHODS = ("platt", "beta")  # fitted now: both strictly increasing in the raw score
+LOADABLE = ("isotonic", *METHODS)  # isotonic only to load models trained before 2.0
+MIN_SLOPE = 1e-3  # keeps a fitted map strictly increasing even if the data suggest a flat one
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -38,6 +43,10 @@ class Calibrator:
         if self.method == "platt":
             z = self.params["a"] * _logit(scores) + self.params["b"]
             return 1.0 / (1.0 + np.exp(-z))
+        if self.method == "beta":
+            p = np.clip(scores, EPS, 1 - EPS)
+            z = self.params["a"] * np.log(p) - self.params["b"] * np.log1p(-p) + self.params["c"]
+            return 1.0 / (1.0 + np.exp(-z))
         raise ValueError(f"unknown calibration method {self.method!r}")
 
     def as_dict(self) -> dict[str, Any]:
@@ -45,20 +54,37 @@ class Calibrator:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibrator:
-        if data.get("method") not in METHODS:
+        if data.get("method") not in LOADABLE:
             raise ValueError(f"unknown calibration method {data.get('method')!r}")
         return cls(str(data["method"]), dict(data["params"]))
 
 
 def fit_calibrator(scores: np.ndarray, labels: np.ndarray, method: str) -> Calibrator:
-    """Platt needs both classes; with one class (tiny subsets) isotonic gives the constant rate."""
-    if method == "isotonic" or np.unique(labels).size < 2:
-        model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, labels)
-        return Calibrator("isotonic", {"x": model.X_thresholds_.tolist(), "y": model.y_thresholds_.tolist()})
+    """Platt (logistic on the logit) or beta calibration (Kull et al. 2017: logistic on ln p and
+    -ln(1-p), both slopes kept positive so the map stays increasing). With one class present (tiny
+    subsets) the scores are only shifted to that rate, which keeps their order."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if np.unique(labels).size < 2:
+        rate = float(np.clip(np.mean(labels), EPS, 1 - EPS)) if len(labels) else 0.5
+        shift = float(np.log(rate / (1 - rate)) - np.median(_logit(scores))) if len(scores) else 0.0
+        return Calibrator("platt", {"a": 1.0, "b": shift})
     if method == "platt":
-        logistic = LogisticRegression(C=1e4).fit(_logit(scores).reshape(-1, 1), labels)
-        return Calibrator("platt", {"a": float(logistic.coef_[0, 0]), "b": float(logistic.intercept_[0])})
+        return _platt(scores, labels)
+    if method == "beta":
+        p = np.clip(scores, EPS, 1 - EPS)
+        design = np.column_stack([np.log(p), -np.log1p(-p)])
+        logistic = LogisticRegression(C=1e4).fit(design, labels)
+        a, b = (float(v) for v in logistic.coef_[0])
+        if a < MIN_SLOPE or b < MIN_SLOPE:  # a negative slope would bend the map: Platt instead
+            return _platt(scores, labels)
+        return Calibrator("beta", {"a": a, "b": b, "c": float(logistic.intercept_[0])})
     raise ValueError(f"unknown calibration method {method!r}")
+
+
+def _platt(scores: np.ndarray, labels: np.ndarray) -> Calibrator:
+    logistic = LogisticRegression(C=1e4).fit(_logit(scores).reshape(-1, 1), labels)
+    slope = max(float(logistic.coef_[0, 0]), MIN_SLOPE)
+    return Calibrator("platt", {"a": slope, "b": float(logistic.intercept_[0])})
 
 
 def cross_fitted(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, method: str) -> np.ndarray:

@@ -52,7 +52,7 @@ def test_calibrators_round_trip_through_json() -> None:
     rng = np.random.default_rng(0)
     scores = rng.uniform(size=500)
     labels = (rng.uniform(size=500) < scores**2).astype(float)
-    for method in ("isotonic", "platt"):
+    for method in ("platt", "beta"):
         calibrator = fit_calibrator(scores, labels, method)
         restored = Calibrator.from_dict(json.loads(json.dumps(calibrator.as_dict())))
         assert np.allclose(restored(scores), calibrator(scores))
@@ -70,9 +70,36 @@ def test_calibration_reduces_error_on_miscalibrated_scores() -> None:
     assert expected_calibration_error(calibrator(scores), labels) < 0.05
 
 
-def test_single_class_falls_back_to_constant() -> None:
-    calibrator = fit_calibrator(np.linspace(0, 1, 10), np.zeros(10), "platt")
-    assert np.allclose(calibrator(np.array([0.1, 0.9])), 0.0)
+def test_single_class_shifts_towards_its_rate_without_tying() -> None:
+    calibrator = fit_calibrator(np.linspace(0.01, 0.99, 10), np.zeros(10), "beta")
+    out = calibrator(np.array([0.1, 0.5, 0.9]))
+    assert (out < 0.01).all()
+    assert (np.diff(out) > 0).all()
+
+
+def test_every_fitted_calibrator_keeps_hundreds_of_scores_distinct() -> None:
+    """The 1.0.0 isotonic maps tied ~550 molecules to ~21 values; no fitted map may do that."""
+    rng = np.random.default_rng(2)
+    scores = rng.beta(0.5, 6.0, size=4000)
+    labels = (rng.uniform(size=4000) < np.sqrt(scores)).astype(float)
+    folds = np.arange(4000) % 5
+    calibrator, _ = choose_calibrator(scores, labels, folds)
+    probe = np.sort(rng.beta(0.5, 6.0, size=400))
+    out = calibrator(probe)
+    assert np.unique(out).size == np.unique(probe).size
+    assert (np.diff(out) > 0).all()
+    for method in ("platt", "beta"):
+        assert (np.diff(fit_calibrator(scores, labels, method)(probe)) > 0).all()
+
+
+def test_isotonic_is_only_loadable_not_fitted() -> None:
+    legacy = Calibrator.from_dict({"method": "isotonic", "params": {"x": [0.0, 1.0], "y": [0.1, 0.9]}})
+    assert np.allclose(legacy(np.array([0.5])), 0.5)
+    try:
+        fit_calibrator(np.linspace(0, 1, 20), np.arange(20) % 2, "isotonic")
+    except ValueError:
+        return
+    raise AssertionError("isotonic calibration must no longer be fitted")
 
 
 def test_threshold_is_top_of_the_worst_band() -> None:
