@@ -26,8 +26,9 @@ import pandas as pd
 from scipy import optimize, special
 
 from hygeia.signals import disproportionality as dp
+from hygeia.signals.autohyper import _raw_start, fit_hyperparameters
 from hygeia.signals.counts import PairCounts, count_cases
-from hygeia.signals.mgps import Hyperparameters, _run_start, fit_hyperparameters, negative_log_likelihood
+from hygeia.signals.mgps import Hyperparameters, LikelihoodPoints, negative_log_likelihood
 from hygeia.signals.posterior import ebgm, posterior_quantile, posterior_weight
 from hygeia.signals.scoring import score_counts
 from hygeia.signals.squashing import WeightedPoints
@@ -221,7 +222,8 @@ def _fit_baseline(table: PairCounts, t_fit: float) -> None:
         return
     points = WeightedPoints.unsquashed(table.n, table.expected)
     start = np.array([0.2, 0.1, 2.0, 4.0, 1 / 3])
-    result, t_full, m_full = measure(lambda: _run_start(start, points, 1, "lbfgsb"))
+    likelihood = LikelihoodPoints.of(points)
+    result, t_full, m_full = measure(lambda: _raw_start(start, likelihood, "bfgs", 100.0))
     print(
         f"fit baseline: one start on the unsquashed likelihood {t_full:.1f} s ({m_full:.0f} MiB) vs five "
         f"squashed starts {t_fit:.1f} s (x{t_full / t_fit:.1f}); unsquashed estimate "

@@ -24,16 +24,25 @@ def _hyperparameter_json(run: object) -> str:
     assert isinstance(run, ScoredRun)
     summary = run.summary()
     body = {
-        **summary["hyperparameters"],
+        **(summary["hyperparameters"] or {}),
         "fit": summary["fit"],
         "pairs": summary["pairs"],
         "reports": summary["reports"],
         "notes": summary["notes"],
     }
-    if run.fit is not None:
-        body["fit"] = {k: v for k, v in body["fit"].items() if k != "starts"}
-        body["fit"]["starts"] = [s.__dict__ for s in run.fit.starts]
     return json.dumps(body, default=float)
+
+
+def _write_fit_summary(run: object, path: Path) -> None:
+    """The fit summary CSV: which rule chose the prior, agreement, every start and optimum."""
+    from hygeia.core.exports import write_safe_csv
+    from hygeia.signals.scoring import ScoredRun
+
+    assert isinstance(run, ScoredRun)
+    rows = run.fit_rows()
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    with path.open("w", newline="") as handle:
+        write_safe_csv(handle, fields, rows)
 
 
 @app.command(context_settings={"allow_extra_args": True})
@@ -48,8 +57,18 @@ def score(
     digits: int = typer.Option(2, min=0, max=12, help="EBGM/EB05/EB95 rounding (openEBGM's default 2)"),
     exact: bool = typer.Option(False, help="unrounded EBGM and exact quantiles instead of openEBGM's"),
     squash: str = typer.Option("auto", help="auto | none | autosquash (data squashing for the fit)"),
+    fit: str = typer.Option(
+        "consistent",
+        help="consistent: openEBGM's autoHyper rule (default); global: best single-start likelihood",
+    ),
+    fit_summary: Path = typer.Option(
+        None, help="fit summary CSV (rule, agreeing starts, alternatives); default OUTPUT with .fit.csv"
+    ),
 ) -> None:
-    """Score every drug-event pair; the fitted hyperparameters go to stderr as one JSON line."""
+    """Score every drug-event pair; the fit summary goes to a CSV beside the output and to stderr (JSON).
+
+    Without a consistent MGPS optimum the EBGM/EB05/EB95 columns are empty and the summary says why.
+    """
     from hygeia.signals.reports import read_cases, read_counts
     from hygeia.signals.scoring import ScoringOptions, score_cases, score_count_table, write_output
 
@@ -58,7 +77,14 @@ def score(
         _fail(f"unexpected extra arguments {ctx.args}")
     if squash not in ("auto", "none", "autosquash"):
         _fail("--squash must be auto, none or autosquash")
-    options = ScoringOptions(strata=tuple(strata), digits=None if exact else digits, squash=squash)  # type: ignore[arg-type]
+    if fit not in ("consistent", "global"):
+        _fail("--fit must be consistent or global")
+    options = ScoringOptions(
+        strata=tuple(strata),
+        digits=None if exact else digits,
+        squash=squash,  # type: ignore[arg-type]
+        fit_rule=fit,  # type: ignore[arg-type]
+    )
     try:
         if counts:
             run = score_count_table(read_counts(input_csv), options, source=str(input_csv))
@@ -69,6 +95,7 @@ def score(
     except ValueError as exc:
         _fail(str(exc))
     write_output(run, str(output))
+    _write_fit_summary(run, fit_summary or output.with_suffix(".fit.csv"))
     sys.stderr.write(_hyperparameter_json(run) + "\n")
 
 

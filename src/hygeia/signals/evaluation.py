@@ -94,7 +94,8 @@ def _score_tables(data_dir: Path, evaluation: Evaluation) -> dict[str, pd.DataFr
         evaluation.fits[table] = {
             "consistent": bool(fit and fit.consistent),
             "method": fit.method if fit else "",
-            "hyperparameters": run.hyperparameters.__dict__,
+            "hyperparameters": run.summary()["hyperparameters"],
+            "fit": run.summary()["fit"]["statement"],
         }
     return scored
 

@@ -8,6 +8,7 @@ Level: "high" = all three met, "medium" = two, "low" = one, "none" = none.
 
 Priority = disproportionality x seriousness x trend x novelty, every factor reported:
   disproportionality D = max(0, (log2 EB05 + IC025) / 2): the two lower bounds, in bits of RR above 1
+                     (IC025 alone when the run has no consistent MGPS prior and reports no EB05)
   seriousness        1 + share of the pair's reports with a serious outcome + share with death
   trend              1 + 0.5 if the latest period is a burst + 0.5 * clip(IC025 change, 0, 1)
   novelty            1 if the pair is not in the known/labelled list, 0.25 if it is
@@ -102,8 +103,7 @@ def prioritise(
     met = criteria(table)
     table["alert_level"] = alert_levels(table)
     table["criteria_met"] = met.apply(lambda r: ",".join(c for c in met.columns if r[c]), axis=1)
-    log_eb05 = np.log2(np.maximum(table["eb05"].to_numpy(float), 1e-300))
-    table["c_disproportionality"] = np.maximum(0.0, (log_eb05 + table["ic025"].to_numpy(float)) / 2)
+    table["c_disproportionality"] = disproportionality_bits(table["eb05"], table["ic025"])
     serious = _seriousness(cases, index)
     table["share_serious"] = serious["share_serious"].to_numpy()
     table["share_death"] = serious["share_death"].to_numpy()
@@ -125,10 +125,19 @@ def prioritise(
     return table.sort_values(["priority", "eb05"], ascending=False, kind="stable").reset_index(drop=True)
 
 
+def disproportionality_bits(eb05: pd.Series, ic025: pd.Series) -> np.ndarray:
+    """max(0, (log2 EB05 + IC025) / 2); IC025 alone where MGPS is not reported (no consistent prior)."""
+    eb = eb05.to_numpy(float)
+    ic = ic025.to_numpy(float)
+    log_eb05 = np.log2(np.maximum(eb, 1e-300))
+    return np.maximum(0.0, np.where(np.isnan(eb), ic, (log_eb05 + ic) / 2))
+
+
 def _explain(r: object) -> str:
     get = r.__getattribute__
+    eb05 = "EB05 not reported" if np.isnan(get("eb05")) else f"EB05 {get('eb05'):.2f}"
     parts = [
-        f"EB05 {get('eb05'):.2f}, IC025 {get('ic025'):.2f} -> {get('c_disproportionality'):.2f} bits",
+        f"{eb05}, IC025 {get('ic025'):.2f} -> {get('c_disproportionality'):.2f} bits",
         f"serious {get('share_serious'):.0%}, deaths {get('share_death'):.0%} x{get('c_seriousness'):.2f}",
         f"{'burst, ' if get('burst') else ''}IC025 change {get('ic025_change'):+.2f} x{get('c_trend'):.2f}",
         f"{'novel' if get('novel') else 'known/labelled'} x{get('c_novelty'):.2f}",

@@ -23,10 +23,19 @@ async def submit_run(
     strata: list[str] = Query(default=[], description="columns to stratify the expected counts by"),
     input_format: str = Query("cases", alias="format", pattern="^(cases|counts|faers)$"),
     digits: int | None = Query(2, ge=0, le=12, description="EBGM/EB05/EB95 rounding; omit for openEBGM's 2"),
+    fit: str = Query(
+        "consistent",
+        pattern="^(consistent|global)$",
+        description="MGPS prior: 'consistent' = openEBGM autoHyper's rule (an estimate another start "
+        "agrees with); 'global' = best single-start likelihood. The summary's fit section says which "
+        "chose it, how many starts agreed and the alternatives' likelihoods.",
+    ),
     principal: Principal = Depends(require_role("analyst")),
 ) -> RunSubmitted:
     content = await file.read()
-    job = service.submit_run(principal, content, strata=strata, digits=digits, input_format=input_format)
+    job = service.submit_run(
+        principal, content, strata=strata, digits=digits, input_format=input_format, fit_rule=fit
+    )
     return RunSubmitted(run_id=job.id, status=job.status)
 
 

@@ -42,9 +42,9 @@ class Signal(BaseModel):
     ic: float
     ic025: float
     ic975: float
-    ebgm: float
-    eb05: float
-    eb95: float
+    ebgm: float | None = Field(description="null when the run has no consistent MGPS prior (see summary.fit)")
+    eb05: float | None
+    eb95: float | None
     alert_level: AlertLevel
     criteria_met: str
     priority: float

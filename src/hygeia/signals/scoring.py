@@ -15,14 +15,10 @@ import numpy as np
 import pandas as pd
 
 from hygeia.signals import disproportionality as dp
+from hygeia.signals import fit_report
+from hygeia.signals.autohyper import FitResult, FitRule, NoConsistentFit, fit_hyperparameters
 from hygeia.signals.counts import PairCounts, count_cases, count_table
-from hygeia.signals.mgps import (
-    DEFAULT_STARTS,
-    FitResult,
-    Hyperparameters,
-    SquashMode,
-    fit_hyperparameters,
-)
+from hygeia.signals.mgps import DEFAULT_STARTS, Hyperparameters, SquashMode
 from hygeia.signals.posterior import ebgm, posterior_quantile, posterior_weight
 
 OUTPUT_COLUMNS = (
@@ -49,29 +45,34 @@ class ScoringOptions:
     strata: tuple[str, ...] = ()
     digits: int | None = 2  # openEBGM's default rounding of EBGM and its quantiles
     squash: SquashMode = "auto"
+    fit_rule: FitRule = "consistent"  # openEBGM's autoHyper acceptance rule; "global": best single start
     starts: np.ndarray = field(default_factory=lambda: DEFAULT_STARTS.copy())
     hyperparameters: Hyperparameters | None = None  # reuse a fit instead of estimating one
+    hyperparameters_source: str = "given by the caller"
 
 
 @dataclass
 class ScoredRun:
     table: pd.DataFrame  # OUTPUT_COLUMNS plus chi2, n_drug, n_event
-    hyperparameters: Hyperparameters
+    hyperparameters: Hyperparameters | None  # None: no consistent optimum, MGPS not reported
     fit: FitResult | None
     n_total: int
     notes: dict[str, Any]
+    fit_section: dict[str, Any] = field(default_factory=dict)  # fit_report: rule, agreement, alternatives
 
     def summary(self) -> dict[str, Any]:
         """What a person (or the job record) needs to trust the run: the fit and the counts."""
         return {
-            "hyperparameters": self.hyperparameters.__dict__,
-            "fit": None
-            if self.fit is None
-            else {k: v for k, v in self.fit.to_dict().items() if k != "hyperparameters"},
+            "hyperparameters": None if self.hyperparameters is None else self.hyperparameters.__dict__,
+            "fit": self.fit_section,
             "pairs": len(self.table),
             "reports": self.n_total,
             "notes": self.notes,
         }
+
+    def fit_rows(self) -> list[dict[str, Any]]:
+        """The fit summary as CSV rows (chosen estimate, each start, each distinct optimum)."""
+        return fit_report.summary_rows(self.fit_section, self.summary()["hyperparameters"])
 
 
 def _silent(_fraction: float, _message: str) -> None:
@@ -89,21 +90,37 @@ def score_counts(
     table["ror"], table["ror_lower"], table["ror_upper"] = dp.ror_with_ci(t)
     table["ic"], table["ic025"], table["ic975"] = dp.information_component(counts.n, counts.expected)
     progress(0.3, f"disproportionality for {counts.size:,} pairs")
-    fit = None
-    hyper = options.hyperparameters
+    fit, hyper, section = _prior(counts, options)
+    progress(0.6, "hyperparameters fitted" if hyper is not None else "no consistent MGPS optimum")
     if hyper is None:
-        fit = fit_hyperparameters(counts.n, counts.expected, starts=options.starts, squash=options.squash)
-        hyper = fit.hyperparameters
-    progress(0.6, "hyperparameters fitted")
-    qn = posterior_weight(hyper, counts.n, counts.expected)
-    table["ebgm"] = ebgm(hyper, counts.n, counts.expected, qn, options.digits)
-    table["eb05"] = posterior_quantile(hyper, counts.n, counts.expected, qn, 5, options.digits)
-    progress(0.8, "EB05 computed")
-    table["eb95"] = posterior_quantile(hyper, counts.n, counts.expected, qn, 95, options.digits)
+        for column in ("ebgm", "eb05", "eb95"):
+            table[column] = np.nan
+    else:
+        qn = posterior_weight(hyper, counts.n, counts.expected)
+        table["ebgm"] = ebgm(hyper, counts.n, counts.expected, qn, options.digits)
+        table["eb05"] = posterior_quantile(hyper, counts.n, counts.expected, qn, 5, options.digits)
+        progress(0.8, "EB05 computed")
+        table["eb95"] = posterior_quantile(hyper, counts.n, counts.expected, qn, 95, options.digits)
     ordered = [*OUTPUT_COLUMNS, "chi2", "n_drug", "n_event"]
     table = table[ordered].sort_values(["drug", "event"], kind="stable").reset_index(drop=True)
     progress(1.0, "scored")
-    return ScoredRun(table, hyper, fit, counts.n_total, dict(counts.notes))
+    return ScoredRun(table, hyper, fit, counts.n_total, dict(counts.notes), section)
+
+
+def _prior(
+    counts: PairCounts, options: ScoringOptions
+) -> tuple[FitResult | None, Hyperparameters | None, dict[str, Any]]:
+    """The stated prior, or the fitted one, or — no consistent optimum — none, said so in the summary."""
+    if options.hyperparameters is not None:
+        stated = fit_report.stated_fit(options.hyperparameters, options.hyperparameters_source)
+        return None, options.hyperparameters, stated
+    try:
+        fit = fit_hyperparameters(
+            counts.n, counts.expected, rule=options.fit_rule, starts=options.starts, squash=options.squash
+        )
+    except NoConsistentFit as refusal:
+        return None, None, fit_report.refused_fit(refusal, options.fit_rule)
+    return fit, fit.hyperparameters, fit_report.accepted_fit(fit)
 
 
 def score_cases(

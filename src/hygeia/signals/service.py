@@ -23,6 +23,7 @@ from hygeia.core.errors import InputError, ProblemError
 from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_job_handler, submit_job
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.signals import storage
+from hygeia.signals.autohyper import FIT_RULES
 from hygeia.signals.e2b import ingest_e2b, is_e2b
 from hygeia.signals.faers import ingest_faers
 from hygeia.signals.priority import LEVELS, prioritise
@@ -62,7 +63,13 @@ def _faers_suffix(content: bytes) -> str:
 
 
 def submit_run(
-    principal: Principal, content: bytes, *, strata: list[str], digits: int | None, input_format: str
+    principal: Principal,
+    content: bytes,
+    *,
+    strata: list[str],
+    digits: int | None,
+    input_format: str,
+    fit_rule: str = "consistent",
 ) -> JobInfo:
     if input_format not in FORMATS:
         raise InputError(
@@ -71,6 +78,8 @@ def submit_run(
         )
     if not content.strip():
         raise InputError("the uploaded file is empty")
+    if fit_rule not in FIT_RULES:
+        raise InputError(f"fit must be one of {', '.join(FIT_RULES)}")
     suffix = _faers_suffix(content) if input_format == "faers" else ".csv"
     upload_id = new_id()
     path = storage.upload_path(principal.tenant_id, upload_id).with_suffix(suffix)
@@ -82,6 +91,7 @@ def submit_run(
         "digits": digits,
         "format": input_format,
         "suffix": suffix,
+        "fit": fit_rule,
     }
     audit.record(
         principal, "signals.submit", payload=content, detail={"strata": strata, "format": input_format}
@@ -110,7 +120,11 @@ def _case_extras(path: Any) -> pd.DataFrame | None:
 def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The background job: score, rank, store; returns the run summary stored on the job."""
     path = storage.upload_path(ctx.tenant_id, payload["upload_id"])
-    options = ScoringOptions(strata=tuple(payload.get("strata") or ()), digits=payload.get("digits", 2))
+    options = ScoringOptions(
+        strata=tuple(payload.get("strata") or ()),
+        digits=payload.get("digits", 2),
+        fit_rule=payload.get("fit", "consistent"),
+    )
     ingest_report = None
     try:
         if payload.get("format") == "faers":
@@ -283,7 +297,8 @@ def score_rows_tool(rows: list[dict[str, str]], top: int = 10) -> dict[str, Any]
     run = score_cases(cases, ScoringOptions())
     ranked = prioritise(run.table)
     return {
-        "hyperparameters": run.hyperparameters.__dict__,
+        "hyperparameters": run.summary()["hyperparameters"],
+        "fit": run.summary()["fit"]["statement"],
         "signals": [_signal_dict(r) for _, r in ranked.head(max(1, min(top, 100))).iterrows()],
     }
 

@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
+from hygeia.signals.autohyper import StartResult, accept, fit_hyperparameters
 from hygeia.signals.mgps import (
     DEFAULT_STARTS,
     Hyperparameters,
-    StartResult,
-    _accept,
-    _objective,
-    _to_theta,
-    _to_x,
-    fit_hyperparameters,
+    LikelihoodPoints,
     negative_log_likelihood,
+    objective,
+    to_theta,
+    to_x,
 )
 from hygeia.signals.posterior import ebgm, posterior_quantile, posterior_weight
 from hygeia.signals.squashing import SquashError, WeightedPoints, auto_squash, squash_count
@@ -112,13 +111,14 @@ def test_analytic_gradient_matches_finite_differences():
     e = rng.lognormal(-2, 1.5, 400)
     n = rng.poisson(rng.gamma(2.0, 1.0, 400) * e) + 1
     points = WeightedPoints.unsquashed(n, e)
-    x = _to_x(np.array([0.7, 0.3, 3.0, 2.0, 0.3]))
-    analytic = _objective(_to_theta(x), points, 1)[1]
+    x = to_x(np.array([0.7, 0.3, 3.0, 2.0, 0.3]))
+    points = LikelihoodPoints.of(points)
+    analytic = objective(to_theta(x), points, 1)[1]
     step = 1e-6
     numeric = [
         (
-            _objective(_to_theta(x + step * unit), points, 1, False)[0]
-            - _objective(_to_theta(x - step * unit), points, 1, False)[0]
+            objective(to_theta(x + step * unit), points, 1, False)[0]
+            - objective(to_theta(x - step * unit), points, 1, False)[0]
         )
         / (2 * step)
         for unit in np.eye(5)
@@ -160,11 +160,11 @@ def test_autohyper_acceptance_rule():
 
     near = [1.0, 0.5, 2.0, 2.0, 0.1]
     results = [start(near, 10.0), start([1.01, 0.5, 2.0, 2.0, 0.1], 10.1), start([9, 9, 9, 9, 0.9], 50)]
-    assert _accept(results, (0.05, 0.05, 0.2, 0.2, 0.025), 1) == (0, 1)
+    assert accept(results, (0.05, 0.05, 0.2, 0.2, 0.025), 1) == (0, 1)
     lonely = [start(near, 10.0), start([3.0, 0.5, 2.0, 2.0, 0.1], 10.1)]
-    assert _accept(lonely, (0.05, 0.05, 0.2, 0.2, 0.025), 1) is None
+    assert accept(lonely, (0.05, 0.05, 0.2, 0.2, 0.025), 1) is None
     out_of_bounds = [start(near, 10.0, in_bounds=False), start(near, 10.0)]
-    assert _accept(out_of_bounds, (0.05, 0.05, 0.2, 0.2, 0.025), 1) is None
+    assert accept(out_of_bounds, (0.05, 0.05, 0.2, 0.2, 0.025), 1) is None
 
 
 def test_squash_data_bins_sorted_e_and_keeps_the_largest():
