@@ -28,6 +28,7 @@ PIXEL_STD = 128.0
 # Pillow's own guard, as a second line behind the explicit header check below.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -69,17 +70,24 @@ def _decode_small(image: Image.Image, kind: str) -> Image.Image:
         image.draft(image.mode, (WORK_SIDE, WORK_SIDE))
     image.load()
     factor = max(image.size) // WORK_SIDE
+    if image.mode in SIXTEEN_BIT:
+        return _sixteen_to_eight(image, max(factor, 1))
     if factor >= 2 and image.mode in ("RGB", "RGBA", "L", "LA", "I", "F", "CMYK"):
         image = image.reduce(factor)
     return image
 
 
+def _sixteen_to_eight(image: Image.Image, step: int) -> Image.Image:
+    """16/32-bit grey -> 8-bit, subsampled first so no full-size float copy is ever made."""
+    array = np.asarray(image)[::step, ::step]
+    peak = float(array.max()) or 1.0
+    return Image.fromarray((array.astype(np.float32) / peak * 255.0).astype(np.uint8))
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Flatten every colour mode to 8-bit RGB; transparency is composited on white, not dropped."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float32)
-        peak = array.max() or 1.0
-        image = Image.fromarray((array / peak * 255.0).astype(np.uint8))
+    if image.mode in SIXTEEN_BIT:
+        image = _sixteen_to_eight(image, 1)
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA"):
