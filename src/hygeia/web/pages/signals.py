@@ -44,12 +44,15 @@ async def submit_run(
     file: UploadFile = File(...),
     input_format: str = Form("cases", alias="format", pattern="^(cases|counts|faers)$"),
     strata: str = Form("", max_length=500),
+    fit: str = Form("consistent", pattern="^(consistent|global)$"),
     principal: Principal = Depends(session.console_role("analyst")),
 ) -> Response:
     service = load_domain("signals")
     content = await file.read()
     columns = [s.strip() for s in strata.split(",") if s.strip()]
-    job = service.submit_run(principal, content, strata=columns, digits=2, input_format=input_format)
+    job = service.submit_run(
+        principal, content, strata=columns, digits=2, input_format=input_format, fit_rule=fit
+    )
     return _run_fragment(request, service, principal, job.id)
 
 
