@@ -16,7 +16,7 @@ TEST_JWT_SECRET = "test-only-secret-not-used-anywhere-else-0123456789"
 
 def reset_caches() -> None:
     """Settings and adapters are cached per process; tests that change the environment reset them."""
-    from hygeia.core import cache, jobs, limits, redis_link
+    from hygeia.core import auth, cache, jobs, limits, redis_link, registry
     from hygeia.settings import get_settings
 
     get_settings.cache_clear()
@@ -27,6 +27,8 @@ def reset_caches() -> None:
     redis_link.redis_link.cache_clear()
     limits._redis_limiter.cache_clear()
     limits.reset_memory_limits()
+    auth.verified_keys.clear()
+    registry.production_versions.clear()
 
 
 @dataclass

@@ -1,7 +1,12 @@
 """Load test on loopback: a real `hygeia serve` process, Locust users, bounded time.
 
-Reports req/s, p50/p99 latency and error rate for /health (baseline) and the toxicity prediction
-endpoint with and without cache hits, plus each scenario's throughput as a ratio of the baseline.
+Reports req/s, p50/p99 latency and error rate for /health, an authenticated whoami, and the toxicity
+prediction endpoint with and without cache hits, each as a ratio of the anchor: a plain FastAPI
+hello-JSON app served by the same uvicorn, started in the same run.
+
+`--production` runs Hygeia on its production adapters instead of the embedded ones: PostgreSQL
+(HYGEIA_TEST_POSTGRES_URL, default the local `test` database) and Redis (HYGEIA_TEST_REDIS_URL) for
+cache and rate limits. Results go to results.json or results-production.json.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 DURATION = os.environ.get("HYGEIA_BENCH_DURATION", "15s")
 USERS = os.environ.get("HYGEIA_BENCH_USERS", "16")
-SCENARIOS = ["Health", "ToxicityCached", "ToxicityUncached"]
-RESULTS = Path(__file__).with_name("results.json")  # the last run, quoted in the README
+SCENARIOS = ["Health", "Whoami", "ToxicityCached", "ToxicityUncached"]
+POSTGRES = os.environ.get("HYGEIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("HYGEIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def _free_port() -> int:
@@ -42,14 +48,59 @@ def _start_server(env: dict[str, str], port: int) -> tuple[subprocess.Popen[byte
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    _wait_until_up(server, f"http://127.0.0.1:{port}/health")
+    return server, key
+
+
+def _start_hello(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "benchmarks.load.hello_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_until_up(server, f"http://127.0.0.1:{port}/hello")
+    return server
+
+
+def _wait_until_up(server: subprocess.Popen[bytes], url: str) -> None:
     for _ in range(300):
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server, key
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
             time.sleep(0.2)
     server.kill()
-    raise RuntimeError("server did not start")
+    raise RuntimeError(f"server did not start: {url}")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def _production_env(env: dict[str, str]) -> dict[str, str]:
+    """A clean schema in the local PostgreSQL `test` database and a flushed Redis db for this run."""
+    import redis
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    redis.Redis.from_url(REDIS).flushdb()
+    return env | {"HYGEIA_DATABASE_URL": POSTGRES, "HYGEIA_REDIS_URL": REDIS}
 
 
 def _tox21_smiles(data_dir: Path, n: int = 2000) -> list[str]:
@@ -109,42 +160,70 @@ def _run_locust(scenario: str, port: int, env: dict[str, str], out: Path) -> dic
     }
 
 
+def _measure_hello(env: dict[str, str], out: Path) -> dict[str, float]:
+    port = _free_port()
+    server = _start_hello(env, port)
+    try:
+        return _run_locust("Hello", port, env, out)
+    finally:
+        _stop(server)
+
+
+def _measure_hygeia(env: dict[str, str], smiles: list[str], out: Path) -> tuple[float, dict[str, dict]]:
+    port = _free_port()
+    server, key = _start_server(env, port)
+    try:
+        cold_start_s = _first_prediction_s(port, key, smiles[-1])
+        env = env | {"HYGEIA_BENCH_KEY": key, "HYGEIA_BENCH_SMILES": json.dumps(smiles)}
+        return cold_start_s, {name: _run_locust(name, port, env, out) for name in SCENARIOS}
+    finally:
+        _stop(server)
+
+
+def _print_table(results: dict[str, dict], adapters: str) -> None:
+    anchor = results["Hello"]["rps"] or 1.0
+    print(f"{'scenario':18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs hello':>9}")
+    for name, r in results.items():
+        print(
+            f"{name:18} {r['rps']:8.1f} {r['p50_ms']:8.0f} {r['p99_ms']:8.0f} {r['error_rate']:7.1%} "
+            f"{r['rps'] / anchor:9.3f}"
+        )
+    print(f"({USERS} users, {DURATION} each, one uvicorn worker, loopback, {adapters})")
+
+
 def main() -> int:
+    production = "--production" in sys.argv[1:]
     data_dir = Path(os.environ.get("HYGEIA_DATA_DIR", ROOT.parent / "shared" / "data"))
+    smiles = _tox21_smiles(data_dir)
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
         env = {
             **os.environ,
             "HYGEIA_VAR_DIR": f"{tmp}/var",
             "HYGEIA_LOG_LEVEL": "WARNING",
             "HYGEIA_RATE_LIMIT_TIERS": '{"enterprise": "1000000/minute"}',
         }
-        server, key = _start_server(env, port)
-        try:
-            smiles = _tox21_smiles(data_dir)
-            cold_start_s = _first_prediction_s(port, key, smiles[-1])
-            env |= {"HYGEIA_BENCH_KEY": key, "HYGEIA_BENCH_SMILES": json.dumps(smiles)}
-            results = {name: _run_locust(name, port, env, Path(tmp)) for name in SCENARIOS}
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    baseline = results["Health"]["rps"] or 1.0
-    print(f"{'scenario':18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs /health':>10}")
-    for name, r in results.items():
-        print(
-            f"{name:18} {r['rps']:8.1f} {r['p50_ms']:8.0f} {r['p99_ms']:8.0f} {r['error_rate']:7.1%} "
-            f"{r['rps'] / baseline:10.3f}"
-        )
-    print(f"({USERS} users, {DURATION} each, one uvicorn worker, loopback)")
+        if production:
+            env = _production_env(env)
+        results = {"Hello": _measure_hello(env, Path(tmp))}
+        cold_start_s, scenarios = _measure_hygeia(env, smiles, Path(tmp))
+        results |= scenarios
+    adapters = "PostgreSQL + Redis" if production else "SQLite + in-process cache"
+    _print_table(results, adapters)
     print(f"first prediction (model load, before the scenarios): {cold_start_s:.2f} s")
     record = {
         "users": int(USERS),
         "duration": DURATION,
         "cpus": os.cpu_count(),
+        "adapters": adapters,
         "first_prediction_s": round(cold_start_s, 3),
+        "anchor": "Hello (plain FastAPI hello-JSON app, same uvicorn, same run)",
+        "ratios_to_anchor": {
+            name: round(r["rps"] / (results["Hello"]["rps"] or 1.0), 3) for name, r in results.items()
+        },
         "scenarios": results,
     }
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    out = Path(__file__).with_name("results-production.json" if production else "results.json")
+    out.write_text(json.dumps(record, indent=2) + "\n")
     return 0 if all(r["requests"] > 0 for r in results.values()) else 1
 
 

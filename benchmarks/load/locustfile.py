@@ -13,6 +13,26 @@ SMILES = json.loads(os.environ.get("HYGEIA_BENCH_SMILES", "[]"))
 _unique = itertools.count()
 
 
+class Hello(HttpUser):
+    """The anchor: a plain FastAPI hello-JSON app (benchmarks/load/hello_app.py) on the same machine."""
+
+    wait_time = constant(0)
+
+    @task
+    def hello(self) -> None:
+        self.client.get("/hello")
+
+
+class Whoami(HttpUser):
+    """Authentication alone: key verification, rate limit, one small JSON answer."""
+
+    wait_time = constant(0)
+
+    @task
+    def whoami(self) -> None:
+        self.client.get("/api/v1/auth/whoami", headers=HEADERS)
+
+
 class Health(HttpUser):
     """Baseline: the cheapest route, measuring the server and the load generator themselves."""
 

@@ -60,6 +60,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level="warning",
+        access_log=False,  # Hygeia logs every request itself, with its request id and tenant
     )
 
 

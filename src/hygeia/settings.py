@@ -6,20 +6,22 @@ cache, rate limits and jobs to their scaled-out adapters without touching code.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ALL_DOMAINS = ("toxicity", "signals", "dermatology", "evidence", "agents")
+MIN_JWT_SECRET_CHARS = 32  # HS256 keys shorter than the hash output are guessable offline
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HYGEIA_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "production", "test"] = "development"
+    replicas: int = Field(1, ge=1)  # processes sharing this configuration (API pods); set by the manifests
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -37,11 +39,15 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr | None = None  # JWT auth is off until a secret is configured
     jwt_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    # cost units per moving window, "burst;sustained"; shared by all of a tenant's keys (a synchronous
+    # batch of N items costs N). Each key also has its own windows, so one key cannot starve the rest.
     rate_limit_tiers: dict[str, str] = {
-        "free": "60/minute",
-        "standard": "600/minute",
-        "enterprise": "6000/minute",
+        "free": "10/second;300/minute",
+        "standard": "100/second;6000/minute",
+        "enterprise": "1000/second;120000/minute",
     }
+    key_rate_limit: str = "500/second;60000/minute"
+    auth_failure_limit: str = "100/10minutes"  # invalid credentials per source address, then 429
     cache_ttl_seconds: int = 3600
 
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
@@ -59,8 +65,19 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown domains {unknown}; choose from {list(ALL_DOMAINS)}")
         return value
 
-    @property
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        """Production refuses, in one error, every value that is only safe on a developer's machine."""
+        problems = production_problems(self) if self.environment == "production" else []
+        if problems:
+            raise ValueError("unsafe production settings: " + "; ".join(problems))
+        if self.jwt_secret is not None and not self.jwt_secret.get_secret_value().strip():
+            self.jwt_secret = None  # an empty secret means "not configured": never sign with an empty key
+        return self
+
+    @cached_property
     def sqlalchemy_url(self) -> str:
+        """Resolved once per settings object: every database session asks for it."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'hygeia.db').resolve()}"
@@ -68,6 +85,24 @@ class Settings(BaseSettings):
     @property
     def celery_broker(self) -> str | None:
         return self.broker_url or self.redis_url
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What makes these settings unfit for production, each said so an operator can fix it."""
+    problems = []
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret is not None else None
+    if secret is not None and len(secret.strip()) < MIN_JWT_SECRET_CHARS:
+        problems.append(f"HYGEIA_JWT_SECRET is empty or shorter than {MIN_JWT_SECRET_CHARS} characters")
+    if not settings.database_url or settings.database_url.startswith("sqlite"):
+        problems.append("HYGEIA_DATABASE_URL must name PostgreSQL (SQLite is for one embedded process)")
+    if settings.jobs_backend == "inprocess" and settings.replicas > 1:
+        problems.append(
+            f"HYGEIA_JOBS_BACKEND=inprocess with HYGEIA_REPLICAS={settings.replicas}: "
+            "jobs would run only in the pod that took them; use celery"
+        )
+    if "*" in settings.cors_origins:
+        problems.append("HYGEIA_CORS_ORIGINS must list origins, not '*'")
+    return problems
 
 
 @lru_cache

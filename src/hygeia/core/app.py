@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hygeia import __version__
+from hygeia.core import audit
 from hygeia.core.errors import install_error_handlers
 from hygeia.core.jobs import get_backend
 from hygeia.core.middleware import BodySizeLimit
@@ -31,9 +32,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     resumed = get_backend().resume_pending()
     if resumed:
         log.info("jobs_resumed", count=resumed)
-    yield
-    get_backend().shutdown()
-    get_backend.cache_clear()
+    audit.writer.start()
+    try:
+        yield
+    finally:
+        audit.writer.stop()  # every accepted audit row is committed before the process exits
+        get_backend().shutdown()
+        get_backend.cache_clear()
 
 
 def _mount_domains(app: FastAPI, settings: Settings) -> list[str]:

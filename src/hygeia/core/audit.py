@@ -1,23 +1,110 @@
 """Append-only audit trail of predictions and admin actions: who, which tenant, which model, which input.
 
 Inputs are recorded by sha256 only, so the trail proves what was asked without keeping patient data.
+
+The API server writes audit rows through a background writer (`AuditWriter`), in batches, so a
+prediction does not wait for its own INSERT and commit. Guarantees: a row is never dropped (a full
+queue blocks the caller; a failed batch is retried until the database takes it; shutdown flushes
+every queued row; reading the trail flushes first, so a caller always sees its own actions). What a
+hard crash (SIGKILL, power loss) can lose is the rows accepted in the last `FLUSH_SECONDS` (50 ms)
+that were not yet committed. CLI commands and job workers, which have no lifespan to flush on,
+write synchronously.
 """
 
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
+import time
 from typing import Any
 
 import structlog
 from sqlalchemy import select
 
 from hygeia.core.auth import Principal
-from hygeia.core.db import tenant_session
+from hygeia.core.db import system_session, tenant_session, utcnow
 from hygeia.core.observability import PREDICTIONS
 from hygeia.core.registry import LoadedModel
 from hygeia.core.tables import AuditEvent
 
 _request_log = structlog.get_logger("hygeia.audit")
+FLUSH_SECONDS = 0.05
+MAX_BATCH = 500
+RETRY_SECONDS = 1.0
+
+
+class AuditWriter:
+    """One thread that commits queued audit rows in batches; see the module docstring for guarantees."""
+
+    def __init__(self, max_queue: int = 50_000) -> None:
+        self._rows: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if not self.running:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+            self._thread.start()
+
+    def submit(self, row: dict[str, Any]) -> None:
+        self._rows.put(row)  # blocks when full: back-pressure, never a dropped row
+
+    def flush(self) -> None:
+        """Return once every row submitted before this call is committed."""
+        if self.running:
+            self._rows.join()
+
+    def stop(self) -> None:
+        self.flush()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._next_batch()
+            if batch:
+                self._commit(batch)
+
+    def _next_batch(self) -> list[dict[str, Any]]:
+        try:
+            batch = [self._rows.get(timeout=FLUSH_SECONDS)]
+        except queue.Empty:
+            return []
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self._rows.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _commit(self, batch: list[dict[str, Any]]) -> None:
+        while True:
+            try:
+                insert_rows(batch)
+            except Exception as exc:  # database down or locked: keep the rows and try again
+                _request_log.warning("audit_batch_retry", rows=len(batch), error=str(exc))
+                time.sleep(RETRY_SECONDS)
+                continue
+            for _ in batch:
+                self._rows.task_done()
+            return
+
+
+def insert_rows(rows: list[dict[str, Any]]) -> None:
+    """Rows carry their own tenant id, so one platform session writes a batch spanning tenants."""
+    with system_session() as session:
+        session.add_all(AuditEvent(**row) for row in rows)
+
+
+writer = AuditWriter()
 
 
 def _request_id() -> str | None:
@@ -39,21 +126,24 @@ def record(
     n_items: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    event = AuditEvent(
-        tenant_id=principal.tenant_id,
-        actor=principal.subject,
-        role=principal.role,
-        action=action,
-        model_name=model.name if model else None,
-        model_version=model.version if model else None,
-        model_sha256=model.sha256 if model else None,
-        input_sha256=_sha256(payload),
-        n_items=n_items,
-        request_id=_request_id(),
-        detail=detail,
-    )
-    with tenant_session(principal.tenant_id) as session:
-        session.add(event)
+    row = {
+        "tenant_id": principal.tenant_id,
+        "actor": principal.subject,
+        "role": principal.role,
+        "action": action,
+        "model_name": model.name if model else None,
+        "model_version": model.version if model else None,
+        "model_sha256": model.sha256 if model else None,
+        "input_sha256": _sha256(payload),
+        "n_items": n_items,
+        "request_id": _request_id(),
+        "detail": detail,
+        "at": utcnow(),  # when it happened, not when the batch was written
+    }
+    if writer.running:
+        writer.submit(row)
+    else:
+        insert_rows([row])
     _request_log.info("audit", action=action, actor=principal.subject, tenant=principal.tenant_id)
 
 
@@ -73,6 +163,7 @@ def record_prediction(
 
 
 def list_events(tenant_id: str, limit: int = 100, action: str | None = None) -> list[AuditEvent]:
+    writer.flush()
     with tenant_session(tenant_id) as session:
         query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(min(max(limit, 1), 1000))
         if action:

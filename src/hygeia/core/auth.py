@@ -2,24 +2,35 @@
 
 Roles are ordered viewer < analyst < admin. A JWT carries the id of the key it was minted from, so
 revoking that key also ends every token derived from it.
+
+Verified keys are remembered for `KEY_CACHE_SECONDS` so the hot path does not query the database on
+every request. Revocation clears this process's memory at once; every other process forgets the key
+when its entry expires, so a revoked key stops working everywhere within that second.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import jwt
+from cachetools import TTLCache
 from fastapi import Depends, Request
 from sqlalchemy import select
 
 from hygeia.core.db import system_session, utcnow
 from hygeia.core.errors import ProblemError
-from hygeia.core.limits import enforce_rate_limit
+from hygeia.core.limits import (
+    check_auth_failures,
+    enforce_rate_limit,
+    rate_limit_headers,
+    record_auth_failure,
+)
 from hygeia.core.tables import ApiKey, Tenant
 from hygeia.settings import get_settings
 
@@ -28,6 +39,7 @@ ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "admin": 2}
 KEY_PREFIX = "hyg_"
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = "hygeia"
+KEY_CACHE_SECONDS = 1.0  # the longest a revoked key keeps working on another process
 
 
 @dataclass(frozen=True)
@@ -81,20 +93,70 @@ def create_api_key(tenant_id: str, role: str, name: str) -> tuple[ApiKey, str]:
     return key, plaintext
 
 
+class _VerifiedKeys:
+    """Principals of keys verified within the last second, by key hash, and active key ids for JWTs."""
+
+    def __init__(self, ttl: float) -> None:
+        self._by_hash: TTLCache[str, Principal] = TTLCache(maxsize=50_000, ttl=ttl)
+        self._active_ids: TTLCache[str, bool] = TTLCache(maxsize=50_000, ttl=ttl)
+        self._lock = threading.Lock()
+
+    def principal(self, key_hash: str) -> Principal | None:
+        with self._lock:
+            return self._by_hash.get(key_hash)
+
+    def remember(self, key_hash: str, principal: Principal) -> None:
+        with self._lock:
+            self._by_hash[key_hash] = principal
+            self._active_ids[principal.key_id] = True
+
+    def is_active(self, key_id: str) -> bool:
+        with self._lock:
+            return self._active_ids.get(key_id, False)
+
+    def remember_active(self, key_id: str) -> None:
+        with self._lock:
+            self._active_ids[key_id] = True
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self._active_ids.pop(key_id, None)
+            for key_hash in [h for h, p in self._by_hash.items() if p.key_id == key_id]:
+                self._by_hash.pop(key_hash, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_hash.clear()
+            self._active_ids.clear()
+
+
+verified_keys = _VerifiedKeys(KEY_CACHE_SECONDS)
+
+
 def revoke_api_key(tenant_id: str, key_id: str) -> None:
     with system_session() as session:
         key = session.get(ApiKey, key_id)
         if key is None or key.tenant_id != tenant_id:
             raise ProblemError(404, "Not found", f"no API key {key_id!r} in tenant {tenant_id!r}")
         key.revoked_at = utcnow()
+    verified_keys.forget(key_id)
 
 
 def _principal_from_key(plaintext: str) -> Principal:
+    key_hash = hash_key(plaintext)
+    principal = verified_keys.principal(key_hash)
+    if principal is None:
+        principal = _lookup_key(key_hash)
+        verified_keys.remember(key_hash, principal)
+    return principal
+
+
+def _lookup_key(key_hash: str) -> Principal:
     with system_session() as session:
         row = session.execute(
             select(ApiKey, Tenant.tier)
             .join(Tenant, Tenant.id == ApiKey.tenant_id)
-            .where(ApiKey.key_hash == hash_key(plaintext))
+            .where(ApiKey.key_hash == key_hash)
         ).first()
         if row is None:
             raise Unauthorized("unknown API key")
@@ -105,10 +167,13 @@ def _principal_from_key(plaintext: str) -> Principal:
 
 
 def _assert_key_active(key_id: str) -> None:
+    if verified_keys.is_active(key_id):
+        return
     with system_session() as session:
         key = session.get(ApiKey, key_id)
         if key is None or key.revoked_at is not None:
             raise Unauthorized("the API key this token was issued from has been revoked")
+    verified_keys.remember_active(key_id)
 
 
 def issue_jwt(principal: Principal, ttl_seconds: int | None = None) -> tuple[str, int]:
@@ -168,13 +233,33 @@ def credential_from(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def authenticate_from(address: str, credential: str) -> Principal:
+    """Authenticate, refusing an address that has sent too many invalid credentials (429 first)."""
+    check_auth_failures(address)
+    try:
+        return authenticate(credential)
+    except Unauthorized:
+        record_auth_failure(address)
+        raise
+
+
+def charge(request: Request, principal: Principal, cost: int = 1) -> None:
+    """Charge a request's cost to its tenant's and key's windows; the headers report where they stand."""
+    windows = enforce_rate_limit(principal.tenant_id, principal.tier, principal.key_id, cost)
+    request.state.rate_limit_headers = rate_limit_headers(windows)
+
+
 def current_principal(request: Request) -> Principal:
     credential = credential_from(request)
     if not credential:
         raise Unauthorized("send an API key (X-API-Key or Authorization: Bearer) or a JWT")
-    principal = authenticate(credential)
+    principal = authenticate_from(client_address(request), credential)
     request.state.principal = principal
-    enforce_rate_limit(principal.tenant_id, principal.tier)
+    charge(request, principal)
     return principal
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -11,7 +12,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+_SERVER_PATH = re.compile(r"(?<![\w:/.])/(?:[\w.@+-]+/)+([\w.@+-]*)")
 log = structlog.get_logger("hygeia.errors")
+
+
+def without_server_paths(text: str) -> str:
+    """Error text for callers: absolute server paths shrink to their last part (`…/upload.csv`)."""
+    return _SERVER_PATH.sub(lambda match: "…/" + match.group(1), text)
 
 
 class ProblemError(Exception):

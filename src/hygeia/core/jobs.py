@@ -19,11 +19,11 @@ from functools import lru_cache
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from hygeia.core.auth import Principal
 from hygeia.core.db import system_session, tenant_session, utcnow
-from hygeia.core.errors import NotFound, ProblemError
+from hygeia.core.errors import NotFound, ProblemError, without_server_paths
 from hygeia.core.observability import JOBS
 from hygeia.core.tables import Job
 from hygeia.settings import get_settings
@@ -132,7 +132,8 @@ def _finish(job_id: str, status: str, result: dict[str, Any] | None, error: str 
         job = session.get(Job, job_id)
         if job is None or job.status in (SUCCEEDED, FAILED):
             return  # another delivery of the same job already stored its result
-        job.status, job.result, job.error, job.finished_at = status, result, error, utcnow()
+        stored_error = without_server_paths(error)[:4000] if error else None  # callers read this text
+        job.status, job.result, job.error, job.finished_at = status, result, stored_error, utcnow()
         if status == SUCCEEDED:
             job.progress, job.message = 1.0, job.message or "done"
 
@@ -215,6 +216,51 @@ def list_jobs(tenant_id: str, limit: int = 50) -> list[JobInfo]:
     with tenant_session(tenant_id) as session:
         rows = session.scalars(select(Job).order_by(Job.created_at.desc()).limit(min(max(limit, 1), 500)))
         return [JobInfo.of(job) for job in rows]
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """A job without its payload and result: what a listing needs, a few hundred bytes a row."""
+
+    id: str
+    kind: str
+    status: str
+    progress: float
+    message: str
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+
+SUMMARY_COLUMNS = (
+    Job.id,
+    Job.kind,
+    Job.status,
+    Job.progress,
+    Job.message,
+    Job.created_at,
+    Job.finished_at,
+    Job.error,
+)
+
+
+def list_job_summaries(
+    tenant_id: str, limit: int = 50, before: str | None = None, kind: str | None = None
+) -> list[JobSummary]:
+    """Newest first; `before` is the id of the last job of the previous page (keyset pagination)."""
+    with tenant_session(tenant_id) as session:
+        query = select(*SUMMARY_COLUMNS).where(Job.tenant_id == tenant_id)
+        if kind:
+            query = query.where(Job.kind == kind)
+        if before:
+            cursor = session.execute(
+                select(Job.created_at, Job.id).where(Job.id == before, Job.tenant_id == tenant_id)
+            ).first()
+            if cursor is None:
+                raise NotFound(f"no job {before!r} for this tenant to page from")
+            query = query.where(tuple_(Job.created_at, Job.id) < tuple_(cursor[0], cursor[1]))
+        query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(min(max(limit, 1), 500))
+        return [JobSummary(*row) for row in session.execute(query)]
 
 
 def _verify_registered_models(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:

@@ -7,11 +7,11 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_LATENCY = Histogram(
     "hygeia_http_request_duration_seconds",
@@ -24,6 +24,7 @@ PREDICTIONS = Counter(
 )
 JOBS = Counter("hygeia_jobs_total", "Background jobs by kind and final status", ["kind", "status"])
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_BYTES = REQUEST_ID_HEADER.lower().encode()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -43,39 +44,70 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     )
 
 
-def _route_template(request: Request) -> str:
-    route = request.scope.get("route")
-    return getattr(route, "path", "unmatched")
+class RequestContext:
+    """Pure ASGI middleware: request id in and out, latency histogram, one log line per request.
 
+    Written against ASGI directly rather than `@app.middleware("http")`, whose per-request task and
+    body streams cost more than the rest of a cached prediction.
+    """
 
-def install_request_middleware(app: FastAPI) -> None:
-    log = structlog.get_logger("hygeia.http")
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = structlog.get_logger("hygeia.http")
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.state.request_id = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = _route_template(request)
-        REQUEST_LATENCY.labels(request.method, route, str(response.status_code)).observe(elapsed)
-        response.headers[REQUEST_ID_HEADER] = request_id
-        principal = getattr(request.state, "principal", None)
-        log.info(
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                limits = state.get("rate_limit_headers") or {}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_BYTES, request_id.encode()),
+                    *((name.lower().encode(), value.encode()) for name, value in limits.items()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._observe(scope, status, time.perf_counter() - started)
+
+    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        REQUEST_LATENCY.labels(scope["method"], route, str(status)).observe(elapsed)
+        principal = scope.get("state", {}).get("principal")
+        self.log.info(
             "request",
-            method=request.method,
+            method=scope["method"],
             route=route,
-            status=response.status_code,
+            status=status,
             ms=round(elapsed * 1000, 2),
             tenant=getattr(principal, "tenant_id", None),
         )
-        return response
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers") or []:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def install_request_middleware(app: FastAPI) -> None:
+    app.add_middleware(RequestContext)
 
 
 def metrics_response() -> Response:

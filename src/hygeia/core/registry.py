@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cachetools import TTLCache
+from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 
 from hygeia.core.db import system_session, utcnow
@@ -25,6 +28,11 @@ CARD_FILE = "card.json"
 UNHASHED_SUFFIXES = {".md"}  # human-readable notes beside the card; never loaded as a model
 FORBIDDEN_SUFFIXES = {".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".ckpt", ".sav", ".dill"}
 PRODUCTION, STAGING, ARCHIVED = "production", "staging", "archived"
+PRODUCTION_CACHE_SECONDS = 1.0  # the longest another process keeps serving a version after a promote
+production_versions: TTLCache[str, tuple[str, str] | None] = TTLCache(  # name -> (version, sha256)
+    maxsize=1024, ttl=PRODUCTION_CACHE_SECONDS
+)
+_production_lock = threading.Lock()
 
 
 class ModelIntegrityError(ProblemError):
@@ -178,14 +186,20 @@ class ModelRegistry:
         return row
 
     def current(self, name: str) -> tuple[str, str] | None:
-        """(version, sha256) of the production model, cheap enough to call per request."""
+        """(version, sha256) of the production model; remembered for a second, so cheap per request."""
+        with _production_lock:
+            if name in production_versions:
+                return production_versions[name]
         with system_session() as session:
             row = session.execute(
                 select(ModelVersion.version, ModelVersion.sha256).where(
                     ModelVersion.name == name, ModelVersion.stage == PRODUCTION
                 )
             ).first()
-        return (row[0], row[1]) if row else None
+        current = (row[0], row[1]) if row else None
+        with _production_lock:
+            production_versions[name] = current
+        return current
 
     def load(self, name: str, version: str | None = None) -> LoadedModel:
         with system_session() as session:
@@ -199,6 +213,13 @@ class ModelRegistry:
         return LoadedModel(name, str(card["version"]), sha, stage, path, card)
 
     def promote(self, name: str, version: str) -> ModelVersion:
+        try:
+            return self._promote(name, version)
+        finally:
+            with _production_lock:
+                production_versions.pop(name, None)  # this process serves the new version at once
+
+    def _promote(self, name: str, version: str) -> ModelVersion:
         with system_session() as session:
             target = self._row(session, name, version)
             verify_folder(Path(target.path))
@@ -241,13 +262,28 @@ class ModelRegistry:
         ]
         for name in sorted({row.name for row in registered}):
             if self.current(name) is None:
-                newest = max((r for r in registered if r.name == name), key=lambda r: _version_key(r.version))
+                versions = [r for r in registered if r.name == name]
+                newest = max(versions, key=lambda r: version_sort_key(r.version))
                 self.promote(name, newest.version)
         return registered
 
 
-def _version_key(version: str) -> tuple[int | str, ...]:
-    return tuple(int(part) if part.isdigit() else part for part in version.split("."))
+def version_sort_key(version: str) -> tuple[int, Version | str]:
+    """PEP 440 order (1.0.rc1 < 1.0.0 < 1.1.0 < 1.10.0); names that are not versions sort first, by text.
+
+    The one ordering every domain uses to find its newest bundled model, so mixed versions such as
+    ``1.0.0`` and ``1.0.rc1`` compare instead of raising ``TypeError``.
+    """
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def newest_version_folder(root: Path) -> Path | None:
+    """The newest `<root>/<version>/` that holds a card, for code that runs without a database."""
+    folders = [card.parent for card in root.glob(f"*/{CARD_FILE}")]
+    return max(folders, key=lambda folder: version_sort_key(folder.name)) if folders else None
 
 
 def get_registry() -> ModelRegistry:

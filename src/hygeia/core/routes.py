@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
 from hygeia import __version__
-from hygeia.core import audit, auth, jobs
+from hygeia.core import audit, auth, jobs, limits
 from hygeia.core.auth import Forbidden, Principal, require_platform_admin, require_role
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
@@ -23,7 +25,9 @@ from hygeia.core.schemas import (
     AuditEventOut,
     JobOut,
     JobSubmit,
+    JobSummaryOut,
     ModelVersionOut,
+    RateWindowOut,
     TenantCreate,
     TokenResponse,
 )
@@ -92,16 +96,32 @@ def whoami(principal: Principal = Depends(require_role("viewer"))) -> dict[str, 
     return {"tenant_id": principal.tenant_id, "role": principal.role, "subject": principal.subject}
 
 
+@api.get("/auth/limits", response_model=list[RateWindowOut], tags=["auth"])
+def rate_limits(principal: Principal = Depends(require_role("viewer"))) -> list[RateWindowOut]:
+    """Every rate-limit window that applies to you (tenant and key), after this request was counted."""
+    windows = limits.status(principal.tenant_id, principal.tier, principal.key_id)
+    return [RateWindowOut(**asdict(window), policy=window.policy) for window in windows]
+
+
 @api.get("/capabilities", tags=["health"])
 def capabilities(_: Principal = Depends(require_role("viewer"))) -> dict[str, Any]:
     return capability_status()
 
 
-@api.get("/jobs", response_model=list[JobOut], tags=["jobs"])
+@api.get("/jobs", response_model=list[JobSummaryOut], tags=["jobs"])
 def list_jobs(
-    limit: int = Query(50, ge=1, le=500), principal: Principal = Depends(require_role("viewer"))
+    response: Response,
+    limit: int = Query(50, ge=1, le=500),
+    before: str | None = Query(None, max_length=64, description="id of the last job of the previous page"),
+    kind: str | None = Query(None, max_length=100),
+    principal: Principal = Depends(require_role("viewer")),
 ) -> Any:
-    return [JobOut(**vars(job)) for job in jobs.list_jobs(principal.tenant_id, limit)]
+    """Newest first, without payloads or results (GET /jobs/{id} has those); a full page links the next."""
+    page = jobs.list_job_summaries(principal.tenant_id, limit, before, kind)
+    if len(page) == limit:
+        query = urlencode({"limit": limit, "before": page[-1].id, **({"kind": kind} if kind else {})})
+        response.headers["Link"] = f'</api/v1/jobs?{query}>; rel="next"'
+    return [JobSummaryOut(**vars(job)) for job in page]
 
 
 @api.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])

@@ -22,7 +22,16 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-class JobOut(BaseModel):
+class RateWindowOut(BaseModel):
+    scope: Literal["tenant", "key"]
+    limit: int = Field(description="cost units allowed per window")
+    seconds: int = Field(description="window length")
+    remaining: int
+    reset_seconds: int = Field(description="seconds until a unit is freed")
+    policy: str = Field(description='IETF RateLimit-Policy item, e.g. "100;w=1"')
+
+
+class JobSummaryOut(BaseModel):
     id: str
     kind: str
     status: Literal["queued", "running", "succeeded", "failed"]
@@ -30,8 +39,11 @@ class JobOut(BaseModel):
     message: str
     created_at: datetime
     finished_at: datetime | None
-    result: dict[str, Any] | None = None
     error: str | None = None
+
+
+class JobOut(JobSummaryOut):
+    result: dict[str, Any] | None = None
 
 
 class JobSubmit(BaseModel):

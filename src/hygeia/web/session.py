@@ -11,9 +11,17 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 
-from hygeia.core.auth import ROLE_RANK, Forbidden, Principal, authenticate, issue_jwt
+from hygeia.core.auth import (
+    ROLE_RANK,
+    Forbidden,
+    Principal,
+    authenticate,
+    authenticate_from,
+    charge,
+    client_address,
+    issue_jwt,
+)
 from hygeia.core.errors import ProblemError
-from hygeia.core.limits import enforce_rate_limit
 from hygeia.settings import get_settings
 
 SESSION_COOKIE = "hygeia_session"
@@ -42,8 +50,8 @@ def is_https(request: Request) -> bool:
 
 
 def start_session(request: Request, response: Response, api_key: str) -> Principal:
-    """Check the key (401 problem if unknown or revoked) and set the session cookie."""
-    principal = authenticate(api_key)
+    """Check the key (401 problem if unknown or revoked; 429 after many failures) and set the cookie."""
+    principal = authenticate_from(client_address(request), api_key)
     credential, max_age = api_key, None
     if get_settings().jwt_secret is not None:
         credential, max_age = issue_jwt(principal)
@@ -75,7 +83,7 @@ def console_principal(request: Request) -> Principal:
     except ProblemError as exc:
         raise LoginRequired(exc.detail or exc.title) from exc
     request.state.principal = principal
-    enforce_rate_limit(principal.tenant_id, principal.tier)
+    charge(request, principal)
     return principal
 
 

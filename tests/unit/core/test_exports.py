@@ -8,7 +8,7 @@ from hygeia.core.exports import spreadsheet_safe, write_safe_csv
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
         ("-OC(=O)C", "'-OC(=O)C"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -26,6 +26,7 @@ def test_formula_cells_become_text_and_numbers_stay_numbers(cell, expected):
 
 def test_write_safe_csv_neutralises_every_text_cell():
     buffer = io.StringIO()
-    written = write_safe_csv(buffer, ["name", "score"], [{"name": "=1+1", "score": -2.0}, {"name": "a", "score": 1}])
+    rows = [{"name": "=1+1", "score": -2.0}, {"name": "a", "score": 1}]
+    written = write_safe_csv(buffer, ["name", "score"], rows)
     assert written == 2
     assert buffer.getvalue().splitlines() == ["name,score", "'=1+1,-2.0", "a,1"]

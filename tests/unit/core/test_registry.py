@@ -90,3 +90,20 @@ def test_registering_same_version_with_other_artifacts_conflicts(platform, tmp_p
     get_registry().register(make_model(tmp_path / "a", "1.0.0"))
     with pytest.raises(Exception, match="different artifacts"):
         get_registry().register(make_model(tmp_path / "b", "1.0.0", weights='{"other": 1}'))
+
+
+def test_versions_sort_by_pep440_even_when_mixed():
+    from hygeia.core.registry import version_sort_key
+
+    mixed = ["1.10.0", "1.0.0", "1.0.rc1", "2.0.0", "1.2.0", "nightly"]
+    assert sorted(mixed, key=version_sort_key) == ["nightly", "1.0.rc1", "1.0.0", "1.2.0", "1.10.0", "2.0.0"]
+
+
+def test_newest_version_folder_ignores_folders_without_a_card(tmp_path):
+    from hygeia.core.registry import newest_version_folder
+
+    assert newest_version_folder(tmp_path / "logit") is None
+    make_model(tmp_path, "1.0.rc1")
+    make_model(tmp_path, "1.0.0")
+    (tmp_path / "logit" / "9.9.9").mkdir()  # no card: not a model
+    assert newest_version_folder(tmp_path / "logit") == tmp_path / "logit" / "1.0.0"
