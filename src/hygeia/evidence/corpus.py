@@ -16,7 +16,7 @@ from hygeia.evidence.sources import Abstract, EvidenceSources, Indication, Trial
 
 # evidence types: what kind of claim a document makes, the unit that ranking weights attach to
 LITERATURE, TRIAL, APPROVAL, CURATED = "literature", "clinical_trial", "approval", "curated_indication"
-EVIDENCE_TYPES = (LITERATURE, TRIAL, APPROVAL, CURATED)
+EVIDENCE_TYPES = (LITERATURE, TRIAL, APPROVAL, CURATED, "knowledge_graph")  # graph_documents.py
 CATEGORY_WORDS = {
     "DM": "disease-modifying indication",
     "SYM": "symptomatic indication",

@@ -64,8 +64,8 @@ def published_rephetio(hetionet: Path) -> dict[str, dict[str, float]]:
         for row in csv.DictReader(handle, delimiter="\t"):
             if row["y_pred_var"] == "prediction" and row["y_true_var"] in PUBLISHED_KEYS:
                 out[PUBLISHED_KEYS[row["y_true_var"]]] = {
-                    "auroc": round(float(row["auroc"]), 4),
-                    "auprc": round(float(row["auprc"]), 4),
+                    "auroc": round(float(row["auroc"]), 6),
+                    "auprc": round(float(row["auprc"]), 6),
                     "positives": int(row["n_pos"]),
                 }
     return out

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from hygeia.core.schemas import ModelReference
 
-EvidenceType = Literal["literature", "clinical_trial", "approval", "curated_indication"]
+EvidenceType = Literal["literature", "clinical_trial", "approval", "curated_indication", "knowledge_graph"]
 Vote = Literal["up", "down", "flag"]
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from hygeia.evidence.corpus import Document, build_documents, build_linker
 from hygeia.evidence.encoder import TextEncoder
 from hygeia.evidence.features import EvidenceGraph
+from hygeia.evidence.graph_documents import graph_fact_documents
 from hygeia.evidence.lexical import LexicalIndex
 from hygeia.evidence.linking import Entity, EntityLinker
 from hygeia.evidence.sources import REQUIRED_FILES, load_sources
@@ -89,7 +90,7 @@ def build_index(
     progress(0.02, "loading sources")
     sources = load_sources(data_root)
     linker = build_linker(sources)
-    documents = build_documents(sources, linker)
+    documents = build_documents(sources, linker) + graph_fact_documents(data_root / "hetionet")
     timings["load_and_link_s"] = time.perf_counter() - started
     progress(0.15, f"{len(documents)} documents; indexing BM25")
     tick = time.perf_counter()

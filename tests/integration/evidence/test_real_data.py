@@ -47,6 +47,7 @@ def test_build_counts_and_links(built: tuple[EvidenceIndex, float]) -> None:
         "approval": 6677,
         "clinical_trial": 4123,
         "curated_indication": 2059,
+        "knowledge_graph": 1667,  # Hetionet fact sheets: compounds and diseases with any edge
     }
     print(f"real-data build (BM25 all, dense literature): {seconds:.1f}s {index.manifest['timings']}")
     linker = index.linker
@@ -91,3 +92,13 @@ def test_repurposing_ranks_known_indications_and_evaluates_held_out(
     assert report["candidate_diseases"] == 97 and before["auroc"] > 0.65
     hidden = report["all_evidence"]["hidden_features"]
     assert set(hidden) >= {"pharmacotherapy_dm", "pharmacotherapy_sym", "pharmacotherapy_not"}
+
+
+def test_mechanism_query_finds_compounds_through_graph_facts(built: tuple[EvidenceIndex, float]) -> None:
+    """ "PPARG agonists": no label row or abstract names the target; Hetionet's binds edges do."""
+    from hygeia.evidence.retrieval import Retriever
+
+    index, _ = built
+    hits = Retriever(index, None).search("PPARG agonists", 10, "bm25", ["knowledge_graph"])
+    binders = [h for h in hits if "PPARG" in h.document.title]
+    assert len(binders) >= 5 and all(h.document.drug_ids for h in binders)

@@ -34,6 +34,7 @@ def test_documents_carry_types_and_linked_entities(index: EvidenceIndex) -> None
         "approval": 3,
         "clinical_trial": 2,
         "curated_indication": 4,
+        "knowledge_graph": 8,  # 4 drugs and 4 diseases of the fixture's Hetionet, each with edges
     }
     doc = index.document("pmid:1001")
     assert "DB00331" in doc.drug_ids and "DOID:9256" in doc.disease_ids
@@ -93,3 +94,12 @@ def test_rebuilds_swap_a_link_so_readers_always_find_an_index(tmp_path: Path) ->
     assert target.resolve() not in (first, second)
     assert second.is_dir() and not first.exists()  # the previous build is kept, older ones pruned
     assert open_index(target).manifest["documents"] > 0
+
+
+def test_mechanism_search_finds_drugs_through_graph_facts(index: EvidenceIndex) -> None:
+    """No abstract or label row names PRKAB1; the graph fact sheet of metformin does."""
+    hits = Retriever(index, None).search("PRKAB1 activators", 3, "bm25")
+    top = hits[0].document
+    assert top.doc_type == "knowledge_graph" and top.source == "Hetionet v1.0"
+    assert {h.document.id for h in hits} >= {"hetionet:compound:DB00331", "hetionet:disease:DOID:9352"}
+    assert "Binds (targets): PRKAB1." in index.document("hetionet:compound:DB00331").text

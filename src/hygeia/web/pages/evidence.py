@@ -15,7 +15,7 @@ from hygeia.web import session
 from hygeia.web.render import SECURITY_HEADERS, ConsoleRoute, domain_state, load_domain, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-EVIDENCE_TYPES = ("literature", "clinical_trial", "approval", "curated_indication")
+EVIDENCE_TYPES = ("literature", "clinical_trial", "approval", "curated_indication", "knowledge_graph")
 VOTE_WORDS = {"up": "relevant", "down": "not relevant", "flag": "flagged for review"}
 CANDIDATE_VOTE_WORDS = {"up": "plausible", "down": "not plausible", "flag": "flagged for review"}
 # The readable report is a standalone page with its own inline <style> and no script at all.
