@@ -99,6 +99,36 @@ def score(
     sys.stderr.write(_hyperparameter_json(run) + "\n")
 
 
+@app.command("score-pair")
+def score_pair(
+    drug: str = typer.Option(..., help="drug name"),
+    event: str = typer.Option(..., help="event (reaction) term"),
+    n: int = typer.Option(..., help="reports naming both"),
+    n_drug: int = typer.Option(..., help="reports naming the drug"),
+    n_event: int = typer.Option(..., help="reports naming the event"),
+    n_total: int = typer.Option(..., help="reports in the database"),
+    prior: str = typer.Option(
+        "", help="MGPS prior 'alpha1,beta1,alpha2,beta2,P' (e.g. from a run's summary); none: no EBGM"
+    ),
+    labelled: bool = typer.Option(False, help="a known (labelled) reaction"),
+) -> None:
+    """Scores of one drug-event pair from its counts and margins, as one JSON object."""
+    from hygeia.signals.mgps import Hyperparameters
+    from hygeia.signals.pair_scores import PairCount, pair_response, score_pairs
+
+    hyper = None
+    if prior:
+        try:
+            hyper = Hyperparameters(*(float(v) for v in prior.split(",")))
+        except (TypeError, ValueError):
+            _fail("--prior must be five numbers: alpha1,beta1,alpha2,beta2,P")
+    pair = PairCount(drug, event, n, n_drug, n_event, n_total, labelled)
+    result = score_pairs([pair], hyper)[0]
+    if result.get("error"):
+        _fail(result["error"])
+    typer.echo(json.dumps(pair_response(result)))
+
+
 @app.command("ingest-faers")
 def ingest_faers_command(
     path: Path = typer.Argument(

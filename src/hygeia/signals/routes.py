@@ -5,8 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from hygeia.core.auth import Principal, require_role
-from hygeia.signals import service
-from hygeia.signals.schemas import AlertLevel, PairDetail, RunStatus, RunSubmitted, SignalPage
+from hygeia.signals import pair_service, service
+from hygeia.signals.schemas import (
+    AlertLevel,
+    PairDetail,
+    PairScoreRequest,
+    PairScoreResponse,
+    RunStatus,
+    RunSubmitted,
+    SignalPage,
+)
 
 router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
 
@@ -76,3 +84,23 @@ def pair_detail(
     principal: Principal = Depends(require_role("viewer")),
 ) -> PairDetail:
     return PairDetail(**service.pair_detail(principal.tenant_id, run_id, drug, event))
+
+
+@router.post(
+    "/score",
+    response_model=PairScoreResponse,
+    response_model_exclude_none=False,
+    summary="Score one pair or a small count table now (PRR, ROR, IC, EBGM, alert, priority)",
+)
+def score_pairs(
+    request: PairScoreRequest, principal: Principal = Depends(require_role("viewer"))
+) -> PairScoreResponse:
+    result = pair_service.score_pair_counts(
+        principal.tenant_id,
+        [p.model_dump() for p in request.pairs],
+        n_total=request.n_total,
+        prior=None if request.prior is None else request.prior.model_dump(),
+        run_id=request.run_id,
+        digits=request.digits,
+    )
+    return PairScoreResponse(**result)

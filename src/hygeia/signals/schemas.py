@@ -110,3 +110,90 @@ class PairDetail(BaseModel):
     signal: Signal
     trend: list[PeriodPoint]
     trend_note: str | None = Field(None, description="why there is no trend, when there is none")
+
+
+class PairCountIn(BaseModel):
+    drug: str = Field(min_length=1, max_length=300)
+    event: str = Field(min_length=1, max_length=300)
+    n: int = Field(description="reports naming both the drug and the event")
+    n_drug: int = Field(description="reports naming the drug")
+    n_event: int = Field(description="reports naming the event")
+    n_total: int | None = Field(None, description="reports in the database; or once for the request")
+    labelled: bool = Field(False, description="a known (labelled) reaction: novelty 0.25 instead of 1")
+
+
+class PriorIn(BaseModel):
+    alpha1: float = Field(gt=0)
+    beta1: float = Field(gt=0)
+    alpha2: float = Field(gt=0)
+    beta2: float = Field(gt=0)
+    p: float = Field(gt=0, lt=1)
+
+
+class PairScoreRequest(BaseModel):
+    pairs: list[PairCountIn] = Field(min_length=1, max_length=1000)
+    n_total: int | None = Field(None, description="database total for rows that do not give their own")
+    prior: PriorIn | None = Field(
+        None, description="a stated MGPS prior; else run_id's, else the latest run's"
+    )
+    run_id: str | None = Field(None, max_length=64, description="take the MGPS prior of this run")
+    digits: int | None = Field(2, ge=0, le=12, description="EBGM/EB05/EB95 rounding (openEBGM's 2)")
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "pairs": [
+                        {
+                            "drug": "ATORVASTATIN",
+                            "event": "RHABDOMYOLYSIS",
+                            "n": 40,
+                            "n_drug": 900,
+                            "n_event": 120,
+                        }
+                    ],
+                    "n_total": 250000,
+                    "prior": {"alpha1": 3.256, "beta1": 0.4, "alpha2": 2.0238, "beta2": 1.9061, "p": 0.0653},
+                }
+            ]
+        }
+    }
+
+
+class PairScore(BaseModel):
+    drug: str | None
+    event: str | None
+    error: str | None = Field(
+        None, description="why this row was not scored; the other fields are then absent"
+    )
+    n: int | None = None
+    expected: float | None = None
+    prr: float | None = None
+    chi2: float | None = None
+    ror: float | None = None
+    ror_lower: float | None = None
+    ror_upper: float | None = None
+    ic: float | None = None
+    ic025: float | None = None
+    ic975: float | None = None
+    ebgm: float | None = None
+    eb05: float | None = None
+    eb95: float | None = None
+    alert_level: AlertLevel | None = None
+    criteria_met: str | None = None
+    priority: float | None = None
+    components: dict[str, float] | None = None
+    explanation: str | None = None
+
+
+class PriorUsed(BaseModel):
+    source: Literal["stated", "run", "latest run", "none"]
+    run_id: str | None
+    hyperparameters: dict[str, float] | None
+    note: str | None = None
+
+
+class PairScoreResponse(BaseModel):
+    prior: PriorUsed
+    note: str
+    cached: bool
+    items: list[PairScore] = Field(description="one per input pair, in input order")

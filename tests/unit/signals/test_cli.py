@@ -68,3 +68,16 @@ def test_ingest_faers_to_csv(tmp_path):
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out, dtype=str).columns[:3]) == ["id", "drug", "event"]
     assert json.loads(result.stderr.strip())["cases"] == 2
+
+
+def test_score_pair_prints_scores_or_the_row_error():
+    args = ["score-pair", "--drug", "A", "--event", "B", "--n", "40", "--n-drug", "900", "--n-event", "120"]
+    result = runner.invoke(app, [*args, "--n-total", "250000", "--prior", "3.256,0.4,2.0238,1.9061,0.0653"])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)
+    assert scored["prr"] == (40 / 900) / (80 / 249_100) and scored["alert_level"] == "high"
+    assert scored["ebgm"] > scored["eb05"] > 2
+    unprior = json.loads(runner.invoke(app, [*args, "--n-total", "250000"]).stdout)
+    assert unprior["ebgm"] is None and unprior["alert_level"] == "medium"
+    bad = runner.invoke(app, [*args, "--n-total", "500"])
+    assert bad.exit_code == 2 and "exceed n_total = 500" in bad.output
