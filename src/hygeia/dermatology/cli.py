@@ -133,6 +133,20 @@ def add_gate(
 
 
 @app.command()
+def quantize(
+    source: Path = typer.Argument(..., help="model folder whose float graph is quantised"),
+    version: str = typer.Option(..., help="the new version, written beside the source"),
+    data_dir: Path = typer.Option(None, help="default: DATA_DIR/derm (training images for calibration)"),
+) -> None:
+    """int8 static quantisation (an option; benchmarks/dermatology/int8.py measures its cost). The new
+    folder has no gate, evaluation or card: it is not servable as it is."""
+    from hygeia.dermatology.quantize import quantize_folder
+
+    folder = quantize_folder(source, version, data_dir or _default_data_dir())
+    typer.echo(f"{folder}: int8 graph written (no gate or card: for measurement, not yet servable)")
+
+
+@app.command()
 def pack(
     out: Path = typer.Argument(..., help="git-ignored folder to write, e.g. .derm_pack"),
     data_dir: Path = typer.Option(None, help="default: DATA_DIR/derm"),

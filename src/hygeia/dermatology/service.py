@@ -30,6 +30,7 @@ MODEL_NAME = "dermatology"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 MAX_BATCH = 32
 CHUNK = 8  # files read per step of a CLI run; images go through the network one at a time
+DEADLINE_S = DEFAULT_DEADLINE_S  # per image; read at call time so operators and tests can lower it
 TRAIN_HINT = "no trained dermatology model is available: run `hygeia dermatology train` (see MODEL_CARD.md)"
 
 
@@ -141,13 +142,13 @@ def _gate_and_classify(
         image: DecodedImage = decode_image(data)
     except ImageRejected as exc:
         return LesionResult(image=name, status="error", error=str(exc))
+    deadline.check("decoding")
     limits = ready.classifier.quality_limits
     if limits is not None:
         try:
             check_quality(image.rgb, limits)
         except ImageRefused as exc:
             return rejected(name, exc.check, exc.reason)
-    deadline.check("decoding")
     [outcome] = ready.classifier.predict([image], heatmaps=heatmaps, deadline=deadline)
     if isinstance(outcome, OutOfDistribution):
         return rejected(name, "out_of_distribution", outcome.reason, outcome.ood_distance)
@@ -158,11 +159,12 @@ def analyse(
     ready: ReadyClassifier,
     uploads: Sequence[tuple[str, bytes]],
     heatmaps: bool = True,
-    seconds_per_image: float = DEFAULT_DEADLINE_S,
+    seconds_per_image: float | None = None,
 ) -> list[LesionResult]:
     """One result per upload, in order. Images are decoded and classified one at a time, so a batch
     holds one decoded image in memory however many files it has."""
-    return [_analyse_one(ready, name, data, heatmaps, seconds_per_image) for name, data in uploads]
+    seconds = seconds_per_image or DEADLINE_S
+    return [_analyse_one(ready, name, data, heatmaps, seconds) for name, data in uploads]
 
 
 def audit_fingerprint(uploads: Iterable[tuple[str, bytes]]) -> bytes:

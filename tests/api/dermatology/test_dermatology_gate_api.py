@@ -115,3 +115,18 @@ def test_console_shows_the_refusal_not_a_class(client, platform):
     assert response.status_code == 200, response.text
     assert 'id="derm-rejected"' in response.text and "nearly uniform" in response.text
     assert 'id="derm-prediction"' not in response.text and "Not a diagnostic device" in response.text
+
+
+def test_a_request_past_its_deadline_is_a_504_and_the_next_one_is_served(client, make_key, monkeypatch):
+    from hygeia.dermatology import service
+
+    analyst = auth_header(make_key("clinic", "analyst"))
+    upload = {"image": ("white.png", png(Image.new("RGB", (600, 450), "white")), "image/png")}
+    monkeypatch.setattr(service, "DEADLINE_S", 1e-6)
+    slow = client.post("/api/v1/dermatology/predict", files=upload, headers=analyst)
+    assert slow.status_code == 504, slow.text
+    assert slow.headers["content-type"] == "application/problem+json"
+    assert "did not finish" in slow.json()["detail"]
+    monkeypatch.setattr(service, "DEADLINE_S", 20.0)
+    served = client.post("/api/v1/dermatology/predict", files=upload, headers=analyst)
+    assert served.status_code == 200 and served.json()["result"]["status"] == "rejected"

@@ -73,3 +73,17 @@ def test_bounded_threshold_rejects_fewer_than_the_target_on_validation():
     rejected = (distances > limit).mean()
     assert 0.02 < rejected < 0.05  # a margin below 5%, not the 5% a plain quantile would give
     assert limit < distances.max()
+
+
+def test_int8_calibration_set_covers_every_class():
+    from pathlib import Path
+
+    from hygeia.dermatology.dataset import LesionImage
+    from hygeia.dermatology.quantize import calibration_records
+
+    def record(dx: str, i: int) -> LesionImage:
+        return LesionImage(f"{dx}{i}", dx, f"L{dx}{i}", "histo", 50.0, "male", "back", Path("x"))
+
+    train = [record("nv", i) for i in range(700)] + [record("df", i) for i in range(10)]
+    chosen = calibration_records(train, n=128)
+    assert {r.dx for r in chosen} == {"nv", "df"} and sum(r.dx == "df" for r in chosen) == 8
