@@ -79,3 +79,22 @@ def test_refit_command_replays_a_tenants_votes(
         k: round(v, 4) for k, v in sorted(production_prior().items())
     }
     assert json.loads(CliRunner().invoke(app, ["refit", "globex"]).output)["feedback_count"] == 0
+
+
+def test_path_graph_svg_escapes_and_draws_shared_nodes_once() -> None:
+    from hygeia.web.pages.evidence_paths import path_graph
+
+    drug = {"kind": "Compound", "id": "DB1", "name": "<drug>"}
+    disease = {"kind": "Disease", "id": "D1", "name": "disease"}
+    gene = {"kind": "Gene", "id": "G1", "name": "GENE1"}
+    paths = [
+        {"nodes": [drug, gene, disease], "verbs": ["binds", "associated with"]},
+        {
+            "nodes": [drug, gene, {"kind": "Gene", "id": "G2", "name": "GENE2"}, disease],
+            "verbs": ["a", "b", "c"],
+        },
+    ]
+    svg = str(path_graph(paths, "paths"))
+    assert svg.count("<circle") == 4 and svg.count("<line") == 5
+    assert "&lt;drug&gt;" in svg and "<drug>" not in svg
+    assert str(path_graph([], "none")) == ""

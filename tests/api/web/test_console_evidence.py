@@ -78,6 +78,8 @@ def test_analyst_ranks_candidates_for_a_brand_name(client: TestClient, make_key,
     first_row = fragment[start : fragment.index("</tr>", start)]
     assert "type 2 diabetes mellitus" in first_row and "<code>D003924</code>" in first_row
     assert "known indication" in first_row and "approval" in first_row
+    assert "graph path(s)" in first_row and '<svg class="path-graph"' in first_row  # evidence 2.0.0
+    assert "Metformin — binds — PRKAB1 — associated with — type 2 diabetes mellitus" in first_row
     links = re.findall(r'<a href="([^"]+)" target="_blank" rel="noopener noreferrer">', first_row)
     assert links and all(link.startswith("https://") for link in links)
     assert f'href="/ui/evidence/reports/{job_id}.json" download' in fragment

@@ -12,9 +12,11 @@ from hygeia.core import jobs
 from hygeia.core.auth import Principal
 from hygeia.core.errors import ProblemError
 from hygeia.web import session
-from hygeia.web.render import SECURITY_HEADERS, ConsoleRoute, domain_state, load_domain, render
+from hygeia.web.pages.evidence_paths import path_graph
+from hygeia.web.render import SECURITY_HEADERS, ConsoleRoute, domain_state, load_domain, render, templates
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+templates.env.globals["evidence_path_graph"] = path_graph
 EVIDENCE_TYPES = ("literature", "clinical_trial", "approval", "curated_indication", "knowledge_graph")
 VOTE_WORDS = {"up": "relevant", "down": "not relevant", "flag": "flagged for review"}
 CANDIDATE_VOTE_WORDS = {"up": "plausible", "down": "not plausible", "flag": "flagged for review"}
