@@ -31,11 +31,11 @@ def _layout(paths: Sequence[Any]) -> tuple[dict[tuple[int, str], tuple[float, fl
             if key not in rows.setdefault(col, []):
                 rows[col].append(key)
     height = max(len(v) for v in rows.values())
-    where = {}
+    where: dict[tuple[int, str], tuple[float, float]] = {}
     for col, keys in rows.items():
         offset = (height - len(keys)) * ROW / 2
         for r, key in enumerate(keys):
-            where[(col, key)] = (MARGIN + col * COLUMN, MARGIN + offset + r * ROW + ROW / 2)
+            where[(col, key)] = (float(MARGIN + col * COLUMN), MARGIN + offset + r * ROW + ROW / 2)
     return where, columns, height
 
 
