@@ -10,7 +10,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 # llama-cpp-python compiles llama.cpp once (pip then reuses the wheel from its cache)
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
 
-.PHONY: run test test-integration browser-deps lint typecheck bench clean
+.PHONY: run test test-integration browser-deps monitoring-deps lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,14 +28,19 @@ browser-deps:
 	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core; }
 
+# promtool (Debian's prometheus package) checks and unit-tests the alert rules.
+monitoring-deps:
+	@command -v promtool >/dev/null || { command -v apt-get >/dev/null && \
+		{ apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; }; }
+
 run: $(STAMP)
 	$(BIN)/hygeia serve
 
-test: $(TEST_STAMP) browser-deps
+test: $(TEST_STAMP) browser-deps monitoring-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
-	HYGEIA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m "not integration" -q
+	HYGEIA_REQUIRE_BROWSER=1 HYGEIA_REQUIRE_PROMTOOL=1 $(BIN)/python -m pytest -m "not integration" -q
 
 test-integration: $(TEST_STAMP)
 	$(BIN)/python -m pytest -m integration -q

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr | None = None  # JWT auth is off until a secret is configured
     jwt_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    metrics_token: SecretStr | None = None  # when set, /metrics needs "Authorization: Bearer <token>"
+    console_session_seconds: int = Field(8 * 3600, ge=60, le=30 * 24 * 3600)  # a working day
     # cost units per moving window, "burst;sustained"; shared by all of a tenant's keys (a synchronous
     # batch of N items costs N). Each key also has its own windows, so one key cannot starve the rest.
     rate_limit_tiers: dict[str, str] = {

@@ -13,9 +13,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from hygeia import __version__
 from hygeia.core import audit
 from hygeia.core.errors import install_error_handlers
-from hygeia.core.jobs import get_backend
+from hygeia.core.jobs import JobQueueCollector, get_backend
 from hygeia.core.middleware import BodySizeLimit
-from hygeia.core.observability import configure_logging, install_request_middleware
+from hygeia.core.observability import (
+    VarDirCollector,
+    configure_logging,
+    install_request_middleware,
+    register_collector,
+)
 from hygeia.core.routes import admin, api, public
 from hygeia.settings import Settings, get_settings
 
@@ -61,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Hygeia", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     install_error_handlers(app)
     install_request_middleware(app)
+    register_collector("jobs", JobQueueCollector())
+    register_collector("var", VarDirCollector())
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

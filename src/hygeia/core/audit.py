@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 import structlog
+from fastapi import Request
 from sqlalchemy import select
 
 from hygeia.core.auth import Principal
@@ -27,6 +28,7 @@ from hygeia.core.db import system_session, tenant_session, utcnow
 from hygeia.core.observability import PREDICTIONS
 from hygeia.core.registry import LoadedModel
 from hygeia.core.tables import AuditEvent
+from hygeia.settings import get_settings
 
 _request_log = structlog.get_logger("hygeia.audit")
 FLUSH_SECONDS = 0.05
@@ -145,6 +147,17 @@ def record(
     else:
         insert_rows([row])
     _request_log.info("audit", action=action, actor=principal.subject, tenant=principal.tenant_id)
+
+
+def record_denied(request: Request, status: int, reason: str) -> None:
+    """A refused request (401/403, or a 404 on another tenant's id) is audited with caller and route."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        address = request.client.host if request.client else "unknown"
+        principal = Principal(get_settings().platform_tenant, "none", f"anonymous@{address}", "")
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    detail = {"method": request.method, "route": route, "status": status, "reason": reason[:300]}
+    record(principal, f"denied:{status}", detail=detail)
 
 
 def record_prediction(

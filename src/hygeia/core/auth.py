@@ -166,6 +166,18 @@ def _lookup_key(key_hash: str) -> Principal:
         return Principal(key.tenant_id, key.role, f"key:{key.id}", tier, key.id)
 
 
+def principal_for_key(key_id: str) -> Principal:
+    """The principal of an active key, by id: what a console session acts as."""
+    with system_session() as session:
+        row = session.execute(
+            select(ApiKey, Tenant.tier).join(Tenant, Tenant.id == ApiKey.tenant_id).where(ApiKey.id == key_id)
+        ).first()
+        if row is None or row[0].revoked_at is not None:
+            raise Unauthorized("the API key behind this session has been revoked")
+        key, tier = row
+        return Principal(key.tenant_id, key.role, f"key:{key.id}", tier, key.id)
+
+
 def _assert_key_active(key_id: str) -> None:
     if verified_keys.is_active(key_id):
         return

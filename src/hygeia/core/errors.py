@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_JSON = "application/problem+json"
 _SERVER_PATH = re.compile(r"(?<![\w:/.])/(?:[\w.@+-]+/)+([\w.@+-]*)")
 log = structlog.get_logger("hygeia.errors")
+AUDITED_DENIALS = frozenset({401, 403})
 
 
 def without_server_paths(text: str) -> str:
@@ -95,6 +96,10 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        if exc.status in AUDITED_DENIALS:
+            from hygeia.core.audit import record_denied  # audit depends on auth, which raises these
+
+            record_denied(request, exc.status, exc.detail or exc.title)
         return problem_response(
             request, exc.status, exc.title, exc.detail, type_=exc.type, extra=exc.extra, headers=exc.headers
         )

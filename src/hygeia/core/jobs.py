@@ -11,15 +11,16 @@ import importlib
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import structlog
-from sqlalchemy import select, tuple_
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select, tuple_
 
 from hygeia.core.auth import Principal
 from hygeia.core.db import system_session, tenant_session, utcnow
@@ -210,6 +211,39 @@ def get_job(tenant_id: str, job_id: str) -> JobInfo:
         if job is None or job.tenant_id != tenant_id:
             raise NotFound(f"no job {job_id!r} for this tenant")
         return JobInfo.of(job)
+
+
+class JobQueueCollector:
+    """Scrape-time job gauges: how many jobs wait or run, and how long the oldest has waited."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            with system_session() as session:
+                counts = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+                oldest = session.scalar(select(func.min(Job.created_at)).where(Job.status == QUEUED))
+        except Exception as exc:  # a scrape must not fail because the database does: /ready says why
+            log.warning("job_metrics_unavailable", error=type(exc).__name__)
+            return
+        by_status = GaugeMetricFamily(
+            "hygeia_jobs_in_state", "Jobs currently in each state", labels=["status"]
+        )
+        for status in (QUEUED, RUNNING):
+            by_status.add_metric([status], counts.get(status, 0))
+        yield by_status
+        age = 0.0
+        if oldest is not None:
+            aware = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+            age = (utcnow() - aware).total_seconds()
+        yield GaugeMetricFamily(
+            "hygeia_jobs_oldest_queued_seconds", "Age of the oldest job still waiting for a worker", value=age
+        )
+
+
+def belongs_to_another_tenant(job_id: str, tenant_id: str) -> bool:
+    """For the audit trail: was a 404 someone probing another tenant's existing job?"""
+    with system_session() as session:
+        owner = session.scalar(select(Job.tenant_id).where(Job.id == job_id))
+    return owner is not None and owner != tenant_id
 
 
 def list_jobs(tenant_id: str, limit: int = 50) -> list[JobInfo]:

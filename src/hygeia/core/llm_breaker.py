@@ -16,6 +16,7 @@ from prometheus_client import Counter
 
 LLM_TOKENS = Counter("hygeia_llm_tokens_total", "Language model tokens", ["backend", "kind"])
 LLM_REQUESTS = Counter("hygeia_llm_requests_total", "Language model requests", ["backend", "outcome"])
+LLM_CIRCUIT_OPENED = Counter("hygeia_llm_circuit_opened_total", "Times the language-model circuit opened")
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 
@@ -68,6 +69,8 @@ class CircuitBreaker:
         with self._lock:
             self._failures += 1
             if self._trial_in_flight or self._failures >= self.threshold:
+                if self._opened_at is None or self._trial_in_flight:
+                    LLM_CIRCUIT_OPENED.inc()
                 self._opened_at = self._clock()
             self._trial_in_flight = False
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 
 import structlog
 from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_LATENCY = Histogram(
@@ -23,6 +27,11 @@ PREDICTIONS = Counter(
     "hygeia_predictions_total", "Items predicted, by model and version", ["model", "version"]
 )
 JOBS = Counter("hygeia_jobs_total", "Background jobs by kind and final status", ["kind", "status"])
+READINESS = Gauge(
+    "hygeia_readiness_ok",
+    "1 when a readiness check (database, redis, capability:*) passed at /ready",
+    ["check"],
+)
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_BYTES = REQUEST_ID_HEADER.lower().encode()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
@@ -108,6 +117,33 @@ def _header(scope: Scope, name: bytes) -> str:
 
 def install_request_middleware(app: FastAPI) -> None:
     app.add_middleware(RequestContext)
+
+
+class VarDirCollector:
+    """Free space where uploads, indexes and the SQLite database live, for the disk alert."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from hygeia.settings import get_settings
+
+        try:
+            usage = shutil.disk_usage(get_settings().var_dir)
+        except OSError:
+            return
+        yield GaugeMetricFamily(
+            "hygeia_var_free_ratio",
+            "Free fraction of the filesystem holding var/",
+            value=usage.free / usage.total,
+        )
+
+
+_registered: set[str] = set()
+
+
+def register_collector(name: str, collector: Collector) -> None:
+    """Scrape-time collectors are registered once per process, however many apps are built."""
+    if name not in _registered:
+        REGISTRY.register(collector)
+        _registered.add(name)
 
 
 def metrics_response() -> Response:

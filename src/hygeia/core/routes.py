@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
@@ -16,7 +17,7 @@ from hygeia.core.auth import Forbidden, Principal, require_platform_admin, requi
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import NotFound
-from hygeia.core.observability import metrics_response
+from hygeia.core.observability import READINESS, metrics_response
 from hygeia.core.redis_link import redis_link
 from hygeia.core.registry import get_registry
 from hygeia.core.schemas import (
@@ -67,8 +68,17 @@ def ready() -> JSONResponse:
     capabilities = capability_status()
     degraded = degraded or any(not c["available"] for c in capabilities.values())
     status = "unavailable" if db_error else ("degraded" if degraded else "ready")
+    _export_readiness(checks, capabilities)
     body = {"status": status, "checks": checks, "models": models, "capabilities": capabilities}
     return JSONResponse(body, status_code=503 if db_error else 200)
+
+
+def _export_readiness(checks: dict[str, Any], capabilities: dict[str, Any]) -> None:
+    """The same verdicts as Prometheus gauges, for the 'readiness degraded' alert."""
+    for name, check in checks.items():
+        READINESS.labels(name).set(1 if check["ok"] else 0)
+    for name, capability in capabilities.items():
+        READINESS.labels(f"capability:{name}").set(1 if capability["available"] else 0)
 
 
 def _production_models() -> dict[str, str]:
@@ -80,7 +90,13 @@ def _production_models() -> dict[str, str]:
 
 
 @public.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    """Open on a private network by default; HYGEIA_METRICS_TOKEN makes Prometheus present a bearer token."""
+    token = get_settings().metrics_token
+    if token is not None:
+        offered = auth.credential_from(request) or ""
+        if not secrets.compare_digest(offered.encode(), token.get_secret_value().encode()):
+            raise auth.Unauthorized("/metrics needs the scrape token (Authorization: Bearer ...)")
     return metrics_response()
 
 
@@ -125,8 +141,13 @@ def list_jobs(
 
 
 @api.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
-def get_job(job_id: str, principal: Principal = Depends(require_role("viewer"))) -> Any:
-    return JobOut(**vars(jobs.get_job(principal.tenant_id, job_id)))
+def get_job(job_id: str, request: Request, principal: Principal = Depends(require_role("viewer"))) -> Any:
+    try:
+        return JobOut(**vars(jobs.get_job(principal.tenant_id, job_id)))
+    except NotFound:
+        if jobs.belongs_to_another_tenant(job_id, principal.tenant_id):
+            audit.record_denied(request, 404, "job of another tenant")
+        raise
 
 
 @api.post("/jobs", response_model=JobOut, status_code=202, tags=["jobs"])

@@ -32,6 +32,20 @@ class ApiKey(TenantOwned, Timestamped, Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ConsoleSession(TenantOwned, Timestamped, Base):
+    """A signed-in console: the cookie holds a random token, only its sha256 is stored.
+
+    Ending it (sign-out, key revocation, expiry) is a server-side fact, so a copied cookie stops
+    working too; the cookie never holds an API key or a token that outlives sign-out.
+    """
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie value
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Job(TenantOwned, Timestamped, Base):
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -1,12 +1,15 @@
-"""Console sessions: an API key typed once, kept in an HttpOnly SameSite=Strict cookie; CSRF checks.
+"""Console sessions: an API key typed once, a server-side session behind an HttpOnly cookie; CSRF checks.
 
-With a JWT secret configured the cookie holds a short-lived token minted from the key (revoking the key
-ends it); without one it holds the key itself, which the browser never exposes to scripts.
+The cookie holds a random token; the database holds its sha256, the key it acts for and when it ends.
+Sign-out, revoking the key or expiry end the session on the server, so a copied cookie is worthless
+afterwards; the cookie never holds the API key or a token that outlives sign-out.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
@@ -15,13 +18,16 @@ from hygeia.core.auth import (
     ROLE_RANK,
     Forbidden,
     Principal,
-    authenticate,
+    Unauthorized,
     authenticate_from,
     charge,
     client_address,
-    issue_jwt,
+    hash_key,
+    principal_for_key,
 )
+from hygeia.core.db import system_session, tenant_session, utcnow
 from hygeia.core.errors import ProblemError
+from hygeia.core.tables import ConsoleSession
 from hygeia.settings import get_settings
 
 SESSION_COOKIE = "hygeia_session"
@@ -50,15 +56,21 @@ def is_https(request: Request) -> bool:
 
 
 def start_session(request: Request, response: Response, api_key: str) -> Principal:
-    """Check the key (401 problem if unknown or revoked; 429 after many failures) and set the cookie."""
+    """Check the key (401 if unknown or revoked; 429 after many failures) and open a session."""
     principal = authenticate_from(client_address(request), api_key)
-    credential, max_age = api_key, None
-    if get_settings().jwt_secret is not None:
-        credential, max_age = issue_jwt(principal)
+    if not principal.key_id:
+        raise Unauthorized("sign in with an API key")
+    token, lifetime = secrets.token_urlsafe(32), get_settings().console_session_seconds
+    with tenant_session(principal.tenant_id) as session:
+        session.add(
+            ConsoleSession(
+                id=hash_key(token), key_id=principal.key_id, expires_at=utcnow() + timedelta(seconds=lifetime)
+            )
+        )
     response.set_cookie(
         SESSION_COOKIE,
-        credential,
-        max_age=max_age,
+        token,
+        max_age=lifetime,
         path="/",
         httponly=True,
         samesite="strict",
@@ -68,18 +80,41 @@ def start_session(request: Request, response: Response, api_key: str) -> Princip
 
 
 def end_session(request: Request, response: Response) -> None:
+    """Sign-out: the session ends on the server, then the cookie is cleared."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with system_session() as session:
+            row = session.get(ConsoleSession, hash_key(token))
+            if row is not None and row.ended_at is None:
+                row.ended_at = utcnow()
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=is_https(request)
     )
 
 
+def _session_principal(token: str) -> Principal:
+    with system_session() as session:
+        row = session.get(ConsoleSession, hash_key(token))
+        if row is None or row.ended_at is not None:
+            raise Unauthorized("your session has ended; please sign in again")
+        if _aware(row.expires_at) <= utcnow():
+            raise Unauthorized("your session has expired; please sign in again")
+        key_id = row.key_id
+    return principal_for_key(key_id)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def console_principal(request: Request) -> Principal:
     """FastAPI dependency: the signed-in principal, rate-limited like any API caller."""
-    credential = request.cookies.get(SESSION_COOKIE)
-    if not credential:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
         raise LoginRequired()
     try:
-        principal = authenticate(credential)
+        principal = _session_principal(token)
     except ProblemError as exc:
         raise LoginRequired(exc.detail or exc.title) from exc
     request.state.principal = principal

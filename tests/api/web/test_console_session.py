@@ -36,8 +36,41 @@ def test_login_sets_a_strict_httponly_cookie_holding_a_token(client: TestClient,
     assert cookie.startswith(f"{SESSION_COOKIE}=")
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
     value = client.cookies[SESSION_COOKIE]
-    assert value != platform.admin_key and value.count(".") == 2  # a JWT, since a secret is configured
+    assert value != platform.admin_key and "." not in value  # an opaque token: neither the key nor a JWT
     assert client.get("/").status_code == 200
+
+
+def test_sign_out_ends_the_session_on_the_server(client: TestClient, platform: Platform) -> None:
+    sign_in(client, platform.admin_key)
+    copied = client.cookies[SESSION_COOKIE]
+    client.post("/logout", headers=HTMX, follow_redirects=False)
+    client.cookies.set(SESSION_COOKIE, copied)  # a copy of the cookie taken before sign-out
+    replay = client.get("/", follow_redirects=False)
+    assert replay.status_code == 303 and "session%20has%20ended" in replay.headers["location"]
+
+
+def test_revoking_the_key_ends_its_console_sessions(client: TestClient, make_key) -> None:
+    from hygeia.core import auth
+
+    key = make_key("acme", "admin")
+    sign_in(client, key)
+    assert client.get("/").status_code == 200
+    auth.revoke_api_key("acme", auth.authenticate(key).key_id)
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_an_expired_session_asks_to_sign_in_again(client: TestClient, platform: Platform) -> None:
+    from datetime import timedelta
+
+    from hygeia.core.db import system_session, utcnow
+    from hygeia.core.tables import ConsoleSession
+
+    sign_in(client, platform.admin_key)
+    with system_session() as session:
+        for row in session.query(ConsoleSession):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303 and "expired" in response.headers["location"]
 
 
 def test_cookie_is_secure_over_https(platform: Platform) -> None:
