@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+import hygeia.app  # noqa: F401  (the composition root: tells core how to wire the chosen domains)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_JWT_SECRET = "test-only-secret-not-used-anywhere-else-0123456789"
 
@@ -77,7 +79,7 @@ def platform(
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     with TestClient(create_app(), raise_server_exceptions=False) as test_client:
         yield test_client

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
-from types import ModuleType
 
 import typer
 
-from hygeia.settings import ALL_DOMAINS, get_settings
+from hygeia.app import wire_domains  # the composition root: also tells agents how to wire tools
+from hygeia.settings import get_settings
 
 app = typer.Typer(help="Hygeia: trustworthy medical and drug-safety AI.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -54,7 +53,7 @@ def serve(
     bootstrap()
     settings = get_settings()
     uvicorn.run(
-        "hygeia.core.app:create_app",
+        "hygeia.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -70,6 +69,8 @@ def worker(concurrency: int = typer.Option(2, min=1, max=32)) -> None:
     if not get_settings().celery_broker:
         _fail("a Celery worker needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
     from hygeia.core.celery_app import run_worker
+
+    wire_domains()  # the chosen domains' job handlers, before the first job arrives
 
     run_worker(concurrency)
 
@@ -184,25 +185,26 @@ def models_rollback(name: str) -> None:
     typer.echo(f"{name} rolled back to {row.version}")
 
 
-def _domain_cli(domain: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"hygeia.{domain}.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name in (f"hygeia.{domain}", f"hygeia.{domain}.cli"):
-            return None
-        raise
-
-
 def _first_line(text: str | None) -> str | None:
     lines = (text or "").strip().splitlines()
     return lines[0] if lines else None
 
 
 def _mount_domain_clis() -> None:
-    for domain in ALL_DOMAINS:
-        module = _domain_cli(domain)
-        if module is None:
-            continue
+    from hygeia.agents import cli as agents_cli
+    from hygeia.dermatology import cli as dermatology_cli
+    from hygeia.evidence import cli as evidence_cli
+    from hygeia.signals import cli as signals_cli
+    from hygeia.toxicity import cli as toxicity_cli
+
+    domain_clis = {
+        "toxicity": toxicity_cli,
+        "signals": signals_cli,
+        "dermatology": dermatology_cli,
+        "evidence": evidence_cli,
+        "agents": agents_cli,
+    }
+    for domain, module in domain_clis.items():
         app.add_typer(module.app, name=domain, help=_first_line(module.__doc__))
         train = getattr(module, "train", None)
         if callable(train):

@@ -61,7 +61,7 @@ def live_server(platform: Platform) -> Iterator[str]:
     """The same app `hygeia serve` runs, on a free loopback port, in this test's environment."""
     import uvicorn
 
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

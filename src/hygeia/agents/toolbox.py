@@ -80,15 +80,15 @@ _domain_tools_error: list[str] = []
 
 @lru_cache(maxsize=1)
 def ensure_domain_tools() -> tuple[str, ...]:
-    """Have core import every enabled domain's service so its tools are registered (CLI, workers).
+    """Have the composition root wire every chosen domain so its tools are registered (CLI, workers).
 
     Returns the import problems, if any, so answers can say why a tool is missing.
     """
-    from hygeia.core.jobs import load_domain_handlers
+    from hygeia.core.tools import load_domains
 
     with _domain_tools_lock:
         try:
-            load_domain_handlers()
+            load_domains()
         except Exception as exc:  # one broken domain must not take the agents down
             log.warning("domain_tools_import_failed", error=f"{type(exc).__name__}: {exc}")
             return (f"loading domain tools failed: {type(exc).__name__}: {exc}",)

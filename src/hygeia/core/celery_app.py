@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from hygeia.core.jobs import execute_job, load_domain_handlers
+from hygeia.core.jobs import execute_job
 from hygeia.settings import get_settings
 
 celery = Celery("hygeia")
@@ -50,7 +50,7 @@ def run_job(job_id: str) -> str:
 
 
 def run_worker(concurrency: int = 2, loglevel: str = "INFO") -> None:
-    load_domain_handlers()
+    """Run the worker; the caller wired domains and plugins (`hygeia.app.wire_domains`) first."""
     configure_broker().worker_main(
         ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "-Q", "hygeia"]
     )

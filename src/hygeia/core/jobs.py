@@ -60,16 +60,13 @@ def register_job_handler(kind: str, handler: Handler) -> None:
     _HANDLERS[kind] = handler
 
 
-def load_domain_handlers() -> None:
-    """Workers import each enabled domain's service (and configured plugin modules) to register handlers."""
+def load_plugin_modules() -> None:
+    """Plugin modules named in HYGEIA_JOB_MODULES register their handlers on import; a typo fails loudly.
+
+    Hygeia's own domains are wired by the composition root (`hygeia.app`), never by name here.
+    """
     for module in get_settings().job_modules:
         importlib.import_module(module)
-    for domain in get_settings().domains:
-        try:
-            importlib.import_module(f"hygeia.{domain}.service")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"hygeia.{domain}", f"hygeia.{domain}.service"):
-                raise
 
 
 @dataclass(frozen=True)
@@ -110,9 +107,6 @@ def execute_job(job_id: str) -> str:
         job.status, job.attempts = RUNNING, job.attempts + 1
         kind, payload, tenant_id = job.kind, dict(job.payload), job.tenant_id
     handler = _HANDLERS.get(kind)
-    if handler is None:
-        load_domain_handlers()
-        handler = _HANDLERS.get(kind)
     status, result, error = SUCCEEDED, None, None
     try:
         if handler is None:

@@ -32,6 +32,7 @@ from hygeia.core.redis_link import redis_link
 from hygeia.settings import get_settings
 
 NAMESPACE = "hygeia-rl"
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")
 T = TypeVar("T")
 
 
@@ -165,12 +166,13 @@ def rate_limit_headers(windows: list[Window]) -> dict[str, str]:
     if not windows:
         return {}
     tightest = min(windows, key=lambda w: (w.remaining, w.reset_seconds))
-    return {
-        "RateLimit-Limit": str(tightest.limit),
-        "RateLimit-Remaining": str(tightest.remaining),
-        "RateLimit-Reset": str(tightest.reset_seconds),
-        "RateLimit-Policy": ", ".join(w.policy for w in windows),
-    }
+    values = (
+        tightest.limit,
+        tightest.remaining,
+        tightest.reset_seconds,
+        ", ".join(w.policy for w in windows),
+    )
+    return dict(zip(RATE_LIMIT_HEADERS, map(str, values), strict=True))
 
 
 def check_auth_failures(address: str) -> None:

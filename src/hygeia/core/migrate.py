@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-from hygeia.settings import ALL_DOMAINS, get_settings
+from hygeia.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-
-
-def import_all_tables() -> None:
-    """Load every module that declares tables so metadata is complete for autogenerate/checks."""
-    importlib.import_module("hygeia.core.tables")
-    for domain in ALL_DOMAINS:
-        try:
-            importlib.import_module(f"hygeia.{domain}.tables")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"hygeia.{domain}", f"hygeia.{domain}.tables"):
-                raise
 
 
 def alembic_config(url: str | None = None) -> Config:

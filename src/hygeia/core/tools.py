@@ -21,6 +21,18 @@ class Tool:
 
 _TOOLS: dict[str, Tool] = {}
 _CAPABILITIES: dict[str, Callable[[], str | None]] = {}
+_domain_loader: Callable[[], list[str]] | None = None
+
+
+def set_domain_loader(loader: Callable[[], list[str]]) -> None:
+    """The composition root says how to wire the chosen domains (it imports them; core cannot)."""
+    global _domain_loader
+    _domain_loader = loader
+
+
+def load_domains() -> list[str]:
+    """Wire the chosen domains so their tools exist (agents, CLI); the names wired, [] without a root."""
+    return _domain_loader() if _domain_loader is not None else []
 
 
 def register_tool(

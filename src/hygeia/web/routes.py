@@ -1,5 +1,5 @@
 """Mounts the console on the API's own app: pages under `/`, htmx fragments under `/ui/`, assets
-under `/static/`. Called by `hygeia.core.app.create_app` when this package is present."""
+under `/static/`. Mounted by the composition root, `hygeia.app.create_app`."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def test_probing_another_tenants_job_is_audited_but_a_missing_id_is_not(client, 
 
 
 def test_metrics_need_the_scrape_token_once_configured(platform, monkeypatch):
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     with TestClient(create_app()) as open_client:
         assert open_client.get("/metrics").status_code == 200

@@ -32,7 +32,7 @@ def second_worker(platform: Platform) -> Iterator[str]:
             "-m",
             "uvicorn",
             "--factory",
-            "hygeia.core.app:create_app",
+            "hygeia.app:create_app",
             "--host",
             "127.0.0.1",
             "--port",
@@ -96,7 +96,7 @@ def test_unknown_keys_are_never_remembered(client):
 def test_audit_rows_written_in_the_background_are_all_there_after_shutdown(platform, make_key):
     from fastapi.testclient import TestClient
 
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     key = make_key("acme", "analyst")
     principal = auth.authenticate(key)
@@ -134,7 +134,7 @@ def test_a_failed_audit_batch_is_retried_not_dropped(platform, make_key, monkeyp
 def test_a_chunked_body_over_the_limit_gets_413(platform, admin_headers, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
     from hygeia.settings import get_settings
 
     monkeypatch.setenv("HYGEIA_MAX_BODY_BYTES", "2048")

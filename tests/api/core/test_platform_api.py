@@ -108,7 +108,7 @@ def test_jwt_round_trip_expiry_tamper_and_revocation(client, make_key):
 def test_rate_limit_per_tenant_tier_returns_429_with_retry_after(platform, monkeypatch, make_key):
     from fastapi.testclient import TestClient
 
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     monkeypatch.setenv("HYGEIA_RATE_LIMIT_TIERS", '{"free": "3/minute", "standard": "100/minute"}')
     reset_caches()
@@ -141,7 +141,7 @@ def test_viewer_can_read(client, make_key, path):
 def test_cors_is_off_by_default_and_configurable(platform, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     preflight = {"Origin": "https://console.example.org", "Access-Control-Request-Method": "GET"}
     with TestClient(create_app()) as client:
@@ -156,7 +156,7 @@ def test_cors_is_off_by_default_and_configurable(platform, monkeypatch):
 def test_logs_are_json_with_request_id(platform, monkeypatch, capsys):
     from fastapi.testclient import TestClient
 
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     monkeypatch.setenv("HYGEIA_LOG_JSON", "true")
     monkeypatch.setenv("HYGEIA_LOG_LEVEL", "INFO")

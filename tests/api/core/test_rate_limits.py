@@ -13,7 +13,7 @@ from tests.conftest import auth_header, reset_caches
 @pytest.fixture
 def limited_client(platform, monkeypatch):
     def factory(tiers: str, key_limit: str = "", auth_failures: str = "100/10minutes") -> TestClient:
-        from hygeia.core.app import create_app
+        from hygeia.app import create_app
 
         monkeypatch.setenv("HYGEIA_RATE_LIMIT_TIERS", tiers)
         monkeypatch.setenv("HYGEIA_KEY_RATE_LIMIT", key_limit)

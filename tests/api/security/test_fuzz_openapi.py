@@ -52,7 +52,7 @@ def _build_evidence_index(data_dir, monkeypatch) -> None:
 
 
 def test_no_server_errors_and_problem_json(platform, tmp_path, monkeypatch):
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     _build_evidence_index(tmp_path / "data", monkeypatch)
     app = create_app()

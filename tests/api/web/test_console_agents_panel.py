@@ -20,7 +20,7 @@ TWO_EXPERTS = {"question": QUESTION, "experts": ["regulatory", "clinical_researc
 
 @pytest.fixture
 def panel_client(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
     from tests.unit.agents.fixtures import configure_agents, reset_agents
 
     configure_agents(monkeypatch)

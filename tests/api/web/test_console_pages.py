@@ -29,7 +29,7 @@ def test_every_page_renders_for_every_role(client: TestClient, make_key, platfor
 
 
 def test_switched_off_domain_shows_the_reason(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     monkeypatch.setenv("HYGEIA_DOMAINS", json.dumps(["dermatology"]))
     reset_caches()
@@ -47,7 +47,7 @@ def test_switched_off_domain_shows_the_reason(platform: Platform, monkeypatch: p
 def test_without_a_jwt_secret_the_cookie_still_never_holds_the_key(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     monkeypatch.delenv("HYGEIA_JWT_SECRET")
     reset_caches()

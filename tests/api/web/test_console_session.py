@@ -74,7 +74,7 @@ def test_an_expired_session_asks_to_sign_in_again(client: TestClient, platform: 
 
 
 def test_cookie_is_secure_over_https(platform: Platform) -> None:
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     with TestClient(create_app(), base_url="https://testserver") as secure:
         response = secure.post(

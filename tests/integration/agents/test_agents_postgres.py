@@ -28,7 +28,7 @@ def test_agent_tables_upgrade_and_downgrade_on_postgres(postgres_url):
 
 @pytest.fixture
 def pg_client(pg_platform, monkeypatch):
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     configure_agents(monkeypatch)
     with TestClient(create_app(), raise_server_exceptions=False) as client:

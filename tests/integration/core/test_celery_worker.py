@@ -27,7 +27,7 @@ def _wait_for(client: TestClient, job_id: str, headers: dict[str, str], timeout:
 
 
 def test_celery_worker_runs_registry_verification(pg_platform, redis_url, monkeypatch, tmp_path):
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
     from hygeia.core.registry import get_registry
 
     get_registry().register(make_model(tmp_path, "2.0.0"))

@@ -86,7 +86,7 @@ def test_worker_killed_mid_job_is_redelivered_and_stored_once(pg_platform, redis
 
 
 def test_postgres_dropping_connections_reconnects(pg_platform, postgres_url):
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     headers = auth_header(pg_platform.admin_key)
     with TestClient(create_app()) as client:

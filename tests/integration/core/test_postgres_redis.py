@@ -45,7 +45,7 @@ def test_tenant_isolation_and_append_only_audit_on_postgres(pg_platform):
 
 
 def test_rate_limit_counts_are_shared_through_redis(pg_platform, redis_url, monkeypatch, make_key):
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     monkeypatch.setenv("HYGEIA_REDIS_URL", redis_url)
     monkeypatch.setenv("HYGEIA_RATE_LIMIT_TIERS", '{"free": "4/minute"}')

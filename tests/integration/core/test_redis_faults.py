@@ -50,8 +50,8 @@ def _start_redis(port: int) -> subprocess.Popen[bytes]:
 
 
 def test_redis_killed_mid_run_degrades_then_recovers(platform, monkeypatch, make_key):
+    from hygeia.app import create_app
     from hygeia.core import redis_link
-    from hygeia.core.app import create_app
     from hygeia.core.cache import get_cache
 
     port = _free_port()
@@ -88,7 +88,7 @@ def test_redis_killed_mid_run_degrades_then_recovers(platform, monkeypatch, make
 
 
 def test_unreachable_redis_at_start_still_serves(platform, monkeypatch, make_key):
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     monkeypatch.setenv("HYGEIA_REDIS_URL", f"redis://127.0.0.1:{_free_port()}/0")
     reset_caches()

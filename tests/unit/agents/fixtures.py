@@ -81,7 +81,7 @@ def local_llm(agent_env: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 @pytest.fixture
 def agents_client(agent_env: Platform) -> Iterator[TestClient]:
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     with TestClient(create_app(), raise_server_exceptions=False) as test_client:
         yield test_client

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, inspect
 
 from hygeia.agents.compose import collect_sources, confidence, grounding, with_citations
 from hygeia.agents.toolbox import ToolOutcome
+from hygeia.app import import_all_tables
 from hygeia.core import migrate
 from hygeia.core.db import Base
 
@@ -35,7 +36,7 @@ def test_upgrade_downgrade_upgrade_on_sqlite(tmp_path):
     assert not AGENT_TABLES & tables and "api_keys" in tables
     migrate.upgrade(url)
     with engine.connect() as connection:
-        migrate.import_all_tables()
+        import_all_tables()
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert not [d for d in diff if "agent_" in repr(d)], diff
     engine.dispose()

@@ -66,7 +66,7 @@ def test_failed_job_records_error(platform):
 def test_queued_job_survives_api_restart(platform):
     from fastapi.testclient import TestClient
 
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     jobs.register_job_handler("test.echo", lambda payload, ctx: {"echo": payload["x"]})
     with tenant_session("acme") as session:  # as if the API died right after accepting the job

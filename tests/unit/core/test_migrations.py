@@ -8,13 +8,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from hygeia.app import import_all_tables
 from hygeia.core import migrate
 from hygeia.core.db import Base
 
 
 def schema_drift(url: str) -> list:
     """Differences between the migrated database at `url` and the declared tables (empty when in step)."""
-    migrate.import_all_tables()
+    import_all_tables()
     engine = create_engine(url)
     try:
         with engine.connect() as connection:

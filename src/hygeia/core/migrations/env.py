@@ -1,14 +1,16 @@
-"""Alembic environment: the URL comes from Hygeia settings (or the caller's config), never a file."""
+"""Alembic environment: the URL comes from Hygeia settings (or the caller's config), never a file.
+
+The revision scripts create every table themselves; for autogenerate or schema comparisons, call
+`hygeia.app.import_all_tables()` first so Base.metadata holds every domain's tables.
+"""
 
 from __future__ import annotations
 
 from alembic import context
 
 from hygeia.core.db import Base, engine_for
-from hygeia.core.migrate import import_all_tables
 from hygeia.settings import get_settings
 
-import_all_tables()
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().sqlalchemy_url
 

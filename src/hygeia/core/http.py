@@ -1,19 +1,22 @@
-"""FastAPI application factory: middleware, problem+json errors, platform routes and domain routers."""
+"""The platform's HTTP application: middleware, problem+json errors, platform routes, lifespan.
+
+It knows no domain: `hygeia.app` (the composition root) hands it the domain routers and the console.
+"""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hygeia import __version__
 from hygeia.core import audit
 from hygeia.core.errors import install_error_handlers
 from hygeia.core.jobs import JobQueueCollector, get_backend
+from hygeia.core.limits import RATE_LIMIT_HEADERS
 from hygeia.core.middleware import BodySizeLimit
 from hygeia.core.observability import (
     VarDirCollector,
@@ -22,7 +25,7 @@ from hygeia.core.observability import (
     register_collector,
 )
 from hygeia.core.routes import admin, api, public
-from hygeia.settings import Settings, get_settings
+from hygeia.settings import Settings
 
 log = structlog.get_logger("hygeia.app")
 
@@ -46,22 +49,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         get_backend.cache_clear()
 
 
-def _mount_domains(app: FastAPI, settings: Settings) -> list[str]:
-    mounted = []
-    for domain in settings.domains:
-        try:
-            module = importlib.import_module(f"hygeia.{domain}.routes")
-        except ModuleNotFoundError as exc:
-            if exc.name in (f"hygeia.{domain}", f"hygeia.{domain}.routes"):
-                continue  # the domain is not part of this build
-            raise
-        app.include_router(module.router)
-        mounted.append(domain)
-    return mounted
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def build_app(
+    settings: Settings,
+    domain_routers: Mapping[str, APIRouter],
+    mount_console: Callable[[FastAPI], None] | None = None,
+) -> FastAPI:
+    """The platform application with the given domain routers (by domain name) and console mounted."""
     configure_logging(settings.log_level, settings.log_json)
     app = FastAPI(title="Hygeia", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     install_error_handlers(app)
@@ -74,17 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            expose_headers=["X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (public, api, admin):
+    for router in (public, api, admin, *domain_routers.values()):
         app.include_router(router)
-    app.state.domains = _mount_domains(app, settings)
-    try:
-        web = importlib.import_module("hygeia.web.routes")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("hygeia.web", "hygeia.web.routes"):
-            raise
-    else:
-        web.mount(app)
+    app.state.domains = list(domain_routers)
+    if mount_console is not None:
+        mount_console(app)
     return app

@@ -1,0 +1,90 @@
+"""The composition root: the whole application wired in one short file a reader can follow.
+
+`hygeia.core` knows no domain, not even by name. Here each domain's parts are imported explicitly:
+its router, and its service module, which registers the domain's job handlers, agent tools and
+capability check with the core. `HYGEIA_DOMAINS` chooses which domains are wired; a domain that is
+not chosen is not imported at all. The API (`create_app`), the Celery worker and the CLI all start
+from here, so they wire the same domains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, FastAPI
+
+from hygeia.core import tools
+from hygeia.core.http import build_app
+from hygeia.core.jobs import load_plugin_modules
+from hygeia.settings import ALL_DOMAINS, Settings, get_settings
+
+
+def _toxicity() -> APIRouter:
+    from hygeia.toxicity import routes, service  # noqa: F401  (service registers jobs, tool, capability)
+
+    return routes.router
+
+
+def _signals() -> APIRouter:
+    from hygeia.signals import routes, service  # noqa: F401  (service registers jobs, tool, capability)
+
+    return routes.router
+
+
+def _dermatology() -> APIRouter:
+    from hygeia.dermatology import routes, service  # noqa: F401  (routes register its tool, capability)
+
+    return routes.router
+
+
+def _evidence() -> APIRouter:
+    from hygeia.evidence import routes, service, tables  # noqa: F401  (service registers jobs, tools)
+
+    return routes.router
+
+
+def _agents() -> APIRouter:
+    from hygeia.agents import routes, service, tables  # noqa: F401  (service registers its capability)
+
+    return routes.router
+
+
+DOMAINS: dict[str, Callable[[], APIRouter]] = {
+    "toxicity": _toxicity,
+    "signals": _signals,
+    "dermatology": _dermatology,
+    "evidence": _evidence,
+    "agents": _agents,
+}
+assert set(DOMAINS) == set(ALL_DOMAINS), "every known domain is wired here, and only those"
+
+
+def wire_domains(settings: Settings | None = None) -> dict[str, APIRouter]:
+    """Import and register the chosen domains and the configured plugin modules (HYGEIA_JOB_MODULES);
+    the domains' routers by name. Safe to call again."""
+    chosen = (settings or get_settings()).domains
+    routers = {name: DOMAINS[name]() for name in chosen}
+    load_plugin_modules()
+    return routers
+
+
+def _mount_console(app: FastAPI) -> None:
+    from hygeia.web import routes as console
+
+    console.mount(app)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API and console, as `hygeia serve` runs them (`uvicorn --factory hygeia.app:create_app`)."""
+    settings = settings or get_settings()
+    return build_app(settings, wire_domains(settings), _mount_console)
+
+
+def import_all_tables() -> None:
+    """Every table of the schema, whichever domains are chosen: migrations and schema checks need all."""
+    from hygeia.agents import tables as agents_tables  # noqa: F401
+    from hygeia.core import tables as core_tables  # noqa: F401
+    from hygeia.evidence import tables as evidence_tables  # noqa: F401
+
+
+tools.set_domain_loader(lambda: list(wire_domains()))
