@@ -20,7 +20,7 @@ def test_kubernetes_manifests_validate_strictly():
     manifests = sorted(str(p) for p in (DEPLOY / "k8s").glob("*.yaml"))
     result = _run(str(BIN / "kubernetes-validate"), "--strict", *manifests)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("passed") == 7
+    assert result.stdout.count("passed") == 12
 
 
 def test_kubernetes_validation_catches_a_broken_manifest(tmp_path):
@@ -45,4 +45,27 @@ def test_compose_file_matches_compose_spec():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
-    assert set(services) == {"api", "worker", "postgres", "redis"}
+    assert set(services) == {"api", "worker", "beat", "postgres", "redis"}
+
+
+def _documents(name: str) -> list[dict]:
+    return list(yaml.safe_load_all((DEPLOY / "k8s" / name).read_text()))
+
+
+def test_api_pods_never_bootstrap_and_the_first_key_comes_from_a_secret():
+    api = _documents("api.yaml")[0]["spec"]["template"]["spec"]["containers"][0]
+    assert "--no-bootstrap" in api["args"]
+    [job] = _documents("bootstrap.yaml")
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert job["kind"] == "Job" and container["args"] == ["hygeia", "bootstrap"]
+    assert {"secretRef": {"name": "hygeia-bootstrap"}} in container["envFrom"]
+
+
+def test_one_beat_tls_ingress_and_a_persistent_redis():
+    [beat] = _documents("beat.yaml")
+    assert beat["spec"]["replicas"] == 1 and beat["spec"]["strategy"]["type"] == "Recreate"
+    [ingress] = _documents("ingress.yaml")
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+    assert ingress["spec"]["tls"][0]["secretName"] == "hygeia-tls"
+    redis = _documents("redis.yaml")[0]
+    assert "--appendonly" in redis["spec"]["template"]["spec"]["containers"][0]["args"]

@@ -78,11 +78,22 @@ def create_tenant(tenant_id: str, name: str, tier: str = "standard") -> Tenant:
     return tenant
 
 
-def create_api_key(tenant_id: str, role: str, name: str) -> tuple[ApiKey, str]:
-    """Returns the stored key row and the plaintext, which is never stored or shown again."""
+MIN_KEY_CHARS = 40
+
+
+def create_api_key(tenant_id: str, role: str, name: str, plaintext: str | None = None) -> tuple[ApiKey, str]:
+    """Returns the stored key row and the plaintext, which is never stored or shown again.
+
+    `plaintext` lets an operator bring a key generated elsewhere (e.g. the bootstrap key kept in a
+    Kubernetes Secret); it must look like one of ours and be as long.
+    """
     if role not in ROLE_RANK:
         raise ProblemError(422, "Unknown role", f"role must be one of {sorted(ROLE_RANK)}")
-    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+    if plaintext is not None and (not plaintext.startswith(KEY_PREFIX) or len(plaintext) < MIN_KEY_CHARS):
+        raise ProblemError(
+            422, "Weak key", f"a supplied key starts with {KEY_PREFIX} and has {MIN_KEY_CHARS}+ chars"
+        )
+    plaintext = plaintext or KEY_PREFIX + secrets.token_urlsafe(32)
     with system_session() as session:
         if not session.get(Tenant, tenant_id):
             raise ProblemError(404, "Not found", f"no tenant {tenant_id!r}")

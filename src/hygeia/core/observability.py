@@ -76,6 +76,7 @@ class RequestContext:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        transport = _transport_headers(scope)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -86,6 +87,7 @@ class RequestContext:
                     *message.get("headers", []),
                     (REQUEST_ID_BYTES, request_id.encode()),
                     *((name.lower().encode(), value.encode()) for name, value in limits.items()),
+                    *transport,
                 ]
             await send(message)
 
@@ -106,6 +108,17 @@ class RequestContext:
             ms=round(elapsed * 1000, 2),
             tenant=getattr(principal, "tenant_id", None),
         )
+
+
+def _transport_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """HSTS on answers that went out over HTTPS (directly, or via a TLS-terminating ingress)."""
+    from hygeia.settings import get_settings
+
+    seconds = get_settings().hsts_seconds
+    forwarded = _header(scope, b"x-forwarded-proto").split(",")[0].strip().lower()
+    if seconds <= 0 or (scope.get("scheme") != "https" and forwarded != "https"):
+        return []
+    return [(b"strict-transport-security", f"max-age={seconds}; includeSubDomains".encode())]
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -157,3 +157,9 @@ def test_every_response_carries_a_request_id(client):
     assert response.headers["X-Request-ID"] == "abc-123"
     generated = client.get("/health", headers={"X-Request-ID": "not valid!"}).headers["X-Request-ID"]
     assert len(generated) == 32
+
+
+def test_https_answers_carry_hsts_and_plain_http_ones_do_not(client):
+    assert "strict-transport-security" not in client.get("/health").headers
+    behind_ingress = client.get("/health", headers={"X-Forwarded-Proto": "https"})
+    assert behind_ingress.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
