@@ -17,10 +17,12 @@ models_app = typer.Typer(
     help="Model registry: list, register, verify, promote, rollback.", no_args_is_help=True
 )
 train_app = typer.Typer(help="Train a domain's model from the real data sets.", no_args_is_help=True)
+maintenance_app = typer.Typer(help="Retention purge and other upkeep.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(models_app, name="models")
 app.add_typer(train_app, name="train")
+app.add_typer(maintenance_app, name="maintenance")
 
 
 def _fail(message: str) -> None:
@@ -36,6 +38,10 @@ def bootstrap() -> None:
     result = run_bootstrap()
     for model in result.models:
         typer.echo(f"model registered: {model}")
+    if result.supplied_key_prefix:
+        typer.echo(
+            f"first admin key registered from HYGEIA_BOOTSTRAP_ADMIN_KEY ({result.supplied_key_prefix}...)"
+        )
     if result.admin_key:
         typer.secho("First admin API key (shown once, store it now):", fg=typer.colors.YELLOW)
         typer.echo(result.admin_key)
@@ -46,11 +52,15 @@ def serve(
     host: str = typer.Option(None, help="default: HYGEIA_HOST or 127.0.0.1"),
     port: int = typer.Option(None, help="default: HYGEIA_PORT or 8000"),
     workers: int = typer.Option(1, min=1, max=16),
+    run_bootstrap: bool = typer.Option(
+        True, "--bootstrap/--no-bootstrap", help="--no-bootstrap where a one-off `hygeia bootstrap` Job ran"
+    ),
 ) -> None:
-    """Bootstrap, then serve the API and console."""
+    """Bootstrap (unless told not to), then serve the API and console."""
     import uvicorn
 
-    bootstrap()
+    if run_bootstrap:
+        bootstrap()
     settings = get_settings()
     uvicorn.run(
         "hygeia.app:create_app",
@@ -61,6 +71,27 @@ def serve(
         log_level="warning",
         access_log=False,  # Hygeia logs every request itself, with its request id and tenant
     )
+
+
+@app.command()
+def beat() -> None:
+    """Run Celery Beat: schedules the daily retention purge on the workers (run exactly one)."""
+    if not get_settings().celery_broker:
+        _fail("Celery Beat needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
+    from hygeia.core.celery_app import run_beat
+
+    wire_domains()  # domains register their retention purgers
+    run_beat()
+
+
+@maintenance_app.command("purge")
+def maintenance_purge() -> None:
+    """Apply every tenant's retention now (the embedded setup's stand-in for Celery Beat)."""
+    from hygeia.core.retention import purge_expired
+
+    wire_domains()
+    for tenant, counts in purge_expired().items():
+        typer.echo(f"{tenant}: " + ", ".join(f"{kind} {count}" for kind, count in counts.items()))
 
 
 @app.command()

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr | None = None  # JWT auth is off until a secret is configured
     jwt_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    # days data is kept unless a tenant sets its own (the audit trail is never purged)
+    retention_upload_days: int = Field(30, ge=1)
+    retention_job_days: int = Field(90, ge=1)
+    retention_conversation_days: int = Field(180, ge=1)
+    # the first platform admin key, from a secret store (never printed); empty: generate and print once
+    bootstrap_admin_key: SecretStr | None = None
+    hsts_seconds: int = Field(31_536_000, ge=0)  # Strict-Transport-Security on HTTPS answers; 0: off
     metrics_token: SecretStr | None = None  # when set, /metrics needs "Authorization: Bearer <token>"
     console_session_seconds: int = Field(8 * 3600, ge=60, le=30 * 24 * 3600)  # a working day
     # cost units per moving window, "burst;sustained"; shared by all of a tenant's keys (a synchronous

@@ -44,6 +44,24 @@ def redelivery_options(visibility_timeout: int) -> dict[str, int]:
     }
 
 
+PURGE_TASK = "hygeia.retention_purge"
+celery.conf.beat_schedule = {
+    "retention-purge-daily": {"task": PURGE_TASK, "schedule": 24 * 3600.0},
+}
+
+
+@celery.task(name=PURGE_TASK)
+def retention_purge() -> dict[str, dict[str, int]]:
+    from hygeia.core.retention import purge_expired
+
+    return purge_expired()
+
+
+def run_beat(loglevel: str = "INFO") -> None:
+    """The one scheduler process (run exactly one): it enqueues the daily retention purge."""
+    configure_broker().start(["beat", f"--loglevel={loglevel}"])
+
+
 @celery.task(name="hygeia.run_job")
 def run_job(job_id: str) -> str:
     return execute_job(job_id)

@@ -51,6 +51,11 @@ class NotFound(ProblemError):
         super().__init__(404, "Not found", detail)
 
 
+class Conflict(ProblemError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(409, "Conflict", detail)
+
+
 class CapabilityUnavailable(ProblemError):
     """A capability whose model or data is missing says so instead of pretending to work."""
 

@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
 from hygeia import __version__
-from hygeia.core import audit, auth, jobs, limits
+from hygeia.core import audit, auth, jobs, limits, retention
 from hygeia.core.auth import Forbidden, Principal, require_platform_admin, require_role
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
-from hygeia.core.errors import NotFound
+from hygeia.core.errors import Conflict, NotFound
 from hygeia.core.observability import READINESS, metrics_response
 from hygeia.core.redis_link import redis_link
 from hygeia.core.registry import get_registry
@@ -29,10 +29,11 @@ from hygeia.core.schemas import (
     JobSummaryOut,
     ModelVersionOut,
     RateWindowOut,
+    RetentionPolicy,
     TenantCreate,
     TokenResponse,
 )
-from hygeia.core.tables import ApiKey, ModelVersion
+from hygeia.core.tables import ApiKey, ModelVersion, Tenant
 from hygeia.core.tools import capability_status
 from hygeia.settings import get_settings
 
@@ -150,6 +151,17 @@ def get_job(job_id: str, request: Request, principal: Principal = Depends(requir
         raise
 
 
+@api.delete("/jobs/{job_id}", status_code=204, tags=["jobs"])
+def delete_job(job_id: str, principal: Principal = Depends(require_role("analyst"))) -> Response:
+    """Remove a finished job, its result and the files it left (e.g. a signal run's upload); audited."""
+    job = jobs.get_job(principal.tenant_id, job_id)
+    if job.status not in ("succeeded", "failed"):
+        raise Conflict(f"job {job_id} is {job.status}; delete it once it has finished")
+    retention.delete_job(principal.tenant_id, job_id)
+    audit.record(principal, "job.delete", detail={"job_id": job_id, "kind": job.kind})
+    return Response(status_code=204)
+
+
 @api.post("/jobs", response_model=JobOut, status_code=202, tags=["jobs"])
 def submit_job(body: JobSubmit, principal: Principal = Depends(require_role("admin"))) -> Any:
     return JobOut(**vars(jobs.submit_job(principal, body.kind, body.payload)))
@@ -204,6 +216,31 @@ def create_tenant(
     tenant = auth.create_tenant(body.id, body.name, body.tier)
     audit.record(principal, "tenant.create", detail={"tenant": tenant.id, "tier": tenant.tier})
     return {"id": tenant.id, "name": tenant.name, "tier": tenant.tier}
+
+
+@admin.put("/tenants/{tenant_id}/retention", response_model=RetentionPolicy)
+def set_retention(
+    tenant_id: str, body: RetentionPolicy, principal: Principal = Depends(require_platform_admin)
+) -> RetentionPolicy:
+    """Set how long a tenant's data is kept (days per kind); omitted kinds keep the platform default."""
+    with system_session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"no tenant {tenant_id!r}")
+        tenant.retention = body.model_dump(exclude_none=True) or None
+        effective = RetentionPolicy(**retention.retention_days(tenant))
+    audit.record(principal, "tenant.retention", detail={"tenant": tenant_id, **effective.model_dump()})
+    return effective
+
+
+@admin.get("/retention", response_model=RetentionPolicy)
+def my_retention(principal: Principal = Depends(require_role("admin"))) -> RetentionPolicy:
+    """How long your tenant's uploads, job results and conversations are kept, in days."""
+    with system_session() as session:
+        tenant = session.get(Tenant, principal.tenant_id)
+        if tenant is None:
+            raise NotFound(f"no tenant {principal.tenant_id!r}")
+        return RetentionPolicy(**retention.retention_days(tenant))
 
 
 @admin.post("/keys", response_model=ApiKeyOut, status_code=201)

@@ -67,6 +67,14 @@ class TenantCreate(BaseModel):
     tier: str = "standard"
 
 
+class RetentionPolicy(BaseModel):
+    """Days each kind of data is kept; a missing kind keeps the platform default."""
+
+    uploads: int | None = Field(None, ge=1, le=3650)
+    job_results: int | None = Field(None, ge=1, le=3650)
+    conversations: int | None = Field(None, ge=1, le=3650)
+
+
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["signal-triage bot"])
     role: Literal["admin", "analyst", "viewer"]

@@ -16,6 +16,7 @@ class Tenant(Timestamped, Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     tier: Mapped[str] = mapped_column(String(32), default="standard", nullable=False)
+    retention: Mapped[dict[str, int] | None] = mapped_column(JSON)  # days per kind; None: the defaults
 
 
 class ApiKey(TenantOwned, Timestamped, Base):
