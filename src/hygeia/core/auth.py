@@ -14,7 +14,8 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,6 +41,8 @@ KEY_PREFIX = "hyg_"
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = "hygeia"
 KEY_CACHE_SECONDS = 1.0  # the longest a revoked key keeps working on another process
+# the tenant the current request or job acts for: lets platform code (drift) attribute what it sees
+CURRENT_TENANT: ContextVar[str | None] = ContextVar("hygeia_current_tenant", default=None)
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,12 @@ def authenticate_from(address: str, credential: str) -> Principal:
         raise
 
 
+def bind_principal(request: Request, principal: Principal) -> None:
+    """The request acts for this principal from here on (logs, audit, rate limits)."""
+    request.state.principal = principal
+    charge(request, principal)
+
+
 def charge(request: Request, principal: Principal, cost: int = 1) -> None:
     """Charge a request's cost to its tenant's and key's windows; the headers report where they stand."""
     windows = enforce_rate_limit(principal.tenant_id, principal.tier, principal.key_id, cost)
@@ -281,17 +290,21 @@ def current_principal(request: Request) -> Principal:
     if not credential:
         raise Unauthorized("send an API key (X-API-Key or Authorization: Bearer) or a JWT")
     principal = authenticate_from(client_address(request), credential)
-    request.state.principal = principal
-    charge(request, principal)
+    bind_principal(request, principal)
     return principal
 
 
-def require_role(minimum: Role) -> Callable[..., Principal]:
-    """FastAPI dependency: the caller's principal, if its role is at least `minimum`."""
+def require_role(minimum: Role) -> Callable[..., Awaitable[Principal]]:
+    """FastAPI dependency: the caller's principal, if its role is at least `minimum`.
 
-    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    Async on purpose: it runs in the request's own task, so the tenant it binds (CURRENT_TENANT) is
+    seen by the endpoint; a sync dependency runs in a worker thread whose context is thrown away.
+    """
+
+    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         if ROLE_RANK[principal.role] < ROLE_RANK[minimum]:
             raise Forbidden(f"this action needs the {minimum} role; you are {principal.role}")
+        CURRENT_TENANT.set(principal.tenant_id)
         return principal
 
     return dependency

@@ -1,5 +1,9 @@
 """Drift monitoring: compare live model outputs (or inputs) with the distribution seen at training time.
 
+Counts are kept per tenant (from the request or job that made the prediction) and per UTC day in the
+database, so drift survives restarts and adds up across API processes and workers; a tenant's users
+see their own traffic, platform admins everyone's.
+
 A model card may carry `drift_reference`: {signal: {"edges": [...], "counts": [...]}} — histograms of,
 say, out-of-fold probabilities per endpoint or nearest-neighbour similarity. Live values are binned on
 the same edges and compared by the population stability index (PSI); PSI > 0.25 is the usual
@@ -9,20 +13,28 @@ the same edges and compared by the population stability index (PSI); PSI > 0.25 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from prometheus_client import Gauge
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from hygeia.core.auth import CURRENT_TENANT
+from hygeia.core.db import system_session, utcnow
 from hygeia.core.registry import LoadedModel
+from hygeia.core.tables import DriftCount
 
 DRIFT_PSI = Gauge(
     "hygeia_drift_psi", "Population stability index of live vs training values", ["model", "signal"]
 )
 PSI_MODERATE, PSI_SIGNIFICANT = 0.1, 0.25
 MIN_OBSERVATIONS = 50
+UNATTRIBUTED = "-"  # observations made outside any request or job (CLI batch runs)
 
 
 def population_stability_index(reference: np.ndarray, live: np.ndarray, floor: float = 1e-4) -> float:
@@ -30,6 +42,13 @@ def population_stability_index(reference: np.ndarray, live: np.ndarray, floor: f
     ref = np.maximum(reference / max(reference.sum(), 1), floor)
     cur = np.maximum(live / max(live.sum(), 1), floor)
     return float(np.sum((cur - ref) * np.log(cur / ref)))
+
+
+Key = tuple[str, str, str, str]  # tenant, model, version, signal
+ReportKey = tuple[str, str, str]  # model, version, signal
+FLUSH_OBSERVATIONS = 1_000
+FLUSH_SECONDS = 30.0
+REPORT_DAYS = 7
 
 
 @dataclass
@@ -42,50 +61,154 @@ class _Track:
         self.live = np.zeros_like(self.reference, dtype=float)
 
 
-class DriftMonitor:
-    """Process-local live histograms per (model version, signal); exported as Prometheus gauges."""
+class DriftStore:
+    """Live counts in the database, per tenant and UTC day, summed across every API process and worker."""
 
-    def __init__(self) -> None:
-        self._tracks: dict[tuple[str, str, str], _Track] = {}
+    def add(self, tracks: dict[Key, _Track], day: str) -> None:
+        try:
+            self._merge(tracks, day)
+        except IntegrityError:  # another process created one of the rows first: merge into it
+            self._merge(tracks, day)
+
+    @staticmethod
+    def _merge(tracks: dict[Key, _Track], day: str) -> None:
+        with system_session() as session:
+            for (tenant, name, version, signal), track in tracks.items():
+                row = session.scalar(
+                    select(DriftCount)
+                    .where(
+                        DriftCount.tenant_id == tenant,
+                        DriftCount.model_name == name,
+                        DriftCount.model_version == version,
+                        DriftCount.signal == signal,
+                        DriftCount.day == day,
+                    )
+                    .with_for_update()
+                )
+                if row is None:
+                    session.add(
+                        DriftCount(
+                            tenant_id=tenant,
+                            model_name=name,
+                            model_version=version,
+                            signal=signal,
+                            day=day,
+                            edges=track.edges.tolist(),
+                            reference=track.reference.tolist(),
+                            live=track.live.tolist(),
+                            observations=int(track.live.sum()),
+                        )
+                    )
+                else:
+                    row.live = (np.asarray(row.live) + track.live).tolist()
+                    row.observations += int(track.live.sum())
+
+    @staticmethod
+    def totals(tenant_id: str | None, since: str) -> dict[ReportKey, _Track]:
+        """Counts since a day, for one tenant or (None) all of them."""
+        query = select(DriftCount).where(DriftCount.day >= since)
+        if tenant_id is not None:
+            query = query.where(DriftCount.tenant_id == tenant_id)
+        totals: dict[ReportKey, _Track] = {}
+        with system_session() as session:
+            for row in session.scalars(query):
+                key = (row.model_name, row.model_version, row.signal)
+                if key not in totals:
+                    totals[key] = _Track(np.asarray(row.edges), np.asarray(row.reference, dtype=float))
+                totals[key].live += np.asarray(row.live, dtype=float)
+        return totals
+
+
+class DriftMonitor:
+    """Live histograms per (tenant, model version, signal), compared with the card's training histogram.
+
+    Observations are buffered and merged into the store (when there is one) every FLUSH_SECONDS or
+    FLUSH_OBSERVATIONS, and before every report; without a store they stay in this process.
+    """
+
+    def __init__(self, store: DriftStore | None = None) -> None:
+        self._store = store
+        self._tracks: dict[Key, _Track] = {}
+        self._pending: dict[Key, _Track] = {}
+        self._last_flush = time.monotonic()
         self._lock = threading.Lock()
 
     def observe(self, model: LoadedModel, signal: str, values: Iterable[float]) -> None:
         reference = (model.card.get("drift_reference") or {}).get(signal)
         if not reference:
             return
-        key = (model.name, model.version, signal)
+        key = (CURRENT_TENANT.get() or UNATTRIBUTED, model.name, model.version, signal)
         data = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
         with self._lock:
-            track = self._tracks.get(key)
-            if track is None:
-                edges = np.asarray(reference["edges"], dtype=float)
-                track = self._tracks[key] = _Track(edges, np.asarray(reference["counts"], dtype=float))
-            inner = np.clip(data, track.edges[0], track.edges[-1])
-            track.live += np.histogram(inner, bins=track.edges)[0]
-            if track.live.sum() >= MIN_OBSERVATIONS:
-                DRIFT_PSI.labels(model.name, signal).set(
-                    population_stability_index(track.reference, track.live)
-                )
+            for tracks in (self._tracks, self._pending) if self._store else (self._tracks,):
+                track = tracks.get(key)
+                if track is None:
+                    edges = np.asarray(reference["edges"], dtype=float)
+                    track = tracks[key] = _Track(edges, np.asarray(reference["counts"], dtype=float))
+                track.live += np.histogram(np.clip(data, track.edges[0], track.edges[-1]), bins=track.edges)[
+                    0
+                ]
+            due = sum(t.live.sum() for t in self._pending.values()) >= FLUSH_OBSERVATIONS
+            due = due or time.monotonic() - self._last_flush >= FLUSH_SECONDS
+        if self._store is None:
+            self._export(_by_model(self._tracks))
+        elif due:
+            self.flush()
 
-    def report(self) -> list[dict[str, Any]]:
-        rows = []
+    def flush(self) -> None:
+        """Merge buffered counts into the store and refresh the platform-wide gauges from it."""
+        if self._store is None:
+            return
         with self._lock:
-            for (name, version, signal), track in sorted(self._tracks.items()):
-                n = int(track.live.sum())
-                psi = (
-                    population_stability_index(track.reference, track.live) if n >= MIN_OBSERVATIONS else None
-                )
-                rows.append(
-                    {
-                        "model": name,
-                        "version": version,
-                        "signal": signal,
-                        "observations": n,
-                        "psi": psi,
-                        "status": _status(psi),
-                    }
-                )
-        return rows
+            pending, self._pending = self._pending, {}
+            self._last_flush = time.monotonic()
+        if pending:
+            self._store.add(pending, utcnow().date().isoformat())
+        self._export(self._store.totals(None, _since()))
+
+    def report(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
+        """PSI per model version and signal over the last REPORT_DAYS days: one tenant's or everyone's."""
+        if self._store is not None:
+            self.flush()
+            totals = self._store.totals(tenant_id, _since())
+        else:
+            with self._lock:
+                totals = _by_model({k: t for k, t in self._tracks.items() if tenant_id in (None, k[0])})
+        return [_row(key, track) for key, track in sorted(totals.items())]
+
+    @staticmethod
+    def _export(totals: dict[ReportKey, _Track]) -> None:
+        for (name, _version, signal), track in totals.items():
+            if track.live.sum() >= MIN_OBSERVATIONS:
+                DRIFT_PSI.labels(name, signal).set(population_stability_index(track.reference, track.live))
+
+
+def _by_model(tracks: dict[Key, _Track]) -> dict[ReportKey, _Track]:
+    merged: dict[ReportKey, _Track] = {}
+    for (_tenant, name, version, signal), track in tracks.items():
+        key = (name, version, signal)
+        if key not in merged:
+            merged[key] = _Track(track.edges, track.reference)
+        merged[key].live += track.live
+    return merged
+
+
+def _since() -> str:
+    return (utcnow().date() - timedelta(days=REPORT_DAYS - 1)).isoformat()
+
+
+def _row(key: ReportKey, track: _Track) -> dict[str, Any]:
+    name, version, signal = key
+    n = int(track.live.sum())
+    psi = population_stability_index(track.reference, track.live) if n >= MIN_OBSERVATIONS else None
+    return {
+        "model": name,
+        "version": version,
+        "signal": signal,
+        "observations": n,
+        "psi": psi,
+        "status": _status(psi),
+    }
 
 
 def _status(psi: float | None) -> str:
@@ -104,4 +227,4 @@ def reference_histogram(
     return {"edges": edges.round(6).tolist(), "counts": counts.tolist()}
 
 
-drift_monitor = DriftMonitor()
+drift_monitor = DriftMonitor(DriftStore())

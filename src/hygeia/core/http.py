@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from hygeia import __version__
 from hygeia.core import audit
+from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import install_error_handlers
 from hygeia.core.jobs import JobQueueCollector, get_backend
 from hygeia.core.limits import RATE_LIMIT_HEADERS
@@ -45,6 +46,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         audit.writer.stop()  # every accepted audit row is committed before the process exits
+        drift_monitor.flush()
         get_backend().shutdown()
         get_backend.cache_clear()
 

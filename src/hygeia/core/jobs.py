@@ -22,7 +22,7 @@ import structlog
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, tuple_
 
-from hygeia.core.auth import Principal
+from hygeia.core.auth import CURRENT_TENANT, Principal
 from hygeia.core.db import system_session, tenant_session, utcnow
 from hygeia.core.errors import NotFound, ProblemError, without_server_paths
 from hygeia.core.observability import JOBS
@@ -111,7 +111,11 @@ def execute_job(job_id: str) -> str:
     try:
         if handler is None:
             raise RuntimeError(f"no handler for job kind {kind!r} on this worker")
-        result = handler(payload, JobContext(job_id, tenant_id))
+        token = CURRENT_TENANT.set(tenant_id)
+        try:
+            result = handler(payload, JobContext(job_id, tenant_id))
+        finally:
+            CURRENT_TENANT.reset(token)
     except ProblemError as exc:
         status, error = FAILED, exc.detail or exc.title
     except Exception as exc:  # a failing job must be recorded, not crash the worker

@@ -280,9 +280,11 @@ def _key_fields(key: ApiKey) -> dict[str, Any]:
 
 
 @admin.get("/drift")
-def drift(_: Principal = Depends(require_role("viewer"))) -> list[dict[str, Any]]:
-    """Population stability of live model outputs against their training distribution (this process)."""
-    return drift_monitor.report()
+def drift(principal: Principal = Depends(require_role("viewer"))) -> list[dict[str, Any]]:
+    """Population stability of live model outputs against their training distribution, last 7 days:
+    your tenant's traffic; a platform administrator sees every tenant's together."""
+    platform_admin = principal.role == "admin" and principal.tenant_id == get_settings().platform_tenant
+    return drift_monitor.report(None if platform_admin else principal.tenant_id)
 
 
 @admin.get("/audit", response_model=list[AuditEventOut])

@@ -94,3 +94,23 @@ class ModelVersion(Timestamped, Base):
     path: Mapped[str] = mapped_column(String(1000), nullable=False)
     card: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     promoted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DriftCount(TenantOwned, Base):
+    """Live histogram counts of one model signal for one tenant and day, summed across all processes.
+
+    The reference histogram (from the model card) travels with the row, so a drift report needs no
+    model loaded and survives restarts.
+    """
+
+    __tablename__ = "drift_counts"
+    __table_args__ = (UniqueConstraint("tenant_id", "model_name", "model_version", "signal", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    model_version: Mapped[str] = mapped_column(String(50), nullable=False)
+    signal: Mapped[str] = mapped_column(String(100), nullable=False)
+    day: Mapped[str] = mapped_column(String(10), index=True, nullable=False)  # UTC, YYYY-MM-DD
+    edges: Mapped[list[float]] = mapped_column(JSON, nullable=False)
+    reference: Mapped[list[float]] = mapped_column(JSON, nullable=False)
+    live: Mapped[list[float]] = mapped_column(JSON, nullable=False)
+    observations: Mapped[int] = mapped_column(Integer, nullable=False)

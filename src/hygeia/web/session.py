@@ -8,19 +8,20 @@ afterwards; the cookie never holds the API key or a token that outlives sign-out
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 
 from hygeia.core.auth import (
+    CURRENT_TENANT,
     ROLE_RANK,
     Forbidden,
     Principal,
     Unauthorized,
     authenticate_from,
-    charge,
+    bind_principal,
     client_address,
     hash_key,
     principal_for_key,
@@ -117,8 +118,7 @@ def console_principal(request: Request) -> Principal:
         principal = _session_principal(token)
     except ProblemError as exc:
         raise LoginRequired(exc.detail or exc.title) from exc
-    request.state.principal = principal
-    charge(request, principal)
+    bind_principal(request, principal)
     return principal
 
 
@@ -130,12 +130,13 @@ def is_platform_admin(principal: Principal) -> bool:
     return principal.role == "admin" and principal.tenant_id == get_settings().platform_tenant
 
 
-def console_role(minimum: str) -> Callable[..., Principal]:
+def console_role(minimum: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency: the principal if its role is at least `minimum`, else a 403 problem."""
 
-    def dependency(principal: Principal = Depends(console_principal)) -> Principal:
+    async def dependency(principal: Principal = Depends(console_principal)) -> Principal:
         if not has_role(principal, minimum):
             raise Forbidden(f"this needs the {minimum} role; you are signed in as {principal.role}")
+        CURRENT_TENANT.set(principal.tenant_id)  # async: in the request's task, seen by the page
         return principal
 
     return dependency

@@ -40,3 +40,53 @@ def test_monitor_ignores_models_without_reference_and_waits_for_enough_data():
     assert monitor.report() == []
     monitor.observe(_model(reference_histogram([0.1, 0.5, 0.9])), "NR-AR", [0.2] * 10)
     assert monitor.report()[0]["psi"] is None
+
+
+def _registered() -> LoadedModel:
+    rng = np.random.default_rng(3)
+    return LoadedModel(
+        "tox",
+        "2.0.0",
+        "e" * 64,
+        "production",
+        Path("."),
+        {"drift_reference": {"NR-AR": reference_histogram(rng.beta(1, 8, 5000))}},
+    )
+
+
+def test_counts_persist_per_tenant_and_add_up_across_processes(platform):
+    from hygeia.core.auth import CURRENT_TENANT
+    from hygeia.core.drift import DriftStore
+
+    rng = np.random.default_rng(11)
+    model = _registered()
+    api_process, worker_process = DriftMonitor(DriftStore()), DriftMonitor(DriftStore())
+    token = CURRENT_TENANT.set("acme")
+    api_process.observe(model, "NR-AR", rng.beta(5, 2, 300))  # acme's library is unlike Tox21
+    worker_process.observe(model, "NR-AR", rng.beta(5, 2, 200))
+    CURRENT_TENANT.set("globex")
+    api_process.observe(model, "NR-AR", rng.beta(1, 8, 400))
+    CURRENT_TENANT.reset(token)
+    api_process.flush(), worker_process.flush()
+
+    restarted = DriftMonitor(DriftStore())  # a fresh process after a restart reads the same counts
+    [acme] = restarted.report("acme")
+    [globex] = restarted.report("globex")
+    [everyone] = restarted.report()
+    assert (acme["observations"], globex["observations"], everyone["observations"]) == (500, 400, 900)
+    assert acme["status"] == "significant shift" and globex["status"] == "stable"
+    assert restarted.report("initech") == []
+
+
+def test_drift_api_shows_a_tenant_only_its_own_traffic(client, admin_headers, make_key):
+    from hygeia.core.auth import CURRENT_TENANT
+    from hygeia.core.drift import drift_monitor
+
+    rng = np.random.default_rng(5)
+    token = CURRENT_TENANT.set("globex")
+    drift_monitor.observe(_registered(), "NR-AR", rng.beta(1, 8, 120))
+    CURRENT_TENANT.reset(token)
+    acme_viewer = {"X-API-Key": make_key("acme", "viewer")}
+    assert client.get("/api/v1/admin/drift", headers=acme_viewer).json() == []
+    [row] = client.get("/api/v1/admin/drift", headers=admin_headers).json()
+    assert row["observations"] == 120 and row["version"] == "2.0.0"
