@@ -28,6 +28,18 @@ class ApplicabilityDomain(BaseModel):
     in_domain: bool = Field(description="false: the model ranked such compounds measurably worse in CV")
 
 
+class OverallCall(BaseModel):
+    """The molecule across all 12 assays: which are called active, how many, which is most likely."""
+
+    active_assays: list[str] = Field(description="assays called active by `rule`", examples=[["NR-ER"]])
+    n_active: int = Field(examples=[1])
+    highest_risk_assay: str = Field(description="assay with the highest probability", examples=["NR-ER"])
+    highest_probability: float = Field(examples=[0.61])
+    rule: str = Field(
+        description="the documented threshold", examples=["assays with calibrated probability >= 0.5"]
+    )
+
+
 class AtomExplanation(BaseModel):
     endpoint: str = Field(examples=["NR-ER"])
     member: str = Field(description="ensemble member explained (the one with Morgan substructure features)")
@@ -52,6 +64,16 @@ class Prediction(BaseModel):
         examples=[EXAMPLE_PROBABILITIES],
     )
     applicability_domain: ApplicabilityDomain | None = None
+    prediction_sets: dict[str, Literal["active", "inactive", "uncertain", "empty"]] | None = Field(
+        None,
+        description="Mondrian conformal prediction set per endpoint at `conformal_significance`: 'active' or "
+        "'inactive' when only one label is plausible, 'uncertain' when both are, 'empty' when neither "
+        "(unlike the training data). Absent for models without a conformal calibration set.",
+    )
+    conformal_significance: float | None = Field(
+        None, description="error rate per class the prediction sets are calibrated to (scaffold CV)"
+    )
+    overall: OverallCall | None = None
     explanation: AtomExplanation | None = None
     error_code: str | None = Field(None, examples=[None])
     error: str | None = Field(None, examples=[None])

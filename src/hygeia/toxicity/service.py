@@ -28,6 +28,7 @@ from hygeia.toxicity.predictor import RowPrediction, predict_prepared, prepare_a
 from hygeia.toxicity.schemas import (
     ApplicabilityDomain,
     AtomExplanation,
+    OverallCall,
     Prediction,
 )
 
@@ -52,6 +53,9 @@ def _to_schema(row: RowPrediction, model: ToxicityModel) -> Prediction:
         standardised_smiles=row.standardised_smiles,
         probabilities=row.probabilities,
         applicability_domain=domain,
+        prediction_sets=row.prediction_sets,
+        conformal_significance=model.significance if row.prediction_sets is not None else None,
+        overall=OverallCall(**vars(row.overall)) if row.overall is not None else None,
         error_code=row.error_code,
         error=row.error,
     )
