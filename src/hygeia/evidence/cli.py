@@ -127,14 +127,11 @@ def refit(
     folder = _model_folder(version)
     prior = load_prior(folder)
     weights, n_votes = feedback.refit(tenant, prior)
-    names = sorted(set(prior) | set(weights))
     payload = {
         "tenant": tenant,
         "model_version": folder.name,
         "feedback_count": n_votes,
-        "prior": {k: round(prior.get(k, 0.0), 4) for k in names},
-        "weights": {k: round(weights.get(k, 0.0), 4) for k in names},
-        "shift": {k: round(weights.get(k, 0.0) - prior.get(k, 0.0), 4) for k in names},
+        **feedback.weight_shift(prior, weights),
     }
     text = json.dumps(payload, indent=2)
     if export:
