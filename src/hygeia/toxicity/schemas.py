@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from hygeia.core.schemas import ModelReference
 from hygeia.toxicity import ENDPOINTS
@@ -53,6 +53,7 @@ class AtomExplanation(BaseModel):
 class Prediction(BaseModel):
     """One molecule's answer or its error; a batch never fails as a whole for one bad row."""
 
+    id: str | None = Field(None, description="the caller's compound ID, when the batch gave `ids`")
     smiles: str = Field(description="as submitted", examples=["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"])
     standardised_smiles: str | None = Field(
         None,
@@ -110,6 +111,17 @@ class BatchPredictRequest(BaseModel):
         description="up to 10,000 answered at once; larger batches run as a background job (202)",
         examples=[["CC(=O)Oc1ccccc1C(=O)O", "not a smiles", "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"]],
     )
+    ids: list[str] | None = Field(
+        None,
+        description="optional compound IDs, one per SMILES; each result carries its own back",
+        examples=[["aspirin", "typo-1", "BPA"]],
+    )
+
+    @model_validator(mode="after")
+    def _ids_match_smiles(self) -> BatchPredictRequest:
+        if self.ids is not None and len(self.ids) != len(self.smiles):
+            raise ValueError(f"ids has {len(self.ids)} entries for {len(self.smiles)} SMILES")
+        return self
 
 
 class PredictResponse(BaseModel):
