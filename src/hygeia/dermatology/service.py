@@ -17,7 +17,13 @@ from hygeia.core.errors import CapabilityUnavailable
 from hygeia.core.registry import LoadedModel, ModelNotFound, get_registry, verify_folder
 from hygeia.core.schemas import ModelReference
 from hygeia.dermatology.card import NOT_A_DIAGNOSIS
-from hygeia.dermatology.deadline import DEFAULT_DEADLINE_S, Deadline, analysis_slot
+from hygeia.dermatology.deadline import (
+    DEFAULT_DEADLINE_S,
+    AnalysisBusy,
+    AnalysisTimeout,
+    Deadline,
+    analysis_slot,
+)
 from hygeia.dermatology.images import DecodedImage, ImageRejected, decode_image
 from hygeia.dermatology.inference import LesionClassifier, LesionPrediction, OutOfDistribution
 from hygeia.dermatology.quality import ImageRefused, check_quality
@@ -162,9 +168,18 @@ def analyse(
     seconds_per_image: float | None = None,
 ) -> list[LesionResult]:
     """One result per upload, in order. Images are decoded and classified one at a time, so a batch
-    holds one decoded image in memory however many files it has."""
+    holds one decoded image in memory however many files it has; in a batch, an image past its
+    deadline becomes an error row and the others are still answered."""
     seconds = seconds_per_image or DEADLINE_S
-    return [_analyse_one(ready, name, data, heatmaps, seconds) for name, data in uploads]
+    results = []
+    for name, data in uploads:
+        try:
+            results.append(_analyse_one(ready, name, data, heatmaps, seconds))
+        except (AnalysisTimeout, AnalysisBusy) as exc:
+            if len(uploads) == 1:
+                raise  # a single upload answers with the problem itself (504/503)
+            results.append(LesionResult(image=name, status="error", error=exc.detail))
+    return results
 
 
 def audit_fingerprint(uploads: Iterable[tuple[str, bytes]]) -> bytes:

@@ -62,6 +62,32 @@ def _graph(rep: dict[str, Any]) -> list[str]:
         "pairs as published (largely in-sample for (a)).",
         f"Feature computation per fold (s): {rep.get('feature_seconds_per_fold')}; timings: {timings}.",
     ]
+    return lines + _variants(rep.get("variants"))
+
+
+VARIANT_TITLES = {
+    "logistic": "logistic regression, 22 selected metapaths (shipped)",
+    "boosting": "gradient boosting, same features",
+    "unselected_logistic": "logistic regression, every length-2/3 metapath (no published selection)",
+    "feedback_before": "graph + documents, prior weights",
+    "feedback_after": "graph + documents, after replayed feedback",
+}
+
+
+def _variants(variants: dict[str, Any] | None) -> list[str]:
+    """AUROC / AUPRC per variant and answer key, from benchmarks/evidence/graph_variants.py."""
+    if not variants:
+        return []
+    keys = list(variants["results"])
+    lines = [
+        "",
+        f"### Variants on the same folds ({variants['protocol']}; {variants['seconds']} s)",
+        "| variant | " + " | ".join(KEY_TITLES.get(k, k) for k in keys) + " |",
+        "|---|" + "---|" * len(keys),
+    ]
+    for name in variants["results"][keys[0]]:
+        cells = [_pair(variants["results"][k][name]) for k in keys]
+        lines.append(f"| {VARIANT_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -89,6 +89,9 @@ def train_graph(
     data: Path = typer.Option(None, help="evidence data folder (default: DATA_DIR/evidence)"),
     version: str = typer.Option("2.0.0"),
     base: str = typer.Option("1.0.0", help="model version whose encoder is reused (no re-export)"),
+    variants: Path = typer.Option(
+        None, help="JSON written by `python -m benchmarks.evidence.graph_variants --out`, shown in the card"
+    ),
 ) -> None:
     """Hetionet DWPC model: compound-grouped CV on three answer keys, then the served model + card."""
     from hygeia.core.registry import write_card
@@ -101,6 +104,8 @@ def train_graph(
     base_folder = _model_folder(base)
     model, report = train_graph_model(root, lambda line: typer.echo(line, err=True))
     report["published_rephetio"] = published_rephetio(root / "hetionet")
+    if variants:
+        report["variants"] = json.loads(variants.read_text())
     folder = get_settings().models_dir / "evidence" / version
     write_artifacts(folder, base_folder, model)
     base_card = json.loads((base_folder / "card.json").read_text())
@@ -122,14 +127,11 @@ def refit(
     folder = _model_folder(version)
     prior = load_prior(folder)
     weights, n_votes = feedback.refit(tenant, prior)
-    names = sorted(set(prior) | set(weights))
     payload = {
         "tenant": tenant,
         "model_version": folder.name,
         "feedback_count": n_votes,
-        "prior": {k: round(prior.get(k, 0.0), 4) for k in names},
-        "weights": {k: round(weights.get(k, 0.0), 4) for k in names},
-        "shift": {k: round(weights.get(k, 0.0) - prior.get(k, 0.0), 4) for k in names},
+        **feedback.weight_shift(prior, weights),
     }
     text = json.dumps(payload, indent=2)
     if export:

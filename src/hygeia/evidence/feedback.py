@@ -91,6 +91,16 @@ def refit(tenant_id: str, prior: Mapping[str, float]) -> tuple[dict[str, float],
     return fit_weights(examples, prior), len(examples)
 
 
+def weight_shift(prior: Mapping[str, float], weights: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """{prior, weights, shift} over the union of names, rounded: what a tenant's votes changed."""
+    names = sorted(set(prior) | set(weights))
+    return {
+        "prior": {k: round(prior.get(k, 0.0), 4) for k in names},
+        "weights": {k: round(weights.get(k, 0.0), 4) for k in names},
+        "shift": {k: round(weights.get(k, 0.0) - prior.get(k, 0.0), 4) for k in names},
+    }
+
+
 def flagged_pairs(tenant_id: str) -> set[tuple[str, str]]:
     with tenant_session(tenant_id) as session:
         rows = session.execute(

@@ -112,5 +112,9 @@ LIMITATIONS = [
     "ClinicalTrials.gov pairs; the published number is shown for orientation, not as the same test.",
     "Paths are attributions: a metapath's contribution is split by each path's share of its DWPC; "
     "the asinh transform makes this approximate for pairs with many paths.",
-    "Feedback learning on top of 2.0.0 (tenant weights) was not re-evaluated for this version.",
+    "PharmacotherapyDB is the training label, so its three feature weights cannot be learned from it; "
+    "they keep 1.0.0's hand-set values (+4 DM, +3 SYM, -3 NOT), which on 2.0.0's logit scale (bias "
+    "about -7.9) lift a curated pair less than under 1.0.0. Curated pairs are marked known_indication.",
+    "Tenant feedback is evaluated by replaying curated labels as votes (see the variants table), which "
+    "is biased towards already-likely pairs; real user feedback may behave differently.",
 ]

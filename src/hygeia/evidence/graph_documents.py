@@ -34,7 +34,8 @@ DISEASE_FACTS = (
     ("DlA", False, "Localizes to"),
     ("DrD", False, "Resembles"),
 )
-HEADLINE_FACTS = 2  # the first facts (targets and classes; genes and symptoms) also go in the title
+HEADLINE_FACTS = 1  # targets (or a disease's genes) also go in the title, so a target outweighs a
+# word of a class name ("... Receptor Agonists") that many other drugs share
 
 
 def _neighbours(graph: HetGraph, metaedge: str, reverse: bool, position: int) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from hygeia.evidence.graph_features import PALLIATES, TREATS, FeatureMatrix, graph_features
+from hygeia.evidence.graph_features import METAPATHS, PALLIATES, TREATS, FeatureMatrix, graph_features
 from hygeia.evidence.graph_labels import AnswerKey, Labels
 from hygeia.evidence.graph_model import dwpc_means, fit_graph_model
 from hygeia.evidence.hetnet import HetGraph
@@ -81,6 +81,7 @@ def cross_validate(
     labels: Labels,
     evidence: EvidenceMatrix | None,
     log: Log = print,
+    metapaths: Sequence[str] = METAPATHS,
 ) -> dict[str, Any]:
     """Out-of-fold scores for each variant and the popularity baseline, judged on every key."""
     compounds = graph.nodes["Compound"]
@@ -94,7 +95,8 @@ def cross_validate(
     for k in range(FOLDS):
         test = fold == k
         start = time.perf_counter()
-        fm = graph_features(held_out_graph(graph, {c for c, t in zip(compounds, test, strict=True) if t}))
+        held = held_out_graph(graph, {c for c, t in zip(compounds, test, strict=True) if t})
+        fm = graph_features(held, metapaths)
         timings.append(time.perf_counter() - start)
         oof["popularity"][test] = fm.column("degree_disease_CtD")[test]
         means = dwpc_means(fm)
@@ -105,7 +107,7 @@ def cross_validate(
                 labels.treats[~test].ravel(),
                 names,
                 means,
-                _metapaths(names),
+                list(metapaths),
                 0.4,
             )
             oof[name][test] = model.logit(values[test])
@@ -116,10 +118,6 @@ def cross_validate(
         "results": _judge(oof, labels),
         "_oof": oof,
     }
-
-
-def _metapaths(names: Sequence[str]) -> list[str]:
-    return [n.removeprefix("dwpc_") for n in names if n.startswith("dwpc_")]
 
 
 def _judge(oof: dict[str, np.ndarray], labels: Labels) -> dict[str, dict[str, Any]]:

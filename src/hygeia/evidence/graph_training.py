@@ -17,7 +17,7 @@ import numpy as np
 from hygeia.core.registry import file_sha256
 from hygeia.evidence.features import FEATURES, GRAPH_SCORE, PHARMACOTHERAPY_FEATURES, EvidenceGraph
 from hygeia.evidence.graph_eval import EvidenceMatrix, cross_validate
-from hygeia.evidence.graph_features import METAPATHS, graph_features
+from hygeia.evidence.graph_features import METAPATHS, FeatureMatrix, graph_features
 from hygeia.evidence.graph_labels import load_labels
 from hygeia.evidence.graph_model import GraphModel, dwpc_means, fit_graph_model
 from hygeia.evidence.hetnet import COMPOUND, DISEASE, HetGraph, load_hetionet
@@ -55,18 +55,25 @@ def train_graph_model(root: Path, log: Log = print) -> tuple[GraphModel, dict[st
     start = time.perf_counter()
     graph = load_hetionet(root / "hetionet")
     load_s = time.perf_counter() - start
+    memory = {"peak_memory_mb_after_loading_edges": peak_memory_mb()}
+    tick = time.perf_counter()
+    full = graph_features(graph, METAPATHS)
+    full_s = time.perf_counter() - tick
+    memory["peak_memory_mb_after_all_features"] = peak_memory_mb()
     compounds, diseases = graph.nodes[COMPOUND], graph.nodes[DISEASE]
     labels = load_labels(root, compounds, diseases)
-    log(f"graph loaded in {load_s:.1f}s; building document features")
+    log(f"graph loaded in {load_s:.1f}s, features in {full_s:.1f}s; building document features")
     evidence = evidence_matrix(evidence_graph(root), compounds, diseases)
     log("document features ready; cross-validating")
     report = cross_validate(graph, labels, evidence, log)
     report.pop("_oof")
-    model, full_s = fit_final(graph, labels.treats, evidence)
+    model = fit_final(full, labels.treats, evidence)
     report["timings"] = {
         "load_edges_s": round(load_s, 2),
         "features_full_graph_s": round(full_s, 2),
-        "peak_memory_mb": peak_memory_mb(),
+        "feature_array_mb": round(full.values.nbytes / 2**20, 1),
+        **memory,
+        "peak_memory_mb_whole_run": peak_memory_mb(),
         "total_s": round(time.perf_counter() - start, 1),
     }
     report["graph"] = _graph_summary(graph)
@@ -74,16 +81,13 @@ def train_graph_model(root: Path, log: Log = print) -> tuple[GraphModel, dict[st
     return model, report
 
 
-def fit_final(graph: HetGraph, treats: np.ndarray, evidence: EvidenceMatrix) -> tuple[GraphModel, float]:
-    start = time.perf_counter()
-    fm = graph_features(graph, METAPATHS)
-    seconds = time.perf_counter() - start
+def fit_final(fm: FeatureMatrix, treats: np.ndarray, evidence: EvidenceMatrix) -> GraphModel:
+    """The served model: every compound, the full graph, PharmacotherapyDB DM as the label."""
     values = np.concatenate([fm.values, evidence.values], axis=2)
     names = list(fm.names) + evidence.names
-    model = fit_graph_model(
+    return fit_graph_model(
         values.reshape(-1, len(names)), treats.ravel(), names, dwpc_means(fm), list(METAPATHS), 0.4
     )
-    return model, seconds
 
 
 def _graph_summary(graph: HetGraph) -> dict[str, Any]:

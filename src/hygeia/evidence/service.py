@@ -260,13 +260,10 @@ def feedback_stats(tenant_id: str) -> FeedbackStats:
     """Vote counts and how far the votes moved this tenant's weights from the model's prior."""
     r = ready()
     weights, n_votes = votes.tenant_weights(tenant_id, r.prior, r.model.sha256)
-    names = sorted(set(weights) | set(r.prior))
     return FeedbackStats(
         feedback_count=n_votes,
         by_target={t: VoteCounts(**c) for t, c in votes.vote_counts(tenant_id).items()},
-        prior={k: round(r.prior.get(k, 0.0), 4) for k in names},
-        weights={k: round(weights.get(k, 0.0), 4) for k in names},
-        shift={k: round(weights.get(k, 0.0) - r.prior.get(k, 0.0), 4) for k in names},
+        **votes.weight_shift(r.prior, weights),
         model=r.model,
     )
 

@@ -125,10 +125,22 @@ def _raw_objective(theta: np.ndarray, points: LikelihoodPoints) -> tuple[float, 
     return value, x_grad / np.concatenate([theta[:4], [theta[4] * (1 - theta[4])]])
 
 
+def _first_step_scale(start: np.ndarray, points: LikelihoodPoints) -> np.ndarray:
+    """BFGS's initial inverse Hessian, scaled so the first step changes each parameter by at most
+    ~half its size (nlminb scales its steps likewise). With the identity, the first step on a
+    10^5-NLL table jumps far outside the parameter space and the line search gives up at the start.
+    """
+    scale = np.concatenate([start[:4], [start[4] * (1 - start[4])]])
+    _, x_gradient = objective(start, points)
+    largest = float(np.max(np.abs(x_gradient))) if np.all(np.isfinite(x_gradient)) else 1.0
+    return np.diag(scale**2) * (0.5 / max(1.0, largest))
+
+
 def _raw_start(start: np.ndarray, points: LikelihoodPoints, method: str, limit: float) -> StartResult:
     """One local optimisation on the raw parameters, like exploreHypers does with nlminb/nlm/BFGS."""
     if method == "bfgs":
-        res = optimize.minimize(_raw_objective, start, (points,), "BFGS", jac=True, options={"maxiter": 500})
+        options = {"maxiter": 500, "hess_inv0": _first_step_scale(start, points)}
+        res = optimize.minimize(_raw_objective, start, (points,), "BFGS", jac=True, options=options)
     elif method == "l-bfgs-b":
         bounds = [(1e-12, None)] * 4 + [(1e-12, 1 - 1e-12)]
         res = optimize.minimize(_raw_objective, start, (points,), "L-BFGS-B", jac=True, bounds=bounds)
@@ -159,7 +171,8 @@ def _log_start(start: np.ndarray, points: LikelihoodPoints, limit: float) -> Sta
 
     bounds = [(_LOG_LOW, _LOG_HIGH)] * 4 + [(-30.0, 30.0)]
     x0 = np.clip(to_x(start), [b[0] for b in bounds], [b[1] for b in bounds])
-    options = {"maxiter": 2000, "maxfun": 5000, "ftol": 1e-15, "gtol": 1e-9}
+    # ftol/gtol: the same optimum as 1e-15/1e-9 to 4 decimals on CAERS, in half the evaluations
+    options = {"maxiter": 2000, "maxfun": 5000, "ftol": 1e-12, "gtol": 1e-7}
     res = optimize.minimize(safe, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
     theta = to_theta(res.x)
     value, grad = safe(res.x)

@@ -62,27 +62,19 @@ class LikelihoodPoints:
     """
 
     n: np.ndarray  # float64
-    log_e: np.ndarray
     e: np.ndarray
     weight: np.ndarray  # float64
     levels: np.ndarray  # distinct N values (float64)
     level_of: np.ndarray  # index into levels per point
-    log_n_factorial: np.ndarray  # per point
+    constant: np.ndarray  # N log E - log N!: the part of log f that no parameter touches
 
     @classmethod
     def of(cls, points: WeightedPoints) -> LikelihoodPoints:
         n = np.asarray(points.n, np.float64)
         levels, level_of = np.unique(n, return_inverse=True)
         e = np.asarray(points.e, np.float64)
-        return cls(
-            n,
-            np.log(e),
-            e,
-            np.asarray(points.weight, np.float64),
-            levels,
-            level_of,
-            special.gammaln(n + 1.0),
-        )
+        constant = n * np.log(e) - special.gammaln(n + 1.0)
+        return cls(n, e, np.asarray(points.weight, np.float64), levels, level_of, constant)
 
 
 def negative_log_likelihood(theta: np.ndarray, points: WeightedPoints, n_star: int = 1) -> float:
@@ -94,19 +86,21 @@ def _component(
     alpha: float, beta: float, pts: LikelihoodPoints, n_star: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log truncated NB pmf and its derivatives in log(alpha) and log(beta)."""
-    log_beta_e = np.log(beta + pts.e)
+    beta_e = beta + pts.e
+    log_beta_e = np.log(beta_e)
     log_r = np.log(beta) - log_beta_e  # log(beta / (beta + E))
     ratio = special.gammaln(alpha + pts.levels) - special.gammaln(alpha)
-    log_f = ratio[pts.level_of] - pts.log_n_factorial + alpha * log_r + pts.n * (pts.log_e - log_beta_e)
+    log_f = ratio[pts.level_of] + pts.constant + alpha * log_r - pts.n * log_beta_e
     d_ratio = special.digamma(alpha + pts.levels) - special.digamma(alpha)
     d_alpha = d_ratio[pts.level_of] + log_r
-    d_beta = alpha / beta - (alpha + pts.n) / (beta + pts.e)
+    d_beta = alpha / beta - (alpha + pts.n) / beta_e
     if n_star == 1:
         log_p0 = alpha * log_r
-        log_f = log_f - np.log(-np.expm1(log_p0))
-        odds = 1.0 / np.expm1(-log_p0)  # p0 / (1 - p0); 0 once p0 underflows
-        d_alpha = d_alpha + odds * log_r
-        d_beta = d_beta + odds * alpha * pts.e / (beta * (beta + pts.e))
+        not_zero = -np.expm1(log_p0)  # 1 - f(0)
+        log_f -= np.log(not_zero)
+        odds = np.exp(log_p0) / not_zero  # f(0) / (1 - f(0)); 0 once f(0) underflows
+        d_alpha += odds * log_r
+        d_beta += odds * alpha * pts.e / (beta * beta_e)
     elif n_star != 0:
         raise ValueError("n_star must be 1 (pairs with N >= 1) or 0 (zeroes included)")
     return log_f, d_alpha * alpha, d_beta * beta

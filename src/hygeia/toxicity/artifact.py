@@ -1,5 +1,6 @@
-"""Write a trained run as a model folder: LightGBM text models, JSON calibrators, packed-bit .npy
-fingerprints, `card.json` (every file's sha256, via the registry) and a human-readable MODEL_CARD.md.
+"""Write a trained run as a model folder: LightGBM text models, ONNX networks, JSON calibrators,
+packed-bit .npy fingerprints, the conformal calibration set (.npy), `card.json` (every file's
+sha256, via the registry) and a human-readable MODEL_CARD.md.
 
 The folder is assembled under a temporary name and renamed at the end, so an interrupted run never
 leaves a half-written version that the registry could pick up.
@@ -18,11 +19,14 @@ import numpy as np
 
 from hygeia.core.registry import write_card
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
+from hygeia.toxicity.conformal import DEFAULT_SIGNIFICANCE
 from hygeia.toxicity.featurize import FEATURIZERS
 from hygeia.toxicity.members import EXPLAIN_MEMBER
-from hygeia.toxicity.model import CALIBRATION_FILE, FINGERPRINTS_FILE
+from hygeia.toxicity.model import CALIBRATION_FILE, CONFORMAL_FILE, FINGERPRINTS_FILE
 from hygeia.toxicity.model_card import render_markdown
-from hygeia.toxicity.training import AD_PART, TrainingRun
+from hygeia.toxicity.network_inputs import NetworkConfig
+from hygeia.toxicity.network_training import NETWORK_NAME, NETWORK_SEEDS, network_featurizer
+from hygeia.toxicity.training import AD_PART, TrainingRun, network_available
 
 INTENDED_USE = (
     "Research and early-stage screening: rank and flag small organic molecules for the 12 Tox21 in-vitro "
@@ -36,6 +40,8 @@ LIMITATIONS = [
     "hit rates.",
     "Trained on ~7,500 mostly small, drug-like and industrial compounds; out-of-domain queries "
     "(in_domain = false) are ranked measurably worse in scaffold CV.",
+    "Conformal prediction sets are valid per class on scaffold CV (see the card); on chemistry unlike "
+    "Tox21 the exchangeability they rest on is weaker, so their error rate there is not guaranteed.",
     "Organic molecules only: metals and organometallics are refused; for salts only the largest organic "
     "fragment is scored; stereochemistry is ignored by the fingerprints.",
     "Atom explanations come from one ensemble member's Morgan substructure features; descriptor effects "
@@ -45,8 +51,24 @@ LIMITATIONS = [
 
 
 def _environment() -> dict[str, str]:
-    names = ("rdkit", "lightgbm", "scikit-learn", "numpy")
-    return {"python": platform.python_version(), **{n: package_version(n) for n in names}}
+    names = ("rdkit", "lightgbm", "scikit-learn", "numpy", "onnxruntime")
+    env = {"python": platform.python_version(), **{n: package_version(n) for n in names}}
+    if network_available():  # no network member without torch; nothing to record then
+        env["torch"] = package_version("torch")
+    return env
+
+
+def _save_networks(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
+    if not run.networks_onnx:
+        return []
+    files = []
+    for seed, graph in zip(NETWORK_SEEDS, run.networks_onnx, strict=True):
+        relative = f"networks/{NETWORK_NAME}_seed{seed}.onnx"
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_bytes(graph)
+        files.append(relative)
+    config = NetworkConfig().as_dict()
+    return [{"name": NETWORK_NAME, "config": config, "seeds": list(NETWORK_SEEDS), "files": files}]
 
 
 def _save_boosters(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
@@ -89,19 +111,40 @@ def _training_data(run: TrainingRun, data_path: Path) -> dict[str, Any]:
 
 
 def build_card(
-    run: TrainingRun, version: str, data_path: Path, members: list[dict[str, Any]]
+    run: TrainingRun,
+    version: str,
+    data_path: Path,
+    members: list[dict[str, Any]],
+    networks: list[dict[str, Any]],
 ) -> dict[str, Any]:
     specs = {m.name: m.featurizer().spec.as_dict() for m in run.members}
+    network_specs = {n["name"]: network_featurizer().spec.as_dict() for n in networks}
+    combine = "mean of the boosters' probabilities"
+    if networks:
+        combine += f", blended {1 - run.network_weight:g}:{run.network_weight:g} with the networks' mean"
     return {
         "name": MODEL_NAME,
         "version": version,
         "task": "multi-label binary classification: 12 Tox21 assay endpoints",
         "endpoints": list(ENDPOINTS),
-        "feature_spec": {"members": specs, "applicability_domain": FEATURIZERS[AD_PART]().spec.as_dict()},
+        "feature_spec": {
+            "members": specs,
+            "networks": network_specs,
+            "applicability_domain": FEATURIZERS[AD_PART]().spec.as_dict(),
+        },
         "ensemble": {
             "members": members,
-            "combine": "mean of member probabilities, then per-endpoint calibration",
+            "networks": networks,
+            "blend": {"network_weight": run.network_weight if networks else 0.0},
+            "combine": combine + ", then per-endpoint rank-preserving calibration",
             "explain_member": EXPLAIN_MEMBER,
+        },
+        "conformal": {
+            "file": CONFORMAL_FILE,
+            "significance": DEFAULT_SIGNIFICANCE,
+            "method": "Mondrian (class-conditional) inductive conformal prediction per endpoint; "
+            "calibration set = scaffold-CV out-of-fold blended scores",
+            "validity_cross_fitted": run.conformal,
         },
         "calibration_file": CALIBRATION_FILE,
         "applicability_domain": {"fingerprints": FINGERPRINTS_FILE, **run.applicability},
@@ -129,10 +172,12 @@ def write_artifact(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     members = _save_boosters(run, staging)
+    networks = _save_networks(run, staging)
+    np.save(staging / CONFORMAL_FILE, run.conformal_set, allow_pickle=False)
     calibration = {e: run.calibrators[e].as_dict() for e in ENDPOINTS}
     (staging / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=1) + "\n")
     np.save(staging / FINGERPRINTS_FILE, run.packed_fingerprints, allow_pickle=False)
-    card = write_card(staging, build_card(run, version, data_path, members))
+    card = write_card(staging, build_card(run, version, data_path, members, networks))
     (staging / "MODEL_CARD.md").write_text(render_markdown(card))
     if out_dir.exists():
         shutil.rmtree(out_dir)

@@ -9,7 +9,7 @@ import typer
 from hygeia.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
-DEFAULT_VERSION = "1.0.0"
+DEFAULT_VERSION = "2.0.0"
 
 
 def _fail(message: str) -> None:
@@ -59,7 +59,8 @@ def predict(
     output: Path = typer.Option(..., "-o", "--output", help="prediction CSV to write"),
     model: Path = typer.Option(None, help="use this model folder instead of the registry's production model"),
 ) -> None:
-    """One output row per input record, in order: smiles, 12 endpoint probabilities, in_domain, error."""
+    """One output row per input record, in order: your own columns (IDs, names, SDF title and fields),
+    smiles, 12 endpoint probabilities, in_domain, the overall call, conformal sets, error."""
     from hygeia.core.errors import ProblemError
     from hygeia.toxicity.io import InputFileError, read_records, write_predictions
     from hygeia.toxicity.loading import get_model, load_folder

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 from rdkit import Chem, DataStructs, rdBase
 from rdkit.Chem import Descriptors, rdFingerprintGenerator, rdMolDescriptors
+from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
 from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS
 
@@ -149,6 +150,55 @@ class RDKitDescriptorFeaturizer:
         return list(self.names)
 
 
+class FeatureMorganCountFeaturizer:
+    """FCFP-style counts: circular environments over pharmacophoric atom roles (donor, acceptor,
+    aromatic, halogen, acidic, basic) instead of exact atoms. Receptor assays respond to such roles,
+    and DeepTox-style networks gain from having both ECFP and FCFP views."""
+
+    def __init__(self, radius: int = 2, size: int = 1024) -> None:
+        self.radius, self.size = radius, size
+        invariants = rdFingerprintGenerator.GetMorganFeatureAtomInvGen()
+        self._generator = rdFingerprintGenerator.GetMorganGenerator(
+            radius=radius, fpSize=size, atomInvariantsGenerator=invariants
+        )
+        self.spec = FeatureSpec("fcfp_count", "1", size, {"radius": radius, "size": size})
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        return np.minimum(self._generator.GetCountFingerprintAsNumPy(mol), 255).astype(np.float32)
+
+    def feature_names(self) -> list[str]:
+        return [f"fcfp_r{self.radius}_{i}" for i in range(self.size)]
+
+
+ALERT_CATALOGS = ("BRENK", "NIH")
+
+
+class StructuralAlertFeaturizer:
+    """One flag per published structural alert (RDKit's Brenk and NIH catalogues: reactive,
+    toxicophoric and assay-interfering groups). The toxicophore view DeepTox found useful, with names a
+    chemist can read; the catalogue entry order is fixed by RDKit and pinned by the entry count."""
+
+    def __init__(self, catalogs: Sequence[str] = ALERT_CATALOGS) -> None:
+        params = FilterCatalogParams()
+        for name in catalogs:
+            params.AddCatalog(getattr(FilterCatalogParams.FilterCatalogs, name))
+        self._catalog = FilterCatalog(params)
+        self.catalogs = list(catalogs)
+        self._entries = [self._catalog.GetEntryWithIdx(i) for i in range(self._catalog.GetNumEntries())]
+        self.names = [entry.GetDescription() for entry in self._entries]
+        self.spec = FeatureSpec("structural_alerts", "1", len(self.names), {"catalogs": self.catalogs})
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        out = np.zeros(len(self.names), dtype=np.float32)
+        for i, entry in enumerate(self._entries):
+            if entry.HasFilterMatch(mol):
+                out[i] = 1.0
+        return out
+
+    def feature_names(self) -> list[str]:
+        return [f"alert_{i}_{name}" for i, name in enumerate(self.names)]
+
+
 class ConcatFeaturizer:
     """Several featurizers side by side; the spec lists its parts so each is checked on load."""
 
@@ -171,6 +221,8 @@ FEATURIZERS: dict[str, type] = {
     "atompair_count": AtomPairCountFeaturizer,
     "maccs": MACCSFeaturizer,
     "rdkit_2d": RDKitDescriptorFeaturizer,
+    "fcfp_count": FeatureMorganCountFeaturizer,
+    "structural_alerts": StructuralAlertFeaturizer,
 }
 
 

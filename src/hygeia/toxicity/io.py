@@ -1,25 +1,41 @@
 """Molecule files in, prediction CSV out: the contract other tools build on.
 
 Input: a CSV with a `smiles` column, a SMILES file (.smi/.smiles: one molecule per line, first token,
-blank lines skipped, an optional `smiles` header line), or an SDF. Output: one row per input record,
-in input order, columns exactly `smiles`, the 12 endpoints, `in_domain`, `error`. A record that cannot
-be read or scored keeps its row with the reason in `error` and the endpoint columns left empty.
+an optional second token as `name`, blank lines skipped, an optional `smiles` header line), or an SDF.
+Output: one row per input record, in input order. The caller's own columns come first and unchanged
+(the other CSV columns; an SDF record's title as `name` and its data fields), so compound IDs travel
+with their predictions; then `smiles`, the 12 endpoints, `in_domain`, the overall call
+(`n_active_assays`, `active_assays`, `highest_risk_assay`), one conformal prediction set per endpoint
+(`<endpoint> set`), and `error`. A record that cannot be read or scored keeps its row with the reason
+in `error` and the prediction columns left empty. Every cell goes through the platform's
+spreadsheet-safe writer, so a name starting with = + - @ is never run as a formula.
 """
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from rdkit import Chem, rdBase
 
+from hygeia.core.exports import write_safe_csv
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.molecules import UNPARSEABLE, MoleculeRejection
 from hygeia.toxicity.predictor import RowPrediction
 
-OUTPUT_COLUMNS = ("smiles", *ENDPOINTS, "in_domain", "error")
+SET_COLUMNS = tuple(f"{e} set" for e in ENDPOINTS)
+OUTPUT_COLUMNS = (
+    "smiles",
+    *ENDPOINTS,
+    "in_domain",
+    "n_active_assays",
+    "active_assays",
+    "highest_risk_assay",
+    *SET_COLUMNS,
+    "error",
+)
 SMILES_SUFFIXES = {".smi", ".smiles", ".txt"}
 SDF_SUFFIXES = {".sdf", ".sd", ".mol"}
 
@@ -32,6 +48,7 @@ class InputFileError(ValueError):
 class InputRecord:
     smiles: str  # the text shown in the output `smiles` column
     molecule: str | Chem.Mol | MoleculeRejection  # what the predictor standardises
+    passthrough: dict[str, str] = field(default_factory=dict)  # the caller's IDs, names, properties
 
 
 def read_records(path: Path) -> list[InputRecord]:
@@ -56,7 +73,12 @@ def _read_csv(path: Path) -> list[InputRecord]:
     columns = {c.strip().lower(): c for c in frame.columns}
     if "smiles" not in columns:
         raise InputFileError(f"{path.name} has no 'smiles' column (columns: {list(frame.columns)})")
-    return [InputRecord(text, text) for text in frame[columns["smiles"]].tolist()]
+    smiles_column = columns["smiles"]
+    others = [c for c in frame.columns if c != smiles_column]
+    return [
+        InputRecord(str(row[smiles_column]), str(row[smiles_column]), {c: str(row[c]) for c in others})
+        for row in frame.to_dict("records")
+    ]
 
 
 def _read_smiles_file(path: Path) -> list[InputRecord]:
@@ -65,7 +87,8 @@ def _read_smiles_file(path: Path) -> list[InputRecord]:
         fields = line.split()
         if not fields or (number == 0 and fields[0].lower() == "smiles"):
             continue
-        records.append(InputRecord(fields[0], fields[0]))
+        name = {"name": " ".join(fields[1:])} if len(fields) > 1 else {}
+        records.append(InputRecord(fields[0], fields[0], name))
     return records
 
 
@@ -96,21 +119,61 @@ def _read_sdf(path: Path) -> list[InputRecord]:
                     Chem.SanitizeMol(mol)
                 except Exception as exc:  # valence / aromaticity errors come as several types
                     error = f"invalid molecule: {exc}"
+        passthrough = _sdf_fields(block)
         if error is not None:
-            records.append(InputRecord("", MoleculeRejection(UNPARSEABLE, f"SDF record {number}: {error}")))
+            rejection = MoleculeRejection(UNPARSEABLE, f"SDF record {number}: {error}")
+            records.append(InputRecord("", rejection, passthrough))
         else:
-            records.append(InputRecord(Chem.MolToSmiles(mol), mol))
+            records.append(InputRecord(Chem.MolToSmiles(mol), mol, passthrough))
     return records
 
 
+def _sdf_fields(block: str) -> dict[str, str]:
+    """Title line as `name`, then the record's data fields (`>  <FIELD>` then value lines up to a blank
+    line). Read from the text, so a record RDKit cannot parse still keeps its identifiers."""
+    lines = block.splitlines()
+    fields = {"name": lines[0].strip() if lines else ""}
+    key: str | None = None
+    values: list[str] = []
+    for line in lines:
+        header = re.match(r"^>.*<([^>]+)>", line)
+        if header:
+            key, values = header.group(1), []
+        elif key is not None and line.strip():
+            values.append(line.strip())
+            fields[key] = "\n".join(values)
+        elif key is not None:
+            key = None
+    return fields
+
+
+def passthrough_columns(records: list[InputRecord]) -> list[str]:
+    """The caller's columns in first-seen order; one clashing with an output column gets `input_`."""
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record.passthrough))
+    return [_renamed(c) for c in seen]
+
+
+def _renamed(column: str) -> str:
+    return f"input_{column}" if column in OUTPUT_COLUMNS else column
+
+
 def output_row(record: InputRecord, result: RowPrediction) -> dict[str, str]:
-    row = dict.fromkeys(OUTPUT_COLUMNS, "")
+    row = {_renamed(k): v for k, v in record.passthrough.items()}
+    row.update(dict.fromkeys(OUTPUT_COLUMNS, ""))
     row["smiles"] = record.smiles
     if result.probabilities is not None:
         row.update({e: f"{result.probabilities[e]:.4f}" for e in ENDPOINTS})
         row["in_domain"] = "true" if result.in_domain else "false"
     else:
         row["error"] = f"{result.error_code}: {result.error}"
+    if result.overall is not None:
+        row["n_active_assays"] = str(result.overall.n_active)
+        row["active_assays"] = ";".join(result.overall.active_assays)
+        row["highest_risk_assay"] = result.overall.highest_risk_assay
+    if result.prediction_sets is not None:
+        row.update({f"{e} set": result.prediction_sets[e] for e in ENDPOINTS})
     return row
 
 
@@ -119,8 +182,6 @@ def write_predictions(path: Path, records: list[InputRecord], results: list[RowP
         raise ValueError("one result per input record is required")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    columns = [*passthrough_columns(records), *OUTPUT_COLUMNS]
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=OUTPUT_COLUMNS)
-        writer.writeheader()
-        for record, result in zip(records, results, strict=True):
-            writer.writerow(output_row(record, result))
+        write_safe_csv(handle, columns, (output_row(r, x) for r, x in zip(records, results, strict=True)))

@@ -20,6 +20,7 @@ from hygeia.core.registry import LoadedModel
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.applicability import ApplicabilityDomain
 from hygeia.toxicity.calibration import Calibrator
+from hygeia.toxicity.conformal import EndpointConformal
 from hygeia.toxicity.featurize import (
     ConcatFeaturizer,
     FeatureSpecMismatch,
@@ -28,9 +29,11 @@ from hygeia.toxicity.featurize import (
     MorganCountFeaturizer,
     featurizer_from_spec,
 )
+from hygeia.toxicity.network_member import NetworkMember, open_session
 
 CALIBRATION_FILE = "calibration.json"
 FINGERPRINTS_FILE = "training_fingerprints.npy"
+CONFORMAL_FILE = "conformal_calibration.npy"  # (2, n, 12) float32: OOF scores, labels (NaN untested)
 
 
 class ToxicityModelError(ValueError):
@@ -57,6 +60,7 @@ class Predictions:
     probabilities: np.ndarray  # (n, 12) calibrated, in ENDPOINTS order
     nearest_similarity: np.ndarray  # (n,) Tanimoto to the nearest training compound
     in_domain: np.ndarray  # (n,) bool
+    prediction_sets: np.ndarray | None = None  # (n, 12, 2) bool: inactive / active in the conformal set
 
 
 class ToxicityModel:
@@ -68,11 +72,17 @@ class ToxicityModel:
         members: list[Member],
         calibrators: dict[str, Calibrator],
         domain: ApplicabilityDomain,
+        networks: Sequence[NetworkMember] = (),
+        conformal: Sequence[EndpointConformal] = (),
     ) -> None:
         self.card, self.members, self.calibrators, self.domain = card, members, calibrators, domain
+        self.networks, self.conformal = list(networks), list(conformal)
+        blend = card.get("ensemble", {}).get("blend", {})
+        self.network_weight = float(blend.get("network_weight", 0.0)) if self.networks else 0.0
+        self.significance = float(card.get("conformal", {}).get("significance", 0.2))
         self.name, self.version = str(card["name"]), str(card["version"])
         self.sha256 = str(card.get("sha256", ""))
-        self._parts = _unique_parts(members)
+        self._parts = _unique_parts([*members, *self.networks])
         self.registered: LoadedModel | None = None  # registry identity, for the audit trail and drift
         # API requests and in-process jobs share one model; LightGBM is not reliably safe for concurrent
         # native calls from several threads, and the trees take ~0.3 ms per molecule, so they queue.
@@ -92,12 +102,13 @@ class ToxicityModel:
         return out
 
     @staticmethod
-    def member_matrix(member: Member, features: dict[str, np.ndarray]) -> np.ndarray:
+    def member_matrix(member: Member | NetworkMember, features: dict[str, np.ndarray]) -> np.ndarray:
         """A member's input columns, stacked from the shared parts in the member's order."""
         return np.hstack([features[_part_key(part)] for part in member.parts])
 
     def raw_scores(self, features: dict[str, np.ndarray]) -> np.ndarray:
-        """Uncalibrated ensemble score: the mean of the members' probabilities per endpoint."""
+        """Uncalibrated ensemble score: the boosters' mean probability, blended with the networks'
+        mean by the weight scaffold CV chose (card: ensemble.blend)."""
         n = next(iter(features.values())).shape[0]
         total = np.zeros((n, len(ENDPOINTS)))
         for member in self.members:
@@ -105,7 +116,11 @@ class ToxicityModel:
             with self.native_lock:
                 for j, endpoint in enumerate(ENDPOINTS):
                     total[:, j] += member.boosters[endpoint].predict(x)
-        return total / len(self.members)
+        trees = total / len(self.members)
+        if not self.networks or self.network_weight == 0.0:
+            return trees
+        nets = np.mean([net.predict(self.member_matrix(net, features)) for net in self.networks], axis=0)
+        return (1.0 - self.network_weight) * trees + self.network_weight * nets
 
     def calibrate(self, scores: np.ndarray) -> np.ndarray:
         calibrated = np.column_stack([self.calibrators[e](scores[:, j]) for j, e in enumerate(ENDPOINTS)])
@@ -115,9 +130,15 @@ class ToxicityModel:
         if not mols:
             empty = np.zeros((0, len(ENDPOINTS)))
             return Predictions(empty, np.zeros(0), np.zeros(0, dtype=bool))
-        probabilities = self.calibrate(self.raw_scores(self.featurize(mols)))
+        scores = self.raw_scores(self.featurize(mols))
         similarity = self.domain.nearest_similarity(mols)
-        return Predictions(probabilities, similarity, self.domain.in_domain(similarity))
+        sets = None
+        if self.conformal:
+            sets = np.stack(
+                [c.prediction_sets(scores[:, j], self.significance) for j, c in enumerate(self.conformal)],
+                axis=1,
+            )
+        return Predictions(self.calibrate(scores), similarity, self.domain.in_domain(similarity), sets)
 
     def explain_member(self) -> tuple[Member, MorganCountFeaturizer, int]:
         """The member whose Morgan-count columns map to atoms, and where those columns start."""
@@ -143,7 +164,8 @@ class ToxicityModel:
             raise ToxicityModelError("the applicability domain needs a morgan_bits fingerprint spec")
         packed = np.load(_artifact(folder, card, domain_card["fingerprints"]), allow_pickle=False)
         domain = ApplicabilityDomain.from_packed(packed, ad_featurizer, float(domain_card["threshold"]))
-        return cls(card, members, calibrators, domain)
+        networks = [_load_network(folder, card, spec) for spec in card["ensemble"].get("networks", [])]
+        return cls(card, members, calibrators, domain, networks, _load_conformal(folder, card))
 
 
 def _require_endpoints(card: dict[str, Any]) -> None:
@@ -177,11 +199,34 @@ def _load_member(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> Me
     return Member(name, featurizer, boosters)
 
 
+def _load_network(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> NetworkMember:
+    stored = card["feature_spec"]["networks"].get(spec["name"])
+    if stored is None:
+        raise FeatureSpecMismatch(f"model card has no feature spec for network {spec['name']!r}")
+    featurizer = featurizer_from_spec(stored)
+    sessions = [
+        open_session(_artifact(folder, card, f), featurizer.spec.dimension, len(ENDPOINTS))
+        for f in spec["files"]
+    ]
+    return NetworkMember(spec["name"], featurizer, sessions)
+
+
+def _load_conformal(folder: Path, card: dict[str, Any]) -> list[EndpointConformal]:
+    """Models before 2.0 have no conformal calibration set: they simply give no prediction sets."""
+    if "conformal" not in card:
+        return []
+    stored = np.load(_artifact(folder, card, card["conformal"]["file"]), allow_pickle=False)
+    if stored.shape[0] != 2 or stored.shape[2] != len(ENDPOINTS):
+        raise ToxicityModelError(f"conformal calibration set has shape {stored.shape}")
+    scores, labels = stored[0].astype(np.float64), stored[1].astype(np.float64)
+    return [EndpointConformal.fit(scores[:, j], labels[:, j]) for j in range(len(ENDPOINTS))]
+
+
 def _part_key(featurizer: Featurizer) -> str:
     return json.dumps(featurizer.spec.as_dict(), sort_keys=True)
 
 
-def _unique_parts(members: list[Member]) -> dict[str, Featurizer]:
+def _unique_parts(members: Sequence[Member | NetworkMember]) -> dict[str, Featurizer]:
     parts: dict[str, Featurizer] = {}
     for member in members:
         for part in member.parts:

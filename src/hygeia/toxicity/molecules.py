@@ -165,7 +165,8 @@ def _check_parent(parent: Chem.Mol) -> MoleculeRejection | None:
     if disallowed:
         return MoleculeRejection(
             DISALLOWED_ELEMENT,
-            f"parent molecule contains {', '.join(disallowed)}; the models cover organic molecules "
+            f"outside the model's chemistry: parent molecule contains {', '.join(disallowed)}; "
+            "the models cover organic molecules "
             f"made of {', '.join(sorted(ALLOWED_ELEMENTS))} (salt counter-ions are removed first)",
         )
     return None

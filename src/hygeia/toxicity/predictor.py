@@ -10,11 +10,33 @@ from dataclasses import dataclass
 from rdkit import Chem
 
 from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.conformal import set_label
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection, StandardisedMolecule, prepare, standardise_mol
 
 CHUNK = 1_000  # molecules per model call: bounds memory and gives progress ticks for long batches
 Progress = Callable[[int, int], None]
+# An assay is called active when its calibrated probability is at least this: the model then thinks
+# activity more likely than not. Tox21 hit rates are 2-16 %, so such calls are few and meaningful.
+ACTIVE_THRESHOLD = 0.5
+OVERALL_RULE = f"assays with calibrated probability >= {ACTIVE_THRESHOLD}"
+
+
+@dataclass
+class OverallCall:
+    """Per-molecule summary across the 12 assays."""
+
+    active_assays: list[str]
+    n_active: int
+    highest_risk_assay: str
+    highest_probability: float
+    rule: str = OVERALL_RULE
+
+
+def overall_call(probabilities: dict[str, float]) -> OverallCall:
+    active = [e for e in ENDPOINTS if probabilities[e] >= ACTIVE_THRESHOLD]
+    top = max(ENDPOINTS, key=lambda e: probabilities[e])
+    return OverallCall(active, len(active), top, probabilities[top])
 
 
 @dataclass
@@ -24,6 +46,8 @@ class RowPrediction:
     probabilities: dict[str, float] | None = None
     nearest_similarity: float | None = None
     in_domain: bool | None = None
+    prediction_sets: dict[str, str] | None = None  # endpoint -> active / inactive / uncertain / empty
+    overall: OverallCall | None = None
     error_code: str | None = None
     error: str | None = None
 
@@ -71,6 +95,11 @@ def predict_prepared(
             }
             row.nearest_similarity = round(float(scored.nearest_similarity[k]), 4)
             row.in_domain = bool(scored.in_domain[k])
+            row.overall = overall_call(row.probabilities)
+            if scored.prediction_sets is not None:
+                row.prediction_sets = {
+                    e: set_label(scored.prediction_sets[k, j]) for j, e in enumerate(ENDPOINTS)
+                }
         if progress is not None:
             progress(min(start + CHUNK, len(valid)), len(valid))
     return results

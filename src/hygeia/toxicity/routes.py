@@ -39,12 +39,13 @@ def predict_batch(
 ) -> BatchPredictResponse | JSONResponse:
     """One result per SMILES in order, with per-row errors; over 10,000 rows returns 202 and a job id."""
     if len(body.smiles) > service.MAX_SYNC_BATCH:
-        job = service.submit_batch(principal, body.smiles)
+        job = service.submit_batch(principal, body.smiles, body.ids)
         accepted = BatchJobAccepted(
             job_id=job.id, status=job.status, n_items=len(body.smiles), poll=f"/api/v1/jobs/{job.id}"
         )
         return JSONResponse(accepted.model_dump(), status_code=202)
     model, results = service.predict_batch(body.smiles)
+    service.attach_ids(results, body.ids)
     service.audit(principal, model, body.smiles)
     n_errors = sum(r.error is not None for r in results)
     return BatchPredictResponse(model=service.reference(model), results=results, n_errors=n_errors)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from hygeia.core.schemas import ModelReference
 from hygeia.toxicity import ENDPOINTS
@@ -28,6 +28,18 @@ class ApplicabilityDomain(BaseModel):
     in_domain: bool = Field(description="false: the model ranked such compounds measurably worse in CV")
 
 
+class OverallCall(BaseModel):
+    """The molecule across all 12 assays: which are called active, how many, which is most likely."""
+
+    active_assays: list[str] = Field(description="assays called active by `rule`", examples=[["NR-ER"]])
+    n_active: int = Field(examples=[1])
+    highest_risk_assay: str = Field(description="assay with the highest probability", examples=["NR-ER"])
+    highest_probability: float = Field(examples=[0.61])
+    rule: str = Field(
+        description="the documented threshold", examples=["assays with calibrated probability >= 0.5"]
+    )
+
+
 class AtomExplanation(BaseModel):
     endpoint: str = Field(examples=["NR-ER"])
     member: str = Field(description="ensemble member explained (the one with Morgan substructure features)")
@@ -41,6 +53,7 @@ class AtomExplanation(BaseModel):
 class Prediction(BaseModel):
     """One molecule's answer or its error; a batch never fails as a whole for one bad row."""
 
+    id: str | None = Field(None, description="the caller's compound ID, when the batch gave `ids`")
     smiles: str = Field(description="as submitted", examples=["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"])
     standardised_smiles: str | None = Field(
         None,
@@ -52,6 +65,16 @@ class Prediction(BaseModel):
         examples=[EXAMPLE_PROBABILITIES],
     )
     applicability_domain: ApplicabilityDomain | None = None
+    prediction_sets: dict[str, Literal["active", "inactive", "uncertain", "empty"]] | None = Field(
+        None,
+        description="Mondrian conformal prediction set per endpoint at `conformal_significance`: 'active' or "
+        "'inactive' when only one label is plausible, 'uncertain' when both are, 'empty' when neither "
+        "(unlike the training data). Absent for models without a conformal calibration set.",
+    )
+    conformal_significance: float | None = Field(
+        None, description="error rate per class the prediction sets are calibrated to (scaffold CV)"
+    )
+    overall: OverallCall | None = None
     explanation: AtomExplanation | None = None
     error_code: str | None = Field(None, examples=[None])
     error: str | None = Field(None, examples=[None])
@@ -88,6 +111,17 @@ class BatchPredictRequest(BaseModel):
         description="up to 10,000 answered at once; larger batches run as a background job (202)",
         examples=[["CC(=O)Oc1ccccc1C(=O)O", "not a smiles", "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"]],
     )
+    ids: list[str] | None = Field(
+        None,
+        description="optional compound IDs, one per SMILES; each result carries its own back",
+        examples=[["aspirin", "typo-1", "BPA"]],
+    )
+
+    @model_validator(mode="after")
+    def _ids_match_smiles(self) -> BatchPredictRequest:
+        if self.ids is not None and len(self.ids) != len(self.smiles):
+            raise ValueError(f"ids has {len(self.ids)} entries for {len(self.smiles)} SMILES")
+        return self
 
 
 class PredictResponse(BaseModel):

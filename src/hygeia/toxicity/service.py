@@ -28,6 +28,7 @@ from hygeia.toxicity.predictor import RowPrediction, predict_prepared, prepare_a
 from hygeia.toxicity.schemas import (
     ApplicabilityDomain,
     AtomExplanation,
+    OverallCall,
     Prediction,
 )
 
@@ -52,6 +53,9 @@ def _to_schema(row: RowPrediction, model: ToxicityModel) -> Prediction:
         standardised_smiles=row.standardised_smiles,
         probabilities=row.probabilities,
         applicability_domain=domain,
+        prediction_sets=row.prediction_sets,
+        conformal_significance=model.significance if row.prediction_sets is not None else None,
+        overall=OverallCall(**vars(row.overall)) if row.overall is not None else None,
         error_code=row.error_code,
         error=row.error,
     )
@@ -135,15 +139,26 @@ def audit(principal: Principal, model: ToxicityModel, smiles: Sequence[str], **d
         record_prediction(principal, model.registered, payload, n_items=len(smiles), **detail)
 
 
-def submit_batch(principal: Principal, smiles: Sequence[str]) -> JobInfo:
+def submit_batch(principal: Principal, smiles: Sequence[str], ids: Sequence[str] | None = None) -> JobInfo:
     """Large batches run in the background (in-process pool or Celery); clients poll /api/v1/jobs/{id}."""
     model = get_model()  # fail now with 503, not later inside the job, if there is no model
     audit(principal, model, smiles, mode="background job")
-    return submit_job(principal, BATCH_JOB, {"smiles": list(smiles)})
+    payload: dict[str, Any] = {"smiles": list(smiles)}
+    if ids is not None:
+        payload["ids"] = list(ids)
+    return submit_job(principal, BATCH_JOB, payload)
+
+
+def attach_ids(results: list[Prediction], ids: Sequence[str] | None) -> list[Prediction]:
+    """The caller's compound IDs back on their rows (same order, one per SMILES)."""
+    for result, compound_id in zip(results, ids or (), strict=False):
+        result.id = compound_id
+    return results
 
 
 def run_batch_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     model, results = predict_batch(list(payload.get("smiles") or []), ctx)
+    attach_ids(results, payload.get("ids"))
     return {
         "model": reference(model).model_dump(),
         "results": [r.model_dump() for r in results],

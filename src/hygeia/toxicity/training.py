@@ -8,6 +8,7 @@ are not the ones the choice was made on.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,14 +21,16 @@ from rdkit import Chem
 from hygeia.core.drift import reference_histogram
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.applicability import (
+    BAND_EDGES,
     bit_vectors,
     choose_threshold,
     out_of_fold_similarity,
     similarity_table,
 )
 from hygeia.toxicity.calibration import Calibrator, choose_calibrator
+from hygeia.toxicity.conformal import error_by_similarity, validity_report
 from hygeia.toxicity.dataset import ToxicityDataset, load_tox21
-from hygeia.toxicity.evaluation import fold_metrics, masked_auc, summarise
+from hygeia.toxicity.evaluation import choose_blend, fold_metrics, masked_auc, summarise
 from hygeia.toxicity.featurize import FEATURIZERS, featurize_many
 from hygeia.toxicity.members import (
     BASELINE,
@@ -37,6 +40,13 @@ from hygeia.toxicity.members import (
     MemberCV,
     cross_validate_member,
     fit_member,
+)
+from hygeia.toxicity.network_training import (
+    NETWORK_NAME,
+    NetworkCV,
+    cross_validate_network,
+    fit_networks,
+    network_parts,
 )
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
@@ -61,6 +71,15 @@ class TrainingRun:
     timings: dict[str, float]
     n_folds: int
     seed: int
+    networks_onnx: list[bytes]  # one exported network per seed; empty without torch
+    network_weight: float
+    conformal_set: np.ndarray  # (2, n, 12) float32: out-of-fold blended scores and labels
+    conformal: dict[str, Any]
+
+
+def network_available() -> bool:
+    """The network member needs torch (the `train` extra); without it the trees alone are trained."""
+    return importlib.util.find_spec("torch") is not None
 
 
 class Stopwatch:
@@ -86,6 +105,15 @@ def featurize_parts(mols: Sequence[Chem.Mol], parts: set[str]) -> dict[str, np.n
 
 def member_matrix(parts: dict[str, np.ndarray], config: MemberConfig) -> np.ndarray:
     return np.hstack([parts[name] for name in config.features])
+
+
+def network_matrix(mols: Sequence[Chem.Mol], parts: dict[str, np.ndarray]) -> np.ndarray:
+    """The network's input columns; parts the boosters already computed (same spec) are reused."""
+    blocks = []
+    for name, featurizer in network_parts().items():
+        reusable = name in FEATURIZERS and featurizer.spec == FEATURIZERS[name]().spec and name in parts
+        blocks.append(parts[name] if reusable else featurize_many(featurizer, mols))
+    return np.hstack(blocks)
 
 
 def run_training(
@@ -118,18 +146,35 @@ def run_training(
         cross_validate_member(m, member_matrix(parts, m), dataset.labels, folds, seed, log) for m in members
     ]
     clock.lap("cv_members")
-    ensemble_oof = np.mean([cv.oof for cv in member_cvs], axis=0)
-    metrics = _cv_metrics(dataset.labels, folds, baseline_cv, member_cvs, ensemble_oof)
-    log(_headline(metrics))
+    trees_oof = np.mean([cv.oof for cv in member_cvs], axis=0)
+    with_network = network_available()
+    network_x = network_matrix(dataset.mols, parts) if with_network else None
+    network_cv = (
+        cross_validate_network(network_x, dataset.labels, folds, log=log) if network_x is not None else None
+    )
+    weight, blend_scores = (
+        choose_blend(trees_oof, network_cv.oof, dataset.labels, folds) if network_cv else (0.0, {})
+    )
+    ensemble_oof = (1 - weight) * trees_oof + weight * network_cv.oof if network_cv is not None else trees_oof
+    clock.lap("cv_network")
+    metrics = _cv_metrics(dataset.labels, folds, baseline_cv, member_cvs, trees_oof, network_cv, ensemble_oof)
+    metrics["blend"] = {"network_weight": weight, "mean_roc_auc_by_weight": blend_scores}
+    log(_headline(metrics) + f" (network weight {weight})")
 
     calibrators, calibration = _calibrate(ensemble_oof, dataset.labels, folds)
+    calibrated_oof = np.column_stack([calibrators[e](ensemble_oof[:, j]) for j, e in enumerate(ENDPOINTS)])
     packed = np.packbits(parts[AD_PART].astype(np.uint8), axis=1)
     similarity = out_of_fold_similarity(bit_vectors(packed, packed.shape[1] * 8), folds)
     applicability = _applicability(similarity, ensemble_oof, dataset.labels)
+    applicability["error_by_similarity"] = error_by_similarity(
+        similarity, calibrated_oof, dataset.labels, folds, ensemble_oof, BAND_EDGES
+    )
+    conformal = validity_report(ensemble_oof, dataset.labels, folds, ENDPOINTS)
     drift = _drift_reference(ensemble_oof, calibrators, similarity)
     log(f"applicability threshold {applicability['threshold']} ({clock.lap('calibration_and_domain')} s)")
 
     boosters = {m.name: fit_member(m, member_matrix(parts, m), dataset.labels, seed) for m in members}
+    networks = fit_networks(network_x, dataset.labels) if network_x is not None and weight > 0 else []
     clock.lap("final_fit")
     timings = {**clock.laps, "total": clock.total()}
     log(f"final fit done; total {timings['total']} s")
@@ -146,24 +191,42 @@ def run_training(
         timings,
         n_folds,
         seed,
+        networks,
+        weight if networks else 0.0,
+        np.stack([ensemble_oof, dataset.labels]).astype(np.float32),
+        conformal,
     )
 
 
 def _cv_metrics(
-    labels: np.ndarray, folds: np.ndarray, baseline: MemberCV, members: list[MemberCV], ensemble: np.ndarray
+    labels: np.ndarray,
+    folds: np.ndarray,
+    baseline: MemberCV,
+    members: list[MemberCV],
+    trees: np.ndarray,
+    network: NetworkCV | None,
+    ensemble: np.ndarray,
 ) -> dict[str, Any]:
+    """Per-endpoint and mean metrics for the baseline, every member, the tree ensemble, the network
+    and the shipped blend, all on the same scaffold folds."""
     shipped = summarise(fold_metrics(ensemble, labels, folds))
     base = summarise(fold_metrics(baseline.oof, labels, folds))
+    rows = {
+        cv.config.name: {**summarise(fold_metrics(cv.oof, labels, folds)), "cv_seconds": round(cv.seconds, 1)}
+        for cv in members
+    }
+    rows["tree_ensemble"] = summarise(fold_metrics(trees, labels, folds))
+    if network is not None:
+        for k, oof in enumerate(network.per_seed):
+            rows[f"{NETWORK_NAME}_seed{k}"] = summarise(fold_metrics(oof, labels, folds))
+        rows[NETWORK_NAME] = {
+            **summarise(fold_metrics(network.oof, labels, folds)),
+            "cv_seconds": round(network.seconds, 1),
+        }
     return {
         "baseline": {**base, "member": BASELINE.as_dict(), "cv_seconds": round(baseline.seconds, 1)},
         "shipped": shipped,
-        "members": {
-            cv.config.name: {
-                "mean_over_endpoints": summarise(fold_metrics(cv.oof, labels, folds))["mean_over_endpoints"],
-                "cv_seconds": round(cv.seconds, 1),
-            }
-            for cv in members
-        },
+        "members": rows,
         "improvement_over_baseline": {
             name: round(
                 shipped["mean_over_endpoints"][name]["mean"] - base["mean_over_endpoints"][name]["mean"], 4

@@ -130,3 +130,16 @@ def test_a_request_past_its_deadline_is_a_504_and_the_next_one_is_served(client,
     monkeypatch.setattr(service, "DEADLINE_S", 20.0)
     served = client.post("/api/v1/dermatology/predict", files=upload, headers=analyst)
     assert served.status_code == 200 and served.json()["result"]["status"] == "rejected"
+
+
+def test_in_a_batch_a_timeout_is_an_error_row_not_a_failed_request(client, make_key, monkeypatch):
+    from hygeia.dermatology import service
+
+    analyst = auth_header(make_key("clinic", "analyst"))
+    monkeypatch.setattr(service, "DEADLINE_S", 1e-6)
+    white = png(Image.new("RGB", (300, 300), "white"))
+    files = [("images", (f"{i}.png", white, "image/png")) for i in range(2)]
+    response = client.post("/api/v1/dermatology/predict/batch", files=files, headers=analyst)
+    assert response.status_code == 200, response.text
+    rows = response.json()["results"]
+    assert [r["status"] for r in rows] == ["error", "error"] and "did not finish" in rows[0]["error"]

@@ -75,6 +75,26 @@ def test_batch_keeps_order_and_per_row_errors(client, analyst) -> None:  # type:
     assert body["results"][2]["standardised_smiles"] == "CC(=O)O"
 
 
+def test_batch_carries_ids_and_an_overall_call(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    body = {"smiles": [BPA, "[Fe]", "CCO"], "ids": ["BPA-1", "iron", "EtOH"]}
+    response = client.post("/api/v1/toxicity/predict/batch", json=body, headers=analyst)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == body["ids"]
+    assert results[1]["error"].startswith("outside the model's chemistry") and results[1]["overall"] is None
+    overall = results[0]["overall"]
+    probabilities = results[0]["probabilities"]
+    assert overall["highest_risk_assay"] == max(probabilities, key=probabilities.get)
+    assert overall["active_assays"] == [e for e in ENDPOINTS if probabilities[e] >= 0.5]
+    assert overall["n_active"] == len(overall["active_assays"]) and "0.5" in overall["rule"]
+    sets = results[0]["prediction_sets"]
+    if sets is not None:  # models with a conformal calibration set (2.0.0 on)
+        assert set(sets) == set(ENDPOINTS) and results[0]["conformal_significance"] == 0.2
+        assert set(sets.values()) <= {"active", "inactive", "uncertain", "empty"}
+    mismatched = {"smiles": [BPA, "CCO"], "ids": ["only-one"]}
+    assert client.post("/api/v1/toxicity/predict/batch", json=mismatched, headers=analyst).status_code == 422
+
+
 def test_large_batch_runs_as_a_job(client, analyst, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(service, "MAX_SYNC_BATCH", 3)  # the real limit is 10,000 rows
     smiles = ["CCO", "C1CC", BPA, "c1ccccc1", "CCN"]

@@ -15,6 +15,7 @@ import pytest
 
 from hygeia.signals.autohyper import FitResult, NoConsistentFit, fit_points
 from hygeia.signals.counts import PairCounts, count_cases
+from hygeia.signals.mgps import Hyperparameters
 from hygeia.signals.posterior import ebgm, posterior_quantile, posterior_weight
 from hygeia.signals.squashing import WeightedPoints, squash_count
 
@@ -84,14 +85,33 @@ def test_consistent_rule_reproduces_autohyper(case):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_ebgm_and_quantiles_equal_openebgm_at_its_rounding(case):
-    fit = fitted(case)
+def test_posterior_scores_equal_openebgm_given_its_hyperparameters(case):
     merged = scores_for(case)
-    n, e, h = merged["n"].to_numpy(float), merged["expected"].to_numpy(float), fit.hyperparameters
+    theta = reference_hyperparameters().loc[case, PARAMETERS].to_numpy(float)
+    h, n, e = Hyperparameters.of(theta), merged["n"].to_numpy(float), merged["expected"].to_numpy(float)
     qn = posterior_weight(h, n, e)
     assert np.array_equal(ebgm(h, n, e, qn), merged["EBGM"].to_numpy())
     assert np.array_equal(posterior_quantile(h, n, e, qn, 5), merged["QUANT_05"].to_numpy())
     assert np.array_equal(posterior_quantile(h, n, e, qn, 95), merged["QUANT_95"].to_numpy())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_ebgm_and_quantiles_from_our_fit_agree_to_openebgms_rounding(case):
+    """Both optimisers stop within ~1e-5 of the optimum, so a score sitting on a rounding boundary
+    may round the other way: at most one unit of the last digit, on at most 0.1% of pairs."""
+    fit = fitted(case)
+    merged = scores_for(case)
+    n, e, h = merged["n"].to_numpy(float), merged["expected"].to_numpy(float), fit.hyperparameters
+    qn = posterior_weight(h, n, e)
+    ours = {
+        "EBGM": ebgm(h, n, e, qn),
+        "QUANT_05": posterior_quantile(h, n, e, qn, 5),
+        "QUANT_95": posterior_quantile(h, n, e, qn, 95),
+    }
+    for column, values in ours.items():
+        difference = np.abs(values - merged[column].to_numpy())
+        assert difference.max() <= 0.01 + 1e-9, column
+        assert (difference > 1e-9).sum() <= 17, column
 
 
 def test_global_rule_finds_the_better_lonely_optimum_and_says_so():

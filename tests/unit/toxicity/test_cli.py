@@ -44,10 +44,11 @@ def _run(*args: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def _read(path: Path) -> list[dict[str, str]]:
+def _read(path: Path, passthrough: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """The caller's columns first, then exactly the documented output columns."""
     with path.open() as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames or ()) == OUTPUT_COLUMNS
+        assert tuple(reader.fieldnames or ()) == (*passthrough, *OUTPUT_COLUMNS)
         return list(reader)
 
 
@@ -62,6 +63,10 @@ def _check(rows: list[dict[str, str]], given: list[str]) -> None:
             assert row["error"] == ""
             assert all(0.0 <= float(row[e]) <= 1.0 for e in ENDPOINTS)
             assert row["in_domain"] in ("true", "false")
+            active = [a for a in row["active_assays"].split(";") if a]
+            assert int(row["n_active_assays"]) == len(active)
+            assert all(float(row[a]) >= 0.5 for a in active)
+            assert max(ENDPOINTS, key=lambda e: float(row[e])) == row["highest_risk_assay"]
 
 
 def test_csv_input_keeps_order_and_errors(no_registry: None, tmp_path: Path) -> None:
@@ -72,7 +77,24 @@ def test_csv_input_keeps_order_and_errors(no_registry: None, tmp_path: Path) -> 
         writer.writerows([[i, s] for i, s in enumerate(INPUT)])
     out = tmp_path / "out.csv"
     _run("predict", str(source), "-o", str(out))
-    _check(_read(out), INPUT)
+    rows = _read(out, ("id",))
+    _check(rows, INPUT)
+    assert [r["id"] for r in rows] == [str(i) for i in range(len(INPUT))]
+
+
+def test_extra_columns_travel_and_formulas_are_neutralised(no_registry: None, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "smiles", "NR-AR", "batch"])  # NR-AR clashes with an output column
+        writer.writerow(["=HYPERLINK(1)", "CCO", "1", "b1"])
+        writer.writerow(["+cmd", "[Fe]", "", "b2"])
+    out = tmp_path / "out.csv"
+    _run("predict", str(source), "-o", str(out))
+    rows = _read(out, ("name", "input_NR-AR", "batch"))
+    assert [r["name"] for r in rows] == ["'=HYPERLINK(1)", "'+cmd"]
+    assert [r["batch"] for r in rows] == ["b1", "b2"] and rows[0]["input_NR-AR"] == "1"
+    assert rows[1]["error"].startswith("disallowed_element: outside the model's chemistry")
 
 
 def test_smi_input(no_registry: None, tmp_path: Path) -> None:
@@ -81,8 +103,9 @@ def test_smi_input(no_registry: None, tmp_path: Path) -> None:
     source.write_text("".join(f"{s} mol{i}\n" for i, s in enumerate(given)))
     out = tmp_path / "out.csv"
     _run("predict", str(source), "-o", str(out))
-    rows = _read(out)
+    rows = _read(out, ("name",))
     assert [r["smiles"] for r in rows] == given
+    assert [r["name"] for r in rows] == [f"mol{i}" for i in range(len(given))]
     assert [bool(r["error"]) for r in rows] == [False, True, False, True, False]
 
 
@@ -90,12 +113,17 @@ def test_sdf_input_with_a_broken_record(no_registry: None, tmp_path: Path) -> No
     from rdkit import Chem
 
     good = [Chem.MolFromSmiles("CCO"), Chem.MolFromSmiles("c1ccccc1O")]
+    good[0].SetProp("_Name", "ethanol")
+    good[1].SetProp("_Name", "phenol")
     blocks = [Chem.MolToMolBlock(good[0]), "garbage\nnot a mol block\n", Chem.MolToMolBlock(good[1])]
+    blocks[2] += ">  <CAS>\n108-95-2\n"
     source = tmp_path / "in.sdf"
     source.write_text("".join(block + "\n$$$$\n" for block in blocks))
     out = tmp_path / "out.csv"
     _run("predict", str(source), "-o", str(out))
-    rows = _read(out)
+    rows = _read(out, ("name", "CAS"))
+    assert [r["name"] for r in rows] == ["ethanol", "garbage", "phenol"]
+    assert [r["CAS"] for r in rows] == ["", "", "108-95-2"]
     assert [r["smiles"] for r in rows] == ["CCO", "", "Oc1ccccc1"]
     assert rows[1]["error"].startswith("unparseable: SDF record 2")
     assert rows[0]["error"] == rows[2]["error"] == ""

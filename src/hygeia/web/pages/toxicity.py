@@ -8,7 +8,6 @@ progress the page follows and whose result downloads as the same CSV.
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import tempfile
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 from hygeia.core import jobs
 from hygeia.core.auth import Principal
 from hygeia.core.errors import InputError, ProblemError
+from hygeia.core.exports import write_safe_csv
 from hygeia.web import session
 from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render
 
@@ -109,23 +109,41 @@ async def predict(
 
 
 def _csv(rows: Sequence[dict[str, Any]], endpoints: Sequence[str], filename: str) -> Response:
+    """Through the platform's spreadsheet-safe writer: a SMILES or name starting with = + - @ is
+    written so that a spreadsheet shows it as text instead of running it."""
     out = io.StringIO()
-    columns = ["smiles", "standardised_smiles", *endpoints, "nearest_similarity", "in_domain", "error"]
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
-    for row in rows:
-        probabilities = row.get("probabilities") or {}
-        domain = row.get("applicability_domain") or {}
-        line = {e: f"{probabilities[e]:.4f}" for e in endpoints if e in probabilities}
-        line.update(smiles=row["smiles"], standardised_smiles=row.get("standardised_smiles") or "")
-        if domain:
-            line.update(
-                nearest_similarity=f"{domain['nearest_similarity']:.3f}", in_domain=domain["in_domain"]
-            )
-        line["error"] = f"{row['error_code']}: {row['error']}" if row.get("error") else ""
-        writer.writerow(line)
+    columns = [
+        "smiles",
+        "standardised_smiles",
+        *endpoints,
+        "nearest_similarity",
+        "in_domain",
+        "n_active_assays",
+        "active_assays",
+        "highest_risk_assay",
+        "error",
+    ]
+    write_safe_csv(out, columns, (_csv_line(row, endpoints) for row in rows))
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _csv_line(row: dict[str, Any], endpoints: Sequence[str]) -> dict[str, Any]:
+    probabilities = row.get("probabilities") or {}
+    domain = row.get("applicability_domain") or {}
+    overall = row.get("overall") or {}
+    line: dict[str, Any] = {e: f"{probabilities[e]:.4f}" for e in endpoints if e in probabilities}
+    line.update(smiles=row["smiles"], standardised_smiles=row.get("standardised_smiles") or "")
+    if domain:
+        line.update(nearest_similarity=f"{domain['nearest_similarity']:.3f}", in_domain=domain["in_domain"])
+    if overall:
+        line.update(
+            n_active_assays=overall["n_active"],
+            active_assays=";".join(overall["active_assays"]),
+            highest_risk_assay=overall["highest_risk_assay"],
+        )
+    line["error"] = f"{row['error_code']}: {row['error']}" if row.get("error") else ""
+    return line
 
 
 @router.post("/ui/toxicity/predict.csv", dependencies=[Depends(session.same_origin)])
