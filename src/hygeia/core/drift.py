@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import structlog
 from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from hygeia.core.db import system_session, utcnow
 from hygeia.core.registry import LoadedModel
 from hygeia.core.tables import DriftCount
 
+log = structlog.get_logger("hygeia.drift")
 DRIFT_PSI = Gauge(
     "hygeia_drift_psi", "Population stability index of live vs training values", ["model", "signal"]
 )
@@ -162,9 +164,19 @@ class DriftMonitor:
         with self._lock:
             pending, self._pending = self._pending, {}
             self._last_flush = time.monotonic()
-        if pending:
-            self._store.add(pending, utcnow().date().isoformat())
-        self._export(self._store.totals(None, _since()))
+        try:
+            if pending:
+                self._store.add(pending, utcnow().date().isoformat())
+            self._export(self._store.totals(None, _since()))
+        except Exception as exc:  # a prediction or a shutdown never fails for drift: keep the counts
+            log.warning("drift_flush_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            self._keep(pending)
+
+    def _keep(self, pending: dict[Key, _Track]) -> None:
+        with self._lock:
+            for key, track in pending.items():
+                kept = self._pending.setdefault(key, _Track(track.edges, track.reference))
+                kept.live += track.live
 
     def report(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
         """PSI per model version and signal over the last REPORT_DAYS days: one tenant's or everyone's."""

@@ -90,3 +90,23 @@ def test_drift_api_shows_a_tenant_only_its_own_traffic(client, admin_headers, ma
     assert client.get("/api/v1/admin/drift", headers=acme_viewer).json() == []
     [row] = client.get("/api/v1/admin/drift", headers=admin_headers).json()
     assert row["observations"] == 120 and row["version"] == "2.0.0"
+
+
+def test_a_failing_store_never_fails_the_prediction_and_keeps_the_counts(platform):
+    from hygeia.core.drift import DriftStore
+
+    class BrokenOnce(DriftStore):
+        calls = 0
+
+        def add(self, tracks, day):
+            BrokenOnce.calls += 1
+            if BrokenOnce.calls == 1:
+                raise RuntimeError("database unavailable")
+            super().add(tracks, day)
+
+    monitor = DriftMonitor(BrokenOnce())
+    monitor.observe(_registered(), "NR-AR", [0.1] * 60)
+    monitor.flush()  # fails inside, keeps the 60 observations
+    monitor.observe(_registered(), "NR-AR", [0.2] * 40)
+    [row] = monitor.report()
+    assert row["observations"] == 100
