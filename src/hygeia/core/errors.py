@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -67,6 +69,67 @@ class CapabilityUnavailable(ProblemError):
             type_="urn:hygeia:capability-unavailable",
             extra={"capability": capability},
         )
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: what every error answer of this API looks like."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field("about:blank", examples=["about:blank"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str | None = Field(None, examples=["no job 'abc' for this tenant"])
+    instance: str | None = Field(None, description="the request path", examples=["/api/v1/jobs/abc"])
+    request_id: str | None = Field(None, description="quote it when reporting a problem")
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    errors: list[ValidationIssue] = Field(description="one entry per invalid field")
+
+
+def _problem_content(schema: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+# declared on every API router (Dispatch: APIRouter(responses=...)), so clients see the real shape
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem_content("Problem", "No valid API key or token"),
+    403: _problem_content("Problem", "Your role or tenant may not do this"),
+    404: _problem_content("Problem", "Not found in your tenant"),
+    422: _problem_content("ValidationProblem", "The request is invalid; `errors` says where"),
+    429: _problem_content("Problem", "Rate limit reached; see Retry-After and RateLimit-* headers"),
+    503: _problem_content("Problem", "The capability is unavailable; `detail` says why"),
+}
+
+
+def install_problem_schemas(app: FastAPI) -> None:
+    """Put Problem and ValidationProblem into the OpenAPI components the responses above refer to."""
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build_openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            definitions = ValidationProblem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(definitions.pop("$defs", {}))
+            components["ValidationProblem"] = definitions
+            components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            if "#/components/schemas/HTTPValidationError" not in json.dumps(schema.get("paths", {})):
+                components.pop("HTTPValidationError", None)  # FastAPI's default shape, which we never send
+                components.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def problem_response(

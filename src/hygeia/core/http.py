@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from hygeia import __version__
 from hygeia.core import audit
 from hygeia.core.drift import drift_monitor
-from hygeia.core.errors import install_error_handlers
+from hygeia.core.errors import install_error_handlers, install_problem_schemas
 from hygeia.core.jobs import JobQueueCollector, get_backend
 from hygeia.core.limits import RATE_LIMIT_HEADERS
 from hygeia.core.middleware import BodySizeLimit
@@ -60,6 +60,7 @@ def build_app(
     configure_logging(settings.log_level, settings.log_json)
     app = FastAPI(title="Hygeia", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     install_error_handlers(app)
+    install_problem_schemas(app)
     install_request_middleware(app)
     register_collector("jobs", JobQueueCollector())
     register_collector("var", VarDirCollector())

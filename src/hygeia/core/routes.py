@@ -7,16 +7,16 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
 from hygeia import __version__
 from hygeia.core import audit, auth, jobs, limits, retention
-from hygeia.core.auth import Forbidden, Principal, require_platform_admin, require_role
+from hygeia.core.auth import Analyst, Forbidden, PlatformAdmin, TenantAdmin, Viewer
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
-from hygeia.core.errors import Conflict, NotFound
+from hygeia.core.errors import PROBLEM_RESPONSES, Conflict, NotFound
 from hygeia.core.observability import READINESS, metrics_response
 from hygeia.core.redis_link import redis_link
 from hygeia.core.registry import get_registry
@@ -38,7 +38,7 @@ from hygeia.core.tools import capability_status
 from hygeia.settings import get_settings
 
 public = APIRouter(tags=["health"])
-api = APIRouter(prefix="/api/v1")
+api = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
 
 @public.get("/health", summary="Liveness: the process answers")
@@ -102,36 +102,36 @@ def metrics(request: Request) -> Response:
 
 
 @api.post("/auth/token", response_model=TokenResponse, tags=["auth"])
-def token(principal: Principal = Depends(require_role("viewer"))) -> TokenResponse:
+def token(principal: Viewer) -> TokenResponse:
     """Exchange an API key (or a still-valid token) for a short-lived JWT with the same role."""
     access_token, ttl = auth.issue_jwt(principal)
     return TokenResponse(access_token=access_token, expires_in=ttl)
 
 
 @api.get("/auth/whoami", tags=["auth"])
-def whoami(principal: Principal = Depends(require_role("viewer"))) -> dict[str, str]:
+def whoami(principal: Viewer) -> dict[str, str]:
     return {"tenant_id": principal.tenant_id, "role": principal.role, "subject": principal.subject}
 
 
 @api.get("/auth/limits", response_model=list[RateWindowOut], tags=["auth"])
-def rate_limits(principal: Principal = Depends(require_role("viewer"))) -> list[RateWindowOut]:
+def rate_limits(principal: Viewer) -> list[RateWindowOut]:
     """Every rate-limit window that applies to you (tenant and key), after this request was counted."""
     windows = limits.status(principal.tenant_id, principal.tier, principal.key_id)
     return [RateWindowOut(**asdict(window), policy=window.policy) for window in windows]
 
 
 @api.get("/capabilities", tags=["health"])
-def capabilities(_: Principal = Depends(require_role("viewer"))) -> dict[str, Any]:
+def capabilities(_: Viewer) -> dict[str, Any]:
     return capability_status()
 
 
 @api.get("/jobs", response_model=list[JobSummaryOut], tags=["jobs"])
 def list_jobs(
     response: Response,
+    principal: Viewer,
     limit: int = Query(50, ge=1, le=500),
     before: str | None = Query(None, max_length=64, description="id of the last job of the previous page"),
     kind: str | None = Query(None, max_length=100),
-    principal: Principal = Depends(require_role("viewer")),
 ) -> Any:
     """Newest first, without payloads or results (GET /jobs/{id} has those); a full page links the next."""
     page = jobs.list_job_summaries(principal.tenant_id, limit, before, kind)
@@ -142,7 +142,7 @@ def list_jobs(
 
 
 @api.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
-def get_job(job_id: str, request: Request, principal: Principal = Depends(require_role("viewer"))) -> Any:
+def get_job(job_id: str, request: Request, principal: Viewer) -> Any:
     try:
         return JobOut(**vars(jobs.get_job(principal.tenant_id, job_id)))
     except NotFound:
@@ -152,7 +152,7 @@ def get_job(job_id: str, request: Request, principal: Principal = Depends(requir
 
 
 @api.delete("/jobs/{job_id}", status_code=204, tags=["jobs"])
-def delete_job(job_id: str, principal: Principal = Depends(require_role("analyst"))) -> Response:
+def delete_job(job_id: str, principal: Analyst) -> Response:
     """Remove a finished job, its result and the files it left (e.g. a signal run's upload); audited."""
     job = jobs.get_job(principal.tenant_id, job_id)
     if job.status not in ("succeeded", "failed"):
@@ -163,20 +163,20 @@ def delete_job(job_id: str, principal: Principal = Depends(require_role("analyst
 
 
 @api.post("/jobs", response_model=JobOut, status_code=202, tags=["jobs"])
-def submit_job(body: JobSubmit, principal: Principal = Depends(require_role("admin"))) -> Any:
+def submit_job(body: JobSubmit, principal: TenantAdmin) -> Any:
     return JobOut(**vars(jobs.submit_job(principal, body.kind, body.payload)))
 
 
-admin = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+admin = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
 
 
 @admin.get("/models", response_model=list[ModelVersionOut])
-def list_models(_: Principal = Depends(require_role("viewer"))) -> Any:
+def list_models(_: Viewer) -> Any:
     return [_model_out(row, with_card=False) for row in get_registry().versions()]
 
 
 @admin.get("/models/{name}/{version}", response_model=ModelVersionOut)
-def model_detail(name: str, version: str, _: Principal = Depends(require_role("viewer"))) -> Any:
+def model_detail(name: str, version: str, _: Viewer) -> Any:
     rows = [row for row in get_registry().versions(name) if row.version == version]
     if not rows:
         raise NotFound(f"no model {name} {version}")
@@ -184,14 +184,14 @@ def model_detail(name: str, version: str, _: Principal = Depends(require_role("v
 
 
 @admin.post("/models/{name}/{version}/promote", response_model=ModelVersionOut)
-def promote(name: str, version: str, principal: Principal = Depends(require_platform_admin)) -> Any:
+def promote(name: str, version: str, principal: PlatformAdmin) -> Any:
     row = get_registry().promote(name, version)
     audit.record(principal, "model.promote", detail={"name": name, "version": version})
     return _model_out(row, with_card=False)
 
 
 @admin.post("/models/{name}/rollback", response_model=ModelVersionOut)
-def rollback(name: str, principal: Principal = Depends(require_platform_admin)) -> Any:
+def rollback(name: str, principal: PlatformAdmin) -> Any:
     row = get_registry().rollback(name)
     audit.record(principal, "model.rollback", detail={"name": name, "version": row.version})
     return _model_out(row, with_card=False)
@@ -210,18 +210,14 @@ def _model_out(row: ModelVersion, with_card: bool) -> ModelVersionOut:
 
 
 @admin.post("/tenants", status_code=201)
-def create_tenant(
-    body: TenantCreate, principal: Principal = Depends(require_platform_admin)
-) -> dict[str, str]:
+def create_tenant(body: TenantCreate, principal: PlatformAdmin) -> dict[str, str]:
     tenant = auth.create_tenant(body.id, body.name, body.tier)
     audit.record(principal, "tenant.create", detail={"tenant": tenant.id, "tier": tenant.tier})
     return {"id": tenant.id, "name": tenant.name, "tier": tenant.tier}
 
 
 @admin.put("/tenants/{tenant_id}/retention", response_model=RetentionPolicy)
-def set_retention(
-    tenant_id: str, body: RetentionPolicy, principal: Principal = Depends(require_platform_admin)
-) -> RetentionPolicy:
+def set_retention(tenant_id: str, body: RetentionPolicy, principal: PlatformAdmin) -> RetentionPolicy:
     """Set how long a tenant's data is kept (days per kind); omitted kinds keep the platform default."""
     with system_session() as session:
         tenant = session.get(Tenant, tenant_id)
@@ -234,7 +230,7 @@ def set_retention(
 
 
 @admin.get("/retention", response_model=RetentionPolicy)
-def my_retention(principal: Principal = Depends(require_role("admin"))) -> RetentionPolicy:
+def my_retention(principal: TenantAdmin) -> RetentionPolicy:
     """How long your tenant's uploads, job results and conversations are kept, in days."""
     with system_session() as session:
         tenant = session.get(Tenant, principal.tenant_id)
@@ -244,7 +240,7 @@ def my_retention(principal: Principal = Depends(require_role("admin"))) -> Reten
 
 
 @admin.post("/keys", response_model=ApiKeyOut, status_code=201)
-def create_key(body: ApiKeyCreate, principal: Principal = Depends(require_role("admin"))) -> Any:
+def create_key(body: ApiKeyCreate, principal: TenantAdmin) -> Any:
     tenant_id = body.tenant_id or principal.tenant_id
     if tenant_id != principal.tenant_id and principal.tenant_id != get_settings().platform_tenant:
         raise Forbidden("a tenant administrator creates keys in its own tenant only")
@@ -254,14 +250,14 @@ def create_key(body: ApiKeyCreate, principal: Principal = Depends(require_role("
 
 
 @admin.get("/keys", response_model=list[ApiKeyOut])
-def list_keys(principal: Principal = Depends(require_role("admin"))) -> Any:
+def list_keys(principal: TenantAdmin) -> Any:
     with system_session() as session:
         rows = session.scalars(select(ApiKey).where(ApiKey.tenant_id == principal.tenant_id))
         return [ApiKeyOut(**_key_fields(key)) for key in rows]
 
 
 @admin.delete("/keys/{key_id}", status_code=204)
-def revoke_key(key_id: str, principal: Principal = Depends(require_role("admin"))) -> Response:
+def revoke_key(key_id: str, principal: TenantAdmin) -> Response:
     auth.revoke_api_key(principal.tenant_id, key_id)
     audit.record(principal, "key.revoke", detail={"key_id": key_id})
     return Response(status_code=204)
@@ -280,7 +276,7 @@ def _key_fields(key: ApiKey) -> dict[str, Any]:
 
 
 @admin.get("/drift")
-def drift(principal: Principal = Depends(require_role("viewer"))) -> list[dict[str, Any]]:
+def drift(principal: Viewer) -> list[dict[str, Any]]:
     """Population stability of live model outputs against their training distribution, last 7 days:
     your tenant's traffic; a platform administrator sees every tenant's together."""
     platform_admin = principal.role == "admin" and principal.tenant_id == get_settings().platform_tenant
@@ -289,9 +285,9 @@ def drift(principal: Principal = Depends(require_role("viewer"))) -> list[dict[s
 
 @admin.get("/audit", response_model=list[AuditEventOut])
 def audit_log(
+    principal: TenantAdmin,
     limit: int = Query(100, ge=1, le=1000),
     action: str | None = Query(None, max_length=100),
-    principal: Principal = Depends(require_role("admin")),
 ) -> Any:
     return [
         AuditEventOut.model_validate(event, from_attributes=True)
