@@ -8,9 +8,12 @@ from pathlib import Path
 import typer
 
 from hygeia.app import wire_domains  # the composition root: also tells agents how to wire tools
+from hygeia.core.cli import ProblemExits, fail
 from hygeia.settings import get_settings
 
-app = typer.Typer(help="Hygeia: trustworthy medical and drug-safety AI.", no_args_is_help=True)
+app = typer.Typer(
+    cls=ProblemExits, help="Hygeia: trustworthy medical and drug-safety AI.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="Tenants and API keys.", no_args_is_help=True)
 models_app = typer.Typer(
@@ -23,11 +26,6 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(models_app, name="models")
 app.add_typer(train_app, name="train")
 app.add_typer(maintenance_app, name="maintenance")
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -77,7 +75,7 @@ def serve(
 def beat() -> None:
     """Run Celery Beat: schedules the daily retention purge on the workers (run exactly one)."""
     if not get_settings().celery_broker:
-        _fail("Celery Beat needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
+        fail("Celery Beat needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
     from hygeia.core.celery_app import run_beat
 
     wire_domains()  # domains register their retention purgers
@@ -98,7 +96,7 @@ def maintenance_purge() -> None:
 def worker(concurrency: int = typer.Option(2, min=1, max=32)) -> None:
     """Run a Celery worker (needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL)."""
     if not get_settings().celery_broker:
-        _fail("a Celery worker needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
+        fail("a Celery worker needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
     from hygeia.core.celery_app import run_worker
 
     wire_domains()  # the chosen domains' job handlers, before the first job arrives
@@ -125,12 +123,8 @@ def db_downgrade(revision: str = typer.Argument(..., help="e.g. -1 or base")) ->
 @admin_app.command("create-tenant")
 def create_tenant(tenant_id: str, name: str, tier: str = "standard") -> None:
     from hygeia.core import auth
-    from hygeia.core.errors import ProblemError
 
-    try:
-        auth.create_tenant(tenant_id, name, tier)
-    except ProblemError as exc:
-        _fail(exc.detail)
+    auth.create_tenant(tenant_id, name, tier)
     typer.echo(f"tenant {tenant_id} created ({tier})")
 
 
@@ -139,24 +133,16 @@ def create_key(
     tenant_id: str, role: str = typer.Option(..., help="admin, analyst or viewer"), name: str = "cli"
 ) -> None:
     from hygeia.core import auth
-    from hygeia.core.errors import ProblemError
 
-    try:
-        key, plaintext = auth.create_api_key(tenant_id, role, name)
-    except ProblemError as exc:
-        _fail(exc.detail)
+    key, plaintext = auth.create_api_key(tenant_id, role, name)
     typer.echo(json.dumps({"id": key.id, "tenant_id": tenant_id, "role": role, "key": plaintext}))
 
 
 @admin_app.command("revoke-key")
 def revoke_key(tenant_id: str, key_id: str) -> None:
     from hygeia.core import auth
-    from hygeia.core.errors import ProblemError
 
-    try:
-        auth.revoke_api_key(tenant_id, key_id)
-    except ProblemError as exc:
-        _fail(exc.detail)
+    auth.revoke_api_key(tenant_id, key_id)
     typer.echo(f"key {key_id} revoked")
 
 
@@ -170,49 +156,33 @@ def models_list() -> None:
 
 @models_app.command("register")
 def models_register(folder: Path, copy: bool = typer.Option(True, help="copy into var/registry")) -> None:
-    from hygeia.core.errors import ProblemError
     from hygeia.core.registry import get_registry
 
-    try:
-        row = get_registry().register(folder, copy=copy)
-    except ProblemError as exc:
-        _fail(exc.detail)
+    row = get_registry().register(folder, copy=copy)
     typer.echo(f"registered {row.name} {row.version} ({row.stage}) sha256 {row.sha256[:12]}")
 
 
 @models_app.command("verify")
 def models_verify(folder: Path) -> None:
-    from hygeia.core.errors import ProblemError
     from hygeia.core.registry import verify_folder
 
-    try:
-        card = verify_folder(folder)
-    except ProblemError as exc:
-        _fail(exc.detail)
+    card = verify_folder(folder)
     typer.echo(f"ok: {card['name']} {card['version']} sha256 {card['sha256'][:12]}")
 
 
 @models_app.command("promote")
 def models_promote(name: str, version: str) -> None:
-    from hygeia.core.errors import ProblemError
     from hygeia.core.registry import get_registry
 
-    try:
-        get_registry().promote(name, version)
-    except ProblemError as exc:
-        _fail(exc.detail)
+    get_registry().promote(name, version)
     typer.echo(f"{name} {version} is now in production")
 
 
 @models_app.command("rollback")
 def models_rollback(name: str) -> None:
-    from hygeia.core.errors import ProblemError
     from hygeia.core.registry import get_registry
 
-    try:
-        row = get_registry().rollback(name)
-    except ProblemError as exc:
-        _fail(exc.detail)
+    row = get_registry().rollback(name)
     typer.echo(f"{name} rolled back to {row.version}")
 
 
