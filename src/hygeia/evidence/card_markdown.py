@@ -92,7 +92,7 @@ def _variants(variants: dict[str, Any] | None) -> list[str]:
 
 
 def _pair(m: dict[str, Any] | None) -> str:
-    return f"{m['auroc']:.3f} / {m['auprc']:.3f}" if m else "n/a"
+    return f"{m['auroc']:.4f} / {m['auprc']:.4f}" if m else "n/a"
 
 
 def render(card: dict[str, Any]) -> str:
