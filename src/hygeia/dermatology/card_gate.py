@@ -53,8 +53,14 @@ def _gate_section(folder: Path) -> list[str]:
     if gate is None:
         return []
     limits = gate["quality"]
+    made = (_read(folder, "training_report.json") or {}).get("gate_revision")
     lines = [
         "## Input gate (refuses instead of classifying)",
+        *(
+            [f"Version {made['from_version']}'s network, {made['what']}; made by `{made['made_by']}`.", ""]
+            if made
+            else []
+        ),
         f"1. Quality checks on a 224x224 greyscale copy: shorter side >= {limits['min_side']} px; grey-level "
         f"std >= {limits['min_contrast']} (not uniform); Laplacian std >= {limits['min_sharpness']} (not "
         f"blurred to nothing); <= {limits['max_bright_fraction']:.0%} saturated-white and <= "
