@@ -9,14 +9,12 @@ Embeddings and logits can be cached as .npy (never pickle) so a refit does not r
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hygeia.core.registry import verify_folder
 from hygeia.dermatology.card import publish_card
 from hygeia.dermatology.dataset import CLASSES, LesionImage
 from hygeia.dermatology.evaluation import balanced_accuracy
@@ -24,6 +22,7 @@ from hygeia.dermatology.images import decode_image, dihedral_views, to_model_inp
 from hygeia.dermatology.inference import LesionClassifier, combine_views
 from hygeia.dermatology.ood import FeatureGate, embedding, fit_statistics, save_gate, threshold_with_bound
 from hygeia.dermatology.quality import ImageRefused, QualityLimits, check_quality
+from hygeia.dermatology.revision import derive_folder
 from hygeia.dermatology.served_evaluation import evaluate_folder, shipped_split
 
 KEEP = 0.95  # share of real images (passing the quality checks) the feature gate must accept
@@ -156,13 +155,7 @@ def add_gate(
     source: Path, version: str, data_dir: Path, cache: Path | None = None, log: Callable[[str], None] = print
 ) -> Path:
     """Write `source`'s sibling folder `version` with the gate, re-evaluate it, publish its card."""
-    verify_folder(source)
-    target = Path(source).parent / version
-    if target.exists():
-        raise FileExistsError(f"{target} exists; choose a new version")
-    shutil.copytree(source, target)
-    for name in GENERATED:
-        (target / name).unlink(missing_ok=True)
+    target = derive_folder(source, version, GENERATED)
     gate, provenance, view_logits = fit_gate_for(target, data_dir, cache, log)
     save_gate(target, gate, provenance)
     config = json.loads((target / "model_config.json").read_text())
