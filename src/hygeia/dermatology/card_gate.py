@@ -48,6 +48,17 @@ def _negative_rows(negatives: dict[str, Any]) -> list[str]:
     return [*rows, "", negatives["what"]]
 
 
+def _refused_by_group_lines(groups: dict[str, dict[str, dict[str, int]]] | None) -> list[str]:
+    if not groups:
+        return []
+    rows = ["Test images refused, by true class and by source dataset:", "", "| group | n | refused | rate |"]
+    rows.append("|---|---|---|---|")
+    for attribute, values in groups.items():
+        for name, m in values.items():
+            rows.append(f"| {attribute} {name} | {m['n']} | {m['refused']} | {m['refused'] / m['n']:.1%} |")
+    return [*rows, ""]
+
+
 def _gate_section(folder: Path) -> list[str]:
     gate = _read(folder, "gate.json")
     if gate is None:
@@ -92,6 +103,7 @@ def _gate_section(folder: Path) -> list[str]:
             ],
             "",
         ]
+    lines += _refused_by_group_lines(gate["real_images"]["test"].get("refused_by_group"))
     negatives = _read(folder, "gate_negatives.json")
     if negatives is not None:
         lines += ["Non-dermatoscopic inputs refused (`python -m benchmarks.dermatology.gate`):", ""]
