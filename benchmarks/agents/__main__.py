@@ -123,7 +123,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--llm-questions", type=int, default=5)
+    parser.add_argument("--pubmedqa", action="store_true", help="yes/no/maybe accuracy on the test split")
+    parser.add_argument("--pubmedqa-llm-sample", type=int, default=100, help="local-model test subset size")
+    parser.add_argument("--no-llm", action="store_true", help="--pubmedqa without the language models")
+    parser.add_argument(
+        "--write-model", action="store_true", help="--pubmedqa: (re)write models/agents/verdict"
+    )
     args = parser.parse_args()
+    if args.pubmedqa:
+        from benchmarks.agents.pubmedqa import run_pubmedqa
+
+        results = run_pubmedqa(args.pubmedqa_llm_sample, args.write_model, not args.no_llm)
+        print(json.dumps(results, indent=2))
+        Path(__file__).with_name("pubmedqa_results.json").write_text(json.dumps(results, indent=2) + "\n")
+        return
     os.environ["HYGEIA_VAR_DIR"] = tempfile.mkdtemp(prefix="hygeia-bench-agents-")
     from hygeia.core import migrate
 

@@ -5,6 +5,8 @@ checked for parameter recovery), at 10^6 and 10^7 pairs with N >= 1:
   * hyperparameter fit (autoSquash + multi-start L-BFGS-B): seconds, recovered vs true parameters;
   * scoring throughput (PRR, chi2, ROR+CI, IC+CI, Qn, EBGM, EB05, EB95), pairs per second;
   * peak traced memory per step (tracemalloc).
+`--openebgm`: Hygeia against openEBGM (R), whole process, on CAERS and a 2M-row table
+(openebgm.py; R run when installed, else the recorded timing, labelled).
 Baselines measured in the same run, on the same data:
   * counting case rows with a straightforward pandas groupby/nunique vs hygeia's count_cases;
   * EB05 by a literal vectorised transcription of openEBGM's quantBisect vs hygeia's bracketed Newton
@@ -19,6 +21,7 @@ import argparse
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -236,7 +239,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--count-rows", type=int, default=3_000_000)
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument(
+        "--openebgm",
+        action="store_true",
+        help="only the whole-process comparison with openEBGM (R) on CAERS and a 2M-row table",
+    )
+    parser.add_argument("--workdir", type=Path, default=Path("var/bench/signals"))
     args = parser.parse_args()
+    if args.openebgm:
+        from benchmarks.signals import openebgm
+
+        openebgm.main(args.workdir)
+        return
     bench_counting(args.count_rows)
     for size in args.sizes:
         bench_size(size, baselines=not args.no_baselines)

@@ -1,14 +1,9 @@
-"""Turning tool outcomes into cited sources, prompts, extractive answers and a confidence score.
+"""Turning tool outcomes into cited sources, prompts and the extractive (no language model) answer.
 
-Confidence is a transparent heuristic, not a calibrated probability:
-    0.40 * grounding + 0.35 * evidence + 0.25 * tool_success
-grounding    share of answer sentences whose content words (4+ letters) are at least half found in
-             the cited sources' text and whose numbers all appear there (an extractive answer is
-             grounded by construction); lexical, so it catches invented numbers and off-topic text,
-             not every paraphrased error
-evidence     min(1, number of sources / 3)
-tool_success successful tool calls / attempted tool calls
-With no source at all the confidence is 0 and no answer is generated.
+Confidence lives in `confidence.py` (how well the evidence answers the question, calibrated on
+PubMedQA). `grounding` here is the lexical check of a generated answer against its sources: the share
+of answer sentences whose content words (4+ letters) are at least half found in the cited sources and
+whose numbers all appear there; it catches invented numbers and off-topic text, not every paraphrase.
 """
 
 from __future__ import annotations
@@ -18,7 +13,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from hygeia.agents.confidence import EvidenceView
 from hygeia.agents.experts import Expert
+from hygeia.agents.facts import fact_line
 from hygeia.agents.toolbox import ToolOutcome
 from hygeia.core.llm import ChatMessage
 
@@ -26,12 +23,6 @@ NO_LLM_LABEL = "no language model"
 PASSAGE_LISTS = ("hits", "results", "passages", "documents", "items", "matches")
 TEXT_FIELDS = ("snippet", "text", "abstract", "passage", "content", "summary")
 SOURCE_TEXT_CHARS = 600
-WEIGHTS = {"grounding": 0.40, "evidence": 0.35, "tool_success": 0.25}
-CONFIDENCE_METHOD = (
-    "0.40*grounding + 0.35*evidence + 0.25*tool_success; grounding = share of answer sentences whose "
-    "content words are at least half found in the cited sources, evidence = min(1, sources/3), "
-    "tool_success = successful/attempted tool calls. A heuristic, not a calibrated probability."
-)
 WORD = re.compile(r"[a-z][a-z\-]{3,}")
 NUMBER = re.compile(r"(?<![\[\w.])\d+(?:\.\d+)?(?![\]\w])")  # not citation markers like [2]
 
@@ -47,9 +38,13 @@ class Source:
     text: str
     url: str | None = None
     score: float | None = None
+    full_text: str = ""  # the whole passage, for sentence ranking and "show the full passage"
+    output: dict[str, Any] | None = None  # a tool result's output, for its one-line fact
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("output")  # the whole output is in the answer's tool calls already
+        return data
 
 
 def collect_sources(outcomes: list[ToolOutcome], limit: int) -> list[Source]:
@@ -98,13 +93,17 @@ def _passage(outcome: ToolOutcome, item: dict[str, Any]) -> Source | None:
         _clip(text or title),
         str(item["url"]) if item.get("url") else None,
         float(score) if isinstance(score, int | float) else None,
+        " ".join((text or title).split()),
     )
 
 
 def _tool_result(outcome: ToolOutcome) -> Source:
     text = json.dumps(outcome.output, separators=(", ", ": "), default=str)
     ref = outcome.record_id
-    return Source(0, "tool_result", outcome.tool, outcome.step, ref, f"{outcome.tool} result", _clip(text))
+    title = f"{outcome.tool} result"
+    return Source(
+        0, "tool_result", outcome.tool, outcome.step, ref, title, _clip(text), output=outcome.output
+    )
 
 
 def _clip(text: str) -> str:
@@ -116,19 +115,43 @@ def failure_lines(outcomes: list[ToolOutcome]) -> list[str]:
     return [f"{o.tool} ({o.status}): {o.error}" for o in outcomes if not o.ok]
 
 
-def extractive_answer(sources: list[Source], failures: list[str], why_no_llm: str) -> str:
-    """The answer when no model writes one: the evidence itself, unedited, with its numbers."""
+def extractive_answer(
+    question: str, sources: list[Source], failures: list[str], why_no_llm: str, evidence: EvidenceView
+) -> str:
+    """The answer when no model writes one: a verdict, the best sentences and one line per tool result."""
     lines = [
-        f"[{NO_LLM_LABEL}: {why_no_llm}. Extractive answer: the retrieved passages and tool results "
-        "below, unedited; read them, they are not a summary.]"
+        f"[{NO_LLM_LABEL}: {why_no_llm}. Extractive answer: the sentences of the retrieved passages that "
+        f"best match the question ({evidence.method}), and tool results; full passages under Sources.]"
     ]
     if not sources:
         lines.append("No source could be retrieved for this question, so no answer is given.")
-    for source in sources:
-        label = f"{source.title} ({source.tool}, {source.ref})" if source.title else source.ref
-        lines.append(f"[{source.number}] {label}: {source.text}")
+    if evidence.not_answered and evidence.selected:
+        lines.append(
+            "The retrieved passages do not address this question (confidence low — not answered); "
+            "the closest sentences follow, as leads rather than an answer."
+        )
+    if evidence.verdict and not evidence.not_answered:
+        lines.append(_verdict_line(evidence.verdict))
+    lines.extend(f"- {s.text} [{s.source}]" for s in evidence.selected)
+    lines.extend(
+        f"- {fact_line(s.tool, s.output)} [{s.number}]"
+        for s in sources
+        if s.kind == "tool_result" and s.output
+    )
     lines.extend(f"Tool failure — {line}" for line in failures)
+    if sources:
+        lines.append("\nSources:")
+        lines.extend(f"[{s.number}] {s.title or s.kind} ({s.tool}, {s.ref})" for s in sources)
     return "\n".join(lines)
+
+
+def _verdict_line(verdict: dict[str, Any]) -> str:
+    p = verdict["probabilities"]
+    odds = ", ".join(f"{k} {v:.2f}" for k, v in p.items())
+    return (
+        f"Verdict: {verdict['label']} (from [{verdict['source']}], {verdict['model']}; {odds}). "
+        f"A yes/no classifier's reading of the best-matching passage ({verdict['measured']})."
+    )
 
 
 def answer_messages(
@@ -170,15 +193,3 @@ def grounding(text: str, sources: list[Source]) -> float:
         numbers_found = set(NUMBER.findall(sentence)) <= source_numbers
         supported += numbers_found and len(words & source_words) >= 0.5 * len(words)
     return supported / len(sentences)
-
-
-def confidence(grounded: float, sources: list[Source], outcomes: list[ToolOutcome]) -> dict[str, Any]:
-    attempted = len(outcomes)
-    components = {
-        "grounding": round(grounded, 3),
-        "evidence": round(min(1.0, len(sources) / 3), 3),
-        "tool_success": round(sum(o.ok for o in outcomes) / attempted, 3) if attempted else 0.0,
-    }
-    value = 0.0 if not sources else sum(WEIGHTS[k] * v for k, v in components.items())
-    label = "high" if value >= 0.75 else "medium" if value >= 0.45 else "low" if value > 0 else "none"
-    return {"value": round(value, 3), "label": label, "method": CONFIDENCE_METHOD, "components": components}

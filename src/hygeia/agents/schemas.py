@@ -65,6 +65,7 @@ class SourceOut(BaseModel):
     text: str
     url: str | None = None
     score: float | None = None
+    full_text: str = Field("", description="the whole passage; `text` is its preview")
 
 
 class ToolCallOut(BaseModel):
@@ -81,9 +82,21 @@ class ToolCallOut(BaseModel):
 
 class ConfidenceOut(BaseModel):
     value: float
-    label: str
+    label: str = Field(description="high | medium | low | 'low — not answered' | 'none — nothing retrieved'")
     method: str
     components: dict[str, float]
+    evidence_answers_question: float | None = Field(
+        None, description="calibrated P(the selected sentences come from a source that answers the question)"
+    )
+    tool_answered: bool | None = None
+
+
+class VerdictOut(BaseModel):
+    label: Literal["yes", "no", "maybe"]
+    probabilities: dict[str, float]
+    source: int = Field(description="citation number of the passage the verdict reads")
+    model: str
+    measured: str = Field(description="the verdict model's measured accuracy on PubMedQA")
 
 
 class UsageOut(BaseModel):
@@ -109,6 +122,9 @@ class AnswerOut(BaseModel):
     cited: list[int]
     tool_calls: list[ToolCallOut]
     planner: str
+    verdict: VerdictOut | None = Field(
+        None, description="yes/no questions: the stated verdict and its source"
+    )
     confidence: ConfidenceOut
     usage: UsageOut
     notes: list[str]

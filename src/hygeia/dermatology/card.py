@@ -34,6 +34,21 @@ LIMITATIONS = [
     "Not validated for clinical use; not a medical device.",
 ]
 
+GATE_LIMITATIONS = [
+    "The input gate refuses about 5% of real dermatoscopic images (measured on the test split), "
+    "more often the hard ones; a refused real lesion still needs a clinician.",
+    "The gate is not a guarantee: close-up natural textures (e.g. animal fur) can pass it and are "
+    "then classified; it was tested on 83 non-dermatoscopic images, not on clinical (non-dermoscopic) "
+    "photographs of skin, which it may or may not refuse.",
+    "Per-source results differ widely (rosendahl well below the others, with a different class mix); "
+    "leave-one-source-out retraining, the honest off-site estimate, has not been run (needs a GPU).",
+]
+
+
+def limitations(folder: Path) -> list[str]:
+    """The general limits, plus the gate's own for versions that have one."""
+    return LIMITATIONS + (GATE_LIMITATIONS if (Path(folder) / "gate.json").is_file() else [])
+
 
 def _load(folder: Path, name: str) -> dict[str, Any]:
     return json.loads((folder / name).read_text())
@@ -88,7 +103,7 @@ def card_fields(folder: Path) -> dict[str, Any]:
             "served_path_check": served_check(folder),
         },
         "intended_use": INTENDED_USE,
-        "limitations": LIMITATIONS,
+        "limitations": limitations(folder),
         "training_data": {
             "path": "derm/labels.csv (split=ham10000_train) + derm/images/",
             "sha256": report["data"]["labels_sha256"],

@@ -48,13 +48,30 @@ def _negative_rows(negatives: dict[str, Any]) -> list[str]:
     return [*rows, "", negatives["what"]]
 
 
+def _refused_by_group_lines(groups: dict[str, dict[str, dict[str, int]]] | None) -> list[str]:
+    if not groups:
+        return []
+    rows = ["Test images refused, by true class and by source dataset:", "", "| group | n | refused | rate |"]
+    rows.append("|---|---|---|---|")
+    for attribute, values in groups.items():
+        for name, m in values.items():
+            rows.append(f"| {attribute} {name} | {m['n']} | {m['refused']} | {m['refused'] / m['n']:.1%} |")
+    return [*rows, ""]
+
+
 def _gate_section(folder: Path) -> list[str]:
     gate = _read(folder, "gate.json")
     if gate is None:
         return []
     limits = gate["quality"]
+    made = (_read(folder, "training_report.json") or {}).get("gate_revision")
     lines = [
         "## Input gate (refuses instead of classifying)",
+        *(
+            [f"Version {made['from_version']}'s network, {made['what']}; made by `{made['made_by']}`.", ""]
+            if made
+            else []
+        ),
         f"1. Quality checks on a 224x224 greyscale copy: shorter side >= {limits['min_side']} px; grey-level "
         f"std >= {limits['min_contrast']} (not uniform); Laplacian std >= {limits['min_sharpness']} (not "
         f"blurred to nothing); <= {limits['max_bright_fraction']:.0%} saturated-white and <= "
@@ -86,6 +103,7 @@ def _gate_section(folder: Path) -> list[str]:
             ],
             "",
         ]
+    lines += _refused_by_group_lines(gate["real_images"]["test"].get("refused_by_group"))
     negatives = _read(folder, "gate_negatives.json")
     if negatives is not None:
         lines += ["Non-dermatoscopic inputs refused (`python -m benchmarks.dermatology.gate`):", ""]

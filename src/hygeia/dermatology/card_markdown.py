@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hygeia.dermatology.card import INTENDED_USE, LIMITATIONS, NOT_A_DIAGNOSIS, class_table_rows
+from hygeia.dermatology.card import INTENDED_USE, NOT_A_DIAGNOSIS, class_table_rows, limitations
 from hygeia.dermatology.card_gate import gate_lines
 from hygeia.dermatology.dataset import CLASSES
 
@@ -179,7 +179,7 @@ def render_markdown(folder: Path) -> str:
         "",
         *gate_lines(Path(folder)),
         "## Limitations",
-        *[f"- {item}" for item in LIMITATIONS],
+        *[f"- {item}" for item in limitations(Path(folder))],
         "",
         "## Reproduce",
         "`hygeia dermatology train` (alias `hygeia train dermatology`); this version was trained with "

@@ -9,14 +9,12 @@ Embeddings and logits can be cached as .npy (never pickle) so a refit does not r
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hygeia.core.registry import verify_folder
 from hygeia.dermatology.card import publish_card
 from hygeia.dermatology.dataset import CLASSES, LesionImage
 from hygeia.dermatology.evaluation import balanced_accuracy
@@ -24,7 +22,9 @@ from hygeia.dermatology.images import decode_image, dihedral_views, to_model_inp
 from hygeia.dermatology.inference import LesionClassifier, combine_views
 from hygeia.dermatology.ood import FeatureGate, embedding, fit_statistics, save_gate, threshold_with_bound
 from hygeia.dermatology.quality import ImageRefused, QualityLimits, check_quality
+from hygeia.dermatology.revision import derive_folder
 from hygeia.dermatology.served_evaluation import evaluate_folder, shipped_split
+from hygeia.dermatology.sources import read_sources
 
 KEEP = 0.95  # share of real images (passing the quality checks) the feature gate must accept
 CONFIDENCE = 0.95  # ... as the upper confidence bound from validation, not just its point estimate
@@ -100,6 +100,25 @@ def rejection_summary(refusals: list[str | None], distances: np.ndarray, thresho
     }
 
 
+def refused_by_group(
+    records: list[LesionImage], refused: np.ndarray, sources: dict[str, str]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """False rejections per true class and per source dataset: a gate that refuses one kind of
+    lesion or one camera more than others shifts who gets an answer."""
+    groups = {
+        "class": [r.dx for r in records],
+        "source": [sources.get(r.image_id, "unknown") for r in records],
+    }
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for attribute, values in groups.items():
+        column = np.asarray(values)
+        out[attribute] = {
+            str(group): {"n": int((column == group).sum()), "refused": int(refused[column == group].sum())}
+            for group in sorted(set(values))
+        }
+    return out
+
+
 def accepted_metrics(
     classifier: LesionClassifier, view_logits: np.ndarray, records: list[LesionImage], accepted: np.ndarray
 ) -> dict[str, dict[str, float]]:
@@ -141,6 +160,7 @@ def fit_gate_for(
     summary["test"]["accepted_vs_all"] = accepted_metrics(
         classifier, outputs["test"][1], splits["test"], accepted
     )
+    summary["test"]["refused_by_group"] = refused_by_group(splits["test"], ~accepted, read_sources(data_dir))
     provenance = {
         "fitted_on": "train split embeddings (upright view); threshold: validation split",
         "keep_target": KEEP,
@@ -156,13 +176,7 @@ def add_gate(
     source: Path, version: str, data_dir: Path, cache: Path | None = None, log: Callable[[str], None] = print
 ) -> Path:
     """Write `source`'s sibling folder `version` with the gate, re-evaluate it, publish its card."""
-    verify_folder(source)
-    target = Path(source).parent / version
-    if target.exists():
-        raise FileExistsError(f"{target} exists; choose a new version")
-    shutil.copytree(source, target)
-    for name in GENERATED:
-        (target / name).unlink(missing_ok=True)
+    target = derive_folder(source, version, GENERATED)
     gate, provenance, view_logits = fit_gate_for(target, data_dir, cache, log)
     save_gate(target, gate, provenance)
     config = json.loads((target / "model_config.json").read_text())

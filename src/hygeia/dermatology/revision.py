@@ -29,15 +29,22 @@ def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
     return {split: {k: metrics[split][k] for k in keys} for split in ("val", "test")}
 
 
-def refit_decision(source: Path, version: str, data_dir: Path, log: Callable[[str], None] = print) -> Path:
-    """Write `source`'s sibling folder `version` and its card; returns that folder."""
+def derive_folder(source: Path, version: str, generated: tuple[str, ...]) -> Path:
+    """Copy a verified model folder to its sibling `version`, minus the files that describe the
+    source version (cards, evaluations), which the new version must measure for itself."""
     verify_folder(source)  # never derive a model from a folder that fails its own hashes
     target = Path(source).parent / version
     if target.exists():
         raise FileExistsError(f"{target} exists; choose a new version")
     shutil.copytree(source, target)
-    for name in GENERATED:
+    for name in generated:
         (target / name).unlink(missing_ok=True)
+    return target
+
+
+def refit_decision(source: Path, version: str, data_dir: Path, log: Callable[[str], None] = print) -> Path:
+    """Write `source`'s sibling folder `version` and its card; returns that folder."""
+    target = derive_folder(source, version, GENERATED)
     config = json.loads((target / "model_config.json").read_text())
     logits = served_logits(target, data_dir, log)
     splits = shipped_split(target, data_dir, ("train", "val", "test"))

@@ -62,7 +62,24 @@ def _graph(rep: dict[str, Any]) -> list[str]:
         "pairs as published (largely in-sample for (a)).",
         f"Feature computation per fold (s): {rep.get('feature_seconds_per_fold')}; timings: {timings}.",
     ]
-    return lines + _variants(rep.get("variants"))
+    return (
+        lines + _calibration(rep.get("calibration_graph_pharmacotherapydb")) + _variants(rep.get("variants"))
+    )
+
+
+def _calibration(rows: list[dict[str, Any]] | None) -> list[str]:
+    if not rows:
+        return []
+    return [
+        "",
+        "### Calibration of the graph model on held-out folds (PharmacotherapyDB)",
+        "| predicted probability | pairs | mean predicted | observed rate |",
+        "|---|---|---|---|",
+        *[
+            f"| {r['bin']} | {r['pairs']} | {r['mean_predicted']:.4f} | {r['observed_rate']:.4f} |"
+            for r in rows
+        ],
+    ]
 
 
 VARIANT_TITLES = {
@@ -92,7 +109,7 @@ def _variants(variants: dict[str, Any] | None) -> list[str]:
 
 
 def _pair(m: dict[str, Any] | None) -> str:
-    return f"{m['auroc']:.3f} / {m['auprc']:.3f}" if m else "n/a"
+    return f"{m['auroc']:.4f} / {m['auprc']:.4f}" if m else "n/a"
 
 
 def render(card: dict[str, Any]) -> str:

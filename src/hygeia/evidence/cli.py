@@ -114,6 +114,23 @@ def train_graph(
     typer.echo(json.dumps(report["results"], indent=2))
 
 
+@app.command("card-variants")
+def card_variants(
+    variants: Path = typer.Argument(
+        ..., help="JSON from `python -m benchmarks.evidence.graph_variants --out`"
+    ),
+    version: str = typer.Option("2.0.0"),
+) -> None:
+    """Add a benchmark run of graph-model variants to a model card (artifacts and their hashes unchanged)."""
+    from hygeia.core.registry import verify_folder, write_card
+    from hygeia.evidence.card_markdown import write_markdown
+
+    folder = _model_folder(version)
+    card = verify_folder(folder)
+    card["metrics"]["graph_repurposing"]["variants"] = json.loads(variants.read_text())
+    write_markdown(folder, write_card(folder, card))
+
+
 @app.command()
 def refit(
     tenant: str = typer.Argument(..., help="tenant id whose feedback votes are replayed"),

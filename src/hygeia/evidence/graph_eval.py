@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -116,8 +117,31 @@ def cross_validate(
         "folds": FOLDS,
         "feature_seconds_per_fold": [round(t, 2) for t in timings],
         "results": _judge(oof, labels),
+        "calibration_graph_pharmacotherapydb": calibration(oof["graph"], labels.keys[0]),
         "_oof": oof,
     }
+
+
+PROBABILITY_BINS = (0.0, 0.001, 0.01, 0.05, 0.2, 0.5, 1.0)
+
+
+def calibration(logits: np.ndarray, key: AnswerKey) -> list[dict[str, Any]]:
+    """Held-out probability bins vs the observed rate of indications: is a 0.3 a 30 %?"""
+    p = 1.0 / (1.0 + np.exp(-logits[key.universe]))
+    y = key.positives[key.universe]
+    rows = []
+    for low, high in pairwise(PROBABILITY_BINS):
+        inside = (p >= low) & ((p < high) if high < 1.0 else (p <= high))
+        if inside.any():
+            rows.append(
+                {
+                    "bin": f"{low:g}-{high:g}",
+                    "pairs": int(inside.sum()),
+                    "mean_predicted": round(float(p[inside].mean()), 4),
+                    "observed_rate": round(float(y[inside].mean()), 4),
+                }
+            )
+    return rows
 
 
 def _judge(oof: dict[str, np.ndarray], labels: Labels) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ import numpy as np
 from hygeia.evidence.graph_features import graph_features
 from hygeia.evidence.graph_model import MODEL_FILE, GraphModel
 from hygeia.evidence.hetnet import COMPOUND, DISEASE, HetGraph, load_hetionet
-from hygeia.evidence.paths import GraphPath, explain_pair
+from hygeia.evidence.paths import GraphPath, StepCache, explain_pair
 
 GRAPH_SCORE = "graph_score"
 PATHS_PER_CANDIDATE = 5
@@ -56,6 +56,7 @@ class GraphScorer:
         )
         self.compounds = graph.position(COMPOUND)
         self.diseases = graph.position(DISEASE)
+        self._step_cache: StepCache = {}
         self.seconds = round(time.perf_counter() - start, 2)
 
     def _transform(self, raw: np.ndarray) -> np.ndarray:
@@ -80,7 +81,7 @@ class GraphScorer:
             return []
         found: list[ScoredPath] = []
         by_metapath = explain_pair(
-            self.graph, list(self.model.metapaths), compound, disease, self.model.damping
+            self.graph, list(self.model.metapaths), compound, disease, self.model.damping, self._step_cache
         )
         for metapath, paths in by_metapath.items():
             column = self.names.index(f"dwpc_{metapath}")

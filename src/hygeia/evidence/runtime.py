@@ -63,15 +63,34 @@ class ReadyEvidence:
         """
         if self.model_folder is None or not has_graph_model(self.model_folder):
             return None
-        folder = Path(self.index.manifest.get("data_root", str(data_root()))) / "hetionet"
+        folder = self.graph_folder()
         try:
             return load_scorer(str(folder), str(self.model_folder), self.model.sha256)
         except (FileNotFoundError, ValueError, KeyError) as exc:
-            raise CapabilityUnavailable(
-                GRAPH_CAPABILITY,
-                f"evidence {self.model.version} ranks with Hetionet paths but the edge tables under "
-                f"{folder} are unusable ({exc}); rebuild the index from a DATA_DIR/evidence that has them",
-            ) from exc
+            raise self._graph_unusable(folder, str(exc)) from exc
+
+    def graph_folder(self) -> Path:
+        return Path(self.index.manifest.get("data_root", str(data_root()))) / "hetionet"
+
+    def check_graph(self) -> None:
+        """Cheap pre-flight for jobs: the edge tables a graph model needs are on disk (not loaded)."""
+        if self.model_folder is None or not has_graph_model(self.model_folder):
+            return
+        folder = self.graph_folder()
+        missing = [
+            name
+            for name in ("hetionet-v1.0-nodes.tsv", "metaedges.tsv", "edges-CbG.tsv.gz")
+            if not (folder / name).is_file()
+        ]
+        if missing:
+            raise self._graph_unusable(folder, f"missing {missing}")
+
+    def _graph_unusable(self, folder: Path, why: str) -> CapabilityUnavailable:
+        return CapabilityUnavailable(
+            GRAPH_CAPABILITY,
+            f"evidence {self.model.version} ranks with Hetionet paths but the edge tables under "
+            f"{folder} are unusable ({why}); rebuild the index from a DATA_DIR/evidence that has them",
+        )
 
     @property
     def index_info(self) -> IndexInfo:

@@ -199,8 +199,8 @@ register_job_handler(JOB_KIND, run_repurpose_job)
 
 
 def submit_repurpose(principal: Principal, request: RepurposeRequest) -> JobInfo:
-    """Queue a repurposing job; a missing index or model is a 503 now, not a failed job later."""
-    ready()
+    """Queue a repurposing job; a missing index, model or graph is a 503 now, not a failed job later."""
+    ready().check_graph()
     return submit_job(principal, JOB_KIND, {"request": request.model_dump(mode="json")})
 
 

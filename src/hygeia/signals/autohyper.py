@@ -125,21 +125,26 @@ def _raw_objective(theta: np.ndarray, points: LikelihoodPoints) -> tuple[float, 
     return value, x_grad / np.concatenate([theta[:4], [theta[4] * (1 - theta[4])]])
 
 
-def _first_step_scale(start: np.ndarray, points: LikelihoodPoints) -> np.ndarray:
+def _first_step_scale(start: np.ndarray, points: LikelihoodPoints) -> tuple[np.ndarray, float]:
     """BFGS's initial inverse Hessian, scaled so the first step changes each parameter by at most
     ~half its size (nlminb scales its steps likewise). With the identity, the first step on a
     10^5-NLL table jumps far outside the parameter space and the line search gives up at the start.
+    Also returns the NLL's size at the start, which sets the stopping gradient.
     """
     scale = np.concatenate([start[:4], [start[4] * (1 - start[4])]])
-    _, x_gradient = objective(start, points)
+    value, x_gradient = objective(start, points)
     largest = float(np.max(np.abs(x_gradient))) if np.all(np.isfinite(x_gradient)) else 1.0
-    return np.diag(scale**2) * (0.5 / max(1.0, largest))
+    size = abs(value) if np.isfinite(value) else 1.0
+    return np.diag(scale**2) * (0.5 / max(1.0, largest)), max(1.0, size)
 
 
 def _raw_start(start: np.ndarray, points: LikelihoodPoints, method: str, limit: float) -> StartResult:
     """One local optimisation on the raw parameters, like exploreHypers does with nlminb/nlm/BFGS."""
     if method == "bfgs":
-        options = {"maxiter": 500, "hess_inv0": _first_step_scale(start, points)}
+        scale, size = _first_step_scale(start, points)
+        # gradients grow with the table, so the stopping gradient does too (2.5e-7 per NLL unit:
+        # on CAERS the same estimate to 1e-5 as scipy's absolute 1e-5, in 45% fewer evaluations)
+        options = {"maxiter": 500, "hess_inv0": scale, "gtol": max(1e-5, 2.5e-7 * size)}
         res = optimize.minimize(_raw_objective, start, (points,), "BFGS", jac=True, options=options)
     elif method == "l-bfgs-b":
         bounds = [(1e-12, None)] * 4 + [(1e-12, 1 - 1e-12)]

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hygeia.signals.errors import SignalDataError
 
@@ -53,10 +55,13 @@ class PairCounts:
         )
 
 
-def _codes(values: pd.Series, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def _codes(values: pd.Series, sort: bool = True, names_needed: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and names; sorting only the (few) distinct names keeps 10^7-row inputs fast."""
-    codes, names = pd.factorize(values, sort=False)
-    names = np.asarray(names, dtype=object)
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        codes, names = _arrow_codes(values, names_needed)
+    else:
+        codes, names = pd.factorize(values, sort=False)
+        names = np.asarray(names, dtype=object)
     if sort and names.size:
         order = np.argsort(names.astype(str), kind="stable")
         rank = np.empty_like(order)
@@ -64,6 +69,15 @@ def _codes(values: pd.Series, sort: bool = True) -> tuple[np.ndarray, np.ndarray
         codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
         names = names[order]
     return codes.astype(np.int64), names
+
+
+def _arrow_codes(values: pd.Series, names_needed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow's dictionary encoding: one C++ hash pass, no Python string per row."""
+    encoded = pc.dictionary_encode(pa.chunked_array(values.array._pa_array).combine_chunks())
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    if not names_needed:  # report ids: only how many there are matters
+        return codes, np.empty(len(encoded.dictionary), dtype=object)
+    return codes, encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
 
 
 def _blank_error(column: str, rows: np.ndarray, source: str) -> SignalDataError:
@@ -77,19 +91,21 @@ def _blank_error(column: str, rows: np.ndarray, source: str) -> SignalDataError:
 
 
 def _checked_codes(
-    cases: pd.DataFrame, column: str, source: str, sort: bool = True
+    cases: pd.DataFrame, column: str, source: str, sort: bool = True, names: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Codes for a column, refusing missing or blank values — checked on the distinct values only."""
+    """Codes for a column, refusing missing or blank values. The blank check runs vectorised on the
+    column; names are materialised only when asked (report ids need a count, not 10^6 strings)."""
     if column not in cases.columns:
         raise SignalDataError(f"missing column {column!r}; have {list(cases.columns)}", source=source)
-    codes, names = _codes(cases[column], sort)
-    blank_names = np.flatnonzero([str(v).strip() == "" for v in names])
-    bad = codes < 0
-    if blank_names.size:
-        bad |= np.isin(codes, blank_names)
+    values = cases[column]
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    bad = (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
     if bad.any():
         raise _blank_error(column, np.flatnonzero(bad), source)
-    return codes, np.array([str(v) for v in names], dtype=object)
+    codes, distinct = _codes(values, sort, names)
+    if not names:
+        return codes, np.empty(distinct.size, dtype=object)
+    return codes, np.array([str(v) for v in distinct], dtype=object)
 
 
 def count_cases(cases: pd.DataFrame, strata: Sequence[str] = (), source: str = "cases") -> PairCounts:
@@ -98,7 +114,7 @@ def count_cases(cases: pd.DataFrame, strata: Sequence[str] = (), source: str = "
     A report listing the same drug-event twice counts once (unique ids), which is the definition, not
     a drop; how many such duplicate rows there were is kept in `notes`.
     """
-    ids, id_names = _checked_codes(cases, "id", source, sort=False)
+    ids, id_names = _checked_codes(cases, "id", source, sort=False, names=False)
     drug, drug_names = _checked_codes(cases, "drug", source)
     event, event_names = _checked_codes(cases, "event", source)
     n_events = max(int(event_names.size), 1)

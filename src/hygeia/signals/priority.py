@@ -19,6 +19,7 @@ signals, it does not create them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -48,13 +49,17 @@ def alert_levels(table: pd.DataFrame) -> pd.Series:
     return met.map(dict(enumerate(LEVELS))).rename("alert_level")
 
 
-def load_known_pairs(path: Path | str) -> set[tuple[str, str]]:
+def load_known_pairs(path: Path | str | IO[bytes], source: str | None = None) -> set[tuple[str, str]]:
     """A CSV with drug,event columns: reactions already labelled or known (case-insensitive)."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    source = source or str(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise SignalDataError(f"not a readable CSV of drug,event pairs ({exc})", source=source) from exc
     lower = {c.lower(): c for c in frame.columns}
     if not {"drug", "event"} <= set(lower):
         raise SignalDataError(
-            f"need drug and event columns, have {list(frame.columns)}", source=str(path), line=1
+            f"need drug and event columns, have {list(frame.columns)}", source=source, line=1
         )
     return {
         (d.strip().upper(), e.strip().upper())

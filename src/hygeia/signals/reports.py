@@ -14,10 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from hygeia.signals.columnar import read_text_csv
 from hygeia.signals.errors import SignalDataError
 
 CASE_COLUMNS = ("id", "drug", "event")
+INT64_LIMIT = 2**63  # counts from here on do not fit a 64-bit integer
 COUNT_COLUMNS = ("drug", "event", "n")
 # Other tools' names for the same columns (openEBGM: var1/var2; pvda: report_id; FAERS: primaryid, pt).
 ALIASES = {
@@ -47,9 +50,23 @@ def check_size(path: Path, limits: InputLimits) -> None:
 
 
 def _read_text_table(path: Path, limits: InputLimits) -> pd.DataFrame:
+    """Arrow's reader first (4x less CPU); pandas' when Arrow refuses, for its located message."""
     check_size(path, limits)
     try:
-        frame = pd.read_csv(
+        frame = read_text_csv(path)
+    except (pa.ArrowInvalid, StopIteration):
+        frame = _read_text_table_pandas(path)
+    if len(frame) > limits.max_rows:
+        raise SignalDataError(
+            f"{len(frame):,} rows, above the limit of {limits.max_rows:,}", source=str(path)
+        )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_text_table_pandas(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
             path,
             dtype=str,
             keep_default_na=False,
@@ -63,12 +80,6 @@ def _read_text_table(path: Path, limits: InputLimits) -> pd.DataFrame:
         raise SignalDataError(f"not UTF-8 text (byte offset {exc.start})", source=str(path)) from exc
     except pd.errors.EmptyDataError as exc:
         raise SignalDataError("the file is empty", source=str(path)) from exc
-    if len(frame) > limits.max_rows:
-        raise SignalDataError(
-            f"{len(frame):,} rows, above the limit of {limits.max_rows:,}", source=str(path)
-        )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
 
 
 def _normalise_header(frame: pd.DataFrame, required: Sequence[str], path: Path) -> pd.DataFrame:
@@ -132,7 +143,17 @@ def read_counts(path: Path | str, limits: InputLimits | None = None) -> pd.DataF
 
 
 def _whole_numbers(values: pd.Series, path: Path, column: str, offset: int) -> pd.Series:
-    numbers = pd.to_numeric(values.str.strip(), errors="coerce")
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    too_large = [i for i in np.flatnonzero(numbers.to_numpy() >= 2.0**62) if _exceeds_int64(text.iloc[i])]
+    if too_large:
+        row = int(too_large[0])
+        raise SignalDataError(
+            f"column {column!r}: count {text.iloc[row]} is larger than the largest count supported "
+            "(2^63 - 1)",
+            source=str(path),
+            line=row + 2 + offset,
+        )
     bad = numbers.isna() | (numbers < 0) | (numbers != np.floor(numbers))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -141,7 +162,19 @@ def _whole_numbers(values: pd.Series, path: Path, column: str, offset: int) -> p
             source=str(path),
             line=row + 2 + offset,
         )
-    return numbers.astype(np.int64)
+    as_float = numbers.to_numpy(np.float64)
+    counts = np.where(as_float < 2.0**62, as_float, 0).astype(np.int64)
+    beyond_float = np.flatnonzero(numbers.to_numpy() >= 2.0**53)  # float64 is exact below 2^53 only
+    counts[beyond_float] = [int(text.iloc[i]) for i in beyond_float]
+    return pd.Series(counts, index=values.index)
+
+
+def _exceeds_int64(text: str) -> bool:
+    """Exactly, not through float64 (which rounds 2^63 - 1 up to 2^63)."""
+    try:
+        return int(text) >= INT64_LIMIT
+    except ValueError:
+        return float(text) >= INT64_LIMIT
 
 
 def _wide_to_long(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

@@ -38,11 +38,20 @@ async def submit_run(
         "agrees with); 'global' = best single-start likelihood. The summary's fit section says which "
         "chose it, how many starts agreed and the alternatives' likelihoods.",
     ),
+    known: UploadFile | None = File(
+        None, description="optional CSV of labelled (known) drug,event pairs: novelty 0.25 for these"
+    ),
     principal: Principal = Depends(require_role("analyst")),
 ) -> RunSubmitted:
     content = await file.read()
     job = service.submit_run(
-        principal, content, strata=strata, digits=digits, input_format=input_format, fit_rule=fit
+        principal,
+        content,
+        strata=strata,
+        digits=digits,
+        input_format=input_format,
+        fit_rule=fit,
+        known=await known.read() if known is not None else None,
     )
     return RunSubmitted(run_id=job.id, status=job.status)
 

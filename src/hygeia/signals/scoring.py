@@ -17,6 +17,7 @@ import pandas as pd
 from hygeia.signals import disproportionality as dp
 from hygeia.signals import fit_report
 from hygeia.signals.autohyper import FitResult, FitRule, NoConsistentFit, fit_hyperparameters
+from hygeia.signals.columnar import write_table
 from hygeia.signals.counts import PairCounts, count_cases, count_table
 from hygeia.signals.mgps import DEFAULT_STARTS, Hyperparameters, SquashMode
 from hygeia.signals.posterior import ebgm, posterior_quantile, posterior_weight
@@ -142,5 +143,8 @@ def score_count_table(
 
 
 def write_output(run: ScoredRun, path: str, columns: Sequence[str] = OUTPUT_COLUMNS) -> None:
-    """The CLI contract: exactly these columns, one row per pair with N > 0; NaN as an empty cell."""
-    run.table.loc[:, list(columns)].to_csv(path, index=False)
+    """The CLI contract: exactly these columns, one row per pair with N > 0; NaN as an empty cell.
+
+    CSV (spreadsheet-safe), gzip CSV or Parquet by the path's suffix (columnar.py).
+    """
+    write_table(run.table, path, columns)

@@ -7,6 +7,7 @@ and the ranked table is a file (see storage.py). Queries filter the ranked table
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -19,14 +20,14 @@ from hygeia.core import audit
 from hygeia.core.auth import Principal
 from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.db import new_id
-from hygeia.core.errors import InputError, ProblemError
+from hygeia.core.errors import InputError, ProblemError, without_server_paths
 from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_job_handler, submit_job
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.signals import storage
 from hygeia.signals.autohyper import FIT_RULES
 from hygeia.signals.e2b import ingest_e2b, is_e2b
 from hygeia.signals.faers import ingest_faers
-from hygeia.signals.priority import LEVELS, prioritise
+from hygeia.signals.priority import LEVELS, load_known_pairs, prioritise
 from hygeia.signals.reports import read_cases, read_counts
 from hygeia.signals.scoring import OUTPUT_COLUMNS, ScoringOptions, score_cases, score_count_table
 from hygeia.signals.trend import period_table
@@ -70,7 +71,9 @@ def submit_run(
     digits: int | None,
     input_format: str,
     fit_rule: str = "consistent",
+    known: bytes | None = None,
 ) -> JobInfo:
+    """Store the upload and queue its scoring; `known` is a CSV of labelled drug,event pairs."""
     if input_format not in FORMATS:
         raise InputError(
             "format must be 'cases' (id,drug,event rows), 'counts' (drug,event,n) "
@@ -92,11 +95,25 @@ def submit_run(
         "format": input_format,
         "suffix": suffix,
         "fit": fit_rule,
+        "known": _known_pairs(known),
     }
     audit.record(
         principal, "signals.submit", payload=content, detail={"strata": strata, "format": input_format}
     )
     return submit_job(principal, RUN_KIND, payload)
+
+
+MAX_KNOWN_PAIRS = 200_000
+
+
+def _known_pairs(content: bytes | None) -> list[list[str]]:
+    """The run's labelled (known) reactions, kept on the job: novelty 0.25 instead of 1 for these."""
+    if not content or not content.strip():
+        return []
+    pairs = load_known_pairs(io.BytesIO(content), source="labelled reactions file")
+    if len(pairs) > MAX_KNOWN_PAIRS:
+        raise InputError(f"{len(pairs):,} labelled pairs; at most {MAX_KNOWN_PAIRS:,} per run")
+    return sorted([d, e] for d, e in pairs)
 
 
 def _ingest_upload(upload: Path, cases_csv: Path, ctx: JobContext) -> dict[str, Any]:
@@ -141,15 +158,21 @@ def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
             )
             extras = _case_extras(path)
         ctx.progress(0.9, "ranking")
-        ranked = prioritise(run.table, extras)
+        known = {(d, e) for d, e in payload.get("known") or []}
+        ranked = prioritise(run.table, extras, known)
         storage.save_ranked(ctx.tenant_id, ctx.job_id, ranked)
-    except Exception:
+    except Exception as exc:
         RUNS.labels("failed").inc()
-        raise
+        raise _without_paths(exc) from exc
     RUNS.labels("succeeded").inc()
     PAIRS.inc(len(ranked))
     summary = run.summary()
     summary["alerts"] = {level: int((ranked["alert_level"] == level).sum()) for level in LEVELS}
+    summary["labelled_pairs"] = {
+        "given": len(known),
+        "found_in_run": int((~ranked["novel"]).sum()),
+        "note": "labelled (known) reactions get novelty 0.25 instead of 1 in the priority",
+    }
     if ingest_report is not None:
         summary["ingest"] = ingest_report
     summary["top"] = [_signal_dict(row) for _, row in ranked.head(TOP_IN_SUMMARY).iterrows()]
@@ -157,6 +180,13 @@ def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 
 
 register_job_handler(RUN_KIND, run_scoring)
+
+
+def _without_paths(exc: Exception) -> ProblemError:
+    """The job's error as the tenant sees it: the message, never a path on the server."""
+    if isinstance(exc, ProblemError):
+        return ProblemError(exc.status, exc.title, without_server_paths(exc.detail or exc.title))
+    return ProblemError(500, "Run failed", f"{type(exc).__name__}: {without_server_paths(str(exc))}")
 
 
 def _signal_dict(row: pd.Series) -> dict[str, Any]:

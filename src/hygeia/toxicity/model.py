@@ -30,6 +30,7 @@ from hygeia.toxicity.featurize import (
     featurizer_from_spec,
 )
 from hygeia.toxicity.network_member import NetworkMember, open_session
+from hygeia.toxicity.parallel import featurize_parallel, worker_count
 
 CALIBRATION_FILE = "calibration.json"
 FINGERPRINTS_FILE = "training_fingerprints.npy"
@@ -92,7 +93,11 @@ class ToxicityModel:
         return {"name": self.name, "version": self.version, "sha256": self.sha256[:12]}
 
     def featurize(self, mols: Sequence[Chem.Mol]) -> dict[str, np.ndarray]:
-        """Each distinct feature part computed once, shared by every member that uses it."""
+        """Each distinct feature part computed once, shared by every member that uses it; large
+        batches are spread over worker processes (see `parallel.py`)."""
+        workers = worker_count(len(mols))
+        if workers:
+            return featurize_parallel(self._parts, mols, workers)
         out = {}
         for key, featurizer in self._parts.items():
             matrix = np.zeros((len(mols), featurizer.spec.dimension), dtype=np.float32)

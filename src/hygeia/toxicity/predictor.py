@@ -13,6 +13,7 @@ from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.conformal import set_label
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection, StandardisedMolecule, prepare, standardise_mol
+from hygeia.toxicity.parallel import prepare_parallel, worker_count
 
 CHUNK = 1_000  # molecules per model call: bounds memory and gives progress ticks for long batches
 Progress = Callable[[int, int], None]
@@ -59,7 +60,11 @@ class RowPrediction:
 def prepare_all(
     items: Sequence[str | Chem.Mol | MoleculeRejection],
 ) -> list[StandardisedMolecule | MoleculeRejection]:
-    """SMILES text, parsed molecules (SDF records) or upstream read errors, standardised in order."""
+    """SMILES text, parsed molecules (SDF records) or upstream read errors, standardised in order;
+    large batches in worker processes (see `parallel.py`)."""
+    workers = worker_count(len(items))
+    if workers:
+        return prepare_parallel(items, workers)
     out: list[StandardisedMolecule | MoleculeRejection] = []
     for item in items:
         if isinstance(item, MoleculeRejection):

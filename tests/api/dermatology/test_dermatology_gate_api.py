@@ -8,12 +8,12 @@ generated images and scikit-image's bundled sample photographs.
 from __future__ import annotations
 
 import csv
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmarks.dermatology.negatives import png
 from PIL import Image
 
 from hygeia.dermatology.dataset import CLASSES
@@ -21,14 +21,6 @@ from tests.conftest import auth_header
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = Path(os.environ.get("HYGEIA_DATA_DIR", REPO.parent / "shared" / "data")) / "derm"
-
-
-def png(image: Image.Image | np.ndarray) -> bytes:
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def natural_photo() -> bytes:

@@ -98,3 +98,22 @@ def test_path_graph_svg_escapes_and_draws_shared_nodes_once() -> None:
     assert svg.count("<circle") == 4 and svg.count("<line") == 5
     assert "&lt;drug&gt;" in svg and "<drug>" not in svg
     assert str(path_graph([], "none")) == ""
+
+
+def test_missing_edge_tables_are_a_503_before_any_job(client: TestClient, make_key, tmp_path: Path) -> None:
+    from hygeia.core.db import get_engine
+    from hygeia.evidence.runtime import index_dir
+    from hygeia.evidence.store import build_index
+    from hygeia.evidence.tables import EvidenceFeedback
+    from tests.unit.evidence.corpus_fixture import write_corpus
+
+    EvidenceFeedback.__table__.create(get_engine(), checkfirst=True)  # type: ignore[attr-defined]
+    data = write_corpus(tmp_path / "data")
+    (data / "hetionet" / "edges-CbG.tsv.gz").unlink()
+    build_index(data, index_dir(), encoder_dir=None)
+    headers = auth_header(make_key("acme", "analyst"))
+    response = client.post("/api/v1/evidence/repurpose", json={"query": "metformin"}, headers=headers)
+    assert response.status_code == 503
+    assert (
+        response.json()["capability"] == "evidence.graph" and "edges-CbG.tsv.gz" in response.json()["detail"]
+    )

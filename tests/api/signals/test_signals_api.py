@@ -149,3 +149,33 @@ def test_faers_upload_must_be_a_zip_or_xml(client, make_key):
     analyst = auth_header(make_key("acme", "analyst"))
     response = _submit(client, analyst, format="faers")  # a case CSV is not FAERS files
     assert response.status_code == 422 and "zip of one quarter" in response.json()["detail"]
+
+
+def test_failed_run_error_names_no_server_path(client, make_key, platform):
+    analyst = auth_header(make_key("acme", "analyst"))
+    broken_zip = b"PK\x03\x04" + b"\x00" * 64  # starts like a zip, is not one
+    run_id = _submit(client, analyst, content=broken_zip, format="faers").json()["run_id"]
+    status = _wait(client, analyst, run_id)
+    assert status["status"] == "failed" and status["error"]
+    assert str(platform.var_dir) not in status["error"] and "/signals/" not in status["error"]
+
+
+def test_labelled_reactions_per_run_lower_novelty(client, make_key):
+    analyst = auth_header(make_key("acme", "analyst"))
+    files = {
+        "file": ("cases.csv", _upload_csv(), "text/csv"),
+        "known": ("labelled.csv", b"drug,event\nalpha,Liver Injury\nZETA,NONE\n", "text/csv"),
+    }
+    run_id = client.post("/api/v1/signals/runs", files=files, headers=analyst).json()["run_id"]
+    status = _wait(client, analyst, run_id)
+    assert status["summary"]["labelled_pairs"]["given"] == 2
+    assert status["summary"]["labelled_pairs"]["found_in_run"] == 1
+    pair = client.get(
+        f"/api/v1/signals/runs/{run_id}/signals",
+        params={"drug": "ALPHA", "event": "LIVER INJURY"},
+        headers=analyst,
+    ).json()["items"][0]
+    assert pair["components"]["novelty"] == 0.25 and "known/labelled" in pair["explanation"]
+    bad = {"file": ("cases.csv", _upload_csv(), "text/csv"), "known": ("k.csv", b"name\nX\n", "text/csv")}
+    refused = client.post("/api/v1/signals/runs", files=bad, headers=analyst)
+    assert refused.status_code == 422 and "need drug and event columns" in refused.json()["detail"]

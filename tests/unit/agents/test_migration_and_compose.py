@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from hygeia.agents.compose import collect_sources, confidence, grounding, with_citations
+from hygeia.agents.compose import collect_sources, grounding, with_citations
 from hygeia.agents.toolbox import ToolOutcome
 from hygeia.app import import_all_tables
 from hygeia.core import migrate
@@ -87,11 +87,3 @@ def test_citations_footer_and_grounding():
     assert grounding("Statins cause myopathy in patients [1].", sources) == 1.0
     assert grounding("Quantum chromodynamics explains gluon confinement.", sources) == 0.0
     assert grounding("Statins cause myopathy in 20% of patients [1].", sources) == 0.0  # invented number
-
-
-def test_confidence_is_the_stated_weighted_sum():
-    sources = collect_sources([outcome(1, "s", {"hits": [{"id": "a", "snippet": "x"}]})], 5)
-    result = confidence(0.5, sources, [outcome(1, "s", {}), outcome(2, "t", None, "timeout")])
-    assert result["components"] == {"grounding": 0.5, "evidence": 0.333, "tool_success": 0.5}
-    assert result["value"] == round(0.4 * 0.5 + 0.35 * (1 / 3) + 0.25 * 0.5, 3)
-    assert confidence(1.0, [], [])["value"] == 0.0 and confidence(1.0, [], [])["label"] == "none"

@@ -74,3 +74,14 @@ def test_each_folds_features_see_no_treats_edge_of_its_held_out_compounds(monkey
         kept = {c for c, _ in fold_graph.edge_pairs("CtD")}
         held = {c for c in COMPOUNDS if fold_of(c, graph_eval.FOLDS) == k}
         assert held and not kept & held and kept == set(COMPOUNDS) - held
+
+
+def test_calibration_bins_compare_predicted_and_observed() -> None:
+    from hygeia.evidence.graph_eval import calibration
+
+    truth = np.array([[True, False, False, False]])
+    key = AnswerKey("k", truth, np.ones_like(truth))
+    rows = calibration(np.array([[5.0, -9.0, -9.0, -9.0]]), key)
+    assert [r["pairs"] for r in rows] == [3, 1]
+    assert rows[0]["observed_rate"] == 0.0 and rows[-1]["observed_rate"] == 1.0
+    assert rows[-1]["mean_predicted"] > 0.99

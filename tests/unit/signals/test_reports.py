@@ -58,3 +58,10 @@ def test_long_and_wide_count_tables(tmp_path):
     ]
     with pytest.raises(SignalDataError, match=r"w2\.csv, line 3: column 'B'"):
         read_counts(write(tmp_path, ",A,B\nE1,1,2\nE2,3,x\n", "w2.csv"))
+
+
+def test_counts_beyond_int64_are_refused_with_the_line(tmp_path):
+    with pytest.raises(SignalDataError, match=r"line 3: column 'n': count 9223372036854775808 is larger"):
+        read_counts(write(tmp_path, "drug,event,n\nX,E,3\nY,E,9223372036854775808\n"))
+    exact = read_counts(write(tmp_path, "drug,event,n\nX,E,9223372036854775807\nY,E,4\n", "big.csv"))
+    assert exact["n"].tolist() == [2**63 - 1, 4]  # the largest int64 survives exactly

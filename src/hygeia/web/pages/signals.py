@@ -45,13 +45,21 @@ async def submit_run(
     input_format: str = Form("cases", alias="format", pattern="^(cases|counts|faers)$"),
     strata: str = Form("", max_length=500),
     fit: str = Form("consistent", pattern="^(consistent|global)$"),
+    known: UploadFile | None = File(None),
     principal: Principal = Depends(session.console_role("analyst")),
 ) -> Response:
     service = load_domain("signals")
     content = await file.read()
     columns = [s.strip() for s in strata.split(",") if s.strip()]
+    labelled = await known.read() if known is not None else None
     job = service.submit_run(
-        principal, content, strata=columns, digits=2, input_format=input_format, fit_rule=fit
+        principal,
+        content,
+        strata=columns,
+        digits=2,
+        input_format=input_format,
+        fit_rule=fit,
+        known=labelled or None,
     )
     return _run_fragment(request, service, principal, job.id)
 

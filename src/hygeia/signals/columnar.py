@@ -1,0 +1,94 @@
+"""Columnar I/O for signal tables (Apache Arrow): reading case CSVs and writing scored tables.
+
+Why Arrow: on a 2M-row / 330k-pair run, pandas spent 5 s of CPU formatting the output CSV and 1.5 s
+parsing the input, more than counting and fitting together. Arrow's multi-threaded C++ CSV
+reader/writer does the same in a fraction, and writes Parquet (typed, compressed, what analysts
+load into DuckDB/Polars/Spark) from the same table.
+
+Text cells that a spreadsheet would run as a formula are neutralised on the way out with
+core.exports.spreadsheet_safe — applied to the distinct names only, then gathered, so it costs
+nothing per row. NaN (an undefined ratio) is written as an empty cell.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from hygeia.core.exports import spreadsheet_safe
+
+FORMATS = (".csv", ".csv.gz", ".parquet")
+_CSV_OPTIONS = pa_csv.WriteOptions(quoting_style="needed")
+
+
+def output_format(path: Path | str) -> str:
+    """The format a path asks for by its suffix; CSV when it names none of ours."""
+    name = str(path).lower()
+    return next((f for f in (".csv.gz", ".parquet") if name.endswith(f)), ".csv")
+
+
+def _safe_text(values: pd.Series) -> pa.Array:
+    """Text column as Arrow strings with formula-like cells prefixed, computed once per distinct value."""
+    codes, names = pd.factorize(values, sort=False)
+    safe = np.array([spreadsheet_safe(str(v)) for v in names], dtype=object)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(safe, pa.string()))
+
+
+def to_arrow(frame: pd.DataFrame, columns: Sequence[str], spreadsheet: bool) -> pa.Table:
+    """The chosen columns as an Arrow table; NaN becomes null (an empty cell in CSV)."""
+    arrays, names = [], []
+    for column in columns:
+        series = frame[column]
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            array = _safe_text(series) if spreadsheet else pa.array(series.astype(str), pa.string())
+            if spreadsheet:
+                array = array.cast(pa.string())
+        else:
+            array = pa.array(series.to_numpy(), from_pandas=True)
+        arrays.append(array)
+        names.append(column)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def write_table(frame: pd.DataFrame, path: Path | str, columns: Sequence[str] | None = None) -> Path:
+    """Write the table as CSV, gzip CSV or Parquet (by suffix); CSV cells are spreadsheet-safe."""
+    path = Path(path)
+    kind = output_format(path)
+    table = to_arrow(frame, list(columns or frame.columns), spreadsheet=kind != ".parquet")
+    if kind == ".parquet":
+        pq.write_table(table, path, compression="zstd")
+    elif kind == ".csv.gz":
+        with pa.CompressedOutputStream(str(path), "gzip") as stream:
+            pa_csv.write_csv(table, stream, _CSV_OPTIONS)
+    else:
+        pa_csv.write_csv(table, path, _CSV_OPTIONS)
+    return path
+
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """Every column as text (ids like "007", drugs called "NA" survive); empty cells are missing.
+
+    Raises pa.ArrowInvalid on malformed rows or bytes that are not UTF-8; the caller turns it into
+    a SignalDataError that names the file and the line.
+    """
+    header = _header(path)
+    convert = pa_csv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()),
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    table = pa_csv.read_csv(path, convert_options=convert)
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return next(csv.reader(handle), [])
