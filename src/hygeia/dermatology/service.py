@@ -81,19 +81,16 @@ def classifier_from_registry() -> ReadyClassifier:
     return ReadyClassifier(model.name, model.version, model.sha256, model.path, model.card, classifier, model)
 
 
-def _version_key(folder: Path) -> tuple[int | str, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in folder.name.split("."))
-
-
 def newest_bundled_folder(models_dir: Path | None = None) -> Path:
-    """Newest `models/dermatology/<version>/` that has a card, for use without a database."""
+    """Newest `models/dermatology/<version>/` that has a card (PEP 440 order), for use without a database."""
+    from hygeia.core.registry import newest_version_folder
     from hygeia.settings import get_settings
 
     root = (models_dir or get_settings().models_dir) / MODEL_NAME
-    folders = sorted((p.parent for p in root.glob("*/card.json")), key=_version_key)
-    if not folders:
+    newest = newest_version_folder(root)
+    if newest is None:
         raise CapabilityUnavailable(MODEL_NAME, f"no model folder under {root}. {TRAIN_HINT}")
-    return folders[-1]
+    return newest
 
 
 def unavailable_reason() -> str | None:
