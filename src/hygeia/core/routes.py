@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
 from hygeia import __version__
-from hygeia.core import audit, auth, jobs, limits, retention
+from hygeia.core import audit, auth, jobs, limits, retention, tenants
 from hygeia.core.auth import Analyst, Forbidden, PlatformAdmin, TenantAdmin, Viewer
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
@@ -227,6 +227,24 @@ def set_retention(tenant_id: str, body: RetentionPolicy, principal: PlatformAdmi
         effective = RetentionPolicy(**retention.retention_days(tenant))
     audit.record(principal, "tenant.retention", detail={"tenant": tenant_id, **effective.model_dump()})
     return effective
+
+
+@admin.get("/tenants/{tenant_id}/export", response_class=Response)
+def export_tenant(tenant_id: str, principal: PlatformAdmin) -> Response:
+    """Everything stored for a tenant, as a zip of JSON-lines files (one per table) with a manifest."""
+    archive = tenants.export_tenant(tenant_id)
+    audit.record(principal, "tenant.export", detail={"tenant": tenant_id, "bytes": len(archive)})
+    filename = f"hygeia-tenant-{tenant_id}.zip"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(archive, media_type="application/zip", headers=headers)
+
+
+@admin.delete("/tenants/{tenant_id}")
+def delete_tenant(tenant_id: str, principal: PlatformAdmin) -> dict[str, Any]:
+    """Delete a tenant with all its data and files; the audit trail is kept. Export it first."""
+    removed = tenants.delete_tenant(tenant_id)
+    audit.record(principal, "tenant.delete", detail={"tenant": tenant_id, "removed": removed})
+    return {"tenant": tenant_id, "removed": removed}
 
 
 @admin.get("/retention", response_model=RetentionPolicy)

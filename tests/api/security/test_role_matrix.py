@@ -51,7 +51,7 @@ def test_viewers_cannot_mutate(client, make_key):
 def test_platform_administration_needs_platform_admin(client, make_key, role):
     caller = auth_header(make_key("acme", role))
     guarded = [(m, p) for m, p in _api_routes(client.app) if PLATFORM_ONLY.match(p)]
-    assert len(guarded) == 5
+    assert len(guarded) == 7
     for method, path in guarded:
         response = client.request(method, _concrete(path), headers=caller, json={})
         assert response.status_code == 403, (

@@ -1,0 +1,61 @@
+"""A platform admin can export a tenant's data and delete the tenant; the audit trail stays."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from hygeia.core import audit, auth
+from tests.conftest import auth_header
+
+
+def _archive(response) -> dict[str, list[dict]]:
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return {
+            name.removesuffix(".jsonl"): [
+                json.loads(line) for line in archive.read(name).decode().splitlines()
+            ]
+            for name in archive.namelist()
+            if name.endswith(".jsonl")
+        }
+
+
+def test_export_holds_the_tenants_rows_and_no_one_elses(client, admin_headers, make_key):
+    acme = auth_header(make_key("acme", "admin"))
+    make_key("globex", "admin")
+    job_id = client.post("/api/v1/jobs", json={"kind": "registry.verify"}, headers=acme).json()["id"]
+    response = client.get("/api/v1/admin/tenants/acme/export", headers=admin_headers)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    tables = _archive(response)
+    assert [row["id"] for row in tables["jobs"]] == [job_id]
+    assert {row["tenant_id"] for rows in tables.values() for row in rows} == {"acme"}
+    assert all("key_hash" in row and row["key_hash"] != "" for row in tables["api_keys"])
+
+
+def test_deleting_a_tenant_removes_its_data_keeps_its_audit_and_spares_others(
+    client, admin_headers, make_key
+):
+    acme_key, globex_key = make_key("acme", "admin"), make_key("globex", "admin")
+    client.post("/api/v1/jobs", json={"kind": "registry.verify"}, headers=auth_header(acme_key))
+    client.post("/api/v1/admin/keys", json={"name": "bot", "role": "viewer"}, headers=auth_header(acme_key))
+    acme_audit_before = len(audit.list_events("acme"))
+    auth.verified_keys.clear()
+
+    deleted = client.delete("/api/v1/admin/tenants/acme", headers=admin_headers)
+
+    assert deleted.status_code == 200 and deleted.json()["removed"]["api_keys"] == 2
+    assert client.get("/api/v1/auth/whoami", headers=auth_header(acme_key)).status_code == 401
+    assert client.get("/api/v1/admin/tenants/acme/export", headers=admin_headers).status_code == 404
+    assert len(audit.list_events("acme")) >= acme_audit_before > 0
+    assert client.get("/api/v1/auth/whoami", headers=auth_header(globex_key)).status_code == 200
+    [event] = audit.list_events("platform", action="tenant.delete")
+    assert event.detail["tenant"] == "acme"
+
+
+def test_the_platform_tenant_cannot_be_deleted_and_tenant_admins_cannot_delete(
+    client, admin_headers, make_key
+):
+    assert client.delete("/api/v1/admin/tenants/platform", headers=admin_headers).status_code == 409
+    acme_admin = auth_header(make_key("acme", "admin"))
+    assert client.delete("/api/v1/admin/tenants/acme", headers=acme_admin).status_code == 403
