@@ -113,6 +113,7 @@ def llm_results(items: dict[str, Any], test: list[str], sample: int, log: Any) -
         log(f"local model on {len(chosen)} of {len(test)} test questions (random subset, seed {SEED})")
         model = get_chat_model()
         out["local"] = run_model(model, items, list(chosen), log) | {
+            "question_ids": [str(i) for i in chosen],
             "model": f"local:{model.model}",
             "subset": f"{len(chosen)} of {len(test)} test questions, numpy seed {SEED}",
         }
@@ -147,6 +148,21 @@ def run_pubmedqa(sample: int, write_model: bool, llm: bool) -> dict[str, Any]:
         items, dev, test, get_settings().models_dir / "agents" / VERSION if write_model else None, log
     )
     log(json.dumps({k: results[k] for k in ("majority_class_measured", "offline_verdict")}, indent=1))
+    offline = results.pop("_offline_predictions")
     if llm:
         results["llm"] = llm_results(items, test, sample, log)
+        results["local_subset_comparison"] = subset_comparison(items, results["llm"]["local"], offline)
     return results
+
+
+def subset_comparison(items: dict[str, Any], local: Any, offline: dict[str, str]) -> dict[str, Any]:
+    """Offline verdict and majority class on exactly the questions the local model answered."""
+    if not isinstance(local, dict) or "question_ids" not in local:
+        return {"skipped": "the local model did not run"}
+    ids = list(local["question_ids"])
+    gold = [items[i]["final_decision"] for i in ids]
+    return {
+        "n": len(ids),
+        "offline_verdict": scores(gold, [offline[i] for i in ids]),
+        "majority_class": scores(gold, ["yes"] * len(ids)),
+    }

@@ -163,9 +163,11 @@ def run_offline(
     x_test, _ = design(items, enc, test)
     gold = [items[i]["final_decision"] for i in test]
     majority = verdict.CLASSES[int(np.bincount(y_dev).argmax())]
+    predicted = predict_verdicts(model, x_test)
     result: dict[str, Any] = {
         "majority_class_measured": scores(gold, [majority] * len(test)),
-        "offline_verdict": scores(gold, predict_verdicts(model, x_test)) | {"fit": info},
+        "offline_verdict": scores(gold, predicted) | {"fit": info},
+        "_offline_predictions": dict(zip(test, predicted, strict=True)),
     }
     measured = result["offline_verdict"]
     model.info["measured"] = (

@@ -7,7 +7,7 @@
     default /tmp/Rlib); otherwise the timing recorded in openebgm_recorded.json, labelled as such.
 Each is timed by wall clock *and* by the CPU seconds (user + system) of the child process: on a
 shared machine the wall clock measures the neighbours too, CPU seconds measure the work.
-Inputs: openEBGM's CAERS (tests/fixtures/openebgm) and a simulated 1.9M-row, ~300k-pair table.
+Inputs: openEBGM's CAERS (tests/fixtures/openebgm) and a simulated 2.56M-row, 329k-pair table.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def write_caers(folder: Path) -> Path:
 
 
 def write_large(folder: Path, cells: int = 950_000, seed: int = 19) -> Path:
-    """~2M case rows over ~300k pairs (the size quoted in issue 13), with real heterogeneity.
+    """2.56M case rows over 329k pairs (issue 13 quotes 1.9M / 306k), with real heterogeneity.
 
     Drug and event reporting rates are log-normal; each sampled drug-event cell gets E = rate x rate
     and a relative risk from a two-gamma prior shaped like openEBGM's CAERS fit (6.5% Gamma(3.26,
@@ -155,10 +155,10 @@ def bench_input(name: str, source: Path, folder: Path, library: str | None, reco
     )
 
 
-def main(folder: Path, large_rows: int = 1_900_000) -> None:
+def main(folder: Path) -> None:
     library = r_library()
     recorded = json.loads(RECORDED.read_text()) if RECORDED.exists() else {}
     print("openEBGM comparison:", "R + openEBGM found" if library else "R/openEBGM missing: recorded timings")
     folder.mkdir(parents=True, exist_ok=True)
     bench_input("caers", write_caers(folder), folder, library, recorded)
-    bench_input("large", write_large(folder, large_rows), folder, library, recorded)
+    bench_input("large", write_large(folder), folder, library, recorded)

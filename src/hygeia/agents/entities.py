@@ -92,6 +92,12 @@ def _parses(smiles: str) -> bool:
 
 
 def find_drug(question: str) -> str | None:
+    """A DrugBank name or synonym in the question, else a word with a drug-class suffix."""
+    from hygeia.agents.drugs import find_named_drug
+
+    named = find_named_drug(question)
+    if named:
+        return named
     for token in _tokens(question):
         word = token.strip(".()").lower()
         if word.isalpha() and len(word) > 5 and word.endswith(DRUG_SUFFIXES):

@@ -48,7 +48,7 @@ REGULATORY = Expert(
         "approval and withdrawal history, and reporting obligations, and you distinguish a "
         "statistical signal from an established causal association. " + SAFETY_NOTE
     ),
-    tool_patterns=("signals.*", "evidence.*"),
+    tool_patterns=("signals.*", "evidence.*", "agents.signal_lookup"),
     example_questions=(
         "Is there a safety signal for rhabdomyolysis with atorvastatin in FAERS?",
         "Which adverse events are disproportionately reported for this drug?",
@@ -72,7 +72,7 @@ MEDICAL = Expert(
         "toxicity and lesion findings to clinicians, stating uncertainty and when a specialist "
         "examination is needed. " + SAFETY_NOTE
     ),
-    tool_patterns=("evidence.*", "toxicity.*", "dermatology.*"),
+    tool_patterns=("evidence.*", "toxicity.*", "dermatology.*", "agents.toxicity_by_name"),
     example_questions=(
         "What are the first-line treatment options for type 2 diabetes?",
         "Is this compound likely to be toxic or hepatotoxic? SMILES CCO",
@@ -96,7 +96,13 @@ CLINICAL_RESEARCH = Expert(
         "sizes, name the phase and population of each cited study, and separate association from "
         "causation. " + SAFETY_NOTE
     ),
-    tool_patterns=("evidence.*", "signals.*", "toxicity.*"),
+    tool_patterns=(
+        "evidence.*",
+        "signals.*",
+        "toxicity.*",
+        "agents.toxicity_by_name",
+        "agents.signal_lookup",
+    ),
     example_questions=(
         "What do randomised controlled trials show about this therapy?",
         "Which drugs could be repurposed for this disease, and in which trial phase did they fail?",

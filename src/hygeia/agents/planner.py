@@ -44,14 +44,35 @@ Chain = Generator[ToolOutcome, None, ChainResult]  # yields each outcome as it l
 
 
 def retrieval_chain(expert: Expert, context: dict[str, Any]) -> Chain:
-    """Modes 1-2: the configured retrieval tools, in order, with the question as query."""
+    """Modes 1-2: the configured retrieval tools, in order, with the question as query; then each
+    question-bound lookup whose cue the question carries and whose inputs it names (a drug for
+    toxicity by name), so a plain question reaches the capability that computes its answer."""
     settings = get_agent_settings()
     result = ChainResult(planner="fixed")
-    for name in settings.retrieval_tools[: settings.max_steps]:
-        outcome = _run_bound(len(result.outcomes) + 1, name, expert, context, "grounding retrieval")
+    steps = list(settings.retrieval_tools[: settings.max_steps])
+    steps += [name for name in _question_lookups(expert, context) if len(steps) < settings.max_steps]
+    for name in steps:
+        reason = (
+            "grounding retrieval" if name in settings.retrieval_tools else "the question names its inputs"
+        )
+        outcome = _run_bound(len(result.outcomes) + 1, name, expert, context, reason)
         result.outcomes.append(outcome)
         yield outcome
     return result
+
+
+def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
+    from hygeia.agents.drugs import TOXICITY_CUE
+    from hygeia.agents.signal_lookup import SIGNAL_CUE
+
+    cues = {"agents.toxicity_by_name": (TOXICITY_CUE, "drug"), "agents.signal_lookup": (SIGNAL_CUE, "query")}
+    question = str(context.get("question") or context.get("query") or "")
+    allowed = get_agent_settings().patterns_for(expert.name)
+    return [
+        name
+        for name, (cue, needed) in cues.items()
+        if expert.may_call(name, allowed) and needed in context and cue.search(question)
+    ]
 
 
 def planned_chain(

@@ -105,6 +105,12 @@ def _variants(variants: dict[str, Any] | None) -> list[str]:
     for name in variants["results"][keys[0]]:
         cells = [_pair(variants["results"][k][name]) for k in keys]
         lines.append(f"| {VARIANT_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
+    if "feedback_before" in variants["results"][keys[0]]:
+        lines += [
+            "",
+            "The feedback rows use every document feature, including DrugCentral and repoDB trials, so "
+            "only their PharmacotherapyDB column is a fair test; there, replayed feedback lowered AUROC.",
+        ]
     return lines
 
 

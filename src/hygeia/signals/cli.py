@@ -180,7 +180,9 @@ def rank(
         ranked = prioritise(scored, cases, load_known_pairs(known) if known else None)
     except SignalDataError as exc:
         _fail(exc.detail)
-    ranked.to_csv(output, index=False)
+    from hygeia.signals.columnar import write_table
+
+    write_table(ranked, output)  # spreadsheet-safe CSV, or Parquet for a .parquet path
 
 
 @app.command("evaluate-refset")

@@ -38,7 +38,8 @@ def _safe_text(values: pd.Series) -> pa.Array:
     """Text column as Arrow strings with formula-like cells prefixed, computed once per distinct value."""
     codes, names = pd.factorize(values, sort=False)
     safe = np.array([spreadsheet_safe(str(v)) for v in names], dtype=object)
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(safe, pa.string()))
+    indices = pa.array(codes, pa.int32(), mask=codes < 0)  # missing text stays an empty cell
+    return pa.DictionaryArray.from_arrays(indices, pa.array(safe, pa.string()))
 
 
 def to_arrow(frame: pd.DataFrame, columns: Sequence[str], spreadsheet: bool) -> pa.Table:
@@ -47,7 +48,7 @@ def to_arrow(frame: pd.DataFrame, columns: Sequence[str], spreadsheet: bool) -> 
     for column in columns:
         series = frame[column]
         if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            array = _safe_text(series) if spreadsheet else pa.array(series.astype(str), pa.string())
+            array = _safe_text(series) if spreadsheet else pa.array(series, pa.string(), from_pandas=True)
             if spreadsheet:
                 array = array.cast(pa.string())
         else:

@@ -106,28 +106,43 @@ def prioritise(
     table["drug"], table["event"] = table["drug"].astype(str), table["event"].astype(str)
     index = pd.MultiIndex.from_frame(table[["drug", "event"]])
     met = criteria(table)
-    table["alert_level"] = alert_levels(table)
-    table["criteria_met"] = met.apply(lambda r: ",".join(c for c in met.columns if r[c]), axis=1)
-    table["c_disproportionality"] = disproportionality_bits(table["eb05"], table["ic025"])
+    mask = sum(met[c].to_numpy(int) << bit for bit, c in enumerate(met.columns))
     serious = _seriousness(cases, index)
-    table["share_serious"] = serious["share_serious"].to_numpy()
-    table["share_death"] = serious["share_death"].to_numpy()
-    table["c_seriousness"] = 1.0 + table["share_serious"] + table["share_death"]
     trend = _trend(cases, index, period)
-    table["burst"] = trend["burst"].to_numpy()
-    table["ic025_change"] = trend["ic025_change"].to_numpy()
-    table["c_trend"] = 1.0 + 0.5 * table["burst"] + 0.5 * np.clip(table["ic025_change"], 0, 1)
     known_keys = known or set()
-    novel = [
-        (d.upper(), e.upper()) not in known_keys for d, e in zip(table["drug"], table["event"], strict=True)
-    ]
-    table["novel"] = novel
-    table["c_novelty"] = np.where(table["novel"], 1.0, KNOWN_WEIGHT)
-    table["priority"] = (
-        table["c_disproportionality"] * table["c_seriousness"] * table["c_trend"] * table["c_novelty"]
+    added = pd.DataFrame(
+        {
+            "alert_level": np.asarray(LEVELS, dtype=object)[met.sum(axis=1).to_numpy()],
+            "criteria_met": np.asarray(_CRITERIA_NAMES, dtype=object)[mask],
+            "c_disproportionality": disproportionality_bits(table["eb05"], table["ic025"]),
+            "share_serious": serious["share_serious"].to_numpy(),
+            "share_death": serious["share_death"].to_numpy(),
+            "burst": trend["burst"].to_numpy(),
+            "ic025_change": trend["ic025_change"].to_numpy(),
+            "novel": [
+                (d.upper(), e.upper()) not in known_keys
+                for d, e in zip(table["drug"], table["event"], strict=True)
+            ],
+        },
+        index=table.index,
     )
-    table["explanation"] = [_explain(r) for r in table.itertuples()]
+    added["c_seriousness"] = 1.0 + added["share_serious"] + added["share_death"]
+    added["c_trend"] = 1.0 + 0.5 * added["burst"] + 0.5 * np.clip(added["ic025_change"], 0, 1)
+    added["c_novelty"] = np.where(added["novel"], 1.0, KNOWN_WEIGHT)
+    added["priority"] = (
+        added["c_disproportionality"] * added["c_seriousness"] * added["c_trend"] * added["c_novelty"]
+    )
+    table = pd.concat([table.drop(columns=[c for c in added.columns if c in table.columns]), added], axis=1)
+    explained = table[["eb05", "ic025", *added.columns]]
+    table["explanation"] = [_explain(r) for r in explained.itertuples(index=False)]
     return table.sort_values(["priority", "eb05"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+# "mgps,bcpnn,evans" for every combination of the three criteria (bit 0 mgps, 1 bcpnn, 2 evans)
+_CRITERIA_NAMES = [
+    ",".join(name for bit, name in enumerate(("mgps", "bcpnn", "evans")) if mask >> bit & 1)
+    for mask in range(8)
+]
 
 
 def disproportionality_bits(eb05: pd.Series, ic025: pd.Series) -> np.ndarray:

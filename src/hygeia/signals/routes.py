@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+import shutil
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, UploadFile
+from fastapi.responses import FileResponse
 
 from hygeia.core.auth import Principal, require_role
 from hygeia.signals import pair_service, service
@@ -83,6 +88,20 @@ def list_signals(
         offset=offset,
     )
     return SignalPage(**page)
+
+
+@router.get(
+    "/runs/{run_id}/signals.csv",
+    response_class=FileResponse,
+    summary="The ranked signals as CSV (spreadsheet-safe: formula-like cells are neutralised)",
+)
+def export_signals(
+    run_id: str, background: BackgroundTasks, principal: Principal = Depends(require_role("viewer"))
+) -> FileResponse:
+    folder = Path(tempfile.mkdtemp(prefix="signals-export-"))
+    path = service.export_signals(principal.tenant_id, run_id, folder / "signals.csv")
+    background.add_task(shutil.rmtree, folder, True)
+    return FileResponse(path, media_type="text/csv", filename=f"signals-{run_id[:8]}.csv")
 
 
 @router.get("/runs/{run_id}/pair", response_model=PairDetail, summary="One drug-event pair with its trend")

@@ -25,6 +25,7 @@ from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_j
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.signals import storage
 from hygeia.signals.autohyper import FIT_RULES
+from hygeia.signals.columnar import write_table
 from hygeia.signals.e2b import ingest_e2b, is_e2b
 from hygeia.signals.faers import ingest_faers
 from hygeia.signals.priority import LEVELS, load_known_pairs, prioritise
@@ -270,6 +271,16 @@ def list_signals(
     }
     get_cache().set_json(key, result)
     return result
+
+
+EXPORT_COLUMNS = [*OUTPUT_COLUMNS, "chi2", "alert_level", "criteria_met", "priority", "explanation"]
+
+
+def export_signals(tenant_id: str, run_id: str, path: Path) -> Path:
+    """The run's ranked table as a spreadsheet-safe CSV (formula-like names neutralised)."""
+    _finished(tenant_id, run_id)
+    table = storage.load_ranked(tenant_id, run_id)
+    return write_table(table, path, [c for c in EXPORT_COLUMNS if c in table.columns])
 
 
 def pair_detail(

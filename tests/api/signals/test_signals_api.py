@@ -179,3 +179,18 @@ def test_labelled_reactions_per_run_lower_novelty(client, make_key):
     bad = {"file": ("cases.csv", _upload_csv(), "text/csv"), "known": ("k.csv", b"name\nX\n", "text/csv")}
     refused = client.post("/api/v1/signals/runs", files=bad, headers=analyst)
     assert refused.status_code == 422 and "need drug and event columns" in refused.json()["detail"]
+
+
+def test_export_is_spreadsheet_safe_and_tenant_bound(client, make_key):
+    analyst = auth_header(make_key("acme", "analyst"))
+    upload = _upload_csv() + b"".join(f"{i},=SUM(A1),-RASH\n".encode() for i in range(900, 905))
+    run_id = _submit(client, analyst, content=upload).json()["run_id"]
+    assert _wait(client, analyst, run_id)["status"] == "succeeded"
+    export = client.get(f"/api/v1/signals/runs/{run_id}/signals.csv", headers=analyst)
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    text = export.text
+    assert "'=SUM(A1)" in text and "'-RASH" in text
+    assert "\n=SUM" not in text and ",=SUM" not in text and '"=SUM' not in text
+    assert text.splitlines()[0].replace('"', "").startswith("drug,event,n,expected")
+    stranger = auth_header(make_key("globex", "admin"))
+    assert client.get(f"/api/v1/signals/runs/{run_id}/signals.csv", headers=stranger).status_code == 404

@@ -1,0 +1,86 @@
+"""End to end with the real capabilities, not `agents_test.*` tools: a plain question naming a drug
+reaches the toxicity model through the DrugBank structure lookup."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import auth_header
+
+
+@pytest.fixture
+def real_toxicity(agent_env, monkeypatch):
+    from hygeia.agents import drugs
+    from hygeia.core import tools
+    from hygeia.toxicity import service as toxicity_service
+
+    real = tools.Tool("toxicity.predict", "Tox21 probabilities for SMILES", toxicity_service.predict_tool)
+    monkeypatch.setitem(tools._TOOLS, "toxicity.predict", real)
+    drugs.register()
+    monkeypatch.setenv("HYGEIA_AGENTS_TOOL_TIMEOUT_SECONDS", "60")
+    from hygeia.settings import reset_settings
+
+    reset_settings()
+
+
+def ask(client, headers, question, **body):
+    return client.post("/api/v1/agents/ask", json={"question": question, **body}, headers=headers).json()
+
+
+def test_a_drug_name_question_reaches_the_toxicity_model(agents_client, make_key, real_toxicity):
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Is acetaminophen hepatotoxic?", mode="automatic")
+    assert answer["expert"]["name"] == "medical"
+    calls = {c["tool"]: c for c in answer["tool_calls"]}
+    lookup = calls["agents.toxicity_by_name"]
+    assert lookup["status"] == "ok", lookup["error"]
+    assert lookup["inputs"] == {"drug": "acetaminophen"} and lookup["output"]["drugbank_id"] == "DB00316"
+    probabilities = lookup["output"]["prediction"]["probabilities"]
+    assert set(probabilities) >= {"NR-AR", "SR-MMP"} and all(0 <= p <= 1 for p in probabilities.values())
+    assert (
+        "- Acetaminophen (DB00316, structure from DrugBank): highest Tox21 probabilities" in answer["answer"]
+    )
+    assert answer["confidence"]["tool_answered"] is True
+
+
+def test_a_synonym_resolves_and_an_unknown_name_says_so(agents_client, make_key, real_toxicity):
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Is paracetamol toxic?", mode="manual", expert="medical")
+    lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.toxicity_by_name")
+    assert lookup["status"] == "ok" and lookup["output"]["drug"] == "Acetaminophen"
+
+    unknown = ask(agents_client, headers, "Is drug=zorblaxine toxic?", mode="manual", expert="medical")
+    lookup = next(c for c in unknown["tool_calls"] if c["tool"] == "agents.toxicity_by_name")
+    assert lookup["status"] == "error" and "no structure known for 'zorblaxine'" in lookup["error"]
+    assert "no structure known for 'zorblaxine'" in unknown["answer"]
+    assert unknown["confidence"]["tool_answered"] is False
+
+
+def test_the_regulatory_expert_may_not_call_toxicity_by_name(agents_client, make_key, real_toxicity):
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Is acetaminophen hepatotoxic?", mode="manual", expert="regulatory")
+    assert "agents.toxicity_by_name" not in {c["tool"] for c in answer["tool_calls"]}
+
+
+def test_a_signal_question_gets_the_reference_statistics_and_names_the_source(agents_client, make_key):
+    from hygeia.agents import signal_lookup
+
+    signal_lookup.register()
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    question = "Is there a signal for atorvastatin and rhabdomyolysis?"
+    answer = ask(agents_client, headers, question, mode="automatic")
+    assert answer["expert"]["name"] == "regulatory"
+    lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.signal_lookup")
+    assert lookup["status"] == "ok", lookup["error"]
+    pairs = {p["table"]: p for p in lookup["output"]["pairs"]}
+    assert (
+        set(pairs) == {"statin49.csv", "statin101.csv"} and lookup["output"]["tenant_runs_consulted"] is False
+    )
+    recent = pairs["statin101.csv"]
+    assert recent["n"] > 5 * recent["expected"] and recent["eb05"] > 2 and recent["alert_level"] == "high"
+    assert "bundled MDDC FAERS reference table, not this tenant's runs" in answer["answer"]
+    assert f"N {recent['n']:.0f}" in answer["answer"]
+
+    unknown = ask(agents_client, headers, "Is there a signal for zorblaxine and rash?", mode="automatic")
+    lookup = next(c for c in unknown["tool_calls"] if c["tool"] == "agents.signal_lookup")
+    assert lookup["status"] == "error" and "no drug of the signal reference table is named" in lookup["error"]
