@@ -148,6 +148,8 @@ def run_training(
     clock.lap("cv_members")
     trees_oof = np.mean([cv.oof for cv in member_cvs], axis=0)
     with_network = network_available()
+    if not with_network:
+        log("torch is not installed (the `train` extra): training the boosters without the network")
     network_x = network_matrix(dataset.mols, parts) if with_network else None
     network_cv = (
         cross_validate_network(network_x, dataset.labels, folds, log=log) if network_x is not None else None

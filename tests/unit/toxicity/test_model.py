@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rdkit import Chem
 
@@ -150,3 +151,39 @@ def test_explanation_total_matches_member_log_odds(shipped_model: ToxicityModel)
         + result.whole_molecule_total
     )
     assert total == pytest.approx(raw, abs=1e-4)
+
+
+def test_shipped_calibration_keeps_hundreds_of_scores_distinct(shipped_model: ToxicityModel) -> None:
+    """Issue 12: isotonic steps mapped ~550 molecules onto ~21 values. Every endpoint of the served
+    model must map 400 distinct raw scores over the range real scores take onto 400 increasing values."""
+    probe = np.sort(np.random.default_rng(0).uniform(0.001, 0.6, size=400))
+    for endpoint, calibrator in shipped_model.calibrators.items():
+        out = calibrator(probe)
+        assert np.unique(out).size == probe.size, endpoint
+        assert (np.diff(out) > 0).all(), endpoint
+
+
+def test_shipped_model_blends_network_and_gives_conformal_sets(shipped_model: ToxicityModel) -> None:
+    assert shipped_model.networks, "2.0 ships the multitask network member"
+    assert 0.0 < shipped_model.network_weight < 1.0
+    assert len(shipped_model.conformal) == len(ENDPOINTS)
+    validity = shipped_model.card["conformal"]["validity_cross_fitted"]["0.2"]
+    assert validity["max_abs_deviation"] <= 0.03  # measured on scaffold CV in the training run
+    rows = predict_smiles(shipped_model, ["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1", "CCO"])
+    for row in rows:
+        assert row.prediction_sets is not None
+        assert set(row.prediction_sets.values()) <= {"active", "inactive", "uncertain", "empty"}
+    assert rows[1].prediction_sets is not None and rows[1].prediction_sets["SR-MMP"] != "active"
+
+
+def test_network_member_changes_the_score(shipped_model: ToxicityModel) -> None:
+    """The blend really uses the ONNX network: dropping it changes the raw scores."""
+    mols = [Chem.MolFromSmiles(s) for s in ("Oc1ccc(Cl)cc1Cl", "CCCCCCCCCCCCO")]
+    features = shipped_model.featurize(mols)
+    blended = shipped_model.raw_scores(features)
+    weight, shipped_model.network_weight = shipped_model.network_weight, 0.0
+    try:
+        trees = shipped_model.raw_scores(features)
+    finally:
+        shipped_model.network_weight = weight
+    assert not np.allclose(blended, trees)
