@@ -47,6 +47,8 @@ def _base_env(monkeypatch: pytest.MonkeyPatch, var_dir: Path) -> None:
     monkeypatch.setenv("HYGEIA_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("HYGEIA_LOG_JSON", "false")
     monkeypatch.setenv("HYGEIA_LOG_LEVEL", "WARNING")
+    # tests build the evidence index themselves when they need one (first start: test_first_start.py)
+    monkeypatch.setenv("HYGEIA_EVIDENCE_INDEX_ON_START", "off")
     for name in ("HYGEIA_DATABASE_URL", "HYGEIA_REDIS_URL", "HYGEIA_BROKER_URL", "HYGEIA_JOBS_BACKEND"):
         monkeypatch.delenv(name, raising=False)
 

@@ -38,8 +38,9 @@ def _dermatology() -> APIRouter:
 
 
 def _evidence() -> APIRouter:
-    from hygeia.evidence import routes, service, tables  # noqa: F401  (service registers jobs, tools)
+    from hygeia.evidence import first_start, routes, service, tables  # noqa: F401  (service: jobs, tools)
 
+    tools.register_startup("evidence.index", first_start.build_index_on_first_start)
     return routes.router
 
 

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     cors_origins: list[str] = []
     domains: list[str] = list(ALL_DOMAINS)
+    # first start with data but no evidence index: BM25 at once (seconds), then ("hybrid") dense vectors
+    evidence_index_on_start: Literal["off", "lexical", "hybrid"] = "hybrid"
     platform_tenant: str = "platform"  # its admins run the platform: tenants, model registry
     log_level: str = "INFO"
     log_json: bool = True

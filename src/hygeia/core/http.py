@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hygeia import __version__
-from hygeia.core import audit
+from hygeia.core import audit, tools
 from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import install_error_handlers, install_problem_schemas
 from hygeia.core.jobs import JobQueueCollector, get_backend
@@ -42,6 +42,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if resumed:
         log.info("jobs_resumed", count=resumed)
     audit.writer.start()
+    tools.run_startup_tasks()
     try:
         yield
     finally:

@@ -70,8 +70,24 @@ def ready() -> JSONResponse:
     degraded = degraded or any(not c["available"] for c in capabilities.values())
     status = "unavailable" if db_error else ("degraded" if degraded else "ready")
     _export_readiness(checks, capabilities)
-    body = {"status": status, "checks": checks, "models": models, "capabilities": capabilities}
+    body: dict[str, Any] = {
+        "status": status,
+        "checks": checks,
+        "models": models,
+        "capabilities": capabilities,
+    }
+    if not db_error:
+        body["platform_jobs"] = _platform_work(settings.platform_tenant)
     return JSONResponse(body, status_code=503 if db_error else 200)
+
+
+def _platform_work(platform_tenant: str) -> list[dict[str, Any]]:
+    """Platform jobs still queued or running (e.g. the first start's evidence vectors), with progress."""
+    return [
+        {"kind": job.kind, "status": job.status, "progress": round(job.progress, 3), "message": job.message}
+        for job in jobs.list_job_summaries(platform_tenant, 20)
+        if job.status in ("queued", "running")
+    ]
 
 
 def _export_readiness(checks: dict[str, Any], capabilities: dict[str, Any]) -> None:

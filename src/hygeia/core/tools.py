@@ -6,9 +6,14 @@ Domains register callable tools (agents call them by name) and a capability chec
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import structlog
+
+log = structlog.get_logger("hygeia.tools")
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class Tool:
 _TOOLS: dict[str, Tool] = {}
 _CAPABILITIES: dict[str, Callable[[], str | None]] = {}
 _domain_loader: Callable[[], list[str]] | None = None
+_STARTUP: dict[str, Callable[[], None]] = {}
 
 
 def set_domain_loader(loader: Callable[[], list[str]]) -> None:
@@ -52,6 +58,29 @@ def get_tool(name: str) -> Tool:
 
 def list_tools() -> list[Tool]:
     return [_TOOLS[name] for name in sorted(_TOOLS)]
+
+
+def register_startup(name: str, task: Callable[[], None]) -> None:
+    """Work a domain does once the server is up (e.g. build what a first start lacks), off the request."""
+    _STARTUP[name] = task
+
+
+def run_startup_tasks() -> list[threading.Thread]:
+    """Each registered task in its own daemon thread; a failing task is logged, never fatal."""
+
+    def guarded(name: str, task: Callable[[], None]) -> None:
+        try:
+            task()
+        except Exception as exc:
+            log.warning("startup_task_failed", task=name, error=f"{type(exc).__name__}: {exc}")
+
+    threads = [
+        threading.Thread(target=guarded, args=item, name=f"startup-{item[0]}", daemon=True)
+        for item in _STARTUP.items()
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def register_capability(name: str, unavailable_reason: Callable[[], str | None]) -> None:

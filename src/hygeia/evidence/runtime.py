@@ -257,10 +257,14 @@ def search(request: SearchRequest) -> SearchResponse:
 def search_with(r: ReadyEvidence, request: SearchRequest) -> SearchResponse:
     """Search through a loaded capability; responses are cached per (model, index build, request)."""
     if request.mode != "bm25" and not r.retriever.dense_available:
-        raise CapabilityUnavailable(
-            "evidence.dense",
-            "the index was built without dense vectors: use mode=bm25 or rebuild with the encoder",
-        )
+        if request.mode == "dense":
+            raise CapabilityUnavailable(
+                "evidence.dense",
+                "the index has no dense vectors yet: use mode=bm25, or wait for the vector build",
+            )
+        # hybrid until the vectors exist (first start builds them in the background): the answer's
+        # `mode` says bm25, so nobody mistakes it for a hybrid ranking
+        request = request.model_copy(update={"mode": "bm25"})
     key = cache_key(
         "evidence.search", r.model.sha256, r.index.manifest["built_at"], request.model_dump_json()
     )

@@ -67,8 +67,10 @@ def test_search_links_entities_and_cites(client: TestClient, make_key, built: Pa
     assert body["hits"][0]["id"] in {"repodb:3", "pmid:1003"} or body["hits"][0]["drug_ids"] == ["DB00203"]
     assert all(hit["url"].startswith("https://") for hit in body["hits"])
     assert body["model"]["name"] == "evidence" and body["index"]["dense"] is False
-    hybrid = client.post(SEARCH, json={"query": "sildenafil"}, headers=headers)
-    assert hybrid.status_code == 503 and hybrid.json()["capability"] == "evidence.dense"
+    hybrid = client.post(SEARCH, json={"query": "sildenafil"}, headers=headers)  # no vectors yet
+    assert hybrid.status_code == 200 and hybrid.json()["mode"] == "bm25"
+    dense = client.post(SEARCH, json={"query": "sildenafil", "mode": "dense"}, headers=headers)
+    assert dense.status_code == 503 and dense.json()["capability"] == "evidence.dense"
 
 
 def test_repurpose_job_report_and_html(client: TestClient, make_key, built: Path) -> None:

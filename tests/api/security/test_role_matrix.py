@@ -9,8 +9,13 @@ import pytest
 
 from tests.conftest import auth_header
 
-# POSTs that read: a token exchange, and evidence search (its query is a body, it stores nothing)
-VIEWER_MAY_POST = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/evidence/search")}
+# POSTs that read: a token exchange, evidence search and pair scoring (their input is a body; they
+# store nothing)
+VIEWER_MAY_POST = {
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/evidence/search"),
+    ("POST", "/api/v1/signals/score"),
+}
 PLATFORM_ONLY = re.compile(r"^/api/v1/(admin/(tenants|models/.+/(promote|rollback))|evidence/index)")
 
 
