@@ -17,7 +17,7 @@ pytest.importorskip("hygeia.agents.service", reason="the agents domain is not in
 
 @pytest.fixture
 def agents_console(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    from hygeia.core.app import create_app
+    from hygeia.app import create_app
 
     from tests.unit.agents.fixtures import configure_agents, reset_agents
 
