@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 
 from hygeia.core.audit import record_prediction
-from hygeia.core.auth import Principal, require_role
-from hygeia.core.errors import InputError
+from hygeia.core.auth import Analyst, Principal, Viewer
+from hygeia.core.errors import PROBLEM_RESPONSES, InputError
 from hygeia.core.registry import get_registry
 from hygeia.dermatology import service
 from hygeia.dermatology.images import MAX_BYTES
 from hygeia.dermatology.schemas import BatchPredictResponse, ModelCardResponse, PredictResponse
 
-router = APIRouter(prefix="/api/v1/dermatology", tags=["dermatology"])
+router = APIRouter(prefix="/api/v1/dermatology", tags=["dermatology"], responses=PROBLEM_RESPONSES)
 service.register_with_core()
 
 
@@ -29,9 +29,9 @@ def _audit(principal: Principal, ready: service.ReadyClassifier, uploads: list[t
 
 @router.post("/predict", response_model=PredictResponse)
 def predict(
+    principal: Analyst,
     image: UploadFile = File(..., description="dermatoscopic JPEG or PNG"),
     heatmap: bool = Query(True, description="include the Grad-CAM overlay PNG (base64)"),
-    principal: Principal = Depends(require_role("analyst")),
 ) -> PredictResponse:
     """Calibrated 7-class probabilities, an 'uncertain — refer' flag, risk group and action, and a
     Grad-CAM overlay; or `status: rejected` with the reason when the input gate refuses the image
@@ -47,9 +47,9 @@ def predict(
 
 @router.post("/predict/batch", response_model=BatchPredictResponse)
 def predict_batch(
+    principal: Analyst,
     images: list[UploadFile] = File(..., description=f"up to {service.MAX_BATCH} JPEG/PNG files"),
     heatmap: bool = Query(False, description="include Grad-CAM overlays (larger responses)"),
-    principal: Principal = Depends(require_role("analyst")),
 ) -> BatchPredictResponse:
     """One result per file, in upload order; unreadable files get an error instead of failing the batch."""
     if len(images) > service.MAX_BATCH:
@@ -62,7 +62,7 @@ def predict_batch(
 
 
 @router.get("/model", response_model=ModelCardResponse)
-def model_card(principal: Principal = Depends(require_role("viewer"))) -> ModelCardResponse:
+def model_card(principal: Viewer) -> ModelCardResponse:
     """The production model's card: metrics by class and subgroup, calibration, intended use, limits."""
     ready = service.classifier_from_registry()
     card, markdown = service.model_card(ready)

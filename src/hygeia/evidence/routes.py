@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from hygeia.core.auth import Principal, require_platform_admin, require_role
+from hygeia.core.auth import Analyst, PlatformAdmin, Viewer
+from hygeia.core.errors import PROBLEM_RESPONSES
 from hygeia.core.schemas import JobOut
 from hygeia.evidence import service
 from hygeia.evidence.report import render_html
@@ -23,44 +24,42 @@ from hygeia.evidence.schemas import (
     SearchResponse,
 )
 
-router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"])
+router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/search", response_model=SearchResponse)
-def search(body: SearchRequest, principal: Principal = Depends(require_role("viewer"))) -> SearchResponse:
+def search(body: SearchRequest, principal: Viewer) -> SearchResponse:
     """Hybrid BM25 + dense (RRF) search over cited evidence, with drug/disease entity linking."""
     return service.search(body)
 
 
 @router.post("/repurpose", response_model=JobOut, status_code=202)
-def repurpose(body: RepurposeRequest, principal: Principal = Depends(require_role("analyst"))) -> JobOut:
+def repurpose(body: RepurposeRequest, principal: Analyst) -> JobOut:
     """Start a job ranking candidate indications; poll GET /api/v1/jobs/{id}, export via /reports/{id}."""
     return JobOut(**vars(service.submit_repurpose(principal, body)))
 
 
 @router.post("/index", response_model=JobOut, status_code=202)
-def build_index(body: IndexBuildRequest, principal: Principal = Depends(require_platform_admin)) -> JobOut:
+def build_index(body: IndexBuildRequest, principal: PlatformAdmin) -> JobOut:
     """(Re)build the shared evidence index from DATA_DIR/evidence as a background job with progress;
     searches keep using the previous index until the new one is complete."""
     return JobOut(**vars(service.submit_index_build(principal, body)))
 
 
 @router.post("/feedback", response_model=FeedbackResponse, status_code=201)
-def feedback(
-    body: FeedbackRequest, principal: Principal = Depends(require_role("analyst"))
-) -> FeedbackResponse:
+def feedback(body: FeedbackRequest, principal: Analyst) -> FeedbackResponse:
     """Upvote, downvote or flag a candidate or a document; re-fits this tenant's evidence weights."""
     return service.record_feedback(principal, body)
 
 
 @router.get("/feedback/stats", response_model=FeedbackStats)
-def feedback_stats(principal: Principal = Depends(require_role("viewer"))) -> FeedbackStats:
+def feedback_stats(principal: Viewer) -> FeedbackStats:
     """This tenant's votes by target and vote, and how they moved its weights from the prior."""
     return service.feedback_stats(principal.tenant_id)
 
 
 @router.get("/feedback/job/{job_id}", response_model=JobFeedback)
-def job_feedback(job_id: str, principal: Principal = Depends(require_role("viewer"))) -> JobFeedback:
+def job_feedback(job_id: str, principal: Viewer) -> JobFeedback:
     """The votes this tenant cast on one finished repurposing job's candidates and citations."""
     return service.job_feedback(principal.tenant_id, job_id)
 
@@ -68,8 +67,8 @@ def job_feedback(job_id: str, principal: Principal = Depends(require_role("viewe
 @router.get("/reports/{job_id}", response_model=RepurposeResult)
 def report(
     job_id: str,
+    principal: Viewer,
     format: Literal["json", "html"] = Query("json"),
-    principal: Principal = Depends(require_role("viewer")),
 ) -> JSONResponse | HTMLResponse:
     """A finished repurposing job as JSON (download) or a readable HTML page."""
     result = service.report(principal.tenant_id, job_id)

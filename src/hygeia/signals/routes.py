@@ -6,10 +6,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from hygeia.core.auth import Principal, require_role
+from hygeia.core.auth import Analyst, Viewer
+from hygeia.core.errors import PROBLEM_RESPONSES
 from hygeia.signals import pair_service, service
 from hygeia.signals.schemas import (
     AlertLevel,
@@ -21,13 +22,14 @@ from hygeia.signals.schemas import (
     SignalPage,
 )
 
-router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
+router = APIRouter(prefix="/api/v1/signals", tags=["signals"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(
     "/runs", response_model=RunSubmitted, status_code=202, summary="Score a report file (background job)"
 )
 async def submit_run(
+    principal: Analyst,
     file: UploadFile = File(
         ...,
         description="cases: CSV id,drug,event[,strata][,serious,death,quarter]; counts: drug,event,n; "
@@ -46,7 +48,6 @@ async def submit_run(
     known: UploadFile | None = File(
         None, description="optional CSV of labelled (known) drug,event pairs: novelty 0.25 for these"
     ),
-    principal: Principal = Depends(require_role("analyst")),
 ) -> RunSubmitted:
     content = await file.read()
     job = service.submit_run(
@@ -62,20 +63,20 @@ async def submit_run(
 
 
 @router.get("/runs/{run_id}", response_model=RunStatus, summary="Progress, and the summary once finished")
-def run_status(run_id: str, principal: Principal = Depends(require_role("viewer"))) -> RunStatus:
+def run_status(run_id: str, principal: Viewer) -> RunStatus:
     return RunStatus(**service.run_status(principal.tenant_id, run_id))
 
 
 @router.get("/runs/{run_id}/signals", response_model=SignalPage, summary="Ranked signals with filters")
 def list_signals(
     run_id: str,
+    principal: Viewer,
     drug: str | None = None,
     event: str | None = None,
     min_eb05: float | None = Query(None, ge=0),
     alert_level: AlertLevel | None = None,
     limit: int = Query(50, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    principal: Principal = Depends(require_role("viewer")),
 ) -> SignalPage:
     page = service.list_signals(
         principal.tenant_id,
@@ -95,9 +96,7 @@ def list_signals(
     response_class=FileResponse,
     summary="The ranked signals as CSV (spreadsheet-safe: formula-like cells are neutralised)",
 )
-def export_signals(
-    run_id: str, background: BackgroundTasks, principal: Principal = Depends(require_role("viewer"))
-) -> FileResponse:
+def export_signals(run_id: str, background: BackgroundTasks, principal: Viewer) -> FileResponse:
     folder = Path(tempfile.mkdtemp(prefix="signals-export-"))
     path = service.export_signals(principal.tenant_id, run_id, folder / "signals.csv")
     background.add_task(shutil.rmtree, folder, True)
@@ -107,9 +106,9 @@ def export_signals(
 @router.get("/runs/{run_id}/pair", response_model=PairDetail, summary="One drug-event pair with its trend")
 def pair_detail(
     run_id: str,
+    principal: Viewer,
     drug: str = Query(..., min_length=1),
     event: str = Query(..., min_length=1),
-    principal: Principal = Depends(require_role("viewer")),
 ) -> PairDetail:
     return PairDetail(**service.pair_detail(principal.tenant_id, run_id, drug, event))
 
@@ -120,9 +119,7 @@ def pair_detail(
     response_model_exclude_none=False,
     summary="Score one pair or a small count table now (PRR, ROR, IC, EBGM, alert, priority)",
 )
-def score_pairs(
-    request: PairScoreRequest, principal: Principal = Depends(require_role("viewer"))
-) -> PairScoreResponse:
+def score_pairs(request: PairScoreRequest, principal: Viewer) -> PairScoreResponse:
     result = pair_service.score_pair_counts(
         principal.tenant_id,
         [p.model_dump() for p in request.pairs],
