@@ -88,13 +88,14 @@ def run_answers(questions: list[tuple[str, str]]) -> dict[str, Any]:
     from hygeia.core.auth import Principal
 
     principal = Principal("bench", "analyst", "benchmark", "enterprise")
-    latencies, found, grounding, rates = [], 0, [], []
+    latencies, found, grounding, rates, confidence = [], 0, [], [], []
     for text, gold in questions:
         started = time.perf_counter()
         answer = ask(principal, Question(text, "manual", "clinical_research"))
         latencies.append(time.perf_counter() - started)
         found += any(s["ref"] == gold or s["ref"] == gold.removeprefix("PMID:") for s in answer["sources"])
-        grounding.append(answer["confidence"]["components"]["grounding"])
+        grounding.append(answer["confidence"]["components"].get("grounding", 1.0))  # extractive: quoted
+        confidence.append(answer["confidence"]["value"])
         if answer["usage"]["tokens_per_second"]:
             rates.append(answer["usage"]["tokens_per_second"])
     ms = np.array(latencies) * 1000
@@ -106,6 +107,7 @@ def run_answers(questions: list[tuple[str, str]]) -> dict[str, Any]:
         "p95_ms": round(float(np.percentile(ms, 95)), 1),
         "own_abstract_in_sources": round(found / len(questions), 3),
         "mean_grounding": round(float(np.mean(grounding)), 3),
+        "mean_confidence": round(float(np.mean(confidence)), 3),
         "generation_tokens_per_second": round(float(np.median(rates)), 1) if rates else None,
     }
 

@@ -48,7 +48,7 @@ REGULATORY = Expert(
         "approval and withdrawal history, and reporting obligations, and you distinguish a "
         "statistical signal from an established causal association. " + SAFETY_NOTE
     ),
-    tool_patterns=("signals.*", "evidence.*", "agents.signal_lookup"),
+    tool_patterns=("signals.*", "evidence.*", "agents.signal_lookup", "agents.side_effects"),
     example_questions=(
         "Is there a safety signal for rhabdomyolysis with atorvastatin in FAERS?",
         "Which adverse events are disproportionately reported for this drug?",
@@ -72,7 +72,13 @@ MEDICAL = Expert(
         "toxicity and lesion findings to clinicians, stating uncertainty and when a specialist "
         "examination is needed. " + SAFETY_NOTE
     ),
-    tool_patterns=("evidence.*", "toxicity.*", "dermatology.*", "agents.toxicity_by_name"),
+    tool_patterns=(
+        "evidence.*",
+        "toxicity.*",
+        "dermatology.*",
+        "agents.toxicity_by_name",
+        "agents.side_effects",
+    ),
     example_questions=(
         "What are the first-line treatment options for type 2 diabetes?",
         "Is this compound likely to be toxic or hepatotoxic? SMILES CCO",

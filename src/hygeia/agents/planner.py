@@ -63,9 +63,14 @@ def retrieval_chain(expert: Expert, context: dict[str, Any]) -> Chain:
 
 def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
     from hygeia.agents.drugs import TOXICITY_CUE
+    from hygeia.agents.side_effects import EFFECT_CUE
     from hygeia.agents.signal_lookup import SIGNAL_CUE
 
-    cues = {"agents.toxicity_by_name": (TOXICITY_CUE, "drug"), "agents.signal_lookup": (SIGNAL_CUE, "query")}
+    cues = {
+        "agents.toxicity_by_name": (TOXICITY_CUE, "drug"),
+        "agents.side_effects": (EFFECT_CUE, "drug"),
+        "agents.signal_lookup": (SIGNAL_CUE, "query"),
+    }
     question = str(context.get("question") or context.get("query") or "")
     allowed = get_agent_settings().patterns_for(expert.name)
     return [

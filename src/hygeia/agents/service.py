@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from hygeia.agents import drugs, memory, signal_lookup
+from hygeia.agents import drugs, memory, side_effects, signal_lookup
 from hygeia.agents.engine import Event, Question, answer_events, ask, resolve
 from hygeia.agents.experts import EXPERTS
 from hygeia.agents.panel import run_panel
@@ -91,3 +91,4 @@ def unavailable_reason() -> str | None:
 register_capability("agents", unavailable_reason)
 drugs.register()  # agents.toxicity_by_name: a drug name reaches the toxicity model through core.tools
 signal_lookup.register()  # agents.signal_lookup: drug-event statistics from the bundled reference table
+side_effects.register()  # agents.side_effects: labelled side effects (SIDER via Hetionet CcSE)

@@ -10,13 +10,14 @@ from tests.conftest import auth_header
 
 @pytest.fixture
 def real_toxicity(agent_env, monkeypatch):
-    from hygeia.agents import drugs
+    from hygeia.agents import drugs, side_effects
     from hygeia.core import tools
     from hygeia.toxicity import service as toxicity_service
 
     real = tools.Tool("toxicity.predict", "Tox21 probabilities for SMILES", toxicity_service.predict_tool)
     monkeypatch.setitem(tools._TOOLS, "toxicity.predict", real)
     drugs.register()
+    side_effects.register()
     monkeypatch.setenv("HYGEIA_AGENTS_TOOL_TIMEOUT_SECONDS", "60")
     from hygeia.settings import reset_settings
 

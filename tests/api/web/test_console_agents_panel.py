@@ -1,8 +1,9 @@
-"""The console's expert panel through the real app: the agents domain with only the `agents_test.*`
+"""The console's agents answers through the real app: the agents domain with only the `agents_test.*`
 tools and no language model, so the answers are extractive, cited and labelled as such."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -149,3 +150,21 @@ def test_cross_site_panel_posts_are_refused(panel_client: TestClient, make_key) 
         assert "panel-consensus" not in response.text
     same_origin = panel_client.post("/ui/agents/panel", data=TWO_EXPERTS, headers=SAME_ORIGIN)
     assert same_origin.status_code == 200 and "panel-consensus" in same_origin.text
+
+
+def test_answer_shows_verdict_and_full_passages(panel_client: TestClient, make_key) -> None:
+    sign_in(panel_client, make_key("acme", "analyst"))
+    question = "Do preoperative statins reduce atrial fibrillation after coronary artery bypass grafting?"
+    data = {"question": question, "mode": "manual", "expert": "clinical_research"}
+    page = panel_client.post("/ui/agents/ask", data=data, headers=HTMX).text
+    start = page.index('data-stream="') + len('data-stream="')
+    body = panel_client.get(page[start : page.index('"', start)]).text
+    answer = next(
+        json.loads(block.split("data: ", 1)[1])
+        for block in body.split("\n\n")
+        if "\nevent: answer\n" in f"\n{block}\n"
+    )
+    html = answer["html"]
+    assert '<details class="full-passages"><summary>Full passages (' in html
+    assert "Verdict read from [" in html and "PubMedQA test accuracy" in html
+    assert html.count("<p><strong>[") >= 3  # one paragraph per retrieved passage, whole

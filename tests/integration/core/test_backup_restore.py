@@ -30,10 +30,8 @@ SCRIPTS = REPO_ROOT / "scripts"
 
 
 def _create_app() -> Any:
-    try:
-        from hygeia.app import create_app  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        from hygeia.core.app import create_app
+    from hygeia.app import create_app
+
     return create_app()
 
 
