@@ -56,7 +56,9 @@ app.command("train")(train)
 @app.command("predict")
 def predict(
     input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV with a smiles column, .smi or .sdf"),
-    output: Path = typer.Option(..., "-o", "--output", help="prediction CSV to write"),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="predictions: .csv, or .sdf (fields as data items)"
+    ),
     model: Path = typer.Option(None, help="use this model folder instead of the registry's production model"),
 ) -> None:
     """One output row per input record, in order: your own columns (IDs, names, SDF title and fields),

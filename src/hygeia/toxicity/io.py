@@ -178,10 +178,43 @@ def output_row(record: InputRecord, result: RowPrediction) -> dict[str, str]:
 
 
 def write_predictions(path: Path, records: list[InputRecord], results: list[RowPrediction]) -> None:
+    """CSV, or SDF when the output ends in .sdf (the same fields as data items on each record)."""
     if len(records) != len(results):
         raise ValueError("one result per input record is required")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in SDF_SUFFIXES:
+        _write_sdf(path, records, results)
+        return
     columns = [*passthrough_columns(records), *OUTPUT_COLUMNS]
     with path.open("w", newline="") as handle:
         write_safe_csv(handle, columns, (output_row(r, x) for r, x in zip(records, results, strict=True)))
+
+
+def _write_sdf(path: Path, records: list[InputRecord], results: list[RowPrediction]) -> None:
+    """One SDF record per input record, in order. The structure is the caller's molecule (or the
+    parsed SMILES); a record that could not be read is written as an empty molecule carrying its error,
+    so record N of the output always answers record N of the input."""
+    writer = Chem.SDWriter(str(path))
+    try:
+        for record, result in zip(records, results, strict=True):
+            mol = _output_molecule(record)
+            row = output_row(record, result)
+            mol.SetProp("_Name", row.get("name", "") or record.smiles)
+            for key, value in row.items():
+                if value != "":
+                    mol.SetProp(key, str(value))
+            writer.write(mol)
+    finally:
+        writer.close()
+
+
+def _output_molecule(record: InputRecord) -> Chem.Mol:
+    if isinstance(record.molecule, Chem.Mol):
+        return Chem.Mol(record.molecule)
+    if isinstance(record.molecule, str) and record.molecule:
+        with rdBase.BlockLogs():
+            mol = Chem.MolFromSmiles(record.molecule)
+        if mol is not None:
+            return mol
+    return Chem.Mol()

@@ -135,3 +135,17 @@ def test_csv_without_smiles_column_fails_clearly(no_registry: None, tmp_path: Pa
     result = CliRunner().invoke(app, ["toxicity", "predict", str(source), "-o", str(tmp_path / "o.csv")])
     assert result.exit_code == 2
     assert "no 'smiles' column" in result.output
+
+
+def test_sdf_output_keeps_one_record_per_input(no_registry: None, tmp_path: Path) -> None:
+    from rdkit import Chem
+
+    source = tmp_path / "in.smi"
+    source.write_text("CCO ethanol\nC1CC broken\nOc1ccc(cc1)C(C)(C)c1ccc(O)cc1 BPA\n")
+    out = tmp_path / "out.sdf"
+    _run("predict", str(source), "-o", str(out))
+    records = list(Chem.SDMolSupplier(str(out)))
+    assert len(records) == 3 and all(r is not None for r in records)
+    assert [r.GetProp("_Name") for r in records] == ["ethanol", "broken", "BPA"]
+    assert records[1].GetProp("error").startswith("unparseable") and records[1].GetNumAtoms() == 0
+    assert 0.0 <= float(records[2].GetProp("NR-ER")) <= 1.0 and records[2].HasProp("highest_risk_assay")
