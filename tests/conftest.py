@@ -53,6 +53,16 @@ def _base_env(monkeypatch: pytest.MonkeyPatch, var_dir: Path) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def wired_domains() -> None:
+    """Register every domain's jobs, tools and capability once, as the server's start does; tests that
+    call a service directly (no app built) then find its job handlers."""
+    from hygeia.app import wire_domains
+    from hygeia.settings import ALL_DOMAINS, Settings
+
+    wire_domains(Settings(domains=list(ALL_DOMAINS)))
+
+
 @pytest.fixture(scope="session")
 def template_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
     from hygeia.core.bootstrap import bootstrap

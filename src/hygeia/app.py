@@ -26,21 +26,23 @@ def _toxicity() -> APIRouter:
 
 
 def _signals() -> APIRouter:
-    from hygeia.signals import routes, service  # noqa: F401  (service registers jobs, tool, capability)
+    from hygeia.signals import routes, service
 
+    service.register()
     return routes.router
 
 
 def _dermatology() -> APIRouter:
-    from hygeia.dermatology import routes, service  # noqa: F401  (routes register its tool, capability)
+    from hygeia.dermatology import routes, service
 
+    service.register()
     return routes.router
 
 
 def _evidence() -> APIRouter:
-    from hygeia.evidence import first_start, routes, service, tables  # noqa: F401  (service: jobs, tools)
+    from hygeia.evidence import routes, service, tables  # noqa: F401  (tables: evidence_feedback)
 
-    tools.register_startup("evidence.index", first_start.build_index_on_first_start)
+    service.register()
     return routes.router
 
 
@@ -65,6 +67,9 @@ def wire_domains(settings: Settings | None = None) -> dict[str, APIRouter]:
     the domains' routers by name. Safe to call again."""
     chosen = (settings or get_settings()).domains
     routers = {name: DOMAINS[name]() for name in chosen}
+    missing = [name for name in chosen if not tools.has_capability(name)]
+    if missing:  # a domain whose register() forgot a piece fails here, at start, not on first use
+        raise RuntimeError(f"domains registered no capability check: {missing}")
     load_plugin_modules()
     return routers
 

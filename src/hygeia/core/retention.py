@@ -28,7 +28,7 @@ from hygeia.settings import get_settings
 Kind = Literal["uploads", "job_results", "conversations"]
 KINDS: tuple[Kind, ...] = ("uploads", "job_results", "conversations")
 Purger = Callable[[str, datetime], int]  # (tenant id, cutoff) -> items removed
-JobCleanup = Callable[[str, str], None]  # (tenant id, job id): remove what the job left on disk
+JobCleanup = Callable[[str, str, dict], None]  # (tenant, job id, payload): remove the job's files
 
 PURGED = Counter("hygeia_retention_purged_total", "Items removed by the retention purge", ["kind"])
 log = structlog.get_logger("hygeia.retention")
@@ -64,11 +64,11 @@ def delete_job(tenant_id: str, job_id: str) -> bool:
         job = session.get(Job, job_id)
         if job is None or job.tenant_id != tenant_id:
             return False
-        kind = job.kind
+        kind, payload = job.kind, dict(job.payload)
         session.delete(job)
     cleanup = _job_cleanups.get(kind)
     if cleanup is not None:
-        cleanup(tenant_id, job_id)
+        cleanup(tenant_id, job_id, payload)
     return True
 
 

@@ -88,6 +88,10 @@ def register_capability(name: str, unavailable_reason: Callable[[], str | None])
     _CAPABILITIES[name] = unavailable_reason
 
 
+def has_capability(name: str) -> bool:
+    return name in _CAPABILITIES
+
+
 def capability_status() -> dict[str, dict[str, Any]]:
     status: dict[str, dict[str, Any]] = {}
     for name, check in sorted(_CAPABILITIES.items()):

@@ -13,7 +13,6 @@ from hygeia.dermatology.images import MAX_BYTES
 from hygeia.dermatology.schemas import BatchPredictResponse, ModelCardResponse, PredictResponse
 
 router = APIRouter(prefix="/api/v1/dermatology", tags=["dermatology"], responses=PROBLEM_RESPONSES)
-service.register_with_core()
 
 
 def _read(upload: UploadFile) -> tuple[str, bytes]:

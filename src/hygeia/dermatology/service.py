@@ -260,8 +260,8 @@ def predict_tool(image_base64: str, name: str = "image") -> dict[str, Any]:
     return {"model": ready.reference().model_dump(), "result": result.model_dump(), "notice": NOT_A_DIAGNOSIS}
 
 
-def register_with_core() -> None:
-    """Expose the capability check and the agent tool; called once when the routes are mounted."""
+def register() -> None:
+    """The capability check and the agents' tool, registered once by the composition root (hygeia.app)."""
     from hygeia.core.tools import register_capability, register_tool
 
     register_capability(MODEL_NAME, unavailable_reason)

@@ -195,9 +195,6 @@ def run_repurpose_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any
     return result.model_dump(mode="json")
 
 
-register_job_handler(JOB_KIND, run_repurpose_job)
-
-
 def submit_repurpose(principal: Principal, request: RepurposeRequest) -> JobInfo:
     """Queue a repurposing job; a missing index, model or graph is a 503 now, not a failed job later."""
     ready().check_graph()
@@ -226,9 +223,6 @@ def run_index_build(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     encoder = None if request.lexical_only else production_model()[2]
     manifest = build_index(data_root(), index_dir(), encoder, ctx.progress, request.dense_types)
     return {k: manifest[k] for k in ("built_at", "documents", "documents_by_type", "dense", "timings")}
-
-
-register_job_handler(BUILD_KIND, run_index_build)
 
 
 def record_feedback(principal: Principal, body: FeedbackRequest) -> FeedbackResponse:
@@ -296,10 +290,15 @@ def report(tenant_id: str, job_id: str) -> RepurposeResult:
     return RepurposeResult.model_validate(job.result)
 
 
-def register_with_core() -> None:
-    """Capability check for /ready and the console, and the `evidence.search` tool for agents."""
-    from hygeia.core.tools import register_capability, register_tool
+def register() -> None:
+    """Everything evidence offers the platform, registered once by the composition root (hygeia.app):
+    its two jobs, the capability check, the agents' search tool and the first-start index build."""
+    from hygeia.core.tools import register_capability, register_startup, register_tool
+    from hygeia.evidence.first_start import build_index_on_first_start
 
+    register_job_handler(JOB_KIND, run_repurpose_job)
+    register_job_handler(BUILD_KIND, run_index_build)
+    register_startup("evidence.index", build_index_on_first_start)
     register_capability(MODEL_NAME, unavailable_reason)
     register_tool(
         "evidence.search",
@@ -316,6 +315,3 @@ def register_with_core() -> None:
             "required": ["query"],
         },
     )
-
-
-register_with_core()

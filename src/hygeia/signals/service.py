@@ -22,6 +22,7 @@ from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.db import new_id
 from hygeia.core.errors import InputError, ProblemError, without_server_paths
 from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_job_handler, submit_job
+from hygeia.core.retention import register_job_cleanup, register_purger
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.signals import storage
 from hygeia.signals.autohyper import FIT_RULES
@@ -178,9 +179,6 @@ def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
         summary["ingest"] = ingest_report
     summary["top"] = [_signal_dict(row) for _, row in ranked.head(TOP_IN_SUMMARY).iterrows()]
     return json.loads(json.dumps(summary, default=float), parse_constant=lambda _: None)
-
-
-register_job_handler(RUN_KIND, run_scoring)
 
 
 def _without_paths(exc: Exception) -> ProblemError:
@@ -344,15 +342,20 @@ def score_rows_tool(rows: list[dict[str, str]], top: int = 10) -> dict[str, Any]
     }
 
 
-register_tool(
-    "signals.score_rows",
-    "Rank drug-event signals (PRR, ROR, IC, EBGM) in case rows {id, drug, event}",
-    score_rows_tool,
-    input_schema={
-        "type": "object",
-        "properties": {"rows": {"type": "array"}, "top": {"type": "integer"}},
-        "required": ["rows"],
-    },
-)
-
-register_capability("signals", storage.unavailable_reason)
+def register() -> None:
+    """Everything signals offers the platform, registered once by the composition root (hygeia.app):
+    the scoring job with its file cleanup and upload retention, the agents' tool and the capability check."""
+    register_job_handler(RUN_KIND, run_scoring)
+    register_job_cleanup(RUN_KIND, storage.remove_run_files)
+    register_purger("uploads", storage.purge_uploads)
+    register_tool(
+        "signals.score_rows",
+        "Rank drug-event signals (PRR, ROR, IC, EBGM) in case rows {id, drug, event}",
+        score_rows_tool,
+        input_schema={
+            "type": "object",
+            "properties": {"rows": {"type": "array"}, "top": {"type": "integer"}},
+            "required": ["rows"],
+        },
+    )
+    register_capability("signals", storage.unavailable_reason)

@@ -13,6 +13,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -81,3 +82,23 @@ def load_ranked(tenant_id: str, run_id: str) -> pd.DataFrame:
         while len(_TABLE_CACHE) > _CACHE_SIZE:
             _TABLE_CACHE.popitem(last=False)
     return table
+
+
+def remove_run_files(tenant_id: str, run_id: str, payload: dict) -> None:
+    """A deleted run takes its upload and its ranked table with it (retention, tenant deletion)."""
+    ranked_path(tenant_id, run_id).unlink(missing_ok=True)
+    upload_id = payload.get("upload_id")
+    if isinstance(upload_id, str):
+        for upload in (tenant_dir(tenant_id) / "uploads").glob(f"{_checked(upload_id, 'upload')}.*"):
+            upload.unlink(missing_ok=True)
+
+
+def purge_uploads(tenant_id: str, cutoff: datetime) -> int:
+    """Uploads older than the tenant's retention go; the runs' ranked results stay with their jobs."""
+    folder = get_settings().var_dir / "signals" / _checked(tenant_id, "tenant") / "uploads"
+    if not folder.is_dir():
+        return 0
+    stale = [f for f in folder.iterdir() if f.is_file() and f.stat().st_mtime < cutoff.timestamp()]
+    for upload in stale:
+        upload.unlink(missing_ok=True)
+    return len(stale)

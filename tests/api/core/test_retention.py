@@ -31,7 +31,9 @@ def _finished_job(tenant: str, kind: str, days_ago: float) -> str:
 def test_purge_applies_each_tenants_own_policy_and_audits_it(client, admin_headers, make_key, monkeypatch):
     make_key("acme", "admin"), make_key("globex", "admin")
     cleaned = []
-    monkeypatch.setitem(retention._job_cleanups, "test.files", lambda tenant, job_id: cleaned.append(job_id))
+    monkeypatch.setitem(
+        retention._job_cleanups, "test.files", lambda tenant, job_id, payload: cleaned.append(job_id)
+    )
     acme_old, acme_recent = _finished_job("acme", "test.files", 100), _finished_job("acme", "test.files", 10)
     globex_mid = _finished_job("globex", "test.files", 20)
     policy = client.put(
@@ -60,7 +62,9 @@ def test_a_tenant_admin_sees_its_policy_but_only_platform_admins_set_it(client, 
 def test_deleting_a_job_removes_it_and_its_files_once_it_has_finished(client, make_key, monkeypatch):
     analyst = make_key("acme", "analyst")
     cleaned = []
-    monkeypatch.setitem(retention._job_cleanups, "test.files", lambda tenant, job_id: cleaned.append(job_id))
+    monkeypatch.setitem(
+        retention._job_cleanups, "test.files", lambda tenant, job_id, payload: cleaned.append(job_id)
+    )
     done = _finished_job("acme", "test.files", 1)
     with system_session() as session:
         running = Job(
@@ -102,3 +106,31 @@ def test_ended_console_sessions_are_purged_after_a_day(client, platform):
     assert retention.purge_console_sessions(utcnow()) == 1
     with system_session() as session:
         assert [row.id for row in session.query(ConsoleSession)] == ["b" * 64]
+
+
+def test_deleting_a_signal_run_removes_its_upload_and_results(client, make_key):
+    import time
+
+    from hygeia.signals import storage
+
+    analyst = auth_header(make_key("acme", "analyst"))
+    rows = "id,drug,event\n" + "".join(f"c{i},DRUG{i % 3},EVENT{i % 4}\n" for i in range(60))
+    submitted = client.post(
+        "/api/v1/signals/runs", files={"file": ("cases.csv", rows, "text/csv")}, headers=analyst
+    )
+    assert submitted.status_code == 202, submitted.text
+    run_id = submitted.json()["run_id"]
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/v1/jobs/{run_id}", headers=analyst).json()["status"] not in (
+        "succeeded",
+        "failed",
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    uploads = storage.tenant_dir("acme") / "uploads"
+    assert storage.ranked_path("acme", run_id).exists() and any(uploads.iterdir())
+
+    assert client.delete(f"/api/v1/jobs/{run_id}", headers=analyst).status_code == 204
+
+    assert not storage.ranked_path("acme", run_id).exists()
+    assert not any(uploads.iterdir())
