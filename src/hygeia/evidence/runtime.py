@@ -171,18 +171,14 @@ def _verified_folder(version: str, sha: str) -> Path:
 
 def newest_model_folder(version: str | None = None) -> Path | None:
     """Newest bundled `models/evidence/<version>/` with a card (hash-verified), for use without a database."""
-    from hygeia.core.registry import verify_folder
+    from hygeia.core.registry import newest_version_folder, verify_folder
 
     root = get_settings().models_dir / MODEL_NAME
-    folders = sorted(
-        (p.parent for p in root.glob("*/card.json")),
-        key=lambda p: tuple(int(x) if x.isdigit() else x for x in p.name.split(".")),
-    )
-    folders = [f for f in folders if version is None or f.name == version]
-    if not folders:
+    folder = newest_version_folder(root) if version is None else root / version
+    if folder is None or not (folder / "card.json").is_file():
         return None
-    verify_folder(folders[-1])
-    return folders[-1]
+    verify_folder(folder)
+    return folder
 
 
 def cli_ready(model_folder: Path) -> ReadyEvidence:
