@@ -26,6 +26,7 @@ from hygeia.agents.compose import (
 from hygeia.agents.confidence import EvidenceView, view_evidence
 from hygeia.agents.experts import Expert, get_expert
 from hygeia.agents.planner import ChainResult, initial_context, planned_chain, retrieval_chain
+from hygeia.agents.recall import recall
 from hygeia.agents.router import route
 from hygeia.agents.toolbox import ensure_domain_tools
 from hygeia.core.auth import Principal
@@ -80,12 +81,15 @@ def answer_events(
     started = time.perf_counter()
     chosen, routing = (expert, None) if expert else choose_expert(question)
     conversation_id = memory.open_conversation(principal, question.conversation_id, question.text)
+    recalled_notes: list[str] = []
     if past is None:
-        past = memory.history(principal.tenant_id, conversation_id, get_agent_settings().history_turns)
+        turns = get_agent_settings().history_turns
+        recalled, recalled_notes = recall(principal.tenant_id, conversation_id, question.text, turns)
+        past = recalled + memory.history(principal.tenant_id, conversation_id, turns)
     if record_question:
         memory.add_user_message(principal.tenant_id, conversation_id, question.text)
     query, notes = retrieval_query(question.text, past)
-    notes.extend(ensure_domain_tools())
+    notes.extend([*recalled_notes, *ensure_domain_tools()])
     yield "meta", _meta(conversation_id, chosen, question.mode, routing, query)
     model, why_no_llm = chat_model_or_reason()
     chain = yield from _tools(question, chosen, query, model)
