@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 from hygeia.agents import memory
 from hygeia.agents.compose import NO_LLM_LABEL
-from hygeia.agents.engine import Question, answer_events, chat_model_or_reason, resolve
-from hygeia.agents.experts import EXPERTS, get_expert
+from hygeia.agents.engine import Event, Question, answer_events, chat_model_or_reason, resolve
+from hygeia.agents.experts import EXPERTS, Expert, get_expert
 from hygeia.core.auth import Principal
 from hygeia.core.errors import InputError
 from hygeia.core.llm import Completion, LLMError
@@ -32,11 +34,17 @@ CONSENSUS_METHOD = (
 )
 
 
-def run_panel(
+@dataclass(frozen=True)
+class PanelPlan:
+    question: Question
+    experts: list[Expert]
+    conversation: str
+
+
+def plan_panel(
     principal: Principal, text: str, experts: list[str] | None, mode: str, conversation_id: str | None = None
-) -> dict[str, Any]:
-    """Each expert answers in `mode` (manual or autonomous-manual), then the consensus is stored."""
-    started = time.perf_counter()
+) -> PanelPlan:
+    """Validate and open the conversation first, so a bad panel is a 4xx, never a broken stream."""
     if mode not in ("manual", "autonomous-manual"):
         raise InputError("a panel runs in mode 'manual' or 'autonomous-manual'")
     resolved = [get_expert(name) for name in (experts or list(EXPERTS))]
@@ -45,12 +53,22 @@ def run_panel(
         raise InputError("a panel needs at least two different experts")
     question = resolve(Question(text, mode, chosen[0].name, conversation_id))
     conversation = memory.open_conversation(principal, question.conversation_id, question.text)
-    past = memory.history(principal.tenant_id, conversation, get_agent_settings().history_turns)
+    return PanelPlan(question, chosen, conversation)
+
+
+def panel_events(principal: Principal, plan: PanelPlan) -> Iterator[Event]:
+    """Each expert's events tagged with the expert, then ("panel", the whole result with consensus)."""
+    started = time.perf_counter()
+    question, mode = plan.question, plan.question.mode
+    past = memory.history(principal.tenant_id, plan.conversation, get_agent_settings().history_turns)
     answers: list[dict[str, Any]] = []
-    for index, expert in enumerate(chosen):
-        asked = Question(question.text, mode, expert.name, conversation)
+    for index, expert in enumerate(plan.experts):
+        asked = Question(question.text, mode, expert.name, plan.conversation)
         events = answer_events(principal, asked, expert=expert, record_question=index == 0, past=past)
-        answers.extend(payload for kind, payload in events if kind == "answer")
+        for kind, payload in events:
+            if kind == "answer":
+                answers.append(payload)
+            yield kind, {**payload, "panelist": expert.name}
     consensus = build_consensus(question.text, answers)
     result = {
         "conversation_id": answers[0]["conversation_id"],
@@ -68,7 +86,15 @@ def run_panel(
         "consensus": _stored_consensus(consensus),
     }
     result["consensus"]["message_id"] = memory.store_answer(principal.tenant_id, stored, [], "panel")
-    return result
+    yield "panel", result
+
+
+def run_panel(
+    principal: Principal, text: str, experts: list[str] | None, mode: str, conversation_id: str | None = None
+) -> dict[str, Any]:
+    """Each expert answers in `mode` (manual or autonomous-manual), then the consensus is stored."""
+    plan = plan_panel(principal, text, experts, mode, conversation_id)
+    return next(payload for kind, payload in panel_events(principal, plan) if kind == "panel")
 
 
 def _stored_consensus(consensus: dict[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,20 @@ def panel(body: PanelRequest, principal: Principal = Depends(require_role("analy
     return service.panel(principal, body)
 
 
+@router.post(
+    "/panel/stream",
+    summary="Panel streamed as server-sent events: each expert's meta, tool, token and answer (with "
+    "`panelist`), then panel (answers and consensus), then done",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def panel_stream(
+    body: PanelRequest, principal: Principal = Depends(require_role("analyst"))
+) -> StreamingResponse:
+    events = service.panel_stream(principal, body)
+    return StreamingResponse(sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
 @router.get("/conversations", response_model=list[ConversationOut], summary="This tenant's conversations")
 def conversations(
     limit: int = Query(50, ge=1, le=500), principal: Principal = Depends(require_role("viewer"))

@@ -12,7 +12,7 @@ from typing import Any
 from hygeia.agents import drugs, memory, side_effects, signal_lookup
 from hygeia.agents.engine import Event, Question, answer_events, ask, resolve
 from hygeia.agents.experts import EXPERTS
-from hygeia.agents.panel import run_panel
+from hygeia.agents.panel import panel_events, plan_panel, run_panel
 from hygeia.agents.schemas import AskRequest, FeedbackRequest, PanelRequest
 from hygeia.agents.toolbox import ensure_domain_tools
 from hygeia.core.auth import Principal
@@ -56,6 +56,12 @@ def answer_stream(principal: Principal, body: AskRequest) -> Iterator[Event]:
 
 def panel(principal: Principal, body: PanelRequest) -> dict[str, Any]:
     return run_panel(principal, body.question, body.experts, body.mode, body.conversation_id)
+
+
+def panel_stream(principal: Principal, body: PanelRequest) -> Iterator[Event]:
+    """Validated before the first event (a bad panel is a 4xx), then each expert's events, then the panel."""
+    plan = plan_panel(principal, body.question, body.experts, body.mode, body.conversation_id)
+    return panel_events(principal, plan)
 
 
 def conversations(tenant_id: str, limit: int = 50) -> list[dict[str, Any]]:

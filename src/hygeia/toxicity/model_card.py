@@ -158,6 +158,20 @@ def _conformal_section(card: dict[str, Any]) -> list[str]:
     ]
 
 
+def _network_selection(card: dict[str, Any]) -> list[str]:
+    if not card["ensemble"].get("networks"):
+        return []
+    config = card["ensemble"]["networks"][0]["config"]
+    return [
+        "",
+        "The network's settings (" + ", ".join(f"{k} {v}" for k, v in config.items()) + ") were fixed "
+        "for a two-core CPU budget, not tuned: before this run two sizes were tried on one fold of these "
+        "same folds, for time only, and the cheaper one kept (its ROC-AUC there was not higher). Only the "
+        "blend weight was chosen by CV (above). A wider network, more seeds or tuning on separate folds "
+        "may do better.",
+    ]
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     cv = card["metrics"]["scaffold_cv"]
     data = card["training_data"]
@@ -223,6 +237,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "Members, feature sets and round counts were chosen by scaffold CV on a different fold assignment "
         "(seed 0) with `python -m benchmarks.toxicity.model_selection`; see benchmarks/toxicity/README.md. "
         "Fixed round counts beat per-fold early stopping there, so no early stopping is used.",
+        *_network_selection(card),
         "",
         "## Training time",
         ", ".join(f"{k}: {v} s" for k, v in card["training_seconds"].items())

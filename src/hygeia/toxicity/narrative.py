@@ -4,19 +4,24 @@ The numbers are the product; the narrative is a courtesy. It runs in its own thr
 so a slow or dead endpoint costs at most `narrative_timeout_seconds` and never an error: the response
 then carries the numbers and says why there is no summary. The core client's retries and circuit
 breaker apply underneath. The prompt holds only the prediction itself, and the model is told to add
-nothing to it.
+nothing to it. A written summary is cached by (prompt version, language model, prompt): the same
+molecule scored by the same toxicity model gives the same prompt, so it gets the same text and costs
+no second call. Failures and timeouts are not cached; the next request tries again.
 """
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.llm import ChatMessage, LLMError, get_chat_model
 from hygeia.settings import get_llm_settings
 from hygeia.toxicity.schemas import Narrative, Prediction
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="toxicity-narrative")
+PROMPT_VERSION = "1"  # bump when SYSTEM or _prompt changes, so cached texts are not reused
 
 SYSTEM = (
     "You summarise toxicity model outputs for a toxicologist. Use only the numbers given. "
@@ -52,7 +57,12 @@ def narrate(prediction: Prediction) -> Narrative:
         return Narrative(
             status="unavailable", detail="no language model is configured (HYGEIA_LLM_BACKEND=none)"
         )
-    future = _pool.submit(model.complete, _prompt(prediction), max_tokens=160, temperature=0.0)
+    messages = _prompt(prediction)
+    key = cache_key("toxicity-narrative", PROMPT_VERSION, model.model, json.dumps(messages, sort_keys=True))
+    cached = get_cache().get_json(key)
+    if cached is not None:
+        return Narrative.model_validate(cached)
+    future = _pool.submit(model.complete, messages, max_tokens=160, temperature=0.0)
     try:
         completion = future.result(timeout=get_llm_settings().narrative_timeout_seconds)
     except FutureTimeout:
@@ -63,4 +73,6 @@ def narrate(prediction: Prediction) -> Narrative:
     text = completion.text.strip()
     if not text:
         return Narrative(status="failed", model=completion.model, detail="the model returned no text")
-    return Narrative(status="ok", text=text, model=completion.model)
+    narrative = Narrative(status="ok", text=text, model=completion.model)
+    get_cache().set_json(key, narrative.model_dump())
+    return narrative

@@ -3,10 +3,10 @@ The work is in service.py."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from hygeia.core.auth import Principal, require_role
+from hygeia.core.auth import Principal, charge, require_role
 from hygeia.toxicity import ENDPOINTS, narrative, service
 from hygeia.toxicity.schemas import (
     BatchJobAccepted,
@@ -35,9 +35,11 @@ def predict(body: PredictRequest, principal: Principal = Depends(require_role("a
     responses={202: {"model": BatchJobAccepted, "description": "more than 10,000 rows: queued as a job"}},
 )
 def predict_batch(
-    body: BatchPredictRequest, principal: Principal = Depends(require_role("analyst"))
+    body: BatchPredictRequest, request: Request, principal: Principal = Depends(require_role("analyst"))
 ) -> BatchPredictResponse | JSONResponse:
-    """One result per SMILES in order, with per-row errors; over 10,000 rows returns 202 and a job id."""
+    """One result per SMILES in order, with per-row errors; over 10,000 rows returns 202 and a job id.
+    Rate limits count molecules: a batch of N costs N units (the request itself already paid one)."""
+    charge(request, principal, cost=len(body.smiles) - 1)
     if len(body.smiles) > service.MAX_SYNC_BATCH:
         job = service.submit_batch(principal, body.smiles, body.ids)
         accepted = BatchJobAccepted(

@@ -176,3 +176,30 @@ def test_tenant_b_cannot_read_or_continue_tenant_a_conversation(agents_client, a
     )
     assert feedback.status_code == 404
     assert agents_client.get(conversation, headers=analyst).status_code == 200
+
+
+def test_memory_recalls_an_old_turn_by_meaning(agents_client, analyst, monkeypatch):
+    from hygeia.settings import reset_settings
+
+    monkeypatch.setenv("HYGEIA_AGENTS_HISTORY_TURNS", "2")
+    reset_settings()
+    first = ask(agents_client, analyst, question="Does warfarin increase the risk of major bleeding?",
+                mode="manual", expert="medical").json()  # fmt: skip
+    conversation = first["conversation_id"]
+    for filler in ("What is the mechanism of action of metformin?", "How is asthma diagnosed in children?",
+                   "Which vaccines are given to newborns?"):  # fmt: skip
+        ask(
+            agents_client,
+            analyst,
+            question=filler,
+            mode="manual",
+            expert="medical",
+            conversation_id=conversation,
+        )
+    later = ask(agents_client, analyst, question="Remind me: is bleeding more likely on warfarin?",
+                mode="manual", expert="medical", conversation_id=conversation).json()  # fmt: skip
+    recalled = [n for n in later["notes"] if n.startswith("recalled an earlier turn by meaning")]
+    assert len(recalled) == 1 and "warfarin increase the risk of major bleeding" in recalled[0]
+    unrelated = ask(agents_client, analyst, question="What is the boiling point of ethanol?",
+                    mode="manual", expert="medical", conversation_id=conversation).json()  # fmt: skip
+    assert not [n for n in unrelated["notes"] if n.startswith("recalled")]

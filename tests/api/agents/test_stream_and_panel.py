@@ -138,3 +138,23 @@ def test_aliases_of_one_expert_answer_once(agents_client, analyst):
     response = agents_client.post("/api/v1/agents/panel", json=body, headers=analyst)
     assert response.status_code == 200, response.text
     assert [a["expert"]["name"] for a in response.json()["answers"]] == ["medical", "regulatory"]
+
+
+def test_panel_streams_each_experts_events_then_the_consensus(agents_client, analyst):
+    body = {"question": QUESTION, "experts": ["regulatory", "clinical_research"]}
+    response = agents_client.post("/api/v1/agents/panel/stream", json=body, headers=analyst)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    frames = parse_sse(response.text)
+    kinds = [f["event"] for f in frames]
+    assert kinds == ["meta", "tool", "answer", "meta", "tool", "answer", "panel", "done"]
+    assert [f["data"]["panelist"] for f in frames[:6]] == ["regulatory"] * 3 + ["clinical_research"] * 3
+    panel = frames[6]["data"]
+    assert [a["message_id"] for a in panel["answers"]] == [
+        frames[2]["data"]["message_id"],
+        frames[5]["data"]["message_id"],
+    ]
+    assert panel["consensus"]["message_id"] and 0 <= panel["consensus"]["agreement"] <= 1
+    bad = agents_client.post(
+        "/api/v1/agents/panel/stream", json={**body, "experts": ["regulatory"]}, headers=analyst
+    )
+    assert bad.status_code == 422  # refused before the stream opens

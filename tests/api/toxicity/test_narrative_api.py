@@ -92,3 +92,16 @@ def test_slow_model_is_not_waited_for(client, analyst, language_model) -> None:
     language_model(Reply(delay=3.0), timeout=0.3)
     narrative = _predict(client, analyst, narrative=True)["narrative"]
     assert narrative["status"] == "timeout" and narrative["text"] is None
+
+
+def test_same_molecule_and_model_reuse_the_written_narrative(
+    client, analyst, language_model, monkeypatch
+) -> None:
+    state = language_model(Reply(text="First and only call."), Reply(text="A second call happened."))
+    monkeypatch.setenv("HYGEIA_LLM_MODEL", "cache-test")  # a prompt no other test has cached
+    reset_settings()
+    reset_model()
+    first = _predict(client, analyst, narrative=True)["narrative"]
+    second = _predict(client, analyst, narrative=True)["narrative"]
+    assert first["text"] == second["text"] == "First and only call."
+    assert len(state.requests) == 1
