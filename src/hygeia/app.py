@@ -20,8 +20,9 @@ from hygeia.settings import ALL_DOMAINS, Settings, get_settings
 
 
 def _toxicity() -> APIRouter:
-    from hygeia.toxicity import routes, service  # noqa: F401  (service registers jobs, tool, capability)
+    from hygeia.toxicity import routes, service
 
+    service.register()
     return routes.router
 
 
@@ -47,8 +48,9 @@ def _evidence() -> APIRouter:
 
 
 def _agents() -> APIRouter:
-    from hygeia.agents import routes, service, tables  # noqa: F401  (service registers its capability)
+    from hygeia.agents import routes, service, tables  # noqa: F401  (tables: conversations, messages)
 
+    service.register()
     return routes.router
 
 
@@ -60,13 +62,17 @@ DOMAINS: dict[str, Callable[[], APIRouter]] = {
     "agents": _agents,
 }
 assert set(DOMAINS) == set(ALL_DOMAINS), "every known domain is wired here, and only those"
+_wired: dict[str, APIRouter] = {}
 
 
 def wire_domains(settings: Settings | None = None) -> dict[str, APIRouter]:
     """Import and register the chosen domains and the configured plugin modules (HYGEIA_JOB_MODULES);
-    the domains' routers by name. Safe to call again."""
+    the domains' routers by name. Safe to call again: a domain registers only the first time."""
     chosen = (settings or get_settings()).domains
-    routers = {name: DOMAINS[name]() for name in chosen}
+    for name in chosen:
+        if name not in _wired:  # each domain registers once per process, whoever asks first
+            _wired[name] = DOMAINS[name]()
+    routers = {name: _wired[name] for name in chosen}
     missing = [name for name in chosen if not tools.has_capability(name)]
     if missing:  # a domain whose register() forgot a piece fails here, at start, not on first use
         raise RuntimeError(f"domains registered no capability check: {missing}")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from hygeia.agents import service
@@ -23,21 +23,21 @@ from hygeia.agents.schemas import (
     PanelOut,
     PanelRequest,
 )
-from hygeia.core.auth import Principal, require_role
-from hygeia.core.errors import ProblemError
+from hygeia.core.auth import Analyst, Viewer
+from hygeia.core.errors import PROBLEM_RESPONSES, ProblemError
 
-router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
+router = APIRouter(prefix="/api/v1/agents", tags=["agents"], responses=PROBLEM_RESPONSES)
 log = structlog.get_logger("hygeia.agents.routes")
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 @router.get("/experts", response_model=list[ExpertOut], summary="The experts and the tools each may call")
-def experts(_: Principal = Depends(require_role("viewer"))) -> Any:
+def experts(_: Viewer) -> Any:
     return service.experts()
 
 
 @router.post("/ask", response_model=AnswerOut, summary="Ask an expert (modes 1-4); cited, with confidence")
-def ask(body: AskRequest, principal: Principal = Depends(require_role("analyst"))) -> Any:
+def ask(body: AskRequest, principal: Analyst) -> Any:
     return service.answer(principal, body)
 
 
@@ -47,9 +47,7 @@ def ask(body: AskRequest, principal: Principal = Depends(require_role("analyst")
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def ask_stream(
-    body: AskRequest, principal: Principal = Depends(require_role("analyst"))
-) -> StreamingResponse:
+def ask_stream(body: AskRequest, principal: Analyst) -> StreamingResponse:
     events = service.answer_stream(principal, body)
     return StreamingResponse(sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
@@ -57,7 +55,7 @@ def ask_stream(
 @router.post(
     "/panel", response_model=PanelOut, summary="Several experts answer; consensus with disagreements"
 )
-def panel(body: PanelRequest, principal: Principal = Depends(require_role("analyst"))) -> Any:
+def panel(body: PanelRequest, principal: Analyst) -> Any:
     return service.panel(principal, body)
 
 
@@ -68,29 +66,23 @@ def panel(body: PanelRequest, principal: Principal = Depends(require_role("analy
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def panel_stream(
-    body: PanelRequest, principal: Principal = Depends(require_role("analyst"))
-) -> StreamingResponse:
+def panel_stream(body: PanelRequest, principal: Analyst) -> StreamingResponse:
     events = service.panel_stream(principal, body)
     return StreamingResponse(sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.get("/conversations", response_model=list[ConversationOut], summary="This tenant's conversations")
-def conversations(
-    limit: int = Query(50, ge=1, le=500), principal: Principal = Depends(require_role("viewer"))
-) -> Any:
+def conversations(principal: Viewer, limit: int = Query(50, ge=1, le=500)) -> Any:
     return service.conversations(principal.tenant_id, limit)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
-def conversation(conversation_id: str, principal: Principal = Depends(require_role("viewer"))) -> Any:
+def conversation(conversation_id: str, principal: Viewer) -> Any:
     return service.conversation(principal.tenant_id, conversation_id)
 
 
 @router.post("/messages/{message_id}/feedback", response_model=FeedbackOut, status_code=201)
-def feedback(
-    message_id: str, body: FeedbackRequest, principal: Principal = Depends(require_role("analyst"))
-) -> Any:
+def feedback(message_id: str, body: FeedbackRequest, principal: Analyst) -> Any:
     return service.feedback(principal, message_id, body)
 
 

@@ -94,7 +94,9 @@ def unavailable_reason() -> str | None:
     return None
 
 
-register_capability("agents", unavailable_reason)
-drugs.register()  # agents.toxicity_by_name: a drug name reaches the toxicity model through core.tools
-signal_lookup.register()  # agents.signal_lookup: drug-event statistics from the bundled reference table
-side_effects.register()  # agents.side_effects: labelled side effects (SIDER via Hetionet CcSE)
+def register() -> None:
+    """The agents' capability check and their own tools, registered once by the composition root."""
+    register_capability("agents", unavailable_reason)
+    drugs.register()  # agents.toxicity_by_name: a drug name reaches the toxicity model through core.tools
+    signal_lookup.register()  # agents.signal_lookup: drug-event statistics from the bundled reference table
+    side_effects.register()  # agents.side_effects: labelled side effects (SIDER via Hetionet CcSE)

@@ -20,6 +20,7 @@ from hygeia.core.registry import (
     ModelIntegrityError,
     ModelNotFound,
     get_registry,
+    newest_version_folder,
     verify_folder,
 )
 from hygeia.settings import get_settings
@@ -53,14 +54,8 @@ def load_folder(folder: Path) -> ToxicityModel:
 
 
 def bundled_folder(models_dir: Path | None = None) -> Path | None:
-    """Newest `models/toxicity/<version>/` that has a card, by numeric version order."""
-    root = Path(models_dir or get_settings().models_dir) / MODEL_NAME
-    folders = [card.parent for card in root.glob("*/card.json")]
-    return max(folders, key=lambda p: _version_key(p.name)) if folders else None
-
-
-def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.split("."))
+    """Newest `models/toxicity/<version>/` that has a card, in the registry's PEP 440 order."""
+    return newest_version_folder(Path(models_dir or get_settings().models_dir) / MODEL_NAME)
 
 
 def _registry_current() -> tuple[str, str] | None:

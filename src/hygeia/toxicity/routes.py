@@ -3,10 +3,11 @@ The work is in service.py."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from hygeia.core.auth import Principal, charge, require_role
+from hygeia.core.auth import Analyst, Viewer, charge
+from hygeia.core.errors import PROBLEM_RESPONSES
 from hygeia.toxicity import ENDPOINTS, narrative, service
 from hygeia.toxicity.schemas import (
     BatchJobAccepted,
@@ -17,11 +18,11 @@ from hygeia.toxicity.schemas import (
     PredictResponse,
 )
 
-router = APIRouter(prefix="/api/v1/toxicity", tags=["toxicity"])
+router = APIRouter(prefix="/api/v1/toxicity", tags=["toxicity"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/predict", response_model=PredictResponse)
-def predict(body: PredictRequest, principal: Principal = Depends(require_role("analyst"))) -> PredictResponse:
+def predict(body: PredictRequest, principal: Analyst) -> PredictResponse:
     """Calibrated probability per Tox21 endpoint, applicability domain, optional atom explanation."""
     model, result = service.predict_one(body.smiles, body.explain_endpoint)
     service.audit(principal, model, [body.smiles])
@@ -35,7 +36,7 @@ def predict(body: PredictRequest, principal: Principal = Depends(require_role("a
     responses={202: {"model": BatchJobAccepted, "description": "more than 10,000 rows: queued as a job"}},
 )
 def predict_batch(
-    body: BatchPredictRequest, request: Request, principal: Principal = Depends(require_role("analyst"))
+    body: BatchPredictRequest, request: Request, principal: Analyst
 ) -> BatchPredictResponse | JSONResponse:
     """One result per SMILES in order, with per-row errors; over 10,000 rows returns 202 and a job id.
     Rate limits count molecules: a batch of N costs N units (the request itself already paid one)."""
@@ -54,7 +55,7 @@ def predict_batch(
 
 
 @router.get("/model", response_model=ModelCardResponse)
-def model_card(principal: Principal = Depends(require_role("viewer"))) -> ModelCardResponse:
+def model_card(principal: Viewer) -> ModelCardResponse:
     """The production model's card: scaffold-CV metrics vs baseline, calibration, domain, limits."""
     model, card, markdown = service.model_card()
     return ModelCardResponse(model=service.reference(model), card=card, markdown=markdown)
@@ -62,9 +63,9 @@ def model_card(principal: Principal = Depends(require_role("viewer"))) -> ModelC
 
 @router.get("/explain", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
 def explain(
+    principal: Analyst,
     smiles: str = Query(..., max_length=1000, examples=["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"]),
     endpoint: str = Query(..., description=", ".join(ENDPOINTS), examples=["NR-ER"]),
-    principal: Principal = Depends(require_role("analyst")),
 ) -> Response:
     """Atoms tinted by their TreeSHAP contribution to one endpoint (red raises, blue lowers)."""
     model, svg = service.explain_svg(smiles, endpoint)

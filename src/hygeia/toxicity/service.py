@@ -175,24 +175,32 @@ def predict_tool(smiles: str | list[str]) -> dict[str, Any]:
     return {"model": reference(model).model_dump(), "results": [r.model_dump() for r in results]}
 
 
-register_job_handler(BATCH_JOB, run_batch_job)
-register_capability(MODEL_NAME, unavailable_reason)
-register_tool(
-    "toxicity.predict",
-    "Predict calibrated probabilities of activity in the 12 Tox21 assays (nuclear-receptor and stress-"
-    "response pathways) for SMILES, with an applicability-domain flag per molecule.",
-    predict_tool,
-    input_schema={
-        "type": "object",
-        "properties": {
-            "smiles": {
-                "oneOf": [
-                    {"type": "string", "maxLength": 1000},
-                    {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_SYNC_BATCH},
-                ],
-                "description": "one SMILES or a list",
-            }
+def register() -> None:
+    """Everything toxicity offers the platform, registered once by the composition root (hygeia.app):
+    the batch job, the capability check and the agents' tool."""
+    register_job_handler(BATCH_JOB, run_batch_job)
+    register_capability(MODEL_NAME, unavailable_reason)
+    register_tool(
+        "toxicity.predict",
+        "Predict calibrated probabilities of activity in the 12 Tox21 assays (nuclear-receptor and stress-"
+        "response pathways) for SMILES, with an applicability-domain flag per molecule.",
+        predict_tool,
+        input_schema={
+            "type": "object",
+            "properties": {
+                "smiles": {
+                    "oneOf": [
+                        {"type": "string", "maxLength": 1000},
+                        {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "minItems": 1,
+                            "maxItems": MAX_SYNC_BATCH,
+                        },
+                    ],
+                    "description": "one SMILES or a list",
+                }
+            },
+            "required": ["smiles"],
         },
-        "required": ["smiles"],
-    },
-)
+    )

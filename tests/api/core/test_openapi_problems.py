@@ -26,3 +26,15 @@ def test_the_documented_shape_is_the_one_sent(client, admin_headers):
     assert {"type", "title", "status", "detail", "instance", "request_id"} <= set(missing.json())
     invalid = client.get("/api/v1/jobs", params={"limit": 0}, headers=admin_headers)
     assert invalid.status_code == 422 and invalid.json()["errors"][0]["loc"] == ["query", "limit"]
+
+
+def test_every_api_operation_documents_its_errors_as_problem_json(client):
+    document = client.get("/openapi.json").json()
+    predict = document["paths"]["/api/v1/toxicity/predict"]["post"]
+    assert _problem_schema_ref(predict, "422") == "#/components/schemas/ValidationProblem"
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/v1"):
+            continue
+        for method, operation in operations.items():
+            assert "application/problem+json" in operation["responses"]["401"]["content"], (method, path)

@@ -27,6 +27,7 @@ def test_only_chosen_domains_get_a_router():
 
 def test_a_domain_that_registers_no_capability_fails_at_start(monkeypatch):
     monkeypatch.setitem(root.DOMAINS, "signals", lambda: APIRouter())
+    monkeypatch.setattr(root, "_wired", {})
     monkeypatch.setattr(root.tools, "has_capability", lambda name: name != "signals")
     with pytest.raises(RuntimeError, match="signals"):
         root.wire_domains(Settings(domains=["signals"]))
