@@ -201,6 +201,9 @@ def main() -> int:
             "HYGEIA_VAR_DIR": f"{tmp}/var",
             "HYGEIA_LOG_LEVEL": "WARNING",
             "HYGEIA_RATE_LIMIT_TIERS": '{"enterprise": "1000000/minute"}',
+            "HYGEIA_KEY_RATE_LIMIT": "",
+            # steady-state serving, not the first start's background index build competing for CPU
+            "HYGEIA_EVIDENCE_INDEX_ON_START": "off",
         }
         if production:
             env = _production_env(env)
