@@ -70,7 +70,9 @@ def load_plugin_modules() -> None:
 
 
 @dataclass(frozen=True)
-class JobInfo:
+class JobSummary:
+    """A job without its payload and result: what a listing needs, a few hundred bytes a row."""
+
     id: str
     kind: str
     status: str
@@ -78,21 +80,27 @@ class JobInfo:
     message: str
     created_at: datetime
     finished_at: datetime | None
-    result: dict[str, Any] | None
     error: str | None
+
+
+@dataclass(frozen=True)
+class JobInfo(JobSummary):
+    """A job with its result, for one job's page and for the code that ran it."""
+
+    result: dict[str, Any] | None
 
     @classmethod
     def of(cls, job: Job) -> JobInfo:
         return cls(
-            job.id,
-            job.kind,
-            job.status,
-            job.progress,
-            job.message,
-            job.created_at,
-            job.finished_at,
-            job.result,
-            job.error,
+            id=job.id,
+            kind=job.kind,
+            status=job.status,
+            progress=job.progress,
+            message=job.message,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            error=job.error,
+            result=job.result,
         )
 
 
@@ -248,20 +256,6 @@ def list_jobs(tenant_id: str, limit: int = 50) -> list[JobInfo]:
     with tenant_session(tenant_id) as session:
         rows = session.scalars(select(Job).order_by(Job.created_at.desc()).limit(min(max(limit, 1), 500)))
         return [JobInfo.of(job) for job in rows]
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """A job without its payload and result: what a listing needs, a few hundred bytes a row."""
-
-    id: str
-    kind: str
-    status: str
-    progress: float
-    message: str
-    created_at: datetime
-    finished_at: datetime | None
-    error: str | None
 
 
 SUMMARY_COLUMNS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from hygeia.core import audit
+from tests.api.core.conftest import submit_echo
 from tests.conftest import auth_header, reset_caches
 
 
@@ -32,7 +33,7 @@ def test_a_forbidden_action_is_audited_in_the_callers_tenant(client, make_key):
 
 def test_probing_another_tenants_job_is_audited_but_a_missing_id_is_not(client, make_key):
     acme, globex = auth_header(make_key("acme", "admin")), auth_header(make_key("globex", "admin"))
-    job_id = client.post("/api/v1/jobs", json={"kind": "registry.verify"}, headers=acme).json()["id"]
+    job_id = submit_echo(acme)
     assert client.get(f"/api/v1/jobs/{job_id}", headers=globex).status_code == 404
     assert client.get("/api/v1/jobs/doesnotexist", headers=globex).status_code == 404
     [event] = audit.list_events("globex", action="denied:404")
@@ -60,7 +61,7 @@ def test_metrics_expose_readiness_job_queue_and_disk_for_the_alert_rules(client,
     from hygeia.core.auth import authenticate
 
     assert client.get("/ready").status_code == 200
-    jobs.submit_job(authenticate(make_key("acme", "admin")), "registry.verify", {})
+    jobs.submit_job(authenticate(make_key("acme", "admin")), "test.echo", {})
     text = client.get("/metrics").text
     assert 'hygeia_readiness_ok{check="database"} 1.0' in text
     assert "hygeia_jobs_oldest_queued_seconds" in text and 'hygeia_jobs_in_state{status="queued"}' in text

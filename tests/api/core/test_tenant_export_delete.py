@@ -7,6 +7,7 @@ import json
 import zipfile
 
 from hygeia.core import audit, auth
+from tests.api.core.conftest import submit_echo
 from tests.conftest import auth_header
 
 
@@ -24,7 +25,7 @@ def _archive(response) -> dict[str, list[dict]]:
 def test_export_holds_the_tenants_rows_and_no_one_elses(client, admin_headers, make_key):
     acme = auth_header(make_key("acme", "admin"))
     make_key("globex", "admin")
-    job_id = client.post("/api/v1/jobs", json={"kind": "registry.verify"}, headers=acme).json()["id"]
+    job_id = submit_echo(acme)
     response = client.get("/api/v1/admin/tenants/acme/export", headers=admin_headers)
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     tables = _archive(response)
@@ -37,7 +38,7 @@ def test_deleting_a_tenant_removes_its_data_keeps_its_audit_and_spares_others(
     client, admin_headers, make_key
 ):
     acme_key, globex_key = make_key("acme", "admin"), make_key("globex", "admin")
-    client.post("/api/v1/jobs", json={"kind": "registry.verify"}, headers=auth_header(acme_key))
+    submit_echo(auth_header(acme_key))
     client.post("/api/v1/admin/keys", json={"name": "bot", "role": "viewer"}, headers=auth_header(acme_key))
     acme_audit_before = len(audit.list_events("acme"))
     auth.verified_keys.clear()
