@@ -33,9 +33,9 @@ def built(platform: Platform, tmp_path: Path) -> Path:
 
 
 def _job_id(fragment: str) -> str:
-    match = re.search(r'hx-get="/ui/evidence/reports/([0-9a-f-]+)"', fragment) or re.search(
-        r'href="/ui/evidence/reports/([0-9a-f-]+)\.json"', fragment
-    )
+    """The job the fragment shows, whether it is still running or already finished (a query that
+    links to nothing can fail before the first fragment is rendered)."""
+    match = re.search(r'data-job-id="([0-9a-f-]+)"', fragment)
     assert match, fragment[:500]
     return match.group(1)
 
