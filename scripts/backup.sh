@@ -29,16 +29,8 @@ var_dir=${HYGEIA_VAR_DIR:-var}
 var_dir=$(cd "$var_dir" && pwd -P)
 
 # libpq connection from the SQLAlchemy URL; the password goes to PGPASSWORD, never argv or output
-libpq_env=$("$python" - <<'PY'
-import os, shlex
-from sqlalchemy.engine import make_url
-url = make_url(os.environ["HYGEIA_DATABASE_URL"])
-print("PGPASSWORD=" + shlex.quote(url.password or ""))
-print("pg_url=" + shlex.quote(url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)))
-PY
-) || die "cannot parse HYGEIA_DATABASE_URL"
-eval "$libpq_env"
-[[ -n $PGPASSWORD ]] && export PGPASSWORD || unset PGPASSWORD
+# shellcheck source=scripts/pg_connection.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg_connection.sh"
 
 work="$dest.partial"
 rm -rf -- "$work"

@@ -64,16 +64,9 @@ for part in registry signals; do
     fi
 done
 
-libpq_env=$("$python" - <<'PY'
-import os, shlex
-from sqlalchemy.engine import make_url
-url = make_url(os.environ["HYGEIA_DATABASE_URL"])
-print("PGPASSWORD=" + shlex.quote(url.password or ""))
-print("pg_url=" + shlex.quote(url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)))
-PY
-) || die "cannot parse HYGEIA_DATABASE_URL"
-eval "$libpq_env"
-[[ -n $PGPASSWORD ]] && export PGPASSWORD || unset PGPASSWORD
+# libpq connection from the SQLAlchemy URL; the password goes to PGPASSWORD, never argv or output
+# shellcheck source=scripts/pg_connection.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg_connection.sh"
 
 pg_restore --clean --if-exists --no-owner --no-password --single-transaction --exit-on-error \
     --dbname="$pg_url" "$backup/database.dump" || die "pg_restore failed; the database is unchanged"
