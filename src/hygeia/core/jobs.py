@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -85,9 +85,14 @@ class JobSummary:
 
 @dataclass(frozen=True)
 class JobInfo(JobSummary):
-    """A job with its result, for one job's page and for the code that ran it."""
+    """A job with its result and payload, for one job's page and for the code that ran it.
+
+    The payload is what the domain stored at submission (e.g. a signal run's upload id), so a domain
+    reads its own job back through here instead of querying the Job table. Not part of JobOut.
+    """
 
     result: dict[str, Any] | None
+    payload: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, job: Job) -> JobInfo:
@@ -101,6 +106,7 @@ class JobInfo(JobSummary):
             finished_at=job.finished_at,
             error=job.error,
             result=job.result,
+            payload=dict(job.payload or {}),
         )
 
 
