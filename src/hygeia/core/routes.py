@@ -17,6 +17,7 @@ from hygeia.core.auth import Analyst, Forbidden, PlatformAdmin, TenantAdmin, Vie
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import PROBLEM_RESPONSES, Conflict, NotFound
+from hygeia.core.lifecycle_routes import outcomes_api, releases_admin
 from hygeia.core.observability import READINESS, metrics_response
 from hygeia.core.redis_link import redis_link
 from hygeia.core.registry import get_registry
@@ -184,6 +185,7 @@ def submit_job(body: JobSubmit, principal: TenantAdmin) -> Any:
 
 
 admin = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
+admin.include_router(releases_admin)  # shadow and canary releases (lifecycle_routes.py)
 
 
 @admin.get("/models", response_model=list[ModelVersionOut])
@@ -327,3 +329,6 @@ def audit_log(
         AuditEventOut.model_validate(event, from_attributes=True)
         for event in audit.list_events(principal.tenant_id, limit, action)
     ]
+
+
+api.include_router(outcomes_api)  # last: /{domain}/outcomes must not shadow a platform route

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hygeia.core.db import Base, TenantOwned, Timestamped, new_id, utcnow
@@ -114,3 +125,53 @@ class DriftCount(TenantOwned, Base):
     reference: Mapped[list[float]] = mapped_column(JSON, nullable=False)
     live: Mapped[list[float]] = mapped_column(JSON, nullable=False)
     observations: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class PredictionRecord(TenantOwned, Base):
+    """One answer a user may follow up: which model version said what about which input.
+
+    The input is kept as a key (InChIKey, image sha256), never itself. `served` is False for a shadow
+    candidate's answer, which was computed beside production and never returned to the caller.
+    """
+
+    __tablename__ = "prediction_records"
+    __table_args__ = (Index("ix_prediction_records_key", "tenant_id", "model_name", "input_key"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    capability: Mapped[str] = mapped_column(String(50), nullable=False)
+    model_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    model_version: Mapped[str] = mapped_column(String(50), nullable=False)
+    input_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    scores: Mapped[dict[str, float]] = mapped_column(JSON, nullable=False)
+    predicted: Mapped[str | None] = mapped_column(String(100))
+    served: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True, nullable=False)
+
+
+class Outcome(TenantOwned, Base):
+    """What later turned out to be true about an input (an assay result, a histopathology diagnosis)."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (Index("ix_outcomes_key", "tenant_id", "capability", "input_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    capability: Mapped[str] = mapped_column(String(50), nullable=False)
+    prediction_id: Mapped[str | None] = mapped_column(String(32))
+    input_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    label: Mapped[str] = mapped_column(String(100), nullable=False)
+    observed: Mapped[str] = mapped_column(String(100), nullable=False)
+    source: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True, nullable=False)
+
+
+class ModelRelease(Base):
+    """A candidate version running beside production: in shadow (sampled, never returned) or as a canary."""
+
+    __tablename__ = "model_releases"
+    model_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    candidate_version: Mapped[str] = mapped_column(String(50), nullable=False)
+    mode: Mapped[str] = mapped_column(String(16), nullable=False)  # shadow | canary
+    shadow_rate: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
+    canary_percent: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
+    sticky_by: Mapped[str] = mapped_column(String(16), default="tenant", nullable=False)
+    updated_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)

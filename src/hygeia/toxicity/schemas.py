@@ -54,6 +54,9 @@ class Prediction(BaseModel):
     """One molecule's answer or its error; a batch never fails as a whole for one bad row."""
 
     id: str | None = Field(None, description="the caller's compound ID, when the batch gave `ids`")
+    prediction_id: str | None = Field(
+        None, description="stable id of this answer: send it with the measured result to .../outcomes"
+    )
     smiles: str = Field(description="as submitted", examples=["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1"])
     standardised_smiles: str | None = Field(
         None,

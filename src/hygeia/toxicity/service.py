@@ -19,7 +19,7 @@ from hygeia.core.errors import InputError
 from hygeia.core.jobs import JobContext, JobInfo, register_job_handler, submit_job
 from hygeia.core.schemas import ModelReference
 from hygeia.core.tools import register_capability, register_tool
-from hygeia.toxicity import ENDPOINTS, MODEL_NAME
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import get_model, unavailable_reason
 from hygeia.toxicity.model import ToxicityModel
@@ -86,7 +86,7 @@ def predict_one(smiles: str, explain_endpoint: str | None = None) -> tuple[Toxic
     key = cache_key(MODEL_NAME, model.sha256, smiles, explain_endpoint or "")
     hit = cache.get_json(key)
     if hit is not None:
-        return model, Prediction.model_validate(hit)
+        return model, lifecycle.follow(model, [Prediction.model_validate(hit)])[0]
     prepared = prepare(smiles)
     if isinstance(prepared, MoleculeRejection):
         raise InputError(prepared.message, error_code=prepared.code, smiles=smiles[:200])
@@ -96,7 +96,7 @@ def predict_one(smiles: str, explain_endpoint: str | None = None) -> tuple[Toxic
         result.explanation = AtomExplanation(**vars(explain(model, prepared.mol, explain_endpoint)))
     _observe_drift(model, [row])
     cache.set_json(key, result.model_dump())
-    return model, result
+    return model, lifecycle.follow(model, [result])[0]
 
 
 def predict_batch(
@@ -114,7 +114,7 @@ def predict_batch(
 
     rows = predict_prepared(model, list(smiles), prepared, progress)
     _observe_drift(model, rows)
-    return model, [_to_schema(row, model) for row in rows]
+    return model, lifecycle.follow(model, [_to_schema(row, model) for row in rows])
 
 
 def explain_svg(smiles: str, endpoint: str) -> tuple[ToxicityModel, str]:
@@ -180,6 +180,7 @@ def register() -> None:
     the batch job, the capability check and the agents' tool."""
     register_job_handler(BATCH_JOB, run_batch_job)
     register_capability(MODEL_NAME, unavailable_reason)
+    lifecycle.register()  # outcomes per assay and the shadow candidate's scorer
     register_tool(
         "toxicity.predict",
         "Predict calibrated probabilities of activity in the 12 Tox21 assays (nuclear-receptor and stress-"

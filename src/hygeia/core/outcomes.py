@@ -1,0 +1,374 @@
+"""Outcomes against predictions: what a model said, what later turned out to be true, and how well
+each model version does on the tenant's own cases.
+
+A domain registers an `OutcomeKind` from its `register()`: its labels, the metric family and how to
+turn what a user gives (a SMILES, an image hash) into the same input key its predictions were
+recorded under. The core never imports a domain. Served predictions get a stable id at once and
+are written in the background (a prediction never waits for an INSERT); reading flushes first, so a
+process always sees its own predictions. Records and outcomes age out with the tenant's
+`job_results` retention.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import structlog
+from prometheus_client import Gauge
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from hygeia.core import retention
+from hygeia.core.auth import CURRENT_TENANT, Principal
+from hygeia.core.db import engine_for, new_id, tenant_session, utcnow
+from hygeia.core.errors import NotFound
+from hygeia.core.live_metrics import LabelPerformance, binary_performance, multiclass_performance
+from hygeia.core.tables import Outcome, PredictionRecord
+from hygeia.settings import get_settings
+
+Family = Literal["binary", "multiclass"]
+MAX_OUTCOME_ROWS = 10_000
+WRITE_SECONDS = 0.2
+POSITIVE = {"1", "true", "active", "positive", "yes"}
+NEGATIVE = {"0", "false", "inactive", "negative", "no"}
+log = structlog.get_logger("hygeia.outcomes")
+LIVE_PERFORMANCE = Gauge(
+    "hygeia_live_performance",
+    "Live metric of a served model version on a tenant's outcomes (last computed report)",
+    ["tenant", "model", "version", "label", "metric"],
+)
+LIVE_OUTCOMES = Gauge(
+    "hygeia_live_outcomes", "Outcomes paired with a model version's predictions", ["tenant", "model", "version"]
+)
+
+
+class LifecycleSettings(BaseSettings):
+    """HYGEIA_LIFECYCLE_*: how many outcomes a metric needs, and how hard the CIs and shadows work."""
+
+    model_config = SettingsConfigDict(env_prefix="HYGEIA_LIFECYCLE_", env_file=".env", extra="ignore")
+
+    min_outcomes: int = Field(30, ge=1)  # below this a label reports "not enough outcomes yet"
+    bootstrap_resamples: int = Field(500, ge=20, le=20_000)
+    shadow_queue: int = Field(200, ge=1)  # sampled shadow requests waiting; beyond it they are dropped
+
+
+class OutcomeRejected(ValueError):
+    """One outcome row that cannot be stored, with the reason the caller sees beside its row."""
+
+
+@dataclass(frozen=True)
+class OutcomeKind:
+    """What a domain's outcomes look like; `input_key` raises OutcomeRejected for input it cannot read."""
+
+    capability: str
+    model_name: str
+    family: Family
+    labels: tuple[str, ...]  # binary: the endpoints; multiclass: one label, e.g. "diagnosis"
+    input_key: Callable[[str], str]
+    classes: tuple[str, ...] = ()  # multiclass: the values an outcome may take
+    input_help: str = "the input the prediction was made for"
+
+    def observed(self, value: Any) -> str:
+        text = str(value).strip()
+        if self.family == "binary":
+            lowered = text.lower()
+            if lowered in POSITIVE:
+                return "1"
+            if lowered in NEGATIVE:
+                return "0"
+            raise OutcomeRejected(f"observed must be active/inactive (or 1/0, true/false), not {text[:40]!r}")
+        if text not in self.classes:
+            raise OutcomeRejected(f"observed must be one of {', '.join(self.classes)}, not {text[:40]!r}")
+        return text
+
+
+_kinds: dict[str, OutcomeKind] = {}
+
+
+def register_outcome_kind(kind: OutcomeKind) -> None:
+    _kinds[kind.capability] = kind
+
+
+def outcome_kind(capability: str) -> OutcomeKind:
+    if capability not in _kinds:
+        raise NotFound(f"{capability!r} takes no outcomes; these do: {', '.join(sorted(_kinds)) or 'none'}")
+    return _kinds[capability]
+
+
+@dataclass(frozen=True)
+class Served:
+    """One answered input as a domain hands it over: its key, its scores and the class answered."""
+
+    input_key: str
+    scores: dict[str, float]
+    predicted: str | None = None
+
+
+class _RecordWriter:
+    """Prediction records queued by request threads, committed in batches by one daemon thread.
+
+    Rows wait under the database URL that was configured when they were made, so they land there.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._rows.setdefault(get_settings().sqlalchemy_url, []).extend(rows)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="prediction-records", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._rows = self._rows, {}
+        for url, rows in pending.items():
+            try:
+                with Session(engine_for(url), info={"system": True}) as session, session.begin():
+                    session.add_all(PredictionRecord(**row) for row in rows)
+            except Exception as exc:  # database busy or down: keep the rows for the next round
+                log.warning("prediction_records_retry", rows=len(rows), error=type(exc).__name__)
+                with self._lock:
+                    self._rows.setdefault(url, [])[:0] = rows
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(WRITE_SECONDS)
+            self.flush()
+
+
+records = _RecordWriter()
+atexit.register(lambda: records.flush())
+
+
+def record_served(
+    capability: str, model_name: str, version: str, answers: Sequence[Served | None], served: bool = True
+) -> list[str | None]:
+    """Stable ids for the answers of one request (None where nothing was answered, or no tenant acts)."""
+    tenant = CURRENT_TENANT.get()
+    if tenant is None:  # a CLI run outside any tenant: nothing to follow up
+        return [None] * len(answers)
+    ids: list[str | None] = []
+    rows = []
+    for answer in answers:
+        if answer is None:
+            ids.append(None)
+            continue
+        row_id = new_id()
+        ids.append(row_id)
+        rows.append(
+            {
+                "id": row_id,
+                "tenant_id": tenant,
+                "capability": capability,
+                "model_name": model_name,
+                "model_version": version,
+                "input_key": answer.input_key,
+                "scores": answer.scores,
+                "predicted": answer.predicted,
+                "served": served,
+                "created_at": utcnow(),
+            }
+        )
+    if rows:
+        records.add(rows)
+    return ids
+
+
+@dataclass
+class RowResult:
+    row: int
+    status: Literal["accepted", "error"]
+    outcome_id: int | None = None
+    input_key: str | None = None
+    error: str | None = None
+
+
+def add_outcomes(principal: Principal, capability: str, rows: Sequence[dict[str, Any]]) -> list[RowResult]:
+    """Validate each row on its own and store the valid ones; every row gets a result, in order."""
+    kind = outcome_kind(capability)
+    records.flush()
+    results: list[RowResult] = []
+    with tenant_session(principal.tenant_id) as session:
+        known = _known_predictions(session, [str(r.get("prediction_id") or "") for r in rows])
+        stored: list[tuple[int, Outcome]] = []
+        for number, row in enumerate(rows, start=1):
+            try:
+                outcome = _outcome(kind, row, known, principal.subject)
+            except OutcomeRejected as exc:
+                results.append(RowResult(number, "error", error=str(exc)))
+                continue
+            session.add(outcome)
+            stored.append((len(results), outcome))
+            results.append(RowResult(number, "accepted", input_key=outcome.input_key))
+        session.flush()
+        for position, outcome in stored:
+            results[position].outcome_id = outcome.id
+    return results
+
+
+def _known_predictions(session: Any, ids: list[str]) -> dict[str, PredictionRecord]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    rows = session.scalars(select(PredictionRecord).where(PredictionRecord.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
+def _outcome(kind: OutcomeKind, row: dict[str, Any], known: dict[str, PredictionRecord], actor: str) -> Outcome:
+    prediction_id = str(row.get("prediction_id") or "").strip() or None
+    given = str(row.get("input") or "").strip()
+    if prediction_id is None and not given:
+        raise OutcomeRejected(f"give prediction_id or input ({kind.input_help})")
+    if prediction_id is not None:
+        record = known.get(prediction_id)
+        if record is None or record.capability != kind.capability:
+            raise OutcomeRejected(f"no {kind.capability} prediction {prediction_id!r} in your tenant")
+        key = record.input_key
+        if given and kind.input_key(given) != key:
+            raise OutcomeRejected("input does not match the input of prediction_id")
+    else:
+        key = kind.input_key(given)
+    label = str(row.get("label") or (kind.labels[0] if len(kind.labels) == 1 else "")).strip()
+    if label not in kind.labels:
+        raise OutcomeRejected(f"label must be one of {', '.join(kind.labels)}, not {label[:40]!r}")
+    if row.get("observed") is None or str(row.get("observed")).strip() == "":
+        raise OutcomeRejected("observed is missing")
+    source = str(row.get("source") or "").strip()
+    if not source or len(source) > 200:
+        raise OutcomeRejected("source is required (where the result comes from), at most 200 characters")
+    return Outcome(
+        capability=kind.capability,
+        prediction_id=prediction_id,
+        input_key=key,
+        label=label,
+        observed=kind.observed(row["observed"]),
+        source=source,
+        created_by=actor,
+    )
+
+
+@dataclass
+class Pair:
+    """A version's latest answer for an input, beside the latest outcome for one label of that input."""
+
+    input_key: str
+    label: str
+    observed: str
+    scores: dict[str, float]
+    predicted: str | None
+
+
+def latest_outcomes(session: Any, capability: str) -> dict[tuple[str, str], str]:
+    """(input key, label) -> observed, the newest outcome winning (a corrected result replaces the old)."""
+    query = select(Outcome).where(Outcome.capability == capability).order_by(Outcome.created_at, Outcome.id)
+    return {(o.input_key, o.label): o.observed for o in session.scalars(query)}
+
+
+def latest_answers(
+    session: Any, model_name: str, keys: set[str], served_only: bool
+) -> dict[str, dict[str, PredictionRecord]]:
+    """version -> input key -> that version's newest record of the key (served, or shadow too)."""
+    query = select(PredictionRecord).where(PredictionRecord.model_name == model_name)
+    if served_only:
+        query = query.where(PredictionRecord.served.is_(True))
+    answers: dict[str, dict[str, PredictionRecord]] = {}
+    for record in session.scalars(query.order_by(PredictionRecord.created_at)):
+        if record.input_key in keys:
+            answers.setdefault(record.model_version, {})[record.input_key] = record
+    return answers
+
+
+def pairs_for(records: dict[str, PredictionRecord], truth: dict[tuple[str, str], str]) -> list[Pair]:
+    return [
+        Pair(key, label, observed, records[key].scores, records[key].predicted)
+        for (key, label), observed in truth.items()
+        if key in records
+    ]
+
+
+def score(kind: OutcomeKind, pairs: Sequence[Pair], settings: LifecycleSettings) -> list[LabelPerformance]:
+    """One performance per label of the kind, from the pairs of one model version."""
+    minimum, resamples = settings.min_outcomes, settings.bootstrap_resamples
+    pairs = sorted(pairs, key=lambda pair: (pair.input_key, pair.label))  # CIs independent of row order
+    if kind.family == "multiclass":
+        label = kind.labels[0]
+        mine = [p for p in pairs if p.label == label]
+        answered = [p.predicted or max(p.scores, key=p.scores.__getitem__) for p in mine]
+        observed = [p.observed for p in mine]
+        return [multiclass_performance(label, observed, answered, [p.scores for p in mine], minimum, resamples)]
+    performances = []
+    for label in kind.labels:
+        mine = [p for p in pairs if p.label == label and label in p.scores]
+        observed = [int(p.observed) for p in mine]
+        performances.append(
+            binary_performance(label, observed, [p.scores[label] for p in mine], minimum, resamples)
+        )
+    return performances
+
+
+@dataclass
+class VersionPerformance:
+    model: str
+    version: str
+    n_outcomes: int
+    labels: list[LabelPerformance]
+
+
+def performance(tenant_id: str, capability: str) -> tuple[OutcomeKind, list[VersionPerformance]]:
+    """Live performance of every version that served this tenant, on the tenant's outcomes."""
+    kind = outcome_kind(capability)
+    records.flush()
+    settings = LifecycleSettings()
+    with tenant_session(tenant_id) as session:
+        truth = latest_outcomes(session, capability)
+        answers = latest_answers(session, kind.model_name, {key for key, _ in truth}, served_only=True)
+    report = []
+    for version in sorted(answers):
+        pairs = pairs_for(answers[version], truth)
+        labels = score(kind, pairs, settings)
+        report.append(VersionPerformance(kind.model_name, version, len(pairs), labels))
+        _export(tenant_id, kind.model_name, version, len(pairs), labels)
+    return kind, report
+
+
+def _export(tenant: str, model: str, version: str, n: int, labels: list[LabelPerformance]) -> None:
+    LIVE_OUTCOMES.labels(tenant, model, version).set(n)
+    for label in labels:
+        for metric, estimate in label.metrics.items():
+            LIVE_PERFORMANCE.labels(tenant, model, version, label.label, metric).set(estimate.value)
+
+
+def purge_records(tenant_id: str, cutoff: datetime) -> int:
+    """Prediction records and outcomes older than the tenant keeps job results."""
+    records.flush()
+    removed = 0
+    with tenant_session(tenant_id) as session:
+        for table in (PredictionRecord, Outcome):
+            result = session.execute(
+                delete(table).where(table.tenant_id == tenant_id, table.created_at < cutoff)
+            )
+            removed += int(getattr(result, "rowcount", 0) or 0)
+    return removed
+
+
+retention.register_purger("job_results", purge_records)
+
+
+def kind_for_model(model_name: str) -> OutcomeKind:
+    """The outcome kind whose predictions a model makes (a release report needs its metric family)."""
+    for kind in _kinds.values():
+        if kind.model_name == model_name:
+            return kind
+    raise NotFound(f"model {model_name!r} has no outcome kind registered")
