@@ -1,4 +1,6 @@
-"""HTTP layer for dermatology: single and batch upload, model card. The work is in service.py."""
+"""HTTP layer for dermatology: single and batch upload, model card. The work is in service.py; a
+running canary may answer a request (the response names the version), and each classified image
+gets a prediction id for outcomes (lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from hygeia.core.audit import record_prediction
 from hygeia.core.auth import Analyst, Principal, Viewer
 from hygeia.core.errors import PROBLEM_RESPONSES, InputError
 from hygeia.core.registry import get_registry
-from hygeia.dermatology import service
+from hygeia.dermatology import lifecycle, service
 from hygeia.dermatology.images import MAX_BYTES
 from hygeia.dermatology.schemas import BatchPredictResponse, ModelCardResponse, PredictResponse
 
@@ -35,9 +37,9 @@ def predict(
     """Calibrated 7-class probabilities, an 'uncertain — refer' flag, risk group and action, and a
     Grad-CAM overlay; or `status: rejected` with the reason when the input gate refuses the image
     (too small, uniform, blurred, badly exposed or not a dermatoscopic lesion): never a class then."""
-    ready = service.classifier_from_registry()
     upload = _read(image)
-    result = service.analyse(ready, [upload], heatmaps=heatmap)[0]
+    ready = lifecycle.serving_classifier([upload])
+    [result] = lifecycle.follow(ready, [upload], service.analyse(ready, [upload], heatmaps=heatmap))
     if result.error:
         raise InputError(result.error, image=result.image)
     _audit(principal, ready, [upload])
@@ -53,9 +55,9 @@ def predict_batch(
     """One result per file, in upload order; unreadable files get an error instead of failing the batch."""
     if len(images) > service.MAX_BATCH:
         raise InputError(f"{len(images)} files; a batch takes at most {service.MAX_BATCH}")
-    ready = service.classifier_from_registry()
     uploads = [_read(upload) for upload in images]
-    results = service.analyse(ready, uploads, heatmaps=heatmap)
+    ready = lifecycle.serving_classifier(uploads)
+    results = lifecycle.follow(ready, uploads, service.analyse(ready, uploads, heatmaps=heatmap))
     _audit(principal, ready, uploads)
     return BatchPredictResponse(model=ready.reference(), results=results)
 

@@ -50,6 +50,12 @@ class LesionResult(BaseModel):
     """One image's answer, its refusal or its error: a batch never fails as a whole for one bad file."""
 
     image: str = Field(description="the uploaded file name", examples=["ISIC_0024306.jpg"])
+    image_sha256: str | None = Field(
+        None, description="sha256 of the file's bytes: an outcome may name the image by it (never stored)"
+    )
+    prediction_id: str | None = Field(
+        None, description="stable id of this answer: send it with the histopathology result to .../outcomes"
+    )
     status: Literal["ok", "rejected", "error"] = Field(
         "ok",
         description="ok: classified; rejected: the input gate refused it (see `rejection`, no class); "

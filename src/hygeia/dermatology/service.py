@@ -71,10 +71,10 @@ def classifier_from_folder(folder: Path) -> ReadyClassifier:
     return ReadyClassifier(MODEL_NAME, str(card["version"]), card["sha256"], Path(folder), card, classifier)
 
 
-def classifier_from_registry() -> ReadyClassifier:
-    """The production version in the model registry (hash-verified on load)."""
+def classifier_from_registry(version: str | None = None) -> ReadyClassifier:
+    """The production version in the model registry, or a named one (hash-verified on load)."""
     try:
-        model = get_registry().load(MODEL_NAME)
+        model = get_registry().load(MODEL_NAME, version)
     except ModelNotFound as exc:
         raise CapabilityUnavailable(MODEL_NAME, f"{exc.detail}. {TRAIN_HINT}") from exc
     classifier = _load(str(model.path.resolve()), model.sha256)
@@ -261,10 +261,13 @@ def predict_tool(image_base64: str, name: str = "image") -> dict[str, Any]:
 
 
 def register() -> None:
-    """The capability check and the agents' tool, registered once by the composition root (hygeia.app)."""
+    """The capability check, the agents' tool and the lifecycle's outcome kind and shadow scorer,
+    registered once by the composition root (hygeia.app)."""
     from hygeia.core.tools import register_capability, register_tool
+    from hygeia.dermatology import lifecycle
 
     register_capability(MODEL_NAME, unavailable_reason)
+    lifecycle.register()
     register_tool(
         "dermatology.predict",
         "Triage a dermatoscopic lesion image into 7 classes with calibrated probabilities and an "
