@@ -69,7 +69,7 @@ def score(
 
     Without a consistent MGPS optimum the EBGM/EB05/EB95 columns are empty and the summary says why.
     """
-    from hygeia.signals.reports import read_cases, read_counts
+    from hygeia.signals.reports import read_case_table, read_counts
     from hygeia.signals.scoring import ScoringOptions, score_cases, score_count_table, write_output
 
     strata = [*(strata or []), *(ctx.args if strata else [])]
@@ -89,7 +89,7 @@ def score(
         if counts:
             run = score_count_table(read_counts(input_csv), options, source=str(input_csv))
         else:
-            run = score_cases(read_cases(input_csv, strata), options, source=str(input_csv))
+            run = score_cases(read_case_table(input_csv, strata), options, source=str(input_csv))
     except SignalDataError as exc:
         _fail(exc.detail)
     except ValueError as exc:

@@ -73,23 +73,28 @@ def write_table(frame: pd.DataFrame, path: Path | str, columns: Sequence[str] | 
     return path
 
 
-def read_text_csv(path: Path) -> pd.DataFrame:
-    """Every column as text (ids like "007", drugs called "NA" survive); empty cells are missing.
+def read_text_table(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """Every (chosen) column as text (ids like "007", drugs called "NA" survive); empty cells missing.
 
     Raises pa.ArrowInvalid on malformed rows or bytes that are not UTF-8; the caller turns it into
     a SignalDataError that names the file and the line.
     """
-    header = _header(path)
+    header = csv_header(path)
     convert = pa_csv.ConvertOptions(
         column_types=dict.fromkeys(header, pa.string()),
         null_values=[""],
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
+        include_columns=list(columns) if columns is not None else None,
     )
-    table = pa_csv.read_csv(path, convert_options=convert)
-    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    return pa_csv.read_csv(path, convert_options=convert)
 
 
-def _header(path: Path) -> list[str]:
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """read_text_table as a pandas frame of Arrow-backed strings."""
+    return read_text_table(path).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+
+
+def csv_header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         return next(csv.reader(handle), [])

@@ -55,35 +55,38 @@ class PairCounts:
         )
 
 
-def _codes(values: pd.Series, sort: bool = True, names_needed: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and names; sorting only the (few) distinct names keeps 10^7-row inputs fast."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        codes, names = _arrow_codes(values, names_needed)
-    else:
-        codes, names = pd.factorize(values, sort=False)
-        names = np.asarray(names, dtype=object)
-    if sort and names.size:
-        order = np.argsort(names.astype(str), kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-        names = names[order]
-    return codes.astype(np.int64), names
+CaseTable = pd.DataFrame | pa.Table  # case rows; an Arrow table straight from the CSV reader skips pandas
 
 
-def _arrow_codes(values: pd.Series, names_needed: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Arrow's dictionary encoding: one C++ hash pass, no Python string per row."""
-    encoded = pc.dictionary_encode(pa.chunked_array(values.array._pa_array).combine_chunks())
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    if not names_needed:  # report ids: only how many there are matters
-        return codes, np.empty(len(encoded.dictionary), dtype=object)
-    return codes, encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
+def _column(cases: CaseTable, column: str, source: str) -> pd.Series | pa.ChunkedArray:
+    names = cases.column_names if isinstance(cases, pa.Table) else list(cases.columns)
+    if column not in names:
+        raise SignalDataError(f"missing column {column!r}; have {names}", source=source)
+    return cases.column(column) if isinstance(cases, pa.Table) else cases[column]
+
+
+def _sorted_by_name(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber codes in name order (sorting the few distinct names, not the rows), so pairs sorted by
+    code are pairs sorted by drug and event name: the output order, with no sort of the table."""
+    order = np.argsort(names.astype(str), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[codes], names[order]  # codes are checked: no -1 left
+
+
+def _arrow_codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Arrow's dictionary encoding: one C++ hash pass, no Python string per row; -1 for a missing cell."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return codes.astype(np.int64), encoded.dictionary
 
 
 def _blank_error(column: str, rows: np.ndarray, source: str) -> SignalDataError:
     first = int(rows[0])
     return SignalDataError(
-        f"{rows.size} row(s) with an empty {column!r} (first at data row {first + 1}); "
+        f"empty {column!r} ({rows.size} such row(s) in the file); "
         "openEBGM-style counting needs every report to name an id, a drug and an event",
         source=source,
         line=first + 2,
@@ -91,46 +94,58 @@ def _blank_error(column: str, rows: np.ndarray, source: str) -> SignalDataError:
 
 
 def _checked_codes(
-    cases: pd.DataFrame, column: str, source: str, sort: bool = True, names: bool = True
+    cases: CaseTable, column: str, source: str, sort: bool = True, names: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Codes for a column, refusing missing or blank values. The blank check runs vectorised on the
-    column; names are materialised only when asked (report ids need a count, not 10^6 strings)."""
-    if column not in cases.columns:
-        raise SignalDataError(f"missing column {column!r}; have {list(cases.columns)}", source=source)
-    values = cases[column]
-    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
-    bad = (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+    """Codes for a column, refusing missing or blank values. Blankness is decided once per distinct
+    value; names are materialised only when asked (report ids need a count, not 10^6 strings)."""
+    values = _column(cases, column, source)
+    if isinstance(values, pa.ChunkedArray) or (
+        isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+    ):
+        arrow = values if isinstance(values, pa.ChunkedArray) else values.array._pa_array
+        codes, dictionary = _arrow_codes(arrow)
+        blank = pc.equal(pc.utf8_trim_whitespace(dictionary.cast(pa.string())), "")
+        distinct = dictionary.to_numpy(zero_copy_only=False) if names else np.empty(len(dictionary), object)
+        blank_codes = np.flatnonzero(blank.to_numpy(zero_copy_only=False))
+    else:
+        codes, distinct = pd.factorize(values, sort=False)
+        distinct = np.asarray(distinct, dtype=object)
+        blank_codes = np.flatnonzero([not str(v).strip() for v in distinct])
+    bad = codes < 0
+    if blank_codes.size:
+        bad |= np.isin(codes, blank_codes)
     if bad.any():
         raise _blank_error(column, np.flatnonzero(bad), source)
-    codes, distinct = _codes(values, sort, names)
+    codes = codes.astype(np.int64)
     if not names:
         return codes, np.empty(distinct.size, dtype=object)
-    return codes, np.array([str(v) for v in distinct], dtype=object)
+    distinct = np.array([str(v) for v in distinct], dtype=object)
+    return _sorted_by_name(codes, distinct) if sort and distinct.size else (codes, distinct)
 
 
-def count_cases(cases: pd.DataFrame, strata: Sequence[str] = (), source: str = "cases") -> PairCounts:
+def count_cases(cases: CaseTable, strata: Sequence[str] = (), source: str = "cases") -> PairCounts:
     """Counts from case-level rows (`id`, `drug`, `event`, optional strata columns).
 
     A report listing the same drug-event twice counts once (unique ids), which is the definition, not
-    a drop; how many such duplicate rows there were is kept in `notes`.
+    a drop; how many such duplicate rows there were is kept in `notes`. Pairs come out sorted by
+    drug and event name.
     """
     ids, id_names = _checked_codes(cases, "id", source, sort=False, names=False)
     drug, drug_names = _checked_codes(cases, "drug", source)
     event, event_names = _checked_codes(cases, "event", source)
-    n_events = max(int(event_names.size), 1)
-    pair_code = drug * n_events + event
-    _, unique_pairs = _unique_combinations(ids, pair_code, int(drug_names.size) * n_events)
-    pairs, n = np.unique(unique_pairs, return_counts=True)
+    n_drugs, n_events = max(int(drug_names.size), 1), max(int(event_names.size), 1)
+    report, report_drug, report_event = _distinct_reports(ids, drug, event, n_drugs, n_events)
+    pairs, n = np.unique(report_drug * n_events + report_event, return_counts=True)
     pair_drug, pair_event = pairs // n_events, pairs % n_events
-    drug_reports = _unique_per_code(ids, drug, drug_names.size)
-    event_reports = _unique_per_code(ids, event, event_names.size)
-    n_total = int(id_names.size)  # factorize codes are dense: every name is some report
+    drug_reports = _reports_per_code(report, report_drug, n_drugs, already_sorted=True)
+    event_reports = _reports_per_code(report, report_event, n_events, already_sorted=False)
+    n_total = int(id_names.size)  # dictionary codes are dense: every id is some report
     if strata:
         stratum = _stratum_codes(cases, strata, source)
         expected = _stratified_expected(ids, drug, event, stratum, pair_drug, pair_event)
     else:
         expected = (drug_reports[pair_drug] / n_total) * event_reports[pair_event]
-    notes = {"rows": len(cases), "duplicate_rows": int(len(cases) - unique_pairs.size)}
+    notes = {"rows": len(cases), "duplicate_rows": int(len(cases) - report.size)}
     return PairCounts(
         drug_names,
         event_names,
@@ -146,25 +161,53 @@ def count_cases(cases: pd.DataFrame, strata: Sequence[str] = (), source: str = "
     )
 
 
-def _unique_combinations(
-    first: np.ndarray, second: np.ndarray, second_size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (first, second) code pairs; one int64 key and a hash table when it fits in 63 bits."""
-    span = max(second_size, 1)
-    if first.size == 0 or (int(first.max()) + 1) * span < 2**62:
-        keys = pd.unique(first * span + second)
-        return keys // span, keys % span
-    unique = pd.DataFrame({"a": first, "b": second}).drop_duplicates()
-    return unique["a"].to_numpy(), unique["b"].to_numpy()
+def _distinct_reports(
+    ids: np.ndarray, drug: np.ndarray, event: np.ndarray, n_drugs: int, n_events: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (report, drug, event) rows sorted in that order, by one sort of one int64 key.
+
+    Sorting beats hashing here: case files list a report's rows together, so the key is nearly sorted
+    already, and the sorted order gives the per-drug margins for free (see _reports_per_code).
+    """
+    span = n_drugs * n_events
+    if ids.size and (int(ids.max()) + 1) * span >= 2**62:  # key would overflow: sort the columns
+        order = np.lexsort((event, drug, ids))
+        ids, drug, event = ids[order], drug[order], event[order]
+        new = np.ones(ids.size, bool)
+        new[1:] = (ids[1:] != ids[:-1]) | (drug[1:] != drug[:-1]) | (event[1:] != event[:-1])
+        return ids[new], drug[new], event[new]
+    keys = _distinct_sorted(ids * span + drug * n_events + event)
+    return keys // span, (keys % span) // n_events, keys % n_events
 
 
-def _unique_per_code(ids: np.ndarray, codes: np.ndarray, n_codes: int) -> np.ndarray:
-    """Unique report ids per code (drug or event)."""
-    _, unique_codes = _unique_combinations(ids, codes, n_codes)
-    return np.bincount(unique_codes, minlength=n_codes).astype(np.int64)
+def _distinct_sorted(keys: np.ndarray) -> np.ndarray:
+    keys = np.sort(keys)
+    new = np.ones(keys.size, bool)
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    return keys[new]
 
 
-def _stratum_codes(cases: pd.DataFrame, strata: Sequence[str], source: str) -> np.ndarray:
+def _reports_per_code(
+    report: np.ndarray, codes: np.ndarray, n_codes: int, already_sorted: bool
+) -> np.ndarray:
+    """Distinct reports per code (drug or event), from the distinct (report, drug, event) rows.
+
+    Within a report those rows are sorted by drug, so a (report, drug) repeat is always adjacent;
+    events are not, so their (report, event) keys are sorted first.
+    """
+    if already_sorted:
+        new = np.ones(report.size, bool)
+        new[1:] = (report[1:] != report[:-1]) | (codes[1:] != codes[:-1])
+        distinct_codes = codes[new]
+    elif report.size == 0 or (int(report.max()) + 1) * n_codes < 2**62:
+        distinct_codes = _distinct_sorted(report * n_codes + codes) % n_codes
+    else:
+        pairs = pd.DataFrame({"r": report, "c": codes}).drop_duplicates()
+        distinct_codes = pairs["c"].to_numpy()
+    return np.bincount(distinct_codes, minlength=n_codes).astype(np.int64)
+
+
+def _stratum_codes(cases: CaseTable, strata: Sequence[str], source: str) -> np.ndarray:
     """One code per combination of strata values (openEBGM pastes the strata columns together)."""
     combined = np.zeros(len(cases), dtype=np.int64)
     for column in strata:

@@ -57,8 +57,9 @@ class LikelihoodPoints:
     """Weighted points with what every likelihood evaluation reuses precomputed.
 
     N takes few distinct values, so gammaln/digamma of (alpha + N) are computed once per distinct N
-    and gathered, instead of once per point: this is what makes a 20,000-point fit take well under
-    a second per start.
+    and gathered, instead of once per point. Points with the same (N, E) have the same likelihood
+    term, so they are merged into one point carrying their summed weight — exact, not squashing: on
+    CAERS 17,189 pairs are 1,865 distinct (N, E), and every evaluation of the fit is 9x cheaper.
     """
 
     n: np.ndarray  # float64
@@ -70,11 +71,23 @@ class LikelihoodPoints:
 
     @classmethod
     def of(cls, points: WeightedPoints) -> LikelihoodPoints:
-        n = np.asarray(points.n, np.float64)
+        n, e, weight = _merged(points)
         levels, level_of = np.unique(n, return_inverse=True)
-        e = np.asarray(points.e, np.float64)
         constant = n * np.log(e) - special.gammaln(n + 1.0)
-        return cls(n, e, np.asarray(points.weight, np.float64), levels, level_of, constant)
+        return cls(n, e, weight, levels, level_of, constant)
+
+
+def _merged(points: WeightedPoints) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N, E, summed weight) per distinct (N, E), ordered by N then E."""
+    n = np.asarray(points.n, np.float64)
+    e = np.asarray(points.e, np.float64)
+    weight = np.asarray(points.weight, np.float64)
+    order = np.lexsort((e, n))
+    n, e, weight = n[order], e[order], weight[order]
+    new = np.ones(n.size, bool)
+    new[1:] = (n[1:] != n[:-1]) | (e[1:] != e[:-1])
+    starts = np.flatnonzero(new)
+    return n[starts], e[starts], np.add.reduceat(weight, starts) if starts.size else weight
 
 
 def negative_log_likelihood(theta: np.ndarray, points: WeightedPoints, n_star: int = 1) -> float:

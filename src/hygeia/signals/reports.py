@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hygeia.signals.columnar import read_text_csv
+from hygeia.signals.columnar import csv_header, read_text_csv, read_text_table
 from hygeia.signals.errors import SignalDataError
 
 CASE_COLUMNS = ("id", "drug", "event")
@@ -83,7 +83,13 @@ def _read_text_table_pandas(path: Path) -> pd.DataFrame:
 
 
 def _normalise_header(frame: pd.DataFrame, required: Sequence[str], path: Path) -> pd.DataFrame:
-    lower = {c.lower(): c for c in frame.columns}
+    found = _column_map(list(frame.columns), required, path)
+    return frame.rename(columns={column: name for name, column in found.items()})
+
+
+def _column_map(columns: Sequence[str], required: Sequence[str], path: Path) -> dict[str, str]:
+    """Which header column holds each required column: its own name in any case, or an alias."""
+    lower = {c.lower(): c for c in columns}
     for name in required:
         alias = next((a for a in ALIASES.get(name, ()) if name not in lower and a in lower), None)
         if alias is not None:
@@ -91,14 +97,14 @@ def _normalise_header(frame: pd.DataFrame, required: Sequence[str], path: Path) 
     missing = [c for c in required if c not in lower]
     if missing:
         hint = ""
-        if len(frame.columns) == 1 and any(sep in frame.columns[0] for sep in "$;\t|"):
+        if len(columns) == 1 and any(sep in columns[0] for sep in "$;\t|"):
             hint = " (the file does not look comma-separated)"
         raise SignalDataError(
-            f"missing column(s) {missing}; the header has {list(frame.columns)}{hint}",
+            f"missing column(s) {missing}; the header has {list(columns)}{hint}",
             source=str(path),
             line=1,
         )
-    return frame.rename(columns={lower[c]: c for c in required})
+    return {name: lower[name] for name in required}
 
 
 def _first_blank(frame: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
@@ -118,14 +124,42 @@ def read_cases(
 ) -> pd.DataFrame:
     """Case-level rows with `id`, `drug`, `event` and the requested strata columns, all text."""
     path = Path(path)
-    frame = _normalise_header(_read_text_table(path, limits or InputLimits()), CASE_COLUMNS, path)
-    unknown = [s for s in strata if s not in frame.columns]
+    table = read_case_table(path, strata, limits)
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    _first_blank(frame, list(table.column_names), path)
+    return frame
+
+
+def read_case_table(
+    path: Path | str, strata: Sequence[str] = (), limits: InputLimits | None = None
+) -> pa.Table:
+    """The case columns (`id`, `drug`, `event`, strata) as an Arrow table of text, nothing else read.
+
+    What scoring reads: counting works on Arrow's dictionary codes, so no Python string is made per
+    row (blank cells are refused there, with their line).
+    """
+    path = Path(path)
+    limits = limits or InputLimits()
+    check_size(path, limits)
+    raw = csv_header(path)
+    header = [c.strip() for c in raw]
+    found = _column_map(header, CASE_COLUMNS, path)
+    unknown = [s for s in strata if s not in header]
     if unknown:
+        raise SignalDataError(f"strata column(s) {unknown} not in the header {header}", source=str(path), line=1)
+    names = [*CASE_COLUMNS, *strata]
+    wanted = [raw[header.index(found.get(name, name))] for name in names]
+    try:
+        table = read_text_table(path, wanted)
+    except (pa.ArrowInvalid, StopIteration):
+        frame = _read_text_table_pandas(path)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        table = pa.Table.from_pandas(frame[[found.get(n, n) for n in names]], preserve_index=False)
+    if table.num_rows > limits.max_rows:
         raise SignalDataError(
-            f"strata column(s) {unknown} not in the header {list(frame.columns)}", source=str(path), line=1
+            f"{table.num_rows:,} rows, above the limit of {limits.max_rows:,}", source=str(path)
         )
-    _first_blank(frame, [*CASE_COLUMNS, *strata], path)
-    return frame[[*CASE_COLUMNS, *strata]]
+    return table.rename_columns(names)
 
 
 def read_counts(path: Path | str, limits: InputLimits | None = None) -> pd.DataFrame:

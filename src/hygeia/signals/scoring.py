@@ -18,7 +18,7 @@ from hygeia.signals import disproportionality as dp
 from hygeia.signals import fit_report
 from hygeia.signals.autohyper import FitResult, FitRule, NoConsistentFit, fit_hyperparameters
 from hygeia.signals.columnar import write_table
-from hygeia.signals.counts import PairCounts, count_cases, count_table
+from hygeia.signals.counts import CaseTable, PairCounts, count_cases, count_table
 from hygeia.signals.mgps import DEFAULT_STARTS, Hyperparameters, SquashMode
 from hygeia.signals.posterior import ebgm, posterior_quantile, posterior_weight
 
@@ -102,10 +102,21 @@ def score_counts(
         table["eb05"] = posterior_quantile(hyper, counts.n, counts.expected, qn, 5, options.digits)
         progress(0.8, "EB05 computed")
         table["eb95"] = posterior_quantile(hyper, counts.n, counts.expected, qn, 95, options.digits)
-    ordered = [*OUTPUT_COLUMNS, "chi2", "n_drug", "n_event"]
-    table = table[ordered].sort_values(["drug", "event"], kind="stable").reset_index(drop=True)
+    table = table[[*OUTPUT_COLUMNS, "chi2", "n_drug", "n_event"]]
+    if not _in_name_order(counts):
+        table = table.sort_values(["drug", "event"], kind="stable").reset_index(drop=True)
     progress(1.0, "scored")
     return ScoredRun(table, hyper, fit, counts.n_total, dict(counts.notes), section)
+
+
+def _in_name_order(counts: PairCounts) -> bool:
+    """Counting numbers drugs and events in name order and returns pairs sorted by code, so the
+    table is usually in (drug, event) order already and needs no sort of 10^6 strings."""
+    pair = counts.drug * max(counts.event_names.size, 1) + counts.event
+    names_sorted = all(
+        bool(np.all(names[:-1] < names[1:])) for names in (counts.drug_names, counts.event_names)
+    )
+    return names_sorted and bool(np.all(pair[1:] > pair[:-1]))
 
 
 def _prior(
@@ -125,7 +136,7 @@ def _prior(
 
 
 def score_cases(
-    cases: pd.DataFrame,
+    cases: CaseTable,
     options: ScoringOptions | None = None,
     progress: Progress = _silent,
     source: str = "cases",

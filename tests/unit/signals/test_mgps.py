@@ -82,6 +82,18 @@ def test_quantiles_equal_quantbisect_on_random_pairs(percent):
     assert np.array_equal(ours, _quant_bisect(VIGNETTE_THETA, n, e, qn, percent))
 
 
+@pytest.mark.parametrize("digits", [0, 1, 3, 4])
+def test_quantiles_equal_quantbisect_at_other_roundings(digits):
+    """The root is found only to a fraction of quantBisect's cell; the cell must still be its cell."""
+    rng = np.random.default_rng(digits)
+    n = rng.integers(1, 6, 4000).astype(float)
+    e = rng.lognormal(-1.0, 2.5, 4000)
+    qn = posterior_weight(VIGNETTE_THETA, n, e)
+    for percent in (5, 95):
+        ours = posterior_quantile(VIGNETTE_THETA, n, e, qn, percent, digits)
+        assert np.array_equal(ours, _quant_bisect(VIGNETTE_THETA, n, e, qn, percent, digits))
+
+
 def test_exact_quantiles_solve_the_mixture_cdf():
     n, e = _vignette_arrays()
     qn = posterior_weight(VIGNETTE_THETA, n, e)
