@@ -7,13 +7,24 @@ from pathlib import Path
 
 import typer
 
-from hygeia.app import wire_domains  # the composition root: also tells agents how to wire tools
+from hygeia.core import tools
 from hygeia.core.cli import ProblemExits, fail
 from hygeia.settings import get_settings
 
 app = typer.Typer(
     cls=ProblemExits, help="Hygeia: trustworthy medical and drug-safety AI.", no_args_is_help=True
 )
+
+
+def wire_domains() -> list[str]:
+    """The composition root (hygeia.app), imported only by the commands that run jobs or serve: it
+    loads the web stack, over a second of CPU that a one-off `hygeia signals score` must not pay."""
+    from hygeia.app import wire_domains as wire
+
+    return list(wire())
+
+
+tools.set_domain_loader(wire_domains)  # agents' tools wire the domains on first use, as in the API
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="Tenants and API keys.", no_args_is_help=True)
 models_app = typer.Typer(
