@@ -3,15 +3,16 @@ each model version does on the tenant's own cases.
 
 A domain registers an `OutcomeKind` from its `register()`: its labels, the metric family and how to
 turn what a user gives (a SMILES, an image hash) into the same input key its predictions were
-recorded under. The core never imports a domain. Served predictions get a stable id at once and
-are written in the background (a prediction never waits for an INSERT); reading flushes first, so a
-process always sees its own predictions. Records and outcomes age out with the tenant's
-`job_results` retention.
+recorded under. The core never imports a domain. A served prediction gets its stable id at once
+(one per tenant, model version and input) and is written in the background, so a prediction never
+waits for an INSERT; reading flushes first, so a process always sees its own predictions. Records
+and outcomes age out with the tenant's `job_results` retention.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -24,11 +25,12 @@ from prometheus_client import Gauge
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hygeia.core import retention
 from hygeia.core.auth import CURRENT_TENANT, Principal
-from hygeia.core.db import engine_for, new_id, tenant_session, utcnow
+from hygeia.core.db import engine_for, tenant_session, utcnow
 from hygeia.core.errors import NotFound
 from hygeia.core.live_metrics import LabelPerformance, binary_performance, multiclass_performance
 from hygeia.core.tables import Outcome, PredictionRecord
@@ -37,6 +39,7 @@ from hygeia.settings import get_settings
 Family = Literal["binary", "multiclass"]
 MAX_OUTCOME_ROWS = 10_000
 WRITE_SECONDS = 0.2
+INSERT_CHUNK = 500
 POSITIVE = {"1", "true", "active", "positive", "yes"}
 NEGATIVE = {"0", "false", "inactive", "negative", "no"}
 log = structlog.get_logger("hygeia.outcomes")
@@ -136,7 +139,7 @@ class _RecordWriter:
         for url, rows in pending.items():
             try:
                 with Session(engine_for(url), info={"system": True}) as session, session.begin():
-                    session.add_all(PredictionRecord(**row) for row in rows)
+                    insert_new(session, rows)
             except Exception as exc:  # database busy or down: keep the rows for the next round
                 log.warning("prediction_records_retry", rows=len(rows), error=type(exc).__name__)
                 with self._lock:
@@ -146,6 +149,22 @@ class _RecordWriter:
         while True:
             time.sleep(WRITE_SECONDS)
             self.flush()
+
+
+def insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert records whose id is not stored yet: the same answer asked again is the same record."""
+    unique = list({row["id"]: row for row in rows}.values())
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(unique), INSERT_CHUNK):  # SQLite caps the variables of one statement
+        chunk = unique[start : start + INSERT_CHUNK]
+        session.execute(insert(PredictionRecord).values(chunk).on_conflict_do_nothing(index_elements=["id"]))
+
+
+def prediction_id(tenant: str, model_name: str, version: str, input_key: str, served: bool) -> str:
+    """Stable: one model version's answer about one input, in one tenant, has one id however often
+    it is asked (the models are deterministic), so a cached answer and the fresh one agree."""
+    parts = (tenant, model_name, version, input_key, "served" if served else "shadow")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 records = _RecordWriter()
@@ -165,7 +184,7 @@ def record_served(
         if answer is None:
             ids.append(None)
             continue
-        row_id = new_id()
+        row_id = prediction_id(tenant, model_name, version, answer.input_key, served)
         ids.append(row_id)
         rows.append(
             {
