@@ -31,9 +31,13 @@ class OutcomeIn(BaseModel):
     )
     label: str | None = Field(None, description="toxicity: the assay (e.g. NR-AR); dermatology: optional")
     observed: str | bool | int | None = Field(
-        None, description="toxicity: active/inactive; dermatology: the histopathology class", examples=["active"]
+        None,
+        description="toxicity: active/inactive; dermatology: the histopathology class",
+        examples=["active"],
     )
-    source: str | None = Field(None, description="where the result comes from", examples=["lab assay 2026-11"])
+    source: str | None = Field(
+        None, description="where the result comes from", examples=["lab assay 2026-11"]
+    )
 
 
 class OutcomeRowOut(BaseModel):
@@ -87,7 +91,9 @@ class ReleaseIn(BaseModel):
     mode: releases.Mode
     shadow_rate: float = Field(0.0, ge=0, le=1, description="shadow: share of requests scored again")
     canary_percent: float = Field(0.0, ge=0, le=100, description="canary: percent of requests answered by it")
-    sticky_by: releases.StickyBy = Field("tenant", description="canary: keep a tenant, or an input, on one arm")
+    sticky_by: releases.StickyBy = Field(
+        "tenant", description="canary: keep a tenant, or an input, on one arm"
+    )
 
 
 class ReleaseOut(ReleaseIn):
@@ -111,7 +117,9 @@ def _accepted(principal: Principal, capability: str, rows: list[dict[str, Any]])
         raise InputError(f"send 1 to {outcomes.MAX_OUTCOME_ROWS} outcomes, not {len(rows)}")
     results = outcomes.add_outcomes(principal, capability, rows)
     accepted = sum(r.status == "accepted" for r in results)
-    audit.record(principal, "outcomes.add", n_items=accepted, detail={"capability": capability, "rows": len(rows)})
+    audit.record(
+        principal, "outcomes.add", n_items=accepted, detail={"capability": capability, "rows": len(rows)}
+    )
     return OutcomesAccepted(
         capability=capability,
         accepted=accepted,

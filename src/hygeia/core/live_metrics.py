@@ -111,7 +111,9 @@ def binary_performance(
         "roc_auc": bootstrap(lambda i: rank_auc(y[i], p[i]), n, resamples, both_classes),
         "pr_auc": bootstrap(lambda i: step_average_precision(y[i], p[i]), n, resamples, both_classes),
         "brier": Estimate(round(float(brier_score_loss(y, p)), 4), None, None),
-        "ece": Estimate(round(expected_calibration_error(np.maximum(p, 1 - p), (p >= 0.5) == y), 4), None, None),
+        "ece": Estimate(
+            round(expected_calibration_error(np.maximum(p, 1 - p), (p >= 0.5) == y), 4), None, None
+        ),
         "prevalence": Estimate(round(positives / n, 4), None, None),
     }
     return LabelPerformance(label, n, "ok", counts, metrics)

@@ -49,7 +49,9 @@ LIVE_PERFORMANCE = Gauge(
     ["tenant", "model", "version", "label", "metric"],
 )
 LIVE_OUTCOMES = Gauge(
-    "hygeia_live_outcomes", "Outcomes paired with a model version's predictions", ["tenant", "model", "version"]
+    "hygeia_live_outcomes",
+    "Outcomes paired with a model version's predictions",
+    ["tenant", "model", "version"],
 )
 
 
@@ -245,7 +247,9 @@ def _known_predictions(session: Any, ids: list[str]) -> dict[str, PredictionReco
     return {row.id: row for row in rows}
 
 
-def _outcome(kind: OutcomeKind, row: dict[str, Any], known: dict[str, PredictionRecord], actor: str) -> Outcome:
+def _outcome(
+    kind: OutcomeKind, row: dict[str, Any], known: dict[str, PredictionRecord], actor: str
+) -> Outcome:
     prediction_id = str(row.get("prediction_id") or "").strip() or None
     given = str(row.get("input") or "").strip()
     if prediction_id is None and not given:
@@ -326,13 +330,15 @@ def score(kind: OutcomeKind, pairs: Sequence[Pair], settings: LifecycleSettings)
         mine = [p for p in pairs if p.label == label]
         answered = [p.predicted or max(p.scores, key=p.scores.__getitem__) for p in mine]
         observed = [p.observed for p in mine]
-        return [multiclass_performance(label, observed, answered, [p.scores for p in mine], minimum, resamples)]
+        return [
+            multiclass_performance(label, observed, answered, [p.scores for p in mine], minimum, resamples)
+        ]
     performances = []
     for label in kind.labels:
         mine = [p for p in pairs if p.label == label and label in p.scores]
-        observed = [int(p.observed) for p in mine]
+        active = [int(p.observed) for p in mine]
         performances.append(
-            binary_performance(label, observed, [p.scores[label] for p in mine], minimum, resamples)
+            binary_performance(label, active, [p.scores[label] for p in mine], minimum, resamples)
         )
     return performances
 

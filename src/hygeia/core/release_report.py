@@ -46,7 +46,9 @@ def comparison(model_name: str, candidate: str | None = None) -> dict[str, Any]:
         "model": model_name,
         "production_version": production,
         "candidate_version": candidate,
-        "release": None if release is None else {**asdict(release), "updated_at": release.updated_at.isoformat()},
+        "release": None
+        if release is None
+        else {**asdict(release), "updated_at": release.updated_at.isoformat()},
         "answered": {production: len(answers[production]), candidate: len(answers[candidate])},
         "paired_cases": len(both),
         "agreement": _agreement(kind, prod, cand),
@@ -65,7 +67,10 @@ def _latest_answers(model_name: str, versions: tuple[str, str]) -> dict[str, dic
     )
     with system_session() as session:
         for record in session.scalars(query):
-            answers[record.model_version][(record.tenant_id, record.input_key)] = (record.scores, record.predicted)
+            answers[record.model_version][(record.tenant_id, record.input_key)] = (
+                record.scores,
+                record.predicted,
+            )
     return answers
 
 
@@ -128,7 +133,9 @@ def _on_outcomes(
             if (tenant, key, label) in truth
         ]
         result[version] = [asdict(performance) for performance in score(kind, pairs, settings)]
-    result["n_outcomes"] = sum(1 for (tenant, key) in cases for label in kind.labels if (tenant, key, label) in truth)
+    result["n_outcomes"] = sum(
+        1 for (tenant, key) in cases for label in kind.labels if (tenant, key, label) in truth
+    )
     return result
 
 
@@ -152,7 +159,15 @@ def promote_candidate(principal: Principal, model_name: str) -> tuple[str, dict[
     get_registry().promote(model_name, release.candidate_version)
     headline = {k: report[k] for k in ("production_version", "candidate_version", "paired_cases")}
     headline["agreement"] = {k: v for k, v in report["agreement"].items() if k != "by_label"}
-    audit.record(principal, "model.promote", detail={"name": model_name, "version": release.candidate_version,
-                                                    "from_release": release.mode, "report": headline})
+    audit.record(
+        principal,
+        "model.promote",
+        detail={
+            "name": model_name,
+            "version": release.candidate_version,
+            "from_release": release.mode,
+            "report": headline,
+        },
+    )
     end_release(principal, model_name, reason="promoted")
     return release.candidate_version, report

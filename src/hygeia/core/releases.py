@@ -40,7 +40,9 @@ StickyBy = Literal["tenant", "input"]
 ShadowRunner = Callable[[str, list[Any]], Sequence[Served | None]]  # (candidate version, inputs)
 RELEASE_CACHE_SECONDS = 1.0  # how long another process keeps an ended or changed release
 log = structlog.get_logger("hygeia.releases")
-SHADOW = Counter("hygeia_shadow_requests_total", "Sampled shadow requests by model and fate", ["model", "fate"])
+SHADOW = Counter(
+    "hygeia_shadow_requests_total", "Sampled shadow requests by model and fate", ["model", "fate"]
+)
 CANARY = Counter("hygeia_canary_requests_total", "Requests answered per release arm", ["model", "arm"])
 
 
@@ -93,7 +95,9 @@ def current_release(model_name: str) -> Release | None:
 
 def list_releases() -> list[Release]:
     with system_session() as session:
-        return [Release.of(row) for row in session.scalars(select(ModelRelease).order_by(ModelRelease.model_name))]
+        return [
+            Release.of(row) for row in session.scalars(select(ModelRelease).order_by(ModelRelease.model_name))
+        ]
 
 
 def set_release(
@@ -212,7 +216,9 @@ class ShadowQueue:
                 SHADOW.labels(model_name, "scored").inc()
             except Exception as exc:  # a broken candidate is a finding for the report, never a crash
                 SHADOW.labels(model_name, "failed").inc()
-                log.warning("shadow_failed", model=model_name, version=version, error=f"{type(exc).__name__}: {exc}")
+                log.warning(
+                    "shadow_failed", model=model_name, version=version, error=f"{type(exc).__name__}: {exc}"
+                )
             finally:
                 CURRENT_TENANT.reset(token)
                 tasks.task_done()
@@ -235,7 +241,7 @@ def track(
         and tenant is not None
         and model_name in _runners
         and version != release.candidate_version
-        and random.random() < release.shadow_rate  # noqa: S311  (sampling, not security)
+        and random.random() < release.shadow_rate  # sampling, not security
     ):
         shadow_queue.submit(tenant, model_name, release.candidate_version, list(inputs))
     return ids

@@ -144,7 +144,9 @@ class PredictionRecord(TenantOwned, Base):
     scores: Mapped[dict[str, float]] = mapped_column(JSON, nullable=False)
     predicted: Mapped[str | None] = mapped_column(String(100))
     served: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True, nullable=False
+    )
 
 
 class Outcome(TenantOwned, Base):
@@ -160,7 +162,9 @@ class Outcome(TenantOwned, Base):
     observed: Mapped[str] = mapped_column(String(100), nullable=False)
     source: Mapped[str] = mapped_column(String(200), nullable=False)
     created_by: Mapped[str] = mapped_column(String(100), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True, nullable=False
+    )
 
 
 class ModelRelease(Base):

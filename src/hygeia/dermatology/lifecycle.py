@@ -51,7 +51,9 @@ def _answer(data: bytes, result: LesionResult) -> Served | None:
     return Served(hashlib.sha256(data).hexdigest(), result.probabilities, result.prediction)
 
 
-def follow(ready: ReadyClassifier, uploads: Sequence[Upload], results: list[LesionResult]) -> list[LesionResult]:
+def follow(
+    ready: ReadyClassifier, uploads: Sequence[Upload], results: list[LesionResult]
+) -> list[LesionResult]:
     """Each result with its image's sha256 and, when classified, its prediction id."""
     answers = [_answer(data, result) for (_, data), result in zip(uploads, results, strict=True)]
     ids = track(MODEL_NAME, MODEL_NAME, ready.version, answers, list(uploads))

@@ -37,7 +37,9 @@ def tox21_measured(endpoint: str, positives: int, negatives: int) -> list[tuple[
     return chosen
 
 
-def outcome_rows(ids: list[str], measured: list[tuple[str, int]], endpoint: str, invert: bool = False) -> list:
+def outcome_rows(
+    ids: list[str], measured: list[tuple[str, int]], endpoint: str, invert: bool = False
+) -> list:
     return [
         {"prediction_id": pid, "label": endpoint, "observed": (1 - y) if invert else y, "source": SOURCE}
         for pid, (_, y) in zip(ids, measured, strict=True)

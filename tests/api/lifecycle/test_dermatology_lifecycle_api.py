@@ -26,7 +26,10 @@ def test_canary_answers_its_share_and_outcomes_score_the_version_that_answered( 
     analyst = auth_header(make_key("clinic", "analyst"))
     production = _predict(client, analyst, images[0])["model"]["version"]
     canary = {"candidate_version": "1.1.0", "mode": "canary", "canary_percent": 100}
-    assert client.put("/api/v1/admin/releases/dermatology", json=canary, headers=admin_headers).status_code == 200
+    assert (
+        client.put("/api/v1/admin/releases/dermatology", json=canary, headers=admin_headers).status_code
+        == 200
+    )
     answers = [_predict(client, analyst, image) for image in images]
     assert {a["model"]["version"] for a in answers} == {"1.1.0"} != {production}
 
@@ -54,11 +57,16 @@ def test_canary_answers_its_share_and_outcomes_score_the_version_that_answered( 
 
 def test_tenant_stickiness_keeps_one_tenant_on_one_version(client, admin_headers, make_key) -> None:  # type: ignore[no-untyped-def]
     canary = {"candidate_version": "1.1.0", "mode": "canary", "canary_percent": 50, "sticky_by": "tenant"}
-    assert client.put("/api/v1/admin/releases/dermatology", json=canary, headers=admin_headers).status_code == 200
+    assert (
+        client.put("/api/v1/admin/releases/dermatology", json=canary, headers=admin_headers).status_code
+        == 200
+    )
     analyst = auth_header(make_key("clinic", "analyst"))
     versions = {_predict(client, analyst, real_lesion_jpeg(i))["model"]["version"] for i in range(3)}
     assert len(versions) == 1
     client.delete("/api/v1/admin/releases/dermatology", headers=admin_headers)
     models = client.get("/api/v1/admin/models", headers=admin_headers).json()
-    production = next(m["version"] for m in models if m["name"] == "dermatology" and m["stage"] == "production")
+    production = next(
+        m["version"] for m in models if m["name"] == "dermatology" and m["stage"] == "production"
+    )
     assert _predict(client, analyst, real_lesion_jpeg(0))["model"]["version"] == production

@@ -43,7 +43,9 @@ def test_a_simulated_stream_of_real_tox21_results_moves_the_live_metric(client, 
     version, ids = _predict(client, analyst, [smiles for smiles, _ in measured])
     assert all(ids) and len(set(ids)) == len(ids)  # one stable id per scored molecule
 
-    first = client.post("/api/v1/toxicity/outcomes", json=outcome_rows(ids, measured, ENDPOINT)[:20], headers=analyst)
+    first = client.post(
+        "/api/v1/toxicity/outcomes", json=outcome_rows(ids, measured, ENDPOINT)[:20], headers=analyst
+    )
     assert first.status_code == 200 and first.json()["accepted"] == 20
     early = _label(_performance(client, analyst), version, ENDPOINT)
     assert early["status"] == "not enough outcomes yet (20 of 30)" and early["metrics"] == {}
@@ -52,17 +54,24 @@ def test_a_simulated_stream_of_real_tox21_results_moves_the_live_metric(client, 
     live = _label(_performance(client, analyst), version, ENDPOINT)
     assert live["status"] == "ok" and live["n"] == 60 and live["counts"] == {"positive": 20, "negative": 40}
     auc = live["metrics"]["roc_auc"]
-    assert auc["value"] > 0.8 and auc["ci_low"] <= auc["value"] <= auc["ci_high"]  # these are training molecules
+    assert (
+        auc["value"] > 0.8 and auc["ci_low"] <= auc["value"] <= auc["ci_high"]
+    )  # these are training molecules
     assert 0 <= live["metrics"]["brier"]["value"] < 0.25 and "pr_auc" in live["metrics"]
 
     # the lab "corrects" every result to its opposite: the newest outcome wins and the metric follows
-    client.post("/api/v1/toxicity/outcomes", json=outcome_rows(ids, measured, ENDPOINT, invert=True), headers=analyst)
+    client.post(
+        "/api/v1/toxicity/outcomes", json=outcome_rows(ids, measured, ENDPOINT, invert=True), headers=analyst
+    )
     inverted = _label(_performance(client, analyst), version, ENDPOINT)
     assert inverted["metrics"]["roc_auc"]["value"] == pytest.approx(1 - auc["value"], abs=1e-3)
     assert inverted["counts"] == {"positive": 40, "negative": 20}
 
     metrics = client.get("/metrics").text
-    assert f'hygeia_live_performance{{label="{ENDPOINT}",metric="roc_auc",model="toxicity",tenant="acme"' in metrics
+    assert (
+        f'hygeia_live_performance{{label="{ENDPOINT}",metric="roc_auc",model="toxicity",tenant="acme"'
+        in metrics
+    )
 
 
 def test_rows_are_checked_one_by_one(client, analyst) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +92,14 @@ def test_rows_are_checked_one_by_one(client, analyst) -> None:  # type: ignore[n
     keys = {r["input_key"] for r in body["rows"][:2]}
     assert keys == {"IISBACLAFKSPIT-UHFFFAOYSA-N"}  # the id and the SMILES reach the same molecule
     errors = [r["error"] for r in body["rows"][2:]]
-    for fragment in ("SMILES", "label must be", "observed must be", "source is required", "no toxicity prediction", "give prediction_id or input"):
+    for fragment in (
+        "SMILES",
+        "label must be",
+        "observed must be",
+        "source is required",
+        "no toxicity prediction",
+        "give prediction_id or input",
+    ):
         assert any(fragment in e for e in errors), fragment
 
 
@@ -95,7 +111,9 @@ def test_csv_upload_and_roles(client, analyst, make_key) -> None:  # type: ignor
     assert response.status_code == 200, response.text
     assert [r["status"] for r in response.json()["rows"]] == ["accepted", "error"]
     bad = client.post(
-        "/api/v1/toxicity/outcomes/csv", files={"file": ("o.csv", "smiles,y\nC,1\n", "text/csv")}, headers=analyst
+        "/api/v1/toxicity/outcomes/csv",
+        files={"file": ("o.csv", "smiles,y\nC,1\n", "text/csv")},
+        headers=analyst,
     )
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
     viewer = auth_header(make_key("acme", "viewer"))
@@ -110,10 +128,17 @@ def test_tenants_see_only_their_own_predictions_and_outcomes(client, analyst, ma
     _, ids = _predict(client, analyst, [smiles for smiles, _ in measured])
     client.post("/api/v1/toxicity/outcomes", json=outcome_rows(ids, measured, ENDPOINT), headers=analyst)
     other = auth_header(make_key("globex", "analyst"))
-    stolen = client.post("/api/v1/toxicity/outcomes", json=outcome_rows(ids[:1], measured[:1], ENDPOINT), headers=other)
+    stolen = client.post(
+        "/api/v1/toxicity/outcomes", json=outcome_rows(ids[:1], measured[:1], ENDPOINT), headers=other
+    )
     assert stolen.json()["rows"][0]["error"].startswith("no toxicity prediction")
     assert _performance(client, other)["versions"] == []
-    assert _label(_performance(client, analyst), _performance(client, analyst)["versions"][0]["version"], ENDPOINT)["n"] == 30
+    assert (
+        _label(
+            _performance(client, analyst), _performance(client, analyst)["versions"][0]["version"], ENDPOINT
+        )["n"]
+        == 30
+    )
 
 
 def test_records_and_outcomes_age_out_with_job_results(client, analyst) -> None:  # type: ignore[no-untyped-def]

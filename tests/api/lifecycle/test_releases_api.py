@@ -32,7 +32,9 @@ def shadow(client, admin_headers) -> tuple[str, str]:  # type: ignore[no-untyped
     return production, candidate
 
 
-def test_shadow_answers_are_stored_never_returned_and_reported(client, admin_headers, make_key, shadow) -> None:  # type: ignore[no-untyped-def]
+def test_shadow_answers_are_stored_never_returned_and_reported(
+    client, admin_headers, make_key, shadow
+) -> None:  # type: ignore[no-untyped-def]
     production, candidate = shadow
     analyst = auth_header(make_key("acme", "analyst"))
     measured = tox21_measured(ENDPOINT, positives=15, negatives=25)
@@ -59,7 +61,9 @@ def test_shadow_answers_are_stored_never_returned_and_reported(client, admin_hea
         assert mmp["n"] == 40 and mmp["status"] == "ok" and 0 <= mmp["metrics"]["roc_auc"]["value"] <= 1
 
 
-def test_only_platform_admins_run_releases_and_every_change_is_audited(client, admin_headers, make_key) -> None:  # type: ignore[no-untyped-def]
+def test_only_platform_admins_run_releases_and_every_change_is_audited(
+    client, admin_headers, make_key
+) -> None:  # type: ignore[no-untyped-def]
     production = _production(client, admin_headers, "toxicity")
     candidate = _other_version(client, admin_headers, "toxicity")
     tenant_admin = auth_header(make_key("acme", "admin"))
@@ -68,7 +72,9 @@ def test_only_platform_admins_run_releases_and_every_change_is_audited(client, a
     live = {**body, "candidate_version": production}
     assert client.put("/api/v1/admin/releases/toxicity", json=live, headers=admin_headers).status_code == 409
     no_share = {**body, "canary_percent": 0}
-    assert client.put("/api/v1/admin/releases/toxicity", json=no_share, headers=admin_headers).status_code == 422
+    assert (
+        client.put("/api/v1/admin/releases/toxicity", json=no_share, headers=admin_headers).status_code == 422
+    )
     assert client.put("/api/v1/admin/releases/toxicity", json=body, headers=admin_headers).status_code == 200
     assert client.delete("/api/v1/admin/releases/toxicity", headers=admin_headers).status_code == 200
     assert client.delete("/api/v1/admin/releases/toxicity", headers=admin_headers).status_code == 404
@@ -77,7 +83,7 @@ def test_only_platform_admins_run_releases_and_every_change_is_audited(client, a
 
 
 def test_promote_from_the_report(client, admin_headers, shadow) -> None:  # type: ignore[no-untyped-def]
-    production, candidate = shadow
+    _, candidate = shadow
     promoted = client.post("/api/v1/admin/releases/toxicity/promote", headers=admin_headers)
     assert promoted.status_code == 200, promoted.text
     assert promoted.json()["promoted_version"] == candidate

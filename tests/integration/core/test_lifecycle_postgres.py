@@ -27,7 +27,9 @@ def test_records_outcomes_and_shadow_on_postgres(pg_platform, make_key) -> None:
     smiles = [s for s, _ in measured]
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         models = client.get("/api/v1/admin/models", headers=admin).json()
-        candidate = next(m["version"] for m in models if m["name"] == "toxicity" and m["stage"] != "production")
+        candidate = next(
+            m["version"] for m in models if m["name"] == "toxicity" and m["stage"] != "production"
+        )
         shadow = {"candidate_version": candidate, "mode": "shadow", "shadow_rate": 1.0}
         assert client.put("/api/v1/admin/releases/toxicity", json=shadow, headers=admin).status_code == 200
         first = client.post("/api/v1/toxicity/predict/batch", json={"smiles": smiles}, headers=analyst).json()

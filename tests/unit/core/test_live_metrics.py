@@ -34,11 +34,15 @@ def test_binary_refuses_to_score_too_few_or_one_sided_outcomes() -> None:
 def test_multiclass_balanced_accuracy_and_calibration() -> None:
     observed = ["mel", "mel", "nv", "nv", "nv", "nv"]
     answered = ["mel", "nv", "nv", "nv", "nv", "mel"]
-    probabilities = [{"mel": 0.9, "nv": 0.1}, {"mel": 0.4, "nv": 0.6}] + [{"mel": 0.2, "nv": 0.8}] * 3 + [
-        {"mel": 0.7, "nv": 0.3}
-    ]
+    probabilities = (
+        [{"mel": 0.9, "nv": 0.1}, {"mel": 0.4, "nv": 0.6}]
+        + [{"mel": 0.2, "nv": 0.8}] * 3
+        + [{"mel": 0.7, "nv": 0.3}]
+    )
     result = multiclass_performance("diagnosis", observed, answered, probabilities, minimum=5, resamples=50)
-    assert result.metrics["balanced_accuracy"].value == pytest.approx(balanced_accuracy_score(observed, answered))
+    assert result.metrics["balanced_accuracy"].value == pytest.approx(
+        balanced_accuracy_score(observed, answered)
+    )
     assert result.counts == {"mel": 2, "nv": 4}
     brier = np.mean([0.01 + 0.01, 0.36 + 0.36, 0.04 + 0.04, 0.04 + 0.04, 0.04 + 0.04, 0.49 + 0.49])
     assert result.metrics["brier"].value == pytest.approx(brier, abs=1e-4)
