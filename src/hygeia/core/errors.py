@@ -50,13 +50,15 @@ class InputError(ProblemError):
 
 
 class NotFound(ProblemError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(404, "Not found", detail)
+    def __init__(self, detail: str, title: str = "Not found") -> None:
+        super().__init__(404, title, detail)
 
 
 class Conflict(ProblemError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(409, "Conflict", detail)
+    """The request is valid but clashes with the current state (a duplicate, a refused change)."""
+
+    def __init__(self, detail: str, title: str = "Conflict") -> None:
+        super().__init__(409, title, detail)
 
 
 class CapabilityUnavailable(ProblemError):

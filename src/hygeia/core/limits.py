@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TypeVar
 
@@ -136,21 +136,32 @@ def _window(limiter: MovingWindowRateLimiter, scope: str, ident: str, item: Rate
     )
 
 
+def _charged(window: Window, cost: int) -> Window:
+    return replace(window, remaining=max(0, window.remaining - cost))
+
+
 def enforce_rate_limit(tenant_id: str, tier: str, key_id: str = "", cost: int = 1) -> list[Window]:
-    """Charge `cost` units to the tenant's and the key's windows, all or none; returns where they stand."""
+    """Charge `cost` units to the tenant's and the key's windows, all or none; returns where they stand.
+
+    One read and one atomic acquire per window (8 Redis round trips for a tenant's and a key's burst
+    and sustained windows, not 12): where a window stands after the charge follows from the read.
+    A request that loses a race for the last units between the read and the acquire is refused.
+    """
     scoped = _windows(tenant_id, tier, key_id)
     if not scoped or cost <= 0:
         return status(tenant_id, tier, key_id)
 
     def charge(limiter: MovingWindowRateLimiter) -> list[Window]:
-        for scope, ident, item in scoped:
-            if cost > item.amount:
-                raise CostOverLimit(_window(limiter, scope, ident, item), cost)
-            if not limiter.test(item, NAMESPACE, ident, cost=cost):
-                raise RateLimited(_window(limiter, scope, ident, item), cost)
-        for _scope, ident, item in scoped:
-            limiter.hit(item, NAMESPACE, ident, cost=cost)
-        return [_window(limiter, scope, ident, item) for scope, ident, item in scoped]
+        before = [_window(limiter, *window) for window in scoped]
+        for window in before:
+            if cost > window.limit:
+                raise CostOverLimit(window, cost)
+            if window.remaining < cost:
+                raise RateLimited(window, cost)
+        for (_scope, ident, item), window in zip(scoped, before, strict=True):
+            if not limiter.hit(item, NAMESPACE, ident, cost=cost):
+                raise RateLimited(_window(limiter, window.scope, ident, item), cost)
+        return [_charged(window, cost) for window in before]
 
     return _with_limiter(charge)
 

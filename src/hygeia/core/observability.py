@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import re
 import shutil
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import structlog
 from fastapi import FastAPI, Response
@@ -25,6 +26,18 @@ REQUEST_LATENCY = Histogram(
 )
 PREDICTIONS = Counter(
     "hygeia_predictions_total", "Items predicted, by model and version", ["model", "version"]
+)
+PREDICTION_SCORES = Histogram(
+    "hygeia_prediction_score",
+    "Predicted probabilities by model, version and label (one observation per item and label)",
+    ["model", "version", "label"],
+    buckets=tuple(round(0.1 * i, 1) for i in range(1, 11)),
+)
+DECISIONS = Counter(
+    "hygeia_capability_decisions_total",
+    "What a capability decided per item: a lesion accepted or rejected, a signal's alert level, "
+    "an agent answer given or abstained",
+    ["capability", "decision"],
 )
 JOBS = Counter("hygeia_jobs_total", "Background jobs by kind and final status", ["kind", "status"])
 READINESS = Gauge(
@@ -161,3 +174,18 @@ def register_collector(name: str, collector: Collector) -> None:
 
 def metrics_response() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def observe_scores(model: str, version: str, scores_by_label: Mapping[str, Iterable[float]]) -> None:
+    """Score distributions per label feed the capability dashboards and make output drift visible."""
+    for label, scores in scores_by_label.items():
+        histogram = PREDICTION_SCORES.labels(model, version, label)
+        for score in scores:
+            if score == score:  # NaN (no score) is not a probability
+                histogram.observe(score)
+
+
+def count_decisions(capability: str, decisions: Iterable[str]) -> None:
+    """Count each item's decision (a bounded vocabulary per capability, never free text)."""
+    for decision, n in collections.Counter(decisions).items():
+        DECISIONS.labels(capability, decision).inc(n)

@@ -3,7 +3,6 @@ failure (problem, validation, unexpected) into readable HTML instead of JSON or 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import ModuleType
@@ -163,18 +162,59 @@ class ConsoleRoute(APIRoute):
         return route
 
 
+def _toxicity_modules() -> dict[str, ModuleType]:
+    import hygeia.toxicity as package
+    from hygeia.toxicity import io, schemas, service
+
+    return {"": package, "io": io, "schemas": schemas, "service": service}
+
+
+def _signals_modules() -> dict[str, ModuleType]:
+    from hygeia.signals import service
+
+    return {"service": service}
+
+
+def _dermatology_modules() -> dict[str, ModuleType]:
+    from hygeia.dermatology import card, dataset, images, service
+
+    return {"card": card, "dataset": dataset, "images": images, "service": service}
+
+
+def _evidence_modules() -> dict[str, ModuleType]:
+    from hygeia.evidence import report, schemas, service
+
+    return {"report": report, "schemas": schemas, "service": service}
+
+
+def _agents_modules() -> dict[str, ModuleType]:
+    from hygeia.agents import schemas, service
+
+    return {"schemas": schemas, "service": service}
+
+
+# The domain modules console pages may use, imported explicitly (never by a computed name) and only
+# when a page asks, so a switched-off domain is never imported by the console.
+CONSOLE_DOMAIN_MODULES: dict[str, Callable[[], dict[str, ModuleType]]] = {
+    "toxicity": _toxicity_modules,
+    "signals": _signals_modules,
+    "dermatology": _dermatology_modules,
+    "evidence": _evidence_modules,
+    "agents": _agents_modules,
+}
+
+
 def load_domain(domain: str, module: str = "service") -> ModuleType:
-    """Import a domain module lazily (`module=""`: the package itself); a missing, switched-off or
-    broken domain is a 503 with the reason."""
+    """One of a domain's modules for a console page (`module=""`: the package itself); a missing,
+    switched-off or broken domain is a 503 with the reason."""
     if domain not in get_settings().domains:
         raise CapabilityUnavailable(domain, f"the {domain} domain is switched off here (HYGEIA_DOMAINS)")
-    name = f"hygeia.{domain}.{module}" if module else f"hygeia.{domain}"
     try:
-        return importlib.import_module(name)
+        modules = CONSOLE_DOMAIN_MODULES[domain]()
     except ModuleNotFoundError as exc:
-        if exc.name in (f"hygeia.{domain}", name):
+        if exc.name is not None and exc.name.startswith(f"hygeia.{domain}"):
             raise CapabilityUnavailable(
-                domain, f"the {domain} domain is not part of this build yet (no {name} module)"
+                domain, f"the {domain} domain is not part of this build yet (no {exc.name} module)"
             ) from exc
         raise CapabilityUnavailable(
             domain, f"the {domain} domain needs {exc.name!r}, which is not installed"
@@ -184,6 +224,7 @@ def load_domain(domain: str, module: str = "service") -> ModuleType:
         raise CapabilityUnavailable(
             domain, f"the {domain} domain failed to load ({type(exc).__name__})"
         ) from exc
+    return modules[module]
 
 
 def domain_state(domain: str, module: str = "service") -> tuple[ModuleType | None, str | None]:

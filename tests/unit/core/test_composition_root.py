@@ -41,3 +41,38 @@ def test_the_core_imports_no_domain_by_name():
         if any(f"hygeia.{domain}" in path.read_text() for domain in ALL_DOMAINS)
     ]
     assert offenders == []
+
+
+def test_no_module_is_imported_by_a_computed_hygeia_name():
+    """Wiring is explicit: a domain reached by `import_module(f"hygeia.{x}")` could be misnamed silently."""
+    package = Path(root.__file__).parent
+    offenders = [
+        str(path)
+        for path in package.rglob("*.py")
+        if 'import_module(f"hygeia.' in path.read_text() or "import_module(f'hygeia." in path.read_text()
+    ]
+    assert offenders == []
+
+
+def test_the_console_knows_the_modules_of_every_domain_and_refuses_a_switched_off_one(monkeypatch):
+    from hygeia.core.errors import CapabilityUnavailable
+    from hygeia.toxicity import service as toxicity_service
+    from hygeia.web import render
+
+    assert set(render.CONSOLE_DOMAIN_MODULES) == set(ALL_DOMAINS)
+    assert render.load_domain("toxicity") is toxicity_service
+    monkeypatch.setattr(render, "get_settings", lambda: Settings(domains=["signals"]))
+    with pytest.raises(CapabilityUnavailable, match="switched off"):
+        render.load_domain("toxicity")
+
+
+def test_a_console_domain_that_fails_to_import_is_unavailable_not_a_crash(monkeypatch):
+    from hygeia.core.errors import CapabilityUnavailable
+    from hygeia.web import render
+
+    def broken() -> dict:
+        raise ModuleNotFoundError("No module named 'rdkit'", name="rdkit")
+
+    monkeypatch.setitem(render.CONSOLE_DOMAIN_MODULES, "toxicity", broken)
+    with pytest.raises(CapabilityUnavailable, match="needs 'rdkit'"):
+        render.load_domain("toxicity")

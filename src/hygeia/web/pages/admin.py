@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from hygeia.core import audit, auth, jobs
 from hygeia.core.auth import Principal
 from hygeia.core.db import system_session
-from hygeia.core.errors import NotFound, ProblemError
+from hygeia.core.errors import Conflict, NotFound, ProblemError
 from hygeia.core.registry import get_registry
 from hygeia.core.tables import ApiKey
 from hygeia.web import session
@@ -133,7 +133,7 @@ def create_key(
 @router.post("/ui/admin/keys/{key_id}/revoke", dependencies=[Depends(session.same_origin)])
 def revoke_key(key_id: str, request: Request, principal: Principal = Depends(admin_only)) -> Response:
     if key_id == principal.key_id:
-        raise ProblemError(409, "Refused", "you cannot revoke the key you are signed in with")
+        raise Conflict("you cannot revoke the key you are signed in with", title="Refused")
     auth.revoke_api_key(principal.tenant_id, key_id)
     audit.record(principal, "key.revoke", detail={"key_id": key_id})
     context = {"keys": _keys(principal.tenant_id), "notice": "Key revoked."}

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from hygeia.core import jobs
 from hygeia.core.auth import Principal
-from hygeia.core.errors import ProblemError
+from hygeia.core.errors import NotFound
 from hygeia.web import session
 from hygeia.web.pages.evidence_paths import path_graph
 from hygeia.web.render import SECURITY_HEADERS, ConsoleRoute, domain_state, load_domain, render, templates
@@ -141,7 +141,7 @@ def repurpose_status(
 def _repurpose_fragment(request: Request, job: jobs.JobInfo) -> Response:
     service = load_domain("evidence")
     if job.kind != service.JOB_KIND:
-        raise ProblemError(404, "Not found", f"job {job.id!r} is not a repurposing job")
+        raise NotFound(f"job {job.id!r} is not a repurposing job")
     result = None
     if job.status == jobs.SUCCEEDED and job.result is not None:
         result = load_domain("evidence", "schemas").RepurposeResult.model_validate(job.result)
