@@ -108,10 +108,10 @@ def _component(
     d_alpha = d_ratio[pts.level_of] + log_r
     d_beta = alpha / beta - (alpha + pts.n) / beta_e
     if n_star == 1:
-        log_p0 = alpha * log_r
-        not_zero = -np.expm1(log_p0)  # 1 - f(0)
+        not_zero = -np.expm1(alpha * log_r)  # 1 - f(0), accurate when f(0) is near 1
         log_f -= np.log(not_zero)
-        odds = np.exp(log_p0) / not_zero  # f(0) / (1 - f(0)); 0 once f(0) underflows
+        # f(0) / (1 - f(0)); f(0) = 1 - (1 - f(0)) loses only digits that f(0) < 1e-16 never needs
+        odds = (1.0 - not_zero) / not_zero
         d_alpha += odds * log_r
         d_beta += odds * alpha * pts.e / (beta * beta_e)
     elif n_star != 0:
@@ -134,14 +134,23 @@ def _objective_terms(
     w = points.weight
     l1, g_a1, g_b1 = _component(a1, b1, points, n_star)
     l2, g_a2, g_b2 = _component(a2, b2, points, n_star)
-    log_mix = np.logaddexp(np.log(p) + l1, np.log1p(-p) + l2)
+    log_mix, r1 = _log_mixture(np.log(p) + l1, np.log1p(-p) + l2)
     value = -_weighted_sum(w, log_mix)
     if not gradient:
         return value, np.empty(0)
-    r1 = np.exp(np.log(p) + l1 - log_mix)
     r2 = 1.0 - r1
     terms = (r1 * g_a1, r1 * g_b1, r2 * g_a2, r2 * g_b2, r1 - p)
     return value, -np.array([_weighted_sum(w, t) for t in terms])
+
+
+def _log_mixture(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(e^first + e^second) and the first term's share, from one exp and one log1p per point
+    (np.logaddexp and a separate exp for the share cost three times as much on the fit's hot path)."""
+    difference = first - second
+    tail = np.exp(-np.abs(difference))
+    log_mix = np.maximum(first, second) + np.log1p(tail)
+    share = np.where(difference >= 0, 1.0, tail) / (1.0 + tail)
+    return log_mix, share
 
 
 def _weighted_sum(w: np.ndarray, values: np.ndarray) -> float:
