@@ -10,7 +10,7 @@ The search for the maximum (autoHyper's acceptance rule, or the global optimum) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -68,6 +68,7 @@ class LikelihoodPoints:
     levels: np.ndarray  # distinct N values (float64)
     level_of: np.ndarray  # index into levels per point
     constant: np.ndarray  # N log E - log N!: the part of log f that no parameter touches
+    recent: dict[bytes, tuple[float, np.ndarray]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, points: WeightedPoints) -> LikelihoodPoints:
@@ -122,9 +123,26 @@ def _component(
 def objective(
     theta: np.ndarray, points: LikelihoodPoints, n_star: int = 1, gradient: bool = True
 ) -> tuple[float, np.ndarray]:
-    """Negative log-likelihood and its gradient in (log a1, log b1, log a2, log b2, logit P)."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _objective_terms(theta, points, n_star, gradient)
+    """Negative log-likelihood and its gradient in (log a1, log b1, log a2, log b2, logit P).
+
+    The last few results are remembered per point set: an optimiser's start, its final point and the
+    convergence check ask for the same theta, and each evaluation is a pass over every point.
+    """
+    if not gradient or n_star != 1:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return _objective_terms(theta, points, n_star, gradient)
+    key = np.asarray(theta, np.float64).tobytes()
+    if key not in points.recent:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            value, grad = _objective_terms(theta, points, n_star, gradient)
+        if len(points.recent) >= _RECENT:
+            points.recent.pop(next(iter(points.recent)))
+        points.recent[key] = (value, grad)
+    value, grad = points.recent[key]
+    return value, grad.copy()
+
+
+_RECENT = 4
 
 
 def _objective_terms(
