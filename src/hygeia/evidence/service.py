@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hygeia.core.auth import Principal
-from hygeia.core.errors import CapabilityUnavailable, InputError, ProblemError
+from hygeia.core.errors import CapabilityUnavailable, Conflict, InputError, NotFound
 from hygeia.core.jobs import (
     QUEUED,
     RUNNING,
@@ -212,7 +212,7 @@ def submit_index_build(principal: Principal, request: IndexBuildRequest) -> JobI
     jobs = list_jobs(principal.tenant_id, 500)
     unfinished = [j for j in jobs if j.kind == BUILD_KIND and j.status in (QUEUED, RUNNING)]
     if unfinished:
-        raise ProblemError(409, "Index build in progress", f"job {unfinished[0].id} is building the index")
+        raise Conflict(f"job {unfinished[0].id} is building the index", title="Index build in progress")
     return submit_job(principal, BUILD_KIND, request.model_dump(mode="json"))
 
 
@@ -282,11 +282,10 @@ def report(tenant_id: str, job_id: str) -> RepurposeResult:
     """A finished repurposing job's result (tenant-checked by core.jobs)."""
     job = get_job(tenant_id, job_id)
     if job.kind != JOB_KIND:
-        raise ProblemError(404, "Not found", f"job {job_id!r} is not a repurposing job")
+        raise NotFound(f"job {job_id!r} is not a repurposing job")
     if job.status != "succeeded" or job.result is None:
-        raise ProblemError(
-            409, "Report not ready", f"job {job_id} is {job.status}" + (f": {job.error}" if job.error else "")
-        )
+        detail = f"job {job_id} is {job.status}" + (f": {job.error}" if job.error else "")
+        raise Conflict(detail, title="Report not ready")
     return RepurposeResult.model_validate(job.result)
 
 
