@@ -8,14 +8,11 @@ from pathlib import Path
 
 import typer
 
-from hygeia.signals.errors import SignalDataError
+from hygeia.core.cli import ProblemExits, fail
 
-app = typer.Typer(help=__doc__, no_args_is_help=True)
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+# ProblemExits: a SignalDataError (a ProblemError) from any command ends as one line and exit 2, also
+# when this group runs on its own (tests, `python -m`), not only under the root `hygeia` group.
+app = typer.Typer(cls=ProblemExits, help=__doc__, no_args_is_help=True)
 
 
 def _hyperparameter_json(run: object) -> str:
@@ -74,11 +71,11 @@ def score(
 
     strata = [*(strata or []), *(ctx.args if strata else [])]
     if ctx.args and not strata:
-        _fail(f"unexpected extra arguments {ctx.args}")
+        fail(f"unexpected extra arguments {ctx.args}")
     if squash not in ("auto", "none", "autosquash"):
-        _fail("--squash must be auto, none or autosquash")
+        fail("--squash must be auto, none or autosquash")
     if fit not in ("consistent", "global"):
-        _fail("--fit must be consistent or global")
+        fail("--fit must be consistent or global")
     options = ScoringOptions(
         strata=tuple(strata),
         digits=None if exact else digits,
@@ -90,10 +87,8 @@ def score(
             run = score_count_table(read_counts(input_csv), options, source=str(input_csv))
         else:
             run = score_cases(read_case_table(input_csv, strata), options, source=str(input_csv))
-    except SignalDataError as exc:
-        _fail(exc.detail)
-    except ValueError as exc:
-        _fail(str(exc))
+    except ValueError as exc:  # not a ProblemError: e.g. a table with no pair to fit
+        fail(str(exc))
     write_output(run, str(output))
     _write_fit_summary(run, fit_summary or output.with_suffix(".fit.csv"))
     sys.stderr.write(_hyperparameter_json(run) + "\n")
@@ -121,11 +116,11 @@ def score_pair(
         try:
             hyper = Hyperparameters(*(float(v) for v in prior.split(",")))
         except (TypeError, ValueError):
-            _fail("--prior must be five numbers: alpha1,beta1,alpha2,beta2,P")
+            fail("--prior must be five numbers: alpha1,beta1,alpha2,beta2,P")
     pair = PairCount(drug, event, n, n_drug, n_event, n_total, labelled)
     result = score_pairs([pair], hyper)[0]
     if result.get("error"):
-        _fail(result["error"])
+        fail(result["error"])
     typer.echo(json.dumps(pair_response(result)))
 
 
@@ -146,18 +141,12 @@ def ingest_faers_command(
     from hygeia.signals.faers import ingest_faers
 
     wanted = [r.strip().upper() for r in roles.split(",") if r.strip()]
-    try:
-        if is_e2b(path):
-            cases, report = ingest_e2b(path, wanted, strip_salts=not keep_salts)
-        else:
-            cases, report = ingest_faers(
-                path,
-                wanted,
-                strip_salts=not keep_salts,
-                on_bad_lines="skip" if skip_bad_lines else "error",
-            )
-    except SignalDataError as exc:
-        _fail(exc.detail)
+    if is_e2b(path):
+        cases, report = ingest_e2b(path, wanted, strip_salts=not keep_salts)
+    else:
+        cases, report = ingest_faers(
+            path, wanted, strip_salts=not keep_salts, on_bad_lines="skip" if skip_bad_lines else "error"
+        )
     cases.to_csv(output if output is not None else sys.stdout, index=False)
     sys.stderr.write(json.dumps(report.as_dict()) + "\n")
 
@@ -174,12 +163,9 @@ def rank(
 
     from hygeia.signals.priority import load_known_pairs, prioritise
 
-    try:
-        scored = pd.read_csv(scored_csv, keep_default_na=False, na_values=[""])
-        cases = pd.read_csv(cases_csv, dtype=str, keep_default_na=False) if cases_csv else None
-        ranked = prioritise(scored, cases, load_known_pairs(known) if known else None)
-    except SignalDataError as exc:
-        _fail(exc.detail)
+    scored = pd.read_csv(scored_csv, keep_default_na=False, na_values=[""])
+    cases = pd.read_csv(cases_csv, dtype=str, keep_default_na=False) if cases_csv else None
+    ranked = prioritise(scored, cases, load_known_pairs(known) if known else None)
     from hygeia.signals.columnar import write_table
 
     write_table(ranked, output)  # spreadsheet-safe CSV, or Parquet for a .parquet path
