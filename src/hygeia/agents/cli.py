@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from hygeia.core.cli import fail
+
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 TENANT = typer.Option(
     None, "--tenant", help="tenant the conversation belongs to (default: the platform tenant)"
@@ -25,11 +27,6 @@ def _principal(tenant: str | None) -> Any:
 
     migrate.upgrade()  # the conversation tables must exist; a no-op when already at head
     return Principal(tenant or get_settings().platform_tenant, "analyst", "cli", "enterprise")
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -49,15 +46,12 @@ def ask(
     """Ask one expert; tokens stream to the terminal as the model writes them."""
     from hygeia.agents.schemas import AskRequest
     from hygeia.agents.service import answer_stream
-    from hygeia.core.errors import ProblemError
 
-    try:
+    try:  # a ProblemError (unknown expert, bad mode) ends at the root group's one error path
         body = AskRequest(question=question, mode=mode, expert=expert, conversation_id=conversation)
-        events = answer_stream(_principal(tenant), body)
-        final = _consume(events, show_progress=not as_json)
-    except (ProblemError, ValueError) as exc:
-        _fail(getattr(exc, "detail", None) or str(exc))
-        return
+    except ValueError as exc:
+        fail(str(exc))
+    final = _consume(answer_stream(_principal(tenant), body), show_progress=not as_json)
     if as_json:
         typer.echo(json.dumps(final, indent=2, default=str))
     else:
@@ -117,14 +111,12 @@ def panel(
     """Several experts answer; then the consensus, with the disagreements."""
     from hygeia.agents.schemas import PanelRequest
     from hygeia.agents.service import panel as run_panel
-    from hygeia.core.errors import ProblemError
 
-    try:
+    try:  # a ProblemError ends at the root group's one error path
         body = PanelRequest.model_validate({"question": question, "experts": experts or None, "mode": mode})
-        result = run_panel(_principal(tenant), body)
-    except (ProblemError, ValueError) as exc:
-        _fail(getattr(exc, "detail", None) or str(exc))
-        return
+    except ValueError as exc:
+        fail(str(exc))
+    result = run_panel(_principal(tenant), body)
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))
         return
@@ -156,3 +148,15 @@ def conversations(limit: int = typer.Option(20, min=1, max=500), tenant: str = T
         typer.echo(
             f"{row['id']}  {row['updated_at']:%Y-%m-%d %H:%M}  {row['messages']:>3} msgs  {row['title']}"
         )
+
+
+@app.command("delete-conversation")
+def delete_conversation(conversation_id: str = typer.Argument(...), tenant: str = TENANT) -> None:
+    """Delete a conversation with its messages, tool calls and feedback; audited. The operator at the
+    console of the server acts as the tenant's admin."""
+    from dataclasses import replace
+
+    from hygeia.agents.service import delete_conversation as delete
+
+    removed = delete(replace(_principal(tenant), role="admin"), conversation_id)
+    typer.echo(", ".join(f"{count} {kind}" for kind, count in removed.items()) + " deleted")

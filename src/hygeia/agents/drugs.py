@@ -91,7 +91,7 @@ def toxicity_by_name(drug: str) -> dict[str, Any]:
         predict = get_tool("toxicity.predict")
     except KeyError:
         raise InputError("the toxicity capability is not installed, so no prediction was made") from None
-    prediction = predict.function(smiles=smiles)
+    prediction = predict.call(None, {"smiles": smiles})  # not tenant-scoped: needs no caller
     result = (prediction.get("results") or [{}])[0]
     return {
         "drug": found.name,

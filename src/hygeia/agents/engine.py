@@ -29,11 +29,12 @@ from hygeia.agents.experts import Expert, get_expert
 from hygeia.agents.planner import ChainResult, initial_context, planned_chain, retrieval_chain
 from hygeia.agents.recall import recall
 from hygeia.agents.router import route
-from hygeia.agents.toolbox import ensure_domain_tools
+from hygeia.agents.toolbox import caller_of, ensure_domain_tools
 from hygeia.core.auth import Principal
 from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.errors import InputError
 from hygeia.core.llm import ChatMessage, ChatModel, Completion, LLMError, get_chat_model
+from hygeia.core.tools import Caller
 from hygeia.settings import get_agent_settings, get_llm_settings
 
 MODES = ("manual", "automatic", "autonomous-automatic", "autonomous-manual")
@@ -94,7 +95,7 @@ def answer_events(
     notes.extend([*recalled_notes, *ensure_domain_tools()])
     yield "meta", _meta(conversation_id, chosen, question.mode, routing, query)
     model, why_no_llm = chat_model_or_reason()
-    chain = yield from _tools(question, chosen, query, model)
+    chain = yield from _tools(question, chosen, query, model, caller_of(principal))
     sources = collect_sources(chain.outcomes, get_agent_settings().max_sources)
     failures = failure_lines(chain.outcomes)
     if model is not None and not sources:
@@ -144,15 +145,15 @@ def chat_model_or_reason() -> tuple[ChatModel | None, str]:
 
 
 def _tools(
-    question: Question, expert: Expert, query: str, model: ChatModel | None
+    question: Question, expert: Expert, query: str, model: ChatModel | None, caller: Caller
 ) -> Generator[Event, None, ChainResult]:
     context = initial_context(question.text, query)
     if question.mode.startswith("autonomous"):
         use_llm = get_llm_settings().plan_with_llm
         use_llm = (model is not None and model.backend == "openai") if use_llm is None else use_llm
-        chain = planned_chain(question.text, expert, context, model, use_llm)
+        chain = planned_chain(question.text, expert, context, model, use_llm, caller)
     else:
-        chain = retrieval_chain(expert, context)
+        chain = retrieval_chain(expert, context, caller)
     result: ChainResult = yield from _relay(chain)
     return result
 

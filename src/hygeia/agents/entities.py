@@ -1,5 +1,6 @@
 """What a question gives a tool chain to start from: the query text, explicit `name=value` inputs,
-SMILES strings, and a drug and an adverse event when the wording makes them plain.
+SMILES strings, a job id (32 hex digits, as the platform issues them), and a drug and an adverse event
+when the wording makes them plain.
 
 Deliberately conservative: a wrong binding sends a tool the wrong input, which is worse than not
 calling it, so a SMILES must parse in RDKit and a drug must look like a drug name.
@@ -13,6 +14,7 @@ from typing import Any
 KEY_VALUE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;]+)")
 SMILES_CHARS = re.compile(r"^[A-Za-z0-9@+\-\[\]\(\)=#$/\\%.]+$")
 SMILES_MARKERS = re.compile(r"[=#()\[\]@1-9]")
+JOB_ID = re.compile(r"\b[0-9a-f]{32}\b")
 DRUG_SUFFIXES = (
     "statin", "pril", "sartan", "olol", "mab", "nib", "azole", "cillin", "mycin", "prazole", "floxacin",
     "vir", "dipine", "parin", "gliptin", "gliflozin", "sone", "olone", "azepam", "zolam", "oxetine",
@@ -52,6 +54,9 @@ def question_context(question: str) -> dict[str, Any]:
     event = find_event(question)
     if event and "event" not in context:
         context["event"] = event
+    job = JOB_ID.search(question)
+    if job and "job_id" not in context:
+        context["job_id"] = job.group(0)
     return context
 
 

@@ -6,14 +6,15 @@ never reveals that the conversation exists.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from hygeia.agents.tables import Conversation, Feedback, Message, ToolCall
 from hygeia.agents.toolbox import ToolOutcome, stored_output
-from hygeia.core.auth import Principal
-from hygeia.core.db import tenant_session, utcnow
+from hygeia.core.auth import ROLE_RANK, Forbidden, Principal
+from hygeia.core.db import system_session, tenant_session, utcnow
 from hygeia.core.errors import NotFound
 from hygeia.core.llm import ChatMessage
 
@@ -207,3 +208,70 @@ def add_feedback(principal: Principal, message_id: str, rating: int, comment: st
             "comment": comment,
             "created_at": feedback.created_at,
         }
+
+
+def delete_conversation(principal: Principal, conversation_id: str) -> dict[str, int]:
+    """Remove a conversation with every message, tool call and feedback row it holds (the memory that
+    recall and history read), in one transaction. Its asker or a tenant admin may; others get 403.
+
+    Rows are deleted explicitly rather than by ON DELETE CASCADE, which SQLite applies only with
+    foreign keys switched on."""
+    with tenant_session(principal.tenant_id) as session:
+        conversation = _owned(session, Conversation, conversation_id, principal.tenant_id, "conversation")
+        if conversation.created_by != principal.subject and ROLE_RANK[principal.role] < ROLE_RANK["admin"]:
+            raise Forbidden("only the conversation's author or a tenant admin may delete it")
+        return _delete_rows(session, principal.tenant_id, [conversation_id])
+
+
+def delete_own_conversations(principal: Principal) -> dict[str, int]:
+    """Every conversation the caller started in this tenant ("forget what I asked")."""
+    with tenant_session(principal.tenant_id) as session:
+        ids = list(
+            session.scalars(select(Conversation.id).where(Conversation.created_by == principal.subject))
+        )
+        return _delete_rows(session, principal.tenant_id, ids)
+
+
+def purge_conversations(tenant_id: str, cutoff: datetime) -> int:
+    """Retention: conversations untouched since `cutoff` (core.retention's `conversations` kind)."""
+    with tenant_session(tenant_id) as session:
+        ids = list(session.scalars(select(Conversation.id).where(Conversation.updated_at < cutoff)))
+        return _delete_rows(session, tenant_id, ids)["conversations"]
+
+
+def _delete_rows(session: Any, tenant_id: str, conversation_ids: list[str]) -> dict[str, int]:
+    if not conversation_ids:
+        return {"conversations": 0, "messages": 0, "tool_calls": 0, "feedback": 0}
+    messages = select(Message.id).where(
+        Message.tenant_id == tenant_id, Message.conversation_id.in_(conversation_ids)
+    )
+    counts = {}
+    for name, table in (("feedback", Feedback), ("tool_calls", ToolCall)):
+        statement = delete(table).where(table.tenant_id == tenant_id, table.message_id.in_(messages))
+        counts[name] = _rowcount(session.execute(statement))
+    counts["messages"] = _rowcount(
+        session.execute(
+            delete(Message).where(
+                Message.tenant_id == tenant_id, Message.conversation_id.in_(conversation_ids)
+            )
+        )
+    )
+    counts["conversations"] = _rowcount(
+        session.execute(
+            delete(Conversation).where(
+                Conversation.tenant_id == tenant_id, Conversation.id.in_(conversation_ids)
+            )
+        )
+    )
+    return counts
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def belongs_to_another_tenant(conversation_id: str, tenant_id: str) -> bool:
+    """For the audit trail: was a 404 someone probing another tenant's existing conversation?"""
+    with system_session() as session:
+        owner = session.scalar(select(Conversation.tenant_id).where(Conversation.id == conversation_id))
+    return owner is not None and owner != tenant_id

@@ -21,7 +21,7 @@ from hygeia.agents.entities import bind_inputs, question_context
 from hygeia.agents.experts import Expert
 from hygeia.agents.toolbox import ToolOutcome, run_tool
 from hygeia.core.llm import ChatModel, LLMError
-from hygeia.core.tools import Tool
+from hygeia.core.tools import Caller, Tool
 from hygeia.settings import get_agent_settings
 
 MIN_RELEVANCE = 0.05
@@ -43,7 +43,7 @@ class ChainResult:
 Chain = Generator[ToolOutcome, None, ChainResult]  # yields each outcome as it lands, returns all
 
 
-def retrieval_chain(expert: Expert, context: dict[str, Any]) -> Chain:
+def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | None = None) -> Chain:
     """Modes 1-2: the configured retrieval tools, in order, with the question as query; then each
     question-bound lookup whose cue the question carries and whose inputs it names (a drug for
     toxicity by name), so a plain question reaches the capability that computes its answer."""
@@ -55,7 +55,7 @@ def retrieval_chain(expert: Expert, context: dict[str, Any]) -> Chain:
         reason = (
             "grounding retrieval" if name in settings.retrieval_tools else "the question names its inputs"
         )
-        outcome = _run_bound(len(result.outcomes) + 1, name, expert, context, reason)
+        outcome = _run_bound(len(result.outcomes) + 1, name, expert, context, reason, caller)
         result.outcomes.append(outcome)
         yield outcome
     return result
@@ -70,6 +70,7 @@ def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
         "agents.toxicity_by_name": (TOXICITY_CUE, "drug"),
         "agents.side_effects": (EFFECT_CUE, "drug"),
         "agents.signal_lookup": (SIGNAL_CUE, "query"),
+        "toxicity.batch_prediction": (TOXICITY_CUE, "job_id"),  # the caller's own job, by its id
     }
     question = str(context.get("question") or context.get("query") or "")
     allowed = get_agent_settings().patterns_for(expert.name)
@@ -81,7 +82,12 @@ def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
 
 
 def planned_chain(
-    question: str, expert: Expert, context: dict[str, Any], model: ChatModel | None, use_llm: bool
+    question: str,
+    expert: Expert,
+    context: dict[str, Any],
+    model: ChatModel | None,
+    use_llm: bool,
+    caller: Caller | None = None,
 ) -> Chain:
     """Modes 3-4: the expert plans its own chain over the tools it may call."""
     tools = expert.allowed_tools(get_agent_settings().patterns_for(expert.name))
@@ -90,10 +96,10 @@ def planned_chain(
     if use_llm and model is not None and tools:
         plan, usage = _llm_plan(question, expert, model, tools)
     if plan:
-        result = yield from _planned_steps(plan, expert, context, tools)
+        result = yield from _planned_steps(plan, expert, context, tools, caller)
         result.planner, (result.prompt_tokens, result.completion_tokens) = f"llm:{usage[2]}", usage[:2]
         return result
-    result = yield from _rule_chain(question, expert, context, tools)
+    result = yield from _rule_chain(question, expert, context, tools, caller)
     if use_llm and model is not None and tools:
         result.notes.insert(0, "the language model gave no usable plan; the rule planner chose the tools")
         result.prompt_tokens, result.completion_tokens = usage[:2]
@@ -106,7 +112,9 @@ def initial_context(question: str, retrieval_query: str) -> dict[str, Any]:
     return context
 
 
-def _run_bound(step: int, name: str, expert: Expert, context: dict[str, Any], reason: str) -> ToolOutcome:
+def _run_bound(
+    step: int, name: str, expert: Expert, context: dict[str, Any], reason: str, caller: Caller | None
+) -> ToolOutcome:
     from hygeia.core.tools import get_tool
 
     try:
@@ -114,10 +122,12 @@ def _run_bound(step: int, name: str, expert: Expert, context: dict[str, Any], re
     except KeyError:
         schema = {"properties": {"query": {"type": "string"}}}
     inputs, _missing = bind_inputs(schema, context, get_agent_settings().max_sources)
-    return run_tool(step, name, inputs, expert, reason)
+    return run_tool(step, name, inputs, expert, reason, caller)
 
 
-def _rule_chain(question: str, expert: Expert, context: dict[str, Any], tools: list[Tool]) -> Chain:
+def _rule_chain(
+    question: str, expert: Expert, context: dict[str, Any], tools: list[Tool], caller: Caller | None
+) -> Chain:
     settings = get_agent_settings()
     result = ChainResult(planner="rules")
     relevance = _relevance(question, tools, context)
@@ -131,7 +141,7 @@ def _rule_chain(question: str, expert: Expert, context: dict[str, Any], tools: l
             break
         tool, inputs = step
         reason = f"relevance {relevance[tool.name]:.2f}; inputs bound: {sorted(inputs)}"
-        outcome = run_tool(len(result.outcomes) + 1, tool.name, inputs, expert, reason)
+        outcome = run_tool(len(result.outcomes) + 1, tool.name, inputs, expert, reason, caller)
         result.outcomes.append(outcome)
         done.add(tool.name)
         if outcome.ok and outcome.output:
@@ -224,7 +234,11 @@ def _llm_plan(
 
 
 def _planned_steps(
-    plan: list[tuple[str, dict[str, Any]]], expert: Expert, context: dict[str, Any], tools: list[Tool]
+    plan: list[tuple[str, dict[str, Any]]],
+    expert: Expert,
+    context: dict[str, Any],
+    tools: list[Tool],
+    caller: Caller | None,
 ) -> Chain:
     settings = get_agent_settings()
     result = ChainResult()
@@ -232,7 +246,8 @@ def _planned_steps(
     for name, args in plan[: settings.max_steps]:
         bound, _ = bind_inputs(by_name[name].input_schema, context, settings.max_sources)
         inputs = {**bound, **{k: v for k, v in args.items() if k in _declared(by_name[name], args)}}
-        outcome = run_tool(len(result.outcomes) + 1, name, inputs, expert, "planned by the language model")
+        planned = "planned by the language model"
+        outcome = run_tool(len(result.outcomes) + 1, name, inputs, expert, planned, caller)
         result.outcomes.append(outcome)
         if outcome.ok and outcome.output:
             _absorb(context, outcome.output)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from hygeia.agents import service
@@ -17,14 +17,16 @@ from hygeia.agents.schemas import (
     AskRequest,
     ConversationDetail,
     ConversationOut,
+    DeletedOut,
     ExpertOut,
     FeedbackOut,
     FeedbackRequest,
     PanelOut,
     PanelRequest,
 )
+from hygeia.core import audit
 from hygeia.core.auth import Analyst, Viewer
-from hygeia.core.errors import PROBLEM_RESPONSES, ProblemError
+from hygeia.core.errors import PROBLEM_RESPONSES, NotFound, ProblemError
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], responses=PROBLEM_RESPONSES)
 log = structlog.get_logger("hygeia.agents.routes")
@@ -79,6 +81,29 @@ def conversations(principal: Viewer, limit: int = Query(50, ge=1, le=500)) -> An
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
 def conversation(conversation_id: str, principal: Viewer) -> Any:
     return service.conversation(principal.tenant_id, conversation_id)
+
+
+@router.delete(
+    "/conversations",
+    response_model=DeletedOut,
+    summary="Delete every conversation the caller started in this tenant, with all their messages",
+)
+def delete_own_conversations(principal: Analyst) -> Any:
+    return service.delete_own_conversations(principal)
+
+
+@router.delete(
+    "/conversations/{conversation_id}",
+    response_model=DeletedOut,
+    summary="Delete a conversation with its messages, tool calls and feedback (its author or a tenant admin)",
+)
+def delete_conversation(conversation_id: str, request: Request, principal: Analyst) -> Any:
+    try:
+        return service.delete_conversation(principal, conversation_id)
+    except NotFound:
+        if service.conversation_of_another_tenant(conversation_id, principal.tenant_id):
+            audit.record_denied(request, 404, "conversation of another tenant")
+        raise
 
 
 @router.post("/messages/{message_id}/feedback", response_model=FeedbackOut, status_code=201)

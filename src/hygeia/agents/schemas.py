@@ -177,6 +177,15 @@ class ConversationOut(BaseModel):
     messages: int
 
 
+class DeletedOut(BaseModel):
+    """What a deletion removed, by kind (the audit row records the same counts)."""
+
+    conversations: int
+    messages: int
+    tool_calls: int
+    feedback: int
+
+
 class FeedbackOut(BaseModel):
     id: str
     message_id: str

@@ -15,8 +15,10 @@ from hygeia.agents.experts import EXPERTS
 from hygeia.agents.panel import panel_events, plan_panel, run_panel
 from hygeia.agents.schemas import AskRequest, FeedbackRequest, PanelRequest
 from hygeia.agents.toolbox import ensure_domain_tools
+from hygeia.core import audit
 from hygeia.core.auth import Principal
 from hygeia.core.llm import LLMError, OpenAICompatibleClient, get_chat_model
+from hygeia.core.retention import register_purger
 from hygeia.core.tools import register_capability
 from hygeia.settings import get_agent_settings, get_llm_settings
 
@@ -72,6 +74,23 @@ def conversation(tenant_id: str, conversation_id: str) -> dict[str, Any]:
     return memory.get_conversation(tenant_id, conversation_id)
 
 
+def delete_conversation(principal: Principal, conversation_id: str) -> dict[str, int]:
+    """The conversation and all its memory; audited with what was removed (never the content)."""
+    removed = memory.delete_conversation(principal, conversation_id)
+    audit.record(principal, "conversation.delete", detail={"conversation_id": conversation_id, **removed})
+    return removed
+
+
+def delete_own_conversations(principal: Principal) -> dict[str, int]:
+    removed = memory.delete_own_conversations(principal)
+    audit.record(principal, "conversation.delete_own", detail=removed)
+    return removed
+
+
+def conversation_of_another_tenant(conversation_id: str, tenant_id: str) -> bool:
+    return memory.belongs_to_another_tenant(conversation_id, tenant_id)
+
+
 def feedback(principal: Principal, message_id: str, body: FeedbackRequest) -> dict[str, Any]:
     return memory.add_feedback(principal, message_id, body.rating, body.comment)
 
@@ -97,6 +116,7 @@ def unavailable_reason() -> str | None:
 def register() -> None:
     """The agents' capability check and their own tools, registered once by the composition root."""
     register_capability("agents", unavailable_reason)
+    register_purger("conversations", memory.purge_conversations)  # retention of conversations (#17)
     drugs.register()  # agents.toxicity_by_name: a drug name reaches the toxicity model through core.tools
     signal_lookup.register()  # agents.signal_lookup: drug-event statistics from the bundled reference table
     side_effects.register()  # agents.side_effects: labelled side effects (SIDER via Hetionet CcSE)

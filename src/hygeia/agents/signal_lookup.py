@@ -1,10 +1,11 @@
 """Drug-event signal lookup for plain questions ("is there a signal for atorvastatin and
-rhabdomyolysis?", "top signals for metoprolol"), from the bundled reference table.
+rhabdomyolysis?", "top signals for metoprolol"): the asker's own latest run first, else a reference.
 
-The table (`models/agents/<version>/signal_reference.json`, hash-checked) holds statistics the signals
-scoring computed on the MDDC FAERS count tables (statins, beta-blockers; `benchmarks.agents.
-signal_reference`). A tenant's own latest run is not consulted: tools receive no tenant today, so the
-answer names the reference table as its source rather than implying it looked at the tenant's data.
+The caller's latest finished run is read through the signals domain's tenant-scoped tool
+(`signals.latest_run`, via `core.tools` with the caller passed on), so only the asker's tenant is ever
+consulted. When that tenant has no finished run, or the run lacks the drug or pair, the bundled table
+(`models/agents/<version>/signal_reference.json`, hash-checked; statistics the signals scoring computed
+on the MDDC FAERS count tables, `benchmarks.agents.signal_reference`) answers, and the answer says so.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from hygeia.agents.verdict import artifact
-from hygeia.core.errors import InputError
-from hygeia.core.tools import register_tool
+from hygeia.core.errors import InputError, ProblemError
+from hygeia.core.tools import Caller, get_tool, register_tool
 
 REFERENCE_FILE = "signal_reference.json"
 SIGNAL_CUE = re.compile(
@@ -50,8 +51,39 @@ def _known(value: str | None, field: str) -> str | None:
     return key if key and key in _vocabulary(field) else None
 
 
-def signal_lookup(query: str, drug: str | None = None, event: str | None = None) -> dict[str, Any]:
-    """Agent tool: the pair's statistics per reference table, or the drug's top signals."""
+def signal_lookup(
+    caller: Caller, query: str, drug: str | None = None, event: str | None = None
+) -> dict[str, Any]:
+    """Agent tool: the pair (or the drug's top signals) in the caller's latest run, else the reference."""
+    own, why_not = tenant_run_lookup(caller, query, drug, event)
+    if own is not None:
+        source = f"this tenant's latest finished signal run {own['run_id']}"
+        return own | {"source": source, "answered_from": "tenant_run"}
+    found = reference_lookup(query, drug, event)
+    found["fact"] = f"{found['fact']} [{why_not}]"
+    return found | {"answered_from": "reference_table", "tenant_run": why_not}
+
+
+def tenant_run_lookup(
+    caller: Caller, query: str, drug: str | None, event: str | None
+) -> tuple[dict[str, Any] | None, str]:
+    """The signals domain's answer from the caller's own run, or None and why it gave none."""
+    try:
+        tool = get_tool("signals.latest_run")
+    except KeyError:
+        return None, "the signals capability is not installed, so no tenant run was consulted"
+    inputs = {"query": query, **({"drug": drug} if drug else {}), **({"event": event} if event else {})}
+    try:
+        found = tool.call(caller, inputs)
+    except ProblemError as exc:
+        return None, f"this tenant's latest run could not be read ({exc.detail or exc.title})"
+    if not found.get("found"):
+        return None, str(found.get("reason") or f"no such pair in this tenant's run {found.get('run_id')}")
+    return found, ""
+
+
+def reference_lookup(query: str, drug: str | None = None, event: str | None = None) -> dict[str, Any]:
+    """The pair's statistics per reference table, or the drug's top signals."""
     drug = _known(drug, "drug") or _mentioned(query, "drug")
     event = _known(event, "event") or _mentioned(query, "event")
     if not drug:
@@ -70,7 +102,6 @@ def signal_lookup(query: str, drug: str | None = None, event: str | None = None)
         "drug": drug,
         "event": event,
         "source": "bundled reference table: " + reference()["source"],
-        "tenant_runs_consulted": False,
         "pairs": rows,
         "fact": f"{scope} (bundled MDDC FAERS reference table, not this tenant's runs): " + "; ".join(lines),
     }
@@ -94,7 +125,8 @@ def register() -> None:
     register_tool(
         "agents.signal_lookup",
         "Safety signal statistics (N, expected, EB05, IC025, PRR, alert, priority) for a drug and adverse "
-        "event named in the question, or the top signals of a drug, from FAERS reference counts",
+        "event named in the question, or the top signals of a drug: this tenant's latest signal run, "
+        "else FAERS reference counts",
         signal_lookup,
         input_schema={
             "type": "object",
@@ -106,4 +138,5 @@ def register() -> None:
             "required": ["query"],
             "additionalProperties": False,
         },
+        tenant_scoped=True,
     )

@@ -3,10 +3,13 @@
 Every call ends in a `ToolOutcome` whose status says what happened (ok, error, timeout, missing,
 forbidden, invalid_input); the answer reports failures as failures. A timed-out tool's thread cannot
 be killed in Python, so tools run on a bounded pool: a hung tool costs one worker, not the server.
+The caller (tenant, role) travels as an explicit argument; the pool thread also runs in a copy of the
+asker's context with CURRENT_TENANT bound, so platform code inside a tool (drift) attributes correctly.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import threading
@@ -21,9 +24,10 @@ from typing import Any
 import structlog
 
 from hygeia.agents.experts import Expert
+from hygeia.core.auth import CURRENT_TENANT, Principal
 from hygeia.core.db import new_id
 from hygeia.core.errors import ProblemError
-from hygeia.core.tools import Tool, get_tool
+from hygeia.core.tools import Caller, CallerRequired, Tool, get_tool
 from hygeia.settings import get_agent_settings
 
 log = structlog.get_logger("hygeia.agents.tools")
@@ -123,8 +127,20 @@ def check_inputs(tool: Tool, inputs: dict[str, Any]) -> str | None:
     return None
 
 
-def run_tool(step: int, name: str, inputs: dict[str, Any], expert: Expert, reason: str = "") -> ToolOutcome:
-    """Run one tool for an expert; never raises for tool failures, returns what happened instead."""
+def caller_of(principal: Principal) -> Caller:
+    return Caller(principal.tenant_id, principal.role, principal.subject)
+
+
+def run_tool(
+    step: int,
+    name: str,
+    inputs: dict[str, Any],
+    expert: Expert,
+    reason: str = "",
+    caller: Caller | None = None,
+) -> ToolOutcome:
+    """Run one tool for an expert on behalf of `caller`; never raises for tool failures, returns what
+    happened instead. Without a caller, tenant-scoped tools are refused (forbidden), never run unscoped."""
     settings = get_agent_settings()
     outcome = ToolOutcome(step, name, dict(inputs), OK, reason)
     if not expert.may_call(name, settings.patterns_for(expert.name)):
@@ -133,16 +149,21 @@ def run_tool(step: int, name: str, inputs: dict[str, Any], expert: Expert, reaso
         tool = get_tool(name)
     except KeyError:
         return _fail(outcome, MISSING, f"no tool named {name!r} is registered (its domain is not installed)")
+    if tool.tenant_scoped and caller is None:
+        return _fail(outcome, FORBIDDEN, f"{name} reads a tenant's data and no caller was given")
     problem = check_inputs(tool, outcome.inputs)
     if problem:
         return _fail(outcome, INVALID, problem)
     started = time.perf_counter()
-    future = _pool(settings.tool_workers).submit(tool.function, **outcome.inputs)
+    context = contextvars.copy_context()  # the asker's context, into the pool thread
+    future = _pool(settings.tool_workers).submit(context.run, _call_as, tool, caller, outcome.inputs)
     try:
         result = future.result(timeout=settings.tool_timeout_seconds)
     except FutureTimeout:
         future.cancel()
         _fail(outcome, TIMEOUT, f"{name} did not finish within {settings.tool_timeout_seconds:g}s")
+    except CallerRequired as exc:  # a tool chaining to a tenant-scoped one without passing the caller on
+        _fail(outcome, FORBIDDEN, str(exc))
     except ProblemError as exc:
         _fail(outcome, ERROR, f"{exc.title}: {exc.detail}" if exc.detail else exc.title)
     except Exception as exc:  # a tool's bug is reported in the answer, never hidden or faked
@@ -152,6 +173,13 @@ def run_tool(step: int, name: str, inputs: dict[str, Any], expert: Expert, reaso
         _accept(outcome, result)
     outcome.duration_ms = (time.perf_counter() - started) * 1000
     return outcome
+
+
+def _call_as(tool: Tool, caller: Caller | None, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Runs inside a copy of the asker's context, so binding the tenant here leaks to no other call."""
+    if caller is not None:
+        CURRENT_TENANT.set(caller.tenant_id)
+    return tool.call(caller, inputs)
 
 
 def _accept(outcome: ToolOutcome, result: Any) -> None:

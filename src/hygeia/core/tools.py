@@ -17,11 +17,34 @@ log = structlog.get_logger("hygeia.tools")
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who a tool acts for. Passed explicitly, never read from a context variable, because tools run
+    on a thread pool where the request's context is not guaranteed to arrive."""
+
+    tenant_id: str
+    role: str
+    subject: str = ""
+
+
+class CallerRequired(PermissionError):
+    """A tenant-scoped tool was called without a caller: refused rather than run unscoped."""
+
+
+@dataclass(frozen=True)
 class Tool:
     name: str
     description: str
     function: Callable[..., dict[str, Any]]
     input_schema: dict[str, Any] = field(default_factory=dict)
+    tenant_scoped: bool = False  # the function's first argument is the Caller; it reads tenant data
+
+    def call(self, caller: Caller | None, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The one way to invoke a tool: tenant-scoped tools get the caller, the others never see it."""
+        if not self.tenant_scoped:
+            return self.function(**inputs)
+        if caller is None:
+            raise CallerRequired(f"{self.name} reads a tenant's data and needs the caller's tenant")
+        return self.function(caller, **inputs)
 
 
 _TOOLS: dict[str, Tool] = {}
@@ -46,8 +69,11 @@ def register_tool(
     description: str,
     function: Callable[..., dict[str, Any]],
     input_schema: dict[str, Any] | None = None,
+    *,
+    tenant_scoped: bool = False,
 ) -> None:
-    _TOOLS[name] = Tool(name, description, function, input_schema or {})
+    """`tenant_scoped=True`: `function(caller, **inputs)` must scope every read to `caller.tenant_id`."""
+    _TOOLS[name] = Tool(name, description, function, input_schema or {}, tenant_scoped)
 
 
 def get_tool(name: str) -> Tool:

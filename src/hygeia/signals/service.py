@@ -359,3 +359,6 @@ def register() -> None:
         },
     )
     register_capability("signals", storage.unavailable_reason)
+    from hygeia.signals import agent_tools  # imports this module, so not at the top
+
+    agent_tools.register()  # signals.latest_run: the caller's own latest run, tenant-scoped

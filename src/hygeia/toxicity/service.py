@@ -180,6 +180,9 @@ def register() -> None:
     the batch job, the capability check and the agents' tool."""
     register_job_handler(BATCH_JOB, run_batch_job)
     register_capability(MODEL_NAME, unavailable_reason)
+    from hygeia.toxicity import agent_tools  # imports this module, so not at the top
+
+    agent_tools.register()  # toxicity.batch_prediction: the caller's own batch results by id
     lifecycle.register()  # outcomes per assay and the shadow candidate's scorer
     register_tool(
         "toxicity.predict",

@@ -75,11 +75,13 @@ def test_a_signal_question_gets_the_reference_statistics_and_names_the_source(ag
     assert lookup["status"] == "ok", lookup["error"]
     pairs = {p["table"]: p for p in lookup["output"]["pairs"]}
     assert (
-        set(pairs) == {"statin49.csv", "statin101.csv"} and lookup["output"]["tenant_runs_consulted"] is False
+        set(pairs) == {"statin49.csv", "statin101.csv"} and lookup["output"]["answered_from"] == "reference_table"
     )
     recent = pairs["statin101.csv"]
     assert recent["n"] > 5 * recent["expected"] and recent["eb05"] > 2 and recent["alert_level"] == "high"
     assert "bundled MDDC FAERS reference table, not this tenant's runs" in answer["answer"]
+    # this app wires the agents alone: the answer says why no tenant run was read
+    assert "[the signals capability is not installed, so no tenant run was consulted]" in answer["answer"]
     assert f"N {recent['n']:.0f}" in answer["answer"]
 
     unknown = ask(agents_client, headers, "Is there a signal for zorblaxine and rash?", mode="automatic")

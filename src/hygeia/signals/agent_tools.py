@@ -1,0 +1,94 @@
+"""What signals offers the agents about the caller's own data: the tenant's latest finished run.
+
+Tenant-scoped (registered with `tenant_scoped=True`): the caller arrives as the first argument and
+every read goes through the tenant-filtered job and storage functions with `caller.tenant_id`, so
+a question can never reach another tenant's run. Agents reach this only through `core.tools`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hygeia.core.jobs import SUCCEEDED, list_job_summaries
+from hygeia.core.tools import Caller, register_tool
+from hygeia.signals import storage
+from hygeia.signals.service import RUN_KIND, list_signals
+
+TOP = 5
+RUNS_SCANNED = 50  # the latest finished run is among the tenant's newest runs
+
+
+def latest_finished_run(tenant_id: str) -> tuple[str, Any] | None:
+    """(run id, finished at) of the tenant's newest succeeded signal run, or None."""
+    for run in list_job_summaries(tenant_id, limit=RUNS_SCANNED, kind=RUN_KIND):
+        if run.status == SUCCEEDED:
+            return run.id, run.finished_at
+    return None
+
+
+def _words(text: str) -> str:
+    return f" {re.sub(r'[^a-z0-9]+', ' ', text.lower()).strip()} "
+
+
+def _named(query: str, given: str | None, names: list[str]) -> str | None:
+    """The given name if the run knows it, else the longest of the run's names the question contains."""
+    by_key = {_words(name): name for name in names}
+    if given and _words(given) in by_key:
+        return by_key[_words(given)]
+    text = _words(query)
+    hits = [key for key in by_key if len(key) > 4 and key in text]
+    return by_key[max(hits, key=len)] if hits else None
+
+
+def latest_run_signals(
+    caller: Caller, query: str = "", drug: str | None = None, event: str | None = None, top: int = TOP
+) -> dict[str, Any]:
+    """Agent tool: a drug-event pair, or a drug's top signals, in the caller's latest finished run."""
+    latest = latest_finished_run(caller.tenant_id)
+    if latest is None:
+        return {"run_id": None, "found": False, "reason": "this tenant has no finished signal run"}
+    run_id, finished_at = latest
+    table = storage.load_ranked(caller.tenant_id, run_id)
+    drug = _named(query, drug, table["drug"].astype(str).unique().tolist())
+    event = _named(query, event, table["event"].astype(str).unique().tolist()) if drug else None
+    base = {"run_id": run_id, "finished_at": finished_at, "drug": drug, "event": event}
+    if drug is None:
+        return base | {"found": False, "reason": f"no drug of run {run_id} is named in the question"}
+    page = list_signals(caller.tenant_id, run_id, drug=drug, event=event, limit=max(1, min(top, 50)))
+    items = [signal.model_dump() for signal in page.items]
+    scope = f"{drug}-{event}" if event else f"top {len(items)} signals for {drug}"
+    fact = f"{scope} in this tenant's signal run {run_id[:8]}: " + "; ".join(_line(s) for s in items)
+    return base | {"found": bool(items), "signals": items, "fact": fact}
+
+
+def _line(signal: dict[str, Any]) -> str:
+    def num(key: str) -> str:
+        value = signal.get(key)
+        return "n/a" if value is None else f"{value:.3g}"
+
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in (signal.get("components") or {}).items())
+    return (
+        f"{signal['event']}: N {signal['n']:.0f}, expected {num('expected')}, EB05 {num('eb05')}, "
+        f"IC025 {num('ic025')}, alert {signal.get('alert_level')}, priority {num('priority')} ({parts})"
+    )
+
+
+def register() -> None:
+    register_tool(
+        "signals.latest_run",
+        "Safety signal statistics (N, expected, EB05, IC025, alert, priority) for a drug and adverse event, "
+        "or a drug's top signals, from this tenant's own latest finished signal run",
+        latest_run_signals,
+        input_schema={
+            "type": "object",
+            "properties": {
+                "query": {"type": "string"},
+                "drug": {"type": "string", "maxLength": 200},
+                "event": {"type": "string", "maxLength": 200},
+                "top": {"type": "integer", "minimum": 1, "maximum": 50},
+            },
+            "additionalProperties": False,
+        },
+        tenant_scoped=True,
+    )

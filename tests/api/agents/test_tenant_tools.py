@@ -1,0 +1,144 @@
+"""Tools that read the asker's own data, end to end through HTTP with the real signals and toxicity
+domains: the caller's tenant travels with every tool call, so tenant A's runs and jobs can never reach
+tenant B's answers, and a tenant-scoped tool without a caller is refused."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.conftest import auth_header
+
+
+@pytest.fixture
+def tenant_client(client, monkeypatch):
+    """The whole platform, every domain wired; extractive answers; no evidence index to search."""
+    from hygeia.settings import reset_settings
+
+    monkeypatch.setenv("HYGEIA_LLM_BACKEND", "none")
+    monkeypatch.setenv("HYGEIA_AGENTS_RETRIEVAL_TOOLS", "[]")
+    monkeypatch.setenv("HYGEIA_AGENTS_TOOL_TIMEOUT_SECONDS", "60")
+    reset_settings()
+    yield client
+    reset_settings()
+
+
+def _cases(extra_pairs: int) -> bytes:
+    """Background reports plus `extra_pairs` ALPHAZOL/LIVER INJURY reports (the tenant's own count)."""
+    rows = ["id,drug,event"]
+    drugs, events = (
+        ["ALPHAZOL", "BETAMAB", "GAMMAPRIL", "DELTASONE"],
+        ["RASH", "NAUSEA", "HEADACHE", "FATIGUE"],
+    )
+    for i in range(300):
+        rows.append(f"{i},{drugs[i % 4]},{events[(i * 3) % 4]}")
+    rows += [f"{300 + i},ALPHAZOL,LIVER INJURY" for i in range(extra_pairs)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def _wait_job(client, headers, job_id, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
+        if body["status"] in ("succeeded", "failed"):
+            assert body["status"] == "succeeded", body
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def _run(client, headers, extra_pairs: int) -> str:
+    files = {"file": ("cases.csv", _cases(extra_pairs), "text/csv")}
+    submitted = client.post("/api/v1/signals/runs", files=files, headers=headers)
+    assert submitted.status_code == 202, submitted.text
+    run_id = submitted.json()["run_id"]
+    _wait_job(client, headers, run_id)
+    return run_id
+
+
+def _ask(client, headers, question, expert):
+    response = client.post(
+        "/api/v1/agents/ask", json={"question": question, "mode": "manual", "expert": expert}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _call(answer, tool):
+    return next(c for c in answer["tool_calls"] if c["tool"] == tool)
+
+
+QUESTION = "Is there a signal for alphazol and liver injury?"
+
+
+def test_signal_questions_read_only_the_askers_own_latest_run(tenant_client, make_key):
+    a, b = auth_header(make_key("tenant-a", "analyst")), auth_header(make_key("tenant-b", "analyst"))
+    run_a = _run(tenant_client, a, extra_pairs=40)
+
+    own = _call(_ask(tenant_client, a, QUESTION, "regulatory"), "agents.signal_lookup")
+    assert own["status"] == "ok", own["error"]
+    assert own["output"]["answered_from"] == "tenant_run" and own["output"]["source"].endswith(run_a)
+    assert own["output"]["run_id"] == run_a
+    pair = own["output"]["signals"][0]
+    assert (pair["drug"], pair["event"], pair["n"]) == ("ALPHAZOL", "LIVER INJURY", 40)
+    assert f"signal run {run_a[:8]}" in own["output"]["fact"] and "N 40" in own["output"]["fact"]
+
+    # tenant B has no run: the answer falls back (and says why), and nothing of A's run appears
+    answer_b = _ask(tenant_client, b, QUESTION, "regulatory")
+    looked = _call(answer_b, "agents.signal_lookup")
+    assert run_a not in json.dumps(answer_b) and "N 40" not in json.dumps(answer_b)
+    assert looked["status"] == "error" and "no drug of the signal reference table" in looked["error"]
+
+    # with its own run, B reads its own counts and never A's
+    run_b = _run(tenant_client, b, extra_pairs=25)
+    mine = _call(_ask(tenant_client, b, QUESTION, "regulatory"), "agents.signal_lookup")
+    assert mine["output"]["run_id"] == run_b and mine["output"]["signals"][0]["n"] == 25
+    assert run_a not in json.dumps(mine)
+
+    # the autonomous planner may call the signals domain's tool itself: still only the asker's run
+    direct = tenant_client.post(
+        "/api/v1/agents/ask",
+        json={"question": "top signals for alphazol in my latest signal run", "mode": "autonomous-manual",
+              "expert": "regulatory"},
+        headers=b,
+    ).json()  # fmt: skip
+    assert run_a not in json.dumps(direct)
+    assert _call(direct, "signals.latest_run")["output"]["run_id"] == run_b
+
+
+def test_a_toxicity_batch_is_found_by_id_only_within_its_tenant(tenant_client, make_key):
+    from hygeia.core.auth import Principal
+    from hygeia.toxicity import service as toxicity
+
+    a, b = auth_header(make_key("tenant-a", "analyst")), auth_header(make_key("tenant-b", "analyst"))
+    owner = Principal("tenant-a", "analyst", "test", "standard")
+    job = toxicity.submit_batch(owner, ["CCO", "c1ccccc1O"], ids=["ethanol", "phenol"])
+    _wait_job(tenant_client, a, job.id)
+    question = f"What did my toxicity job {job.id} find?"
+
+    found = _call(_ask(tenant_client, a, question, "medical"), "toxicity.batch_prediction")
+    assert found["status"] == "ok", found["error"]
+    assert found["inputs"] == {"job_id": job.id} and found["output"]["molecules"] == 2
+    assert found["output"]["fact"].startswith(
+        f"toxicity batch {job.id[:8]} of this tenant, 2 molecule(s): ethanol:"
+    )
+
+    other = _ask(tenant_client, b, question, "medical")
+    refused = _call(other, "toxicity.batch_prediction")
+    assert refused["status"] == "error" and f"no job {job.id!r} for this tenant" in refused["error"]
+    assert "ethanol" not in json.dumps(other) and refused["output"] is None
+
+
+def test_a_tenant_scoped_tool_is_refused_without_a_caller(agent_env):
+    from hygeia.agents.experts import REGULATORY
+    from hygeia.agents.toolbox import FORBIDDEN, run_tool
+    from hygeia.core.tools import CallerRequired, get_tool
+    from hygeia.signals import agent_tools
+
+    agent_tools.register()
+    outcome = run_tool(1, "signals.latest_run", {"query": "alphazol"}, REGULATORY)
+    assert outcome.status == FORBIDDEN and "no caller" in (outcome.error or "")
+    with pytest.raises(CallerRequired):
+        get_tool("signals.latest_run").call(None, {"query": "alphazol"})
