@@ -27,7 +27,9 @@ from hygeia.toxicity.schemas import Prediction
 INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
 
 
+@lru_cache(maxsize=65_536)
 def inchikey(standardised_smiles: str) -> str:
+    """Remembered: an InChIKey costs ~1-5 ms, as much as a cached prediction's whole answer."""
     return str(Chem.MolToInchiKey(Chem.MolFromSmiles(standardised_smiles)))
 
 
