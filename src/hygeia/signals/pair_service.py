@@ -26,7 +26,7 @@ NO_PRIOR = (
 def _run_prior(tenant_id: str, run_id: str | None) -> tuple[Hyperparameters | None, dict[str, Any]]:
     """The prior of the named run, or of the tenant's latest succeeded run that has one."""
     if run_id is not None:
-        summary = run_status(tenant_id, run_id)["summary"] or {}  # 404 for another tenant's run
+        summary = run_status(tenant_id, run_id).summary or {}  # 404 for another tenant's run
         hyper = summary.get("hyperparameters")
         if not hyper:
             raise InputError(f"run {run_id!r} has no MGPS prior (it is unfinished or had no consistent fit)")

@@ -64,7 +64,7 @@ async def submit_run(
 
 @router.get("/runs/{run_id}", response_model=RunStatus, summary="Progress, and the summary once finished")
 def run_status(run_id: str, principal: Viewer) -> RunStatus:
-    return RunStatus(**service.run_status(principal.tenant_id, run_id))
+    return service.run_status(principal.tenant_id, run_id)
 
 
 @router.get("/runs/{run_id}/signals", response_model=SignalPage, summary="Ranked signals with filters")
@@ -78,7 +78,7 @@ def list_signals(
     limit: int = Query(50, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> SignalPage:
-    page = service.list_signals(
+    return service.list_signals(
         principal.tenant_id,
         run_id,
         drug=drug,
@@ -88,7 +88,6 @@ def list_signals(
         limit=limit,
         offset=offset,
     )
-    return SignalPage(**page)
 
 
 @router.get(
@@ -110,7 +109,7 @@ def pair_detail(
     drug: str = Query(..., min_length=1),
     event: str = Query(..., min_length=1),
 ) -> PairDetail:
-    return PairDetail(**service.pair_detail(principal.tenant_id, run_id, drug, event))
+    return service.pair_detail(principal.tenant_id, run_id, drug, event)
 
 
 @router.post(

@@ -20,7 +20,7 @@ from hygeia.core import audit
 from hygeia.core.auth import Principal
 from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.db import new_id
-from hygeia.core.errors import InputError, ProblemError, without_server_paths
+from hygeia.core.errors import Conflict, InputError, NotFound, ProblemError, without_server_paths
 from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_job_handler, submit_job
 from hygeia.core.retention import register_job_cleanup, register_purger
 from hygeia.core.tools import register_capability, register_tool
@@ -30,7 +30,8 @@ from hygeia.signals.columnar import write_table
 from hygeia.signals.e2b import ingest_e2b, is_e2b
 from hygeia.signals.faers import ingest_faers
 from hygeia.signals.priority import LEVELS, load_known_pairs, prioritise
-from hygeia.signals.reports import read_cases, read_counts
+from hygeia.signals.reports import read_case_table, read_counts
+from hygeia.signals.schemas import PairDetail, RunStatus, Signal, SignalPage
 from hygeia.signals.scoring import OUTPUT_COLUMNS, ScoringOptions, score_cases, score_count_table
 from hygeia.signals.trend import period_table
 
@@ -153,7 +154,7 @@ def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
             extras = None
         else:
             run = score_cases(
-                read_cases(path, options.strata),
+                read_case_table(path, options.strata),
                 options,
                 lambda f, m: ctx.progress(0.85 * f, m),
                 source="upload",
@@ -198,28 +199,26 @@ def _signal_dict(row: pd.Series) -> dict[str, Any]:
     return out
 
 
-def run_status(tenant_id: str, run_id: str) -> dict[str, Any]:
+def run_status(tenant_id: str, run_id: str) -> RunStatus:
     job = get_job(tenant_id, run_id)  # NotFound for another tenant's run
     if job.kind != RUN_KIND:
-        raise ProblemError(404, "Not found", f"job {run_id!r} is not a signal run")
-    return {
-        "run_id": job.id,
-        "status": job.status,
-        "progress": job.progress,
-        "message": job.message,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        "error": job.error,
-        "summary": job.result,
-    }
+        raise NotFound(f"job {run_id!r} is not a signal run")
+    return RunStatus(
+        run_id=job.id,
+        status=job.status,
+        progress=job.progress,
+        message=job.message,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        error=job.error,
+        summary=job.result,
+    )
 
 
 def _finished(tenant_id: str, run_id: str) -> None:
-    status = run_status(tenant_id, run_id)["status"]
+    status = run_status(tenant_id, run_id).status
     if status != SUCCEEDED:
-        raise ProblemError(
-            409, "Run not finished", f"run {run_id!r} is {status}; results exist once it succeeds"
-        )
+        raise Conflict(f"run {run_id!r} is {status}; results exist once it succeeds", title="Run not finished")
 
 
 def list_signals(
@@ -232,7 +231,7 @@ def list_signals(
     alert_level: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> SignalPage:
     """Ranked signals of a run (highest priority first) with filters; cached per tenant and query."""
     _finished(tenant_id, run_id)
     filters = {
@@ -247,7 +246,7 @@ def list_signals(
     cached = get_cache().get_json(key)
     QUERIES.labels("list", "hit" if cached is not None else "miss").inc()
     if cached is not None:
-        return cached
+        return SignalPage.model_validate(cached)
     table = storage.load_ranked(tenant_id, run_id)
     mask = pd.Series(True, index=table.index)
     if drug:
@@ -260,14 +259,14 @@ def list_signals(
         mask &= table["alert_level"] == alert_level
     selected = table[mask]
     page = selected.iloc[offset : offset + limit]
-    result = {
-        "run_id": run_id,
-        "total": len(selected),
-        "limit": limit,
-        "offset": offset,
-        "items": [_signal_dict(row) for _, row in page.iterrows()],
-    }
-    get_cache().set_json(key, result)
+    result = SignalPage(
+        run_id=run_id,
+        total=len(selected),
+        limit=limit,
+        offset=offset,
+        items=[Signal(**_signal_dict(row)) for _, row in page.iterrows()],
+    )
+    get_cache().set_json(key, result.model_dump(mode="json"))
     return result
 
 
@@ -281,21 +280,19 @@ def export_signals(tenant_id: str, run_id: str, path: Path) -> Path:
     return write_table(table, path, [c for c in EXPORT_COLUMNS if c in table.columns])
 
 
-def pair_detail(
-    tenant_id: str, run_id: str, drug: str, event: str, period: str = "quarter"
-) -> dict[str, Any]:
+def pair_detail(tenant_id: str, run_id: str, drug: str, event: str, period: str = "quarter") -> PairDetail:
     """One pair's scores and, when the upload has a period column, its cumulative IC over time."""
     found = list_signals(tenant_id, run_id, drug=drug, event=event, limit=1)
-    if not found["items"]:
-        raise ProblemError(404, "Not found", f"no pair {drug!r} / {event!r} in run {run_id!r}")
-    signal = found["items"][0]
-    key = cache_key("signals.trend", tenant_id, run_id, signal["drug"], signal["event"], period)
+    if not found.items:
+        raise NotFound(f"no pair {drug!r} / {event!r} in run {run_id!r}")
+    signal = found.items[0]
+    key = cache_key("signals.trend", tenant_id, run_id, signal.drug, signal.event, period)
     trend = get_cache().get_json(key)
     QUERIES.labels("detail", "hit" if trend is not None else "miss").inc()
     if trend is None:
-        trend = _trend_points(tenant_id, run_id, signal["drug"], signal["event"], period)
+        trend = _trend_points(tenant_id, run_id, signal.drug, signal.event, period)
         get_cache().set_json(key, trend)
-    return {"run_id": run_id, "signal": signal, **trend}
+    return PairDetail(run_id=run_id, signal=signal, **trend)
 
 
 def _trend_points(tenant_id: str, run_id: str, drug: str, event: str, period: str) -> dict[str, Any]:
@@ -318,14 +315,8 @@ def _trend_points(tenant_id: str, run_id: str, drug: str, event: str, period: st
 
 
 def job_payload_upload(tenant_id: str, run_id: str) -> str:
-    from hygeia.core.db import tenant_session
-    from hygeia.core.tables import Job
-
-    with tenant_session(tenant_id) as session:
-        job = session.get(Job, run_id)
-        if job is None or job.tenant_id != tenant_id:
-            raise ProblemError(404, "Not found", f"no run {run_id!r}")
-        return str(job.payload["upload_id"])
+    """The run's upload id, from its job's payload (NotFound for another tenant's run)."""
+    return str(get_job(tenant_id, run_id).payload["upload_id"])
 
 
 def score_rows_tool(rows: list[dict[str, str]], top: int = 10) -> dict[str, Any]:

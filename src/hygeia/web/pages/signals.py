@@ -130,12 +130,12 @@ def pair_detail(
 ) -> Response:
     service = load_domain("signals")
     detail = service.pair_detail(principal.tenant_id, run_id, drug, event)
-    signal = detail["signal"]
+    signal = detail.signal
     chart = None
-    if detail["trend"]:
+    if detail.trend:
         chart = trend_chart(
-            detail["trend"],
-            title=f"Cumulative information component of {signal['drug']} and {signal['event']} by period, "
+            [point.model_dump() for point in detail.trend],
+            title=f"Cumulative information component of {signal.drug} and {signal.event} by period, "
             "with its lower 2.5% credibility bound and new reports per period",
         )
     return render(request, "fragments/signals_pair.html", {"detail": detail, "s": signal, "chart": chart})
