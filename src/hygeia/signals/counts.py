@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,9 @@ class PairCounts:
         )
 
 
-CaseTable = pd.DataFrame | pa.Table  # case rows; an Arrow table straight from the CSV reader skips pandas
+CaseTable: TypeAlias = (
+    pd.DataFrame | pa.Table
+)  # case rows; an Arrow table straight from the CSV reader skips pandas
 
 
 def _column(cases: CaseTable, column: str, source: str) -> pd.Series | pa.ChunkedArray:

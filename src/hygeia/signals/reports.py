@@ -146,7 +146,9 @@ def read_case_table(
     found = _column_map(header, CASE_COLUMNS, path)
     unknown = [s for s in strata if s not in header]
     if unknown:
-        raise SignalDataError(f"strata column(s) {unknown} not in the header {header}", source=str(path), line=1)
+        raise SignalDataError(
+            f"strata column(s) {unknown} not in the header {header}", source=str(path), line=1
+        )
     names = [*CASE_COLUMNS, *strata]
     wanted = [raw[header.index(found.get(name, name))] for name in names]
     try:

@@ -218,7 +218,9 @@ def run_status(tenant_id: str, run_id: str) -> RunStatus:
 def _finished(tenant_id: str, run_id: str) -> None:
     status = run_status(tenant_id, run_id).status
     if status != SUCCEEDED:
-        raise Conflict(f"run {run_id!r} is {status}; results exist once it succeeds", title="Run not finished")
+        raise Conflict(
+            f"run {run_id!r} is {status}; results exist once it succeeds", title="Run not finished"
+        )
 
 
 def list_signals(
