@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Back up a Hygeia deployment: PostgreSQL (pg_dump custom format), the registered model copies
-# (var/registry/) and the tenants' signal runs (var/signals/), plus a manifest with the alembic
+# (var/registry/) and every blob (uploads, job files) from the configured store, local or S3
+# (`hygeia maintenance export-blobs`), plus a manifest with the alembic
 # revision and the sha256 of each part. Derived data (var/evidence/ index) is not backed up: rebuild it.
 set -euo pipefail
 
@@ -8,9 +9,9 @@ usage() {
     cat <<'USAGE'
 usage: scripts/backup.sh DEST_DIR
 
-Writes DEST_DIR/{database.dump,registry.tar,signals.tar,manifest.json}; DEST_DIR must not exist yet.
+Writes DEST_DIR/{database.dump,registry.tar,blobs.tar,manifest.json}; DEST_DIR must not exist yet.
 Reads HYGEIA_DATABASE_URL (PostgreSQL, SQLAlchemy form postgresql+psycopg://... is accepted) and
-HYGEIA_VAR_DIR (default: var). HYGEIA_PYTHON names a Python with hygeia installed (default: python3).
+HYGEIA_VAR_DIR (default: var) and the blob store settings (HYGEIA_BLOB_*, HYGEIA_S3_*). HYGEIA_PYTHON names a Python with hygeia installed (default: python3).
 Restore with scripts/restore.sh DEST_DIR.
 USAGE
 }
@@ -46,13 +47,13 @@ pg_dump --format=custom --no-password --file="$work/database.dump" --dbname="$pg
     || die "pg_dump failed"
 
 # a part is always written, empty when the folder does not exist, so restore can insist on all of them
-for part in registry signals; do
-    if [[ -d $var_dir/$part ]]; then
-        tar --create --file="$work/$part.tar" --directory="$var_dir" -- "$part"
-    else
-        tar --create --file="$work/$part.tar" --files-from=/dev/null
-    fi
-done
+if [[ -d $var_dir/registry ]]; then
+    tar --create --file="$work/registry.tar" --directory="$var_dir" -- registry
+else
+    tar --create --file="$work/registry.tar" --files-from=/dev/null
+fi
+HYGEIA_VAR_DIR=$var_dir "$python" -m hygeia.cli maintenance export-blobs "$work/blobs.tar" >/dev/null \
+    || die "cannot export the blobs (is the blob store reachable?)"
 
 created_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 (
@@ -60,7 +61,7 @@ created_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     CREATED_AT=$created_at REVISION=$revision SOURCE_VAR_DIR=$var_dir "$python" - <<'PY'
 import hashlib, json, os
 parts = {}
-for name in ("database.dump", "registry.tar", "signals.tar"):
+for name in ("database.dump", "registry.tar", "blobs.tar"):
     digest = hashlib.sha256()
     with open(name, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Restore a backup written by scripts/backup.sh into a fresh PostgreSQL database and var dir:
-# verify every part against the manifest, pg_restore, unpack var/registry and var/signals, point the
+# verify every part against the manifest, pg_restore, unpack var/registry, load the blobs into the
+# configured store (local or S3; `hygeia maintenance import-blobs`), point the
 # registry rows of copied models at the new var dir, then run the migrations (a no-op at head).
 set -euo pipefail
 
@@ -10,7 +11,8 @@ usage: scripts/restore.sh BACKUP_DIR
 
 Restores BACKUP_DIR (from scripts/backup.sh) into HYGEIA_DATABASE_URL (an existing, empty or
 disposable PostgreSQL database: objects in the dump are dropped and recreated) and HYGEIA_VAR_DIR
-(default: var; its registry/ and signals/ must be absent or empty). HYGEIA_PYTHON names a Python
+(default: var; its registry/ must be absent or empty) and the blob store its settings name
+(HYGEIA_BLOB_*, HYGEIA_S3_*; must hold no blobs yet). HYGEIA_PYTHON names a Python
 with hygeia installed (default: python3). Refuses, changing nothing, when a part is missing or its
 sha256 differs from the manifest. Afterwards rebuild derived data: hygeia evidence build.
 USAGE
@@ -37,7 +39,7 @@ try:
     revision, source = manifest["alembic_revision"], manifest["source_var_dir"]
 except (ValueError, KeyError, TypeError) as exc:
     sys.exit(f"restore: manifest.json is unreadable ({type(exc).__name__}); refusing")
-expected = ("database.dump", "registry.tar", "signals.tar")
+expected = ("database.dump", "registry.tar", "blobs.tar")
 for name in expected:
     if name not in parts:
         sys.exit(f"restore: manifest.json lists no {name}; refusing")
@@ -58,11 +60,13 @@ PY
 ) || exit 1
 eval "$checked"
 
-for part in registry signals; do
-    if [[ -d $var_dir/$part ]] && [[ -n $(ls -A -- "$var_dir/$part") ]]; then
-        die "$var_dir/$part is not empty; restore into fresh storage (move it aside first)"
-    fi
-done
+if [[ -d $var_dir/registry ]] && [[ -n $(ls -A -- "$var_dir/registry") ]]; then
+    die "$var_dir/registry is not empty; restore into fresh storage (move it aside first)"
+fi
+HYGEIA_VAR_DIR=$var_dir "$python" -c 'import sys
+from hygeia.core.blobs import ALL_BLOBS, get_blob_store
+sys.exit(next(iter(get_blob_store().list(ALL_BLOBS)), None) is not None)' \
+    || die "the blob store is not empty or not reachable; restore into fresh storage"
 
 # libpq connection from the SQLAlchemy URL; the password goes to PGPASSWORD, never argv or output
 # shellcheck source=scripts/pg_connection.sh
@@ -78,10 +82,10 @@ restored=$(psql --no-psqlrc --quiet --tuples-only --no-align --dbname="$pg_url" 
 
 mkdir -p -- "$var_dir"
 var_dir=$(cd "$var_dir" && pwd -P)
-for part in registry signals; do
-    tar --extract --no-same-owner --file="$backup/$part.tar" --directory="$var_dir" \
-        || die "unpacking $part.tar failed"
-done
+tar --extract --no-same-owner --file="$backup/registry.tar" --directory="$var_dir" \
+    || die "unpacking registry.tar failed"
+HYGEIA_VAR_DIR=$var_dir "$python" -m hygeia.cli maintenance import-blobs "$backup/blobs.tar" >/dev/null \
+    || die "loading blobs.tar into the blob store failed"
 
 # models registered with --copy are recorded by absolute path under the old var dir
 psql --no-psqlrc --quiet --no-password --set=ON_ERROR_STOP=1 --dbname="$pg_url" \

@@ -103,6 +103,30 @@ def maintenance_purge() -> None:
         typer.echo(f"{tenant}: " + ", ".join(f"{kind} {count}" for kind, count in counts.items()))
 
 
+@maintenance_app.command("export-blobs")
+def maintenance_export_blobs(target: Path) -> None:
+    """Write every stored upload and job file (local or S3) into one tar, for backups."""
+    from hygeia.core.blobs import BlobStoreError, export_archive, get_blob_store
+
+    try:
+        typer.echo(f"{export_archive(get_blob_store(), target)} files written to {target}")
+    except (BlobStoreError, OSError) as exc:
+        fail(str(exc))
+
+
+@maintenance_app.command("import-blobs")
+def maintenance_import_blobs(source: Path) -> None:
+    """Restore a tar from export-blobs into the configured (empty) blob store."""
+    import tarfile
+
+    from hygeia.core.blobs import BlobStoreError, InvalidBlobKey, get_blob_store, import_archive
+
+    try:
+        typer.echo(f"{import_archive(get_blob_store(), source)} files restored from {source}")
+    except (BlobStoreError, InvalidBlobKey, tarfile.TarError, OSError) as exc:
+        fail(str(exc))
+
+
 @app.command()
 def worker(concurrency: int = typer.Option(2, min=1, max=32)) -> None:
     """Run a Celery worker (needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL)."""

@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     data_dir: Path = Path("../shared/data")
     database_url: str = ""  # empty: SQLite file under var_dir
 
+    # where uploads and job outputs live (core/blobs.py): a directory, or an S3-compatible bucket that
+    # every API pod and worker shares. S3 credentials: the two settings below, or boto3's own chain
+    # (AWS_* variables, web identity, instance profile) when they are unset.
+    blob_backend: Literal["local", "s3"] = "local"
+    blob_dir: Path | None = None  # local backend; unset: <var_dir>/blobs (one machine, or a shared volume)
+    s3_bucket: str = ""
+    s3_prefix: str = ""  # keys go under this prefix, so several deployments can share a bucket
+    s3_endpoint_url: str | None = None  # MinIO, Ceph, moto …; unset: AWS
+    s3_region: str | None = None
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"  # MinIO usually wants "path"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
     redis_url: str | None = None  # cache + rate limits (+ Celery broker unless broker_url is set)
     broker_url: str | None = None
     jobs_backend: Literal["inprocess", "celery"] = "inprocess"
@@ -82,6 +95,8 @@ class Settings(BaseSettings):
         problems = production_problems(self) if self.environment == "production" else []
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
+        if self.blob_backend == "s3" and not self.s3_bucket.strip():
+            raise ValueError("HYGEIA_BLOB_BACKEND=s3 needs HYGEIA_S3_BUCKET")
         if self.jwt_secret is not None and not self.jwt_secret.get_secret_value().strip():
             self.jwt_secret = None  # an empty secret means "not configured": never sign with an empty key
         return self
@@ -110,6 +125,11 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append(
             f"HYGEIA_JOBS_BACKEND=inprocess with HYGEIA_REPLICAS={settings.replicas}: "
             "jobs would run only in the pod that took them; use celery"
+        )
+    if settings.blob_backend == "local" and settings.blob_dir is None and settings.replicas > 1:
+        problems.append(
+            f"HYGEIA_BLOB_BACKEND=local with HYGEIA_REPLICAS={settings.replicas} and no HYGEIA_BLOB_DIR: "
+            "files would stay in the pod that wrote them; use s3 or a shared volume"
         )
     if "*" in settings.cors_origins:
         problems.append("HYGEIA_CORS_ORIGINS must list origins, not '*'")

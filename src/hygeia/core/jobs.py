@@ -23,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, tuple_
 
 from hygeia.core.auth import CURRENT_TENANT, Principal
+from hygeia.core.blobs import check_key, check_prefix, tenant_key
 from hygeia.core.db import system_session, tenant_session, utcnow
 from hygeia.core.errors import NotFound, ProblemError, without_server_paths
 from hygeia.core.observability import JOBS
@@ -34,12 +35,21 @@ QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 PROGRESS_WRITE_INTERVAL = 0.25
 
 
+def job_files_prefix(tenant_id: str, job_id: str) -> str:
+    """Where a job's output files live in the blob store; deleting the job deletes this prefix."""
+    return check_prefix(tenant_key(tenant_id, "jobs", job_id) + "/")
+
+
 class JobContext:
     """Given to a handler so it can report progress; writes are throttled to spare the database."""
 
     def __init__(self, job_id: str, tenant_id: str) -> None:
         self.job_id, self.tenant_id = job_id, tenant_id
         self._last_write = 0.0
+
+    def file_key(self, name: str) -> str:
+        """A blob key for one of this job's output files (any API pod can read it back)."""
+        return check_key(job_files_prefix(self.tenant_id, self.job_id) + name)
 
     def progress(self, fraction: float, message: str = "") -> None:
         now = time.monotonic()

@@ -5,7 +5,8 @@ Three kinds of data age out (defaults in settings, a tenant may set its own days
 trail is never purged. Core purges finished jobs and ended console sessions itself; a domain that
 keeps its own data registers a purger for its kind (`register_purger`), and one that keeps files
 beside a job registers a cleanup for that job kind (`register_job_cleanup`), so deleting a job never
-leaves its files behind. The purge runs daily under Celery Beat (`hygeia beat`) or by hand
+leaves its files behind; files a job wrote under its own blob prefix (`JobContext.file_key`) go with
+it without any cleanup. The purge runs daily under Celery Beat (`hygeia beat`) or by hand
 (`hygeia maintenance purge`), counts what it removed in metrics and writes one audit row per tenant.
 """
 
@@ -21,7 +22,9 @@ from sqlalchemy import delete, or_, select
 
 from hygeia.core import audit
 from hygeia.core.auth import Principal
+from hygeia.core.blobs import get_blob_store
 from hygeia.core.db import system_session, tenant_session, utcnow
+from hygeia.core.jobs import job_files_prefix
 from hygeia.core.tables import ConsoleSession, Job, Tenant
 from hygeia.settings import get_settings
 
@@ -69,6 +72,7 @@ def delete_job(tenant_id: str, job_id: str) -> bool:
     cleanup = _job_cleanups.get(kind)
     if cleanup is not None:
         cleanup(tenant_id, job_id, payload)
+    get_blob_store().delete_prefix(job_files_prefix(tenant_id, job_id))
     return True
 
 

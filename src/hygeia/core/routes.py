@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from hygeia import __version__
 from hygeia.core import audit, auth, jobs, limits, retention, tenants
 from hygeia.core.auth import Analyst, Forbidden, PlatformAdmin, TenantAdmin, Viewer
+from hygeia.core.blobs import get_blob_store
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import PROBLEM_RESPONSES, Conflict, NotFound
@@ -66,6 +67,9 @@ def ready() -> JSONResponse:
         redis_ok = redis_link(settings.redis_url).ping()
         checks["redis"] = {"ok": redis_ok, "fallback": None if redis_ok else "memory"}
         degraded = not redis_ok
+    blob_error = get_blob_store().check()
+    checks["blobs"] = {"ok": blob_error is None, "backend": get_blob_store().backend, "error": blob_error}
+    degraded = degraded or blob_error is not None
     models = {} if db_error else {name: version for name, version in _production_models().items()}
     capabilities = capability_status()
     degraded = degraded or any(not c["available"] for c in capabilities.values())

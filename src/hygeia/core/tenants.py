@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select
 
 from hygeia.core import retention
+from hygeia.core.blobs import get_blob_store, tenant_prefix
 from hygeia.core.db import Base, system_session, utcnow
 from hygeia.core.errors import Conflict, NotFound
 from hygeia.core.tables import AuditEvent, Job, Tenant
@@ -80,6 +81,7 @@ def delete_tenant(tenant_id: str) -> dict[str, int]:
     for job_id in job_ids:  # through retention, so each domain removes the files its jobs left
         retention.delete_job(tenant_id, job_id)
     removed: dict[str, int] = {"jobs": len(job_ids)}
+    removed["files"] = get_blob_store().delete_prefix(tenant_prefix(tenant_id))  # uploads not tied to a job
     with system_session() as session:
         for table in reversed(tenant_tables()):
             if table.name in KEPT_ON_DELETE:

@@ -11,6 +11,7 @@ import io
 import json
 import math
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import pandas as pd
@@ -88,9 +89,7 @@ def submit_run(
         raise InputError(f"fit must be one of {', '.join(FIT_RULES)}")
     suffix = _faers_suffix(content) if input_format == "faers" else ".csv"
     upload_id = new_id()
-    path = storage.upload_path(principal.tenant_id, upload_id).with_suffix(suffix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    storage.save_upload(principal.tenant_id, upload_id, suffix, content)
     payload = {
         "upload_id": upload_id,
         "strata": strata,
@@ -139,7 +138,12 @@ def _case_extras(path: Any) -> pd.DataFrame | None:
 
 def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The background job: score, rank, store; returns the run summary stored on the job."""
-    path = storage.upload_path(ctx.tenant_id, payload["upload_id"])
+    upload_id, suffix = payload["upload_id"], payload.get("suffix", ".csv")
+    with storage.upload_file(ctx.tenant_id, upload_id, suffix) as upload, TemporaryDirectory() as scratch:
+        return _score_upload(payload, ctx, upload, Path(scratch) / "cases.csv")
+
+
+def _score_upload(payload: dict[str, Any], ctx: JobContext, path: Path, cases_csv: Path) -> dict[str, Any]:
     options = ScoringOptions(
         strata=tuple(payload.get("strata") or ()),
         digits=payload.get("digits", 2),
@@ -148,7 +152,9 @@ def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     ingest_report = None
     try:
         if payload.get("format") == "faers":
-            ingest_report = _ingest_upload(path.with_suffix(payload["suffix"]), path, ctx)
+            ingest_report = _ingest_upload(path, cases_csv, ctx)
+            storage.save_upload(ctx.tenant_id, payload["upload_id"], ".csv", cases_csv)  # for trends
+            path = cases_csv
         if payload.get("format") == "counts":
             run = score_count_table(read_counts(path), options, source="upload")
             extras = None
@@ -298,7 +304,11 @@ def pair_detail(tenant_id: str, run_id: str, drug: str, event: str, period: str 
 
 
 def _trend_points(tenant_id: str, run_id: str, drug: str, event: str, period: str) -> dict[str, Any]:
-    path = storage.upload_path(tenant_id, job_payload_upload(tenant_id, run_id))
+    with storage.upload_file(tenant_id, job_payload_upload(tenant_id, run_id)) as path:
+        return _upload_trend(path, drug, event, period)
+
+
+def _upload_trend(path: Path, drug: str, event: str, period: str) -> dict[str, Any]:
     header = pd.read_csv(path, nrows=0).columns
     if period not in header:
         return {"trend": [], "trend_note": f"the upload has no {period!r} column, so no trend over time"}

@@ -111,6 +111,7 @@ def test_ended_console_sessions_are_purged_after_a_day(client, platform):
 def test_deleting_a_signal_run_removes_its_upload_and_results(client, make_key):
     import time
 
+    from hygeia.core.blobs import get_blob_store
     from hygeia.signals import storage
 
     analyst = auth_header(make_key("acme", "analyst"))
@@ -127,10 +128,10 @@ def test_deleting_a_signal_run_removes_its_upload_and_results(client, make_key):
     ):
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    uploads = storage.tenant_dir("acme") / "uploads"
-    assert storage.ranked_path("acme", run_id).exists() and any(uploads.iterdir())
+    store = get_blob_store()
+    keys = [info.key for info in store.list("tenants/acme/")]
+    assert storage.ranked_key("acme", run_id) in keys and any("/signals/uploads/" in k for k in keys)
 
     assert client.delete(f"/api/v1/jobs/{run_id}", headers=analyst).status_code == 204
 
-    assert not storage.ranked_path("acme", run_id).exists()
-    assert not any(uploads.iterdir())
+    assert list(store.list("tenants/acme/")) == []

@@ -222,10 +222,10 @@ def test_backup_then_restore_into_fresh_database_and_var_answers_the_same(
     made = _script("backup.sh", backup, source_var, source_url)
     assert made.returncode == 0, made.stderr
     assert sorted(p.name for p in backup.iterdir()) == [
+        "blobs.tar",
         "database.dump",
         "manifest.json",
         "registry.tar",
-        "signals.tar",
     ]
     assert make_url(source_url).password is None or make_url(source_url).password not in made.stdout
     source_rows = _table_rows(source_url)
@@ -255,7 +255,7 @@ def test_backup_then_restore_into_fresh_database_and_var_answers_the_same(
         else:
             assert target_rows[table] == rows, table
     assert (target_var / "registry" / "bk-probe" / "1.0.0" / "weights.json").is_file()
-    assert (target_var / "signals" / "acme" / "runs" / f"{run_id}.csv.gz").is_file()
+    assert (target_var / "blobs" / "tenants" / "acme" / "jobs" / run_id / "ranked.csv.gz").is_file()
 
     _use(monkeypatch, target_var, target_url)
     from hygeia.core.db import get_engine
