@@ -14,7 +14,8 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from rdkit import Chem, DataStructs
+from rdkit import Chem
+from scipy import sparse
 
 from hygeia.toxicity.evaluation import masked_auc
 from hygeia.toxicity.featurize import MorganBitFeaturizer
@@ -23,6 +24,7 @@ from hygeia.toxicity.featurize import MorganBitFeaturizer
 BAND_EDGES = (0.0, *(round(0.20 + 0.05 * i, 2) for i in range(9)), 1.0001)
 AUC_DROP = 0.05  # a fall in mean ROC-AUC this large is a practical loss of ranking ability
 MIN_BAND_FRACTION = 0.02  # a band needs enough compounds for its AUC to mean something
+QUERY_BLOCK = 256  # queries per sparse product: bounds the dense (block, references) result to ~16 MB
 
 
 def packed_fingerprints(mols: Sequence[Chem.Mol], featurizer: MorganBitFeaturizer) -> np.ndarray:
@@ -33,50 +35,71 @@ def packed_fingerprints(mols: Sequence[Chem.Mol], featurizer: MorganBitFeaturize
     return np.packbits(bits, axis=1)
 
 
-def bit_vectors(packed: np.ndarray, size: int) -> list[DataStructs.ExplicitBitVect]:
-    vectors = []
-    for row in np.unpackbits(packed, axis=1, count=size):
-        vector = DataStructs.ExplicitBitVect(size)
-        vector.SetBitsFromList(np.flatnonzero(row).tolist())
-        vectors.append(vector)
-    return vectors
+@dataclass(frozen=True)
+class FingerprintIndex:
+    """Reference fingerprints as a sparse bit matrix, for nearest-neighbour Tanimoto search.
+
+    An ECFP4 sets ~40 of 2,048 bits, so the common on-bits of a block of queries with every reference
+    compound are one sparse matrix product; Tanimoto is then common / (|q| + |r| - common) in exact
+    integers. Same values as RDKit's per-query BulkTanimotoSimilarity (tested), ~4x faster on the
+    7,800 Tox21 references.
+    """
+
+    bits_by_column: sparse.csr_matrix  # (fingerprint size, n_reference) int32: transposed references
+    counts: np.ndarray  # (n_reference,) on-bits per reference compound
+
+    @classmethod
+    def from_bits(cls, bits: np.ndarray) -> FingerprintIndex:
+        matrix = sparse.csr_matrix(bits, dtype=np.int32)
+        return cls(matrix.T.tocsr(), np.asarray(matrix.sum(axis=1)).ravel())
+
+    @classmethod
+    def from_packed(cls, packed: np.ndarray, size: int) -> FingerprintIndex:
+        return cls.from_bits(np.unpackbits(packed, axis=1, count=size))
+
+    def nearest(self, queries: np.ndarray) -> np.ndarray:
+        """Highest Tanimoto similarity of each query row (0/1 bits) to any reference compound."""
+        if self.counts.size == 0:
+            return np.zeros(len(queries))
+        matrix = sparse.csr_matrix(queries, dtype=np.int32)
+        query_counts = np.asarray(matrix.sum(axis=1)).ravel()
+        out = np.zeros(len(queries))
+        for start in range(0, len(queries), QUERY_BLOCK):
+            block = slice(start, start + QUERY_BLOCK)
+            common = (matrix[block] @ self.bits_by_column).toarray()
+            union = query_counts[block, None] + self.counts[None, :] - common
+            out[block] = (common / np.maximum(union, 1)).max(axis=1)
+        return out
 
 
 @dataclass
 class ApplicabilityDomain:
     featurizer: MorganBitFeaturizer
-    training: list[DataStructs.ExplicitBitVect]
+    index: FingerprintIndex
     threshold: float
 
     @classmethod
     def from_packed(
         cls, packed: np.ndarray, featurizer: MorganBitFeaturizer, threshold: float
     ) -> ApplicabilityDomain:
-        return cls(featurizer, bit_vectors(packed, featurizer.size), threshold)
+        return cls(featurizer, FingerprintIndex.from_packed(packed, featurizer.size), threshold)
 
     def nearest_similarity(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
-        return nearest_similarities([self.featurizer.bit_vector(m) for m in mols], self.training)
+        bits = np.zeros((len(mols), self.featurizer.size), dtype=np.uint8)
+        for i, mol in enumerate(mols):
+            bits[i] = self.featurizer(mol)
+        return self.index.nearest(bits)
 
     def in_domain(self, similarity: np.ndarray) -> np.ndarray:
         return similarity >= self.threshold
 
 
-def nearest_similarities(
-    queries: Sequence[DataStructs.ExplicitBitVect], reference: Sequence[DataStructs.ExplicitBitVect]
-) -> np.ndarray:
-    if not reference:
-        return np.zeros(len(queries))
-    reference = list(reference)
-    return np.array([max(DataStructs.BulkTanimotoSimilarity(q, reference)) for q in queries])
-
-
-def out_of_fold_similarity(vectors: Sequence[DataStructs.ExplicitBitVect], folds: np.ndarray) -> np.ndarray:
+def out_of_fold_similarity(bits: np.ndarray, folds: np.ndarray) -> np.ndarray:
     """Each compound's nearest-neighbour similarity to the training part of its own CV split."""
-    similarity = np.zeros(len(vectors))
+    similarity = np.zeros(len(bits))
     for fold in np.unique(folds):
-        test = np.flatnonzero(folds == fold)
-        train = [vectors[i] for i in np.flatnonzero(folds != fold).tolist()]
-        similarity[test] = nearest_similarities([vectors[i] for i in test.tolist()], train)
+        test = folds == fold
+        similarity[test] = FingerprintIndex.from_bits(bits[~test]).nearest(bits[test])
     return similarity
 
 

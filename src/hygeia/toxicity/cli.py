@@ -6,15 +6,11 @@ from pathlib import Path
 
 import typer
 
+from hygeia.core.cli import fail
 from hygeia.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
-DEFAULT_VERSION = "2.0.0"
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+DEFAULT_VERSION = "2.1.0"
 
 
 def _log(message: str) -> None:
@@ -38,9 +34,9 @@ def train(
     data = data or settings.data_dir / "tox21" / "tox21.csv"
     out = out or settings.models_dir / "toxicity" / version
     if not data.is_file():
-        _fail(f"training data {data} not found (set --data or HYGEIA_DATA_DIR)")
+        fail(f"training data {data} not found (set --data or HYGEIA_DATA_DIR)")
     if out.exists() and any(out.iterdir()) and not force:
-        _fail(f"{out} already holds a model; pick another --version or pass --force")
+        fail(f"{out} already holds a model; pick another --version or pass --force")
     run = run_training(data, n_folds=folds, seed=seed, limit=limit, log=_log)
     card = write_artifact(run, out, version, data, force=force)
     shipped = card["metrics"]["scaffold_cv"]["shipped"]["mean_over_endpoints"]
@@ -63,20 +59,16 @@ def predict(
 ) -> None:
     """One output row per input record, in order: your own columns (IDs, names, SDF title and fields),
     smiles, 12 endpoint probabilities, in_domain, the overall call, conformal sets, error."""
-    from hygeia.core.errors import ProblemError
     from hygeia.toxicity.io import InputFileError, read_records, write_predictions
     from hygeia.toxicity.loading import get_model, load_folder
-    from hygeia.toxicity.predictor import predict_prepared, prepare_all
+    from hygeia.toxicity.predictor import predict_items
 
     try:
         records = read_records(input_path)
-        loaded = load_folder(model) if model else get_model()
     except InputFileError as exc:
-        _fail(str(exc))
-    except ProblemError as exc:
-        _fail(exc.detail or exc.title)
-    prepared = prepare_all([r.molecule for r in records])
-    results = predict_prepared(loaded, [r.smiles for r in records], prepared)
+        fail(str(exc))
+    loaded = load_folder(model) if model else get_model()  # ProblemError: the root group's one error path
+    results = predict_items(loaded, [r.smiles for r in records], [r.molecule for r in records])
     write_predictions(output, records, results)
     failed = sum(r.error is not None for r in results)
     _log(f"{len(results)} rows -> {output} ({failed} with errors); model {loaded.name} {loaded.version}")
@@ -89,20 +81,17 @@ def explain(
     output: Path = typer.Option(..., "-o", "--output", help="SVG file to write"),
 ) -> None:
     """Atom-level explanation of one endpoint's prediction, as a highlighted SVG drawing."""
-    from hygeia.core.errors import ProblemError
     from hygeia.toxicity.explain import explain as explain_molecule
     from hygeia.toxicity.loading import get_model
     from hygeia.toxicity.molecules import MoleculeRejection, prepare
 
     prepared = prepare(smiles)
     if isinstance(prepared, MoleculeRejection):
-        _fail(str(prepared))
+        fail(str(prepared))
     try:
-        result = explain_molecule(get_model(), prepared.mol, endpoint)  # type: ignore[union-attr]
+        result = explain_molecule(get_model(), prepared.mol, endpoint)
     except ValueError as exc:
-        _fail(str(exc))
-    except ProblemError as exc:
-        _fail(exc.detail or exc.title)
+        fail(str(exc))
     output.write_text(result.svg)
     _log(
         f"wrote {output}: substructure {result.substructure_total:+.3f}, "

@@ -13,10 +13,11 @@ from typing import Any, Protocol
 
 import numpy as np
 from rdkit import Chem, DataStructs, rdBase
-from rdkit.Chem import Descriptors, rdFingerprintGenerator, rdMolDescriptors
+from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
-from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS
+from hygeia.toxicity.descriptor_names import TOXICITY_DESCRIPTORS
+from hygeia.toxicity.descriptors import Terms, descriptor_functions
 
 # Descriptors such as Ipc reach 1e30 on large molecules; beyond this they carry no usable signal and
 # would overflow float32, so they are clipped instead of becoming inf.
@@ -46,20 +47,39 @@ class Featurizer(Protocol):
     def feature_names(self) -> list[str]: ...
 
 
-class MorganCountFeaturizer:
-    """Hashed ECFP-style substructure counts: how many times each circular environment occurs."""
+class MorganFeaturizerMixin:
+    """What the circular-fingerprint featurizers (ECFP counts, ECFP bits, FCFP counts) share: radius,
+    size, one RDKit generator and the spec's params, as chemprop's MorganFeaturizerMixin does. The
+    spec name and column prefix say which one it is; the exact bits are pinned by a test."""
+
+    SPEC_NAME: str
+    PREFIX: str
 
     def __init__(self, radius: int = 2, size: int = 2048) -> None:
         self.radius, self.size = radius, size
-        self._generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=size)
-        self.spec = FeatureSpec("morgan_count", "1", size, {"radius": radius, "size": size})
+        self._generator = rdFingerprintGenerator.GetMorganGenerator(
+            radius=radius, fpSize=size, **self._generator_options()
+        )
+        self.spec = FeatureSpec(self.SPEC_NAME, "1", size, {"radius": radius, "size": size})
 
-    def __call__(self, mol: Chem.Mol) -> np.ndarray:
-        counts = self._generator.GetCountFingerprintAsNumPy(mol)
-        return np.minimum(counts, 255).astype(np.float32)
+    def _generator_options(self) -> dict[str, Any]:
+        return {}
+
+    def _counts(self, mol: Chem.Mol) -> np.ndarray:
+        """Counts capped at 255: a larger count says nothing more and keeps the matrix compact."""
+        return np.minimum(self._generator.GetCountFingerprintAsNumPy(mol), 255).astype(np.float32)
 
     def feature_names(self) -> list[str]:
-        return [f"morgan_r{self.radius}_{i}" for i in range(self.size)]
+        return [f"{self.PREFIX}_r{self.radius}_{i}" for i in range(self.size)]
+
+
+class MorganCountFeaturizer(MorganFeaturizerMixin):
+    """Hashed ECFP-style substructure counts: how many times each circular environment occurs."""
+
+    SPEC_NAME, PREFIX = "morgan_count", "morgan"
+
+    def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        return self._counts(mol)
 
     def bit_atoms(self, mol: Chem.Mol) -> dict[int, list[tuple[int, int]]]:
         """Which (centre atom, radius) environments set each bit: the link from features to atoms."""
@@ -69,22 +89,16 @@ class MorganCountFeaturizer:
         return {int(bit): [tuple(env) for env in envs] for bit, envs in info.GetBitInfoMap().items()}
 
 
-class MorganBitFeaturizer:
+class MorganBitFeaturizer(MorganFeaturizerMixin):
     """Binary ECFP4: the plain baseline representation and the applicability-domain fingerprint."""
 
-    def __init__(self, radius: int = 2, size: int = 2048) -> None:
-        self.radius, self.size = radius, size
-        self._generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=size)
-        self.spec = FeatureSpec("morgan_bits", "1", size, {"radius": radius, "size": size})
+    SPEC_NAME, PREFIX = "morgan_bits", "ecfp"
 
     def __call__(self, mol: Chem.Mol) -> np.ndarray:
         return self._generator.GetFingerprintAsNumPy(mol).astype(np.float32)
 
     def bit_vector(self, mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
         return self._generator.GetFingerprint(mol)
-
-    def feature_names(self) -> list[str]:
-        return [f"ecfp_r{self.radius}_{i}" for i in range(self.size)]
 
 
 class AtomPairCountFeaturizer:
@@ -123,24 +137,24 @@ class RDKitDescriptorFeaturizer:
     """Whole-molecule physchem descriptors in a fixed order; NaN marks a descriptor RDKit could not compute.
 
     The list is fixed in code (not taken from the installed RDKit) so a model stays valid across RDKit
-    releases that add descriptors; a missing one is an error at construction.
+    releases that add descriptors; a missing one is an error at construction. Costly inner terms are
+    shared between descriptors (see `descriptors.py`); the values are RDKit's own.
     """
 
-    def __init__(self, names: Sequence[str] = RDKIT_2D_DESCRIPTORS) -> None:
-        available = dict(Descriptors._descList)
-        missing = [name for name in names if name not in available]
+    def __init__(self, names: Sequence[str] = TOXICITY_DESCRIPTORS) -> None:
+        self.names = list(names)
+        self._functions, missing = descriptor_functions(self.names)
         if missing:
             raise FeatureSpecMismatch(f"this RDKit lacks descriptors {missing}")
-        self.names = list(names)
-        self._functions = [available[name] for name in self.names]
         self.spec = FeatureSpec("rdkit_2d", "1", len(self.names), {"names": self.names})
 
     def __call__(self, mol: Chem.Mol) -> np.ndarray:
         values = np.full(len(self._functions), np.nan, dtype=np.float64)
+        terms: Terms = {}
         with rdBase.BlockLogs():
             for i, function in enumerate(self._functions):
                 try:
-                    values[i] = float(function(mol))
+                    values[i] = float(function(mol, terms))
                 except Exception:  # one failing descriptor must not lose the molecule
                     continue
         values[~np.isfinite(values)] = np.nan
@@ -150,27 +164,25 @@ class RDKitDescriptorFeaturizer:
         return list(self.names)
 
 
-class FeatureMorganCountFeaturizer:
+class FeatureMorganCountFeaturizer(MorganFeaturizerMixin):
     """FCFP-style counts: circular environments over pharmacophoric atom roles (donor, acceptor,
     aromatic, halogen, acidic, basic) instead of exact atoms. Receptor assays respond to such roles,
     and DeepTox-style networks gain from having both ECFP and FCFP views."""
 
+    SPEC_NAME, PREFIX = "fcfp_count", "fcfp"
+
     def __init__(self, radius: int = 2, size: int = 1024) -> None:
-        self.radius, self.size = radius, size
-        invariants = rdFingerprintGenerator.GetMorganFeatureAtomInvGen()
-        self._generator = rdFingerprintGenerator.GetMorganGenerator(
-            radius=radius, fpSize=size, atomInvariantsGenerator=invariants
-        )
-        self.spec = FeatureSpec("fcfp_count", "1", size, {"radius": radius, "size": size})
+        super().__init__(radius, size)
+
+    def _generator_options(self) -> dict[str, Any]:
+        return {"atomInvariantsGenerator": rdFingerprintGenerator.GetMorganFeatureAtomInvGen()}
 
     def __call__(self, mol: Chem.Mol) -> np.ndarray:
-        return np.minimum(self._generator.GetCountFingerprintAsNumPy(mol), 255).astype(np.float32)
-
-    def feature_names(self) -> list[str]:
-        return [f"fcfp_r{self.radius}_{i}" for i in range(self.size)]
+        return self._counts(mol)
 
 
 ALERT_CATALOGS = ("BRENK", "NIH")
+_ALERT_COLUMN = "hygeia_column"
 
 
 class StructuralAlertFeaturizer:
@@ -184,15 +196,17 @@ class StructuralAlertFeaturizer:
             params.AddCatalog(getattr(FilterCatalogParams.FilterCatalogs, name))
         self._catalog = FilterCatalog(params)
         self.catalogs = list(catalogs)
-        self._entries = [self._catalog.GetEntryWithIdx(i) for i in range(self._catalog.GetNumEntries())]
-        self.names = [entry.GetDescription() for entry in self._entries]
+        entries = [self._catalog.GetEntryWithIdx(i) for i in range(self._catalog.GetNumEntries())]
+        for i, entry in enumerate(entries):  # descriptions repeat, so each entry carries its column
+            entry.SetProp(_ALERT_COLUMN, str(i))
+        self.names = [entry.GetDescription() for entry in entries]
         self.spec = FeatureSpec("structural_alerts", "1", len(self.names), {"catalogs": self.catalogs})
 
     def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        """All entries matched in one catalogue call (~6x faster than one call per entry)."""
         out = np.zeros(len(self.names), dtype=np.float32)
-        for i, entry in enumerate(self._entries):
-            if entry.HasFilterMatch(mol):
-                out[i] = 1.0
+        for entry in self._catalog.GetMatches(mol):
+            out[int(entry.GetProp(_ALERT_COLUMN))] = 1.0
         return out
 
     def feature_names(self) -> list[str]:

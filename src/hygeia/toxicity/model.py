@@ -27,10 +27,10 @@ from hygeia.toxicity.featurize import (
     Featurizer,
     MorganBitFeaturizer,
     MorganCountFeaturizer,
+    featurize_many,
     featurizer_from_spec,
 )
 from hygeia.toxicity.network_member import NetworkMember, open_session
-from hygeia.toxicity.parallel import featurize_parallel, worker_count
 
 CALIBRATION_FILE = "calibration.json"
 FINGERPRINTS_FILE = "training_fingerprints.npy"
@@ -83,7 +83,10 @@ class ToxicityModel:
         self.significance = float(card.get("conformal", {}).get("significance", 0.2))
         self.name, self.version = str(card["name"]), str(card["version"])
         self.sha256 = str(card.get("sha256", ""))
-        self._parts = _unique_parts([*members, *self.networks])
+        self.feature_parts = _unique_parts([*members, *self.networks])
+        # the domain's fingerprint is one more part, so batches compute it with the others
+        self._domain_key = _part_key(domain.featurizer)
+        self.feature_parts.setdefault(self._domain_key, domain.featurizer)
         self.registered: LoadedModel | None = None  # registry identity, for the audit trail and drift
         # API requests and in-process jobs share one model; LightGBM is not reliably safe for concurrent
         # native calls from several threads, and the trees take ~0.3 ms per molecule, so they queue.
@@ -93,18 +96,9 @@ class ToxicityModel:
         return {"name": self.name, "version": self.version, "sha256": self.sha256[:12]}
 
     def featurize(self, mols: Sequence[Chem.Mol]) -> dict[str, np.ndarray]:
-        """Each distinct feature part computed once, shared by every member that uses it; large
-        batches are spread over worker processes (see `parallel.py`)."""
-        workers = worker_count(len(mols))
-        if workers:
-            return featurize_parallel(self._parts, mols, workers)
-        out = {}
-        for key, featurizer in self._parts.items():
-            matrix = np.zeros((len(mols), featurizer.spec.dimension), dtype=np.float32)
-            for i, mol in enumerate(mols):
-                matrix[i] = featurizer(mol)
-            out[key] = matrix
-        return out
+        """Each distinct feature part computed once, shared by every member that uses it (large
+        batches are featurised in worker processes by `parallel.prepare_and_featurize` instead)."""
+        return {key: featurize_many(featurizer, mols) for key, featurizer in self.feature_parts.items()}
 
     @staticmethod
     def member_matrix(member: Member | NetworkMember, features: dict[str, np.ndarray]) -> np.ndarray:
@@ -132,11 +126,15 @@ class ToxicityModel:
         return np.clip(calibrated, 0.0, 1.0).reshape(scores.shape)
 
     def predict(self, mols: Sequence[Chem.Mol]) -> Predictions:
-        if not mols:
+        return self.score(self.featurize(mols))
+
+    def score(self, features: dict[str, np.ndarray]) -> Predictions:
+        """Calibrated probabilities, domain and conformal sets from the parts `featurize` computes."""
+        if not len(features[self._domain_key]):
             empty = np.zeros((0, len(ENDPOINTS)))
             return Predictions(empty, np.zeros(0), np.zeros(0, dtype=bool))
-        scores = self.raw_scores(self.featurize(mols))
-        similarity = self.domain.nearest_similarity(mols)
+        scores = self.raw_scores(features)
+        similarity = self.domain.index.nearest(features[self._domain_key])
         sets = None
         if self.conformal:
             sets = np.stack(

@@ -2,10 +2,12 @@
 
 Per molecule, canonical-tautomer standardisation and the RDKit descriptors cost milliseconds of
 pure-Python-bound RDKit work, and one process uses one core. Above PARALLEL_MIN molecules the
-batch is cut into chunks and run in spawned workers (not threads: the GIL; not fork: libgomp and
-RDKit state in a forked child). Below it, and inside daemonic processes (Celery's prefork workers
-may not have children), the work stays in this process: starting workers costs seconds.
-The results are identical to the sequential path, in input order (tested).
+input is cut into chunks that each worker standardises *and* featurises in one task, so molecules
+cross the process boundary once, as feature rows; the caller scores each chunk as it arrives (the
+trees and networks take well under a millisecond per molecule). Workers are spawned (not threads: the
+GIL; not fork: libgomp and RDKit state in a forked child). Below PARALLEL_MIN, and inside daemonic
+processes (Celery's prefork workers may not have children), the work stays in this process:
+starting workers costs seconds. Results are identical to the sequential path, in input order (tested).
 """
 
 from __future__ import annotations
@@ -13,19 +15,23 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 
 import numpy as np
 from rdkit import Chem
 
-from hygeia.toxicity.featurize import Featurizer, featurizer_from_spec
+from hygeia.toxicity.featurize import Featurizer, featurize_many, featurizer_from_spec
 from hygeia.toxicity.molecules import MoleculeRejection, StandardisedMolecule, prepare, standardise_mol
 
 PARALLEL_MIN = 2_000
 MAX_WORKERS = 4
+CHUNK = 500  # molecules per worker task: ~10 MB of feature rows, a few seconds of work
+IN_FLIGHT_PER_WORKER = 2  # queued tasks per worker: keeps cores busy, bounds memory on any input size
+Item = str | Chem.Mol | MoleculeRejection
 Prepared = StandardisedMolecule | MoleculeRejection
+Chunk = tuple[int, list[Prepared], dict[str, np.ndarray]]  # input offset, rows, features of valid rows
 
 _FEATURIZERS: dict[str, Featurizer] = {}  # per worker process, rebuilt from the spec once
 
@@ -38,52 +44,60 @@ def worker_count(n_items: int) -> int:
     return cores
 
 
-def _chunks(n: int, workers: int) -> list[slice]:
-    size = max(1, -(-n // (workers * 4)))  # a few chunks per worker evens out slow molecules
-    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+def prepare_one(item: Item) -> Prepared:
+    """SMILES text, a parsed molecule (SDF record) or an upstream read error, standardised."""
+    if isinstance(item, MoleculeRejection):
+        return item
+    return prepare(item) if isinstance(item, str) else standardise_mol(item)
 
 
-def _prepare_chunk(items: list[str | Chem.Mol | MoleculeRejection]) -> list[Prepared]:
-    out: list[Prepared] = []
-    for item in items:
-        if isinstance(item, MoleculeRejection):
-            out.append(item)
-        else:
-            out.append(prepare(item) if isinstance(item, str) else standardise_mol(item))
-    return out
+def featurize_prepared(parts: dict[str, Featurizer], prepared: Sequence[Prepared]) -> dict[str, np.ndarray]:
+    """Feature matrices (one per part key) for the valid rows of `prepared`, in order."""
+    mols = [row.mol for row in prepared if isinstance(row, StandardisedMolecule)]
+    return {key: featurize_many(featurizer, mols) for key, featurizer in parts.items()}
 
 
-def _featurize_chunk(task: tuple[list[str], list[Chem.Mol]]) -> list[np.ndarray]:
-    specs, mols = task
-    matrices = []
-    for spec in specs:
-        featurizer = _FEATURIZERS.get(spec)
-        if featurizer is None:
-            featurizer = _FEATURIZERS[spec] = featurizer_from_spec(json.loads(spec))
-        matrix = np.zeros((len(mols), featurizer.spec.dimension), dtype=np.float32)
-        for i, mol in enumerate(mols):
-            matrix[i] = featurizer(mol)
-        matrices.append(matrix)
-    return matrices
+def _worker_parts(specs: dict[str, str]) -> dict[str, Featurizer]:
+    parts = {}
+    for key, spec in specs.items():
+        if spec not in _FEATURIZERS:
+            _FEATURIZERS[spec] = featurizer_from_spec(json.loads(spec))
+        parts[key] = _FEATURIZERS[spec]
+    return parts
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+def _prepare_and_featurize(
+    task: tuple[dict[str, str], list[Item]],
+) -> tuple[list[Prepared], dict[str, np.ndarray]]:
+    specs, items = task
+    prepared = [prepare_one(item) for item in items]
+    return prepared, featurize_prepared(_worker_parts(specs), prepared)
 
 
-def prepare_parallel(items: Sequence[str | Chem.Mol | MoleculeRejection], workers: int) -> list[Prepared]:
-    parts = [list(items[s]) for s in _chunks(len(items), workers)]
-    with _pool(workers) as pool:
-        return [row for chunk in pool.map(_prepare_chunk, parts) for row in chunk]
+def prepare_and_featurize(
+    parts: dict[str, Featurizer], items: Sequence[Item], workers: int
+) -> Iterator[Chunk]:
+    """Chunks standardised and featurised here (workers = 0) or in worker processes, in input order."""
+    if not workers:
+        for start in range(0, len(items), CHUNK):
+            prepared = [prepare_one(item) for item in items[start : start + CHUNK]]
+            yield start, prepared, featurize_prepared(parts, prepared)
+        return
+    specs = {key: json.dumps(f.spec.as_dict(), sort_keys=True) for key, f in parts.items()}
+    starts = iter(range(0, len(items), CHUNK))
+    pending: deque[tuple[int, Future[tuple[list[Prepared], dict[str, np.ndarray]]]]] = deque()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
 
+        def submit() -> None:
+            start = next(starts, None)
+            if start is not None:
+                task = (specs, list(items[start : start + CHUNK]))
+                pending.append((start, pool.submit(_prepare_and_featurize, task)))
 
-def featurize_parallel(
-    parts: dict[str, Featurizer], mols: Sequence[Chem.Mol], workers: int
-) -> dict[str, Any]:
-    """Same matrices as featurising in this process; `parts` keys are the parts' JSON specs."""
-    keys = list(parts)
-    specs = [json.dumps(parts[k].spec.as_dict(), sort_keys=True) for k in keys]
-    tasks = [(specs, list(mols[s])) for s in _chunks(len(mols), workers)]
-    with _pool(workers) as pool:
-        results = list(pool.map(_featurize_chunk, tasks))
-    return {key: np.vstack([chunk[k] for chunk in results]) for k, key in enumerate(keys)}
+        for _ in range(workers * IN_FLIGHT_PER_WORKER):
+            submit()
+        while pending:
+            start, future = pending.popleft()
+            prepared, features = future.result()
+            submit()
+            yield start, prepared, features

@@ -7,15 +7,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rdkit import Chem
-
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.conformal import set_label
-from hygeia.toxicity.model import ToxicityModel
-from hygeia.toxicity.molecules import MoleculeRejection, StandardisedMolecule, prepare, standardise_mol
-from hygeia.toxicity.parallel import prepare_parallel, worker_count
+from hygeia.toxicity.model import Predictions, ToxicityModel
+from hygeia.toxicity.molecules import MoleculeRejection, StandardisedMolecule
+from hygeia.toxicity.parallel import (
+    CHUNK,
+    Item,
+    Prepared,
+    featurize_prepared,
+    prepare_and_featurize,
+    prepare_one,
+    worker_count,
+)
 
-CHUNK = 1_000  # molecules per model call: bounds memory and gives progress ticks for long batches
 Progress = Callable[[int, int], None]
 # An assay is called active when its calibrated probability is at least this: the model then thinks
 # activity more likely than not. Tox21 hit rates are 2-16 %, so such calls are few and meaningful.
@@ -57,60 +62,67 @@ class RowPrediction:
         return cls(smiles, error_code=rejection.code, error=rejection.message)
 
 
-def prepare_all(
-    items: Sequence[str | Chem.Mol | MoleculeRejection],
-) -> list[StandardisedMolecule | MoleculeRejection]:
-    """SMILES text, parsed molecules (SDF records) or upstream read errors, standardised in order;
-    large batches in worker processes (see `parallel.py`)."""
-    workers = worker_count(len(items))
-    if workers:
-        return prepare_parallel(items, workers)
-    out: list[StandardisedMolecule | MoleculeRejection] = []
-    for item in items:
-        if isinstance(item, MoleculeRejection):
-            out.append(item)
-        elif isinstance(item, str):
-            out.append(prepare(item))
-        else:
-            out.append(standardise_mol(item))
-    return out
+def prepare_all(items: Sequence[Item]) -> list[Prepared]:
+    """SMILES text, parsed molecules (SDF records) or upstream read errors, standardised in order."""
+    return [prepare_one(item) for item in items]
 
 
-def predict_prepared(
-    model: ToxicityModel,
-    given: Sequence[str],
-    prepared: Sequence[StandardisedMolecule | MoleculeRejection],
-    progress: Progress | None = None,
-) -> list[RowPrediction]:
-    """Score the valid molecules in chunks and put each result back at its input position."""
-    results = [
+def _fill(rows: Sequence[RowPrediction], prepared: Sequence[Prepared], scored: Predictions) -> None:
+    """Write one chunk's predictions into its rows; `scored` holds the valid rows only, in order."""
+    valid = [
+        (row, item)
+        for row, item in zip(rows, prepared, strict=True)
+        if isinstance(item, StandardisedMolecule)
+    ]
+    for k, (row, item) in enumerate(valid):
+        row.standardised_smiles = item.smiles
+        row.probabilities = {e: round(float(scored.probabilities[k, j]), 4) for j, e in enumerate(ENDPOINTS)}
+        row.nearest_similarity = round(float(scored.nearest_similarity[k]), 4)
+        row.in_domain = bool(scored.in_domain[k])
+        row.overall = overall_call(row.probabilities)
+        if scored.prediction_sets is not None:
+            row.prediction_sets = {
+                e: set_label(scored.prediction_sets[k, j]) for j, e in enumerate(ENDPOINTS)
+            }
+
+
+def _rows(given: Sequence[str], prepared: Sequence[Prepared]) -> list[RowPrediction]:
+    return [
         RowPrediction.rejected(text, item) if isinstance(item, MoleculeRejection) else RowPrediction(text)
         for text, item in zip(given, prepared, strict=True)
     ]
-    valid = [i for i, item in enumerate(prepared) if isinstance(item, StandardisedMolecule)]
-    for start in range(0, len(valid), CHUNK):
-        chunk = valid[start : start + CHUNK]
-        molecules = [prepared[i] for i in chunk]
-        scored = model.predict([m.mol for m in molecules])  # type: ignore[union-attr]
-        for k, i in enumerate(chunk):
-            row = results[i]
-            row.standardised_smiles = molecules[k].smiles  # type: ignore[union-attr]
-            row.probabilities = {
-                e: round(float(scored.probabilities[k, j]), 4) for j, e in enumerate(ENDPOINTS)
-            }
-            row.nearest_similarity = round(float(scored.nearest_similarity[k]), 4)
-            row.in_domain = bool(scored.in_domain[k])
-            row.overall = overall_call(row.probabilities)
-            if scored.prediction_sets is not None:
-                row.prediction_sets = {
-                    e: set_label(scored.prediction_sets[k, j]) for j, e in enumerate(ENDPOINTS)
-                }
+
+
+def predict_prepared(
+    model: ToxicityModel, given: Sequence[str], prepared: Sequence[Prepared]
+) -> list[RowPrediction]:
+    """Score already standardised molecules and put each result back at its input position."""
+    results = _rows(given, prepared)
+    for start in range(0, len(prepared), CHUNK):
+        chunk = prepared[start : start + CHUNK]
+        features = featurize_prepared(model.feature_parts, chunk)
+        _fill(results[start : start + CHUNK], chunk, model.score(features))
+    return results
+
+
+def predict_items(
+    model: ToxicityModel, given: Sequence[str], items: Sequence[Item], progress: Progress | None = None
+) -> list[RowPrediction]:
+    """The batch entry point: standardise, featurise and score chunk by chunk (in worker processes
+    for large batches, see `parallel.py`); one result per input, in input order."""
+    results: list[RowPrediction] = []
+    for start, prepared, features in prepare_and_featurize(
+        model.feature_parts, items, worker_count(len(items))
+    ):
+        chunk = _rows(given[start : start + len(prepared)], prepared)
+        _fill(chunk, prepared, model.score(features))
+        results.extend(chunk)
         if progress is not None:
-            progress(min(start + CHUNK, len(valid)), len(valid))
+            progress(len(results), len(items))
     return results
 
 
 def predict_smiles(
     model: ToxicityModel, smiles: Sequence[str], progress: Progress | None = None
 ) -> list[RowPrediction]:
-    return predict_prepared(model, list(smiles), prepare_all(list(smiles)), progress)
+    return predict_items(model, list(smiles), list(smiles), progress)

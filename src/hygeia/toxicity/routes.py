@@ -24,8 +24,7 @@ router = APIRouter(prefix="/api/v1/toxicity", tags=["toxicity"], responses=PROBL
 @router.post("/predict", response_model=PredictResponse)
 def predict(body: PredictRequest, principal: Analyst) -> PredictResponse:
     """Calibrated probability per Tox21 endpoint, applicability domain, optional atom explanation."""
-    model, result = service.predict_one(body.smiles, body.explain_endpoint)
-    service.audit(principal, model, [body.smiles])
+    model, result = service.predict_one(principal, body.smiles, body.explain_endpoint)
     summary = narrative.narrate(result) if body.narrative else None
     return PredictResponse(model=service.reference(model), result=result, narrative=summary)
 
@@ -47,9 +46,7 @@ def predict_batch(
             job_id=job.id, status=job.status, n_items=len(body.smiles), poll=f"/api/v1/jobs/{job.id}"
         )
         return JSONResponse(accepted.model_dump(), status_code=202)
-    model, results = service.predict_batch(body.smiles)
-    service.attach_ids(results, body.ids)
-    service.audit(principal, model, body.smiles)
+    model, results = service.predict_batch(principal, body.smiles, body.ids)
     n_errors = sum(r.error is not None for r in results)
     return BatchPredictResponse(model=service.reference(model), results=results, n_errors=n_errors)
 
@@ -68,7 +65,6 @@ def explain(
     endpoint: str = Query(..., description=", ".join(ENDPOINTS), examples=["NR-ER"]),
 ) -> Response:
     """Atoms tinted by their TreeSHAP contribution to one endpoint (red raises, blue lowers)."""
-    model, svg = service.explain_svg(smiles, endpoint)
-    service.audit(principal, model, [smiles], endpoint=endpoint, kind="explain")
+    model, svg = service.explain_svg(principal, smiles, endpoint)
     headers = {"X-Model": f"{model.name} {model.version} {model.sha256[:12]}"}
     return Response(svg, media_type="image/svg+xml", headers=headers)

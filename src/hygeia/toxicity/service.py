@@ -1,8 +1,9 @@
 """Toxicity use cases, shared by the API, the CLI and agents (no FastAPI here).
 
 Single predictions are cached by (model hash, SMILES, explained endpoint); batches of more than
-MAX_SYNC_BATCH molecules run as background jobs with progress. Every prediction is audited with the
-sha256 of its input only, and live probabilities / similarities feed the platform's drift monitor.
+MAX_SYNC_BATCH molecules run as background jobs with progress. Every use case that takes a principal
+audits itself (the sha256 of its input only), so no route or console page can forget to; live
+probabilities / similarities feed the platform's drift monitor.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import get_model, unavailable_reason
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection, prepare
-from hygeia.toxicity.predictor import RowPrediction, predict_prepared, prepare_all
+from hygeia.toxicity.predictor import RowPrediction, predict_items, predict_prepared
 from hygeia.toxicity.schemas import (
     ApplicabilityDomain,
     AtomExplanation,
@@ -78,15 +79,23 @@ def _check_endpoint(endpoint: str | None) -> None:
         raise InputError(f"unknown endpoint {endpoint!r}; choose from {', '.join(ENDPOINTS)}")
 
 
-def predict_one(smiles: str, explain_endpoint: str | None = None) -> tuple[ToxicityModel, Prediction]:
+def predict_one(
+    principal: Principal, smiles: str, explain_endpoint: str | None = None
+) -> tuple[ToxicityModel, Prediction]:
     """One molecule; an invalid one is a 422 with its error code, since there is no batch to keep."""
     _check_endpoint(explain_endpoint)
     model = get_model()
+    result = _predict_one(model, smiles, explain_endpoint)
+    _audit(principal, model, [smiles])
+    return model, result
+
+
+def _predict_one(model: ToxicityModel, smiles: str, explain_endpoint: str | None) -> Prediction:
     cache = get_cache()
     key = cache_key(MODEL_NAME, model.sha256, smiles, explain_endpoint or "")
     hit = cache.get_json(key)
     if hit is not None:
-        return model, lifecycle.follow(model, [Prediction.model_validate(hit)])[0]
+        return lifecycle.follow(model, [Prediction.model_validate(hit)])[0]
     prepared = prepare(smiles)
     if isinstance(prepared, MoleculeRejection):
         raise InputError(prepared.message, error_code=prepared.code, smiles=smiles[:200])
@@ -96,28 +105,47 @@ def predict_one(smiles: str, explain_endpoint: str | None = None) -> tuple[Toxic
         result.explanation = AtomExplanation(**vars(explain(model, prepared.mol, explain_endpoint)))
     _observe_drift(model, [row])
     cache.set_json(key, result.model_dump())
-    return model, lifecycle.follow(model, [result])[0]
+    return lifecycle.follow(model, [result])[0]
 
 
 def predict_batch(
-    smiles: Sequence[str], ctx: JobContext | None = None
+    principal: Principal, smiles: Sequence[str], ids: Sequence[str] | None = None, **detail: Any
 ) -> tuple[ToxicityModel, list[Prediction]]:
-    """One result per input, in order; rows that cannot be scored carry their error instead."""
+    """One result per input, in order, with the caller's IDs; rows that cannot be scored carry their
+    error instead. `detail` (e.g. kind="csv download") goes into the audit record."""
+    model, results = _score(smiles)
+    _audit(principal, model, smiles, **detail)
+    return model, attach_ids(results, ids)
+
+
+def _score(smiles: Sequence[str], ctx: JobContext | None = None) -> tuple[ToxicityModel, list[Prediction]]:
     model = get_model()
-    prepared = prepare_all(list(smiles))
-    if ctx is not None:
-        ctx.progress(0.3, f"standardised {len(smiles):,} molecules")
 
     def progress(done: int, total: int) -> None:
         if ctx is not None:
-            ctx.progress(0.3 + 0.7 * done / max(total, 1), f"scored {done:,} of {total:,} valid molecules")
+            ctx.progress(done / max(total, 1), f"standardised and scored {done:,} of {total:,} molecules")
 
-    rows = predict_prepared(model, list(smiles), prepared, progress)
+    rows = predict_items(model, list(smiles), list(smiles), progress)
     _observe_drift(model, rows)
     return model, lifecycle.follow(model, [_to_schema(row, model) for row in rows])
 
 
-def explain_svg(smiles: str, endpoint: str) -> tuple[ToxicityModel, str]:
+def explain_svg(principal: Principal, smiles: str, endpoint: str) -> tuple[ToxicityModel, str]:
+    """Atoms tinted by their contribution to one endpoint, as an SVG drawing."""
+    model, svg = _explain(smiles, endpoint)
+    _audit(principal, model, [smiles], endpoint=endpoint, kind="explain")
+    return model, svg
+
+
+def explain_structures(principal: Principal, wanted: Sequence[tuple[str, str]]) -> list[str]:
+    """SVG drawings for several (SMILES, endpoint) pairs, audited as one explanation request."""
+    drawn = [_explain(smiles, endpoint) for smiles, endpoint in wanted]
+    if drawn:
+        _audit(principal, drawn[0][0], [smiles for smiles, _ in wanted], kind="explain")
+    return [svg for _, svg in drawn]
+
+
+def _explain(smiles: str, endpoint: str) -> tuple[ToxicityModel, str]:
     _check_endpoint(endpoint)
     prepared = prepare(smiles)
     if isinstance(prepared, MoleculeRejection):
@@ -133,7 +161,7 @@ def model_card() -> tuple[ToxicityModel, dict[str, Any], str | None]:
     return model, model.card, markdown
 
 
-def audit(principal: Principal, model: ToxicityModel, smiles: Sequence[str], **detail: Any) -> None:
+def _audit(principal: Principal, model: ToxicityModel, smiles: Sequence[str], **detail: Any) -> None:
     if model.registered is not None:
         payload = json.dumps(list(smiles), separators=(",", ":"))
         record_prediction(principal, model.registered, payload, n_items=len(smiles), **detail)
@@ -142,7 +170,7 @@ def audit(principal: Principal, model: ToxicityModel, smiles: Sequence[str], **d
 def submit_batch(principal: Principal, smiles: Sequence[str], ids: Sequence[str] | None = None) -> JobInfo:
     """Large batches run in the background (in-process pool or Celery); clients poll /api/v1/jobs/{id}."""
     model = get_model()  # fail now with 503, not later inside the job, if there is no model
-    audit(principal, model, smiles, mode="background job")
+    _audit(principal, model, smiles, mode="background job")
     payload: dict[str, Any] = {"smiles": list(smiles)}
     if ids is not None:
         payload["ids"] = list(ids)
@@ -157,7 +185,7 @@ def attach_ids(results: list[Prediction], ids: Sequence[str] | None) -> list[Pre
 
 
 def run_batch_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    model, results = predict_batch(list(payload.get("smiles") or []), ctx)
+    model, results = _score(list(payload.get("smiles") or []), ctx)
     attach_ids(results, payload.get("ids"))
     return {
         "model": reference(model).model_dump(),
@@ -171,7 +199,7 @@ def predict_tool(smiles: str | list[str]) -> dict[str, Any]:
     items = [smiles] if isinstance(smiles, str) else list(smiles)
     if not items or len(items) > MAX_SYNC_BATCH:
         raise InputError(f"give 1 to {MAX_SYNC_BATCH} SMILES")
-    model, results = predict_batch(items)
+    model, results = _score(items)
     return {"model": reference(model).model_dump(), "results": [r.model_dump() for r in results]}
 
 
@@ -180,10 +208,10 @@ def register() -> None:
     the batch job, the capability check and the agents' tool."""
     register_job_handler(BATCH_JOB, run_batch_job)
     register_capability(MODEL_NAME, unavailable_reason)
+    lifecycle.register()  # outcomes per assay and the shadow candidate's scorer
     from hygeia.toxicity import agent_tools  # imports this module, so not at the top
 
     agent_tools.register()  # toxicity.batch_prediction: the caller's own batch results by id
-    lifecycle.register()  # outcomes per assay and the shadow candidate's scorer
     register_tool(
         "toxicity.predict",
         "Predict calibrated probabilities of activity in the 12 Tox21 assays (nuclear-receptor and stress-"

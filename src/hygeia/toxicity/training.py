@@ -22,7 +22,6 @@ from hygeia.core.drift import reference_histogram
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.applicability import (
     BAND_EDGES,
-    bit_vectors,
     choose_threshold,
     out_of_fold_similarity,
     similarity_table,
@@ -166,7 +165,7 @@ def run_training(
     calibrators, calibration = _calibrate(ensemble_oof, dataset.labels, folds)
     calibrated_oof = np.column_stack([calibrators[e](ensemble_oof[:, j]) for j, e in enumerate(ENDPOINTS)])
     packed = np.packbits(parts[AD_PART].astype(np.uint8), axis=1)
-    similarity = out_of_fold_similarity(bit_vectors(packed, packed.shape[1] * 8), folds)
+    similarity = out_of_fold_similarity(parts[AD_PART].astype(np.uint8), folds)
     applicability = _applicability(similarity, ensemble_oof, dataset.labels)
     applicability["error_by_similarity"] = error_by_similarity(
         similarity, calibrated_oof, dataset.labels, folds, ensemble_oof, BAND_EDGES

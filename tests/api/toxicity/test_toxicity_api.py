@@ -147,3 +147,20 @@ def test_tool_is_registered_for_agents(client) -> None:  # type: ignore[no-untyp
     output = get_tool("toxicity.predict").function(["CCO", "C1CC"])
     assert output["model"]["name"] == "toxicity"
     assert output["results"][1]["error_code"] == "unparseable"
+
+
+def test_every_prediction_route_is_audited_by_the_service(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    """Auditing lives in the service functions, so each route leaves one record with the input's hash."""
+    from hygeia.core.audit import list_events
+
+    headers = auth_header(make_key("auditco", "analyst"))
+    client.post("/api/v1/toxicity/predict", json={"smiles": BPA}, headers=headers).raise_for_status()
+    batch = {"smiles": [BPA, "CCO", "C1CC"], "ids": ["a", "b", "c"]}
+    client.post("/api/v1/toxicity/predict/batch", json=batch, headers=headers).raise_for_status()
+    params = {"smiles": BPA, "endpoint": "NR-ER"}
+    client.get("/api/v1/toxicity/explain", params=params, headers=headers).raise_for_status()
+    events = list(reversed(list_events("auditco", action="predict:toxicity")))
+    assert [e.n_items for e in events] == [1, 3, 1]
+    assert events[2].detail == {"endpoint": "NR-ER", "kind": "explain"}
+    assert all(len(e.input_sha256 or "") == 64 and e.model_version for e in events)
+    assert events[0].input_sha256 != events[1].input_sha256

@@ -5,13 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from rdkit import Chem
+from rdkit.Chem import Descriptors
 
+from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS, SLOW_REDUNDANT
+from hygeia.toxicity.descriptors import SHARED
 from hygeia.toxicity.featurize import (
+    DESCRIPTOR_CLIP,
     ConcatFeaturizer,
+    FeatureMorganCountFeaturizer,
     FeatureSpecMismatch,
     MACCSFeaturizer,
+    MorganBitFeaturizer,
     MorganCountFeaturizer,
+    MorganFeaturizerMixin,
     RDKitDescriptorFeaturizer,
+    StructuralAlertFeaturizer,
     featurizer_from_spec,
 )
 from hygeia.toxicity.members import SHIPPED_MEMBERS
@@ -72,3 +80,97 @@ def test_unknown_featurizer_is_refused() -> None:
 def test_unavailable_descriptor_is_refused() -> None:
     with pytest.raises(FeatureSpecMismatch, match="lacks descriptors"):
         RDKitDescriptorFeaturizer(["MolWt", "NoSuchDescriptor"])
+
+
+# Exact on-bits (ECFP4, 2,048) and counts (ECFP4 / FCFP4) as RDKit 2026.09 hashes them. The feature
+# spec only records radius and size, so a change in RDKit's hashing would keep the spec "valid" while
+# every stored model silently read different columns; these pins make such a change fail loudly.
+PINNED = {
+    "CCO": {
+        "bits": [80, 222, 294, 807, 1057, 1410],
+        "fcfp": {0: 2, 3: 1, 61: 1, 805: 1, 1017: 1},
+    },
+    "c1ccccc1O": {
+        "bits": [65, 389, 745, 807, 1088, 1199, 1380, 1602, 1750, 1778, 1873],
+        "counts": {65: 2, 389: 1, 1088: 3, 1199: 2, 1750: 2, 1873: 5},
+        "fcfp": {3: 1, 4: 6, 308: 1, 598: 3, 808: 1, 901: 1, 993: 5, 1011: 2},
+    },
+    "CC(=O)Oc1ccccc1C(=O)O": {
+        "bits": [
+            *(389, 456, 650, 695, 807, 909, 1017, 1035, 1047, 1057, 1088, 1199),
+            *(1380, 1410, 1447, 1468, 1616, 1729, 1750, 1775, 1873, 1917, 1970, 1991),
+        ],
+        "counts": {650: 2, 807: 3, 1088: 2, 1873: 4, 1917: 2, 1991: 1},
+    },
+}
+
+
+@pytest.mark.parametrize("smiles", list(PINNED))
+def test_fingerprint_bits_are_pinned(smiles: str) -> None:
+    mol, pinned = Chem.MolFromSmiles(smiles), PINNED[smiles]
+    assert np.flatnonzero(MorganBitFeaturizer()(mol)).tolist() == pinned["bits"]
+    counts = MorganCountFeaturizer()(mol)
+    assert np.flatnonzero(counts).tolist() == pinned["bits"]  # same generator: bits are the non-zero counts
+    for bit, count in pinned.get("counts", {}).items():
+        assert counts[bit] == count
+    if "fcfp" in pinned:
+        fcfp = FeatureMorganCountFeaturizer()(mol)
+        assert {int(i): int(fcfp[i]) for i in np.flatnonzero(fcfp)} == pinned["fcfp"]
+
+
+def test_circular_featurizers_share_one_setup() -> None:
+    """One mixin: radius and size in the spec, the column prefix names the representation."""
+    for featurizer, name, prefix in (
+        (MorganCountFeaturizer(3, 1024), "morgan_count", "morgan_r3_"),
+        (MorganBitFeaturizer(3, 1024), "morgan_bits", "ecfp_r3_"),
+        (FeatureMorganCountFeaturizer(3, 1024), "fcfp_count", "fcfp_r3_"),
+    ):
+        assert isinstance(featurizer, MorganFeaturizerMixin)
+        assert featurizer.spec.as_dict() == {
+            "name": name,
+            "version": "1",
+            "dimension": 1024,
+            "params": {"radius": 3, "size": 1024},
+        }
+        assert featurizer.feature_names()[5] == f"{prefix}5"
+
+
+REAL_MOLECULES = [
+    "CC(=O)Oc1ccccc1C(=O)O",
+    "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1",
+    "CN1CCC[C@H]1c1cccnc1",
+    "O=C(O)CC(O)(CC(=O)O)C(=O)O",
+    "Clc1ccc(cc1)C(c1ccc(Cl)cc1)C(Cl)(Cl)Cl",
+    "CC12CCC3c4ccc(O)cc4CCC3C1CCC2O",
+    "C" * 40,
+    "[O-][N+](=O)c1ccc(cc1)N=Nc1ccc(N)cc1",
+]
+
+
+def test_shared_term_descriptors_equal_rdkits_own() -> None:
+    """EState indices and Ipc / AvgIpc read off one computation per molecule: exactly RDKit's values."""
+    reference = dict(Descriptors._descList)
+    featurizer = RDKitDescriptorFeaturizer(RDKIT_2D_DESCRIPTORS)
+    for smiles in REAL_MOLECULES:
+        fresh, ours = Chem.MolFromSmiles(smiles), featurizer(Chem.MolFromSmiles(smiles))
+        expected = np.array([reference[name](fresh) for name in RDKIT_2D_DESCRIPTORS], dtype=np.float64)
+        expected[~np.isfinite(expected)] = np.nan
+        expected = np.clip(expected, -DESCRIPTOR_CLIP, DESCRIPTOR_CLIP).astype(np.float32)
+        assert np.array_equal(ours, expected, equal_nan=True), smiles
+    assert set(SHARED) <= set(RDKIT_2D_DESCRIPTORS)
+
+
+def test_default_descriptors_drop_only_the_slow_redundant_ones() -> None:
+    names = RDKitDescriptorFeaturizer().feature_names()
+    assert names == [n for n in RDKIT_2D_DESCRIPTORS if n not in SLOW_REDUNDANT]
+    assert {"qed", "Ipc", "AvgIpc", "SPS"} == set(SLOW_REDUNDANT)
+
+
+def test_alerts_from_one_catalogue_call_equal_entry_by_entry_matching() -> None:
+    featurizer = StructuralAlertFeaturizer()
+    entries = [featurizer._catalog.GetEntryWithIdx(i) for i in range(featurizer.spec.dimension)]
+    for smiles in [*REAL_MOLECULES, "O=C(Cl)c1ccccc1N=[N+]=[N-]", "C=CC(=O)OCC1CO1"]:
+        mol = Chem.MolFromSmiles(smiles)
+        expected = np.array([entry.HasFilterMatch(mol) for entry in entries], dtype=np.float32)
+        assert np.array_equal(featurizer(mol), expected), smiles
+    assert featurizer(Chem.MolFromSmiles("O=C(Cl)c1ccccc1N=[N+]=[N-]")).sum() >= 4  # the check has teeth

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hygeia.toxicity import parallel
-from hygeia.toxicity.featurize import MACCSFeaturizer, MorganCountFeaturizer
+from hygeia.toxicity import parallel, predictor
+from hygeia.toxicity.featurize import MACCSFeaturizer, MorganCountFeaturizer, RDKitDescriptorFeaturizer
+from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection, StandardisedMolecule
-from hygeia.toxicity.predictor import prepare_all
 
 SMILES = ["CCO", "C1CC", "[Na+].CC(=O)[O-]", "c1ccccc1O", "", "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1", "CCN"] * 3
 
@@ -20,18 +20,47 @@ def test_small_batches_and_daemons_stay_in_process(monkeypatch: pytest.MonkeyPat
     assert parallel.worker_count(10) == 0  # one core: nothing to gain
 
 
-def test_parallel_matches_sequential_in_order() -> None:
-    sequential = prepare_all(SMILES)
-    fanned = parallel.prepare_parallel(SMILES, workers=2)
-    assert [type(a) for a in fanned] == [type(b) for b in sequential]
-    for a, b in zip(fanned, sequential, strict=True):
+def _collect(
+    chunks: list[parallel.Chunk],
+) -> tuple[list[int], list[parallel.Prepared], dict[str, np.ndarray]]:
+    starts = [start for start, _, _ in chunks]
+    rows = [row for _, prepared, _ in chunks for row in prepared]
+    keys = chunks[0][2].keys()
+    return starts, rows, {k: np.vstack([features[k] for _, _, features in chunks]) for k in keys}
+
+
+def test_workers_match_this_process_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "CHUNK", 4)  # several chunks, more than the in-flight window
+    parts = {
+        "morgan": MorganCountFeaturizer(),
+        "maccs": MACCSFeaturizer(),
+        "desc": RDKitDescriptorFeaturizer(),
+    }
+    here = _collect(list(parallel.prepare_and_featurize(parts, SMILES, workers=0)))
+    fanned = _collect(list(parallel.prepare_and_featurize(parts, SMILES, workers=2)))
+    assert here[0] == fanned[0] == list(range(0, len(SMILES), 4))
+    for a, b in zip(fanned[1], here[1], strict=True):
         if isinstance(a, StandardisedMolecule):
             assert isinstance(b, StandardisedMolecule) and a.smiles == b.smiles
         else:
             assert isinstance(a, MoleculeRejection) and isinstance(b, MoleculeRejection) and a.code == b.code
-    mols = [m.mol for m in sequential if isinstance(m, StandardisedMolecule)]
-    parts = {"morgan": MorganCountFeaturizer(), "maccs": MACCSFeaturizer()}
-    matrices = parallel.featurize_parallel(parts, mols, workers=2)
-    for key, featurizer in parts.items():
-        expected = np.vstack([featurizer(m) for m in mols])
-        assert np.array_equal(matrices[key], expected)
+    n_valid = sum(isinstance(row, StandardisedMolecule) for row in here[1])
+    for key in parts:
+        assert fanned[2][key].shape[0] == n_valid
+        assert np.array_equal(fanned[2][key], here[2][key], equal_nan=True)
+
+
+def test_fanned_out_batch_predictions_equal_in_process_ones(
+    shipped_model: ToxicityModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole batch path (standardise, featurise, score, rows back in order) through worker processes."""
+    sequential = predictor.predict_items(shipped_model, SMILES, SMILES)
+    monkeypatch.setattr(predictor, "worker_count", lambda n: 2)
+    monkeypatch.setattr(parallel, "CHUNK", 5)
+    ticks: list[tuple[int, int]] = []
+    fanned = predictor.predict_items(
+        shipped_model, SMILES, SMILES, lambda done, total: ticks.append((done, total))
+    )
+    assert fanned == sequential
+    assert [r.smiles for r in fanned] == SMILES
+    assert ticks[-1] == (len(SMILES), len(SMILES)) and len(ticks) == 5

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 
 from hygeia.core import jobs
 from hygeia.core.auth import Principal
-from hygeia.core.errors import InputError, ProblemError
+from hygeia.core.errors import Conflict, InputError, NotFound, ProblemError
 from hygeia.core.exports import write_safe_csv
 from hygeia.web import session
 from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render
@@ -64,18 +64,17 @@ async def _molecules(text: str, upload: UploadFile | None) -> list[str]:
     return smiles
 
 
-def _structures(service: Any, principal: Principal, model: Any, rows: Sequence[Any], endpoint: str) -> list:
+def _structures(service: Any, principal: Principal, rows: Sequence[Any], endpoint: str) -> list:
     """Highlighted structures for the first valid molecules: the chosen endpoint or each one's top."""
-    shown = []
-    for row in [r for r in rows if r.probabilities][:MAX_EXPLAINED]:
-        chosen = endpoint or max(row.probabilities, key=row.probabilities.get)
-        _, svg = service.explain_svg(row.smiles, chosen)
-        shown.append(
-            {"smiles": row.smiles, "endpoint": chosen, "svg": base64.b64encode(svg.encode()).decode()}
-        )
-    if shown:
-        service.audit(principal, model, [s["smiles"] for s in shown], kind="explain")
-    return shown
+    wanted = [
+        (row.smiles, endpoint or max(row.probabilities, key=row.probabilities.get))
+        for row in [r for r in rows if r.probabilities][:MAX_EXPLAINED]
+    ]
+    drawings = service.explain_structures(principal, wanted)
+    return [
+        {"smiles": smiles, "endpoint": chosen, "svg": base64.b64encode(svg.encode()).decode()}
+        for (smiles, chosen), svg in zip(wanted, drawings, strict=True)
+    ]
 
 
 @router.post("/ui/toxicity/predict", dependencies=[Depends(session.same_origin)])
@@ -94,13 +93,12 @@ async def predict(
         job = service.submit_batch(principal, molecules)
         context = {"job": jobs.get_job(principal.tenant_id, job.id), "n": len(molecules)}
         return render(request, "fragments/toxicity_job.html", context)
-    model, rows = service.predict_batch(molecules)
-    service.audit(principal, model, molecules)
+    model, rows = service.predict_batch(principal, molecules)
     context = {
         "model": service.reference(model),
         "rows": rows,
         "endpoints": _endpoints(),
-        "structures": _structures(service, principal, model, rows, explain_endpoint),
+        "structures": _structures(service, principal, rows, explain_endpoint),
         "smiles_text": "\n".join(molecules),
         "n_errors": sum(r.error is not None for r in rows),
         "notice": load_domain("toxicity", "schemas").NOT_SAFETY_EVIDENCE,
@@ -155,8 +153,7 @@ def predict_csv(
     molecules = [line for line in smiles.splitlines() if line.strip()]
     if not molecules or len(molecules) > MAX_TABLE_ROWS:
         raise InputError(f"give 1 to {MAX_TABLE_ROWS} SMILES")
-    model, rows = service.predict_batch(molecules)
-    service.audit(principal, model, molecules, kind="csv download")
+    _, rows = service.predict_batch(principal, molecules, kind="csv download")
     return _csv([r.model_dump() for r in rows], _endpoints(), "toxicity-predictions.csv")
 
 
@@ -165,9 +162,9 @@ def job_csv(job_id: str, principal: Principal = Depends(session.console_principa
     service = load_domain("toxicity")
     job = jobs.get_job(principal.tenant_id, job_id)  # tenant-checked
     if job.kind != service.BATCH_JOB:
-        raise ProblemError(404, "Not found", f"job {job_id!r} is not a toxicity batch")
+        raise NotFound(f"job {job_id!r} is not a toxicity batch")
     if job.status != jobs.SUCCEEDED or not job.result:
-        raise ProblemError(409, "Not finished", f"job {job_id} is {job.status}")
+        raise Conflict(f"job {job_id} is {job.status}", title="Not finished")
     return _csv(job.result["results"], _endpoints(), f"toxicity-{job_id[:8]}.csv")
 
 

@@ -1,0 +1,61 @@
+"""The sparse nearest-neighbour search gives RDKit's Tanimoto values exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+from rdkit import Chem, DataStructs
+
+from hygeia.toxicity.applicability import FingerprintIndex, out_of_fold_similarity
+from hygeia.toxicity.featurize import MorganBitFeaturizer
+
+REFERENCE = [
+    "CCO",
+    "CCCO",
+    "c1ccccc1O",
+    "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1",
+    "CC(=O)Oc1ccccc1C(=O)O",
+    "CN1CCC[C@H]1c1cccnc1",
+    "Clc1ccc(cc1)C(c1ccc(Cl)cc1)C(Cl)(Cl)Cl",
+]
+QUERIES = ["CCCCO", "c1ccccc1", "CC(=O)Oc1ccccc1C(=O)OC", "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1", "C1CCNCC1"]
+
+
+def _bits(smiles: list[str]) -> np.ndarray:
+    featurizer = MorganBitFeaturizer()
+    return np.stack([featurizer(Chem.MolFromSmiles(s)) for s in smiles]).astype(np.uint8)
+
+
+def _rdkit_nearest(queries: list[str], reference: list[str]) -> np.ndarray:
+    featurizer = MorganBitFeaturizer()
+    vectors = [featurizer.bit_vector(Chem.MolFromSmiles(s)) for s in reference]
+    return np.array(
+        [
+            max(DataStructs.BulkTanimotoSimilarity(featurizer.bit_vector(Chem.MolFromSmiles(q)), vectors))
+            for q in queries
+        ]
+    )
+
+
+def test_nearest_similarity_equals_rdkit_tanimoto() -> None:
+    index = FingerprintIndex.from_packed(np.packbits(_bits(REFERENCE), axis=1), 2048)
+    ours = index.nearest(_bits(QUERIES))
+    assert np.array_equal(ours, _rdkit_nearest(QUERIES, REFERENCE))
+    assert ours[3] == 1.0 and 0.0 < ours[4] < 0.5  # a training compound; an unrelated amine
+
+
+def test_blocks_do_not_change_the_answer(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import hygeia.toxicity.applicability as applicability
+
+    index = FingerprintIndex.from_bits(_bits(REFERENCE))
+    whole = index.nearest(_bits(QUERIES))
+    monkeypatch.setattr(applicability, "QUERY_BLOCK", 2)
+    assert np.array_equal(index.nearest(_bits(QUERIES)), whole)
+
+
+def test_out_of_fold_similarity_never_sees_its_own_fold() -> None:
+    smiles = [*REFERENCE, *QUERIES]
+    folds = np.array([0] * len(REFERENCE) + [1] * len(QUERIES))
+    similarity = out_of_fold_similarity(_bits(smiles), folds)
+    assert np.array_equal(similarity[len(REFERENCE) :], _rdkit_nearest(QUERIES, REFERENCE))
+    assert np.array_equal(similarity[: len(REFERENCE)], _rdkit_nearest(REFERENCE, QUERIES))
+    assert similarity[3] == 1.0  # bisphenol A is in both folds, so its twin is found across the split
