@@ -166,7 +166,24 @@ def _current_drugs(
     names = [normalise_drug_name(d, p, strip_salts) for d, p in zip(drug["drugname"], prod_ai, strict=True)]
     drug = drug.assign(drug=names)
     report.drug_rows_unnamed = int((drug["drug"] == "").sum())
-    return drug[drug["drug"] != ""][["primaryid", "drug"]].drop_duplicates()
+    keep = ["primaryid", "drug", *(["drug_seq"] if "drug_seq" in drug.columns else [])]
+    return drug[drug["drug"] != ""][keep].drop_duplicates()
+
+
+def _therapy_starts(drugs: pd.DataFrame, ther: pd.DataFrame | None) -> pd.Series:
+    """THER start_dt per (primaryid, drug), for time to onset: the earliest full YYYYMMDD date of the
+    drug's therapies in the report, else a partial one (kept as given, so it is counted as partial)."""
+    if ther is None or not {"primaryid", "dsg_drug_seq", "start_dt"} <= set(ther.columns):
+        return pd.Series(dtype=object, name="start_dt")
+    if "drug_seq" not in drugs.columns:
+        return pd.Series(dtype=object, name="start_dt")
+    starts = ther[["primaryid", "dsg_drug_seq", "start_dt"]].rename(columns={"dsg_drug_seq": "drug_seq"})
+    merged = drugs.merge(starts, on=["primaryid", "drug_seq"])
+    merged["start_dt"] = merged["start_dt"].fillna("").astype(str).str.strip()
+    merged = merged[merged["start_dt"] != ""]
+    merged["partial"] = ~merged["start_dt"].str.fullmatch(r"\d{8}")
+    merged = merged.sort_values(["partial", "start_dt"], kind="stable")
+    return merged.groupby(["primaryid", "drug"])["start_dt"].first()
 
 
 def ingest_faers(
@@ -191,8 +208,9 @@ def ingest_faers(
     report.deleted_cases = int(demo["caseid"].isin(deleted).sum())
     demo = demo[~demo["caseid"].isin(deleted)].set_index("primaryid")
     report.cases = len(demo)
-    for table in ("INDI", "THER", "RPSR"):  # validated and counted; not needed for the pair table
+    for table in ("INDI", "RPSR"):  # validated and counted; not needed for the pair table
         _read_all(source, table, on_bad_lines, report)
+    ther = _read_all(source, "THER", on_bad_lines, report)  # therapy start dates: time to onset
     drugs = _current_drugs(
         _read_all(source, "DRUG", on_bad_lines, report), demo.index, roles, strip_salts, report
     )
@@ -204,7 +222,11 @@ def ingest_faers(
     events = events[events["event"] != ""][["primaryid", "event"]].drop_duplicates()
     report.reports_without_drug = int((~demo.index.isin(drugs["primaryid"])).sum())
     report.reports_without_event = int((~demo.index.isin(events["primaryid"])).sum())
+    starts = _therapy_starts(drugs, ther)
+    drugs = drugs[["primaryid", "drug"]].drop_duplicates()
     pairs = drugs.merge(events, on="primaryid").drop_duplicates()
+    pairs = pairs.join(starts, on=["primaryid", "drug"]) if len(starts) else pairs.assign(start_dt="")
+    pairs["start_dt"] = pairs["start_dt"].fillna("")
     cases = _attach_report_fields(pairs, demo, _read_all(source, "OUTC", on_bad_lines, report))
     report.pairs = len(cases)
     return cases, report
@@ -215,6 +237,7 @@ def _attach_report_fields(pairs: pd.DataFrame, demo: pd.DataFrame, outc: pd.Data
     fields["caseid"] = demo["caseid"]
     fields["quarter"] = demo["quarter"]
     fields["fda_dt"] = demo.get("fda_dt", pd.Series("", index=demo.index))
+    fields["event_dt"] = demo.get("event_dt", pd.Series("", index=demo.index)).fillna("")
     fields["sex"] = demo.get("sex", pd.Series("", index=demo.index)).fillna("").replace("", "UNK")
     age = demo.get("age", pd.Series("", index=demo.index))
     unit = demo.get("age_cod", pd.Series("", index=demo.index)).fillna("")
@@ -233,5 +256,7 @@ def _attach_report_fields(pairs: pd.DataFrame, demo: pd.DataFrame, outc: pd.Data
         "serious",
         "death",
         "hospitalisation",
+        "start_dt",
+        "event_dt",
     ]
     return merged[ordered].sort_values(["id", "drug", "event"], kind="stable").reset_index(drop=True)
