@@ -124,7 +124,13 @@ def publish_card(folder: Path) -> dict[str, Any]:
 
     folder = Path(folder)
     (folder / "MODEL_CARD.md").write_text(render_markdown(folder))
-    return write_card(folder, card_fields(folder))
+    fields = card_fields(folder)
+    previous = folder / "card.json"
+    if previous.is_file():  # measured separately (`drift-reference`); a re-published card keeps it
+        kept = json.loads(previous.read_text()).get("drift_reference")
+        if kept:
+            fields["drift_reference"] = kept
+    return write_card(folder, fields)
 
 
 def class_table_rows(per_class: dict[str, dict[str, Any]]) -> list[str]:

@@ -116,6 +116,21 @@ def refit_decision(
     typer.echo(json.dumps({"folder": str(folder), "metrics": card["metrics"]}, indent=2))
 
 
+@app.command("drift-reference")
+def drift_reference(
+    folder: Path = typer.Argument(..., help="model folder with split.csv (models/dermatology/X)"),
+    data_dir: Path = typer.Option(None, help="default: DATA_DIR/derm (the original images)"),
+    limit: int = typer.Option(0, help="first N validation images; 0 = all"),
+) -> None:
+    """Store the served model's output histograms on the validation split in card.json (for drift)."""
+    from hygeia.dermatology.drift import write_reference
+
+    histograms = write_reference(
+        folder, data_dir or _default_data_dir(), limit, log=lambda line: typer.echo(line, err=True)
+    )
+    typer.echo(json.dumps(histograms))
+
+
 @app.command("add-gate")
 def add_gate(
     source: Path = typer.Argument(..., help="model folder whose network is kept (models/dermatology/X)"),

@@ -10,7 +10,7 @@ from hygeia.core.audit import record_prediction
 from hygeia.core.auth import Analyst, Principal, Viewer
 from hygeia.core.errors import PROBLEM_RESPONSES, InputError
 from hygeia.core.registry import get_registry
-from hygeia.dermatology import lifecycle, service
+from hygeia.dermatology import drift, lifecycle, service
 from hygeia.dermatology.images import MAX_BYTES
 from hygeia.dermatology.schemas import BatchPredictResponse, ModelCardResponse, PredictResponse
 
@@ -40,6 +40,7 @@ def predict(
     upload = _read(image)
     ready = lifecycle.serving_classifier([upload])
     [result] = lifecycle.follow(ready, [upload], service.analyse(ready, [upload], heatmaps=heatmap))
+    drift.observe(ready, [result])
     if result.error:
         raise InputError(result.error, image=result.image)
     _audit(principal, ready, [upload])
@@ -58,6 +59,7 @@ def predict_batch(
     uploads = [_read(upload) for upload in images]
     ready = lifecycle.serving_classifier(uploads)
     results = lifecycle.follow(ready, uploads, service.analyse(ready, uploads, heatmaps=heatmap))
+    drift.observe(ready, results)
     _audit(principal, ready, uploads)
     return BatchPredictResponse(model=ready.reference(), results=results)
 

@@ -70,3 +70,34 @@ def test_tenant_stickiness_keeps_one_tenant_on_one_version(client, admin_headers
         m["version"] for m in models if m["name"] == "dermatology" and m["stage"] == "production"
     )
     assert _predict(client, analyst, real_lesion_jpeg(0))["model"]["version"] == production
+
+
+def test_answers_feed_dermatology_drift_for_the_callers_tenant(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    analyst = auth_header(make_key("clinic", "analyst"))
+    version = _predict(client, analyst, real_lesion_jpeg(0))["model"]["version"]
+    rows = client.get("/api/v1/admin/drift", headers=analyst).json()
+    mine = {row["signal"]: row for row in rows if row["model"] == "dermatology" and row["version"] == version}
+    assert set(mine) == {"top_probability", "entropy", "ood_distance", "rejected"}
+    assert all(row["observations"] == 1 and row["psi"] is None for row in mine.values())  # still collecting
+    other = client.get("/api/v1/admin/drift", headers=auth_header(make_key("acme", "viewer"))).json()
+    assert not [row for row in other if row["model"] == "dermatology"]
+
+
+def test_a_dermatology_shadow_classifies_beside_production_and_is_reported(  # type: ignore[no-untyped-def]
+    client, admin_headers, make_key
+) -> None:
+    from hygeia.core import releases
+
+    shadow = {"candidate_version": "1.1.0", "mode": "shadow", "shadow_rate": 1.0}
+    assert (
+        client.put("/api/v1/admin/releases/dermatology", json=shadow, headers=admin_headers).status_code
+        == 200
+    )
+    analyst = auth_header(make_key("clinic", "analyst"))
+    answer = _predict(client, analyst, real_lesion_jpeg(1))
+    assert answer["model"]["version"] != "1.1.0"
+    releases.flush()
+    report = client.get("/api/v1/admin/releases/dermatology/report", headers=admin_headers).json()
+    assert report["paired_cases"] == 1 and report["answered"]["1.1.0"] == 1
+    assert report["agreement"]["answered_class_agreement"] in (0.0, 1.0)
+    assert sum(report["score_distributions"]["1.1.0"].values()) == 1
