@@ -130,6 +130,20 @@ def read_cases(
     return frame
 
 
+def read_case_rows(path: Path | str, extra: Sequence[str] = ()) -> pd.DataFrame:
+    """The case columns (aliases applied) and whichever of `extra` the file has, all text: the rows a
+    drill-down shows, read from a run's stored upload."""
+    path = Path(path)
+    header = [c.strip() for c in csv_header(path)]
+    found = _column_map(header, CASE_COLUMNS, path)
+    present = [c for c in extra if c in header and c not in found.values()]
+    frame = pd.read_csv(
+        path, dtype=str, keep_default_na=False, usecols=lambda c: c.strip() in {*found.values(), *present}
+    )
+    frame.columns = [c.strip() for c in frame.columns]
+    return frame.rename(columns={column: name for name, column in found.items()})
+
+
 def read_case_table(
     path: Path | str, strata: Sequence[str] = (), limits: InputLimits | None = None
 ) -> pa.Table:

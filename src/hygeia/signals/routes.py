@@ -11,15 +11,19 @@ from fastapi.responses import FileResponse
 
 from hygeia.core.auth import Analyst, Viewer
 from hygeia.core.errors import PROBLEM_RESPONSES
-from hygeia.signals import pair_service, service
+from hygeia.signals import case_service, pair_service, service
 from hygeia.signals.schemas import (
+    AlertChanges,
     AlertLevel,
+    CasePage,
+    ChangeKind,
     PairDetail,
     PairScoreRequest,
     PairScoreResponse,
     RunStatus,
     RunSubmitted,
     SignalPage,
+    TimeToOnsetOut,
 )
 
 router = APIRouter(prefix="/api/v1/signals", tags=["signals"], responses=PROBLEM_RESPONSES)
@@ -48,6 +52,12 @@ async def submit_run(
     known: UploadFile | None = File(
         None, description="optional CSV of labelled (known) drug,event pairs: novelty 0.25 for these"
     ),
+    source: str | None = Query(
+        None,
+        max_length=200,
+        description="the data's name (e.g. FAERS, safety-db); default the file name. Runs of one source "
+        "form the alert history: /runs/{run_id}/changes compares a run with the previous one",
+    ),
 ) -> RunSubmitted:
     content = await file.read()
     job = service.submit_run(
@@ -58,6 +68,7 @@ async def submit_run(
         input_format=input_format,
         fit_rule=fit,
         known=await known.read() if known is not None else None,
+        source=source or file.filename,
     )
     return RunSubmitted(run_id=job.id, status=job.status)
 
@@ -110,6 +121,69 @@ def pair_detail(
     event: str = Query(..., min_length=1),
 ) -> PairDetail:
     return service.pair_detail(principal.tenant_id, run_id, drug, event)
+
+
+@router.get(
+    "/runs/{run_id}/cases",
+    response_model=CasePage,
+    summary="The reports behind a drug-event pair (case series), one per report, paged",
+)
+def pair_cases(
+    run_id: str,
+    principal: Viewer,
+    drug: str = Query(..., min_length=1, max_length=300),
+    event: str = Query(..., min_length=1, max_length=300),
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> CasePage:
+    return case_service.case_page(principal.tenant_id, run_id, drug, event, limit=limit, offset=offset)
+
+
+@router.get(
+    "/runs/{run_id}/cases.csv",
+    response_class=FileResponse,
+    summary="The pair's whole case series as CSV (spreadsheet-safe), for an escalation",
+)
+def export_pair_cases(
+    run_id: str,
+    background: BackgroundTasks,
+    principal: Viewer,
+    drug: str = Query(..., min_length=1, max_length=300),
+    event: str = Query(..., min_length=1, max_length=300),
+) -> FileResponse:
+    folder = Path(tempfile.mkdtemp(prefix="signals-cases-"))
+    path = case_service.export_cases(principal.tenant_id, run_id, drug, event, folder / "cases.csv")
+    background.add_task(shutil.rmtree, folder, True)
+    return FileResponse(path, media_type="text/csv", filename=f"cases-{run_id[:8]}.csv")
+
+
+@router.get(
+    "/runs/{run_id}/onset",
+    response_model=TimeToOnsetOut,
+    summary="Time to onset of a drug-event pair, where the upload has start and event dates",
+)
+def pair_onset(
+    run_id: str,
+    principal: Viewer,
+    drug: str = Query(..., min_length=1, max_length=300),
+    event: str = Query(..., min_length=1, max_length=300),
+) -> TimeToOnsetOut:
+    return case_service.onset(principal.tenant_id, run_id, drug, event)
+
+
+@router.get(
+    "/runs/{run_id}/changes",
+    response_model=AlertChanges,
+    summary="Alert history: pairs new, escalated, de-escalated or ended since the source's previous run",
+)
+def alert_changes(
+    run_id: str,
+    principal: Viewer,
+    change: ChangeKind | None = None,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> AlertChanges:
+    return case_service.alert_changes(principal.tenant_id, run_id, change=change, limit=limit, offset=offset)
 
 
 @router.post(

@@ -197,3 +197,74 @@ class PairScoreResponse(BaseModel):
     note: str
     cached: bool
     items: list[PairScore] = Field(description="one per input pair, in input order")
+
+
+class CaseReport(BaseModel):
+    id: str = Field(description="the report id of the upload (FAERS: primaryid)")
+    fields: dict[str, str] = Field(
+        description="report-level fields the upload has: caseid, quarter, fda_dt, sex, age_group, "
+        "serious, death, hospitalisation"
+    )
+    co_drugs: list[str] = Field(description="the report's other drugs")
+    co_events: list[str] = Field(description="the report's other events")
+
+
+class CasePage(BaseModel):
+    run_id: str
+    drug: str
+    event: str
+    total: int = Field(description="reports naming both the drug and the event")
+    limit: int
+    offset: int
+    items: list[CaseReport]
+
+
+class TimeToOnsetOut(BaseModel):
+    run_id: str
+    drug: str
+    event: str
+    available: bool = Field(description="false when the upload has no start and event dates")
+    reports: int = 0
+    with_days: int = Field(0, description="reports that gave a day count (start and event dated to the day)")
+    missing_dates: int = 0
+    partial_dates: int = Field(0, description="a date without its day (2019, 201903): not counted in days")
+    event_before_start: int = 0
+    median: float | None = None
+    quartiles: list[float] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    windows: dict[str, int] = Field(default_factory=dict, description="reports per onset window")
+    weibull_shape: float | None = None
+    weibull_scale: float | None = None
+    note: str = ""
+
+
+ChangeKind = Literal["new", "escalated", "de-escalated", "ended"]
+
+
+class AlertChange(BaseModel):
+    drug: str
+    event: str
+    change: ChangeKind
+    level_before: AlertLevel | None = Field(description="null: the pair was not in the previous run")
+    level_now: AlertLevel | None = Field(description="null: the pair is not in this run")
+    n_before: int | None
+    n_now: int | None
+    eb05_before: float | None
+    eb05_now: float | None
+    ic025_before: float | None
+    ic025_now: float | None
+    priority_now: float | None
+
+
+class AlertChanges(BaseModel):
+    run_id: str
+    source: str | None = Field(description="the data's name; runs of one source form the history")
+    previous_run_id: str | None = Field(description="the same source's run before this one; null: first run")
+    counts: dict[str, int] = Field(description="pairs per change: new, escalated, de-escalated, ended")
+    unchanged_alerts: int = Field(description="pairs alerting at the same level in both runs")
+    total: int = Field(description="changes matching the filter")
+    limit: int
+    offset: int
+    items: list[AlertChange]
+    note: str | None = None

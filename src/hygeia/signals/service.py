@@ -76,8 +76,13 @@ def submit_run(
     input_format: str,
     fit_rule: str = "consistent",
     known: bytes | None = None,
+    source: str | None = None,
 ) -> JobInfo:
-    """Store the upload and queue its scoring; `known` is a CSV of labelled drug,event pairs."""
+    """Store the upload and queue its scoring; `known` is a CSV of labelled drug,event pairs.
+
+    `source` names the data (e.g. "FAERS" or the file name): runs of the same source form the alert
+    history, each compared with the previous one (case_service.alert_changes).
+    """
     if input_format not in FORMATS:
         raise InputError(
             "format must be 'cases' (id,drug,event rows), 'counts' (drug,event,n) "
@@ -98,6 +103,7 @@ def submit_run(
         "suffix": suffix,
         "fit": fit_rule,
         "known": _known_pairs(known),
+        "source": (source or "").strip()[:200] or None,
     }
     audit.record(
         principal, "signals.submit", payload=content, detail={"strata": strata, "format": input_format}
