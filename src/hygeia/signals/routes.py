@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, File, Query, UploadFile
 from fastapi.responses import FileResponse
@@ -26,6 +27,8 @@ from hygeia.signals.schemas import (
     TimeToOnsetOut,
 )
 
+PairDrug = Annotated[str, Query(min_length=1, max_length=300, description="drug name, any case")]
+PairEvent = Annotated[str, Query(min_length=1, max_length=300, description="event term, any case")]
 router = APIRouter(prefix="/api/v1/signals", tags=["signals"], responses=PROBLEM_RESPONSES)
 
 
@@ -131,8 +134,8 @@ def pair_detail(
 def pair_cases(
     run_id: str,
     principal: Viewer,
-    drug: str = Query(..., min_length=1, max_length=300),
-    event: str = Query(..., min_length=1, max_length=300),
+    drug: PairDrug,
+    event: PairEvent,
     limit: int = Query(50, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> CasePage:
@@ -148,8 +151,8 @@ def export_pair_cases(
     run_id: str,
     background: BackgroundTasks,
     principal: Viewer,
-    drug: str = Query(..., min_length=1, max_length=300),
-    event: str = Query(..., min_length=1, max_length=300),
+    drug: PairDrug,
+    event: PairEvent,
 ) -> FileResponse:
     folder = Path(tempfile.mkdtemp(prefix="signals-cases-"))
     path = case_service.export_cases(principal.tenant_id, run_id, drug, event, folder / "cases.csv")
@@ -165,8 +168,8 @@ def export_pair_cases(
 def pair_onset(
     run_id: str,
     principal: Viewer,
-    drug: str = Query(..., min_length=1, max_length=300),
-    event: str = Query(..., min_length=1, max_length=300),
+    drug: PairDrug,
+    event: PairEvent,
 ) -> TimeToOnsetOut:
     return case_service.onset(principal.tenant_id, run_id, drug, event)
 

@@ -124,3 +124,30 @@ def test_alert_history_compares_with_the_previous_run_of_the_same_source(client,
     only_new = client.get(f"/api/v1/signals/runs/{second}/changes", params={"change": "new"}, headers=analyst)
     assert all(c["change"] == "new" for c in only_new.json()["items"])
     assert only_new.json()["total"] == changes["counts"]["new"]
+
+
+def test_a_run_counts_its_alert_levels_score_bands_and_duration(client, make_key):
+    from prometheus_client import REGISTRY
+
+    from hygeia.signals.priority import LEVELS
+    from hygeia.signals.service import IC025_LABELS
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    def levels() -> dict[str, float]:
+        name = "hygeia_capability_decisions_total"
+        return {level: value(name, capability="signals", decision=level) for level in LEVELS}
+
+    def bands() -> float:
+        return sum(value("hygeia_signal_pairs_by_ic025_total", band=band) for band in IC025_LABELS)
+
+    analyst = auth_header(make_key("acme", "analyst"))
+    levels_before, bands_before = levels(), bands()
+    runs_before = value("hygeia_signal_run_seconds_count")
+    run_id = _finished_run(client, analyst, _cases_with_dates(), "metrics")
+    summary = client.get(f"/api/v1/signals/runs/{run_id}", headers=analyst).json()["summary"]
+    levels_after = levels()
+    assert {k: levels_after[k] - levels_before[k] for k in LEVELS} == summary["alerts"]
+    assert bands() - bands_before == summary["pairs"]
+    assert value("hygeia_signal_run_seconds_count") - runs_before == 1
