@@ -10,7 +10,7 @@ import io
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, File, Path, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Path, UploadFile
 from pydantic import BaseModel, Field
 
 from hygeia.core import audit, outcomes, release_report, releases
@@ -112,7 +112,11 @@ outcomes_api = APIRouter(tags=["outcomes"], responses=PROBLEM_RESPONSES)
 releases_admin = APIRouter(prefix="/releases", tags=["releases"], responses=PROBLEM_RESPONSES)
 
 
-def _accepted(principal: Principal, capability: str, rows: list[dict[str, Any]]) -> OutcomesAccepted:
+def _accepted(
+    principal: Principal, capability: str, rows: list[dict[str, Any]], after: BackgroundTasks
+) -> OutcomesAccepted:
+    """Store the rows; once answered, recompute the tenant's live performance, so its gauges (and the
+    alerts on them) follow new outcomes without anyone opening the report."""
     if not rows or len(rows) > outcomes.MAX_OUTCOME_ROWS:
         raise InputError(f"send 1 to {outcomes.MAX_OUTCOME_ROWS} outcomes, not {len(rows)}")
     results = outcomes.add_outcomes(principal, capability, rows)
@@ -120,6 +124,8 @@ def _accepted(principal: Principal, capability: str, rows: list[dict[str, Any]])
     audit.record(
         principal, "outcomes.add", n_items=accepted, detail={"capability": capability, "rows": len(rows)}
     )
+    if accepted:
+        after.add_task(outcomes.performance, principal.tenant_id, capability)
     return OutcomesAccepted(
         capability=capability,
         accepted=accepted,
@@ -129,15 +135,18 @@ def _accepted(principal: Principal, capability: str, rows: list[dict[str, Any]])
 
 
 @outcomes_api.post("/{domain}/outcomes", response_model=OutcomesAccepted)
-def add_outcomes(body: list[OutcomeIn], principal: Analyst, domain: str = DOMAIN) -> OutcomesAccepted:
+def add_outcomes(
+    body: list[OutcomeIn], principal: Analyst, after: BackgroundTasks, domain: str = DOMAIN
+) -> OutcomesAccepted:
     """Store what turned out to be true (an assay result, a histopathology diagnosis) for predictions
     made in your tenant; each row is checked on its own and gets its own result or error."""
-    return _accepted(principal, domain, [row.model_dump() for row in body])
+    return _accepted(principal, domain, [row.model_dump() for row in body], after)
 
 
 @outcomes_api.post("/{domain}/outcomes/csv", response_model=OutcomesAccepted)
 def add_outcomes_csv(
     principal: Analyst,
+    after: BackgroundTasks,
     domain: str = DOMAIN,
     file: UploadFile = File(..., description=f"CSV with a header row: {', '.join(CSV_COLUMNS)}"),
 ) -> OutcomesAccepted:
@@ -153,7 +162,7 @@ def add_outcomes_csv(
         raise InputError(f"the file is not a UTF-8 CSV: {exc}") from exc
     if unknown or not reader.fieldnames:
         raise InputError(f"unknown or missing columns {unknown}; use {', '.join(CSV_COLUMNS)}")
-    return _accepted(principal, domain, rows)
+    return _accepted(principal, domain, rows, after)
 
 
 @outcomes_api.get("/{domain}/outcomes/performance", response_model=PerformanceOut)

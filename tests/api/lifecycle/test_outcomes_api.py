@@ -150,3 +150,15 @@ def test_records_and_outcomes_age_out_with_job_results(client, analyst) -> None:
     )
     assert outcomes.purge_records("globex", utcnow()) == 0
     assert outcomes.purge_records("acme", utcnow()) == 2  # one prediction record, one outcome
+
+
+def test_new_outcomes_refresh_the_live_gauges_without_a_report(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    measured = tox21_measured(ENDPOINT, positives=3, negatives=3)
+    version, ids = _predict(client, analyst, [smiles for smiles, _ in measured])
+    client.post("/api/v1/toxicity/outcomes", json=outcome_rows(ids, measured, ENDPOINT), headers=analyst)
+    gauge = [
+        line
+        for line in client.get("/metrics").text.splitlines()
+        if line.startswith("hygeia_live_outcomes{") and f'tenant="acme",version="{version}"' in line
+    ]
+    assert gauge and gauge[0].endswith(" 6.0")  # six outcomes paired, and nobody asked for the report
