@@ -45,9 +45,6 @@ FORMATS = ("cases", "counts", "faers")
 TOP_IN_SUMMARY = 10
 RUNS = Counter("hygeia_signal_runs_total", "Signal scoring runs by final status", ["status"])
 PAIRS = Counter("hygeia_signal_pairs_scored_total", "Drug-event pairs scored")
-QUERIES = Counter(
-    "hygeia_signal_queries_total", "Signal queries by endpoint and cache result", ["endpoint", "cache"]
-)
 RUN_SECONDS = Histogram(
     "hygeia_signal_run_seconds",
     "Duration of succeeded signal runs (read, count, fit, score, rank, store)",
@@ -59,6 +56,9 @@ PAIRS_BY_IC025 = Counter(
     "hygeia_signal_pairs_by_ic025_total",
     "Scored pairs by IC025 band (the score distribution; IC025 exists with or without an MGPS prior)",
     ["band"],
+)
+QUERIES = Counter(
+    "hygeia_signal_queries_total", "Signal queries by endpoint and cache result", ["endpoint", "cache"]
 )
 
 
@@ -159,8 +159,8 @@ def _case_extras(path: Any) -> pd.DataFrame | None:
 
 def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The background job: score, rank, store; returns the run summary stored on the job."""
-    upload_id, suffix = payload["upload_id"], payload.get("suffix", ".csv")
     started = time.monotonic()
+    upload_id, suffix = payload["upload_id"], payload.get("suffix", ".csv")
     with storage.upload_file(ctx.tenant_id, upload_id, suffix) as upload, TemporaryDirectory() as scratch:
         summary = _score_upload(payload, ctx, upload, Path(scratch) / "cases.csv")
     RUN_SECONDS.observe(time.monotonic() - started)
@@ -243,16 +243,8 @@ def run_status(tenant_id: str, run_id: str) -> RunStatus:
     job = get_job(tenant_id, run_id)  # NotFound for another tenant's run
     if job.kind != RUN_KIND:
         raise NotFound(f"job {run_id!r} is not a signal run")
-    return RunStatus(
-        run_id=job.id,
-        status=job.status,
-        progress=job.progress,
-        message=job.message,
-        created_at=job.created_at,
-        finished_at=job.finished_at,
-        error=job.error,
-        summary=job.result,
-    )
+    state = ("status", "progress", "message", "created_at", "finished_at", "error")
+    return RunStatus(run_id=job.id, summary=job.result, **{name: getattr(job, name) for name in state})
 
 
 def _finished(tenant_id: str, run_id: str) -> None:
