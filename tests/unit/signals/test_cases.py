@@ -121,3 +121,37 @@ def test_faers_ingest_carries_therapy_start_and_event_dates(tmp_path):
 def test_faers_without_ther_still_ingests_with_empty_dates(tmp_path):
     cases, _ = ingest_faers(write_quarter(tmp_path / "q"))
     assert (cases["start_dt"] == "").all() and (cases["event_dt"] == "").all()
+
+
+def test_alert_changes_between_two_runs_are_named_by_level():
+    from hygeia.signals.case_service import _compared
+
+    def run(rows):
+        return pd.DataFrame(rows, columns=["drug", "event", "alert_level", "n", "eb05", "ic025", "priority"])
+
+    before = run(
+        [
+            ("A", "X", "low", 3, 1.1, 0.2, 1.0),  # -> high: escalated
+            ("A", "Y", "high", 9, 3.0, 1.5, 5.0),  # -> medium: de-escalated
+            ("B", "X", "medium", 4, 2.0, 0.5, 2.0),  # gone from the new run: ended
+            ("B", "Y", "none", 1, 0.5, -1.0, 0.1),  # -> low: new
+            ("C", "X", "medium", 5, 2.1, 0.6, 2.0),  # same level: not a change
+        ]
+    )
+    now = run(
+        [
+            ("A", "X", "high", 8, 2.5, 1.2, 4.0),
+            ("A", "Y", "medium", 9, 1.9, 1.0, 3.0),
+            ("B", "Y", "low", 3, 1.0, 0.1, 0.5),
+            ("C", "X", "medium", 6, 2.2, 0.7, 2.5),
+            ("D", "Z", "none", 1, 0.4, -2.0, 0.05),  # new pair without an alert: not a change
+        ]
+    )
+    table = _compared(before, now).set_index(["drug", "event"])
+    assert (
+        table.loc[("A", "X"), "change"] == "escalated" and table.loc[("A", "Y"), "change"] == "de-escalated"
+    )
+    assert table.loc[("B", "X"), "change"] == "ended" and pd.isna(table.loc[("B", "X"), "level_now"])
+    assert table.loc[("B", "Y"), "change"] == "new" and table.loc[("B", "Y"), "n_before"] == 1
+    assert table.loc[("C", "X"), "change"] == "same" and table.loc[("D", "Z"), "change"] == "same"
+    assert list(_compared(before, now)["drug"])[:2] == ["A", "A"]  # ranked by this run's priority
