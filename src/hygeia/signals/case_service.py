@@ -1,6 +1,7 @@
-"""Use cases behind a ranked signal: its case series, its time to onset, and what changed since the
-previous run of the same source (the alert history). Tenant-scoped like every run query: the run is
-found through core.jobs with the caller's tenant, so another tenant's run is a 404.
+"""Use cases behind a ranked signal: its case series, its time to onset, what changed since the
+previous run of the same source (the alert history), and in how many sources it alerts (consensus).
+Tenant-scoped like every run query: the run is found through core.jobs with the caller's tenant, so
+another tenant's run is a 404.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hygeia.core.cache import cache_key, get_cache
-from hygeia.core.errors import Conflict
+from hygeia.core.errors import Conflict, InputError
 from hygeia.core.jobs import SUCCEEDED, JobInfo, get_job, list_jobs
 from hygeia.signals import storage
 from hygeia.signals.cases import (
@@ -26,7 +27,16 @@ from hygeia.signals.cases import (
 from hygeia.signals.columnar import write_table
 from hygeia.signals.priority import LEVELS
 from hygeia.signals.reports import read_case_rows
-from hygeia.signals.schemas import AlertChange, AlertChanges, CasePage, CaseReport, TimeToOnsetOut
+from hygeia.signals.schemas import (
+    AlertChange,
+    AlertChanges,
+    CasePage,
+    CaseReport,
+    Consensus,
+    ConsensusPair,
+    ConsensusRun,
+    TimeToOnsetOut,
+)
 from hygeia.signals.service import QUERIES, RUN_KIND, run_status
 
 RUNS_SEARCHED = 500  # the previous run of a source is among the tenant's newest runs
@@ -188,3 +198,58 @@ def _compared(before: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
     """NaN (a pair absent from one run, an undefined score) as null."""
     return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in row.items()}
+
+
+MAX_CONSENSUS_RUNS = 10
+
+
+def consensus(
+    tenant_id: str, run_ids: list[str], *, min_sources: int = 2, limit: int = 50, offset: int = 0
+) -> Consensus:
+    """Pairs by how many of several runs (e.g. FAERS and an internal safety database) flag them.
+
+    A signal seen in independent sources is stronger evidence than one seen twice in the same data;
+    names are matched case-blind. Pairs are ranked by the number of sources alerting, then by the best
+    priority any source gives them.
+    """
+    distinct = list(dict.fromkeys(run_ids))
+    if not 2 <= len(distinct) <= MAX_CONSENSUS_RUNS:
+        raise InputError(f"give between 2 and {MAX_CONSENSUS_RUNS} different runs")
+    if not 1 <= min_sources <= len(distinct):
+        raise InputError(f"min_sources must be between 1 and the number of runs ({len(distinct)})")
+    runs, tables = [], []
+    for run_id in distinct:
+        job = _run_job(tenant_id, run_id)
+        table = storage.load_ranked(tenant_id, run_id)[["drug", "event", "alert_level", "priority"]].copy()
+        table["key_drug"], table["key_event"] = table["drug"].str.upper(), table["event"].str.upper()
+        alerts = int((table["alert_level"] != "none").sum())
+        runs.append(
+            ConsensusRun(run_id=run_id, source=job.payload.get("source"), pairs=len(table), alerts=alerts)
+        )
+        tables.append(table.assign(run_id=run_id))
+    stacked = pd.concat(tables, ignore_index=True)
+    grouped = stacked.groupby(["key_drug", "key_event"], sort=False)
+    summary = grouped.agg(
+        drug=("drug", "first"),
+        event=("event", "first"),
+        sources_with_pair=("run_id", "nunique"),
+        best_priority=("priority", "max"),
+    )
+    summary["sources_alerting"] = grouped["alert_level"].agg(lambda levels: int((levels != "none").sum()))
+    chosen = summary[summary["sources_alerting"] >= min_sources].sort_values(
+        ["sources_alerting", "best_priority", "drug", "event"], ascending=[False, False, True, True]
+    )
+    page = chosen.iloc[offset : offset + limit]
+    levels = stacked.set_index(["key_drug", "key_event", "run_id"])["alert_level"]
+    items = [
+        ConsensusPair(
+            drug=row.drug,
+            event=row.event,
+            sources_alerting=int(row.sources_alerting),
+            sources_with_pair=int(row.sources_with_pair),
+            levels={run: levels.get((key[0], key[1], run)) for run in distinct},
+            best_priority=float(row.best_priority),
+        )
+        for key, row in zip(page.index, page.itertuples(), strict=True)
+    ]
+    return Consensus(runs=runs, total=len(chosen), limit=limit, offset=offset, items=items)

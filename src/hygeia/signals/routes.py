@@ -18,6 +18,7 @@ from hygeia.signals.schemas import (
     AlertLevel,
     CasePage,
     ChangeKind,
+    Consensus,
     PairDetail,
     PairScoreRequest,
     PairScoreResponse,
@@ -187,6 +188,25 @@ def alert_changes(
     offset: int = Query(0, ge=0),
 ) -> AlertChanges:
     return case_service.alert_changes(principal.tenant_id, run_id, change=change, limit=limit, offset=offset)
+
+
+@router.get(
+    "/consensus",
+    response_model=Consensus,
+    summary="Cross-source consensus: pairs by how many of 2-10 runs (sources) flag them",
+)
+def consensus(
+    principal: Viewer,
+    run: list[str] = Query(
+        ..., description="two to ten finished run ids of this tenant, e.g. FAERS and a safety DB"
+    ),
+    min_sources: int = Query(2, ge=1, le=10, description="keep pairs alerting in at least this many runs"),
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> Consensus:
+    return case_service.consensus(
+        principal.tenant_id, run, min_sources=min_sources, limit=limit, offset=offset
+    )
 
 
 @router.post(

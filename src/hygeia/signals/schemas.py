@@ -268,3 +268,29 @@ class AlertChanges(BaseModel):
     offset: int
     items: list[AlertChange]
     note: str | None = None
+
+
+class ConsensusRun(BaseModel):
+    run_id: str
+    source: str | None
+    pairs: int
+    alerts: int = Field(description="pairs alerting (low, medium or high) in this run")
+
+
+class ConsensusPair(BaseModel):
+    drug: str
+    event: str
+    sources_alerting: int = Field(description="runs in which the pair alerts (low or above)")
+    sources_with_pair: int = Field(description="runs in which the pair was reported at all")
+    levels: dict[str, AlertLevel | None] = Field(
+        description="alert level per run id; null: not reported there"
+    )
+    best_priority: float = Field(description="the highest priority any of the runs gives the pair")
+
+
+class Consensus(BaseModel):
+    runs: list[ConsensusRun]
+    total: int = Field(description="pairs alerting in at least min_sources runs")
+    limit: int
+    offset: int
+    items: list[ConsensusPair]

@@ -151,3 +151,31 @@ def test_a_run_counts_its_alert_levels_score_bands_and_duration(client, make_key
     assert {k: levels_after[k] - levels_before[k] for k in LEVELS} == summary["alerts"]
     assert bands() - bands_before == summary["pairs"]
     assert value("hygeia_signal_run_seconds_count") - runs_before == 1
+
+
+def test_consensus_counts_the_sources_that_flag_a_pair(client, make_key):
+    analyst = auth_header(make_key("acme", "analyst"))
+    faers = _finished_run(client, analyst, _cases_with_dates(), "faers")
+    rows = ["id,drug,event"] + [f"{i},{'AB'[i % 2]},{'XYZ'[i % 3]}" for i in range(90)]
+    rows += [f"{i},alpha,liver injury" for i in range(90, 110)]  # the same pair, other spelling
+    rows += [f"{i},ALPHA,RASH" for i in range(110, 112)]
+    internal = _finished_run(client, analyst, ("\n".join(rows) + "\n").encode(), "safety-db")
+    body = client.get(
+        "/api/v1/signals/consensus", params={"run": [faers, internal], "min_sources": 1}, headers=analyst
+    ).json()
+    assert [r["run_id"] for r in body["runs"]] == [faers, internal]
+    assert [r["source"] for r in body["runs"]] == ["faers", "safety-db"]
+    top = body["items"][0]
+    assert (top["drug"].upper(), top["event"].upper()) == ("ALPHA", "LIVER INJURY")
+    assert top["sources_alerting"] == 2 == top["sources_with_pair"]
+    assert set(top["levels"]) == {faers, internal} and None not in top["levels"].values()
+    counts = [item["sources_alerting"] for item in body["items"]]
+    assert counts == sorted(counts, reverse=True) and body["total"] >= len(body["items"])
+    both = client.get("/api/v1/signals/consensus", params={"run": [faers, internal]}, headers=analyst).json()
+    assert all(item["sources_alerting"] == 2 for item in both["items"]) and both["total"] >= 1
+
+    one = client.get("/api/v1/signals/consensus", params={"run": [faers]}, headers=analyst)
+    assert one.status_code == 422 and "between 2 and 10" in one.json()["detail"]
+    stranger = auth_header(make_key("globex", "analyst"))
+    hidden = client.get("/api/v1/signals/consensus", params={"run": [faers, internal]}, headers=stranger)
+    assert hidden.status_code == 404
