@@ -27,7 +27,7 @@ from hygeia.core.errors import Conflict, InputError, NotFound, ProblemError, wit
 from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_job_handler, submit_job
 from hygeia.core.observability import count_decisions
 from hygeia.core.retention import register_job_cleanup, register_purger
-from hygeia.core.tools import register_capability, register_tool
+from hygeia.core.tools import register_capability, register_startup, register_tool
 from hygeia.signals import storage
 from hygeia.signals.autohyper import FIT_RULES
 from hygeia.signals.columnar import write_table
@@ -377,6 +377,7 @@ def register() -> None:
     register_job_handler(RUN_KIND, run_scoring)
     register_job_cleanup(RUN_KIND, storage.remove_run_files)
     register_purger("uploads", storage.purge_uploads)
+    register_startup("signals.legacy_files", storage.adopt_legacy_files)  # runs kept in var/ before blobs
     register_tool(
         "signals.score_rows",
         "Rank drug-event signals (PRR, ROR, IC, EBGM) in case rows {id, drug, event}",

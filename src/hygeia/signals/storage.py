@@ -20,11 +20,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
+import structlog
 
 from hygeia.core.blobs import BlobNotFound, get_blob_store, tenant_key
 from hygeia.core.errors import NotFound
 from hygeia.core.jobs import job_files_prefix
+from hygeia.settings import get_settings
 
+log = structlog.get_logger("hygeia.signals.storage")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 _SUFFIXES = (".csv", ".zip", ".xml")
 RANKED_FILE = "ranked.csv.gz"
@@ -122,3 +125,35 @@ def remove_run_files(tenant_id: str, run_id: str, payload: dict) -> None:
 def purge_uploads(tenant_id: str, cutoff: datetime) -> int:
     """Uploads older than the tenant's retention go; the runs' ranked results stay with their jobs."""
     return get_blob_store().delete_older_than(_uploads_prefix(tenant_id), cutoff)
+
+
+def adopt_legacy_files() -> None:
+    """Runs kept by releases before the blob store (`var/signals/<tenant>/{uploads,runs}/`) move into
+    it once, so they still open after an upgrade; a file leaves var/ only after the store has it.
+    Retention counts a moved upload's age from the move."""
+    legacy = get_settings().var_dir / "signals"
+    if not legacy.is_dir():
+        return
+    store, moved = get_blob_store(), 0
+    for path in sorted(legacy.glob("*/*/*")):
+        key = _legacy_key(path.parent.parent.name, path.parent.name, path.name)
+        if key is None:
+            continue  # not a file this module ever wrote: left where it is
+        try:
+            store.put(key, path)
+            path.unlink()
+        except FileNotFoundError:
+            continue  # another process starting at the same time moved it first
+        moved += 1
+    log.info("signals_legacy_files_moved", files=moved, backend=store.backend)
+
+
+def _legacy_key(tenant_id: str, folder: str, name: str) -> str | None:
+    stem, _, suffix = name.partition(".")
+    if not (_SAFE_ID.fullmatch(tenant_id) and _SAFE_ID.fullmatch(stem)):
+        return None
+    if folder == "uploads" and f".{suffix}" in _SUFFIXES:
+        return upload_key(tenant_id, stem, f".{suffix}")
+    if folder == "runs" and suffix == "csv.gz":
+        return ranked_key(tenant_id, stem)
+    return None
