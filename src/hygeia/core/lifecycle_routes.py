@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Path, UploadFile
 from pydantic import BaseModel, Field
 
-from hygeia.core import audit, outcomes, release_report, releases
+from hygeia.core import audit, live_performance, outcomes, release_report, releases
 from hygeia.core.auth import Analyst, PlatformAdmin, Principal, Viewer
 from hygeia.core.errors import PROBLEM_RESPONSES, InputError
 
@@ -125,7 +126,7 @@ def _accepted(
         principal, "outcomes.add", n_items=accepted, detail={"capability": capability, "rows": len(rows)}
     )
     if accepted:
-        after.add_task(outcomes.performance, principal.tenant_id, capability)
+        after.add_task(live_performance.performance, principal.tenant_id, capability)
     return OutcomesAccepted(
         capability=capability,
         accepted=accepted,
@@ -165,11 +166,37 @@ def add_outcomes_csv(
     return _accepted(principal, domain, rows, after)
 
 
+class OutcomeOut(BaseModel):
+    label: str
+    observed: str = Field(description="binary: 1 (active) or 0; multiclass: the class")
+    source: str
+    created_at: datetime
+
+
+class PredictionRecordOut(BaseModel):
+    id: str
+    capability: str
+    model_name: str
+    model_version: str
+    input_key: str = Field(description="toxicity: InChIKey of the standardised parent; dermatology: sha256")
+    scores: dict[str, float]
+    predicted: str | None = None
+    created_at: datetime = Field(description="when this model version first gave this answer")
+    outcomes: list[OutcomeOut] = Field(description="every outcome reported for the same input, oldest first")
+
+
+@outcomes_api.get("/{domain}/predictions/{prediction_id}", response_model=PredictionRecordOut)
+def prediction(prediction_id: str, principal: Viewer, domain: str = DOMAIN) -> PredictionRecordOut:
+    """A prediction made in your tenant, by the id its answer carried, with the outcomes reported for it."""
+    followed = outcomes.followed_prediction(principal.tenant_id, domain, prediction_id)
+    return PredictionRecordOut.model_validate(asdict(followed))
+
+
 @outcomes_api.get("/{domain}/outcomes/performance", response_model=PerformanceOut)
 def performance(principal: Viewer, domain: str = DOMAIN) -> PerformanceOut:
     """Live performance of each model version that answered your tenant, on your outcomes: ROC-AUC
     and PR-AUC (binary) or balanced accuracy (multiclass) with 95 % CIs, Brier score and ECE."""
-    kind, report = outcomes.performance(principal.tenant_id, domain)
+    kind, report = live_performance.performance(principal.tenant_id, domain)
     return PerformanceOut(
         capability=kind.capability,
         family=kind.family,

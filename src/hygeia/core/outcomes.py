@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 import structlog
-from prometheus_client import Gauge
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import delete, select
@@ -32,7 +31,6 @@ from hygeia.core import retention
 from hygeia.core.auth import CURRENT_TENANT, Principal
 from hygeia.core.db import engine_for, tenant_session, utcnow
 from hygeia.core.errors import NotFound
-from hygeia.core.live_metrics import LabelPerformance, binary_performance, multiclass_performance
 from hygeia.core.tables import Outcome, PredictionRecord
 from hygeia.settings import get_settings
 
@@ -43,16 +41,6 @@ INSERT_CHUNK = 500
 POSITIVE = {"1", "true", "active", "positive", "yes"}
 NEGATIVE = {"0", "false", "inactive", "negative", "no"}
 log = structlog.get_logger("hygeia.outcomes")
-LIVE_PERFORMANCE = Gauge(
-    "hygeia_live_performance",
-    "Live metric of a served model version on a tenant's outcomes (last computed report)",
-    ["tenant", "model", "version", "label", "metric"],
-)
-LIVE_OUTCOMES = Gauge(
-    "hygeia_live_outcomes",
-    "Outcomes paired with a model version's predictions",
-    ["tenant", "model", "version"],
-)
 
 
 class LifecycleSettings(BaseSettings):
@@ -282,99 +270,6 @@ def _outcome(
     )
 
 
-@dataclass
-class Pair:
-    """A version's latest answer for an input, beside the latest outcome for one label of that input."""
-
-    input_key: str
-    label: str
-    observed: str
-    scores: dict[str, float]
-    predicted: str | None
-
-
-def latest_outcomes(session: Any, capability: str) -> dict[tuple[str, str], str]:
-    """(input key, label) -> observed, the newest outcome winning (a corrected result replaces the old)."""
-    query = select(Outcome).where(Outcome.capability == capability).order_by(Outcome.created_at, Outcome.id)
-    return {(o.input_key, o.label): o.observed for o in session.scalars(query)}
-
-
-def latest_answers(
-    session: Any, model_name: str, keys: set[str], served_only: bool
-) -> dict[str, dict[str, PredictionRecord]]:
-    """version -> input key -> that version's newest record of the key (served, or shadow too)."""
-    query = select(PredictionRecord).where(PredictionRecord.model_name == model_name)
-    if served_only:
-        query = query.where(PredictionRecord.served.is_(True))
-    answers: dict[str, dict[str, PredictionRecord]] = {}
-    for record in session.scalars(query.order_by(PredictionRecord.created_at)):
-        if record.input_key in keys:
-            answers.setdefault(record.model_version, {})[record.input_key] = record
-    return answers
-
-
-def pairs_for(records: dict[str, PredictionRecord], truth: dict[tuple[str, str], str]) -> list[Pair]:
-    return [
-        Pair(key, label, observed, records[key].scores, records[key].predicted)
-        for (key, label), observed in truth.items()
-        if key in records
-    ]
-
-
-def score(kind: OutcomeKind, pairs: Sequence[Pair], settings: LifecycleSettings) -> list[LabelPerformance]:
-    """One performance per label of the kind, from the pairs of one model version."""
-    minimum, resamples = settings.min_outcomes, settings.bootstrap_resamples
-    pairs = sorted(pairs, key=lambda pair: (pair.input_key, pair.label))  # CIs independent of row order
-    if kind.family == "multiclass":
-        label = kind.labels[0]
-        mine = [p for p in pairs if p.label == label]
-        answered = [p.predicted or max(p.scores, key=p.scores.__getitem__) for p in mine]
-        observed = [p.observed for p in mine]
-        return [
-            multiclass_performance(label, observed, answered, [p.scores for p in mine], minimum, resamples)
-        ]
-    performances = []
-    for label in kind.labels:
-        mine = [p for p in pairs if p.label == label and label in p.scores]
-        active = [int(p.observed) for p in mine]
-        performances.append(
-            binary_performance(label, active, [p.scores[label] for p in mine], minimum, resamples)
-        )
-    return performances
-
-
-@dataclass
-class VersionPerformance:
-    model: str
-    version: str
-    n_outcomes: int
-    labels: list[LabelPerformance]
-
-
-def performance(tenant_id: str, capability: str) -> tuple[OutcomeKind, list[VersionPerformance]]:
-    """Live performance of every version that served this tenant, on the tenant's outcomes."""
-    kind = outcome_kind(capability)
-    records.flush()
-    settings = LifecycleSettings()
-    with tenant_session(tenant_id) as session:
-        truth = latest_outcomes(session, capability)
-        answers = latest_answers(session, kind.model_name, {key for key, _ in truth}, served_only=True)
-    report = []
-    for version in sorted(answers):
-        pairs = pairs_for(answers[version], truth)
-        labels = score(kind, pairs, settings)
-        report.append(VersionPerformance(kind.model_name, version, len(pairs), labels))
-        _export(tenant_id, kind.model_name, version, len(pairs), labels)
-    return kind, report
-
-
-def _export(tenant: str, model: str, version: str, n: int, labels: list[LabelPerformance]) -> None:
-    LIVE_OUTCOMES.labels(tenant, model, version).set(n)
-    for label in labels:
-        for metric, estimate in label.metrics.items():
-            LIVE_PERFORMANCE.labels(tenant, model, version, label.label, metric).set(estimate.value)
-
-
 def purge_records(tenant_id: str, cutoff: datetime) -> int:
     """Prediction records and outcomes older than the tenant keeps job results."""
     records.flush()
@@ -397,3 +292,47 @@ def kind_for_model(model_name: str) -> OutcomeKind:
         if kind.model_name == model_name:
             return kind
     raise NotFound(f"model {model_name!r} has no outcome kind registered")
+
+
+@dataclass
+class FollowedPrediction:
+    """One recorded answer with every outcome reported for its input so far."""
+
+    id: str
+    capability: str
+    model_name: str
+    model_version: str
+    input_key: str
+    scores: dict[str, float]
+    predicted: str | None
+    created_at: datetime
+    outcomes: list[dict[str, Any]]
+
+
+def followed_prediction(tenant_id: str, capability: str, prediction_id: str) -> FollowedPrediction:
+    """A served prediction of this tenant by id, with its outcomes; shadow answers are not shown."""
+    records.flush()
+    with tenant_session(tenant_id) as session:
+        record = session.get(PredictionRecord, prediction_id)
+        if record is None or record.capability != capability or not record.served:
+            raise NotFound(f"no {capability} prediction {prediction_id!r} in your tenant")
+        query = (
+            select(Outcome)
+            .where(Outcome.capability == capability, Outcome.input_key == record.input_key)
+            .order_by(Outcome.created_at, Outcome.id)
+        )
+        reported = [
+            {"label": o.label, "observed": o.observed, "source": o.source, "created_at": o.created_at}
+            for o in session.scalars(query)
+        ]
+        return FollowedPrediction(
+            record.id,
+            record.capability,
+            record.model_name,
+            record.model_version,
+            record.input_key,
+            record.scores,
+            record.predicted,
+            record.created_at,
+            reported,
+        )

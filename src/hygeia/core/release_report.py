@@ -17,7 +17,8 @@ from hygeia.core import audit
 from hygeia.core.auth import Principal
 from hygeia.core.db import system_session
 from hygeia.core.errors import Conflict, NotFound
-from hygeia.core.outcomes import LifecycleSettings, OutcomeKind, Pair, kind_for_model, score
+from hygeia.core.live_performance import Pair, score
+from hygeia.core.outcomes import LifecycleSettings, OutcomeKind, kind_for_model
 from hygeia.core.registry import get_registry
 from hygeia.core.releases import current_release, end_release, flush
 from hygeia.core.tables import Outcome, PredictionRecord

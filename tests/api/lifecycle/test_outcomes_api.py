@@ -162,3 +162,20 @@ def test_new_outcomes_refresh_the_live_gauges_without_a_report(client, analyst) 
         if line.startswith("hygeia_live_outcomes{") and f'tenant="acme",version="{version}"' in line
     ]
     assert gauge and gauge[0].endswith(" 6.0")  # six outcomes paired, and nobody asked for the report
+
+
+def test_a_prediction_is_looked_up_by_its_id_with_its_outcomes_in_its_tenant_only(  # type: ignore[no-untyped-def]
+    client, analyst, make_key
+) -> None:
+    _, [prediction_id] = _predict(client, analyst, [BPA])
+    row = {"input": BPA, "label": "NR-ER", "observed": "active", "source": SOURCE}
+    client.post("/api/v1/toxicity/outcomes", json=[row], headers=analyst)
+    viewer = auth_header(make_key("acme", "viewer"))
+    found = client.get(f"/api/v1/toxicity/predictions/{prediction_id}", headers=viewer)
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["input_key"] == "IISBACLAFKSPIT-UHFFFAOYSA-N" and set(body["scores"]) >= {"NR-ER", "SR-MMP"}
+    assert [(o["label"], o["observed"]) for o in body["outcomes"]] == [("NR-ER", "1")]
+    other = auth_header(make_key("globex", "viewer"))
+    assert client.get(f"/api/v1/toxicity/predictions/{prediction_id}", headers=other).status_code == 404
+    assert client.get(f"/api/v1/dermatology/predictions/{prediction_id}", headers=viewer).status_code == 404
