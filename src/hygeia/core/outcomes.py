@@ -36,6 +36,7 @@ from hygeia.settings import get_settings
 
 Family = Literal["binary", "multiclass"]
 MAX_OUTCOME_ROWS = 10_000
+MAX_INPUT_CHARS = 5_000
 WRITE_SECONDS = 0.2
 INSERT_CHUNK = 500
 POSITIVE = {"1", "true", "active", "positive", "yes"}
@@ -242,6 +243,8 @@ def _outcome(
     given = str(row.get("input") or "").strip()
     if prediction_id is None and not given:
         raise OutcomeRejected(f"give prediction_id or input ({kind.input_help})")
+    if len(given) > MAX_INPUT_CHARS:  # never hand a megabyte of text to a parser
+        raise OutcomeRejected(f"input is longer than {MAX_INPUT_CHARS} characters")
     if prediction_id is not None:
         record = known.get(prediction_id)
         if record is None or record.capability != kind.capability:

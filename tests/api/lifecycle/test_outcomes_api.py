@@ -85,10 +85,11 @@ def test_rows_are_checked_one_by_one(client, analyst) -> None:  # type: ignore[n
         {"input": BPA, "label": "NR-AR", "observed": 1},
         {"prediction_id": "0" * 32, "label": "NR-AR", "observed": 1, "source": "lab"},
         {"label": "NR-AR", "observed": 1, "source": "lab"},
+        {"input": "C" * 6000, "label": "NR-AR", "observed": 1, "source": "lab"},
     ]
     body = client.post("/api/v1/toxicity/outcomes", json=rows, headers=analyst).json()
-    assert [r["status"] for r in body["rows"]] == ["accepted"] * 2 + ["error"] * 6
-    assert body["accepted"] == 2 and body["rejected"] == 6
+    assert [r["status"] for r in body["rows"]] == ["accepted"] * 2 + ["error"] * 7
+    assert body["accepted"] == 2 and body["rejected"] == 7
     keys = {r["input_key"] for r in body["rows"][:2]}
     assert keys == {"IISBACLAFKSPIT-UHFFFAOYSA-N"}  # the id and the SMILES reach the same molecule
     errors = [r["error"] for r in body["rows"][2:]]
@@ -99,6 +100,7 @@ def test_rows_are_checked_one_by_one(client, analyst) -> None:  # type: ignore[n
         "source is required",
         "no toxicity prediction",
         "give prediction_id or input",
+        "longer than 5000 characters",
     ):
         assert any(fragment in e for e in errors), fragment
 
