@@ -170,9 +170,9 @@ def _toxicity_modules() -> dict[str, ModuleType]:
 
 
 def _signals_modules() -> dict[str, ModuleType]:
-    from hygeia.signals import service
+    from hygeia.signals import case_service, service
 
-    return {"service": service}
+    return {"service": service, "case_service": case_service}
 
 
 def _dermatology_modules() -> dict[str, ModuleType]:
