@@ -1,13 +1,16 @@
-"""Batch prediction throughput of the shipped toxicity model vs the plain baseline, in one run.
+"""Batch prediction throughput of the shipped toxicity models vs the plain baseline and ADMET-AI, in one run.
 
-`python -m benchmarks.toxicity [--molecules N] [--model FOLDER] [--admet-python PATH] [--json OUT]`
+`python -m benchmarks.toxicity [--molecules N] [--model FOLDER ...] [--admet-python PATH] [--json OUT]`
 
-Both pipelines score the same real Tox21 SMILES in this process. The baseline is what one would
+Every pipeline scores the same real Tox21 SMILES in the same run. The baseline is what one would
 deploy first: RDKit parse, ECFP4 bits, 12 LightGBM models with library defaults (fitted here, on the
-same data, so that its cost is measured rather than assumed). The shipped pipeline adds
-standardisation, three feature sets, a 3-member ensemble, calibration and the applicability-domain
-search. Results are reported as molecules/second and as a ratio, so they do not depend on this
-machine's absolute speed; peak memory is the process's maximum resident set size.
+same data, so that its cost is measured rather than assumed). Each shipped model (repeat --model to
+compare versions) adds standardisation, its feature sets, the ensemble, calibration, conformal sets
+and the applicability-domain search; it is timed per phase, end to end in one process, end to end over
+the worker pool (the path large batches take; its answers must equal the one-process ones), and one
+molecule at a time (the API's single-SMILES path). Results are molecules/second and ratios, so they do
+not depend on this machine's absolute speed; peak memory is this process's maximum resident set size
+(pool workers and ADMET-AI's interpreter are separate processes, not included).
 If an ADMET-AI environment is given (a separate venv), it is timed on the same molecules too.
 """
 
@@ -34,8 +37,9 @@ from hygeia.toxicity.dataset import read_tox21
 from hygeia.toxicity.featurize import MorganBitFeaturizer, featurize_many
 from hygeia.toxicity.loading import bundled_folder, load_folder
 from hygeia.toxicity.members import BASELINE, fit_endpoint
-from hygeia.toxicity.molecules import StandardisedMolecule
-from hygeia.toxicity.predictor import predict_prepared, prepare_all
+from hygeia.toxicity.molecules import StandardisedMolecule, prepare
+from hygeia.toxicity.parallel import PARALLEL_MIN, worker_count
+from hygeia.toxicity.predictor import predict_items, predict_prepared, prepare_all
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "tox21" / "tox21.csv"
@@ -102,22 +106,35 @@ def run_baseline(boosters: dict[str, lgb.Booster], smiles: list[str]) -> dict[st
     }
 
 
-def run_shipped(folder: Path, smiles: list[str]) -> dict[str, float]:
+def run_shipped(folder: Path, smiles: list[str], latency_molecules: int) -> dict[str, Any]:
+    """Phase timings, then the whole batch path in one process and over the worker pool, then
+    single-molecule latency (the API's one-SMILES path) on the first `latency_molecules` inputs."""
     model, load_s = timed(lambda: load_folder(folder))
     prepared, standardise_s = timed(lambda: prepare_all(smiles))
     mols = [p.mol for p in prepared if isinstance(p, StandardisedMolecule)]
     features, featurise_s = timed(lambda: model.featurize(mols))
     scores, model_s = timed(lambda: model.calibrate(model.raw_scores(features)))
     _, domain_s = timed(lambda: model.domain.nearest_similarity(mols))
-    _, end_to_end_s = timed(lambda: predict_prepared(model, smiles, prepare_all(smiles)))
+    one, one_process_s = timed(lambda: predict_items(model, smiles, smiles, workers=0))
+    workers = max(2, worker_count(PARALLEL_MIN))
+    fanned, pool_s = timed(lambda: predict_items(model, smiles, smiles, workers=workers))
+    if fanned != one:
+        raise AssertionError("worker-pool predictions differ from the one-process ones")
+    single = smiles[:latency_molecules]
+    _, single_s = timed(lambda: [predict_prepared(model, [s], [prepare(s)]) for s in single])
     return {
+        "version": model.version,
         "load_s": load_s,
         "standardise_s": standardise_s,
         "featurise_s": featurise_s,
         "model_s": model_s,
         "applicability_domain_s": domain_s,
-        "end_to_end_s": end_to_end_s,
-        "per_s": len(smiles) / end_to_end_s,
+        "one_process_s": one_process_s,
+        "one_process_per_s": len(smiles) / one_process_s,
+        "workers": workers,
+        "worker_pool_s": pool_s,
+        "per_s": len(smiles) / pool_s,
+        "single_molecule_ms": 1000 * single_s / len(single),
         "scored": len(mols),
         "rows_with_error": len(smiles) - len(mols),
         "mean_probability": float(np.mean(scores)),
@@ -149,29 +166,33 @@ def run_admet(python: Path, smiles: list[str]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--molecules", type=int, default=2000)
+    parser.add_argument("--latency-molecules", type=int, default=100)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--model", type=Path, default=None, help="default: newest models/toxicity/<version>")
+    parser.add_argument(
+        "--model", type=Path, action="append", help="model folder (repeatable); default: newest bundled"
+    )
     parser.add_argument("--admet-python", type=Path, default=None, help="python of a venv with admet-ai")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
-    folder = args.model or bundled_folder(REPO / "models")
-    if folder is None:
+    folders = args.model or [bundled_folder(REPO / "models")]
+    if None in folders:
         sys.exit("no models/toxicity/<version>: run `hygeia toxicity train` first")
     smiles = benchmark_smiles(args.data, args.molecules)
     rss_start = peak_rss_mb()
     boosters, fit_s = timed(lambda: baseline_models(args.data))
     baseline = {**run_baseline(boosters, smiles), "fit_s": fit_s}
-    shipped = run_shipped(folder, smiles)
-    report: dict[str, Any] = {
-        "molecules": len(smiles),
-        "model": str(folder),
-        "baseline": baseline,
-        "shipped": shipped,
-        "shipped_vs_baseline_throughput": shipped["per_s"] / baseline["per_s"],
-        "peak_rss_mb": {"at_start": rss_start, "after_both": peak_rss_mb()},
-    }
+    report: dict[str, Any] = {"molecules": len(smiles), "baseline": baseline, "shipped": {}}
+    for folder in folders:
+        shipped = run_shipped(folder, smiles, args.latency_molecules)
+        shipped["vs_baseline_throughput"] = shipped["per_s"] / baseline["per_s"]
+        report["shipped"][shipped["version"]] = shipped
+    report["peak_rss_mb"] = {"at_start": rss_start, "after_all": peak_rss_mb()}
     if args.admet_python:
-        report["admet_ai"] = run_admet(args.admet_python, smiles)
+        admet = report["admet_ai"] = run_admet(args.admet_python, smiles)
+        if "per_s" in admet:
+            for shipped in report["shipped"].values():
+                shipped["vs_admet_ai_throughput"] = shipped["per_s"] / admet["per_s"]
+                shipped["vs_admet_ai_one_process"] = shipped["one_process_per_s"] / admet["per_s"]
     print(pd.json_normalize(report, sep=".").T.to_string(header=False))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")

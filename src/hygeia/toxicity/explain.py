@@ -73,7 +73,7 @@ def explain(
     member, morgan, offset = model.explain_member()
     x = model.member_matrix(member, model.featurize([mol]))
     with model.native_lock:
-        contributions = member.boosters[endpoint].predict(x, pred_contrib=True)[0]
+        contributions = member.boosters[endpoint].predict(x, pred_contrib=True, num_threads=1)[0]
     bits = contributions[offset : offset + morgan.size]
     present = x[0, offset : offset + morgan.size] > 0
     weights = atom_weights(mol, morgan, np.where(present, bits, 0.0))

@@ -106,14 +106,18 @@ def predict_prepared(
 
 
 def predict_items(
-    model: ToxicityModel, given: Sequence[str], items: Sequence[Item], progress: Progress | None = None
+    model: ToxicityModel,
+    given: Sequence[str],
+    items: Sequence[Item],
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> list[RowPrediction]:
     """The batch entry point: standardise, featurise and score chunk by chunk (in worker processes
-    for large batches, see `parallel.py`); one result per input, in input order."""
+    for large batches, see `parallel.py`; `workers` overrides that choice, 0 = this process);
+    one result per input, in input order."""
     results: list[RowPrediction] = []
-    for start, prepared, features in prepare_and_featurize(
-        model.feature_parts, items, worker_count(len(items))
-    ):
+    chosen = worker_count(len(items)) if workers is None else workers
+    for start, prepared, features in prepare_and_featurize(model.feature_parts, items, chosen):
         chunk = _rows(given[start : start + len(prepared)], prepared)
         _fill(chunk, prepared, model.score(features))
         results.extend(chunk)
