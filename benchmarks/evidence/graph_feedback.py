@@ -1,4 +1,4 @@
-"""Replayed-feedback evaluation of the tenant reranker on top of evidence 2.0.0, for one fold.
+"""Replayed-feedback evaluation of the tenant reranker on top of the graph model (>= 2.0.0), for one fold.
 
 The fold's graph+evidence model gives the prior weights (graph_card.ranking_prior, as served);
 curated labels of the training compounds are replayed as votes on their top-10 diseases
@@ -44,11 +44,12 @@ def replay_fold(
     compounds: list[str],
     diseases: list[str],
     test: np.ndarray,
+    c: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     values = np.concatenate([fm.values, evidence.values], axis=2)
     names = list(fm.names) + evidence.names
     model = fit_graph_model(
-        values[~test].reshape(-1, len(names)), treats[~test].ravel(), names, dwpc_means(fm), [], 0.4
+        values[~test].reshape(-1, len(names)), treats[~test].ravel(), names, dwpc_means(fm), [], 0.4, c
     )
     graph_cols = np.array([is_graph_feature(n) for n in names])
     z = model.transform(values)

@@ -1,12 +1,12 @@
 """Evidence graph model variants on the same compound-grouped folds (held-out edges removed).
 
-`python -m benchmarks.evidence.graph_variants [--out file.json]` (about 5 minutes on 2 cores).
-Answers questions the card's main table leaves open, each measured in this one run:
-- does gradient boosting beat the shipped logistic regression on the same features?
-- does the result depend on Rephetio's published metapath selection (which saw every label)?
-  `unselected`: every length-2/3 compound-disease metapath the 20 metaedges allow (97), no selection;
-- does the tenant feedback reranker help on top of 2.0.0? Curated labels are replayed as votes on
-  the training compounds' top-10 diseases (PharmacotherapyDB DM/SYM = up, else down; NOT rows down),
+`python -m benchmarks.evidence.graph_variants [--c 0.003] [--out file.json]` (about 10 minutes on
+2 cores). Answers questions the card's main table leaves open, each measured in this one run:
+- where does 2.1.0's gain come from? Rephetio's 22 selected metapaths at 2.0.0's C = 0.1 and at
+  2.1.0's C, next to the 191 enumerated metapaths at 2.1.0's C (`--c`, as chosen by graph_eval);
+- does gradient boosting (LightGBM) beat the logistic regression on the same 191 features?
+- does the tenant feedback reranker help on top? Curated labels are replayed as votes on the
+  training compounds' top-10 diseases (PharmacotherapyDB DM/SYM = up, else down; NOT rows down),
   weights refitted towards the fold's prior, then the held-out compounds scored before and after.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,96 +22,78 @@ from typing import Any
 import numpy as np
 from benchmarks.evidence.graph_feedback import replay_fold
 
-from hygeia.evidence.dwpc import parse_metapath
-from hygeia.evidence.graph_eval import FOLDS, held_out_graph, score_key
-from hygeia.evidence.graph_features import METAPATHS, graph_features
+from hygeia.evidence.graph_eval import FOLDS, fold_features, out_of_fold, score_key
+from hygeia.evidence.graph_features import METAPATHS_2_0, FeatureMatrix
 from hygeia.evidence.graph_labels import load_labels
-from hygeia.evidence.graph_model import dwpc_means, fit_graph_model, transform
+from hygeia.evidence.graph_model import REGULARISATION_C, dwpc_means, transform
 from hygeia.evidence.graph_training import evidence_graph, evidence_matrix
-from hygeia.evidence.hetnet import HetGraph, load_hetionet
+from hygeia.evidence.hetnet import load_hetionet
+from hygeia.evidence.metapaths import candidate_metapaths
 from hygeia.evidence.repurposing_eval import fold_of
 from hygeia.evidence.sources import load_indications
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "evidence"
 
 
-def all_metapaths(graph: HetGraph) -> list[str]:
-    """Every compound-disease metapath of length 2-3 that parses, except ones starting CtD/CpD."""
-    kinds = graph.kind_abbreviation
-    steps = []
-    for name, edge in graph.metaedges.items():
-        s, t = kinds[edge.source], kinds[edge.target]
-        verb = name[len(s) : len(name) - len(t)]
-        if edge.directed:
-            steps += [(s, verb, t), (t, "<" + verb.rstrip(">"), s)]
-        else:
-            steps += [(s, verb, t)] + ([(t, verb, s)] if s != t else [])
-    level, found = [("C", "C")], []
-    for length in (1, 2, 3):
-        level = [(p + v + t, t) for p, last in level for s, v, t in steps if s == last]
-        found += [p for p, last in level if last == "D" and length >= 2]
-    keep = []
-    for path in found:
-        if path.startswith(("CtD", "CpD")):
-            continue
-        try:
-            parse_metapath(graph, path)
-        except ValueError:
-            continue
-        keep.append(path)
-    return keep
-
-
 def _boosted(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray) -> np.ndarray:
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    """LightGBM with settings fixed before the run (shallow trees, large leaves: ~750 positives)."""
+    import lightgbm
 
-    clf = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)
+    clf = lightgbm.LGBMClassifier(
+        n_estimators=400,
+        learning_rate=0.03,
+        num_leaves=15,
+        min_child_samples=200,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.5,
+        reg_lambda=10.0,
+        n_jobs=1,
+        verbose=-1,
+    )
     clf.fit(train_x, train_y)
-    return clf.predict_proba(test_x)[:, 1]
+    return np.asarray(clf.predict_proba(test_x, raw_score=True))
 
 
-def run(root: Path) -> dict[str, Any]:
+def run(root: Path, c: float) -> dict[str, Any]:
     started = time.perf_counter()
     graph = load_hetionet(root / "hetionet")
     compounds, diseases = graph.nodes["Compound"], graph.nodes["Disease"]
     labels = load_labels(root, compounds, diseases)
     evidence = evidence_matrix(evidence_graph(root), compounds, diseases)
     rows = load_indications(root / "pharmacotherapydb/indications.tsv", "PharmacotherapyDB")
-    unselected = all_metapaths(graph)
+    metapaths = candidate_metapaths(graph)
     fold = np.array([fold_of(c, FOLDS) for c in compounds])
-    names = ["logistic", "boosting", "unselected_logistic", "feedback_before", "feedback_after"]
-    oof = {n: np.zeros(labels.treats.shape) for n in names}
-    for k in range(FOLDS):
-        test = fold == k
-        held = held_out_graph(graph, {c for c, t in zip(compounds, test, strict=True) if t})
-        fm = graph_features(held, METAPATHS)
-        means = dwpc_means(fm)
-        x, y = fm.values, labels.treats
-        model = fit_graph_model(
-            x[~test].reshape(-1, x.shape[2]), y[~test].ravel(), fm.names, means, METAPATHS, 0.4
-        )
-        oof["logistic"][test] = model.logit(x[test])
-        z = transform(x, fm.names, means)
-        oof["boosting"][test] = _boosted(
-            z[~test].reshape(-1, z.shape[2]), y[~test].ravel(), z[test].reshape(-1, z.shape[2])
-        ).reshape(int(test.sum()), -1)
-        wide = graph_features(held, unselected)
-        wide_model = fit_graph_model(
-            wide.values[~test].reshape(-1, wide.values.shape[2]),
-            y[~test].ravel(),
-            wide.names,
-            dwpc_means(wide),
-            unselected,
-            0.4,
-        )
-        oof["unselected_logistic"][test] = wide_model.logit(wide.values[test])
-        before, after = replay_fold(fm, evidence, labels.treats, rows, compounds, diseases, test)
-        oof["feedback_before"][test], oof["feedback_after"][test] = before, after
-        print(f"fold {k + 1}/{FOLDS} done at {time.perf_counter() - started:.0f}s", flush=True)
-    results = {key.name: {n: score_key(oof[n], key) for n in names} for key in labels.keys}
+    y = labels.treats
+    oof: dict[str, np.ndarray] = {}
+    with tempfile.TemporaryDirectory(prefix="hygeia-graph-variants-") as spill:
+        arrays, names, _ = fold_features(graph, fold, metapaths, Path(spill), print)
+        keep = [k for k, n in enumerate(names) if not n.startswith("dwpc_") or n[5:] in METAPATHS_2_0]
+        selected = [np.asarray(a[:, :, keep]) for a in arrays]
+        selected_names = [names[k] for k in keep]
+        for name, strength in (("rephetio_selection", REGULARISATION_C), ("rephetio_selection_chosen_c", c)):
+            oof[name] = out_of_fold(selected, selected_names, fold, y, METAPATHS_2_0, strength)
+        oof["logistic"] = out_of_fold(arrays, names, fold, y, metapaths, c)
+        print(f"logistic variants done at {time.perf_counter() - started:.0f}s", flush=True)
+        for name in ("boosting", "feedback_before", "feedback_after"):
+            oof[name] = np.zeros(y.shape)
+        for k, stored in enumerate(arrays):
+            test = fold == k
+            fm = FeatureMatrix(compounds, diseases, names, np.asarray(stored, dtype=np.float64))
+            z = transform(fm.values, names, dwpc_means(fm))
+            flat = z.reshape(-1, len(names))
+            test_rows = np.repeat(test, len(diseases))
+            boosted = _boosted(flat[~test_rows], y[~test].ravel(), flat[test_rows])
+            oof["boosting"][test] = boosted.reshape(int(test.sum()), -1)
+            before, after = replay_fold(fm, evidence, y, rows, compounds, diseases, test, c)
+            oof["feedback_before"][test], oof["feedback_after"][test] = before, after
+            print(f"fold {k + 1}/{FOLDS} done at {time.perf_counter() - started:.0f}s", flush=True)
+        del arrays
+    results = {key.name: {n: score_key(oof[n], key) for n in oof} for key in labels.keys}
     return {
         "protocol": __doc__.strip().splitlines()[0] if __doc__ else "",
-        "unselected_metapaths": len(unselected),
+        "metapaths": len(metapaths),
+        "regularisation_c": c,
         "results": results,
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -119,9 +102,10 @@ def run(root: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--c", type=float, required=True, help="the L2 strength graph_eval chose (card)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    report = run(args.data)
+    report = run(args.data, args.c)
     text = json.dumps(report, indent=1)
     if args.out:
         args.out.write_text(text + "\n")

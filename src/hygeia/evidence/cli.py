@@ -87,7 +87,7 @@ def train(
 @app.command("train-graph")
 def train_graph(
     data: Path = typer.Option(None, help="evidence data folder (default: DATA_DIR/evidence)"),
-    version: str = typer.Option("2.0.0"),
+    version: str = typer.Option("2.1.0"),
     base: str = typer.Option("1.0.0", help="model version whose encoder is reused (no re-export)"),
     variants: Path = typer.Option(
         None, help="JSON written by `python -m benchmarks.evidence.graph_variants --out`, shown in the card"
@@ -119,7 +119,7 @@ def card_variants(
     variants: Path = typer.Argument(
         ..., help="JSON from `python -m benchmarks.evidence.graph_variants --out`"
     ),
-    version: str = typer.Option("2.0.0"),
+    version: str = typer.Option("2.1.0"),
 ) -> None:
     """Add a benchmark run of graph-model variants to a model card (artifacts and their hashes unchanged)."""
     from hygeia.core.registry import verify_folder, write_card

@@ -7,8 +7,8 @@ count for less than paths through specific nodes. Weighting each step matrix by 
 multiplying the chain gives every compound-disease DWPC at once.
 
 Paths may not visit a node twice (compound c -binds- gene -binds- c -treats- disease would turn
-the label itself into a feature); for the metapaths used here at most one pair of non-adjacent
-positions shares a node kind, and those paths are subtracted exactly (prefix . diag . suffix).
+the label itself into a feature). Walks that do are subtracted exactly, by inclusion-exclusion over
+the pairs of positions that share a node kind (dwpc(); checked against brute-force enumeration).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
+from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -62,10 +64,7 @@ def parse_metapath(graph: HetGraph, abbreviation: str) -> Metapath:
         name, reverse = _metaedge_of(graph, source, verb, target)
         edge = graph.metaedges[name]
         steps.append(Step(name, reverse, kind_of[source], kind_of[target], edge.verb))
-    metapath = Metapath(abbreviation, tuple(steps))
-    if len(metapath.repeated_positions()) > 1:
-        raise ValueError(f"metapath {abbreviation}: more than one repeated node kind is not supported")
-    return metapath
+    return Metapath(abbreviation, tuple(steps))
 
 
 def _metaedge_of(graph: HetGraph, source: str, verb: str, target: str) -> tuple[str, bool]:
@@ -101,29 +100,120 @@ def _inverse_power(degree: np.ndarray, damping: float) -> np.ndarray:
     return out
 
 
-def _chain(matrices: Sequence[sp.csr_matrix]) -> sp.csr_matrix:
-    product = matrices[0]
-    for m in matrices[1:]:
-        product = sp.csr_matrix(product @ m)
-    return product
+Matrix: TypeAlias = sp.csr_matrix | np.ndarray
+DENSE_FILL = 0.2  # a product denser than this is kept as a numpy array: faster and smaller
 
 
-def _diagonal(matrices: Sequence[sp.csr_matrix]) -> np.ndarray:
-    if len(matrices) == 2:  # diag(AB) without forming AB, which can be dense (gene-pathway-gene)
-        return np.asarray(matrices[0].multiply(matrices[1].T).sum(axis=1)).ravel()
-    return _chain(matrices).diagonal()
+def _product(a: Matrix, b: Matrix) -> Matrix:
+    out = a @ b
+    if sp.issparse(out):
+        out = sp.csr_matrix(out)
+        if out.nnz > DENSE_FILL * out.shape[0] * out.shape[1]:
+            return out.toarray()
+        return out
+    return np.asarray(out)
+
+
+def _hadamard(a: Matrix, b: Matrix) -> Matrix:
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a * b
+    if isinstance(a, np.ndarray):
+        a, b = b, a
+    assert not isinstance(a, np.ndarray)  # one of the two is sparse
+    return sp.csr_matrix(a.multiply(b))
+
+
+def _transpose(m: Matrix) -> Matrix:
+    return sp.csr_matrix(m.T) if sp.issparse(m) else m.T
+
+
+def _scale(m: Matrix, rows: np.ndarray | None, cols: np.ndarray | None) -> Matrix:
+    if rows is not None:
+        m = sp.diags(rows) @ m if sp.issparse(m) else rows[:, None] * m
+    if cols is not None:
+        m = m @ sp.diags(cols) if sp.issparse(m) else m * cols[None, :]
+    return m
+
+
+def _partition(length: int, equal: Sequence[tuple[int, int]]) -> list[int] | None:
+    """Class of each path position once the `equal` positions are merged; None if two adjacent
+    positions merge (a same-kind metaedge has no self-loops, so such walks weigh 0)."""
+    label = list(range(length + 1))
+    for i, j in equal:
+        old, new = label[j], label[i]
+        label = [new if x == old else x for x in label]
+    if any(label[k] == label[k + 1] for k in range(length)):
+        return None
+    return label
+
+
+def _walks(mats: Sequence[sp.csr_matrix], label: list[int]) -> Matrix:
+    """Weighted walks source -> target whose positions with the same label visit the same node.
+
+    Variable elimination over the label classes: factors are the step matrices between two
+    classes, a class is summed out once it touches at most two other classes (always the case up
+    to length 4), parallel factors multiply elementwise and closed loops become node weights.
+    """
+    factors: list[tuple[int, int, Matrix]] = [(label[k], label[k + 1], m) for k, m in enumerate(mats)]
+    size = {label[k]: m.shape[0] for k, m in enumerate(mats)} | {label[-1]: mats[-1].shape[1]}
+    weights: dict[int, np.ndarray] = {}
+    ends = {label[0], label[-1]}
+    inner = sorted({c for c in label if c not in ends}, key=label.index)
+    while inner:
+        touching = {c: {a if b == c else b for a, b, _ in factors if c in (a, b)} for c in inner}
+        # the class whose elimination leaves the smallest matrix first: for CbGpPWpGaD that is the
+        # last gene (pathway x disease), never compound x gene, which is dense and 30 M entries
+        v = min(
+            inner,
+            key=lambda c: int(np.prod([size[o] for o in touching[c]])) if len(touching[c]) <= 2 else np.inf,
+        )
+        if len(touching[v]) > 2:
+            raise ValueError(f"no elimination order for positions {label}")
+        inner.remove(v)
+        grouped: dict[int, Matrix] = {}
+        rest = []
+        for a, b, m in factors:
+            if v not in (a, b):
+                rest.append((a, b, m))
+                continue
+            other, oriented = (b, m) if a == v else (a, _transpose(m))
+            grouped[other] = _hadamard(grouped[other], oriented) if other in grouped else oriented
+        weight = weights.pop(v, None)
+        others = sorted(grouped, key=label.index)
+        if len(others) == 1:
+            (o,) = others
+            total = grouped[o].T @ (weight if weight is not None else np.ones(grouped[o].shape[0]))
+            weights[o] = weights[o] * np.asarray(total).ravel() if o in weights else np.asarray(total).ravel()
+        else:
+            first, second = others
+            left = _scale(_transpose(grouped[first]), None, weight)
+            rest.append((first, second, _product(left, grouped[second])))
+        factors = rest
+    source, target = label[0], label[-1]
+    result: Matrix | None = None
+    for a, b, m in factors:
+        oriented = m if (a, b) == (source, target) else _transpose(m)
+        result = oriented if result is None else _hadamard(result, oriented)
+    assert result is not None  # the chain always joins source and target
+    return _scale(result, weights.get(source), weights.get(target))
 
 
 def dwpc(graph: HetGraph, metapath: Metapath, damping: float = DAMPING) -> np.ndarray:
-    """Dense (source nodes x target nodes) DWPC matrix of one metapath, node-repeating paths removed."""
+    """Dense (source nodes x target nodes) DWPC matrix of one metapath, node-repeating paths removed.
+
+    Exact for any number of repeated node kinds by inclusion-exclusion: the walks where no
+    position revisits a node are all walks, minus those with one given pair of positions on the
+    same node, plus those with two pairs, and so on (at most 5 pairs at length 4).
+    """
     mats = [step_matrix(graph, s, damping) for s in metapath.steps]
-    total = _chain(mats)
-    for i, j in metapath.repeated_positions():
-        prefix = _chain(mats[:i]) if i else sp.identity(mats[0].shape[0], format="csr")
-        suffix = _chain(mats[j:]) if j < len(mats) else sp.identity(mats[-1].shape[1], format="csr")
-        repeated = sp.csr_matrix(prefix @ sp.diags(_diagonal(mats[i:j])) @ suffix)
-        total = sp.csr_matrix(total - repeated)
-    out = total.toarray()
+    pairs = metapath.repeated_positions()
+    out = np.zeros((mats[0].shape[0], mats[-1].shape[1]))
+    for size in range(len(pairs) + 1):
+        for equal in combinations(pairs, size):
+            label = _partition(len(mats), equal)
+            if label is not None:
+                walks = _walks(mats, label)
+                out += (-1) ** size * (walks if isinstance(walks, np.ndarray) else walks.toarray())
     out[np.abs(out) < 1e-12] = 0.0  # float cancellation of subtracted paths
     return out
 

@@ -86,6 +86,7 @@ def card_dict(
         "graph_features": model.features,
         "metapaths": model.metapaths,
         "dwpc_damping": model.damping,
+        "regularisation_c": model.regularisation_c,
     }
     card["metrics"] = {
         "retrieval": base_card["metrics"]["retrieval"]
@@ -94,7 +95,7 @@ def card_dict(
     }
     card["limitations"] = LIMITATIONS
     previous = base_card["version"]
-    card["rollback"] = f"evidence {previous} stays registered; promote it again to roll back"
+    card["rollback"] = f"earlier evidence versions ({previous} and later) stay registered; promote one back"
     return card
 
 
@@ -103,8 +104,10 @@ LIMITATIONS = [
     "components, functions) are missing here, so metapaths through them (e.g. CbGeAlD) are not used.",
     "Only the 1,552 Hetionet compounds and 137 DO-slim diseases have graph features; other drugs get the "
     "no-edges graph score and are ranked on document evidence alone.",
-    "The metapath list follows Rephetio's published feature selection, which saw all PharmacotherapyDB "
-    "labels; the models here were fitted per fold, but that selection was not redone per fold.",
+    "The metapaths are enumerated from the metagraph (metapaths.py), not selected on labels; the only "
+    "label-informed choices are CbGpPWpGaD (kept from 2.0.0, which took it from Rephetio's selection) "
+    "and the L2 strength, picked from a fixed grid on the same PharmacotherapyDB folds that (a) reports, "
+    "so (a) is slightly optimistic; (b) and (c) played no part in any choice.",
     "graph+evidence numbers include repoDB approvals and DrugCentral listings, which derive from drug labels "
     "like PharmacotherapyDB; they measure agreement between curated sources more than discovery. The "
     "graph-only numbers are the repurposing estimate.",
@@ -113,8 +116,17 @@ LIMITATIONS = [
     "Paths are attributions: a metapath's contribution is split by each path's share of its DWPC; "
     "the asinh transform makes this approximate for pairs with many paths.",
     "PharmacotherapyDB is the training label, so its three feature weights cannot be learned from it; "
-    "they keep 1.0.0's hand-set values (+4 DM, +3 SYM, -3 NOT), which on 2.0.0's logit scale (bias "
-    "about -7.9) lift a curated pair less than under 1.0.0. Curated pairs are marked known_indication.",
+    "they keep 1.0.0's hand-set values (+4 DM, +3 SYM, -3 NOT), which on the graph model's logit scale "
+    "(bias about -8) lift a curated pair less than under 1.0.0. Curated pairs are marked known_indication.",
     "Tenant feedback is evaluated by replaying curated labels as votes (see the variants table), which "
     "is biased towards already-likely pairs; real user feedback may behave differently.",
+    "The regularisation was chosen on AUROC, the issue's goal metric; at that setting the graph-only "
+    "AUPRC is lower than 2.0.0's on (a) and (b), and (b)'s AUPRC stays below Rephetio's published value.",
+    "Gradient boosting (LightGBM) on the same 191 features scored higher on the same folds (variants "
+    "table); it is not served yet, because the graph part must stay one additive feature beside the "
+    "document features and the path attributions come from linear coefficients (a stacked model with "
+    "tree SHAP attributions would lift both limits).",
+    "191 metapaths cost more than 2.0.0's 22: the graph features of all pairs take 30-70 s on two busy "
+    "cores when the scorer is first loaded (2.0.0: 2-11 s); the served model's features are not cached "
+    "across processes.",
 ]

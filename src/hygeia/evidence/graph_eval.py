@@ -15,18 +15,20 @@ always).
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from hygeia.evidence.graph_features import METAPATHS, PALLIATES, TREATS, FeatureMatrix, graph_features
+from hygeia.evidence.graph_features import PALLIATES, TREATS, FeatureMatrix, graph_features
 from hygeia.evidence.graph_labels import AnswerKey, Labels
-from hygeia.evidence.graph_model import dwpc_means, fit_graph_model
+from hygeia.evidence.graph_model import REGULARISATION_GRID, dwpc_means, fit_graph_model
 from hygeia.evidence.hetnet import HetGraph
 from hygeia.evidence.repurposing_eval import fold_of
 
@@ -68,54 +70,101 @@ def score_key(scores: np.ndarray, key: AnswerKey) -> dict[str, Any]:
 
 
 def _design(
-    fm: FeatureMatrix, evidence: EvidenceMatrix | None, hidden: Sequence[str]
+    values: np.ndarray, names: list[str], evidence: EvidenceMatrix, hidden: Sequence[str]
 ) -> tuple[np.ndarray, list[str]]:
-    if evidence is None:
-        return fm.values, list(fm.names)
     keep = [k for k, name in enumerate(evidence.names) if name not in hidden]
-    values = np.concatenate([fm.values, evidence.values[:, :, keep]], axis=2)
-    return values, list(fm.names) + [evidence.names[k] for k in keep]
+    combined = np.concatenate([values, evidence.values[:, :, keep]], axis=2)
+    return combined, list(names) + [evidence.names[k] for k in keep]
+
+
+def fold_features(
+    graph: HetGraph, fold: np.ndarray, metapaths: Sequence[str], spill: Path, log: Log
+) -> tuple[list[np.ndarray], list[str], list[float]]:
+    """Each fold's features on its own graph (held-out edges removed), kept on disk as float32:
+    five folds of 191 metapaths would need ~0.9 GB of memory otherwise."""
+    compounds = graph.nodes["Compound"]
+    arrays: list[np.ndarray] = []
+    timings: list[float] = []
+    names: list[str] = []
+    for k in range(FOLDS):
+        start = time.perf_counter()
+        held = held_out_graph(graph, {c for c, f in zip(compounds, fold, strict=True) if f == k})
+        fm = graph_features(held, metapaths)
+        timings.append(time.perf_counter() - start)
+        stored = np.lib.format.open_memmap(spill / f"fold{k}.npy", "w+", np.float32, fm.values.shape)
+        stored[:] = fm.values
+        arrays.append(stored)
+        names = fm.names
+        log(f"fold {k + 1}/{FOLDS}: {int((fold == k).sum())} held-out compounds, features {timings[-1]:.1f}s")
+    return arrays, names, timings
+
+
+def out_of_fold(
+    arrays: list[np.ndarray],
+    names: list[str],
+    fold: np.ndarray,
+    treats: np.ndarray,
+    metapaths: Sequence[str],
+    c: float,
+    evidence: tuple[EvidenceMatrix, Sequence[str]] | None = None,
+) -> np.ndarray:
+    """Held-out logits of one model setting: fitted on four folds, scoring the fifth."""
+    oof = np.zeros(treats.shape)
+    for k, stored in enumerate(arrays):
+        test = fold == k
+        values = np.asarray(stored, dtype=np.float64)
+        means = dwpc_means(FeatureMatrix([], [], names, values))
+        design, columns = (values, names) if evidence is None else _design(values, names, *evidence)
+        model = fit_graph_model(
+            design[~test].reshape(-1, len(columns)), treats[~test].ravel(), columns, means, metapaths, 0.4, c
+        )
+        oof[test] = model.logit(design[test])
+    return oof
 
 
 def cross_validate(
     graph: HetGraph,
     labels: Labels,
     evidence: EvidenceMatrix | None,
+    metapaths: Sequence[str],
     log: Log = print,
-    metapaths: Sequence[str] = METAPATHS,
+    grid: Sequence[float] = REGULARISATION_GRID,
 ) -> dict[str, Any]:
-    """Out-of-fold scores for each variant and the popularity baseline, judged on every key."""
-    compounds = graph.nodes["Compound"]
-    fold = np.array([fold_of(c, FOLDS) for c in compounds])
-    variants: dict[str, tuple[str, ...] | None] = {"graph": None}
-    if evidence is not None:
-        variants |= {f"graph+evidence[{k}]": hidden for k, hidden in HIDDEN_FOR_KEY.items()}
-    shape = labels.treats.shape
-    oof = {name: np.zeros(shape) for name in [*variants, "popularity"]}
-    timings = []
-    for k in range(FOLDS):
-        test = fold == k
-        start = time.perf_counter()
-        held = held_out_graph(graph, {c for c, t in zip(compounds, test, strict=True) if t})
-        fm = graph_features(held, metapaths)
-        timings.append(time.perf_counter() - start)
-        oof["popularity"][test] = fm.column("degree_disease_CtD")[test]
-        means = dwpc_means(fm)
-        for name, hidden in variants.items():
-            values, names = _design(fm, evidence if hidden is not None else None, hidden or ())
-            model = fit_graph_model(
-                values[~test].reshape(-1, len(names)),
-                labels.treats[~test].ravel(),
-                names,
-                means,
-                list(metapaths),
-                0.4,
-            )
-            oof[name][test] = model.logit(values[test])
-        log(f"fold {k + 1}/{FOLDS}: {int(test.sum())} held-out compounds, features {timings[-1]:.1f}s")
+    """Out-of-fold scores for each variant and the popularity baseline, judged on every key.
+
+    The regularisation strength is the grid value with the best held-out PharmacotherapyDB AUROC of
+    the graph-only model (the training label's own folds); DrugCentral and the trials never choose.
+    """
+    fold = np.array([fold_of(c, FOLDS) for c in graph.nodes["Compound"]])
+    with tempfile.TemporaryDirectory(prefix="hygeia-graph-cv-") as spill:
+        arrays, names, timings = fold_features(graph, fold, metapaths, Path(spill), log)
+        popularity = np.zeros(labels.treats.shape)
+        for k, stored in enumerate(arrays):
+            popularity[fold == k] = stored[fold == k][:, :, names.index("degree_disease_CtD")]
+        by_c = {c: out_of_fold(arrays, names, fold, labels.treats, metapaths, c) for c in grid}
+        selection = {c: score_key(oof, labels.keys[0]) for c, oof in by_c.items()}
+        chosen = max(grid, key=lambda c: (selection[c]["auroc"], selection[c]["auprc"]))
+        log(f"regularisation C={chosen} chosen on PharmacotherapyDB folds: {selection}")
+        oof = {"popularity": popularity, "graph": by_c[chosen]}
+        if evidence is not None:
+            for key, hidden in HIDDEN_FOR_KEY.items():
+                oof[f"graph+evidence[{key}]"] = out_of_fold(
+                    arrays, names, fold, labels.treats, metapaths, chosen, (evidence, hidden)
+                )
+                log(f"graph+evidence[{key}] done")
+        del arrays
     return {
         "folds": FOLDS,
+        "metapaths": len(metapaths),
         "feature_seconds_per_fold": [round(t, 2) for t in timings],
+        "regularisation": {
+            "chosen_c": chosen,
+            "rule": "best held-out PharmacotherapyDB AUROC of the graph-only model",
+            "pharmacotherapydb_by_c": {str(c): r for c, r in selection.items()},
+            "other_keys_by_c": {
+                str(c): {key.name: score_key(by_c[c], key)["auroc"] for key in labels.keys[1:]} for c in grid
+            },
+        },
         "results": _judge(oof, labels),
         "calibration_graph_pharmacotherapydb": calibration(oof["graph"], labels.keys[0]),
         "_oof": oof,

@@ -18,7 +18,10 @@ import numpy as np
 
 from hygeia.evidence.graph_features import FeatureMatrix
 
-REGULARISATION_C = 0.1  # fixed before any evaluation; L2 strength for ~40 standardised features
+REGULARISATION_C = 0.1  # 2.0.0's value, fixed before any evaluation for ~40 standardised features
+# 2.1.0 picks C from this grid on the held-out PharmacotherapyDB folds (graph_eval.cross_validate):
+# ~200 strongly correlated DWPC features need far stronger L2 than 2.0.0's 35.
+REGULARISATION_GRID = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)
 MODEL_FILE = "graph_model.json"
 
 
@@ -32,6 +35,7 @@ class GraphModel:
     intercept: float
     metapaths: list[str]
     damping: float
+    regularisation_c: float = REGULARISATION_C
 
     def transform(self, raw: np.ndarray) -> np.ndarray:
         """(..., n_features) raw values -> standardised model inputs."""
@@ -103,4 +107,5 @@ def fit_graph_model(
         intercept=float(clf.intercept_[0]),
         metapaths=list(metapaths),
         damping=damping,
+        regularisation_c=c,
     )

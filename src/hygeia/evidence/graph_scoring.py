@@ -79,20 +79,24 @@ class GraphScorer:
         i, j = self.compounds.get(compound), self.diseases.get(disease)
         if i is None or j is None:
             return []
-        found: list[ScoredPath] = []
-        by_metapath = explain_pair(
-            self.graph, list(self.model.metapaths), compound, disease, self.model.damping, self._step_cache
-        )
-        for metapath, paths in by_metapath.items():
+        lifts = []
+        for metapath in self.model.metapaths:  # only metapaths that raise this pair's logit are walked
             column = self.names.index(f"dwpc_{metapath}")
             total = self.raw[i, j, column]
-            if total <= 0 or not paths:
-                continue
             mean = self.model.dwpc_means[f"dwpc_{metapath}"]
             lift = self._coef[column] / self._scale[column] * float(np.arcsinh(total / mean))
-            found += [ScoredPath(p, lift * p.path_degree_product / total) for p in paths]
-        found.sort(key=lambda s: -s.contribution)
-        return [s for s in found if s.contribution > 0][:k]
+            if total > 0 and lift > 0:
+                lifts.append((lift, total, metapath))
+        found: list[ScoredPath] = []
+        for lift, total, metapath in sorted(lifts, reverse=True):
+            if len(found) >= k and found[k - 1].contribution >= lift:
+                break  # a path's share never exceeds its metapath's lift: the top k are final
+            paths = explain_pair(
+                self.graph, [metapath], compound, disease, self.model.damping, self._step_cache
+            )
+            found += [ScoredPath(p, lift * p.path_degree_product / total) for p in paths[metapath]]
+            found.sort(key=lambda s: -s.contribution)
+        return found[:k]
 
 
 def has_graph_model(model_folder: Path) -> bool:

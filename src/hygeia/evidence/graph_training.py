@@ -1,7 +1,8 @@
-"""Train and evaluate evidence 2.0.0's graph model from DATA_DIR/evidence (used by the CLI).
+"""Train and evaluate evidence's graph model (>= 2.0.0) from DATA_DIR/evidence (used by the CLI).
 
 Steps: load Hetionet's edge tables, the three answer keys and the document features of 1.0.0;
-cross-validate honestly (graph_eval.py); fit the served model on every compound; write the JSON.
+cross-validate honestly (graph_eval.py), which also picks the regularisation; fit the served model
+on every compound with that setting; write the JSON.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import numpy as np
 from hygeia.core.registry import file_sha256
 from hygeia.evidence.features import FEATURES, GRAPH_SCORE, PHARMACOTHERAPY_FEATURES, EvidenceGraph
 from hygeia.evidence.graph_eval import EvidenceMatrix, cross_validate
-from hygeia.evidence.graph_features import METAPATHS, FeatureMatrix, graph_features
+from hygeia.evidence.graph_features import FeatureMatrix, graph_features
 from hygeia.evidence.graph_labels import load_labels
 from hygeia.evidence.graph_model import GraphModel, dwpc_means, fit_graph_model
 from hygeia.evidence.hetnet import COMPOUND, DISEASE, HetGraph, load_hetionet
+from hygeia.evidence.metapaths import candidate_metapaths
 
 EVIDENCE_FEATURES = tuple(f for f in FEATURES if f not in (*PHARMACOTHERAPY_FEATURES, GRAPH_SCORE))
 Log = Callable[[str], None]
@@ -56,8 +58,9 @@ def train_graph_model(root: Path, log: Log = print) -> tuple[GraphModel, dict[st
     graph = load_hetionet(root / "hetionet")
     load_s = time.perf_counter() - start
     memory = {"peak_memory_mb_after_loading_edges": peak_memory_mb()}
+    metapaths = candidate_metapaths(graph)
     tick = time.perf_counter()
-    full = graph_features(graph, METAPATHS)
+    full = graph_features(graph, metapaths)
     full_s = time.perf_counter() - tick
     memory["peak_memory_mb_after_all_features"] = peak_memory_mb()
     compounds, diseases = graph.nodes[COMPOUND], graph.nodes[DISEASE]
@@ -65,9 +68,9 @@ def train_graph_model(root: Path, log: Log = print) -> tuple[GraphModel, dict[st
     log(f"graph loaded in {load_s:.1f}s, features in {full_s:.1f}s; building document features")
     evidence = evidence_matrix(evidence_graph(root), compounds, diseases)
     log("document features ready; cross-validating")
-    report = cross_validate(graph, labels, evidence, log)
+    report = cross_validate(graph, labels, evidence, metapaths, log)
     report.pop("_oof")
-    model = fit_final(full, labels.treats, evidence)
+    model = fit_final(full, labels.treats, evidence, metapaths, report["regularisation"]["chosen_c"])
     report["timings"] = {
         "load_edges_s": round(load_s, 2),
         "features_full_graph_s": round(full_s, 2),
@@ -81,12 +84,14 @@ def train_graph_model(root: Path, log: Log = print) -> tuple[GraphModel, dict[st
     return model, report
 
 
-def fit_final(fm: FeatureMatrix, treats: np.ndarray, evidence: EvidenceMatrix) -> GraphModel:
+def fit_final(
+    fm: FeatureMatrix, treats: np.ndarray, evidence: EvidenceMatrix, metapaths: list[str], c: float
+) -> GraphModel:
     """The served model: every compound, the full graph, PharmacotherapyDB DM as the label."""
     values = np.concatenate([fm.values, evidence.values], axis=2)
     names = list(fm.names) + evidence.names
     return fit_graph_model(
-        values.reshape(-1, len(names)), treats.ravel(), names, dwpc_means(fm), list(METAPATHS), 0.4
+        values.reshape(-1, len(names)), treats.ravel(), names, dwpc_means(fm), metapaths, 0.4, c
     )
 
 

@@ -1,4 +1,4 @@
-"""Evidence 2.0.0 through HTTP: candidates carry Hetionet paths; feedback statistics per tenant and job.
+"""The graph model (2.1.0) through HTTP: candidates carry Hetionet paths; feedback stats per tenant and job.
 
 The fixture corpus ships a four-gene Hetionet (each drug binds its real target, each disease is
 associated with it), and the registered model is the bundled one, so the paths are checked by hand.
@@ -34,7 +34,7 @@ def test_candidates_show_their_paths_in_words(client: TestClient, make_key, buil
     assert path["contribution"] > 0 and path["nodes"][0]["kind"] == "Compound"
     assert diabetes["features"]["graph_score"] > by_disease["DOID:9256"]["features"].get("graph_score", -99)
     assert by_disease["DOID:9256"]["paths"] == []  # no path from metformin to colorectal cancer here
-    assert job["result"]["model"]["version"] == "2.0.0"
+    assert job["result"]["model"]["version"] == "2.1.0"
 
 
 def test_feedback_stats_and_job_votes(client: TestClient, make_key, built: Path) -> None:  # noqa: F811
@@ -74,7 +74,7 @@ def test_refit_command_replays_a_tenants_votes(
     result = CliRunner().invoke(app, ["refit", "acme", "--export", str(out)])
     assert result.exit_code == 0, result.output
     payload = json.loads(out.read_text())
-    assert payload["feedback_count"] == 4 and payload["model_version"] == "2.0.0"
+    assert payload["feedback_count"] == 4 and payload["model_version"] == "2.1.0"
     assert payload["shift"]["trial_max_phase"] < 0 and payload["prior"] == {
         k: round(v, 4) for k, v in sorted(production_prior().items())
     }

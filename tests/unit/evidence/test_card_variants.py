@@ -27,10 +27,10 @@ def test_variants_are_rendered_and_the_manifest_still_verifies(
     from hygeia.core.registry import verify_folder, write_card
     from hygeia.evidence.cli import app
 
-    folder = tmp_path / "models" / "evidence" / "2.0.0"
+    folder = tmp_path / "models" / "evidence" / "2.1.0"
     folder.mkdir(parents=True)
     (folder / "graph_model.json").write_text("{}")
-    shipped = json.loads((REPO_ROOT / "models" / "evidence" / "2.0.0" / "card.json").read_text())
+    shipped = json.loads((REPO_ROOT / "models" / "evidence" / "2.1.0" / "card.json").read_text())
     card = {k: v for k, v in shipped.items() if k not in ("artifacts", "sha256")}
     before = write_card(folder, card)
     out = tmp_path / "variants.json"
@@ -47,6 +47,6 @@ def test_variants_are_rendered_and_the_manifest_still_verifies(
     assert card["sha256"] == before["sha256"]
     assert card["metrics"]["graph_repurposing"]["variants"]["protocol"] == "test run"
     assert (
-        "| logistic regression, 22 selected metapaths (shipped) | 0.9000 / 0.3000 |"
+        "| logistic regression, 191 enumerated metapaths, chosen C (shipped 2.1.0) | 0.9000 / 0.3000 |"
         in (folder / "MODEL_CARD.md").read_text()
     )

@@ -8,10 +8,12 @@ Degrees: CbG: C1 2, C2 1, G1 2, G2 1.  DaG: D1 1, D2 2, G1 2, G2 1.  CtD: C1 1, 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
-from hygeia.evidence.dwpc import dwpc, parse_metapath
+from hygeia.evidence.dwpc import dwpc, parse_metapath, step_matrix
 from hygeia.evidence.graph_eval import held_out_graph
 from hygeia.evidence.graph_features import graph_features
 from hygeia.evidence.hetnet import HetGraph, Metaedge, build_graph
@@ -96,3 +98,80 @@ def test_popularity_degree_leaves_the_pair_itself_out() -> None:
     popularity = features.column("degree_disease_CtD")
     assert popularity[0, 0] == 0.0  # C1's own edge is not counted for (C1, D1)
     assert popularity[1, 0] == 1.0  # but is for C2
+
+
+def random_graph(seed: int = 1) -> HetGraph:
+    """Dense enough that most walks revisit some node: 4 compounds, 3 genes, 4 diseases."""
+    rng = np.random.default_rng(seed)
+    compounds = [f"C{i}" for i in range(4)]
+    genes, diseases = [f"G{i}" for i in range(3)], [f"D{i}" for i in range(4)]
+
+    def edges(a: list[str], b: list[str], p: float, same: bool = False) -> list[tuple[str, str]]:
+        return [(x, y) for x in a for y in b if rng.random() < p and not (same and x >= y)]
+
+    nodes = {
+        "Compound": [(c, c) for c in compounds],
+        "Gene": [(g, g) for g in genes],
+        "Disease": [(d, d) for d in diseases],
+    }
+    metaedges = [
+        Metaedge("CbG", "Compound", "binds", "Gene"),
+        Metaedge("CrC", "Compound", "resembles", "Compound"),
+        Metaedge("CtD", "Compound", "treats", "Disease"),
+        Metaedge("DrD", "Disease", "resembles", "Disease"),
+        Metaedge("DaG", "Disease", "associates", "Gene"),
+        Metaedge("Gr>G", "Gene", "regulates", "Gene", directed=True),
+    ]
+    table = {
+        "CbG": edges(compounds, genes, 0.4),
+        "CrC": edges(compounds, compounds, 0.5, same=True),
+        "CtD": edges(compounds, diseases, 0.4),
+        "DrD": edges(diseases, diseases, 0.5, same=True),
+        "DaG": edges(diseases, genes, 0.4),
+        "Gr>G": [(x, y) for x, y in edges(genes, genes, 0.3) if x != y],
+    }
+    return build_graph(nodes, metaedges, table, {"Compound": "C", "Gene": "G", "Disease": "D"})
+
+
+def enumerated_dwpc(g: HetGraph, abbreviation: str) -> np.ndarray:
+    """DWPC by listing every node-distinct path: the definition, at brute-force cost."""
+    metapath = parse_metapath(g, abbreviation)
+    mats = [step_matrix(g, s, W).toarray() for s in metapath.steps]
+    kinds = metapath.kinds
+    out = np.zeros((mats[0].shape[0], mats[-1].shape[1]))
+    for path in itertools.product(range(mats[0].shape[0]), *[range(m.shape[1]) for m in mats]):
+        if len(set(zip(kinds, path, strict=True))) < len(path):
+            continue
+        weight = 1.0
+        for k, m in enumerate(mats):
+            weight *= m[path[k], path[k + 1]]
+        out[path[0], path[-1]] += weight
+    return out
+
+
+@pytest.mark.parametrize(
+    "abbreviation",
+    [
+        "CbGbCtD",  # one repeated pair: the source
+        "CrCrCrCtD",  # three pairs: (0,2), (0,3), (1,3)
+        "CrCbGbCtD",  # source and an inner compound
+        "CbGaDtCtD",  # source and target both revisitable
+        "CrCtDtCtD",  # three pairs of two kinds
+        "CrCtDrDrD",  # target only
+        "CbGr>GaDrD",
+        "CbG<rGbCtD",
+    ],
+)
+def test_dwpc_equals_enumerated_node_distinct_paths(abbreviation: str) -> None:
+    g = random_graph()
+    np.testing.assert_allclose(dwpc(g, parse_metapath(g, abbreviation), W), enumerated_dwpc(g, abbreviation))
+
+
+def test_every_length_four_metapath_of_the_random_graph_is_exact() -> None:
+    from hygeia.evidence.metapaths import compound_disease_metapaths
+
+    g = random_graph(seed=2)
+    metapaths = compound_disease_metapaths(g, 4)
+    assert len(metapaths) == 34  # every walk of 4 metaedges from Compound to Disease in this metagraph
+    wrong = [m for m in metapaths if not np.allclose(dwpc(g, parse_metapath(g, m), W), enumerated_dwpc(g, m))]
+    assert wrong == []

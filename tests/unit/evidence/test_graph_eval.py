@@ -52,7 +52,7 @@ def synthetic() -> tuple[HetGraph, Labels]:
 
 def test_mechanism_is_learned_from_held_out_compounds() -> None:
     graph, labels = synthetic()
-    report = cross_validate(graph, labels, None, log=lambda _: None, metapaths=["CbGaD"])
+    report = cross_validate(graph, labels, None, ["CbGaD"], log=lambda _: None, grid=(0.1,))
     result = report["results"]["pharmacotherapydb_dm"]
     assert result["graph"]["auroc"] > 0.99
     assert result["popularity"]["auroc"] < 0.7  # every disease has about the same number of drugs
@@ -68,7 +68,7 @@ def test_each_folds_features_see_no_treats_edge_of_its_held_out_compounds(monkey
     seen: list[HetGraph] = []
     real = graph_eval.graph_features
     monkeypatch.setattr(graph_eval, "graph_features", lambda g, m: seen.append(g) or real(g, m))
-    cross_validate(graph, labels, None, log=lambda _: None, metapaths=["CbGaD"])
+    cross_validate(graph, labels, None, ["CbGaD"], log=lambda _: None, grid=(0.1,))
     assert len(seen) == graph_eval.FOLDS
     for k, fold_graph in enumerate(seen):
         kept = {c for c, _ in fold_graph.edge_pairs("CtD")}
@@ -85,3 +85,22 @@ def test_calibration_bins_compare_predicted_and_observed() -> None:
     assert [r["pairs"] for r in rows] == [3, 1]
     assert rows[0]["observed_rate"] == 0.0 and rows[-1]["observed_rate"] == 1.0
     assert rows[-1]["mean_predicted"] > 0.99
+
+
+def test_regularisation_is_chosen_on_the_training_labels_folds_only() -> None:
+    """The grid value with the best PharmacotherapyDB held-out AUROC wins, whatever another key says."""
+    graph, labels = synthetic()
+    rng = np.random.default_rng(3)
+    other = rng.random(labels.treats.shape) < 0.2  # an external key the selection must ignore
+    with_other = Labels(labels.treats, [*labels.keys, AnswerKey("external", other, np.ones_like(other))])
+    grid = (0.001, 1.0)
+    report = cross_validate(graph, with_other, None, ["CbGaD", "CbGbCtD"], log=lambda _: None, grid=grid)
+    selection = report["regularisation"]
+    by_c = selection["pharmacotherapydb_by_c"]
+    best = max(grid, key=lambda c: (by_c[str(c)]["auroc"], by_c[str(c)]["auprc"]))
+    assert selection["chosen_c"] == best
+    assert set(selection["other_keys_by_c"]["1.0"]) == {"external"}
+    again = cross_validate(graph, labels, None, ["CbGaD", "CbGbCtD"], log=lambda _: None, grid=grid)
+    assert again["regularisation"]["chosen_c"] == best
+    key = "pharmacotherapydb_dm"
+    assert report["results"][key]["graph"] == again["results"][key]["graph"]
