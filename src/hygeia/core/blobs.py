@@ -342,10 +342,10 @@ class S3BlobStore(BlobStore):
 
     @contextmanager
     def open_read(self, key: str) -> Iterator[IO[bytes]]:
-        with self._calling("read", key):
+        with self._calling("read", key):  # also a connection lost halfway through the body
             body = self.client.get_object(Bucket=self.bucket, Key=self._full(key))["Body"]
-        with io.BufferedReader(_BodyStream(body), buffer_size=COPY_CHUNK) as stream:
-            yield stream
+            with io.BufferedReader(_BodyStream(body), buffer_size=COPY_CHUNK) as stream:
+                yield stream
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
