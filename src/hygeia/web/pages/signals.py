@@ -1,15 +1,21 @@
-"""Signals console: upload a case or count table, follow the scoring job, filter ranked signals and
-open one drug-event pair with its cumulative-IC trend. All work is `hygeia.signals.service`'s."""
+"""Signals console: upload a case or count table, follow the scoring job, filter ranked signals, open
+one drug-event pair with its cumulative-IC trend, case series and time to onset, see what changed since
+the source's previous run, and compare runs of several sources (consensus). All work is the signals
+domain's (`service` and `case_service`), tenant-scoped by the caller's principal."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
 
 from hygeia.core import jobs
 from hygeia.core.auth import Principal
-from hygeia.core.errors import InputError
+from hygeia.core.errors import Conflict, InputError
 from hygeia.web import session
 from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render
 from hygeia.web.svg import trend_chart
@@ -17,6 +23,7 @@ from hygeia.web.svg import trend_chart
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 ALERT_LEVELS = ("high", "medium", "low", "none")
 PAGE_SIZE = 25
+CHANGE_KINDS = ("new", "escalated", "de-escalated", "ended")
 
 
 def _runs(service: Any, tenant_id: str) -> list[jobs.JobInfo]:
@@ -31,10 +38,12 @@ def signals_page(
 ) -> Response:
     service, reason = domain_state("signals")
     context: dict[str, Any] = {"active": "signals", "reason": reason, "runs": [], "run": None}
+    context["finished_runs"] = []  # the runs a consensus can compare
     if service is not None:
         context["runs"] = _runs(service, principal.tenant_id)
         if run:
             context["run"] = service.run_status(principal.tenant_id, run)
+        context["finished_runs"] = [job for job in context["runs"] if job.status == jobs.SUCCEEDED]
     return render(request, "pages/signals.html", context)
 
 
@@ -46,6 +55,7 @@ async def submit_run(
     strata: str = Form("", max_length=500),
     fit: str = Form("consistent", pattern="^(consistent|global)$"),
     known: UploadFile | None = File(None),
+    source: str = Form("", max_length=200),
     principal: Principal = Depends(session.console_role("analyst")),
 ) -> Response:
     service = load_domain("signals")
@@ -60,6 +70,7 @@ async def submit_run(
         input_format=input_format,
         fit_rule=fit,
         known=labelled or None,
+        source=source.strip() or file.filename,
     )
     return _run_fragment(request, service, principal, job.id)
 
@@ -139,3 +150,89 @@ def pair_detail(
             "with its lower 2.5% credibility bound and new reports per period",
         )
     return render(request, "fragments/signals_pair.html", {"detail": detail, "s": signal, "chart": chart})
+
+
+@router.get("/ui/signals/runs/{run_id}/cases")
+def pair_cases(
+    run_id: str,
+    request: Request,
+    drug: str = Query(..., min_length=1, max_length=300),
+    event: str = Query(..., min_length=1, max_length=300),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(session.console_principal),
+) -> Response:
+    """The reports behind a pair, a page at a time; a run with no case reports says why instead."""
+    cases = load_domain("signals", "case_service")
+    context: dict[str, Any] = {"run_id": run_id, "drug": drug, "event": event, "page_size": PAGE_SIZE}
+    try:
+        page = cases.case_page(principal.tenant_id, run_id, drug, event, limit=PAGE_SIZE, offset=offset)
+    except Conflict as exc:  # scored from a count table, or not finished: nothing to list, say why
+        return render(request, "fragments/signals_cases.html", {**context, "page": None, "why": exc.detail})
+    fields = list(dict.fromkeys(name for item in page.items for name in item.fields))
+    return render(request, "fragments/signals_cases.html", {**context, "page": page, "fields": fields})
+
+
+@router.get("/ui/signals/runs/{run_id}/cases.csv")
+def pair_cases_csv(
+    run_id: str,
+    background: BackgroundTasks,
+    drug: str = Query(..., min_length=1, max_length=300),
+    event: str = Query(..., min_length=1, max_length=300),
+    principal: Principal = Depends(session.console_principal),
+) -> FileResponse:
+    """The pair's whole case series as the API's spreadsheet-safe CSV, for the console's download link."""
+    cases = load_domain("signals", "case_service")
+    folder = Path(tempfile.mkdtemp(prefix="signals-console-cases-"))
+    background.add_task(shutil.rmtree, folder, True)
+    path = cases.export_cases(principal.tenant_id, run_id, drug, event, folder / "cases.csv")
+    return FileResponse(path, media_type="text/csv", filename=f"cases-{run_id[:8]}.csv")
+
+
+@router.get("/ui/signals/runs/{run_id}/onset")
+def pair_onset(
+    run_id: str,
+    request: Request,
+    drug: str = Query(..., min_length=1, max_length=300),
+    event: str = Query(..., min_length=1, max_length=300),
+    principal: Principal = Depends(session.console_principal),
+) -> Response:
+    cases = load_domain("signals", "case_service")
+    try:
+        onset = cases.onset(principal.tenant_id, run_id, drug, event)
+    except Conflict as exc:
+        return render(request, "fragments/signals_onset.html", {"onset": None, "why": exc.detail})
+    return render(request, "fragments/signals_onset.html", {"onset": onset})
+
+
+@router.get("/ui/signals/runs/{run_id}/changes")
+def alert_changes(
+    run_id: str,
+    request: Request,
+    change: str = Query("", pattern="^(|new|escalated|de-escalated|ended)$"),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(session.console_principal),
+) -> Response:
+    """What is new, escalated, de-escalated or ended since the previous run of the run's source."""
+    cases = load_domain("signals", "case_service")
+    history = cases.alert_changes(
+        principal.tenant_id, run_id, change=change or None, limit=PAGE_SIZE, offset=offset
+    )
+    context = {"h": history, "change": change, "kinds": CHANGE_KINDS, "page_size": PAGE_SIZE}
+    return render(request, "fragments/signals_changes.html", context)
+
+
+@router.get("/ui/signals/consensus")
+def consensus(
+    request: Request,
+    run: list[str] = Query([], max_length=10),
+    min_sources: int = Query(2, ge=1, le=10),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(session.console_principal),
+) -> Response:
+    """Pairs by how many of the chosen runs (sources) flag them; fewer than two runs is explained."""
+    cases = load_domain("signals", "case_service")
+    result = cases.consensus(
+        principal.tenant_id, run, min_sources=min_sources, limit=PAGE_SIZE, offset=offset
+    )
+    context = {"c": result, "min_sources": min_sources, "page_size": PAGE_SIZE}
+    return render(request, "fragments/signals_consensus.html", context)
