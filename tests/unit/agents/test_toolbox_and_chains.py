@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -135,3 +136,32 @@ def test_an_answer_with_every_tool_failing_says_so_and_has_zero_confidence(agent
     assert "No source could be retrieved" in answer["answer"]
     if mode == "manual":
         assert "evidence.search (missing)" in answer["answer"]
+
+
+def test_a_tool_gets_its_caller_as_an_argument_and_in_the_pool_threads_context(agent_env, monkeypatch):
+    from hygeia.core.auth import CURRENT_TENANT
+
+    def whoami(caller: tools.Caller) -> dict[str, Any]:
+        return {"argument": [caller.tenant_id, caller.role], "bound": CURRENT_TENANT.get()}
+
+    def unscoped() -> dict[str, Any]:
+        return {"bound": CURRENT_TENANT.get()}
+
+    for name, function, scoped in (
+        ("agents_test.whoami", whoami, True),
+        ("agents_test.plain", unscoped, False),
+    ):
+        monkeypatch.setitem(tools._TOOLS, name, tools.Tool(name, "t", function, tenant_scoped=scoped))
+    caller = tools.Caller("hospital-a", "analyst", "key:1")
+    assert run_tool(1, "agents_test.whoami", {}, MEDICAL, caller=caller).output == {
+        "argument": ["hospital-a", "analyst"],
+        "bound": "hospital-a",
+    }
+    assert CURRENT_TENANT.get() is None  # bound only in the call's own copy of the context
+    token = CURRENT_TENANT.set("hospital-b")
+    try:  # a tool without a caller still runs in the asker's context, not the pool thread's empty one
+        assert run_tool(1, "agents_test.plain", {}, MEDICAL).output == {"bound": "hospital-b"}
+    finally:
+        CURRENT_TENANT.reset(token)
+    refused = run_tool(1, "agents_test.whoami", {}, MEDICAL)
+    assert refused.status == "forbidden" and refused.output is None
