@@ -46,6 +46,7 @@ NAV = [
     ("dermatology", "/dermatology", "Dermatology"),
     ("evidence", "/evidence", "Evidence"),
     ("agents", "/agents", "Agents"),
+    ("models", "/models", "Models"),
     ("admin", "/admin", "Admin"),
 ]
 CSP = (

@@ -1,7 +1,10 @@
-"""Administration: model registry (cards, promote, rollback), API keys, audit log, jobs with progress.
+"""Administration: model registry (cards, promote, rollback), API keys, audit log, jobs with progress;
+and the models page: live performance on the tenant's outcomes, releases and their comparison reports.
 
 Registry mutations call the same registry and audit functions as the admin API, with the same rules:
-tenant admins see everything here, only platform-tenant admins promote or roll back.
+tenant admins see everything here, only platform-tenant admins promote or roll back. On the models
+page every role sees its own tenant's live performance, analysts add outcomes, and only platform
+admins see releases: a comparison report pairs answers from every tenant.
 """
 
 from __future__ import annotations
@@ -9,10 +12,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, Response, UploadFile
 
-from hygeia.core import audit, auth, jobs
-from hygeia.core.auth import Principal
+from hygeia.core import (
+    audit,
+    auth,
+    jobs,
+    lifecycle_routes,
+    live_performance,
+    outcomes,
+    release_report,
+    releases,
+)
+from hygeia.core.auth import Forbidden, Principal
 from hygeia.core.db import system_session
 from hygeia.core.errors import Conflict, NotFound, ProblemError
 from hygeia.core.registry import get_registry
@@ -22,6 +34,9 @@ from hygeia.web.render import ConsoleRoute, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 admin_only = session.console_role("admin")
+viewer = session.console_role("viewer")
+analyst = session.console_role("analyst")
+OUTCOME_DOMAINS = ("toxicity", "dermatology")  # the domains whose models take outcomes (#19)
 CARD_FIELDS = ("task", "intended_use", "limitations", "feature_spec", "metrics", "training_data")
 
 
@@ -158,3 +173,81 @@ def verify_models(request: Request, principal: Principal = Depends(admin_only)) 
     """Submit the registry integrity sweep, a real job whose progress the page follows."""
     jobs.submit_job(principal, "registry.verify", {})
     return render(request, "fragments/jobs.html", {"jobs": jobs.list_jobs(principal.tenant_id, 20)})
+
+
+def release_admin(principal: Principal = Depends(admin_only)) -> Principal:
+    """Releases and their reports span every tenant, so they are for platform admins only."""
+    if not session.is_platform_admin(principal):
+        raise Forbidden("release reports cover every tenant; only platform administrators see them")
+    return principal
+
+
+def _outcome_domains() -> list[str]:
+    """Domains of this deployment that take outcomes (a switched-off domain registers no kind)."""
+    ready = []
+    for domain in OUTCOME_DOMAINS:
+        try:
+            outcomes.outcome_kind(domain)
+        except ProblemError:
+            continue
+        ready.append(domain)
+    return ready
+
+
+def _releases_context(**extra: Any) -> dict[str, Any]:
+    running = {release.model_name: release for release in releases.list_releases()}
+    served = {outcomes.outcome_kind(domain).model_name for domain in _outcome_domains()}
+    models = sorted(served | set(running))
+    return {"release_models": models, "running": running, **extra}
+
+
+@router.get("/models")
+def models_page(request: Request, principal: Principal = Depends(viewer)) -> Response:
+    context: dict[str, Any] = {
+        "active": "models",
+        "domains": _outcome_domains(),
+        "min_outcomes": outcomes.LifecycleSettings().min_outcomes,
+        "csv_columns": lifecycle_routes.CSV_COLUMNS,
+    }
+    if session.is_platform_admin(principal):
+        context.update(_releases_context())
+    return render(request, "pages/models.html", context)
+
+
+@router.get("/ui/models/{domain}/performance")
+def performance_fragment(domain: str, request: Request, principal: Principal = Depends(viewer)) -> Response:
+    """The signed-in tenant's live performance, computed as `GET /api/v1/{domain}/outcomes/performance`."""
+    kind, report = live_performance.performance(principal.tenant_id, domain)
+    context = {"kind": kind, "report": report, "min_outcomes": outcomes.LifecycleSettings().min_outcomes}
+    return render(request, "fragments/live_performance.html", context)
+
+
+@router.post("/ui/models/outcomes", dependencies=[Depends(session.same_origin)])
+def upload_outcomes(
+    request: Request,
+    after: BackgroundTasks,
+    principal: Principal = Depends(analyst),
+    domain: str = Form(..., max_length=50),
+    file: UploadFile = File(...),
+) -> Response:
+    """The API's CSV upload itself: the same checks, per-row errors, audit and gauge refresh."""
+    result = lifecycle_routes.add_outcomes_csv(principal, after, domain, file)
+    return render(request, "fragments/outcomes_result.html", {"result": result, "domain": domain})
+
+
+@router.get("/ui/models/releases/{name}/report")
+def release_report_fragment(name: str, request: Request, _: Principal = Depends(release_admin)) -> Response:
+    report = release_report.comparison(name)
+    return render(request, "fragments/release_report.html", {"report": report})
+
+
+@router.post("/ui/models/releases/{name}/promote", dependencies=[Depends(session.same_origin)])
+def promote_release(name: str, request: Request, principal: Principal = Depends(release_admin)) -> Response:
+    """Promote from the report as `POST /api/v1/admin/releases/{name}/promote` does (audited there)."""
+    try:
+        version, _ = release_report.promote_candidate(principal, name)
+    except ProblemError as exc:
+        problem = {"status": exc.status, "title": exc.title, "detail": exc.detail, "errors": []}
+        return render(request, "fragments/releases.html", _releases_context(problem=problem), exc.status)
+    notice = f"{name} {version} is now in production; its release has ended."
+    return render(request, "fragments/releases.html", _releases_context(notice=notice))
