@@ -167,6 +167,9 @@ def test_consensus_of_two_runs_from_the_signals_page(client: TestClient, make_ke
     page = client.get("/signals").text
     assert 'id="consensus-form"' in page
     assert f'name="run" value="{faers}"' in page and f'name="run" value="{internal}"' in page
+    finished = client.get(f"/ui/signals/runs/{internal}", headers=HTMX).text  # refreshes the picker
+    picker = finished.split('<div id="consensus-picker" hx-swap-oob="true">', 1)[1]
+    assert f'name="run" value="{faers}"' in picker and f'name="run" value="{internal}"' in picker
     result = client.get(
         "/ui/signals/consensus", params={"run": [faers, internal], "min_sources": 1}, headers=HTMX
     )
