@@ -64,3 +64,27 @@ def test_answers_tool_calls_and_isolation_on_postgres(pg_client, make_key, monke
         == 404
     )
     assert pg_client.get("/api/v1/agents/conversations", headers=b).json() == []
+
+
+def test_deleting_a_conversation_on_postgres_removes_its_memory_in_its_tenant_only(pg_client, make_key):
+    a = auth_header(make_key("pg-a", "analyst"))
+    b = auth_header(make_key("pg-b", "admin"))
+    body = {"question": "Molecular mass of SMILES CCO?", "mode": "autonomous-manual", "expert": "medical"}
+    answer = pg_client.post("/api/v1/agents/ask", json=body, headers=a).json()
+    conversation = answer["conversation_id"]
+    rated = f"/api/v1/agents/messages/{answer['message_id']}/feedback"
+    assert pg_client.post(rated, json={"rating": 1}, headers=a).status_code == 201
+    url = f"/api/v1/agents/conversations/{conversation}"
+
+    assert pg_client.delete(url, headers=b).status_code == 404
+    assert pg_client.get(url, headers=a).status_code == 200
+    deleted = pg_client.delete(url, headers=a)
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == {
+        "conversations": 1,
+        "messages": 2,
+        "tool_calls": len(answer["tool_calls"]),
+        "feedback": 1,
+    }
+    assert pg_client.get(url, headers=a).status_code == 404
+    assert pg_client.post(rated, json={"rating": -1}, headers=a).status_code == 404
