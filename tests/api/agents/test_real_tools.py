@@ -74,9 +74,8 @@ def test_a_signal_question_gets_the_reference_statistics_and_names_the_source(ag
     lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.signal_lookup")
     assert lookup["status"] == "ok", lookup["error"]
     pairs = {p["table"]: p for p in lookup["output"]["pairs"]}
-    assert (
-        set(pairs) == {"statin49.csv", "statin101.csv"} and lookup["output"]["answered_from"] == "reference_table"
-    )
+    assert set(pairs) == {"statin49.csv", "statin101.csv"}
+    assert lookup["output"]["answered_from"] == "reference_table"
     recent = pairs["statin101.csv"]
     assert recent["n"] > 5 * recent["expected"] and recent["eb05"] > 2 and recent["alert_level"] == "high"
     assert "bundled MDDC FAERS reference table, not this tenant's runs" in answer["answer"]
