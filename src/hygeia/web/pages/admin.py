@@ -88,10 +88,13 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 
+def _problem(exc: ProblemError) -> dict[str, Any]:
+    return {"status": exc.status, "title": exc.title, "detail": exc.detail, "errors": []}
+
+
 def _models_with_problem(request: Request, exc: ProblemError) -> Response:
     """A refused promote or rollback keeps the table and says why above it."""
-    problem = {"status": exc.status, "title": exc.title, "detail": exc.detail, "errors": []}
-    context = {"models": get_registry().versions(), "problem": problem}
+    context = {"models": get_registry().versions(), "problem": _problem(exc)}
     return render(request, "fragments/models.html", context, status_code=exc.status)
 
 
@@ -247,7 +250,7 @@ def promote_release(name: str, request: Request, principal: Principal = Depends(
     try:
         version, _ = release_report.promote_candidate(principal, name)
     except ProblemError as exc:
-        problem = {"status": exc.status, "title": exc.title, "detail": exc.detail, "errors": []}
-        return render(request, "fragments/releases.html", _releases_context(problem=problem), exc.status)
+        context = _releases_context(problem=_problem(exc))
+        return render(request, "fragments/releases.html", context, exc.status)
     notice = f"{name} {version} is now in production; its release has ended."
     return render(request, "fragments/releases.html", _releases_context(notice=notice))

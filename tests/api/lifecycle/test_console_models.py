@@ -1,12 +1,11 @@
 """The console's models page through HTTP: live performance of the signed-in tenant only, outcomes
-uploaded as CSV through the API's own path, and releases with their report and promotion reserved
-to platform admins (audited as through the API)."""
+uploaded as CSV through the API's own path, and releases with their report and promotion reserved to
+platform admins (audited as through the API). Kept here for this folder's release reset (conftest)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,14 +16,6 @@ from tests.api.web.helpers import HTMX, sign_in, toxicity_unavailable_reason
 from tests.conftest import Platform, auth_header
 
 ENDPOINT = "SR-MMP"
-
-
-@pytest.fixture(autouse=True)
-def no_remembered_release() -> Iterator[None]:
-    releases.forget_all()
-    yield
-    releases.flush()
-    releases.forget_all()
 
 
 @pytest.fixture
