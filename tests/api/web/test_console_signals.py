@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -191,10 +193,12 @@ def test_console_drill_down_is_tenant_scoped(client: TestClient, make_key) -> No
     run_id = _finished_run(client, auth_header(acme), _cases_with_dates(), "faers")
     other = _finished_run(client, auth_header(acme), _cases_with_dates(), "safety-db")
     sign_in(client, make_key("globex", "analyst"))
+    scratch = set(Path(tempfile.gettempdir()).glob("signals-console-cases-*"))
     for part in ("cases", "cases.csv", "onset", "changes"):
         response = client.get(f"/ui/signals/runs/{run_id}/{part}", params=LIVER, headers=HTMX)
         assert response.status_code == 404, (part, response.text[:300])
         assert "OMEGA" not in response.text
+    assert set(Path(tempfile.gettempdir()).glob("signals-console-cases-*")) == scratch  # none left
     hidden = client.get("/ui/signals/consensus", params={"run": [run_id, other]}, headers=HTMX)
     assert hidden.status_code == 404
     assert run_id not in client.get("/signals").text

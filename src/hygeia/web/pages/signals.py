@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -24,6 +24,7 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 ALERT_LEVELS = ("high", "medium", "low", "none")
 PAGE_SIZE = 25
 CHANGE_KINDS = ("new", "escalated", "de-escalated", "ended")
+PairName = Annotated[str, Query(min_length=1, max_length=300)]  # a drug or event name, any case
 
 
 def _runs(service: Any, tenant_id: str) -> list[jobs.JobInfo]:
@@ -156,8 +157,8 @@ def pair_detail(
 def pair_cases(
     run_id: str,
     request: Request,
-    drug: str = Query(..., min_length=1, max_length=300),
-    event: str = Query(..., min_length=1, max_length=300),
+    drug: PairName,
+    event: PairName,
     offset: int = Query(0, ge=0),
     principal: Principal = Depends(session.console_principal),
 ) -> Response:
@@ -176,15 +177,19 @@ def pair_cases(
 def pair_cases_csv(
     run_id: str,
     background: BackgroundTasks,
-    drug: str = Query(..., min_length=1, max_length=300),
-    event: str = Query(..., min_length=1, max_length=300),
+    drug: PairName,
+    event: PairName,
     principal: Principal = Depends(session.console_principal),
 ) -> FileResponse:
     """The pair's whole case series as the API's spreadsheet-safe CSV, for the console's download link."""
     cases = load_domain("signals", "case_service")
     folder = Path(tempfile.mkdtemp(prefix="signals-console-cases-"))
+    try:
+        path = cases.export_cases(principal.tenant_id, run_id, drug, event, folder / "cases.csv")
+    except Exception:  # an error page carries no background task: remove the folder now
+        shutil.rmtree(folder, True)
+        raise
     background.add_task(shutil.rmtree, folder, True)
-    path = cases.export_cases(principal.tenant_id, run_id, drug, event, folder / "cases.csv")
     return FileResponse(path, media_type="text/csv", filename=f"cases-{run_id[:8]}.csv")
 
 
@@ -192,8 +197,8 @@ def pair_cases_csv(
 def pair_onset(
     run_id: str,
     request: Request,
-    drug: str = Query(..., min_length=1, max_length=300),
-    event: str = Query(..., min_length=1, max_length=300),
+    drug: PairName,
+    event: PairName,
     principal: Principal = Depends(session.console_principal),
 ) -> Response:
     cases = load_domain("signals", "case_service")
