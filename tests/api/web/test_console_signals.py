@@ -202,3 +202,12 @@ def test_console_drill_down_is_tenant_scoped(client: TestClient, make_key) -> No
     hidden = client.get("/ui/signals/consensus", params={"run": [run_id, other]}, headers=HTMX)
     assert hidden.status_code == 404
     assert run_id not in client.get("/signals").text
+
+
+def test_signed_out_the_new_fragments_ask_for_a_sign_in(client: TestClient) -> None:
+    for path in ("/ui/signals/runs/r/cases", "/ui/signals/runs/r/onset", "/ui/signals/runs/r/cases.csv"):
+        response = client.get(path, params=LIVER, headers=HTMX)
+        assert response.status_code == 401 and "HX-Redirect" in response.headers, path
+    for path in ("/ui/signals/runs/r/changes", "/ui/signals/consensus?run=a&run=b"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login?next="), path
