@@ -18,6 +18,7 @@ from hygeia.core.db import system_session, tenant_session, utcnow
 from hygeia.core.errors import NotFound
 from hygeia.core.llm import ChatMessage
 
+REMOVED = ("conversations", "messages", "tool_calls", "feedback")  # what deleting a conversation removes
 HISTORY_CHARS = 1200  # an earlier answer is cut here when replayed to the model
 
 
@@ -241,7 +242,7 @@ def purge_conversations(tenant_id: str, cutoff: datetime) -> int:
 
 def _delete_rows(session: Any, tenant_id: str, conversation_ids: list[str]) -> dict[str, int]:
     if not conversation_ids:
-        return {"conversations": 0, "messages": 0, "tool_calls": 0, "feedback": 0}
+        return dict.fromkeys(REMOVED, 0)
     messages = select(Message.id).where(
         Message.tenant_id == tenant_id, Message.conversation_id.in_(conversation_ids)
     )
@@ -263,7 +264,7 @@ def _delete_rows(session: Any, tenant_id: str, conversation_ids: list[str]) -> d
             )
         )
     )
-    return counts
+    return {kind: counts[kind] for kind in REMOVED}  # parents first, as a reader expects them
 
 
 def _rowcount(result: Any) -> int:

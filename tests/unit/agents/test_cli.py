@@ -51,3 +51,15 @@ def test_experts_and_panel(agent_env):
     )
     assert panel.exit_code == 0, panel.output
     assert "== Consensus (agreement 1.00) ==" in panel.output
+
+
+def test_delete_conversation_removes_it_and_an_unknown_id_is_one_error_line(agent_env):
+    asked = runner.invoke(app, ["agents", "ask", "Do statins reduce mortality?", "-e", "medical", "--json"])
+    conversation = json.loads(asked.output)["conversation_id"]
+    deleted = runner.invoke(app, ["agents", "delete-conversation", conversation])
+    assert deleted.exit_code == 0, deleted.output
+    assert deleted.output.splitlines()[-1] == "1 conversations, 2 messages, 1 tool_calls, 0 feedback deleted"
+    assert conversation not in runner.invoke(app, ["agents", "conversations"]).output
+    again = runner.invoke(app, ["agents", "delete-conversation", conversation])
+    assert again.exit_code == 2 and f"error: no conversation '{conversation}' for this tenant" in again.output
+    assert "Traceback" not in again.output
