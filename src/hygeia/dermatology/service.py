@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hygeia.core.errors import CapabilityUnavailable
+from hygeia.core.observability import count_decisions, observe_scores
 from hygeia.core.registry import LoadedModel, ModelNotFound, get_registry, verify_folder
 from hygeia.core.schemas import ModelReference
 from hygeia.dermatology.card import NOT_A_DIAGNOSIS
@@ -176,7 +177,16 @@ def analyse(
             if len(uploads) == 1:
                 raise  # a single upload answers with the problem itself (504/503)
             results.append(LesionResult(image=name, status="error", error=exc.detail))
+    _observe(ready, results)
     return results
+
+
+def _observe(ready: ReadyClassifier, results: Sequence[LesionResult]) -> None:
+    """Class probabilities and accepted/rejected counts for the dermatology dashboard."""
+    classified = [r.probabilities for r in results if r.status == "ok" and r.probabilities]
+    classes = classified[0].keys() if classified else ()
+    observe_scores(ready.name, ready.version, {c: [p[c] for p in classified] for c in classes})
+    count_decisions("dermatology", ("accepted" if r.status == "ok" else r.status for r in results))
 
 
 def audit_fingerprint(uploads: Iterable[tuple[str, bytes]]) -> bytes:
