@@ -21,6 +21,7 @@ from hygeia.core.jobs import (
     register_job_handler,
     submit_job,
 )
+from hygeia.core.observability import observe_scores
 from hygeia.evidence import feedback as votes
 from hygeia.evidence.features import is_do_disease
 from hygeia.evidence.graph_scoring import GraphScorer
@@ -165,6 +166,7 @@ def repurpose(
         ranked = [c for c in ranked if not _known(c)]
     flagged = votes.flagged_pairs(tenant_id) if tenant_id is not None else set()
     candidates = [_candidate_out(r, c, flagged) for c in ranked[: request.k]]
+    observe_scores(r.model.name, r.model.version, {"candidate": [c.confidence for c in candidates]})
     if scorer is not None:
         for out in candidates[:PATHS_FOR]:
             out.paths = _paths(scorer, out)

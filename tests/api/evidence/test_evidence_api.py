@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from tests.conftest import Platform, auth_header
 from tests.unit.evidence.corpus_fixture import write_corpus
@@ -83,6 +84,9 @@ def test_repurpose_job_report_and_html(client: TestClient, make_key, built: Path
     assert job["status"] == "succeeded", job
     report = client.get(f"/api/v1/evidence/reports/{job['id']}", headers=headers)
     assert report.status_code == 200
+    model = report.json()["model"]
+    scored = {"model": model["name"], "version": model["version"], "label": "candidate"}
+    assert (REGISTRY.get_sample_value("hygeia_prediction_score_count", scored) or 0) >= 4
     top = report.json()["candidates"][0]
     assert (top["drug_id"], top["disease_id"], top["mesh_ids"]) == ("DB00331", "DOID:9352", ["D003924"])
     assert top["known_indication"] and top["citations"]
