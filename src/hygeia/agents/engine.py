@@ -34,6 +34,7 @@ from hygeia.core.auth import Principal
 from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.errors import InputError
 from hygeia.core.llm import ChatMessage, ChatModel, Completion, LLMError, get_chat_model
+from hygeia.core.observability import count_decisions
 from hygeia.core.tools import Caller
 from hygeia.settings import get_agent_settings, get_llm_settings
 
@@ -109,7 +110,16 @@ def answer_events(
     answer.update(conversation_id=conversation_id, notes=[*notes, *chain.notes])
     answer["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
     answer["message_id"] = memory.store_answer(principal.tenant_id, answer, chain.outcomes, "assistant")
+    count_decisions("agents", [answer_decision(answer)])
     yield "answer", answer
+
+
+def answer_decision(answer: dict[str, Any]) -> str:
+    """answered / not_answered / nothing_retrieved: the bounded vocabulary of the agents dashboard."""
+    label = str(answer.get("confidence", {}).get("label", ""))
+    if label.startswith("none"):
+        return "nothing_retrieved"
+    return "not_answered" if label.endswith("not answered") else "answered"
 
 
 def retrieval_query(text: str, past: list[ChatMessage]) -> tuple[str, list[str]]:

@@ -4,6 +4,7 @@ feedback, roles, and tenant isolation of conversations."""
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.conftest import auth_header
 
@@ -29,7 +30,13 @@ def test_experts_list_their_permitted_tools(agents_client, analyst):
     assert "agents_test.formula" in experts["medical"]["available_tools"]
 
 
+def _not_answered_count() -> float:
+    labels = {"capability": "agents", "decision": "not_answered"}
+    return REGISTRY.get_sample_value("hygeia_capability_decisions_total", labels) or 0.0
+
+
 def test_manual_mode_is_extractive_cited_and_labelled(agents_client, analyst):
+    not_answered_before = _not_answered_count()
     response = ask(agents_client, analyst, question=QUESTION, mode="manual", expert="clinical_research")
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -53,6 +60,7 @@ def test_manual_mode_is_extractive_cited_and_labelled(agents_client, analyst):
     # the corpus (PubMedQA abstracts) holds no study of statins and heart-failure mortality
     confidence = answer["confidence"]
     assert confidence["label"] == "low — not answered" and confidence["value"] < 0.3
+    assert _not_answered_count() == not_answered_before + 1  # the agents dashboard counts it
     assert "do not address this question" in answer["answer"]
     assert answer["verdict"] is not None  # computed, but not stated as the answer when not answered
     assert "Verdict:" not in answer["answer"]
