@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS
 
 
 def _pm(metric: dict[str, Any]) -> str:
@@ -172,6 +173,35 @@ def _network_selection(card: dict[str, Any]) -> list[str]:
     ]
 
 
+def _descriptor_lines(card: dict[str, Any]) -> list[str]:
+    """Which of the frozen RDKit descriptor names this model uses (read from its feature spec)."""
+    used = _descriptor_names(card["feature_spec"])
+    if not used:
+        return []
+    left_out = [name for name in RDKIT_2D_DESCRIPTORS if name not in used]
+    line = f"RDKit 2D descriptors: {len(used)} of the {len(RDKIT_2D_DESCRIPTORS)} frozen names"
+    if left_out:
+        line += (
+            f"; left out: {', '.join(left_out)} (the costliest per molecule, each with a small share of the "
+            "previous version's boosters' gain; speed and scaffold-CV cost in benchmarks/toxicity/README.md)"
+        )
+    return ["", line + "."]
+
+
+def _descriptor_names(spec: Any) -> list[str]:
+    if isinstance(spec, dict):
+        if spec.get("name") == "rdkit_2d":
+            return list(spec["params"]["names"])
+        for value in spec.values():
+            if found := _descriptor_names(value):
+                return found
+    if isinstance(spec, list):
+        for value in spec:
+            if found := _descriptor_names(value):
+                return found
+    return []
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     cv = card["metrics"]["scaffold_cv"]
     data = card["training_data"]
@@ -238,6 +268,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "(seed 0) with `python -m benchmarks.toxicity.model_selection`; see benchmarks/toxicity/README.md. "
         "Fixed round counts beat per-fold early stopping there, so no early stopping is used.",
         *_network_selection(card),
+        *_descriptor_lines(card),
         "",
         "## Training time",
         ", ".join(f"{k}: {v} s" for k, v in card["training_seconds"].items())
