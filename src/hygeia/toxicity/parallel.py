@@ -27,7 +27,7 @@ from hygeia.toxicity.molecules import MoleculeRejection, StandardisedMolecule, p
 
 PARALLEL_MIN = 2_000
 MAX_WORKERS = 4
-CHUNK = 500  # molecules per worker task: ~10 MB of feature rows, a few seconds of work
+CHUNK = 500  # molecules per worker task: ~24 MB of feature rows for 2.1.0, a few seconds of work
 IN_FLIGHT_PER_WORKER = 2  # queued tasks per worker: keeps cores busy, bounds memory on any input size
 Item = str | Chem.Mol | MoleculeRejection
 Prepared = StandardisedMolecule | MoleculeRejection

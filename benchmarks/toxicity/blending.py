@@ -1,0 +1,119 @@
+"""Ways to combine the ensemble's out-of-fold predictions, compared by nested scaffold CV.
+
+`python -m benchmarks.toxicity.blending OOF.npz [--json OUT]`
+
+OOF.npz holds `labels`, `folds` and the out-of-fold probabilities of one `hygeia toxicity train` run:
+`member_<name>` per booster member (the ECFP4 baseline, if present, is left out) and
+`network_seed<k>` per network seed (the 2.1.0 numbers in README.md came from a wrapper that saved what
+`cross_validate_member` and `cross_validate_network` returned). For each outer fold k, anything tuned
+(a blend weight, a stacker) is fitted on the other four folds' rows only and applied to fold k; the
+report is the mean over endpoints of per-fold ROC-AUC and PR-AUC, as in the model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.linear_model import LogisticRegression
+
+from hygeia.toxicity.evaluation import fold_metrics, summarise
+
+GRID = np.round(np.arange(0, 1.0001, 0.05), 2)
+
+
+def headline(oof: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict[str, float]:
+    overall = summarise(fold_metrics(oof, labels, folds))["mean_over_endpoints"]
+    return {
+        "roc_auc": overall["roc_auc"]["mean"],
+        "pr_auc": overall["pr_auc"]["mean"],
+        "roc_auc_fold_std": overall["roc_auc"]["std_of_fold_means"],
+    }
+
+
+def nested_weight(
+    trees: np.ndarray, net: np.ndarray, labels: np.ndarray, folds: np.ndarray, per_endpoint: bool
+) -> np.ndarray:
+    """Network weight chosen on the inner folds (one for all endpoints, or one per endpoint)."""
+    out = np.full(labels.shape, np.nan)
+    for k in np.unique(folds):
+        inner, outer = folds != k, folds == k
+        table = []
+        for w in GRID:
+            per_fold = fold_metrics(((1 - w) * trees + w * net)[inner], labels[inner], folds[inner])
+            table.append([np.mean(v["roc_auc"]) for v in per_fold.values()])
+        scores = np.array(table)
+        w = GRID[np.argmax(scores, axis=0)] if per_endpoint else GRID[int(np.argmax(scores.mean(axis=1)))]
+        out[outer] = (1 - w) * trees[outer] + w * net[outer]
+    return out
+
+
+def fold_ranks(x: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Ranks within each fold: AUC is computed per fold, so this transform is monotone where it counts."""
+    out = np.empty_like(x)
+    for k in np.unique(folds):
+        rows = folds == k
+        out[rows] = np.column_stack([rankdata(x[rows, j]) / rows.sum() for j in range(x.shape[1])])
+    return out
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def stacked(
+    base: list[np.ndarray], labels: np.ndarray, folds: np.ndarray, multitask: bool, c: float
+) -> np.ndarray:
+    """Logistic regression per endpoint on the members' logits (multitask: every endpoint's logits)."""
+    every = np.concatenate([logit(b) for b in base], axis=1)
+    out = np.full(labels.shape, np.nan)
+    for k in np.unique(folds):
+        for j in range(labels.shape[1]):
+            x = every if multitask else np.column_stack([logit(b[:, j]) for b in base])
+            fit = (folds != k) & ~np.isnan(labels[:, j])
+            model = LogisticRegression(C=c, max_iter=2000).fit(x[fit], labels[fit, j])
+            out[folds == k, j] = model.predict_proba(x[folds == k])[:, 1]
+    return out
+
+
+def compare(path: Path) -> dict[str, dict[str, float]]:
+    data = np.load(path)
+    labels, folds = data["labels"], data["folds"]
+    members = [data[k] for k in data.files if k.startswith("member_") and "baseline" not in k]
+    seeds = [data[k] for k in data.files if k.startswith("network_seed")]
+    trees, net = np.mean(members, axis=0), np.mean(seeds, axis=0)
+    base = [trees, net, *members]
+    candidates = {
+        "trees only": trees,
+        "network only": net,
+        "blend, network weight 0.25 (shipped; chosen on all folds)": 0.75 * trees + 0.25 * net,
+        "nested: one network weight (grid 0.05)": nested_weight(trees, net, labels, folds, False),
+        "nested: one network weight per endpoint": nested_weight(trees, net, labels, folds, True),
+        "rank average 3:1": 0.75 * fold_ranks(trees, folds) + 0.25 * fold_ranks(net, folds),
+        "equal mean of all boosters and network seeds": np.mean(members + seeds, axis=0),
+        "stacking: logistic on the endpoint's logits": stacked(base, labels, folds, False, 0.1),
+        "stacking: logistic on all endpoints' logits, C=0.1": stacked(base, labels, folds, True, 0.1),
+        "stacking: logistic on all endpoints' logits, C=0.01": stacked(base, labels, folds, True, 0.01),
+    }
+    return {name: headline(oof, labels, folds) for name, oof in candidates.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("oof", type=Path)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    result = compare(args.oof)
+    for name, row in result.items():
+        scores = f"ROC-AUC {row['roc_auc']:.4f}  PR-AUC {row['pr_auc']:.4f}"
+        print(f"{name:60s} {scores}  fold std {row['roc_auc_fold_std']:.4f}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
