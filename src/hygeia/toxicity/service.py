@@ -18,6 +18,7 @@ from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import InputError
 from hygeia.core.jobs import JobContext, JobInfo, register_job_handler, submit_job
+from hygeia.core.observability import observe_scores
 from hygeia.core.schemas import ModelReference
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle
@@ -66,10 +67,10 @@ def _observe_drift(model: ToxicityModel, rows: Sequence[RowPrediction]) -> None:
     if model.registered is None:
         return
     probabilities = [r.probabilities for r in rows if r.probabilities is not None]
-    for endpoint in ENDPOINTS:
-        drift_monitor.observe(
-            model.registered, f"probability:{endpoint}", [p[endpoint] for p in probabilities]
-        )
+    by_endpoint = {endpoint: [p[endpoint] for p in probabilities] for endpoint in ENDPOINTS}
+    for endpoint, scores in by_endpoint.items():
+        drift_monitor.observe(model.registered, f"probability:{endpoint}", scores)
+    observe_scores(model.registered.name, model.registered.version, by_endpoint)  # the dashboard
     similarities = [r.nearest_similarity for r in rows if r.nearest_similarity is not None]
     drift_monitor.observe(model.registered, "nearest_similarity", similarities)
 

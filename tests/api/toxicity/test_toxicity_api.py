@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from hygeia.toxicity import ENDPOINTS, service
 from tests.conftest import auth_header
@@ -57,12 +58,20 @@ def test_invalid_smiles_is_a_problem_json_422(client, analyst) -> None:  # type:
     assert unknown.status_code == 422
 
 
+def _scored(model: dict, endpoint: str) -> float:  # type: ignore[type-arg]
+    labels = {"model": model["name"], "version": model["version"], "label": endpoint}
+    return REGISTRY.get_sample_value("hygeia_prediction_score_count", labels) or 0.0
+
+
 def test_batch_keeps_order_and_per_row_errors(client, analyst) -> None:  # type: ignore[no-untyped-def]
     smiles = ["CCO", "C1CC", "[Na+].CC(=O)[O-]", "CCCC[Sn](CCCC)(CCCC)Cl", BPA]
+    served = client.get("/api/v1/toxicity/model", headers=analyst).json()["model"]
+    before = _scored(served, "NR-AR")
     response = client.post("/api/v1/toxicity/predict/batch", json={"smiles": smiles}, headers=analyst)
     assert response.status_code == 200, response.text
     body = response.json()
     _check_model(body)
+    assert _scored(body["model"], "NR-AR") - before == 3  # the dashboard sees the scored rows only
     assert [r["smiles"] for r in body["results"]] == smiles
     assert [r["error_code"] for r in body["results"]] == [
         None,
