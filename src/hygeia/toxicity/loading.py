@@ -85,6 +85,16 @@ def get_model() -> ToxicityModel:
     return _bundled_model()
 
 
+def loaded_model() -> ToxicityModel | None:
+    """The production model if it is already in memory, else None: never loads (cheap enough for the
+    event loop; `get_model` does the loading, in a worker thread)."""
+    current = _registry_current()
+    with _lock:
+        if current is not None:
+            return _loaded.get(current)
+        return next((m for key, m in _loaded.items() if key[0] == "bundled"), None)
+
+
 def _bundled_model() -> ToxicityModel:
     folder = bundled_folder()
     if folder is None:

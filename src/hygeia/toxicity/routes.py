@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from hygeia.core.auth import Analyst, Viewer, charge
+from hygeia.core.auth import Analyst, Principal, Viewer, charge
 from hygeia.core.errors import PROBLEM_RESPONSES
 from hygeia.toxicity import ENDPOINTS, narrative, service
 from hygeia.toxicity.schemas import (
@@ -22,8 +23,18 @@ router = APIRouter(prefix="/api/v1/toxicity", tags=["toxicity"], responses=PROBL
 
 
 @router.post("/predict", response_model=PredictResponse)
-def predict(body: PredictRequest, principal: Analyst) -> PredictResponse:
+async def predict(body: PredictRequest, principal: Analyst) -> PredictResponse:
     """Calibrated probability per Tox21 endpoint, applicability domain, optional atom explanation."""
+    answered = (
+        None if body.narrative else service.cached_prediction(principal, body.smiles, body.explain_endpoint)
+    )
+    if answered is None:  # RDKit, the model, a narrative: off the event loop
+        return await run_in_threadpool(_predict, body, principal)
+    model, result = answered
+    return PredictResponse(model=service.reference(model), result=result, narrative=None)
+
+
+def _predict(body: PredictRequest, principal: Principal) -> PredictResponse:
     model, result = service.predict_one(principal, body.smiles, body.explain_endpoint)
     summary = narrative.narrate(result) if body.narrative else None
     return PredictResponse(model=service.reference(model), result=result, narrative=summary)

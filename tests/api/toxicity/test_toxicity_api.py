@@ -173,3 +173,23 @@ def test_every_prediction_route_is_audited_by_the_service(client, make_key) -> N
     assert events[2].detail == {"endpoint": "NR-ER", "kind": "explain"}
     assert all(len(e.input_sha256 or "") == 64 and e.model_version for e in events)
     assert events[0].input_sha256 != events[1].input_sha256
+
+
+def test_a_cached_molecule_is_answered_from_the_event_loop(client, analyst, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The cached path skips the thread pool and the model; it still audits and carries the same id."""
+    computed = []
+    original = service.predict_one
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        computed.append(args[1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(service, "predict_one", counting)
+    body = {"smiles": "CCCCCCO"}
+    first = client.post("/api/v1/toxicity/predict", json=body, headers=analyst).json()
+    again = client.post("/api/v1/toxicity/predict", json=body, headers=analyst).json()
+    assert computed == ["CCCCCCO"]  # only the first call went to the model
+    assert again["result"] == first["result"] and again["result"]["prediction_id"]
+    narrated = client.post("/api/v1/toxicity/predict", json={**body, "narrative": True}, headers=analyst)
+    assert narrated.status_code == 200 and narrated.json()["narrative"]
+    assert computed == ["CCCCCCO", "CCCCCCO"]  # a narrative is written off the event loop
