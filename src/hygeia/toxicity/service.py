@@ -102,20 +102,27 @@ def cached_prediction(
     model = loaded_model()
     if model is None:
         return None
-    hit = get_cache().get_json(cache_key(MODEL_NAME, model.sha256, smiles, explain_endpoint or ""))
-    if hit is None:
+    result = _cached(model, _prediction_key(model, smiles, explain_endpoint))
+    if result is None:
         return None
-    result = lifecycle.follow(model, [Prediction.model_validate(hit)])[0]
     _audit(principal, model, [smiles])
     return model, result
 
 
+def _prediction_key(model: ToxicityModel, smiles: str, explain_endpoint: str | None) -> str:
+    return cache_key(MODEL_NAME, model.sha256, smiles, explain_endpoint or "")
+
+
+def _cached(model: ToxicityModel, key: str) -> Prediction | None:
+    hit = get_cache().get_json(key)
+    return None if hit is None else lifecycle.follow(model, [Prediction.model_validate(hit)])[0]
+
+
 def _predict_one(model: ToxicityModel, smiles: str, explain_endpoint: str | None) -> Prediction:
-    cache = get_cache()
-    key = cache_key(MODEL_NAME, model.sha256, smiles, explain_endpoint or "")
-    hit = cache.get_json(key)
-    if hit is not None:
-        return lifecycle.follow(model, [Prediction.model_validate(hit)])[0]
+    key = _prediction_key(model, smiles, explain_endpoint)
+    cached = _cached(model, key)
+    if cached is not None:
+        return cached
     prepared = prepare(smiles)
     if isinstance(prepared, MoleculeRejection):
         raise InputError(prepared.message, error_code=prepared.code, smiles=smiles[:200])
@@ -124,7 +131,7 @@ def _predict_one(model: ToxicityModel, smiles: str, explain_endpoint: str | None
     if explain_endpoint is not None:
         result.explanation = AtomExplanation(**vars(explain(model, prepared.mol, explain_endpoint)))
     _observe_drift(model, [row])
-    cache.set_json(key, result.model_dump())
+    get_cache().set_json(key, result.model_dump())
     return lifecycle.follow(model, [result])[0]
 
 
