@@ -134,6 +134,7 @@ class DriftMonitor:
         self._pending: dict[Key, _Track] = {}
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # a report's flush waits for counts another thread has taken
 
     def observe(self, model: LoadedModel, signal: str, values: Iterable[float]) -> None:
         reference = (model.card.get("drift_reference") or {}).get(signal)
@@ -161,16 +162,17 @@ class DriftMonitor:
         """Merge buffered counts into the store and refresh the platform-wide gauges from it."""
         if self._store is None:
             return
-        with self._lock:
-            pending, self._pending = self._pending, {}
-            self._last_flush = time.monotonic()
-        try:
-            if pending:
-                self._store.add(pending, utcnow().date().isoformat())
-            self._export(self._store.totals(None, _since()))
-        except Exception as exc:  # a prediction or a shutdown never fails for drift: keep the counts
-            log.warning("drift_flush_failed", error=type(exc).__name__, detail=str(exc)[:200])
-            self._keep(pending)
+        with self._writing:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+                self._last_flush = time.monotonic()
+            try:
+                if pending:
+                    self._store.add(pending, utcnow().date().isoformat())
+                self._export(self._store.totals(None, _since()))
+            except Exception as exc:  # a prediction or a shutdown never fails for drift: keep the counts
+                log.warning("drift_flush_failed", error=type(exc).__name__, detail=str(exc)[:200])
+                self._keep(pending)
 
     def _keep(self, pending: dict[Key, _Track]) -> None:
         with self._lock:

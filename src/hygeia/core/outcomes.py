@@ -115,6 +115,7 @@ class _RecordWriter:
     def __init__(self) -> None:
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # held from taking rows to committing them
         self._thread: threading.Thread | None = None
 
     def add(self, rows: list[dict[str, Any]]) -> None:
@@ -125,8 +126,14 @@ class _RecordWriter:
                 self._thread.start()
 
     def flush(self) -> None:
-        with self._lock:
-            pending, self._rows = self._rows, {}
+        """Commit what is queued. A reader calls this before it reads; holding `_writing` until the
+        commit makes it also wait for rows the daemon thread has already taken but not committed."""
+        with self._writing:
+            with self._lock:
+                pending, self._rows = self._rows, {}
+            self._commit(pending)
+
+    def _commit(self, pending: dict[str, list[dict[str, Any]]]) -> None:
         for url, rows in pending.items():
             try:
                 with Session(engine_for(url), info={"system": True}) as session, session.begin():
