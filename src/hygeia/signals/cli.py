@@ -151,6 +151,56 @@ def ingest_faers_command(
     sys.stderr.write(json.dumps(report.as_dict()) + "\n")
 
 
+@app.command("score-faers")
+def score_faers(
+    path: Path = typer.Argument(
+        ..., help="folder (or zip) of FAERS quarterly ASCII extracts; the whole history is fine"
+    ),
+    output: Path = typer.Option(..., "-o", "--output", help="ranked pairs: .parquet, .csv or .csv.gz"),
+    roles: str = typer.Option("PS,SS", help="drug roles to keep: any of PS,SS,C,I"),
+    keep_salts: bool = typer.Option(False, help="keep salt words (e.g. HYDROCHLORIDE) in drug names"),
+    skip_bad_lines: bool = typer.Option(False, help="skip malformed lines (they are listed in the report)"),
+    strata: str = typer.Option("", help="stratify E by any of quarter,sex,age_group (comma-separated)"),
+    known: Path = typer.Option(None, "--known", help="CSV of labelled drug,event pairs (not novel)"),
+    fit: str = typer.Option("consistent", help="consistent (openEBGM's rule) or global"),
+    summary: Path = typer.Option(None, help="run summary JSON (ingest report, fit, counts); default stderr"),
+) -> None:
+    """Count, score and rank a FAERS history one table file at a time, with a progress bar.
+
+    Same rules and numbers as `ingest-faers` + `score` + `rank`, but only integer codes stay in memory,
+    so the full history (~10^8 report-drug-event rows) fits on one machine (benchmarks/signals).
+    """
+    from hygeia.signals.columnar import write_table
+    from hygeia.signals.faers_history import count_faers_history
+    from hygeia.signals.priority import load_known_pairs, prioritise
+    from hygeia.signals.scoring import ScoringOptions, score_counts
+
+    if fit not in ("consistent", "global"):
+        fail("--fit must be consistent or global")
+    with typer.progressbar(length=1000, label="FAERS history", file=sys.stderr) as bar:
+
+        def progress(fraction: float, message: str) -> None:
+            bar.label = message[:70]
+            bar.update(int(fraction * 1000) - bar.pos)
+
+        history = count_faers_history(
+            str(path),
+            [r.strip().upper() for r in roles.split(",") if r.strip()],
+            strip_salts=not keep_salts,
+            strata=[s.strip() for s in strata.split(",") if s.strip()],
+            on_bad_lines="skip" if skip_bad_lines else "error",
+            progress=progress,
+        )
+    run = score_counts(history.counts, ScoringOptions(fit_rule=fit))  # type: ignore[arg-type]
+    ranked = prioritise(run.table, known=load_known_pairs(known) if known else None, context=history.context)
+    write_table(ranked, output)
+    body = json.dumps({**run.summary(), "periods": history.periods, "ingest": history.report.as_dict()})
+    if summary is None:
+        sys.stderr.write(body + "\n")
+    else:
+        summary.write_text(body)
+
+
 @app.command()
 def rank(
     scored_csv: Path = typer.Argument(..., help="output of `hygeia signals score`"),

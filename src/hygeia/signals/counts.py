@@ -133,22 +133,37 @@ def count_cases(cases: CaseTable, strata: Sequence[str] = (), source: str = "cas
     a drop; how many such duplicate rows there were is kept in `notes`. Pairs come out sorted by
     drug and event name.
     """
-    ids, id_names = _checked_codes(cases, "id", source, sort=False, names=False)
+    ids, _ = _checked_codes(cases, "id", source, sort=False, names=False)
     drug, drug_names = _checked_codes(cases, "drug", source)
     event, event_names = _checked_codes(cases, "event", source)
+    stratum = _stratum_codes(cases, strata, source) if strata else None
+    return count_codes(ids, drug, event, drug_names, event_names, stratum, tuple(strata))
+
+
+def count_codes(
+    ids: np.ndarray,
+    drug: np.ndarray,
+    event: np.ndarray,
+    drug_names: np.ndarray,
+    event_names: np.ndarray,
+    stratum: np.ndarray | None = None,
+    strata: tuple[str, ...] = (),
+) -> PairCounts:
+    """Counts from coded case rows: int64 report ids, drug and event codes numbered in name order
+    (names[code]), and one stratum code per row when stratified. The one counting routine behind
+    both the in-memory table and the quarter-by-quarter FAERS history (faers_history.py)."""
     n_drugs, n_events = max(int(drug_names.size), 1), max(int(event_names.size), 1)
     report, report_drug, report_event = _distinct_reports(ids, drug, event, n_drugs, n_events)
     pairs, n = np.unique(report_drug * n_events + report_event, return_counts=True)
     pair_drug, pair_event = pairs // n_events, pairs % n_events
     drug_reports = _reports_per_code(report, report_drug, n_drugs, already_sorted=True)
     event_reports = _reports_per_code(report, report_event, n_events, already_sorted=False)
-    n_total = int(id_names.size)  # dictionary codes are dense: every id is some report
-    if strata:
-        stratum = _stratum_codes(cases, strata, source)
+    n_total = int(np.count_nonzero(np.diff(report)) + 1) if report.size else 0
+    if stratum is not None:
         expected = _stratified_expected(ids, drug, event, stratum, pair_drug, pair_event)
     else:
-        expected = (drug_reports[pair_drug] / n_total) * event_reports[pair_event]
-    notes = {"rows": len(cases), "duplicate_rows": int(len(cases) - report.size)}
+        expected = (drug_reports[pair_drug] / max(n_total, 1)) * event_reports[pair_event]
+    notes = {"rows": int(ids.size), "duplicate_rows": int(ids.size - report.size)}
     return PairCounts(
         drug_names,
         event_names,
@@ -159,7 +174,7 @@ def count_cases(cases: CaseTable, strata: Sequence[str] = (), source: str = "cas
         event_reports[pair_event],
         n_total,
         np.asarray(expected, dtype=np.float64),
-        tuple(strata),
+        strata,
         notes,
     )
 
@@ -213,8 +228,8 @@ def _reports_per_code(
 def _stratum_codes(cases: CaseTable, strata: Sequence[str], source: str) -> np.ndarray:
     """One code per combination of strata values (openEBGM pastes the strata columns together)."""
     combined = np.zeros(len(cases), dtype=np.int64)
-    for column in strata:
-        codes, names = _checked_codes(cases, column, source, sort=False)
+    for column in strata:  # values in name order: the same numbers whatever the row order
+        codes, names = _checked_codes(cases, column, source)
         combined = combined * max(names.size, 1) + codes
     return pd.factorize(combined, sort=True)[0].astype(np.int64)
 

@@ -62,7 +62,11 @@ class IngestReport:
         return dict(self.__dict__)
 
 
-def _read_table(file: FaersFile, table: str, on_bad: BadLines, report: IngestReport) -> pd.DataFrame:
+def _read_table(
+    file: FaersFile, table: str, on_bad: BadLines, report: IngestReport, columns: Sequence[str] = ()
+) -> pd.DataFrame:
+    """One table file as strings; with `columns`, only those (that exist) are kept, so a quarter of
+    the full history holds a few columns in memory, not all twenty-odd."""
     with file.open() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
         header_line = text.readline()
@@ -74,21 +78,23 @@ def _read_table(file: FaersFile, table: str, on_bad: BadLines, report: IngestRep
         if missing:
             hint = " (legacy LAERS files with ISR ids are not supported)" if "isr" in header else ""
             raise SignalDataError(f"header lacks {missing}{hint}", source=file.name, line=1)
-        rows, bad = _split_rows(text, len(header) + int(trailing), trailing, file.name, on_bad)
+        kept = [i for i, name in enumerate(header) if not columns or name in columns]
+        rows, bad = _split_rows(text, len(header) + int(trailing), kept, file.name, on_bad)
     if bad:
         report.skipped_bad_lines[file.name] = bad
     report.files[file.name] = len(rows)
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame = pd.DataFrame(rows, columns=[header[i] for i in kept], dtype=object)
     frame["quarter"] = file.quarter
     return frame
 
 
 def _split_rows(
-    text: Iterable[str], width: int, trailing: bool, name: str, on_bad: BadLines
+    text: Iterable[str], width: int, kept: list[int], name: str, on_bad: BadLines
 ) -> tuple[list[list[str]], list[int]]:
     rows: list[list[str]] = []
     bad: list[int] = []
     reader = csv.reader(text, delimiter="$", quoting=csv.QUOTE_NONE, strict=False)
+    prefix = len(kept) if kept == list(range(len(kept))) else 0  # the leading columns: one slice
     for line_no, fields in enumerate(reader, start=2):
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue  # blank line
@@ -99,12 +105,14 @@ def _split_rows(
             raise SignalDataError(
                 f"expected {width} '$'-separated fields, found {len(fields)}", source=name, line=line_no
             )
-        rows.append(fields[:-1] if trailing else fields)
+        rows.append(fields[:prefix] if prefix else [fields[i] for i in kept])
     return rows, bad
 
 
-def _read_all(source: FaersSource, table: str, on_bad: BadLines, report: IngestReport) -> pd.DataFrame | None:
-    frames = [_read_table(f, table, on_bad, report) for f in source.of(table)]
+def _read_all(
+    source: FaersSource, table: str, on_bad: BadLines, report: IngestReport, columns: Sequence[str] = ()
+) -> pd.DataFrame | None:
+    frames = [_read_table(f, table, on_bad, report, columns) for f in source.of(table)]
     return pd.concat(frames, ignore_index=True) if frames else None
 
 

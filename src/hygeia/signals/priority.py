@@ -97,18 +97,26 @@ def prioritise(
     cases: pd.DataFrame | None = None,
     known: set[tuple[str, str]] | None = None,
     period: str = "quarter",
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Scored pairs with alert level, priority and its components, highest priority first."""
+    """Scored pairs with alert level, priority and its components, highest priority first.
+
+    Seriousness and trend come from the case rows, or, for a history too large to hold as rows, from
+    `context`: share_serious, share_death, burst and ic025_change already computed per pair, in the
+    scored table's row order (faers_history.py).
+    """
     missing = {"drug", "event", "n", "eb05", "ic025", "prr", "chi2"} - set(scored.columns)
     if missing:
         raise SignalDataError(f"scored table lacks {sorted(missing)} (use the full scoring output)")
     table = scored.copy()
     table["drug"], table["event"] = table["drug"].astype(str), table["event"].astype(str)
-    index = pd.MultiIndex.from_frame(table[["drug", "event"]])
     met = criteria(table)
     mask = sum(met[c].to_numpy(int) << bit for bit, c in enumerate(met.columns))
-    serious = _seriousness(cases, index)
-    trend = _trend(cases, index, period)
+    if context is not None:
+        serious = trend = _aligned(context, table)
+    else:
+        index = pd.MultiIndex.from_frame(table[["drug", "event"]])
+        serious, trend = _seriousness(cases, index), _trend(cases, index, period)
     known_keys = known or set()
     added = pd.DataFrame(
         {
@@ -136,6 +144,15 @@ def prioritise(
     explained = table[["eb05", "ic025", *added.columns]]
     table["explanation"] = [_explain(r) for r in explained.itertuples(index=False)]
     return table.sort_values(["priority", "eb05"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _aligned(context: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    same_rows = len(context) == len(table) and all(
+        np.array_equal(context[c].to_numpy(), table[c].to_numpy()) for c in ("drug", "event")
+    )
+    if not same_rows:
+        raise ValueError("per-pair context must list the scored pairs in the same order")
+    return context.set_index(table.index)
 
 
 # "mgps,bcpnn,evans" for every combination of the three criteria (bit 0 mgps, 1 bcpnn, 2 evans)

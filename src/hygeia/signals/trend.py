@@ -96,3 +96,64 @@ def ic025_change(table: PeriodTable) -> pd.DataFrame:
     now = frame[frame["period"] == table.periods[-1]].set_index(["drug", "event"])["ic025"]
     prev = frame[frame["period"] == table.periods[-2]].set_index(["drug", "event"])["ic025"]
     return (now - prev).rename("ic025_change").reset_index()
+
+
+def latest_period_trend(
+    report: np.ndarray,
+    drug: np.ndarray,
+    event: np.ndarray,
+    pair: np.ndarray,
+    period: np.ndarray,
+    n_periods: int,
+    alpha: float = BURST_ALPHA,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Burst flag and IC025 change per pair from coded rows: the numbers `burst_flags` and
+    `ic025_change` give over a `period_table`, without its pairs x periods grid.
+
+    Rows are distinct (report, drug, event) codes; `pair` numbers their pairs 0..P-1 and `period` is
+    the report's period (0..n_periods-1 in sorted order). Only the latest period and the one before
+    matter, and sums up to the one before are the totals minus the latest period, so a 10^8-row
+    history needs a few arrays of P, not a P x periods grid.
+    """
+    n_pairs = int(pair.max()) + 1 if pair.size else 0
+    latest = period == n_periods - 1
+    n_all = np.bincount(pair, minlength=n_pairs)
+    n_last = np.bincount(pair[latest], minlength=n_pairs)
+    before = n_all - n_last
+    volume_last = float(np.count_nonzero(latest))
+    volume_before = float(pair.size) - volume_last
+    expected = before * (volume_last / volume_before) if volume_before > 0 else before * 0.0
+    p_value = np.where(expected > 0, stats.poisson.sf(n_last - 1, np.maximum(expected, 1e-300)), 0.0)
+    emerging = (before == 0) & (n_last >= BURST_MIN_COUNT)
+    burst = ((p_value < alpha) & (n_last >= BURST_MIN_COUNT)) | emerging
+    if n_periods < 2:
+        return burst, np.zeros(n_pairs)
+    pair_drug, pair_event = np.zeros(n_pairs, np.int64), np.zeros(n_pairs, np.int64)
+    pair_drug[pair], pair_event[pair] = drug, event
+    coded = (report, drug, event, pair_drug, pair_event)
+    now = _cumulative_ic025(n_all, *coded, np.ones(pair.size, bool))
+    return burst, now - _cumulative_ic025(before, *coded, ~latest)
+
+
+def _cumulative_ic025(
+    n: np.ndarray,
+    report: np.ndarray,
+    drug: np.ndarray,
+    event: np.ndarray,
+    pair_drug: np.ndarray,
+    pair_event: np.ndarray,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """IC025 of every pair over the selected rows' reports, margins as distinct reports."""
+    kept = report[rows]
+    drug_reports = _distinct_reports_per_code(kept, drug[rows], int(pair_drug.max()) + 1)
+    event_reports = _distinct_reports_per_code(kept, event[rows], int(pair_event.max()) + 1)
+    total = np.unique(kept).size
+    expected = drug_reports[pair_drug] * event_reports[pair_event] / max(total, 1)
+    return information_component(n, expected)[1]
+
+
+def _distinct_reports_per_code(report: np.ndarray, code: np.ndarray, n_codes: int) -> np.ndarray:
+    span = max(int(code.max()) + 1 if code.size else 1, n_codes)
+    distinct = np.unique(report.astype(np.int64) * span + code)
+    return np.bincount(distinct % span, minlength=n_codes).astype(np.int64)
