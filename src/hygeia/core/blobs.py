@@ -92,6 +92,20 @@ def tenant_key(tenant_id: str, *parts: str) -> str:
     return check_key("/".join((f"tenants/{tenant_id}", *parts)))
 
 
+SHARED_PREFIX = "shared/"  # derived platform data every node reads (the evidence index); no tenant's
+
+
+def shared_key(*parts: str) -> str:
+    """A key for data no tenant owns, built from what every tenant uses; backups skip it (rebuildable)."""
+    return check_key("/".join(("shared", *parts)))
+
+
+def shared_between_nodes(settings: Settings) -> bool:
+    """Whether other machines read this store: S3, or a directory named apart from the var dir (a
+    ReadWriteMany volume). The embedded default (`<var_dir>/blobs`) is this machine's alone."""
+    return settings.blob_backend == "s3" or settings.blob_dir is not None
+
+
 class BlobStore(ABC):
     """One interface for both backends; callers never see a path on the server or a bucket name."""
 
@@ -399,7 +413,7 @@ class S3BlobStore(BlobStore):
         return None
 
 
-ALL_BLOBS = "tenants/"  # every key Hygeia writes is tenant-prefixed
+ALL_BLOBS = "tenants/"  # every tenant-owned key; `shared/` (derived, rebuildable) is not backed up
 
 
 def export_archive(store: BlobStore, target: Path) -> int:

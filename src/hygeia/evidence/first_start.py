@@ -15,6 +15,7 @@ import structlog
 from hygeia.core.auth import Principal
 from hygeia.core.errors import ProblemError
 from hygeia.core.jobs import FAILED, SUCCEEDED, JobInfo, get_job
+from hygeia.evidence import shared_index
 from hygeia.evidence.runtime import data_root, index_dir
 from hygeia.evidence.schemas import IndexBuildRequest
 from hygeia.evidence.store import MANIFEST_FILE
@@ -42,7 +43,10 @@ def build_index_on_first_start() -> None:
     from hygeia.evidence.service import submit_index_build
 
     plan = get_settings().evidence_index_on_start
-    if plan == "off" or (index_dir() / MANIFEST_FILE).is_file():
+    if plan == "off":
+        return
+    shared_index.sync(index_dir(), force=True)  # another machine may have built and shared it
+    if (index_dir() / MANIFEST_FILE).is_file():
         return
     if not data_root().is_dir():
         return  # the capability says why it is unavailable; nothing to build from

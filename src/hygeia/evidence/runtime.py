@@ -17,6 +17,7 @@ from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.errors import CapabilityUnavailable, InputError, NotFound
 from hygeia.core.registry import ModelNotFound, file_sha256, get_registry
 from hygeia.core.schemas import ModelReference
+from hygeia.evidence import shared_index
 from hygeia.evidence.encoder import TextEncoder
 from hygeia.evidence.features import document_features, is_do_disease
 from hygeia.evidence.graph_scoring import GraphScorer, has_graph_model, load_scorer
@@ -70,7 +71,9 @@ class ReadyEvidence:
             raise self._graph_unusable(folder, str(exc)) from exc
 
     def graph_folder(self) -> Path:
-        return Path(self.index.manifest.get("data_root", str(data_root()))) / "hetionet"
+        """The builder's data folder; this machine's DATA_DIR when the index was built elsewhere."""
+        built_from = Path(self.index.manifest.get("data_root", str(data_root())))
+        return (built_from if built_from.is_dir() else data_root()) / "hetionet"
 
     def check_graph(self) -> None:
         """Cheap pre-flight for jobs: the edge tables a graph model needs are on disk (not loaded)."""
@@ -143,7 +146,9 @@ def ready() -> ReadyEvidence:
 
 def current_index() -> tuple[Path, str]:
     """The build the `index` link points at now, resolved, so a loaded index stays bound to its own
-    files while a rebuild swaps the link; and its build time."""
+    files while a rebuild swaps the link; and its build time. With a shared blob store, a build
+    published by another machine is fetched first (checked every few seconds, see shared_index)."""
+    shared_index.sync(index_dir())
     index = index_dir().resolve()
     manifest = index / MANIFEST_FILE
     if not manifest.is_file():
@@ -189,6 +194,7 @@ def cli_ready(model_folder: Path) -> ReadyEvidence:
 
 
 def unavailable_reason() -> str | None:
+    shared_index.sync(index_dir())
     if not (index_dir() / MANIFEST_FILE).is_file():
         return BUILD_HINT
     if get_registry().current(MODEL_NAME) is None:

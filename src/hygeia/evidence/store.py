@@ -3,6 +3,7 @@
 Layout: `evidence.sqlite` (documents, entities, aliases, InChIKeys, vectors), `bm25/` (bm25s arrays
 and vocabulary) and `manifest.json` (source hashes, counts, timings, encoder hash). A build writes a
 new sibling folder, then swaps the `index` symlink to it: readers never see half an index, or none.
+With a shared blob store the build is also uploaded for the other machines (shared_index.py).
 """
 
 from __future__ import annotations
@@ -113,8 +114,18 @@ def build_index(
     manifest = _manifest(data_root, documents, encoder_sha, timings, dense_types)
     (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     publish(tmp, target)
+    _share(tmp, progress)
     progress(1.0, "index built")
     return manifest
+
+
+def _share(build: Path, progress: Progress) -> None:
+    """With a blob store other machines read, they get this build too (shared_index.py)."""
+    from hygeia.evidence import shared_index  # it publishes through this module: import when used
+
+    if shared_index.enabled():
+        progress(0.98, "uploading the index to the shared blob store")
+        shared_index.upload(build)
 
 
 def publish(build: Path, target: Path) -> None:
