@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select, text
+from starlette.background import BackgroundTask
 
 from hygeia import __version__
 from hygeia.core import audit, auth, jobs, limits, retention, tenants
@@ -251,14 +255,21 @@ def set_retention(tenant_id: str, body: RetentionPolicy, principal: PlatformAdmi
     return effective
 
 
-@admin.get("/tenants/{tenant_id}/export", response_class=Response)
-def export_tenant(tenant_id: str, principal: PlatformAdmin) -> Response:
-    """Everything stored for a tenant, as a zip of JSON-lines files (one per table) with a manifest."""
-    archive = tenants.export_tenant(tenant_id)
-    audit.record(principal, "tenant.export", detail={"tenant": tenant_id, "bytes": len(archive)})
-    filename = f"hygeia-tenant-{tenant_id}.zip"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    return Response(archive, media_type="application/zip", headers=headers)
+@admin.get("/tenants/{tenant_id}/export", response_class=FileResponse)
+def export_tenant(tenant_id: str, principal: PlatformAdmin) -> FileResponse:
+    """Everything stored for a tenant, as a zip: JSON-lines files (one per table), the tenant's
+    uploads and job files under files/, and a manifest (what is where, what is not included)."""
+    folder = Path(tempfile.mkdtemp(prefix="hygeia-export-"))
+    archive = folder / f"hygeia-tenant-{tenant_id}.zip"
+    try:
+        manifest = tenants.export_tenant(tenant_id, archive)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    detail = {"tenant": tenant_id, "bytes": archive.stat().st_size, "files": len(manifest["files"])}
+    audit.record(principal, "tenant.export", detail=detail)
+    cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
+    return FileResponse(archive, media_type="application/zip", filename=archive.name, background=cleanup)
 
 
 @admin.delete("/tenants/{tenant_id}")

@@ -7,16 +7,17 @@ append-only by database trigger and is kept as the record of what happened, the 
 
 from __future__ import annotations
 
-import io
+import hashlib
 import json
 import zipfile
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, delete, select
 
 from hygeia.core import retention
-from hygeia.core.blobs import get_blob_store, tenant_prefix
+from hygeia.core.blobs import COPY_CHUNK, get_blob_store, tenant_prefix
 from hygeia.core.db import Base, system_session, utcnow
 from hygeia.core.errors import Conflict, NotFound
 from hygeia.core.tables import AuditEvent, Job, Tenant
@@ -45,17 +46,21 @@ def _json_default(value: Any) -> str:
     return str(value)
 
 
-def export_tenant(tenant_id: str) -> bytes:
-    """A zip with one JSON-lines file per table (the tenant's rows only) and a manifest."""
+FILES_FOLDER = "files/"  # in the archive: every blob under the tenant's prefix, at its path below it
+OMITTED = (
+    "models and the evidence index: platform data built from public sources, owned by no tenant",
+    "API keys' plaintext: only their hashes are stored, so only the hashes are exported",
+)
+
+
+def export_tenant(tenant_id: str, target: Path) -> dict[str, Any]:
+    """Write a zip to `target`: one JSON-lines file per table (the tenant's rows only), the tenant's
+    files (uploads and job outputs) under `files/`, and a manifest saying what is where and what is
+    not included. Streamed to disk, so a tenant with gigabytes of uploads needs no memory for them."""
     tenant = _require_tenant(tenant_id)
-    buffer = io.BytesIO()
-    counts: dict[str, int] = {}
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, system_session() as session:
-        for table in tenant_tables():
-            rows = session.execute(select(table).where(table.c.tenant_id == tenant_id)).mappings().all()
-            lines = (json.dumps(dict(row), default=_json_default, sort_keys=True) for row in rows)
-            archive.writestr(f"{table.name}.jsonl", "".join(line + "\n" for line in lines))
-            counts[table.name] = len(rows)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        counts = _export_rows(archive, tenant_id)
+        files = _export_files(archive, tenant_id)
         manifest = {
             "tenant": {
                 "id": tenant.id,
@@ -65,10 +70,45 @@ def export_tenant(tenant_id: str) -> bytes:
             },
             "exported_at": utcnow().isoformat(),
             "rows": counts,
-            "format": "one JSON object per line and table; files users uploaded are not included",
+            "files": files,
+            "format": "<table>.jsonl: one JSON object per line; files/<path>: the stored bytes as uploaded "
+            "or written by jobs, each listed here with its size and sha256",
+            "omitted": list(OMITTED),
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
-    return buffer.getvalue()
+    return manifest
+
+
+def _export_rows(archive: zipfile.ZipFile, tenant_id: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with system_session() as session:
+        for table in tenant_tables():
+            rows = session.execute(select(table).where(table.c.tenant_id == tenant_id)).mappings()
+            count = 0
+            with archive.open(f"{table.name}.jsonl", "w", force_zip64=True) as handle:
+                for row in rows:
+                    handle.write(
+                        json.dumps(dict(row), default=_json_default, sort_keys=True).encode() + b"\n"
+                    )
+                    count += 1
+            counts[table.name] = count
+    return counts
+
+
+def _export_files(archive: zipfile.ZipFile, tenant_id: str) -> list[dict[str, Any]]:
+    """Each blob streamed from the store (local or S3) into the zip, hashed on the way."""
+    store, prefix = get_blob_store(), tenant_prefix(tenant_id)
+    listed = []
+    for info in store.list(prefix):
+        name = FILES_FOLDER + info.key[len(prefix) :]
+        digest, size = hashlib.sha256(), 0
+        with store.open_read(info.key) as source, archive.open(name, "w", force_zip64=True) as handle:
+            while chunk := source.read(COPY_CHUNK):
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        listed.append({"path": name, "size": size, "sha256": digest.hexdigest()})
+    return listed
 
 
 def delete_tenant(tenant_id: str) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -60,3 +61,33 @@ def test_the_platform_tenant_cannot_be_deleted_and_tenant_admins_cannot_delete(
     assert client.delete("/api/v1/admin/tenants/platform", headers=admin_headers).status_code == 409
     acme_admin = auth_header(make_key("acme", "admin"))
     assert client.delete("/api/v1/admin/tenants/acme", headers=acme_admin).status_code == 403
+
+
+def test_export_holds_the_tenants_files_with_their_hashes_and_names_what_it_omits(
+    client, admin_headers, make_key
+):
+    from hygeia.core.blobs import get_blob_store, tenant_key
+
+    make_key("acme", "admin")
+    make_key("globex", "admin")
+    store = get_blob_store()
+    upload = b"id,drug,event\n1,ASPIRIN,NAUSEA\n"
+    store.put(tenant_key("acme", "signals", "uploads", "u1.csv"), upload)
+    store.put(tenant_key("acme", "jobs", "j1", "ranked.csv.gz"), b"\x1f\x8b not really gzip")
+    store.put(tenant_key("globex", "signals", "uploads", "secret.csv"), b"globex only")
+
+    response = client.get("/api/v1/admin/tenants/acme/export", headers=admin_headers)
+
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+        assert archive.read("files/signals/uploads/u1.csv") == upload
+    assert {"files/signals/uploads/u1.csv", "files/jobs/j1/ranked.csv.gz"} <= names
+    assert not any("secret" in name for name in names)
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    assert listed["files/signals/uploads/u1.csv"]["size"] == len(upload)
+    assert listed["files/signals/uploads/u1.csv"]["sha256"] == hashlib.sha256(upload).hexdigest()
+    assert any("evidence index" in reason for reason in manifest["omitted"])
+    [event] = audit.list_events("platform", action="tenant.export")
+    assert event.detail["files"] == 2
