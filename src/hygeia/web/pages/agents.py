@@ -23,7 +23,8 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import StreamingResponse
 from markupsafe import Markup, escape
 
-from hygeia.core.auth import Principal
+from hygeia.core import audit
+from hygeia.core.auth import Forbidden, Principal
 from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.errors import InputError, NotFound, ProblemError
 from hygeia.web import session
@@ -47,7 +48,7 @@ CITATION = re.compile(r"\[(\d{1,3})\]")
 
 
 @router.get("/agents")
-def agents_page(request: Request, _: Principal = Depends(session.console_principal)) -> Response:
+def agents_page(request: Request, principal: Principal = Depends(session.console_principal)) -> Response:
     service, reason = domain_state("agents")
     experts = service.experts() if service is not None else []
     context = {
@@ -56,8 +57,57 @@ def agents_page(request: Request, _: Principal = Depends(session.console_princip
         "experts": experts,
         "modes": MODES,
         "panel_modes": PANEL_MODES,
+        **(_conversations(service, principal) if service is not None else {}),
     }
     return render(request, "pages/agents.html", context)
+
+
+CONVERSATIONS_SHOWN = 50
+
+
+def _conversations(service: Any, principal: Principal, notice: str = "") -> dict[str, Any]:
+    """The tenant's newest conversations (the same use case as GET /api/v1/agents/conversations)."""
+    listed = service.conversations(principal.tenant_id, CONVERSATIONS_SHOWN)
+    own = sum(c["created_by"] == principal.subject for c in listed)
+    return {"conversations": listed, "own": own, "notice": notice}
+
+
+@router.get("/ui/agents/conversations")
+def conversations_fragment(
+    request: Request, principal: Principal = Depends(session.console_principal)
+) -> Response:
+    return render(
+        request, "fragments/agent_conversations.html", _conversations(load_domain("agents"), principal)
+    )
+
+
+@router.post("/ui/agents/conversations/delete-own", dependencies=[Depends(session.same_origin)])
+def delete_own_conversations(
+    request: Request, principal: Principal = Depends(session.console_role("analyst"))
+) -> Response:
+    service = load_domain("agents")
+    removed = service.delete_own_conversations(principal)  # audited by the use case
+    notice = f"Deleted {removed['conversations']} conversation(s) with {removed['messages']} message(s)."
+    return render(request, "fragments/agent_conversations.html", _conversations(service, principal, notice))
+
+
+@router.post("/ui/agents/conversations/{conversation_id}/delete", dependencies=[Depends(session.same_origin)])
+def delete_conversation(
+    conversation_id: str, request: Request, principal: Principal = Depends(session.console_role("analyst"))
+) -> Response:
+    """As DELETE /api/v1/agents/conversations/{id}: its author or a tenant admin; refusals audited."""
+    service = load_domain("agents")
+    try:
+        removed = service.delete_conversation(principal, conversation_id)  # audited by the use case
+    except Forbidden as exc:
+        audit.record_denied(request, 403, exc.detail)
+        raise
+    except NotFound:
+        if service.conversation_of_another_tenant(conversation_id, principal.tenant_id):
+            audit.record_denied(request, 404, "conversation of another tenant")
+        raise
+    notice = f"Deleted the conversation and its {removed['messages']} message(s)."
+    return render(request, "fragments/agent_conversations.html", _conversations(service, principal, notice))
 
 
 def _ticket_key(ticket: str) -> str:
