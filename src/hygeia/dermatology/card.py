@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hygeia.dermatology.dataset import CLASS_NAMES, CLASSES
+from hygeia.dermatology.dataset import CLASSES
 
 NOT_A_DIAGNOSIS = (
     "Research and decision-support use only. Not a medical device and not a diagnosis: every "
@@ -117,13 +117,36 @@ def card_fields(folder: Path) -> dict[str, Any]:
     }
 
 
+OPTIONAL_SOURCES = {
+    "served": "served_evaluation.json",
+    "gate": "gate.json",
+    "gate_negatives": "gate_negatives.json",
+}
+
+
+def card_sources(folder: Path) -> dict[str, Any]:
+    """What MODEL_CARD.md is rendered from: the folder's measured files (None for one this version
+    lacks) and its limitations, read here so the renderer reads no file."""
+    folder = Path(folder)
+    optional = {
+        key: _load(folder, name) if (folder / name).is_file() else None
+        for key, name in OPTIONAL_SOURCES.items()
+    }
+    return {
+        "report": _load(folder, "training_report.json"),
+        "config": _load(folder, "model_config.json"),
+        **optional,
+        "limitations": limitations(folder),
+    }
+
+
 def publish_card(folder: Path) -> dict[str, Any]:
     """Write MODEL_CARD.md, then card.json with every artifact's sha256 (registry format)."""
     from hygeia.core.registry import write_card
     from hygeia.dermatology.card_markdown import render_markdown
 
     folder = Path(folder)
-    (folder / "MODEL_CARD.md").write_text(render_markdown(folder))
+    (folder / "MODEL_CARD.md").write_text(render_markdown(card_sources(folder)))
     fields = card_fields(folder)
     previous = folder / "card.json"
     if previous.is_file():  # measured separately (`drift-reference`); a re-published card keeps it
@@ -131,15 +154,3 @@ def publish_card(folder: Path) -> dict[str, Any]:
         if kept:
             fields["drift_reference"] = kept
     return write_card(folder, fields)
-
-
-def class_table_rows(per_class: dict[str, dict[str, Any]]) -> list[str]:
-    rows = ["| class | name | n | recall | precision | F1 | AUC |", "|---|---|---|---|---|---|---|"]
-    for name in CLASSES:
-        m = per_class[name]
-        auc = f"{m['auc']:.3f}" if m["auc"] is not None else "-"
-        rows.append(
-            f"| {name} | {CLASS_NAMES[name]} | {m['support']} | {m['recall']:.3f} | "
-            f"{m['precision']:.3f} | {m['f1']:.3f} | {auc} |"
-        )
-    return rows

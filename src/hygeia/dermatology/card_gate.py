@@ -1,70 +1,58 @@
 """Model-card sections for the input gate, the risk grouping and per-source results.
 
-Every number is read from files the fitting and evaluation runs wrote (gate.json,
-gate_negatives.json, served_evaluation.json); a folder without them renders nothing here.
+Every number is one the fitting and evaluation runs wrote (gate.json, gate_negatives.json,
+served_evaluation.json, read by `card.card_sources`); a version without them renders nothing here.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
+from hygeia.core.card_markdown import number, table
 from hygeia.dermatology.risk import ACTION, RISK_GROUP
 
 
-def _f(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _read(folder: Path, name: str) -> dict[str, Any] | None:
-    path = folder / name
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def _real_rows(real: dict[str, dict[str, Any]]) -> list[str]:
-    rows = [
-        "| split | n | refused by quality checks | refused as out-of-distribution | false-rejection rate |",
-        "|---|---|---|---|---|",
-    ]
-    for split in ("val", "test"):
-        m = real[split]
-        checks = ", ".join(f"{c} {n}" for c, n in m["quality_by_check"].items()) or "none"
-        rows.append(
-            f"| {split} | {m['n']} | {m['quality_rejected']} ({checks}) | {m['ood_rejected']} | "
-            f"{m['false_rejection_rate']:.1%} |"
-        )
-    return rows
+    headers = ["split", "n", "refused by quality checks", "refused as out-of-distribution"]
+    return table(
+        [*headers, "false-rejection rate"], [_real_row(split, real[split]) for split in ("val", "test")]
+    )
+
+
+def _real_row(split: str, m: dict[str, Any]) -> list[object]:
+    checks = ", ".join(f"{c} {n}" for c, n in m["quality_by_check"].items()) or "none"
+    quality = f"{m['quality_rejected']} ({checks})"
+    return [split, m["n"], quality, m["ood_rejected"], f"{m['false_rejection_rate']:.1%}"]
 
 
 def _negative_rows(negatives: dict[str, Any]) -> list[str]:
+    headers = ["negative kind", "n", "rejected", "by quality checks", "by feature gate", "rejection rate"]
     rows = [
-        "| negative kind | n | rejected | by quality checks | by feature gate | rejection rate |",
-        "|---|---|---|---|---|---|",
+        [kind, m["n"], m["rejected"], m["quality"], m["ood"], f"{m['rejection_rate']:.1%}"]
+        for kind, m in negatives["kinds"].items()
     ]
-    for kind, m in negatives["kinds"].items():
-        rate = f"{m['rejection_rate']:.1%}"
-        rows.append(f"| {kind} | {m['n']} | {m['rejected']} | {m['quality']} | {m['ood']} | {rate} |")
-    return [*rows, "", negatives["what"]]
+    return [*table(headers, rows), "", negatives["what"]]
 
 
 def _refused_by_group_lines(groups: dict[str, dict[str, dict[str, int]]] | None) -> list[str]:
     if not groups:
         return []
-    rows = ["Test images refused, by true class and by source dataset:", "", "| group | n | refused | rate |"]
-    rows.append("|---|---|---|---|")
-    for attribute, values in groups.items():
-        for name, m in values.items():
-            rows.append(f"| {attribute} {name} | {m['n']} | {m['refused']} | {m['refused'] / m['n']:.1%} |")
-    return [*rows, ""]
+    rows = [
+        [f"{attribute} {name}", m["n"], m["refused"], f"{m['refused'] / m['n']:.1%}"]
+        for attribute, values in groups.items()
+        for name, m in values.items()
+    ]
+    intro = "Test images refused, by true class and by source dataset:"
+    return [intro, "", *table(["group", "n", "refused", "rate"], rows), ""]
 
 
-def _gate_section(folder: Path) -> list[str]:
-    gate = _read(folder, "gate.json")
+def _gate_section(card: Mapping[str, Any]) -> list[str]:
+    gate = card["gate"]
     if gate is None:
         return []
     limits = gate["quality"]
-    made = (_read(folder, "training_report.json") or {}).get("gate_revision")
+    made = card["report"].get("gate_revision")
     lines = [
         "## Input gate (refuses instead of classifying)",
         *(
@@ -91,20 +79,24 @@ def _gate_section(folder: Path) -> list[str]:
     ]
     split = gate["real_images"]["test"].get("accepted_vs_all")
     if split:
+        rows = [
+            [
+                name,
+                m["n"],
+                number(m["balanced_accuracy"]),
+                number(m["accuracy"]),
+                number(m["melanoma_recall"]),
+            ]
+            for name, m in split.items()
+        ]
         lines += [
             "Served decisions on the test split, by what the gate does with them:",
             "",
-            "| test images | n | balanced acc. | accuracy | mel recall |",
-            "|---|---|---|---|---|",
-            *[
-                f"| {name} | {m['n']} | {_f(m['balanced_accuracy'])} | {_f(m['accuracy'])} | "
-                f"{_f(m['melanoma_recall'])} |"
-                for name, m in split.items()
-            ],
+            *table(["test images", "n", "balanced acc.", "accuracy", "mel recall"], rows),
             "",
         ]
     lines += _refused_by_group_lines(gate["real_images"]["test"].get("refused_by_group"))
-    negatives = _read(folder, "gate_negatives.json")
+    negatives = card["gate_negatives"]
     if negatives is not None:
         lines += ["Non-dermatoscopic inputs refused (`python -m benchmarks.dermatology.gate`):", ""]
         lines += [*_negative_rows(negatives), ""]
@@ -124,21 +116,16 @@ def _risk_lines() -> list[str]:
 
 
 def _source_rows(sources: dict[str, dict[str, Any]]) -> list[str]:
-    rows = [
-        "| source dataset | n | balanced acc. | macro AUC | mel recall | classes (n) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for source, m in sources.items():
-        counts = ", ".join(f"{c} {n}" for c, n in m["class_counts"].items())
-        rows.append(
-            f"| {source} | {m['n']} | {_f(m.get('balanced_accuracy'))} | {_f(m.get('macro_auc'))} | "
-            f"{_f(m.get('melanoma_recall'))} | {counts} |"
-        )
-    return rows
+    headers = ["source dataset", "n", "balanced acc.", "macro AUC", "mel recall", "classes (n)"]
+    return table(headers, [[source, m["n"], *_source_cells(m)] for source, m in sources.items()])
 
 
-def _source_section(folder: Path) -> list[str]:
-    served = _read(folder, "served_evaluation.json")
+def _source_cells(m: dict[str, Any]) -> list[str]:
+    scores = [number(m.get(k)) for k in ("balanced_accuracy", "macro_auc", "melanoma_recall")]
+    return [*scores, ", ".join(f"{c} {n}" for c, n in m["class_counts"].items())]
+
+
+def _source_section(served: dict[str, Any] | None) -> list[str]:
     sources = (served or {}).get("metrics", {}).get("test", {}).get("subgroups", {}).get("source")
     if not sources:
         return []
@@ -154,8 +141,8 @@ def _source_section(folder: Path) -> list[str]:
     ]
 
 
-def gate_lines(folder: Path) -> list[str]:
-    """Sections for MODEL_CARD.md, in reading order."""
-    if not (folder / "gate.json").is_file() and not (folder / "served_evaluation.json").is_file():
+def gate_lines(card: Mapping[str, Any]) -> list[str]:
+    """Sections for MODEL_CARD.md, in reading order (`card` as `card.card_sources` reads it)."""
+    if card["gate"] is None and card["served"] is None:
         return []
-    return [*_gate_section(folder), *_risk_lines(), *_source_section(folder)]
+    return [*_gate_section(card), *_risk_lines(), *_source_section(card["served"])]

@@ -1,117 +1,110 @@
-"""MODEL_CARD.md rendered from `training_report.json`: every figure is a measured one."""
+"""MODEL_CARD.md from a model folder's measured files (`card.card_sources`): every figure is a
+measured one, and nothing here reads a file."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from hygeia.dermatology.card import INTENDED_USE, NOT_A_DIAGNOSIS, class_table_rows, limitations
+from hygeia.core.card_markdown import bullets, number, table
+from hygeia.dermatology.card import INTENDED_USE, NOT_A_DIAGNOSIS
 from hygeia.dermatology.card_gate import gate_lines
-from hygeia.dermatology.dataset import CLASSES
+from hygeia.dermatology.dataset import CLASS_NAMES, CLASSES
 
-
-def _f(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+SPLITS = ("val", "test")
+SUMMARY = (
+    ("balanced_accuracy", "balanced accuracy (8-view TTA)"),
+    ("single_view_balanced_accuracy", "balanced accuracy (single view)"),
+    ("macro_auc", "macro AUC (one-vs-rest)"),
+    ("macro_f1", "macro F1"),
+    ("accuracy", "accuracy (dominated by nv)"),
+    ("melanoma_recall", "melanoma recall"),
+)
 
 
 def _summary_rows(metrics: dict[str, Any]) -> list[str]:
     val, test = metrics["val"], metrics["test"]
-    boot = test["bootstrap"]
-    rows = ["| metric | validation | test |", "|---|---|---|"]
-    for key, label in (
-        ("balanced_accuracy", "balanced accuracy (8-view TTA)"),
-        ("single_view_balanced_accuracy", "balanced accuracy (single view)"),
-        ("macro_auc", "macro AUC (one-vs-rest)"),
-        ("macro_f1", "macro F1"),
-        ("accuracy", "accuracy (dominated by nv)"),
-        ("melanoma_recall", "melanoma recall"),
-    ):
-        rows.append(f"| {label} | {_f(val[key])} | {_f(test[key])} |")
-    ci_ba, ci_auc = boot["balanced_accuracy_95ci"], boot["macro_auc_95ci"]
-    rows.append(
-        f"| test 95% bootstrap CI | | BA {_f(ci_ba[0])}-{_f(ci_ba[1])}; AUC {_f(ci_auc[0])}-{_f(ci_auc[1])} |"
-    )
-    return rows
+    rows = [[label, number(val[key]), number(test[key])] for key, label in SUMMARY]
+    ci_ba, ci_auc = test["bootstrap"]["balanced_accuracy_95ci"], test["bootstrap"]["macro_auc_95ci"]
+    ci = f"BA {number(ci_ba[0])}-{number(ci_ba[1])}; AUC {number(ci_auc[0])}-{number(ci_auc[1])}"
+    return table(["metric", "validation", "test"], [*rows, ["test 95% bootstrap CI", "", ci]])
+
+
+def _class_rows(per_class: dict[str, dict[str, Any]]) -> list[str]:
+    scores = ("recall", "precision", "f1", "auc")
+    rows = [
+        [name, CLASS_NAMES[name], per_class[name]["support"], *(number(per_class[name][k]) for k in scores)]
+        for name in CLASSES
+    ]
+    return table(["class", "name", "n", "recall", "precision", "F1", "AUC"], rows)
 
 
 def _confusion_rows(test: dict[str, Any]) -> list[str]:
     matrix = test["confusion_matrix"]["rows_truth_cols_predicted"]
-    rows = ["| truth \\ predicted | " + " | ".join(CLASSES) + " |", "|---" * (len(CLASSES) + 1) + "|"]
-    rows += [
-        f"| {name} | " + " | ".join(str(v) for v in row) + " |"
-        for name, row in zip(CLASSES, matrix, strict=True)
-    ]
-    return rows
+    rows = [[name, *row] for name, row in zip(CLASSES, matrix, strict=True)]
+    return table(["truth \\ predicted", *CLASSES], rows)
 
 
 def _calibration_rows(metrics: dict[str, Any]) -> list[str]:
-    rows = ["| split | ECE before | ECE after |", "|---|---|---|"]
-    for split in ("val", "test"):
-        m = metrics[split]
-        rows.append(
-            f"| {split} | {_f(m['reliability_before']['ece'])} | {_f(m['reliability_after']['ece'])} |"
-        )
-    return rows
+    eces = {
+        s: (metrics[s]["reliability_before"]["ece"], metrics[s]["reliability_after"]["ece"]) for s in SPLITS
+    }
+    rows = [[split, number(before), number(after)] for split, (before, after) in eces.items()]
+    return table(["split", "ECE before", "ECE after"], rows)
 
 
 def _referral_rows(metrics: dict[str, Any]) -> list[str]:
-    rows = [
-        "| split | refer rate | BA all | BA retained | accuracy retained | accuracy referred |",
-        "|---|---|---|---|---|---|",
-    ]
-    for split in ("val", "test"):
-        r = metrics[split]["referral"]
-        rows.append(
-            f"| {split} | {_f(r['refer_rate'])} | {_f(r['balanced_accuracy_all'])} | "
-            f"{_f(r['balanced_accuracy_retained'])} | {_f(r['accuracy_retained'])} | "
-            f"{_f(r['accuracy_referred'])} |"
-        )
-    return rows
+    keys = ["refer_rate", "balanced_accuracy_all", "balanced_accuracy_retained"]
+    keys += ["accuracy_retained", "accuracy_referred"]
+    rows = [[s, *(number(metrics[s]["referral"][k]) for k in keys)] for s in SPLITS]
+    headers = ["split", "refer rate", "BA all", "BA retained", "accuracy retained", "accuracy referred"]
+    return table(headers, rows)
 
 
 def _subgroup_rows(subgroups: dict[str, dict[str, Any]]) -> list[str]:
-    rows = [
-        "| attribute | group | n | balanced acc. | accuracy | macro AUC | mel recall | classes (n) |",
-        "|---|---|---|---|---|---|---|---|",
+    headers = [
+        "attribute",
+        "group",
+        "n",
+        "balanced acc.",
+        "accuracy",
+        "macro AUC",
+        "mel recall",
+        "classes (n)",
     ]
-    for attribute, groups in subgroups.items():
-        for group, m in groups.items():
-            counts = ", ".join(f"{c} {n}" for c, n in m["class_counts"].items())
-            rows.append(
-                f"| {attribute} | {group} | {m['n']} | {_f(m.get('balanced_accuracy'))} | "
-                f"{_f(m.get('accuracy'))} | {_f(m.get('macro_auc'))} | {_f(m.get('melanoma_recall'))} "
-                f"| {counts} |"
-            )
-    return rows
-
-
-def _served_section(folder: Path) -> list[str]:
-    """Metrics recomputed by `hygeia dermatology evaluate` through the serving path, if it was run."""
-    path = folder / "served_evaluation.json"
-    if not path.is_file():
-        return []
-    served = json.loads(path.read_text())["metrics"]
     rows = [
+        [attribute, group, m["n"]]
+        + [number(m.get(k)) for k in ("balanced_accuracy", "accuracy", "macro_auc", "melanoma_recall")]
+        + [", ".join(f"{c} {n}" for c, n in m["class_counts"].items())]
+        for attribute, groups in subgroups.items()
+        for group, m in groups.items()
+    ]
+    return table(headers, rows)
+
+
+def _served_row(split: str, m: dict[str, Any]) -> list[str]:
+    values = [m[k] for k in ("balanced_accuracy", "macro_auc", "accuracy", "melanoma_recall")]
+    values += [m["reliability_before"]["ece"], m["reliability_after"]["ece"], m["referral"]["refer_rate"]]
+    return [split, *(number(v) for v in values)]
+
+
+def _served_section(served: dict[str, Any] | None) -> list[str]:
+    """Metrics recomputed by `hygeia dermatology evaluate` through the serving path, if it was run."""
+    if served is None:
+        return []
+    headers = ["split", "balanced acc.", "macro AUC", "accuracy", "mel recall", "ECE before", "ECE after"]
+    return [
         "## Served-path check (ONNX Runtime on the original JPEGs, shipped calibration)",
         "Recomputed by `hygeia dermatology evaluate` from the shipped artifacts, not from training.",
         "",
-        "| split | balanced acc. | macro AUC | accuracy | mel recall | ECE before | ECE after | refer rate |",
-        "|---|---|---|---|---|---|---|---|",
+        *table([*headers, "refer rate"], [_served_row(s, served["metrics"][s]) for s in SPLITS]),
+        "",
     ]
-    for split in ("val", "test"):
-        m = served[split]
-        rows.append(
-            f"| {split} | {_f(m['balanced_accuracy'])} | {_f(m['macro_auc'])} | {_f(m['accuracy'])} | "
-            f"{_f(m['melanoma_recall'])} | {_f(m['reliability_before']['ece'])} | "
-            f"{_f(m['reliability_after']['ece'])} | {_f(m['referral']['refer_rate'])} |"
-        )
-    return [*rows, ""]
 
 
-def render_markdown(folder: Path) -> str:
-    report = json.loads((Path(folder) / "training_report.json").read_text())
-    config = json.loads((Path(folder) / "model_config.json").read_text())
+def render_markdown(card: Mapping[str, Any]) -> str:
+    """A dermatology model's measured files (`card.card_sources(folder)`) as MODEL_CARD.md."""
+    report, config = card["report"], card["config"]
     metrics, training, data = report["metrics"], report["training"], report["data"]
     rule = metrics["referral_rule"]
     lines = [
@@ -146,13 +139,8 @@ def render_markdown(folder: Path) -> str:
         "Sci. Data 2018; Codella et al. 2018). Stratified 70/15/15 split by lesion_id (seed "
         f"{report['config']['seed']}); labels.csv sha256 `{data['labels_sha256'][:16]}…`.",
         "",
-        "| split | " + " | ".join(CLASSES) + " | total |",
-        "|---" * (len(CLASSES) + 2) + "|",
+        *_split_rows(data["class_counts"]),
     ]
-    for split, counts in data["class_counts"].items():
-        lines.append(
-            f"| {split} | " + " | ".join(str(counts[c]) for c in CLASSES) + f" | {sum(counts.values())} |"
-        )
     lines += [
         "",
         "## Results (test split, never used for fitting or selection)",
@@ -161,11 +149,11 @@ def render_markdown(folder: Path) -> str:
         *_summary_rows(metrics),
         "",
     ]
-    lines += ["### Per class (test)", *class_table_rows(metrics["test"]["per_class"]), ""]
+    lines += ["### Per class (test)", *_class_rows(metrics["test"]["per_class"]), ""]
     lines += ["### Confusion matrix (test)", *_confusion_rows(metrics["test"]), ""]
     lines += [f"## Calibration (top-label ECE, {metrics['test']['reliability_after']['n_bins']} bins)"]
     lines += [*_calibration_rows(metrics), "", "Reliability-diagram bins are in `training_report.json`.", ""]
-    lines += _served_section(Path(folder))
+    lines += _served_section(card["served"])
     lines += [
         "## Uncertain — refer",
         f"Flag when normalised entropy > {rule['entropy_threshold']:.3f} or TTA spread (std of the predicted "
@@ -177,9 +165,9 @@ def render_markdown(folder: Path) -> str:
         "## Subgroups (test; groups under 20 images are listed but not scored)",
         *_subgroup_rows(metrics["test"]["subgroups"]),
         "",
-        *gate_lines(Path(folder)),
+        *gate_lines(card),
         "## Limitations",
-        *[f"- {item}" for item in limitations(Path(folder))],
+        *bullets(card["limitations"]),
         "",
         "## Reproduce",
         "`hygeia dermatology train` (alias `hygeia train dermatology`); this version was trained with "
@@ -191,6 +179,13 @@ def render_markdown(folder: Path) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _split_rows(class_counts: dict[str, dict[str, int]]) -> list[str]:
+    rows = [
+        [split, *(counts[c] for c in CLASSES), sum(counts.values())] for split, counts in class_counts.items()
+    ]
+    return table(["split", *CLASSES, "total"], rows)
 
 
 def _decision_lines(metrics: dict[str, Any]) -> list[str]:
@@ -233,15 +228,20 @@ def _revision_lines(report: dict[str, Any]) -> list[str]:
         f"Made by `hygeia dermatology refit-decision models/dermatology/{revision['from_version']} "
         f"--version {made}`.",
         "",
-        "| served path | val BA | test BA | test macro AUC | test melanoma recall |",
-        "|---|---|---|---|---|",
-        f"| version {revision['from_version']} (argmax) | {_f(source['val']['balanced_accuracy'])} | "
-        f"{_f(source['test']['balanced_accuracy'])} | {_f(source['test']['macro_auc'])} | "
-        f"{_f(source['test']['melanoma_recall'])} |",
-        f"| version {made} | {_f(current['val']['balanced_accuracy'])} | "
-        f"{_f(current['test']['balanced_accuracy'])} | {_f(current['test']['macro_auc'])} | "
-        f"{_f(current['test']['melanoma_recall'])} |",
+        *table(
+            ["served path", "val BA", "test BA", "test macro AUC", "test melanoma recall"],
+            [
+                [f"version {revision['from_version']} (argmax)", *_revision_cells(source)],
+                [f"version {made}", *_revision_cells(current)],
+            ],
+        ),
         "",
         "Validation balanced accuracy by exponent: "
         + ", ".join(f"{float(e):g}: {v:.3f}" for e, v in tried.items()),
     ]
+
+
+def _revision_cells(metrics: dict[str, Any]) -> list[str]:
+    val, test = metrics["val"], metrics["test"]
+    values = (val["balanced_accuracy"], test["balanced_accuracy"], test["macro_auc"], test["melanoma_recall"])
+    return [number(v) for v in values]

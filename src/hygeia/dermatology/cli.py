@@ -182,18 +182,14 @@ def predict(
     heatmaps: Path = typer.Option(None, help="folder for Grad-CAM overlay PNGs (none if omitted)"),
 ) -> None:
     """Classify images into the 7 classes; unreadable images get a row with the error, not a crash."""
-    from hygeia.core.errors import ProblemError
+    from hygeia.core.cli import fail
     from hygeia.dermatology import service
 
-    try:
-        classifier = service.classifier_from_folder(model or service.newest_bundled_folder())
-    except ProblemError as exc:
-        typer.secho(f"error: {exc.detail}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from exc
+    # a ProblemError (no model, a broken one) ends in the root group's one-line exit, like every command's
+    classifier = service.classifier_from_folder(model or service.newest_bundled_folder())
     files = service.collect_image_paths(paths)
     if not files:
-        typer.secho("error: no .jpg/.jpeg/.png files found", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        fail("no .jpg/.jpeg/.png files found")
     if heatmaps:
         heatmaps.mkdir(parents=True, exist_ok=True)
     rows = service.predict_paths(classifier, files, heatmap_dir=heatmaps)

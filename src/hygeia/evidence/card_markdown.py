@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
+from hygeia.core.card_markdown import bullets, number, table
 
-def _table(rows: dict[str, dict[str, float]]) -> list[str]:
+
+def _metric_table(rows: dict[str, dict[str, float]]) -> list[str]:
+    """One row per method, one column per metric (the first row's), four decimals."""
     columns = list(next(iter(rows.values())).keys())
-    lines = ["| | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
-    lines += [f"| {name} | " + " | ".join(f"{m[c]:.4f}" for c in columns) + " |" for name, m in rows.items()]
-    return lines
+    return table(["", *columns], [[name, *(number(m[c], 4) for c in columns)] for name, m in rows.items()])
 
 
 def _repurposing(rep: dict[str, Any]) -> list[str]:
@@ -26,7 +27,7 @@ def _repurposing(rep: dict[str, Any]) -> list[str]:
     rows["popularity baseline (disease frequency)"] = rep["popularity_baseline"]
     keys = list(rows["popularity baseline (disease frequency)"].keys())
     rows = {name: {k: m.get(k, float("nan")) for k in keys} for name, m in rows.items()}
-    return lines + _table(rows)
+    return lines + _metric_table(rows)
 
 
 KEY_TITLES = {
@@ -39,21 +40,10 @@ KEY_TITLES = {
 def _graph(rep: dict[str, Any]) -> list[str]:
     """One row per answer key: popularity, graph, graph+evidence (all measured in one run), Rephetio."""
     published = rep.get("published_rephetio", {})
-    lines = [
-        "| evaluation set | positives / negatives | popularity AUROC / AUPRC | graph AUROC / AUPRC "
-        "| graph+evidence AUROC / AUPRC (hidden) | Rephetio published AUROC / AUPRC |",
-        "|---|---|---|---|---|---|",
-    ]
-    for key, row in rep["results"].items():
-        pub = published.get(key)
-        both = row.get("graph+evidence")
-        hidden = ", ".join(both["hidden"] or ["-"]) if both else ""
-        combined = f"{_pair(both)} ({hidden})" if both else "n/a"
-        rephetio = f"{_pair(pub)} ({pub['positives']} pos.)" if pub else "n/a"
-        lines.append(
-            f"| {KEY_TITLES.get(key, key)} | {row['graph']['positives']} / {row['graph']['negatives']} "
-            f"| {_pair(row['popularity'])} | **{_pair(row['graph'])}** | {combined} | {rephetio} |"
-        )
+    headers = ["evaluation set", "positives / negatives", "popularity AUROC / AUPRC", "graph AUROC / AUPRC"]
+    headers += ["graph+evidence AUROC / AUPRC (hidden)", "Rephetio published AUROC / AUPRC"]
+    rows = [_graph_row(key, row, published.get(key)) for key, row in rep["results"].items()]
+    lines = table(headers, rows)
     timings = rep.get("timings", {})
     lines += [
         "",
@@ -70,39 +60,48 @@ def _graph(rep: dict[str, Any]) -> list[str]:
     )
 
 
+def _graph_row(key: str, row: dict[str, Any], published: dict[str, Any] | None) -> list[str]:
+    both = row.get("graph+evidence")
+    combined = f"{_pair(both)} ({', '.join(both['hidden'] or ['-'])})" if both else "n/a"
+    rephetio = f"{_pair(published)} ({published['positives']} pos.)" if published else "n/a"
+    graph = row["graph"]
+    counts = f"{graph['positives']} / {graph['negatives']}"
+    return [
+        KEY_TITLES.get(key, key),
+        counts,
+        _pair(row["popularity"]),
+        f"**{_pair(graph)}**",
+        combined,
+        rephetio,
+    ]
+
+
 def _regularisation(selection: dict[str, Any] | None) -> list[str]:
     """Every grid value's held-out AUROC: the chosen one and what the external keys would have said."""
     if not selection:
         return []
     by_c, others = selection["pharmacotherapydb_by_c"], selection["other_keys_by_c"]
     keys = list(next(iter(others.values())))
-    lines = [
-        "",
-        f"### Regularisation (L2, C chosen by: {selection['rule']}; chosen C = {selection['chosen_c']})",
-        "| C | (a) PharmacotherapyDB AUROC / AUPRC | "
-        + " | ".join(f"{KEY_TITLES.get(k, k)} AUROC" for k in keys)
-        + " |",
-        "|---|---|" + "---|" * len(keys),
+    headers = ["C", "(a) PharmacotherapyDB AUROC / AUPRC", *(f"{KEY_TITLES.get(k, k)} AUROC" for k in keys)]
+    rows = [
+        [f"{c} (chosen)" if float(c) == selection["chosen_c"] else c, _pair(row)]
+        + [number(others[c][k], 4) for k in keys]
+        for c, row in by_c.items()
     ]
-    for c, row in by_c.items():
-        mark = " (chosen)" if float(c) == selection["chosen_c"] else ""
-        cells = " | ".join(f"{others[c][k]:.4f}" for k in keys)
-        lines.append(f"| {c}{mark} | {_pair(row)} | {cells} |")
-    return lines
+    title = f"### Regularisation (L2, C chosen by: {selection['rule']}; chosen C = {selection['chosen_c']})"
+    return ["", title, *table(headers, rows)]
 
 
 def _calibration(rows: list[dict[str, Any]] | None) -> list[str]:
     if not rows:
         return []
+    cells = [
+        [r["bin"], r["pairs"], number(r["mean_predicted"], 4), number(r["observed_rate"], 4)] for r in rows
+    ]
     return [
         "",
         "### Calibration of the graph model on held-out folds (PharmacotherapyDB)",
-        "| predicted probability | pairs | mean predicted | observed rate |",
-        "|---|---|---|---|",
-        *[
-            f"| {r['bin']} | {r['pairs']} | {r['mean_predicted']:.4f} | {r['observed_rate']:.4f} |"
-            for r in rows
-        ],
+        *table(["predicted probability", "pairs", "mean predicted", "observed rate"], cells),
     ]
 
 
@@ -122,15 +121,15 @@ def _variants(variants: dict[str, Any] | None) -> list[str]:
     if not variants:
         return []
     keys = list(variants["results"])
+    rows = [
+        [VARIANT_TITLES.get(name, name), *(_pair(variants["results"][k][name]) for k in keys)]
+        for name in variants["results"][keys[0]]
+    ]
     lines = [
         "",
         f"### Variants on the same folds ({variants['protocol']}; {variants['seconds']} s)",
-        "| variant | " + " | ".join(KEY_TITLES.get(k, k) for k in keys) + " |",
-        "|---|" + "---|" * len(keys),
+        *table(["variant", *(KEY_TITLES.get(k, k) for k in keys)], rows),
     ]
-    for name in variants["results"][keys[0]]:
-        cells = [_pair(variants["results"][k][name]) for k in keys]
-        lines.append(f"| {VARIANT_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
     if "feedback_before" in variants["results"][keys[0]]:
         lines += [
             "",
@@ -144,7 +143,8 @@ def _pair(m: dict[str, Any] | None) -> str:
     return f"{m['auroc']:.4f} / {m['auprc']:.4f}" if m else "n/a"
 
 
-def render(card: dict[str, Any]) -> str:
+def render_markdown(card: Mapping[str, Any]) -> str:
+    """The card.json of an evidence model as MODEL_CARD.md."""
     retrieval = card["metrics"]["retrieval"]
     lines = [
         f"# {card['name']} {card['version']}",
@@ -159,17 +159,17 @@ def render(card: dict[str, Any]) -> str:
         f"## Retrieval: {retrieval['benchmark']}",
         f"{retrieval['queries']} queries, {retrieval['documents']} documents; {retrieval['fusion']}.",
         "",
-        *_table(retrieval["metrics"]),
+        *_metric_table(retrieval["metrics"]),
         "",
         *_ranking_sections(card["metrics"]),
         "## Feature spec",
-        *[f"- {k}: {v}" for k, v in card["feature_spec"].items()],
+        *bullets(f"{k}: {v}" for k, v in card["feature_spec"].items()),
         "",
         "## Index build",
-        *[f"- {k}: {v}" for k, v in card.get("index_build", {}).items()],
+        *bullets(f"{k}: {v}" for k, v in card.get("index_build", {}).items()),
         "",
         "## Limitations",
-        *[f"- {item}" for item in card["limitations"]],
+        *bullets(card["limitations"]),
         "",
     ]
     return "\n".join(lines)
@@ -186,7 +186,3 @@ def _ranking_sections(metrics: dict[str, Any]) -> list[str]:
             "",
         ]
     return lines
-
-
-def write_markdown(folder: Path, card: dict[str, Any]) -> None:
-    (Path(folder) / "MODEL_CARD.md").write_text(render(card))

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
+
+from hygeia.core.cli import fail
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 
@@ -26,11 +29,18 @@ def _model_folder(version: str | None = None) -> Path:
 
     folder = newest_model_folder(version)
     if folder is None:
-        typer.secho(
-            "no evidence model under MODELS_DIR/evidence: run `hygeia evidence train`", fg="red", err=True
-        )
-        raise typer.Exit(2)
+        fail("no evidence model under MODELS_DIR/evidence: run `hygeia evidence train`")
     return folder
+
+
+def _publish(folder: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """card.json (with every artifact's sha256), then MODEL_CARD.md from it."""
+    from hygeia.core.registry import write_card
+    from hygeia.evidence.card_markdown import render_markdown
+
+    card = write_card(folder, card)
+    (folder / "MODEL_CARD.md").write_text(render_markdown(card))
+    return card
 
 
 def _echo_progress(fraction: float, message: str) -> None:
@@ -63,9 +73,7 @@ def train(
     reuse_encoder: bool = typer.Option(False, help="keep an existing encoder.onnx instead of re-exporting"),
 ) -> None:
     """Export the int8 ONNX encoder, build the index, evaluate, write card.json + MODEL_CARD.md."""
-    from hygeia.core.registry import write_card
     from hygeia.evidence import training
-    from hygeia.evidence.card_markdown import write_markdown
     from hygeia.evidence.runtime import index_dir
     from hygeia.evidence.store import build_index
     from hygeia.settings import get_settings
@@ -79,8 +87,7 @@ def train(
     training.write_ranking(folder)
     build_index(root, index_dir(), folder, _echo_progress)
     metrics = training.evaluate(index_dir(), folder, root)
-    card = write_card(folder, training.card_dict(version, metrics, spec, root))
-    write_markdown(folder, card)
+    card = _publish(folder, training.card_dict(version, metrics, spec, root))
     typer.echo(json.dumps(card["metrics"]["retrieval"]["metrics"], indent=2))
 
 
@@ -94,8 +101,6 @@ def train_graph(
     ),
 ) -> None:
     """Hetionet DWPC model: compound-grouped CV on three answer keys, then the served model + card."""
-    from hygeia.core.registry import write_card
-    from hygeia.evidence.card_markdown import write_markdown
     from hygeia.evidence.graph_card import card_dict, published_rephetio, write_artifacts
     from hygeia.evidence.graph_training import train_graph_model
     from hygeia.settings import get_settings
@@ -109,8 +114,7 @@ def train_graph(
     folder = get_settings().models_dir / "evidence" / version
     write_artifacts(folder, base_folder, model)
     base_card = json.loads((base_folder / "card.json").read_text())
-    card = write_card(folder, card_dict(version, base_card, report, model))
-    write_markdown(folder, card)
+    _publish(folder, card_dict(version, base_card, report, model))
     typer.echo(json.dumps(report["results"], indent=2))
 
 
@@ -122,13 +126,12 @@ def card_variants(
     version: str = typer.Option("2.1.0"),
 ) -> None:
     """Add a benchmark run of graph-model variants to a model card (artifacts and their hashes unchanged)."""
-    from hygeia.core.registry import verify_folder, write_card
-    from hygeia.evidence.card_markdown import write_markdown
+    from hygeia.core.registry import verify_folder
 
     folder = _model_folder(version)
     card = verify_folder(folder)
     card["metrics"]["graph_repurposing"]["variants"] = json.loads(variants.read_text())
-    write_markdown(folder, write_card(folder, card))
+    _publish(folder, card)
 
 
 @app.command()

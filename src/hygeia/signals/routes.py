@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, File, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from hygeia.core.auth import Analyst, Viewer
@@ -31,6 +31,15 @@ from hygeia.signals.schemas import (
 PairDrug = Annotated[str, Query(min_length=1, max_length=300, description="drug name, any case")]
 PairEvent = Annotated[str, Query(min_length=1, max_length=300, description="event term, any case")]
 router = APIRouter(prefix="/api/v1/signals", tags=["signals"], responses=PROBLEM_RESPONSES)
+
+
+def _current_run(run_id: str, principal: Viewer) -> RunStatus:
+    """The caller's signal run named in the path: 404 for another tenant's run or another job kind."""
+    return service.run_status(principal.tenant_id, run_id)
+
+
+# Dispatch's CurrentIncident: a route that is about one run says so in its signature
+CurrentRun = Annotated[RunStatus, Depends(_current_run)]
 
 
 @router.post(
@@ -78,8 +87,8 @@ async def submit_run(
 
 
 @router.get("/runs/{run_id}", response_model=RunStatus, summary="Progress, and the summary once finished")
-def run_status(run_id: str, principal: Viewer) -> RunStatus:
-    return service.run_status(principal.tenant_id, run_id)
+def run_status(run: CurrentRun) -> RunStatus:
+    return run
 
 
 @router.get("/runs/{run_id}/signals", response_model=SignalPage, summary="Ranked signals with filters")

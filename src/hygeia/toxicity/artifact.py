@@ -19,11 +19,11 @@ import numpy as np
 
 from hygeia.core.registry import write_card
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
+from hygeia.toxicity.card_markdown import render_markdown
 from hygeia.toxicity.conformal import DEFAULT_SIGNIFICANCE
 from hygeia.toxicity.featurize import FEATURIZERS
 from hygeia.toxicity.members import EXPLAIN_MEMBER
 from hygeia.toxicity.model import CALIBRATION_FILE, CONFORMAL_FILE, FINGERPRINTS_FILE
-from hygeia.toxicity.model_card import render_markdown
 from hygeia.toxicity.network_inputs import NetworkConfig
 from hygeia.toxicity.network_training import NETWORK_NAME, NETWORK_SEEDS, network_featurizer
 from hygeia.toxicity.training import AD_PART, TrainingRun, network_available

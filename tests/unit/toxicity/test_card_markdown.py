@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from hygeia.toxicity.card_markdown import render_markdown
 from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS, TOXICITY_DESCRIPTORS
-from hygeia.toxicity.model_card import render_markdown
 
 from .conftest import REPO_ROOT
 

@@ -3,8 +3,10 @@ every figure is read from the card written by the same training run."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from hygeia.core.card_markdown import bullets, number, table
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS
 
@@ -37,90 +39,76 @@ def _columns(cv: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _metrics_table(cv: dict[str, Any], metric: str) -> list[str]:
-    columns = _columns(cv)
-    lines = ["| endpoint | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    for e in ENDPOINTS:
-        cells = [_pm(c["endpoints"][e][metric]) for c in columns.values()]
-        lines.append(f"| {e} | " + " | ".join(cells) + " |")
-    means = [f"{c['mean_over_endpoints'][metric]['mean']:.3f}" for c in columns.values()]
-    lines.append("| **mean** | " + " | ".join(means) + " |")
-    return lines
+    columns = _columns(cv).values()
+    rows = [[e, *(_pm(c["endpoints"][e][metric]) for c in columns)] for e in ENDPOINTS]
+    rows.append(["**mean**", *(number(c["mean_over_endpoints"][metric]["mean"]) for c in columns)])
+    return table(["endpoint", *_columns(cv)], rows)
 
 
 def _members_table(cv: dict[str, Any]) -> list[str]:
-    lines = ["| model | mean ROC-AUC | mean PR-AUC | CV seconds |", "|---|---|---|---|"]
-    rows = {"baseline: " + cv["baseline"]["member"]["name"]: cv["baseline"], **cv["members"]}
-    rows["shipped (calibrated blend)"] = cv["shipped"]
-    for name, item in rows.items():
-        overall = item["mean_over_endpoints"]
-        lines.append(
-            f"| {name} | {overall['roc_auc']['mean']:.3f} | {overall['pr_auc']['mean']:.3f} "
-            f"| {item.get('cv_seconds', '')} |"
-        )
-    return lines
+    members = {"baseline: " + cv["baseline"]["member"]["name"]: cv["baseline"], **cv["members"]}
+    members["shipped (calibrated blend)"] = cv["shipped"]
+    rows = [_member_row(name, item) for name, item in members.items()]
+    return table(["model", "mean ROC-AUC", "mean PR-AUC", "CV seconds"], rows)
+
+
+def _member_row(name: str, item: dict[str, Any]) -> list[object]:
+    overall = item["mean_over_endpoints"]
+    return [
+        name,
+        number(overall["roc_auc"]["mean"]),
+        number(overall["pr_auc"]["mean"]),
+        item.get("cv_seconds", ""),
+    ]
 
 
 def _anchors_table() -> list[str]:
-    lines = ["| method (published, challenge final-evaluation set) | mean ROC-AUC |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in PUBLISHED_ANCHORS]
-    return lines
+    return table(["method (published, challenge final-evaluation set)", "mean ROC-AUC"], PUBLISHED_ANCHORS)
+
+
+def _conformal_cell(result: dict[str, Any]) -> str:
+    return f"{result['error_inactive']:.3f} / {result['error_active']:.3f} / {result['single_label']:.2f}"
 
 
 def _conformal_table(conformal: dict[str, Any]) -> list[str]:
-    levels = list(conformal["validity_cross_fitted"])
-    head = "| endpoint | " + " | ".join(
-        f"error inactive / active / single-label @ε={level}" for level in levels
+    validity = conformal["validity_cross_fitted"]
+    headers = [f"error inactive / active / single-label @ε={level}" for level in validity]
+    rows = [[e, *(_conformal_cell(v["endpoints"][e]) for v in validity.values())] for e in ENDPOINTS]
+    devs = [f"ε={level}: max |error - ε| {v['max_abs_deviation']:.3f}" for level, v in validity.items()]
+    return [*table(["endpoint", *headers], rows), "", "; ".join(devs) + "."]
+
+
+def _band(band: list[float]) -> str:
+    return f"{band[0]:.2f}-{band[1]:.2f}"
+
+
+def _distance_table(bands: list[dict[str, Any]]) -> list[str]:
+    headers = ["nearest-neighbour similarity", "compounds", "labels", "Brier"]
+    headers += ["conformal error @ε=0.2", "single-label sets"]
+    measured = [r for r in bands if r["labels"]]
+    return table(
+        headers, [[_band(r["band"]), r["compounds"], r["labels"], *_distance_cells(r)] for r in measured]
     )
-    lines = [head + " |", "|---" * (len(levels) + 1) + "|"]
-    for e in ENDPOINTS:
-        cells = []
-        for level in levels:
-            r = conformal["validity_cross_fitted"][level]["endpoints"][e]
-            cells.append(f"{r['error_inactive']:.3f} / {r['error_active']:.3f} / {r['single_label']:.2f}")
-        lines.append(f"| {e} | " + " | ".join(cells) + " |")
-    devs = [
-        f"ε={level}: max |error - ε| {conformal['validity_cross_fitted'][level]['max_abs_deviation']:.3f}"
-        for level in levels
-    ]
-    return [*lines, "", "; ".join(devs) + "."]
 
 
-def _distance_table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = [
-        "| nearest-neighbour similarity | compounds | labels | Brier | conformal error @ε=0.2 "
-        "| single-label sets |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        if not r["labels"]:
-            continue
-        lines.append(
-            f"| {r['band'][0]:.2f}-{r['band'][1]:.2f} | {r['compounds']} | {r['labels']} | {r['brier']:.4f} "
-            f"| {r['conformal_error']:.3f} | {r['single_label']:.2f} |"
-        )
-    return lines
+def _distance_cells(r: dict[str, Any]) -> list[str]:
+    return [number(r["brier"], 4), number(r["conformal_error"]), number(r["single_label"], 2)]
 
 
 def _calibration_table(calibration: dict[str, Any]) -> list[str]:
-    lines = [
-        "| endpoint | method | ECE before | ECE after (cross-fitted) | Brier before | Brier after |",
-        "|---|---|---|---|---|---|",
-    ]
-    for e in ENDPOINTS:
-        c = calibration[e]
-        lines.append(
-            f"| {e} | {c['method']} | {c['ece_uncalibrated']:.4f} | {c['ece_calibrated_cross_fitted']:.4f} "
-            f"| {c['brier_uncalibrated']:.4f} | {c['brier_cross_fitted'][c['method']]:.4f} |"
-        )
-    return lines
+    headers = ["endpoint", "method", "ECE before", "ECE after (cross-fitted)", "Brier before", "Brier after"]
+    return table(headers, [[e, *_calibration_cells(calibration[e])] for e in ENDPOINTS])
+
+
+def _calibration_cells(c: dict[str, Any]) -> list[str]:
+    before, after = c["ece_uncalibrated"], c["ece_calibrated_cross_fitted"]
+    brier_before, brier_after = c["brier_uncalibrated"], c["brier_cross_fitted"][c["method"]]
+    return [c["method"], *(number(v, 4) for v in (before, after, brier_before, brier_after))]
 
 
 def _domain_table(domain: dict[str, Any]) -> list[str]:
-    lines = ["| nearest-neighbour similarity | compounds | mean ROC-AUC |", "|---|---|---|"]
-    for band in domain["bands"]:
-        auc = "n/a" if band["roc_auc"] is None else f"{band['roc_auc']:.3f}"
-        lines.append(f"| {band['band'][0]:.2f}-{band['band'][1]:.2f} | {band['compounds']} | {auc} |")
-    return lines
+    rows = [[_band(b["band"]), b["compounds"], number(b["roc_auc"], missing="n/a")] for b in domain["bands"]]
+    return table(["nearest-neighbour similarity", "compounds", "mean ROC-AUC"], rows)
 
 
 def _blend_lines(cv: dict[str, Any]) -> list[str]:
@@ -136,7 +124,7 @@ def _blend_lines(cv: dict[str, Any]) -> list[str]:
     ]
 
 
-def _conformal_section(card: dict[str, Any]) -> list[str]:
+def _conformal_section(card: Mapping[str, Any]) -> list[str]:
     conformal = card.get("conformal")
     rows = card["applicability_domain"].get("error_by_similarity")
     if not conformal or not rows:
@@ -159,7 +147,7 @@ def _conformal_section(card: dict[str, Any]) -> list[str]:
     ]
 
 
-def _network_selection(card: dict[str, Any]) -> list[str]:
+def _network_selection(card: Mapping[str, Any]) -> list[str]:
     if not card["ensemble"].get("networks"):
         return []
     config = card["ensemble"]["networks"][0]["config"]
@@ -173,7 +161,7 @@ def _network_selection(card: dict[str, Any]) -> list[str]:
     ]
 
 
-def _descriptor_lines(card: dict[str, Any]) -> list[str]:
+def _descriptor_lines(card: Mapping[str, Any]) -> list[str]:
     """Which of the frozen RDKit descriptor names this model uses (read from its feature spec)."""
     used = _descriptor_names(card["feature_spec"])
     if not used:
@@ -202,7 +190,8 @@ def _descriptor_names(spec: Any) -> list[str]:
     return []
 
 
-def render_markdown(card: dict[str, Any]) -> str:
+def render_markdown(card: Mapping[str, Any]) -> str:
+    """The card.json of a toxicity model as MODEL_CARD.md."""
     cv = card["metrics"]["scaffold_cv"]
     data = card["training_data"]
     domain = card["applicability_domain"]
@@ -278,7 +267,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         + ".",
         "",
         "## Limitations",
-        *[f"- {item}" for item in card["limitations"]],
+        *bullets(card["limitations"]),
         "",
     ]
     return "\n".join(text)
