@@ -84,7 +84,7 @@ def serve(
 
 @app.command()
 def beat() -> None:
-    """Run Celery Beat: schedules the daily retention purge on the workers (run exactly one)."""
+    """Run Celery Beat: schedules the daily retention purge and the retraining check (run exactly one)."""
     if not get_settings().celery_broker:
         fail("Celery Beat needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
     from hygeia.core.celery_app import run_beat
@@ -101,6 +101,20 @@ def maintenance_purge() -> None:
     wire_domains()
     for tenant, counts in purge_expired().items():
         typer.echo(f"{tenant}: " + ", ".join(f"{kind} {count}" for kind, count in counts.items()))
+
+
+@maintenance_app.command("retrain-check")
+def maintenance_retrain_check() -> None:
+    """Check drift and live performance against HYGEIA_RETRAIN_* now (the embedded setup's stand-in
+    for Celery Beat); submits retraining jobs where crossed, never promotes."""
+    from hygeia.core.retraining import check
+
+    wire_domains()  # domains register their retrainers, outcome kinds and job handlers
+    for d in check():
+        state = f"job {d.job_id}" if d.job_id else (f"held back: {d.held_back}" if d.held_back else "ok")
+        typer.echo(
+            f"{d.tenant_id} {d.model_name} {d.version}: {state}" + "".join(f"\n  {r}" for r in d.reasons)
+        )
 
 
 @maintenance_app.command("export-blobs")

@@ -45,8 +45,11 @@ def redelivery_options(visibility_timeout: int) -> dict[str, int]:
 
 
 PURGE_TASK = "hygeia.retention_purge"
+RETRAIN_CHECK_TASK = "hygeia.retrain_check"
+RETRAIN_CHECK_SECONDS = 6 * 3600.0  # drift and live metrics move over days; a check costs seconds
 celery.conf.beat_schedule = {
     "retention-purge-daily": {"task": PURGE_TASK, "schedule": 24 * 3600.0},
+    "retrain-check": {"task": RETRAIN_CHECK_TASK, "schedule": RETRAIN_CHECK_SECONDS},
 }
 
 
@@ -57,8 +60,19 @@ def retention_purge() -> dict[str, dict[str, int]]:
     return purge_expired()
 
 
+@celery.task(name=RETRAIN_CHECK_TASK)
+def retrain_check() -> list[dict[str, object]]:
+    """Drift and live performance against the thresholds; submits retraining jobs, never promotes."""
+    from dataclasses import asdict
+
+    from hygeia.core.retraining import check
+
+    return [asdict(decision) for decision in check()]
+
+
 def run_beat(loglevel: str = "INFO") -> None:
-    """The one scheduler process (run exactly one): it enqueues the daily retention purge."""
+    """The one scheduler process (run exactly one): it enqueues the daily retention purge and the
+    retraining check."""
     configure_broker().start(["beat", f"--loglevel={loglevel}"])
 
 

@@ -64,10 +64,13 @@ class JobContext:
 
 Handler = Callable[[dict[str, Any], JobContext], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {}
+_SCHEDULED_ONLY: set[str] = set()  # kinds the platform submits itself (retraining), never a caller
 
 
-def register_job_handler(kind: str, handler: Handler) -> None:
+def register_job_handler(kind: str, handler: Handler, *, scheduled_only: bool = False) -> None:
     _HANDLERS[kind] = handler
+    if scheduled_only:
+        _SCHEDULED_ONLY.add(kind)
 
 
 def load_plugin_modules() -> None:
@@ -212,9 +215,13 @@ def get_backend() -> InProcessBackend | CeleryBackend:
     return InProcessBackend(settings.job_workers)
 
 
-def submit_job(principal: Principal, kind: str, payload: dict[str, Any]) -> JobInfo:
+def submit_job(
+    principal: Principal, kind: str, payload: dict[str, Any], *, scheduled: bool = False
+) -> JobInfo:
     if kind not in _HANDLERS:
         raise ProblemError(400, "Unknown job kind", f"no job kind {kind!r} is registered")
+    if kind in _SCHEDULED_ONLY and not scheduled:
+        raise ProblemError(403, "Job kind is scheduled", f"{kind!r} jobs are submitted by the platform only")
     with tenant_session(principal.tenant_id) as session:
         job = Job(
             kind=kind, payload=payload, created_by=principal.subject, status=QUEUED, progress=0.0, message=""

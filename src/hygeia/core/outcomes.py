@@ -69,6 +69,9 @@ class OutcomeKind:
     input_key: Callable[[str], str]
     classes: tuple[str, ...] = ()  # multiclass: the values an outcome may take
     input_help: str = "the input the prediction was made for"
+    # what of a given input is stored with the outcome so it can become a training row (toxicity: the
+    # standardised parent SMILES); None for inputs that are only a key (an InChIKey, an image hash)
+    keep_input: Callable[[str], str | None] | None = None
 
     def observed(self, value: Any) -> str:
         text = str(value).strip()
@@ -261,6 +264,7 @@ def _outcome(
             raise OutcomeRejected("input does not match the input of prediction_id")
     else:
         key = kind.input_key(given)
+    kept = kind.keep_input(given) if kind.keep_input is not None and given else None
     label = str(row.get("label") or (kind.labels[0] if len(kind.labels) == 1 else "")).strip()
     if label not in kind.labels:
         raise OutcomeRejected(f"label must be one of {', '.join(kind.labels)}, not {label[:40]!r}")
@@ -273,6 +277,7 @@ def _outcome(
         capability=kind.capability,
         prediction_id=prediction_id,
         input_key=key,
+        input_text=kept,
         label=label,
         observed=kind.observed(row["observed"]),
         source=source,

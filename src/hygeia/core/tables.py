@@ -158,6 +158,8 @@ class Outcome(TenantOwned, Base):
     capability: Mapped[str] = mapped_column(String(50), nullable=False)
     prediction_id: Mapped[str | None] = mapped_column(String(32))
     input_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    # the standardised input, only where the domain keeps it for retraining (toxicity: parent SMILES)
+    input_text: Mapped[str | None] = mapped_column(String(5000))
     label: Mapped[str] = mapped_column(String(100), nullable=False)
     observed: Mapped[str] = mapped_column(String(100), nullable=False)
     source: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -90,12 +90,14 @@ def _training_data(run: TrainingRun, data_path: Path) -> dict[str, Any]:
     for row in dataset.rejected:
         rejected_by_code[row.code] = rejected_by_code.get(row.code, 0) + 1
     tested = ~np.isnan(dataset.labels)
+    added = run.outcome_rows or {}
+    tox21_compounds = len(dataset) - added.get("new_compounds", 0)  # outcome molecules are appended
     return {
         "path": str(data_path),
         "sha256": dataset.sha256,
         "rows": dataset.input_rows,
-        "compounds_after_dedup": len(dataset),
-        "merged_duplicate_rows": dataset.input_rows - len(dataset.rejected) - len(dataset),
+        "compounds_after_dedup": tox21_compounds,
+        "merged_duplicate_rows": dataset.input_rows - len(dataset.rejected) - tox21_compounds,
         "conflicting_endpoint_labels": dataset.conflicting_labels,
         "dedup_rule": "standardised parent SMILES; per endpoint majority of tested rows, ties -> active",
         "rejected_by_code": rejected_by_code,
@@ -107,6 +109,7 @@ def _training_data(run: TrainingRun, data_path: Path) -> dict[str, Any]:
             e: {"tested": int(tested[:, j].sum()), "active": int(np.nansum(dataset.labels[:, j]))}
             for j, e in enumerate(ENDPOINTS)
         },
+        **({"accepted_outcomes_added": added} if run.outcome_rows is not None else {}),
     }
 
 

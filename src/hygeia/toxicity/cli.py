@@ -25,6 +25,20 @@ def train(
     seed: int = typer.Option(2026, help="fold-assignment and LightGBM seed"),
     limit: int = typer.Option(None, min=50, help="train on the first N rows only (smoke tests)"),
     force: bool = typer.Option(False, help="overwrite an existing artifact folder"),
+    with_outcomes: bool = typer.Option(
+        False,
+        "--with-outcomes",
+        help="add the named tenants' accepted assay outcomes as training rows and register the result "
+        "as a staging candidate compared with production (never promoted); default --out "
+        "<var_dir>/registry/toxicity/<version>, default --version <production>+outcomes.<time>",
+    ),
+    tenant: list[str] = typer.Option(None, "--tenant", help="with --with-outcomes: whose outcomes (repeat)"),
+    outcome_holdout: float = typer.Option(
+        0.3, min=0.0, max=0.9, help="with --with-outcomes: share of outcome scaffolds held out for scoring"
+    ),
+    smoke: bool = typer.Option(
+        False, help="with --with-outcomes: one 30-round member, to check the pipeline (not a model to ship)"
+    ),
 ) -> None:
     """Scaffold-CV the baseline and the ensemble, calibrate, fit on all data, write the model folder."""
     from hygeia.toxicity.artifact import write_artifact
@@ -32,9 +46,13 @@ def train(
 
     settings = get_settings()
     data = data or settings.data_dir / "tox21" / "tox21.csv"
-    out = out or settings.models_dir / "toxicity" / version
     if not data.is_file():
         fail(f"training data {data} not found (set --data or HYGEIA_DATA_DIR)")
+    if with_outcomes:
+        explicit = version if version != DEFAULT_VERSION else None
+        _retrain(data, out, explicit, tenant or [], folds, seed, limit, outcome_holdout, smoke)
+        return
+    out = out or settings.models_dir / "toxicity" / version
     if out.exists() and any(out.iterdir()) and not force:
         fail(f"{out} already holds a model; pick another --version or pass --force")
     run = run_training(data, n_folds=folds, seed=seed, limit=limit, log=_log)
@@ -47,6 +65,28 @@ def train(
 
 
 app.command("train")(train)
+
+
+def _retrain(
+    data: Path,
+    out: Path | None,
+    version: str | None,
+    tenants: list[str],
+    folds: int,
+    seed: int,
+    limit: int | None,
+    holdout: float,
+    smoke: bool,
+) -> None:
+    from hygeia.toxicity.retraining import RetrainRecipe, headline, retrain
+
+    if not tenants:
+        fail("--with-outcomes needs --tenant: name each tenant whose outcomes may train the candidate")
+    if out is not None and out.exists() and any(out.iterdir()):
+        fail(f"{out} already holds a model; pick another --out")
+    recipe = RetrainRecipe(tuple(tenants), data, folds, seed, limit, holdout, smoke)
+    card = retrain(recipe, out=out, version=version, log=_log)
+    typer.echo(f"candidate {card['name']} {card['version']} registered in staging: {headline(card)}")
 
 
 @app.command("predict")

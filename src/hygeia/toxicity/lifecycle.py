@@ -1,6 +1,8 @@
 """Toxicity in the model lifecycle: every scored molecule gets a prediction id, recorded under the
-InChIKey of its standardised parent; outcomes are measured assay results per endpoint; a shadow
-candidate scores the same SMILES off the request path.
+InChIKey of its standardised parent; outcomes are measured assay results per endpoint (an outcome
+given as SMILES keeps the standardised parent SMILES, so it can train a retrained candidate); a
+canary answers its sticky share of requests and a shadow candidate scores the same SMILES off the
+request path.
 
 Salts and charges are stripped before the key is taken, so an outcome given for a salt form (as
 SMILES) finds the parent's predictions; an InChIKey given directly must be the parent's.
@@ -8,6 +10,7 @@ SMILES) finds the parent's predictions; an InChIKey given directly must be the p
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -15,10 +18,9 @@ from functools import lru_cache
 from rdkit import Chem
 
 from hygeia.core.outcomes import OutcomeKind, OutcomeRejected, Served, register_outcome_kind
-from hygeia.core.registry import get_registry
-from hygeia.core.releases import register_shadow_runner, track
+from hygeia.core.releases import canary_version, current_release, register_shadow_runner, track
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
-from hygeia.toxicity.loading import load_folder
+from hygeia.toxicity.loading import get_model, get_version
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection, prepare
 from hygeia.toxicity.predictor import predict_smiles
@@ -31,6 +33,15 @@ INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
 def inchikey(standardised_smiles: str) -> str:
     """Remembered: an InChIKey costs ~1-5 ms, as much as a cached prediction's whole answer."""
     return str(Chem.MolToInchiKey(Chem.MolFromSmiles(standardised_smiles)))
+
+
+def kept_structure(given: str) -> str | None:
+    """What an outcome keeps of its input for retraining: the standardised parent SMILES (None for an
+    InChIKey, which names a molecule without giving its structure)."""
+    if INCHIKEY.match(given.upper()):
+        return None
+    prepared = prepare(given)
+    return None if isinstance(prepared, MoleculeRejection) else prepared.smiles
 
 
 def input_key(given: str) -> str:
@@ -50,7 +61,25 @@ OUTCOMES = OutcomeKind(
     labels=ENDPOINTS,
     input_key=input_key,
     input_help="SMILES or the parent's InChIKey",
+    keep_input=kept_structure,
 )
+
+
+def request_key(smiles: Sequence[str]) -> str:
+    """What a canary sticky per input hashes: the request's SMILES as given (one decision a request)."""
+    return hashlib.sha256("\x1f".join(smiles).encode()).hexdigest()
+
+
+def serving_model(smiles: Sequence[str]) -> ToxicityModel:
+    """Production, or the canary candidate when this request falls in the canary's share."""
+    candidate = canary_version(MODEL_NAME, request_key(smiles))
+    return get_model() if candidate is None else get_version(candidate)
+
+
+def canary_running() -> bool:
+    """A canary may answer this request: the event loop's cached shortcut steps aside for it."""
+    release = current_release(MODEL_NAME)
+    return release is not None and release.mode == "canary"
 
 
 def _answer(probabilities: dict[str, float] | None, standardised: str | None) -> Served | None:
@@ -66,15 +95,9 @@ def follow(model: ToxicityModel, results: list[Prediction]) -> list[Prediction]:
     return results
 
 
-@lru_cache(maxsize=2)
-def _candidate(version: str, sha256: str) -> ToxicityModel:
-    return load_folder(get_registry().load(MODEL_NAME, version).path)
-
-
 def shadow_scores(version: str, smiles: Sequence[str]) -> list[Served | None]:
     """The candidate's probabilities for the SMILES production answered (run by the shadow thread)."""
-    loaded = get_registry().load(MODEL_NAME, version)
-    rows = predict_smiles(_candidate(version, loaded.sha256), list(smiles))
+    rows = predict_smiles(get_version(version), list(smiles))
     return [_answer(row.probabilities, row.standardised_smiles) for row in rows]
 
 

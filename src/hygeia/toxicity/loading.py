@@ -30,6 +30,8 @@ from hygeia.toxicity.model import ToxicityModel, ToxicityModelError
 
 _lock = threading.Lock()
 _loaded: dict[tuple[str, str], ToxicityModel] = {}
+_named: dict[str, ToxicityModel] = {}  # registered versions asked for by name: canary, shadow candidates
+MAX_NAMED = 2
 BUNDLED = "bundled"  # stage label for a folder loaded without the registry
 TRAIN_HINT = "no trained toxicity model is registered or bundled: run `hygeia toxicity train`"
 
@@ -85,6 +87,21 @@ def get_model() -> ToxicityModel:
     return _bundled_model()
 
 
+def get_version(version: str) -> ToxicityModel:
+    """A registered version by name (a canary or shadow candidate), hash-verified on first load and then
+    kept: the registry refuses to register a version again with other files, so it cannot change."""
+    with _lock:
+        if version in _named:
+            return _named[version]
+    loaded = get_registry().load(MODEL_NAME, version)  # ModelNotFound: a 404 problem
+    model = _build(loaded.path, loaded.card, loaded.stage)
+    with _lock:
+        while len(_named) >= MAX_NAMED:
+            _named.pop(next(iter(_named)))
+        _named[version] = model
+    return model
+
+
 def loaded_model() -> ToxicityModel | None:
     """The production model if it is already in memory, else None: never loads (cheap enough for the
     event loop; `get_model` does the loading, in a worker thread)."""
@@ -119,3 +136,4 @@ def unavailable_reason() -> str | None:
 def clear_cache() -> None:
     with _lock:
         _loaded.clear()
+        _named.clear()

@@ -21,7 +21,7 @@ from hygeia.core.jobs import JobContext, JobInfo, register_job_handler, submit_j
 from hygeia.core.observability import observe_scores
 from hygeia.core.schemas import ModelReference
 from hygeia.core.tools import register_capability, register_tool
-from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, retraining
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import get_model, loaded_model, unavailable_reason
 from hygeia.toxicity.model import ToxicityModel
@@ -85,7 +85,7 @@ def predict_one(
 ) -> tuple[ToxicityModel, Prediction]:
     """One molecule; an invalid one is a 422 with its error code, since there is no batch to keep."""
     _check_endpoint(explain_endpoint)
-    model = get_model()
+    model = lifecycle.serving_model([smiles])
     result = _predict_one(model, smiles, explain_endpoint)
     _audit(principal, model, [smiles])
     return model, result
@@ -97,9 +97,10 @@ def cached_prediction(
     """`predict_one`'s answer when the model is loaded and the molecule is cached, else None.
 
     No RDKit work and no model load, so the route can answer from the event loop and skip the
-    thread-pool hand-off (a tenth of a cached prediction's server time under load)."""
+    thread-pool hand-off (a tenth of a cached prediction's server time under load). While a canary
+    runs, every request takes the worker-thread path, which picks its arm."""
     _check_endpoint(explain_endpoint)
-    model = loaded_model()
+    model = None if lifecycle.canary_running() else loaded_model()
     if model is None:
         return None
     result = _cached(model, _prediction_key(model, smiles, explain_endpoint))
@@ -146,7 +147,7 @@ def predict_batch(
 
 
 def _score(smiles: Sequence[str], ctx: JobContext | None = None) -> tuple[ToxicityModel, list[Prediction]]:
-    model = get_model()
+    model = lifecycle.serving_model(smiles)
 
     def progress(done: int, total: int) -> None:
         if ctx is not None:
@@ -236,6 +237,7 @@ def register() -> None:
     register_job_handler(BATCH_JOB, run_batch_job)
     register_capability(MODEL_NAME, unavailable_reason)
     lifecycle.register()  # outcomes per assay and the shadow candidate's scorer
+    retraining.register()  # the scheduled retraining job, as the model's retrainer
     from hygeia.toxicity import agent_tools  # imports this module, so not at the top
 
     agent_tools.register()  # toxicity.batch_prediction: the caller's own batch results by id

@@ -47,6 +47,7 @@ from hygeia.toxicity.network_training import (
     fit_networks,
     network_parts,
 )
+from hygeia.toxicity.outcome_rows import OutcomeMolecules, with_outcome_rows
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
 DEFAULT_FOLDS = 5
@@ -74,6 +75,7 @@ class TrainingRun:
     network_weight: float
     conformal_set: np.ndarray  # (2, n, 12) float32: out-of-fold blended scores and labels
     conformal: dict[str, Any]
+    outcome_rows: dict[str, int] | None = None  # what accepted outcomes added (None: Tox21 alone)
 
 
 def network_available() -> bool:
@@ -123,19 +125,26 @@ def run_training(
     seed: int = DEFAULT_SEED,
     limit: int | None = None,
     log: Log = print,
+    outcomes: OutcomeMolecules | None = None,
 ) -> TrainingRun:
+    """`outcomes`: accepted assay outcomes added as training rows; the Tox21 compounds keep the
+    folds they have without them, so the CV on those compounds compares with production's."""
     clock = Stopwatch()
     dataset = load_tox21(data_path, limit=limit)
     log(
         f"standardised {dataset.input_rows} rows -> {len(dataset)} compounds, "
         f"{len(dataset.rejected)} rejected ({clock.lap('standardise')} s)"
     )
-    needed = {AD_PART, *BASELINE.features, *(p for m in members for p in m.features)}
-    parts = featurize_parts(dataset.mols, needed)
-    log(f"featurised {sorted(needed)} ({clock.lap('featurise')} s)")
     groups = scaffold_groups(dataset.mols)
     folds = balanced_scaffold_folds(groups, n_folds, seed)
     log(f"{len(groups)} scaffold groups in {n_folds} folds of sizes {np.bincount(folds).tolist()}")
+    merged = with_outcome_rows(dataset, folds, outcomes, n_folds) if outcomes is not None else None
+    if merged is not None:
+        dataset, folds = merged.dataset, merged.folds
+        log(f"accepted outcomes: {merged.stats}")
+    needed = {AD_PART, *BASELINE.features, *(p for m in members for p in m.features)}
+    parts = featurize_parts(dataset.mols, needed)
+    log(f"featurised {sorted(needed)} ({clock.lap('featurise')} s)")
 
     baseline_cv = cross_validate_member(
         BASELINE, member_matrix(parts, BASELINE), dataset.labels, folds, seed, log
@@ -160,6 +169,11 @@ def run_training(
     clock.lap("cv_network")
     metrics = _cv_metrics(dataset.labels, folds, baseline_cv, member_cvs, trees_oof, network_cv, ensemble_oof)
     metrics["blend"] = {"network_weight": weight, "mean_roc_auc_by_weight": blend_scores}
+    if merged is not None:  # the same held-out Tox21 compounds, with their Tox21 labels
+        n = merged.tox21_compounds
+        metrics["tox21_compounds_only"] = summarise(
+            fold_metrics(ensemble_oof[:n], merged.tox21_labels, folds[:n])
+        )
     log(_headline(metrics) + f" (network weight {weight})")
 
     calibrators, calibration = _calibrate(ensemble_oof, dataset.labels, folds)
@@ -196,6 +210,7 @@ def run_training(
         weight if networks else 0.0,
         np.stack([ensemble_oof, dataset.labels]).astype(np.float32),
         conformal,
+        merged.stats if merged is not None else None,
     )
 
 

@@ -1,0 +1,305 @@
+"""Retraining with accepted outcomes (`hygeia train toxicity --with-outcomes`, or the scheduled
+`toxicity.retrain` job): the shipped recipe on Tox21 plus the tenant's assay outcomes, registered as a
+staging candidate whose card compares it with production twice:
+
+1. on the same held-out scaffold folds of the Tox21 compounds: the candidate's cross-validation,
+   scored on the Tox21 labels of those compounds, beside what production's card measured on the same
+   folds (only where data file, rows, fold count and seed match; otherwise the card says why not);
+2. on the held-out outcomes (whole scaffolds never trained on): both models scored on the same
+   cases like live performance. Production's answers are computed by the same code here; the models
+   are deterministic, so they are what production served for those molecules.
+
+Nothing is promoted: a platform admin runs the candidate as a shadow or canary and promotes from the
+release report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hygeia.core.db import utcnow
+from hygeia.core.errors import InputError
+from hygeia.core.jobs import JobContext, register_job_handler
+from hygeia.core.live_metrics import binary_performance
+from hygeia.core.outcomes import LifecycleSettings
+from hygeia.core.registry import get_registry, write_card
+from hygeia.core.retraining import Retrainer, register_retrainer, training_outcomes
+from hygeia.settings import get_settings
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME
+from hygeia.toxicity.members import SHIPPED_MEMBERS, TUNED_PARAMS, Log, MemberConfig
+from hygeia.toxicity.model import ToxicityModel
+from hygeia.toxicity.outcome_rows import OutcomeMolecules, split_outcomes
+from hygeia.toxicity.predictor import predict_smiles
+from hygeia.toxicity.training import DEFAULT_FOLDS, DEFAULT_SEED
+
+RETRAIN_JOB = "toxicity.retrain"
+DEFAULT_HOLDOUT = 0.3
+SAME_SPLIT_KEYS = (("training_data", "sha256"), ("training_data", "rows"), ("metrics", "evaluation"))
+# one 30-round member: proves the pipeline end to end in seconds; not a model to ship
+SMOKE_MEMBERS = (
+    MemberConfig("morgan_maccs_desc", ("morgan_count", "maccs", "rdkit_2d"), TUNED_PARAMS, rounds=30),
+)
+
+
+class RetrainRefused(InputError):
+    """Nothing to retrain with (no usable outcome), said before an hour of training starts."""
+
+
+@dataclass(frozen=True)
+class RetrainRecipe:
+    tenants: tuple[str, ...]
+    data: Path
+    n_folds: int = DEFAULT_FOLDS
+    seed: int = DEFAULT_SEED
+    limit: int | None = None
+    holdout: float = DEFAULT_HOLDOUT
+    smoke: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "data": str(self.data), "tenants": list(self.tenants)}
+
+
+def candidate_version(production: str, now: datetime) -> str:
+    """A PEP 440 local version: production's, marked as retrained with outcomes at a time."""
+    return f"{production}+outcomes.{now:%Y%m%d%H%M%S}"
+
+
+def retrain(
+    recipe: RetrainRecipe,
+    *,
+    out: Path | None = None,
+    version: str | None = None,
+    reasons: Sequence[str] = (),
+    log: Log = print,
+) -> dict[str, Any]:
+    """Train, compare, register in staging; returns the candidate's card."""
+    from hygeia.toxicity.artifact import write_artifact
+    from hygeia.toxicity.loading import get_model, load_folder
+    from hygeia.toxicity.training import run_training
+
+    if not recipe.tenants:
+        raise InputError("name the tenant(s) whose accepted outcomes may train the candidate")
+    split = split_outcomes(training_outcomes(recipe.tenants, MODEL_NAME), recipe.holdout, recipe.seed)
+    if not len(split.training):
+        raise RetrainRefused(
+            f"no accepted outcome of {', '.join(recipe.tenants)} can be trained on "
+            f"({split.provenance['outcomes']} outcomes, not usable: {split.provenance['not_usable']}, "
+            f"{len(split.held_out)} molecules held out): retraining would reproduce production"
+        )
+    production = get_model()
+    version = version or candidate_version(production.version, utcnow())
+    out = out or get_settings().var_dir / "registry" / MODEL_NAME / version
+    members = SMOKE_MEMBERS if recipe.smoke else SHIPPED_MEMBERS
+    run = run_training(
+        recipe.data,
+        members=members,
+        n_folds=recipe.n_folds,
+        seed=recipe.seed,
+        limit=recipe.limit,
+        log=log,
+        outcomes=split.training,
+    )
+    card = write_artifact(run, out, version, recipe.data)
+    candidate = load_folder(out)
+    card["retraining"] = {
+        "status": "candidate (registered in staging); never promoted automatically",
+        "requested_because": list(reasons),
+        "recipe": {**recipe.as_dict(), "members": [m.name for m in members]},
+        "production": production.reference(),
+        "accepted_outcomes": split.provenance,
+        "held_out_split": held_out_split(production.card, card),
+        "outcome_set": outcome_set(production, candidate, split.held_out),
+    }
+    card = write_card(out, card)  # the same artifacts, so the same sha256; the card gains the comparison
+    notes = out / "MODEL_CARD.md"  # written by write_artifact; the comparison follows it
+    notes.write_text(notes.read_text() + "\n" + retraining_markdown(card))
+    get_registry().register(out)  # staging
+    log(f"registered {MODEL_NAME} {version} in staging: {headline(card)}")
+    return card
+
+
+def held_out_split(production: dict[str, Any], candidate: dict[str, Any]) -> dict[str, Any]:
+    """Production's scaffold-CV numbers beside the candidate's on the same Tox21 compounds and folds."""
+    differ = [
+        f"{section}.{key}: production {production.get(section, {}).get(key)!r}, "
+        f"candidate {candidate[section][key]!r}"
+        for section, key in SAME_SPLIT_KEYS
+        if production.get(section, {}).get(key) != candidate[section][key]
+    ]
+    if differ:
+        return {"same_split": False, "why_not": differ}
+    theirs = production["metrics"]["scaffold_cv"]["shipped"]
+    ours = candidate["metrics"]["scaffold_cv"]["tox21_compounds_only"]
+    comparison: dict[str, Any] = {"same_split": True, "split": candidate["metrics"]["evaluation"]}
+    for metric in ("roc_auc", "pr_auc"):
+        before = theirs["mean_over_endpoints"][metric]["mean"]
+        after = ours["mean_over_endpoints"][metric]["mean"]
+        comparison[f"mean_{metric}"] = {
+            "production": before,
+            "candidate": after,
+            "difference": round(after - before, 4),
+        }
+        comparison[f"{metric}_by_endpoint"] = {
+            e: {
+                "production": theirs["endpoints"][e][metric]["mean"],
+                "candidate": ours["endpoints"][e][metric]["mean"],
+            }
+            for e in ENDPOINTS
+        }
+    return comparison
+
+
+def outcome_set(
+    production: ToxicityModel, candidate: ToxicityModel, held_out: OutcomeMolecules
+) -> dict[str, Any]:
+    """Both models on the held-out outcomes; a molecule whose fingerprint equals a training compound of
+    either model (it was trained on, by Tox21 or by outcome) is left out, since it is not unseen."""
+    theirs = predict_smiles(production, held_out.smiles)
+    ours = predict_smiles(candidate, held_out.smiles)
+    unseen = [
+        i
+        for i, (a, b) in enumerate(zip(theirs, ours, strict=True))
+        if a.probabilities
+        and b.probabilities
+        and max(a.nearest_similarity or 0, b.nearest_similarity or 0) < 1.0
+    ]
+    settings = LifecycleSettings()
+    scored: dict[str, dict[str, Any]] = {"production": {}, "candidate": {}}
+    for j, endpoint in enumerate(ENDPOINTS):
+        cases = [i for i in unseen if not np.isnan(held_out.labels[i, j])]
+        observed = [int(held_out.labels[i, j]) for i in cases]
+        for name, rows in (("production", theirs), ("candidate", ours)):
+            scores = [rows[i].probabilities[endpoint] for i in cases]  # type: ignore[index]
+            performance = binary_performance(
+                endpoint, observed, scores, settings.min_outcomes, settings.bootstrap_resamples
+            )
+            scored[name][endpoint] = asdict(performance)
+    return {
+        "molecules": len(held_out),
+        "scored_molecules": len(unseen),
+        "left_out_as_trained_on": len(held_out) - len(unseen),
+        "minimum_outcomes_per_assay": settings.min_outcomes,
+        **scored,
+    }
+
+
+def headline(card: dict[str, Any]) -> str:
+    """One line for the log, the job result and the CLI."""
+    info = card["retraining"]
+    split = info["held_out_split"]
+    if split["same_split"]:
+        roc = split["mean_roc_auc"]
+        first = (
+            f"same scaffold folds mean ROC-AUC production {roc['production']} vs candidate {roc['candidate']}"
+        )
+    else:
+        first = "not the same scaffold folds as production (" + "; ".join(split["why_not"]) + ")"
+    scored = [
+        f"{e} {info['outcome_set']['production'][e]['metrics']['roc_auc']['value']} vs "
+        f"{info['outcome_set']['candidate'][e]['metrics']['roc_auc']['value']}"
+        for e in ENDPOINTS
+        if info["outcome_set"]["candidate"][e]["status"] == "ok"
+    ]
+    second = "held-out outcomes ROC-AUC " + (
+        ", ".join(scored) if scored else "not enough outcomes on any assay"
+    )
+    return f"{first}; {second}"
+
+
+def _cell(performance: dict[str, Any]) -> str:
+    if performance["status"] != "ok":
+        return performance["status"]
+    roc = performance["metrics"]["roc_auc"]
+    interval = f" ({roc['ci_low']}-{roc['ci_high']})" if roc["ci_low"] is not None else ""
+    return f"{roc['value']}{interval}, Brier {performance['metrics']['brier']['value']}"
+
+
+def retraining_markdown(card: dict[str, Any]) -> str:
+    """The card's comparison for a reviewer; every number is read from card.json."""
+    info = card["retraining"]
+    given = info["accepted_outcomes"]
+    split = info["held_out_split"]
+    lines = [
+        "## Retrained with accepted outcomes (candidate)",
+        f"{info['status']}. Production at training time: {info['production']['name']} "
+        f"{info['production']['version']} (sha256 {info['production']['sha256']}).",
+        f"Requested because: {'; '.join(info['requested_because']) or 'by hand'}.",
+        "",
+        f"Outcomes: {given['outcomes']} accepted (newest per molecule and assay) from "
+        + ", ".join(f"{t}: {n}" for t, n in given["tenants"].items())
+        + f"; outcome ids sha256 `{given['outcome_ids_sha256'][:16]}…`; not usable: {given['not_usable']}. "
+        f"{given['molecules']['training']} molecules trained on, {given['molecules']['held_out']} held out "
+        f"({given['holdout']['fraction']:.0%} of {given['holdout']['grouping']} groups, seed "
+        f"{given['holdout']['seed']}; held-out outcomes are never trained on). Added to Tox21: "
+        f"{card['training_data'].get('accepted_outcomes_added')}.",
+        "",
+        "| assay | trained on (active / tested) | held out (active / tested) |",
+        "|---|---|---|",
+        *[
+            f"| {e} | {c['training']['active']} / {c['training']['tested']} "
+            f"| {c['held_out']['active']} / {c['held_out']['tested']} |"
+            for e, c in given["per_endpoint"].items()
+        ],
+        "",
+    ]
+    if split["same_split"]:
+        lines += [
+            f"Same held-out scaffold folds as production ({split['split']}), Tox21 compounds and labels: "
+            "mean "
+            f"ROC-AUC production {split['mean_roc_auc']['production']} vs candidate "
+            f"{split['mean_roc_auc']['candidate']}; mean PR-AUC {split['mean_pr_auc']['production']} vs "
+            f"{split['mean_pr_auc']['candidate']}.",
+        ]
+    else:
+        lines += ["Not comparable with production's scaffold CV: " + "; ".join(split["why_not"]) + "."]
+    scored = info["outcome_set"]
+    lines += [
+        "",
+        f"Held-out outcomes: {scored['scored_molecules']} of {scored['molecules']} molecules scored "
+        f"({scored['left_out_as_trained_on']} left out: a training compound of either model has the same "
+        "fingerprint). ROC-AUC (95 % CI), Brier:",
+        "",
+        "| assay | production | candidate |",
+        "|---|---|---|",
+        *[f"| {e} | {_cell(scored['production'][e])} | {_cell(scored['candidate'][e])} |" for e in ENDPOINTS],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """The scheduled job: the tenant's own outcomes, the shipped recipe unless told `smoke`."""
+    reasons = payload.get("reasons") or []
+    limit = payload.get("limit")
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        raise InputError("reasons must be a list of text")
+    if limit is not None and (not isinstance(limit, int) or limit < 50):
+        raise InputError("limit must be a whole number of at least 50 rows")
+    recipe = RetrainRecipe(
+        tenants=(ctx.tenant_id,),
+        data=get_settings().data_dir / "tox21" / "tox21.csv",
+        limit=limit,
+        smoke=bool(payload.get("smoke", False)),
+    )
+
+    def progress(message: str) -> None:
+        ctx.progress(0.5, message[:200])
+
+    card = retrain(recipe, reasons=reasons, log=progress)
+    return {
+        "model": {"name": card["name"], "version": card["version"], "sha256": card["sha256"][:12]},
+        "stage": "staging",
+        "summary": headline(card),
+        "retraining": card["retraining"],
+    }
+
+
+def register() -> None:
+    register_job_handler(RETRAIN_JOB, run_retrain_job, scheduled_only=True)
+    register_retrainer(Retrainer(model_name=MODEL_NAME, capability=MODEL_NAME, job_kind=RETRAIN_JOB))
