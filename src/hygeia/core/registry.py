@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 
 from hygeia.core.db import system_session, utcnow
-from hygeia.core.errors import ProblemError
+from hygeia.core.errors import Conflict, NotFound, ProblemError
 from hygeia.core.tables import ModelVersion
 from hygeia.settings import get_settings
 
@@ -40,9 +40,9 @@ class ModelIntegrityError(ProblemError):
         super().__init__(503, "Model integrity check failed", detail, type_="urn:hygeia:model-integrity")
 
 
-class ModelNotFound(ProblemError):
+class ModelNotFound(NotFound):
     def __init__(self, detail: str) -> None:
-        super().__init__(404, "Model not found", detail)
+        super().__init__(detail, title="Model not found")
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,8 @@ class ModelRegistry:
             )
             if existing is not None:
                 if existing.sha256 != card["sha256"]:
-                    raise ProblemError(
-                        409, "Version exists", f"{name} {version} is registered with different artifacts"
+                    raise Conflict(
+                        f"{name} {version} is registered with different artifacts", title="Version exists"
                     )
                 existing.path = str(Path(folder).resolve())
                 return existing
@@ -245,9 +245,7 @@ class ModelRegistry:
                 .order_by(ModelVersion.promoted_at.desc())
             )
             if previous is None:
-                raise ProblemError(
-                    409, "Nothing to roll back to", f"{name} has no earlier production version"
-                )
+                raise Conflict(f"{name} has no earlier production version", title="Nothing to roll back to")
             version = previous.version
         self.promote(name, version)
         with system_session() as session:

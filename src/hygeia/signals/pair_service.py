@@ -15,6 +15,7 @@ from hygeia.core.errors import InputError
 from hygeia.core.jobs import SUCCEEDED, list_jobs
 from hygeia.signals.mgps import Hyperparameters
 from hygeia.signals.pair_scores import MAX_PAIRS, NOT_FROM_COUNTS, PairCount, pair_response, score_pairs
+from hygeia.signals.schemas import PairScoreResponse
 from hygeia.signals.service import QUERIES, RUN_KIND, run_status
 
 NO_PRIOR = (
@@ -56,7 +57,7 @@ def score_pair_counts(
     prior: dict[str, float] | None = None,
     run_id: str | None = None,
     digits: int | None = 2,
-) -> dict[str, Any]:
+) -> PairScoreResponse:
     """One result per pair (scores or an error), with the prior used and where it came from."""
     if not 1 <= len(pairs) <= MAX_PAIRS:
         raise InputError(f"give between 1 and {MAX_PAIRS} pairs; larger tables go through a run")
@@ -66,7 +67,7 @@ def score_pair_counts(
     cached = get_cache().get_json(key)
     QUERIES.labels("score", "hit" if cached is not None else "miss").inc()
     if cached is not None:
-        return {**cached, "cached": True}
+        return PairScoreResponse(**cached, cached=True)
     counts = [_pair_count(p, n_total) for p in pairs]
     items = [
         pair_response(r)
@@ -80,7 +81,7 @@ def score_pair_counts(
         "items": items,
     }
     get_cache().set_json(key, result)
-    return {**result, "cached": False}
+    return PairScoreResponse(**result, cached=False)
 
 
 _NO_TOTAL = "n_total is missing: give it on the row or once for the request"

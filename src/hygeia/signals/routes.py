@@ -225,7 +225,7 @@ def consensus(
     summary="Score one pair or a small count table now (PRR, ROR, IC, EBGM, alert, priority)",
 )
 def score_pairs(request: PairScoreRequest, principal: Viewer) -> PairScoreResponse:
-    result = pair_service.score_pair_counts(
+    return pair_service.score_pair_counts(
         principal.tenant_id,
         [p.model_dump() for p in request.pairs],
         n_total=request.n_total,
@@ -233,4 +233,3 @@ def score_pairs(request: PairScoreRequest, principal: Viewer) -> PairScoreRespon
         run_id=request.run_id,
         digits=request.digits,
     )
-    return PairScoreResponse(**result)

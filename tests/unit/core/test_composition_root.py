@@ -33,6 +33,20 @@ def test_a_domain_that_registers_no_capability_fails_at_start(monkeypatch):
         root.wire_domains(Settings(domains=["signals"]))
 
 
+def test_a_misnamed_plugin_module_fails_at_start(monkeypatch):
+    """HYGEIA_JOB_MODULES with a typo stops the start instead of silently running without the handlers."""
+    from tests.conftest import reset_caches
+
+    monkeypatch.setenv("HYGEIA_JOB_MODULES", '["hygeia_plugins.no_such_module"]')
+    reset_caches()
+    try:
+        with pytest.raises(ModuleNotFoundError, match="hygeia_plugins"):
+            root.wire_domains(Settings(domains=["signals"]))
+    finally:
+        monkeypatch.undo()
+        reset_caches()
+
+
 def test_the_core_imports_no_domain_by_name():
     core = Path(root.__file__).parent / "core"
     offenders = [

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hygeia.core.errors import Conflict
 from hygeia.core.registry import ModelIntegrityError, get_registry, verify_folder, write_card
 
 
@@ -82,14 +83,16 @@ def test_promote_and_rollback(platform, tmp_path):
     }
     assert registry.rollback("logit").version == "1.0.0"
     assert registry.load("logit").version == "1.0.0"
-    with pytest.raises(Exception, match="no earlier production version"):
+    with pytest.raises(Conflict, match="no earlier production version") as refused:
         registry.rollback("logit")
+    assert refused.value.status == 409
 
 
 def test_registering_same_version_with_other_artifacts_conflicts(platform, tmp_path):
     get_registry().register(make_model(tmp_path / "a", "1.0.0"))
-    with pytest.raises(Exception, match="different artifacts"):
+    with pytest.raises(Conflict, match="different artifacts") as refused:
         get_registry().register(make_model(tmp_path / "b", "1.0.0", weights='{"other": 1}'))
+    assert (refused.value.status, refused.value.title) == (409, "Version exists")
 
 
 def test_versions_sort_by_pep440_even_when_mixed():
