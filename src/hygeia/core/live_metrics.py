@@ -92,9 +92,15 @@ def balanced_accuracy(truth: np.ndarray, answer: np.ndarray, n_classes: int) -> 
 
 
 def binary_performance(
-    label: str, observed: Sequence[int], probability: Sequence[float], minimum: int, resamples: int
+    label: str,
+    observed: Sequence[int],
+    probability: Sequence[float],
+    minimum: int,
+    resamples: int,
+    calibrated: bool = True,
 ) -> LabelPerformance:
-    """ROC-AUC and PR-AUC with CIs, Brier score and ECE of one label's probabilities."""
+    """ROC-AUC and PR-AUC with CIs, Brier score and ECE of one label's probabilities; a score that is
+    not a probability (`calibrated=False`, e.g. EB05) is judged by its ranking alone."""
     y = np.asarray(observed, dtype=int)
     p = np.asarray(probability, dtype=float)
     n, positives = len(y), int(y.sum())
@@ -110,12 +116,13 @@ def binary_performance(
     metrics = {
         "roc_auc": bootstrap(lambda i: rank_auc(y[i], p[i]), n, resamples, both_classes),
         "pr_auc": bootstrap(lambda i: step_average_precision(y[i], p[i]), n, resamples, both_classes),
-        "brier": Estimate(round(float(brier_score_loss(y, p)), 4), None, None),
-        "ece": Estimate(
-            round(expected_calibration_error(np.maximum(p, 1 - p), (p >= 0.5) == y), 4), None, None
-        ),
         "prevalence": Estimate(round(positives / n, 4), None, None),
     }
+    if calibrated:
+        metrics["brier"] = Estimate(round(float(brier_score_loss(y, p)), 4), None, None)
+        metrics["ece"] = Estimate(
+            round(expected_calibration_error(np.maximum(p, 1 - p), (p >= 0.5) == y), 4), None, None
+        )
     return LabelPerformance(label, n, "ok", counts, metrics)
 
 

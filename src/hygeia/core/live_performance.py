@@ -84,11 +84,14 @@ def score(kind: OutcomeKind, pairs: Sequence[Pair], settings: LifecycleSettings)
         ]
     performances = []
     for label in kind.labels:
-        mine = [p for p in pairs if p.label == label and label in p.scores]
-        active = [int(p.observed) for p in mine]
-        performances.append(
-            binary_performance(label, active, [p.scores[label] for p in mine], minimum, resamples)
-        )
+        for ranker in kind.rank_by or (label,):  # a probability per label, or the kind's ranking scores
+            mine = [p for p in pairs if p.label == label and ranker in p.scores]
+            active = [int(p.observed) for p in mine]
+            name = f"{label} by {ranker}" if kind.rank_by else label
+            scores = [p.scores[ranker] for p in mine]
+            performances.append(
+                binary_performance(name, active, scores, minimum, resamples, calibrated=not kind.rank_by)
+            )
     return performances
 
 

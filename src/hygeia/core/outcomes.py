@@ -69,6 +69,9 @@ class OutcomeKind:
     input_key: Callable[[str], str]
     classes: tuple[str, ...] = ()  # multiclass: the values an outcome may take
     input_help: str = "the input the prediction was made for"
+    # binary kinds whose scores are not probabilities (EB05, IC025): the scores each label is ranked
+    # by, each reported as ROC-AUC/PR-AUC on its own, with no Brier score or ECE
+    rank_by: tuple[str, ...] = ()
     # what of a given input is stored with the outcome so it can become a training row (toxicity: the
     # standardised parent SMILES); None for inputs that are only a key (an InChIKey, an image hash)
     keep_input: Callable[[str], str | None] | None = None
