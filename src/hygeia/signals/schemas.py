@@ -53,6 +53,11 @@ class Signal(BaseModel):
         "priority is their product"
     )
     explanation: str
+    prediction_id: str | None = Field(
+        None,
+        description="follow this pair up: POST /api/v1/signals/outcomes with it (or the pair) once "
+        "the signal is confirmed or refuted; stable per tenant, run and pair",
+    )
     model_config = {
         "json_schema_extra": {
             "examples": [

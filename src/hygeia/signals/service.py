@@ -28,7 +28,7 @@ from hygeia.core.jobs import SUCCEEDED, JobContext, JobInfo, get_job, register_j
 from hygeia.core.observability import count_decisions
 from hygeia.core.retention import register_job_cleanup, register_purger
 from hygeia.core.tools import register_capability, register_startup, register_tool
-from hygeia.signals import storage
+from hygeia.signals import lifecycle, storage
 from hygeia.signals.autohyper import FIT_RULES
 from hygeia.signals.columnar import write_table
 from hygeia.signals.e2b import ingest_e2b, is_e2b
@@ -280,7 +280,7 @@ def list_signals(
     cached = get_cache().get_json(key)
     QUERIES.labels("list", "hit" if cached is not None else "miss").inc()
     if cached is not None:
-        return SignalPage.model_validate(cached)
+        return _followed(SignalPage.model_validate(cached))
     table = storage.load_ranked(tenant_id, run_id)
     mask = pd.Series(True, index=table.index)
     if drug:
@@ -301,7 +301,13 @@ def list_signals(
         items=[Signal(**_signal_dict(row)) for _, row in page.iterrows()],
     )
     get_cache().set_json(key, result.model_dump(mode="json"))
-    return result
+    return _followed(result)
+
+
+def _followed(page: SignalPage) -> SignalPage:
+    """The pairs a user gets back carry prediction ids (recorded for these pairs only, see lifecycle)."""
+    lifecycle.follow(page.run_id, page.items)
+    return page
 
 
 EXPORT_COLUMNS = [*OUTPUT_COLUMNS, "chi2", "alert_level", "criteria_met", "priority", "explanation"]
@@ -389,6 +395,7 @@ def register() -> None:
         },
     )
     register_capability("signals", storage.unavailable_reason)
+    lifecycle.register()  # outcomes: confirmed or refuted signals, ranked by EB05 and IC025
     from hygeia.signals import agent_tools  # imports this module, so not at the top
 
     agent_tools.register()  # signals.latest_run: the caller's own latest run, tenant-scoped

@@ -122,7 +122,7 @@ def test_csv_upload_and_roles(client, analyst, make_key) -> None:  # type: ignor
     row = [{"input": BPA, "label": "NR-ER", "observed": 1, "source": "lab"}]
     assert client.post("/api/v1/toxicity/outcomes", json=row, headers=viewer).status_code == 403
     assert client.get("/api/v1/toxicity/outcomes/performance", headers=viewer).status_code == 200
-    assert client.post("/api/v1/signals/outcomes", json=row, headers=analyst).status_code == 404
+    assert client.post("/api/v1/agents/outcomes", json=row, headers=analyst).status_code == 404
 
 
 def test_tenants_see_only_their_own_predictions_and_outcomes(client, analyst, make_key) -> None:  # type: ignore[no-untyped-def]
