@@ -198,3 +198,25 @@ def repurpose(
     request = RepurposeRequest(query=query, kind=kind, k=k, exclude_known=exclude_known)
     result = run(request, None, _echo_progress, cli_ready(_model_folder()))
     typer.echo(result.model_dump_json(indent=2))
+
+
+@app.command("drift-reference")
+def drift_reference(
+    data: Path = typer.Option(None, help="evidence data folder (default: DATA_DIR/evidence)"),
+    version: str = typer.Option(None, help="model version whose card gets the reference (default newest)"),
+) -> None:
+    """Store the query-mix and candidate-confidence histograms the drift monitor compares live
+    traffic with in the model's card.json (needs the built index; the model's sha256 is unchanged)."""
+    from hygeia.evidence import drift
+    from hygeia.evidence.runtime import cli_ready
+    from hygeia.evidence.service import prior_confidences
+    from hygeia.evidence.sources import load_pubmedqa
+
+    folder = _model_folder(version)
+    r = cli_ready(folder)
+    questions = [a.question for a in load_pubmedqa(_data_root(data) / "pubmedqa")]
+    mix = drift.benchmark_query_mix(r, questions)
+    confidences = drift.reference_confidences(r, prior_confidences, lambda m: typer.echo(m, err=True))
+    histograms = drift.reference(mix, confidences)
+    drift.write_reference(folder, histograms)
+    typer.echo(json.dumps({"questions": len(mix), "candidates": len(confidences), **histograms}))

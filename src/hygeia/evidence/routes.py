@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from hygeia.core.auth import Analyst, PlatformAdmin, Viewer
 from hygeia.core.errors import PROBLEM_RESPONSES
 from hygeia.core.schemas import JobOut
-from hygeia.evidence import service
+from hygeia.evidence import drift, service
 from hygeia.evidence.report import render_html
 from hygeia.evidence.schemas import (
     FeedbackRequest,
@@ -30,7 +30,9 @@ router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"], responses=PROBL
 @router.post("/search", response_model=SearchResponse)
 def search(body: SearchRequest, principal: Viewer) -> SearchResponse:
     """Hybrid BM25 + dense (RRF) search over cited evidence, with drug/disease entity linking."""
-    return service.search(body)
+    response = service.search(body)
+    drift.observe_search(response.entities)  # the query mix, per tenant (core drift monitor)
+    return response
 
 
 @router.post("/repurpose", response_model=JobOut, status_code=202)

@@ -124,6 +124,11 @@ class CandidateOut(BaseModel):
     paths: list[GraphPathOut] = Field(
         [], description="strongest graph paths (evidence >= 2.0.0; only for the top candidates)"
     )
+    prediction_id: str | None = Field(
+        None,
+        description="follow this candidate up: POST /api/v1/evidence/outcomes with it (or "
+        "'drug_id|disease_id') once a trial or clinical result is known",
+    )
 
 
 class RepurposeResult(BaseModel):

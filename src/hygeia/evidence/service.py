@@ -22,6 +22,7 @@ from hygeia.core.jobs import (
     submit_job,
 )
 from hygeia.core.observability import observe_scores
+from hygeia.evidence import drift, lifecycle
 from hygeia.evidence import feedback as votes
 from hygeia.evidence.features import is_do_disease
 from hygeia.evidence.graph_scoring import GraphScorer
@@ -153,20 +154,14 @@ def repurpose(
     say(0.1, "loading the graph model" if r.model_folder else "ranking")
     scorer = r.scorer()
     say(0.2, f"ranking candidates for {link.entity.name}")
-    graph = r.index.graph
-    if link.entity.kind == "drug":
-        diseases = [
-            e.id for e in r.index.linker.entities.values() if e.kind == "disease" and is_do_disease(e.id)
-        ]
-        ranked = rank_diseases(graph, target, diseases, weights, scorer=scorer)
-    else:
-        drugs = sorted(candidate_drugs(graph, target, scorer))
-        ranked = rank_drugs(graph, target, drugs, weights, scorer=scorer)
+    ranked = rank_candidates(r, link, target, weights, scorer)
     if request.exclude_known:
         ranked = [c for c in ranked if not _known(c)]
     flagged = votes.flagged_pairs(tenant_id) if tenant_id is not None else set()
     candidates = [_candidate_out(r, c, flagged) for c in ranked[: request.k]]
     observe_scores(r.model.name, r.model.version, {"candidate": [c.confidence for c in candidates]})
+    drift.observe_candidates(r, candidates)
+    lifecycle.follow(r.model.version, candidates)  # prediction ids, in the job's tenant
     if scorer is not None:
         for out in candidates[:PATHS_FOR]:
             out.paths = _paths(scorer, out)
@@ -187,6 +182,25 @@ def repurpose(
         model=r.model,
         disclaimer=DISCLAIMER,
     )
+
+
+def rank_candidates(
+    r: ReadyEvidence, link: Link, target: str, weights: dict[str, float], scorer: GraphScorer | None
+) -> list[Candidate]:
+    """Every candidate for the query's entity, best first: diseases for a drug, drugs for a disease."""
+    graph = r.index.graph
+    if link.entity.kind == "drug":
+        diseases = [
+            e.id for e in r.index.linker.entities.values() if e.kind == "disease" and is_do_disease(e.id)
+        ]
+        return rank_diseases(graph, target, diseases, weights, scorer=scorer)
+    drugs = sorted(candidate_drugs(graph, target, scorer))
+    return rank_drugs(graph, target, drugs, weights, scorer=scorer)
+
+
+def prior_confidences(r: ReadyEvidence, link: Link, target: str, k: int) -> list[float]:
+    """The top k confidences under the model's prior weights (the drift reference's ranking)."""
+    return [c.confidence for c in rank_candidates(r, link, target, dict(r.prior), r.scorer())[:k]]
 
 
 def run_repurpose_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
@@ -301,6 +315,7 @@ def register() -> None:
     register_job_handler(BUILD_KIND, run_index_build)
     register_startup("evidence.index", build_index_on_first_start)
     register_capability(MODEL_NAME, unavailable_reason)
+    lifecycle.register()  # outcomes: clinical results of repurposing candidates
     register_tool(
         "evidence.search",
         "Hybrid BM25 + dense search over drug-repurposing evidence (PubMed abstracts, repoDB trial "
