@@ -13,7 +13,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hygeia.agents import memory
+from hygeia.agents import drift, memory
 from hygeia.agents.compose import (
     NO_LLM_LABEL,
     Source,
@@ -107,6 +107,7 @@ def answer_events(
         completion, llm_error = yield from _cached_generate(principal.tenant_id, model, messages)
         why_no_llm = llm_error or why_no_llm
     answer = _answer(chosen, question, routing, chain, sources, failures, completion, why_no_llm)
+    drift.observe(answer)  # retrieval scores of the passages used, per tenant (core drift monitor)
     answer.update(conversation_id=conversation_id, notes=[*notes, *chain.notes])
     answer["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
     answer["message_id"] = memory.store_answer(principal.tenant_id, answer, chain.outcomes, "assistant")
