@@ -119,3 +119,20 @@ def test_outcomes_by_pair_name_csv_row_errors_and_tenant_isolation(client, make_
         client.get(f"/api/v1/signals/predictions/{top[0]['prediction_id']}", headers=other).status_code == 404
     )
     assert client.get(f"{OUTCOMES}/performance", headers=other).json()["versions"] == []
+
+
+def test_console_models_page_uploads_signal_outcomes_and_shows_the_ranking(client, make_key):  # type: ignore[no-untyped-def]
+    from tests.api.web.helpers import HTMX, sign_in
+
+    analyst_key = make_key("pv-team", "analyst")
+    run_id = _run(client, auth_header(analyst_key))
+    top = _page(client, auth_header(analyst_key), run_id, limit=1)[0]
+    sign_in(client, analyst_key)
+    page = client.get("/models")
+    assert page.status_code == 200 and 'hx-get="/ui/models/signals/performance"' in page.text
+    csv_body = f"prediction_id,input,label,observed,source\n{top['prediction_id']},,,confirmed,assessment\n"
+    files = {"file": ("outcomes.csv", csv_body.encode(), "text/csv")}
+    uploaded = client.post("/ui/models/outcomes", data={"domain": "signals"}, files=files, headers=HTMX)
+    assert uploaded.status_code == 200 and "1 outcome accepted, 0 rejected (signals)" in uploaded.text
+    fragment = client.get("/ui/models/signals/performance", headers=HTMX).text
+    assert "signal by ic025" in fragment and "not enough outcomes yet (1 of 30)" in fragment

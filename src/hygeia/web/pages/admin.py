@@ -36,7 +36,8 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 admin_only = session.console_role("admin")
 viewer = session.console_role("viewer")
 analyst = session.console_role("analyst")
-OUTCOME_DOMAINS = ("toxicity", "dermatology")  # the domains whose models take outcomes (#19)
+OUTCOME_DOMAINS = ("toxicity", "dermatology", "signals", "evidence")  # domains that take outcomes (#19)
+RELEASE_DOMAINS = ("toxicity", "dermatology")  # of those, the ones with shadow or canary releases
 CARD_FIELDS = ("task", "intended_use", "limitations", "feature_spec", "metrics", "training_data")
 
 
@@ -199,7 +200,7 @@ def _outcome_domains() -> list[str]:
 
 def _releases_context(**extra: Any) -> dict[str, Any]:
     running = {release.model_name: release for release in releases.list_releases()}
-    served = {outcomes.outcome_kind(domain).model_name for domain in _outcome_domains()}
+    served = {outcomes.outcome_kind(d).model_name for d in _outcome_domains() if d in RELEASE_DOMAINS}
     models = sorted(served | set(running))
     return {"release_models": models, "running": running, **extra}
 
