@@ -49,14 +49,16 @@ def predict_batch(
     body: BatchPredictRequest, request: Request, principal: Analyst
 ) -> BatchPredictResponse | JSONResponse:
     """One result per SMILES in order, with per-row errors; over 10,000 rows returns 202 and a job id.
-    Rate limits count molecules: a batch of N costs N units (the request itself already paid one)."""
-    charge(request, principal, cost=len(body.smiles) - 1)
+    Rate limits count molecules answered here: a batch of N costs N units (the request itself already
+    paid one). A queued batch costs that one request, like any job: charged N, it could never pass,
+    since no tier's window holds more than 10,000 units."""
     if len(body.smiles) > service.MAX_SYNC_BATCH:
         job = service.submit_batch(principal, body.smiles, body.ids)
         accepted = BatchJobAccepted(
             job_id=job.id, status=job.status, n_items=len(body.smiles), poll=f"/api/v1/jobs/{job.id}"
         )
         return JSONResponse(accepted.model_dump(), status_code=202)
+    charge(request, principal, cost=len(body.smiles) - 1)
     model, results = service.predict_batch(principal, body.smiles, body.ids)
     n_errors = sum(r.error is not None for r in results)
     return BatchPredictResponse(model=service.reference(model), results=results, n_errors=n_errors)

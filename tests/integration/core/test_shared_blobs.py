@@ -3,6 +3,9 @@
 API node A takes a signals upload, a separate `hygeia worker` scores it, API node B serves the
 results and the CSV download, and deleting the run on B removes its objects from the bucket. No node
 reads another's disk: each has its own HYGEIA_VAR_DIR, and none of them holds a blob afterwards.
+The same for the evidence index (the worker builds it from the real corpus, both API nodes fetch it
+from the bucket and answer the same) and a toxicity batch job (the worker's scores equal what an API
+node computes itself).
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ def nodes(pg_platform, redis_url, s3: S3Endpoint, tmp_path: Path) -> Iterator[di
         **s3.environment(BUCKET, PREFIX),
         "HYGEIA_REDIS_URL": redis_url,
         "HYGEIA_JOBS_BACKEND": "celery",
-        "HYGEIA_DOMAINS": '["signals"]',
+        "HYGEIA_DOMAINS": '["signals", "evidence", "toxicity"]',
     }
     urls: dict[str, str] = {}
     with ExitStack() as stack:
@@ -171,3 +174,103 @@ def test_a_run_uploaded_to_one_node_is_scored_by_a_worker_and_served_by_another(
     assert s3.keys(BUCKET) == []
     gone = httpx.get(f"{a}/api/v1/signals/runs/{run_id}", headers=headers, timeout=10)
     assert gone.status_code == 404
+
+
+def _wait_job(url: str, job_id: str, headers: dict[str, str], timeout: float = 600) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{url}/api/v1/jobs/{job_id}", headers=headers, timeout=10).json()
+        if job["status"] in ("succeeded", "failed"):
+            assert job["status"] == "succeeded", job
+            return job
+        time.sleep(1)
+    raise AssertionError(f"job {job_id} not finished after {timeout} s")
+
+
+def _search(url: str, headers: dict[str, str], timeout: float = 60) -> httpx.Response:
+    """A node looks at the shared pointer every few seconds (shared_index.CHECK_SECONDS)."""
+    deadline = time.monotonic() + timeout
+    body = {"query": "sildenafil pulmonary arterial hypertension", "k": 5, "mode": "bm25"}
+    while True:
+        answer = httpx.post(f"{url}/api/v1/evidence/search", json=body, headers=headers, timeout=60)
+        if answer.status_code != 503 or time.monotonic() > deadline:
+            return answer
+        time.sleep(1)
+
+
+def test_an_evidence_index_built_by_the_worker_is_searched_on_both_api_nodes(
+    nodes: dict[str, str], pg_platform, s3: S3Endpoint, tmp_path: Path
+):
+    """The smallest real build the code offers: BM25 over the whole real corpus (`lexical_only`);
+    embedding it is minutes of CPU that prove nothing more about sharing."""
+    headers = auth_header(pg_platform.admin_key)
+    a, b = nodes["a"], nodes["b"]
+    before = httpx.post(
+        f"{b}/api/v1/evidence/search", json={"query": "sildenafil"}, headers=headers, timeout=30
+    )
+    assert before.status_code == 503 and "not built" in before.json()["detail"]
+
+    queued = httpx.post(
+        f"{a}/api/v1/evidence/index", json={"lexical_only": True}, headers=headers, timeout=30
+    )
+    assert queued.status_code == 202, queued.text
+    built = _wait_job(b, queued.json()["id"], headers)["result"]
+    assert built["documents"] > 10_000 and not built["dense"], built
+
+    keys = s3.keys(BUCKET)
+    assert f"{PREFIX}/shared/evidence/index/current.json" in keys
+    builds = {k.split("/")[5] for k in keys if k.startswith(f"{PREFIX}/shared/evidence/index/builds/")}
+    assert len(builds) == 1, keys
+    [build] = builds
+    answers = {url: _search(url, headers) for url in (b, a)}
+    assert answers[b].status_code == 200, answers[b].text
+    hits = answers[b].json()["hits"]
+    assert hits and "sildenafil" in (hits[0]["title"] + hits[0]["snippet"]).lower(), hits[0]
+    assert [h["id"] for h in answers[a].json()["hits"]] == [h["id"] for h in hits]
+    assert answers[a].json()["index"] == answers[b].json()["index"]
+    assert answers[b].json()["index"]["documents"] == built["documents"]
+    for node in ("a", "b", "worker"):  # each node searches its own copy of the one shared build
+        link = tmp_path / f"var-{node}" / "evidence" / "index"
+        assert link.is_symlink() and os.readlink(link) == build, node
+
+
+def _tox21_smiles() -> list[str]:
+    import csv
+
+    from tests.conftest import REPO_ROOT
+
+    with (REPO_ROOT.parent / "shared" / "data" / "tox21" / "tox21.csv").open() as handle:
+        return [row["smiles"] for row in csv.DictReader(handle)]
+
+
+def test_a_toxicity_batch_job_is_scored_by_the_worker_and_read_through_either_node(
+    nodes: dict[str, str], pg_platform
+):
+    """Over 10,000 rows the API queues the batch (202): all 7,831 Tox21 molecules, 2,169 of them
+    again, and one invalid row; 40 of them scored by API node A itself must match the worker's."""
+    headers = auth_header(pg_platform.admin_key)
+    a, b = nodes["a"], nodes["b"]
+    tox21 = _tox21_smiles()
+    smiles = [*tox21, *tox21[: 10_000 - len(tox21)], "not a molecule"]
+    ids = [f"cmp-{n}" for n in range(len(smiles))]
+    body = {"smiles": smiles, "ids": ids}
+    submitted = httpx.post(f"{a}/api/v1/toxicity/predict/batch", json=body, headers=headers, timeout=120)
+    assert submitted.status_code == 202, submitted.text
+    job = _wait_job(b, submitted.json()["job_id"], headers)
+    results = job["result"]["results"]
+    assert [r["id"] for r in results] == ids
+    assert results[-1]["error"] and not results[-1]["probabilities"]
+    assert job["result"]["n_errors"] == sum(r["error"] is not None for r in results) >= 1
+    repeat = len(tox21)
+    assert results[repeat]["probabilities"] == results[0]["probabilities"]
+
+    sample = {"smiles": smiles[:40], "ids": ids[:40]}
+    direct = httpx.post(f"{a}/api/v1/toxicity/predict/batch", json=sample, headers=headers, timeout=120)
+    assert direct.status_code == 200, direct.text
+    assert job["result"]["model"] == direct.json()["model"]
+    for worker_row, api_row in zip(results[:40], direct.json()["results"], strict=True):
+        assert (worker_row["error"] is None) == (api_row["error"] is None)
+        if api_row["probabilities"]:
+            assert worker_row["probabilities"] == pytest.approx(api_row["probabilities"], abs=1e-9)
+    again = httpx.get(f"{a}/api/v1/jobs/{job['id']}", headers=headers, timeout=60).json()
+    assert again["result"]["results"][:40] == results[:40]
