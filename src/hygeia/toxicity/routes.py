@@ -51,7 +51,7 @@ def predict_batch(
     """One result per SMILES in order, with per-row errors; over 10,000 rows returns 202 and a job id.
     Rate limits count molecules answered here: a batch of N costs N units (the request itself already
     paid one). A queued batch costs that one request, like any job: charged N, it could never pass,
-    since no tier's window holds more than 10,000 units."""
+    since no tier's per-second window holds 10,000 units (enterprise: 1,000)."""
     if len(body.smiles) > service.MAX_SYNC_BATCH:
         job = service.submit_batch(principal, body.smiles, body.ids)
         accepted = BatchJobAccepted(
