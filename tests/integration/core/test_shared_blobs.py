@@ -10,10 +10,12 @@ node computes itself).
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -165,6 +167,14 @@ def test_a_run_uploaded_to_one_node_is_scored_by_a_worker_and_served_by_another(
     )
     assert detail.status_code == 200, detail.text
     assert detail.json()["trend"], "the trend is read from the upload, which node B only has through S3"
+
+    exported = httpx.get(f"{b}/api/v1/admin/tenants/{tenant}/export", headers=headers, timeout=60)
+    assert exported.status_code == 200, exported.text
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:  # the files, read from the bucket
+        names = archive.namelist()
+        [upload] = [name for name in names if name.startswith("files/signals/uploads/")]
+        assert archive.read(upload) == _cases_csv().encode()
+        assert f"files/jobs/{run_id}/ranked.csv.gz" in names
 
     for node in ("a", "b", "worker"):  # nothing was kept on any node's own disk
         assert not list((tmp_path / f"var-{node}").rglob("*.csv*")), node
