@@ -194,11 +194,11 @@ def _distinct_reports(
         new = np.ones(ids.size, bool)
         new[1:] = (ids[1:] != ids[:-1]) | (drug[1:] != drug[:-1]) | (event[1:] != event[:-1])
         return ids[new], drug[new], event[new]
-    keys = _distinct_sorted(ids * span + drug * n_events + event)
+    keys = distinct_sorted(ids * span + drug * n_events + event)
     return keys // span, (keys % span) // n_events, keys % n_events
 
 
-def _distinct_sorted(keys: np.ndarray) -> np.ndarray:
+def distinct_sorted(keys: np.ndarray) -> np.ndarray:
     keys = np.sort(keys)
     new = np.ones(keys.size, bool)
     np.not_equal(keys[1:], keys[:-1], out=new[1:])
@@ -218,7 +218,7 @@ def _reports_per_code(
         new[1:] = (report[1:] != report[:-1]) | (codes[1:] != codes[:-1])
         distinct_codes = codes[new]
     elif report.size == 0 or (int(report.max()) + 1) * n_codes < 2**62:
-        distinct_codes = _distinct_sorted(report * n_codes + codes) % n_codes
+        distinct_codes = distinct_sorted(report * n_codes + codes) % n_codes
     else:
         pairs = pd.DataFrame({"r": report, "c": codes}).drop_duplicates()
         distinct_codes = pairs["c"].to_numpy()

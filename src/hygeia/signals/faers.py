@@ -69,15 +69,7 @@ def _read_table(
     the full history holds a few columns in memory, not all twenty-odd."""
     with file.open() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
-        header_line = text.readline()
-        header = [h.strip().lower() for h in header_line.rstrip("\r\n").split("$")]
-        trailing = header[-1] == ""
-        if trailing:
-            header = header[:-1]
-        missing = [c for c in REQUIRED.get(table, ("primaryid",)) if c not in header]
-        if missing:
-            hint = " (legacy LAERS files with ISR ids are not supported)" if "isr" in header else ""
-            raise SignalDataError(f"header lacks {missing}{hint}", source=file.name, line=1)
+        header, trailing = checked_header(text.readline(), table, file.name)
         kept = [i for i, name in enumerate(header) if not columns or name in columns]
         rows, bad = _split_rows(text, len(header) + int(trailing), kept, file.name, on_bad)
     if bad:
@@ -86,6 +78,19 @@ def _read_table(
     frame = pd.DataFrame(rows, columns=[header[i] for i in kept], dtype=object)
     frame["quarter"] = file.quarter
     return frame
+
+
+def checked_header(line: str, table: str, source: str) -> tuple[list[str], bool]:
+    """Column names of a table file (lower case) and whether lines end with a '$' (an empty field)."""
+    header = [h.strip().lower() for h in line.rstrip("\r\n").split("$")]
+    trailing = header[-1] == ""
+    if trailing:
+        header = header[:-1]
+    missing = [c for c in REQUIRED.get(table, ("primaryid",)) if c not in header]
+    if missing:
+        hint = " (legacy LAERS files with ISR ids are not supported)" if "isr" in header else ""
+        raise SignalDataError(f"header lacks {missing}{hint}", source=source, line=1)
+    return header, trailing
 
 
 def _split_rows(

@@ -22,8 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
-from hygeia.signals.counts import PairCounts, count_codes
+from hygeia.signals.counts import PairCounts, count_codes, distinct_sorted
 from hygeia.signals.drug_names import normalise_drug_name
 from hygeia.signals.errors import SignalDataError
 from hygeia.signals.faers import (
@@ -35,6 +38,7 @@ from hygeia.signals.faers import (
     _deleted_caseids,
     _read_table,
     age_group,
+    checked_header,
 )
 from hygeia.signals.faers_source import FaersFile, FaersLimits, FaersSource, open_source
 from hygeia.signals.trend import latest_period_trend
@@ -85,9 +89,9 @@ class Reports:
         self.serious = np.zeros(self.primaryid.size, bool)
         self.death = np.zeros(self.primaryid.size, bool)
 
-    def index_of(self, primaryid: pd.Series) -> np.ndarray:
+    def index_of(self, table: pa.Table) -> np.ndarray:
         """Position of each row's report among the kept ones; -1 for a superseded, deleted or unknown id."""
-        ids = pd.to_numeric(primaryid, errors="coerce").to_numpy(float)
+        ids = _numbers(table, "primaryid")
         if not self.primaryid.size:
             return np.full(ids.size, -1)
         known = ~np.isnan(ids)
@@ -148,30 +152,115 @@ class _Steps:
         self.progress(self.finished / self.total, message)
 
 
-def _whole_numbers(values: pd.Series, column: str, file: FaersFile) -> np.ndarray:
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() | (numbers != np.floor(numbers))
-    if bad.any():
-        first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SignalDataError(
-            f"{column} {values.iloc[first]!r} is not a number", source=file.name, line=first + 2
+def _table(
+    file: FaersFile, table: str, columns: Sequence[str], on_bad: BadLines, report: IngestReport
+) -> pa.Table:
+    """The wanted columns of one table file, parsed by Arrow's multithreaded CSV reader as bytes.
+
+    A file with a malformed line is read again by `faers._read_table`, the in-memory ingest's exact
+    reader, so the error (with its line number) or the skipped-line list is the same as there.
+    """
+    with file.open() as raw:
+        header, trailing = checked_header(raw.readline().decode("utf-8", "replace"), table, file.name)
+    names = [f"f{i}" for i in range(len(header) + int(trailing))]
+    wanted = {f"f{i}": name for i, name in enumerate(header) if name in columns}
+    malformed = False
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        nonlocal malformed
+        malformed = malformed or bool(row.text.strip())  # a line of blanks is a blank line
+        return "skip"
+
+    with file.open() as raw:
+        parsed = pa_csv.read_csv(
+            raw,
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(
+                delimiter="$", quote_char=False, escape_char=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=list(wanted), column_types=dict.fromkeys(wanted, pa.binary())
+            ),
         )
-    return numbers.to_numpy(np.int64)
+    if malformed:
+        frame = _read_table(file, table, on_bad, report, columns).drop(columns="quarter")
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    report.files[file.name] = parsed.num_rows
+    return parsed.rename_columns([wanted[n] for n in parsed.column_names])
+
+
+def _strings(values: pa.Array) -> np.ndarray:
+    """Python strings of an Arrow array; bytes decoded as the in-memory reader decodes its text."""
+    if pa.types.is_binary(values.type):
+        return np.array([b.decode("utf-8", "replace") for b in values.to_pylist()], dtype=object)
+    return np.asarray(values.to_pylist(), dtype=object)
+
+
+def _column(table: pa.Table, name: str) -> pa.Array:
+    if name not in table.column_names:
+        return pa.array([""] * table.num_rows, pa.string())  # an optional column the file lacks
+    return table.column(name).combine_chunks()
+
+
+def _per_value(table: pa.Table, name: str, transform: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+    """`transform` applied once per distinct value (a quarter has ~10^6 rows, a few thousand values)."""
+    encoded = pc.dictionary_encode(_column(table, name))
+    distinct = np.asarray(transform(pd.Series(_strings(encoded.dictionary), dtype=object)))
+    return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def _per_value_pair(
+    table: pa.Table, names: tuple[str, str], transform: Callable[[pd.Series, pd.Series], np.ndarray]
+) -> np.ndarray:
+    """`transform` once per distinct pair of values of two columns (drug label + ingredient, age + unit)."""
+    first, second = (pc.dictionary_encode(_column(table, name)) for name in names)
+    width = max(len(second.dictionary), 1)
+    combined = first.indices.to_numpy(zero_copy_only=False).astype(
+        np.int64
+    ) * width + second.indices.to_numpy(zero_copy_only=False)
+    distinct, inverse = np.unique(combined, return_inverse=True)
+    left = pd.Series(_strings(first.dictionary)[distinct // width], dtype=object)
+    right = pd.Series(_strings(second.dictionary)[distinct % width], dtype=object)
+    return np.asarray(transform(left, right))[inverse]
+
+
+def _numbers(table: pa.Table, name: str) -> np.ndarray:
+    """Float values with NaN where a cell is not a number (pandas' to_numeric with coerce)."""
+    try:
+        return pc.cast(pc.cast(_column(table, name), pa.string()), pa.float64()).to_numpy(
+            zero_copy_only=False
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # blanks or text: the exact, slower path
+        return pd.to_numeric(pd.Series(_strings(_column(table, name))), errors="coerce").to_numpy(float)
+
+
+def _whole_numbers(table: pa.Table, name: str, file: FaersFile) -> np.ndarray:
+    numbers = _numbers(table, name)
+    bad = np.isnan(numbers) | (numbers != np.floor(numbers))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        value = _strings(_column(table, name).slice(first, 1))[0]
+        raise SignalDataError(f"{name} {value!r} is not a number", source=file.name, line=first + 2)
+    return numbers.astype(np.int64)
+
+
+def _as_number(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").fillna(-1).to_numpy(float)
 
 
 def _demo_arrays(
     file: FaersFile, on_bad: BadLines, report: IngestReport, books: dict[str, CodeBook]
 ) -> dict[str, np.ndarray]:
-    demo = _read_table(file, "DEMO", on_bad, report, DEMO_COLUMNS)
-    blank = pd.Series("", index=demo.index)
+    demo = _table(file, "DEMO", DEMO_COLUMNS, on_bad, report)
+    sex, ages = books["sex"], books["age_group"]
     return {
-        "primaryid": _whole_numbers(demo["primaryid"], "primaryid", file),
-        "caseid": _whole_numbers(demo["caseid"], "caseid", file),
-        "version": pd.to_numeric(demo["caseversion"], errors="coerce").fillna(-1).to_numpy(float),
-        "fda_dt": pd.to_numeric(demo.get("fda_dt", blank), errors="coerce").fillna(-1).to_numpy(float),
-        "quarter": books["quarter"].encode(np.full(len(demo), file.quarter, dtype=object)),
-        "sex": books["sex"].encode(demo.get("sex", blank).fillna("").replace("", "UNK")),
-        "age_group": books["age_group"].encode(age_group(demo.get("age", blank), demo.get("age_cod", blank))),
+        "primaryid": _whole_numbers(demo, "primaryid", file),
+        "caseid": _whole_numbers(demo, "caseid", file),
+        "version": _per_value(demo, "caseversion", _as_number),
+        "fda_dt": _per_value(demo, "fda_dt", _as_number),
+        "quarter": books["quarter"].encode(np.full(demo.num_rows, file.quarter, dtype=object)),
+        "sex": _per_value(demo, "sex", lambda s: sex.encode(s.replace("", "UNK"))),
+        "age_group": _per_value_pair(demo, ("age", "age_cod"), lambda a, u: ages.encode(age_group(a, u))),
     }
 
 
@@ -211,9 +300,9 @@ def _flag_outcomes(
     source: FaersSource, reports: Reports, on_bad: BadLines, report: IngestReport, steps: _Steps
 ) -> None:
     for file in source.of("OUTC"):
-        outc = _read_table(file, "OUTC", on_bad, report, ("primaryid", "outc_cod"))
-        index = reports.index_of(outc["primaryid"])
-        code = outc["outc_cod"].str.strip().to_numpy(object)
+        outc = _table(file, "OUTC", ("primaryid", "outc_cod"), on_bad, report)
+        index = reports.index_of(outc)
+        code = _per_value(outc, "outc_cod", lambda c: c.str.strip().to_numpy(object))
         for flags, wanted in ((reports.serious, SERIOUS_OUTCOMES), (reports.death, ("DE",))):
             flags[index[(index >= 0) & np.isin(code, wanted)]] = True
         steps.done(f"{file.name}: outcomes")
@@ -230,25 +319,30 @@ def _drug_rows(
     steps: _Steps,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pass 2a: distinct (report, drug code) of the kept reports' drugs in the chosen roles."""
-    names_of: dict[tuple[str, str], str] = {}  # a history repeats its drug labels millions of times
+    names_of: dict[tuple[str, str], int] = {}  # a history repeats its drug labels millions of times
+
+    def drug_codes(drugname: pd.Series, prod_ai: pd.Series) -> np.ndarray:
+        labels = list(zip(drugname, prod_ai, strict=True))
+        new = [label for label in labels if label not in names_of]
+        names = np.array([normalise_drug_name(d, p, strip_salts) for d, p in new], dtype=object)
+        codes = np.full(names.size, -1, np.int64)
+        codes[names != ""] = book.encode(names[names != ""])
+        names_of.update(zip(new, codes.tolist(), strict=True))
+        return np.array([names_of[label] for label in labels], dtype=np.int64)
+
     parts = []
     for file in source.of("DRUG"):
-        drug = _read_table(file, "DRUG", on_bad, report, ("primaryid", "role_cod", "drugname", "prod_ai"))
-        index = reports.index_of(drug["primaryid"])
-        report.drug_rows_not_current += int((index < 0).sum())
-        drug, index = drug[index >= 0], index[index >= 0]
-        role_ok = drug["role_cod"].str.strip().str.upper().isin(roles).to_numpy()
-        report.drug_rows_other_roles += int((~role_ok).sum())
-        drug, index = drug[role_ok], index[role_ok]
-        prod_ai = drug["prod_ai"] if "prod_ai" in drug.columns else pd.Series("", index=drug.index)
-        labels = list(zip(drug["drugname"], prod_ai, strict=True))
-        for label in set(labels) - names_of.keys():
-            names_of[label] = normalise_drug_name(label[0], label[1], strip_salts)
-        names = np.array([names_of[label] for label in labels], dtype=object)
-        named = names != ""
-        report.drug_rows_unnamed += int((~named).sum())
-        parts.append(_distinct(index[named], book.encode(names[named])))
-        steps.done(f"{file.name}: {len(drug):,} drug rows")
+        drug = _table(file, "DRUG", ("primaryid", "role_cod", "drugname", "prod_ai"), on_bad, report)
+        index = reports.index_of(drug)
+        current = index >= 0
+        role_ok = _per_value(drug, "role_cod", lambda r: r.str.strip().str.upper().isin(roles).to_numpy())
+        codes = _per_value_pair(drug, ("drugname", "prod_ai"), drug_codes)
+        report.drug_rows_not_current += int((~current).sum())
+        report.drug_rows_other_roles += int((current & ~role_ok).sum())
+        report.drug_rows_unnamed += int((current & role_ok & (codes < 0)).sum())
+        keep = current & role_ok & (codes >= 0)
+        parts.append(_distinct(index[keep], codes[keep]))
+        steps.done(f"{file.name}: {drug.num_rows:,} drug rows")
     return _merged(parts)
 
 
@@ -261,21 +355,28 @@ def _event_rows(
     steps: _Steps,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pass 2b: distinct (report, event code) of the kept reports' MedDRA preferred terms."""
+
+    def event_codes(pt: pd.Series) -> np.ndarray:
+        terms = pt.str.strip().str.upper().to_numpy(object)
+        codes = np.full(terms.size, -1, np.int64)
+        named = terms != ""
+        codes[named] = book.encode(terms[named])
+        return codes
+
     parts = []
     for file in source.of("REAC"):
-        reac = _read_table(file, "REAC", on_bad, report, ("primaryid", "pt"))
-        index = reports.index_of(reac["primaryid"])
+        reac = _table(file, "REAC", ("primaryid", "pt"), on_bad, report)
+        index = reports.index_of(reac)
         report.reac_rows_not_current += int((index < 0).sum())
-        events = reac["pt"].str.strip().str.upper().to_numpy(object)[index >= 0]
-        index = index[index >= 0]
-        named = events != ""
-        parts.append(_distinct(index[named], book.encode(events[named])))
-        steps.done(f"{file.name}: {len(reac):,} reaction rows")
+        codes = _per_value(reac, "pt", event_codes)
+        keep = (index >= 0) & (codes >= 0)
+        parts.append(_distinct(index[keep], codes[keep]))
+        steps.done(f"{file.name}: {reac.num_rows:,} reaction rows")
     return _merged(parts)
 
 
 def _distinct(report: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    key = np.unique(report.astype(np.int64) << 32 | code.astype(np.int64))
+    key = distinct_sorted(report.astype(np.int64) << 32 | code.astype(np.int64))
     return (key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32)
 
 
@@ -292,6 +393,10 @@ def _renumbered(
     rank, names = book.in_name_order()
     report, code = _distinct(rows[0], rank[rows[1]]) if rows[0].size else rows
     return report, code, names
+
+
+def _distinct_count(sorted_values: np.ndarray) -> int:
+    return int(np.count_nonzero(np.diff(sorted_values))) + 1 if sorted_values.size else 0
 
 
 def _joined(
@@ -316,8 +421,8 @@ def _counted(
 ) -> FaersHistory:
     drug_report, drug, drug_names = _renumbered(drug_rows, books["drug"])
     event_report, event, event_names = _renumbered(event_rows, books["event"])
-    report.reports_without_drug = report.cases - int(np.unique(drug_report).size)
-    report.reports_without_event = report.cases - int(np.unique(event_report).size)
+    report.reports_without_drug = report.cases - _distinct_count(drug_report)
+    report.reports_without_event = report.cases - _distinct_count(event_report)
     row_report, row_drug, row_event = (
         codes.astype(np.int64) for codes in _joined(drug_report, drug, event_report, event)
     )

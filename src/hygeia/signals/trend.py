@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hygeia.signals.counts import distinct_sorted
 from hygeia.signals.disproportionality import information_component
 
 BURST_ALPHA = 0.01
@@ -148,12 +149,12 @@ def _cumulative_ic025(
     kept = report[rows]
     drug_reports = _distinct_reports_per_code(kept, drug[rows], int(pair_drug.max()) + 1)
     event_reports = _distinct_reports_per_code(kept, event[rows], int(pair_event.max()) + 1)
-    total = np.unique(kept).size
+    total = distinct_sorted(kept).size
     expected = drug_reports[pair_drug] * event_reports[pair_event] / max(total, 1)
     return information_component(n, expected)[1]
 
 
 def _distinct_reports_per_code(report: np.ndarray, code: np.ndarray, n_codes: int) -> np.ndarray:
     span = max(int(code.max()) + 1 if code.size else 1, n_codes)
-    distinct = np.unique(report.astype(np.int64) * span + code)
+    distinct = distinct_sorted(report.astype(np.int64) * span + code)
     return np.bincount(distinct % span, minlength=n_codes).astype(np.int64)

@@ -139,3 +139,22 @@ def test_non_numeric_primaryid_is_an_error_naming_file_and_line(tmp_path: Path) 
 def test_strata_beyond_the_report_fields_are_refused(history: Path) -> None:
     with pytest.raises(SignalDataError, match="serious"):
         count_faers_history(str(history), strata=("serious",))
+
+
+def test_malformed_lines_and_undecodable_bytes_as_in_the_in_memory_ingest(tmp_path: Path) -> None:
+    folder = _generated_history(tmp_path / "h", cases=40)
+    drug = folder / "22Q3" / "DRUG22Q3.txt"
+    lines = drug.read_bytes().splitlines()
+    lines[5] = lines[5] + b"$one field too many"
+    drug.write_bytes(b"\n".join(lines) + b"\n")
+    clean = folder / "22Q2" / "DRUG22Q2.txt"  # read by the fast path, with a Latin-1 byte in it
+    clean.write_bytes(clean.read_bytes().replace(b"$ASPIRIN$", b"$ASP\xd6RIN$"))
+    with pytest.raises(SignalDataError, match=r"DRUG22Q3.txt, line 6: expected 6"):
+        count_faers_history(str(folder))
+
+    cases, expected = ingest_faers(folder, on_bad_lines="skip")
+    streamed = count_faers_history(str(folder), on_bad_lines="skip")
+    assert streamed.report.skipped_bad_lines == expected.skipped_bad_lines == {str(drug): [6]}
+    run, in_memory = score_counts(streamed.counts), score_cases(cases)
+    pd.testing.assert_frame_equal(run.table, in_memory.table, check_exact=True)
+    assert {d for d in run.table["drug"] if d.startswith("ASP") and d != "ASPIRIN"}  # decoded alike
