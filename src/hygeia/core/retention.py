@@ -24,7 +24,8 @@ from hygeia.core import audit
 from hygeia.core.auth import Principal
 from hygeia.core.blobs import get_blob_store
 from hygeia.core.db import system_session, tenant_session, utcnow
-from hygeia.core.jobs import job_files_prefix
+from hygeia.core.errors import Conflict
+from hygeia.core.jobs import FAILED, SUCCEEDED, get_job, job_files_prefix
 from hygeia.core.tables import ConsoleSession, Job, Tenant
 from hygeia.settings import get_settings
 
@@ -74,6 +75,17 @@ def delete_job(tenant_id: str, job_id: str) -> bool:
         cleanup(tenant_id, job_id, payload)
     get_blob_store().delete_prefix(job_files_prefix(tenant_id, job_id))
     return True
+
+
+def delete_finished_job(principal: Principal, job_id: str) -> str:
+    """A caller deletes one of its tenant's finished jobs (API and console alike); audited.
+    Returns the job's kind; another tenant's id is NotFound, an unfinished job a Conflict."""
+    job = get_job(principal.tenant_id, job_id)
+    if job.status not in (SUCCEEDED, FAILED):
+        raise Conflict(f"job {job_id} is {job.status}; delete it once it has finished")
+    delete_job(principal.tenant_id, job_id)
+    audit.record(principal, "job.delete", detail={"job_id": job_id, "kind": job.kind})
+    return job.kind
 
 
 def purge_finished_jobs(tenant_id: str, cutoff: datetime) -> int:

@@ -21,7 +21,7 @@ from hygeia.core.auth import Analyst, Forbidden, PlatformAdmin, TenantAdmin, Vie
 from hygeia.core.blobs import get_blob_store
 from hygeia.core.db import get_engine, system_session
 from hygeia.core.drift import drift_monitor
-from hygeia.core.errors import PROBLEM_RESPONSES, Conflict, NotFound
+from hygeia.core.errors import PROBLEM_RESPONSES, NotFound
 from hygeia.core.lifecycle_routes import outcomes_api, releases_admin
 from hygeia.core.observability import READINESS, metrics_response
 from hygeia.core.redis_link import redis_link
@@ -179,11 +179,7 @@ def get_job(job_id: str, request: Request, principal: Viewer) -> Any:
 @api.delete("/jobs/{job_id}", status_code=204, tags=["jobs"])
 def delete_job(job_id: str, principal: Analyst) -> Response:
     """Remove a finished job, its result and the files it left (e.g. a signal run's upload); audited."""
-    job = jobs.get_job(principal.tenant_id, job_id)
-    if job.status not in ("succeeded", "failed"):
-        raise Conflict(f"job {job_id} is {job.status}; delete it once it has finished")
-    retention.delete_job(principal.tenant_id, job_id)
-    audit.record(principal, "job.delete", detail={"job_id": job_id, "kind": job.kind})
+    retention.delete_finished_job(principal, job_id)
     return Response(status_code=204)
 
 

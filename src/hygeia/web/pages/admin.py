@@ -23,6 +23,7 @@ from hygeia.core import (
     outcomes,
     release_report,
     releases,
+    retention,
 )
 from hygeia.core.auth import Forbidden, Principal
 from hygeia.core.db import system_session
@@ -170,6 +171,24 @@ def job_fragment(
 ) -> Response:
     """One job's row; while it runs, the row asks for itself again every second."""
     return render(request, "fragments/job_row.html", {"job": jobs.get_job(principal.tenant_id, job_id)})
+
+
+def delete_job_for(request: Request, principal: Principal, job_id: str) -> str:
+    """The API's job deletion (finished jobs, with their files; audited), with the console's
+    refusals audited as the API's are: another tenant's existing job id is a probe."""
+    try:
+        return retention.delete_finished_job(principal, job_id)
+    except NotFound:
+        if jobs.belongs_to_another_tenant(job_id, principal.tenant_id):
+            audit.record_denied(request, 404, "job of another tenant")
+        raise
+
+
+@router.post("/ui/jobs/{job_id}/delete", dependencies=[Depends(session.same_origin)])
+def delete_job(job_id: str, request: Request, principal: Principal = Depends(admin_only)) -> Response:
+    kind = delete_job_for(request, principal, job_id)
+    context = {"jobs": jobs.list_jobs(principal.tenant_id, 20), "notice": f"Deleted {kind} job {job_id[:8]}."}
+    return render(request, "fragments/jobs.html", context)
 
 
 @router.post("/ui/admin/jobs/verify", dependencies=[Depends(session.same_origin)])

@@ -17,6 +17,7 @@ from hygeia.core import jobs
 from hygeia.core.auth import Principal
 from hygeia.core.errors import Conflict, InputError
 from hygeia.web import session
+from hygeia.web.pages.admin import delete_job_for
 from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render
 from hygeia.web.svg import trend_chart
 
@@ -74,6 +75,20 @@ async def submit_run(
         source=source.strip() or file.filename,
     )
     return _run_fragment(request, service, principal, job.id)
+
+
+@router.post("/ui/signals/runs/{run_id}/delete", dependencies=[Depends(session.same_origin)])
+def delete_run(
+    run_id: str, request: Request, principal: Principal = Depends(session.console_role("analyst"))
+) -> Response:
+    """A finished run with its upload and ranked table, as DELETE /api/v1/jobs/{id}; audited."""
+    service = load_domain("signals")
+    delete_job_for(request, principal, run_id)
+    context = {
+        "runs": _runs(service, principal.tenant_id),
+        "notice": f"Deleted run {run_id[:8]} and its files.",
+    }
+    return render(request, "fragments/signals_runs.html", context)
 
 
 @router.get("/ui/signals/runs/{run_id}")
