@@ -125,7 +125,15 @@ def test_a_candidate_trained_with_outcomes_is_compared_and_never_promoted(  # ty
     assert all(0.0 <= m["roc_auc"]["value"] <= 1.0 for m in both) and both[0] != both[1]
     markdown = (Path(row.path) / "MODEL_CARD.md").read_text()
     assert "## Retrained with accepted outcomes (candidate)" in markdown and "Held-out outcomes:" in markdown
-    print("measured:", result["summary"])  # the numbers a report may quote (pytest -s)
+    print("measured:", result["summary"], given["outcomes"], given["molecules"], scored["scored_molecules"])
+    for assay in ASSAYS:  # the numbers a report may quote (pytest -s)
+        print(
+            assay,
+            {
+                name: {k: scored[name][assay][k] for k in ("n", "counts", "metrics")}
+                for name in ("production", "candidate")
+            },
+        )
 
 
 def test_nothing_to_train_on_is_refused_before_training(platform, make_key) -> None:  # type: ignore[no-untyped-def]
