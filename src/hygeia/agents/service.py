@@ -44,8 +44,15 @@ def _question(body: AskRequest) -> Question:
     return resolve(Question(body.question, body.mode, body.expert, body.conversation_id))
 
 
+def _audit_question(principal: Principal, question: str, **detail: Any) -> None:
+    """Every question is audited (who, how, which conversation); the text only as its sha256."""
+    audit.record(principal, "agents.ask", payload=question, detail=detail)
+
+
 def answer(principal: Principal, body: AskRequest) -> dict[str, Any]:
-    return ask(principal, _question(body))
+    question = _question(body)
+    _audit_question(principal, question.text, mode=question.mode, expert=question.expert)
+    return ask(principal, question)
 
 
 def answer_stream(principal: Principal, body: AskRequest) -> Iterator[Event]:
@@ -53,16 +60,21 @@ def answer_stream(principal: Principal, body: AskRequest) -> Iterator[Event]:
     tenant's conversation id is a 4xx response, not a stream that breaks after its 200."""
     question = _question(body)
     conversation_id = memory.open_conversation(principal, question.conversation_id, question.text)
+    _audit_question(
+        principal, question.text, mode=question.mode, expert=question.expert, conversation_id=conversation_id
+    )
     return answer_events(principal, replace(question, conversation_id=conversation_id))
 
 
 def panel(principal: Principal, body: PanelRequest) -> dict[str, Any]:
+    _audit_question(principal, body.question, mode=body.mode, panel=list(body.experts or []))
     return run_panel(principal, body.question, body.experts, body.mode, body.conversation_id)
 
 
 def panel_stream(principal: Principal, body: PanelRequest) -> Iterator[Event]:
     """Validated before the first event (a bad panel is a 4xx), then each expert's events, then the panel."""
     plan = plan_panel(principal, body.question, body.experts, body.mode, body.conversation_id)
+    _audit_question(principal, body.question, mode=body.mode, panel=list(body.experts or []))
     return panel_events(principal, plan)
 
 

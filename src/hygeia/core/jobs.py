@@ -8,6 +8,7 @@ killed is run again but its result is stored once.
 from __future__ import annotations
 
 import importlib
+import json
 import threading
 import time
 import traceback
@@ -22,6 +23,7 @@ import structlog
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, tuple_
 
+from hygeia.core import audit
 from hygeia.core.auth import CURRENT_TENANT, Principal
 from hygeia.core.blobs import check_key, check_prefix, tenant_key
 from hygeia.core.db import system_session, tenant_session, utcnow
@@ -229,6 +231,11 @@ def submit_job(
         session.add(job)
         session.flush()
         info = JobInfo.of(job)
+    # every submission, whichever domain or console page made it; the payload only as its sha256
+    detail = {"job_id": info.id, "kind": kind}
+    audit.record(
+        principal, "job.submit", payload=json.dumps(payload, sort_keys=True, default=str), detail=detail
+    )
     get_backend().enqueue(info.id)
     return info
 

@@ -135,3 +135,16 @@ def test_viewers_get_no_button_and_cross_site_posts_are_refused(console, make_ke
     )
     assert forged.status_code == 403
     assert _listed(console, analyst) == {theirs}
+
+
+def test_every_question_is_audited_with_its_hash_not_its_text(console, make_key):
+    import hashlib
+
+    key = make_key("acme", "analyst")
+    question = "Does metformin lower mortality in diabetes?"
+    conversation_id = _converse(console, key, question)
+    [event] = audit.list_events("acme", action="agents.ask")
+    assert event.input_sha256 == hashlib.sha256(question.encode()).hexdigest()
+    assert event.detail == {"mode": "manual", "expert": "clinical_research"}
+    assert question not in str(event.detail) and conversation_id
+    assert audit.list_events("globex", action="agents.ask") == []

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from hygeia.core import jobs
+from hygeia.core import audit, jobs
 from hygeia.core.auth import Principal
 from hygeia.core.errors import ProblemError
 from hygeia.core.registry import PRODUCTION, get_registry
@@ -55,10 +55,13 @@ def login(
         )
     response = RedirectResponse(target, status_code=303)
     try:
-        session.start_session(request, response, key)
+        principal = session.start_session(request, response, key)
     except ProblemError as exc:
+        if exc.status in (401, 403):
+            audit.record_denied(request, exc.status, f"console sign-in: {exc.detail or exc.title}")
         context = {"next": target, "error": f"Sign-in failed: {exc.detail or exc.title}."}
         return render(request, "pages/login.html", context, status_code=exc.status)
+    audit.record(principal, "console.sign_in", detail={"key_id": principal.key_id})
     return response
 
 
