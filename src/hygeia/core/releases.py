@@ -233,8 +233,8 @@ def track(
     """Record one request's answers (their stable ids back, in order) and, when a shadow release
     samples this request, queue the same inputs for the candidate."""
     ids = record_served(capability, model_name, version, answers)
-    release = current_release(model_name)
     tenant = CURRENT_TENANT.get()
+    release = current_release(model_name) if tenant is not None else None  # no tenant: no shadow
     if (
         release is not None
         and release.mode == "shadow"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from rdkit import Chem
+from sqlalchemy.exc import SQLAlchemyError
 
 from hygeia.core.outcomes import OutcomeKind, OutcomeRejected, Served, register_outcome_kind
 from hygeia.core.releases import canary_version, current_release, register_shadow_runner, track
@@ -71,14 +72,21 @@ def request_key(smiles: Sequence[str]) -> str:
 
 
 def serving_model(smiles: Sequence[str]) -> ToxicityModel:
-    """Production, or the canary candidate when this request falls in the canary's share."""
-    candidate = canary_version(MODEL_NAME, request_key(smiles))
+    """Production, or the canary candidate when this request falls in the canary's share. Without a
+    database (an agents' tool run from the CLI before bootstrap) there is no release: production."""
+    try:
+        candidate = canary_version(MODEL_NAME, request_key(smiles))
+    except SQLAlchemyError:
+        candidate = None
     return get_model() if candidate is None else get_version(candidate)
 
 
 def canary_running() -> bool:
     """A canary may answer this request: the event loop's cached shortcut steps aside for it."""
-    release = current_release(MODEL_NAME)
+    try:
+        release = current_release(MODEL_NAME)
+    except SQLAlchemyError:
+        return False
     return release is not None and release.mode == "canary"
 
 

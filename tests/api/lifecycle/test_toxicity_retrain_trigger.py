@@ -133,3 +133,26 @@ def test_callers_cannot_submit_retraining_and_it_is_toxicitys_registered_retrain
         jobs.submit_job(principal, RETRAIN_JOB, {"smoke": True})  # any other path into the job queue
     assert refused.value.status == 403
     assert not jobs.list_job_summaries("acme", kind=RETRAIN_JOB)
+
+
+def test_beat_and_the_embedded_command_run_the_same_check(client, make_key, asked) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from hygeia.cli import app
+    from hygeia.core.celery_app import RETRAIN_CHECK_TASK, celery, retrain_check
+
+    assert celery.conf.beat_schedule["retrain-check"]["task"] == RETRAIN_CHECK_TASK
+    make_key("acme", "viewer")
+    production = get_registry().current(MODEL_NAME)[0]  # type: ignore[index]
+    [decision] = [d for d in retrain_check() if d["tenant_id"] == "acme"]  # run in this process
+    assert decision == {
+        "tenant_id": "acme",
+        "model_name": MODEL_NAME,
+        "version": production,
+        "reasons": [],
+        "job_id": None,
+        "held_back": None,
+    }
+    output = CliRunner().invoke(app, ["maintenance", "retrain-check"]).output
+    assert f"acme {MODEL_NAME} {production}: ok" in output.splitlines()
+    assert not asked and not audit.list_events("acme", action="retrain.requested")

@@ -180,3 +180,16 @@ def _only(card: dict) -> dict:  # type: ignore[type-arg]
     """A candidate whose Tox21-only CV equals production's: the comparison must say no difference."""
     cv = card["metrics"]["scaffold_cv"]
     return {**cv, "tox21_compounds_only": cv["shipped"]}
+
+
+def test_the_cli_names_whose_outcomes_may_train(platform) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from hygeia.cli import app
+
+    result = CliRunner().invoke(app, ["train", "toxicity", "--with-outcomes"])
+    assert result.exit_code != 0 and "--with-outcomes needs --tenant" in result.output
+    result = CliRunner().invoke(
+        app, ["train", "toxicity", "--with-outcomes", "--tenant", "nobody", "--smoke"]
+    )
+    assert result.exit_code != 0 and "no accepted outcome of nobody can be trained on" in result.output
