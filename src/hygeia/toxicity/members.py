@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -136,21 +136,36 @@ def _pool(
     labels: np.ndarray,
     folds: np.ndarray | None,
     seed: int,
-) -> Iterator[ProcessPoolExecutor]:
+) -> Iterator[ProcessPoolExecutor | _InProcess]:
     """Fresh (spawned) worker processes that memory-map the features from a temporary .npy file.
 
     Not threads: LightGBM is not safe to train in several threads of one process (it segfaulted in
-    our test run). Not fork: libgomp hangs in forked children once the parent has run OpenMP.
+    our test run). Not fork: libgomp hangs in forked children once the parent has run OpenMP. Inside
+    a daemonic process (a Celery prefork worker running a retraining job), which may not have
+    children, the fits run one after another in this process instead.
     """
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "features.npy")
         np.save(path, features, allow_pickle=False)
-        context = multiprocessing.get_context("spawn")
         initargs = (config, path, labels, folds, seed)
+        if multiprocessing.current_process().daemon:
+            _init_worker(*initargs)
+            yield _InProcess()
+            _WORKER.clear()  # drop the memory map before its file goes
+            return
+        context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker, initargs=initargs
         ) as pool:
             yield pool
+
+
+class _InProcess:
+    """The one method of the pool the callers use, run sequentially here."""
+
+    @staticmethod
+    def map(function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        return map(function, items)
 
 
 def cross_validate_member(
