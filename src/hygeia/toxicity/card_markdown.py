@@ -9,6 +9,7 @@ from typing import Any
 from hygeia.core.card_markdown import bullets, number, table
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS
+from hygeia.toxicity.retraining_card import retraining_lines
 
 
 def _pm(metric: dict[str, Any]) -> str:
@@ -259,6 +260,7 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         *_network_selection(card),
         *_descriptor_lines(card),
         "",
+        *retraining_lines(card),  # a candidate retrained with accepted outcomes: its comparison
         "## Training time",
         ", ".join(f"{k}: {v} s" for k, v in card["training_seconds"].items())
         + " (wall clock; 2 worker processes with 1 LightGBM thread each, on a shared 2-core machine). "

@@ -32,6 +32,7 @@ from hygeia.core.registry import get_registry, write_card
 from hygeia.core.retraining import Retrainer, register_retrainer, training_outcomes
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
+from hygeia.toxicity.card_markdown import render_markdown
 from hygeia.toxicity.members import SHIPPED_MEMBERS, TUNED_PARAMS, Log, MemberConfig
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.outcome_rows import OutcomeMolecules, split_outcomes
@@ -117,8 +118,7 @@ def retrain(
         "outcome_set": outcome_set(production, candidate, split.held_out),
     }
     card = write_card(out, card)  # the same artifacts, so the same sha256; the card gains the comparison
-    notes = out / "MODEL_CARD.md"  # written by write_artifact; the comparison follows it
-    notes.write_text(notes.read_text() + "\n" + retraining_markdown(card))
+    (out / "MODEL_CARD.md").write_text(render_markdown(card))  # now with the comparison
     get_registry().register(out)  # staging
     log(f"registered {MODEL_NAME} {version} in staging: {headline(card)}")
     return card
@@ -210,67 +210,6 @@ def headline(card: dict[str, Any]) -> str:
         ", ".join(scored) if scored else "not enough outcomes on any assay"
     )
     return f"{first}; {second}"
-
-
-def _cell(performance: dict[str, Any]) -> str:
-    if performance["status"] != "ok":
-        return performance["status"]
-    roc = performance["metrics"]["roc_auc"]
-    interval = f" ({roc['ci_low']}-{roc['ci_high']})" if roc["ci_low"] is not None else ""
-    return f"{roc['value']}{interval}, Brier {performance['metrics']['brier']['value']}"
-
-
-def retraining_markdown(card: dict[str, Any]) -> str:
-    """The card's comparison for a reviewer; every number is read from card.json."""
-    info = card["retraining"]
-    given = info["accepted_outcomes"]
-    split = info["held_out_split"]
-    lines = [
-        "## Retrained with accepted outcomes (candidate)",
-        f"{info['status']}. Production at training time: {info['production']['name']} "
-        f"{info['production']['version']} (sha256 {info['production']['sha256']}).",
-        f"Requested because: {'; '.join(info['requested_because']) or 'by hand'}.",
-        "",
-        f"Outcomes: {given['outcomes']} accepted (newest per molecule and assay) from "
-        + ", ".join(f"{t}: {n}" for t, n in given["tenants"].items())
-        + f"; outcome ids sha256 `{given['outcome_ids_sha256'][:16]}…`; not usable: {given['not_usable']}. "
-        f"{given['molecules']['training']} molecules trained on, {given['molecules']['held_out']} held out "
-        f"({given['holdout']['fraction']:.0%} of {given['holdout']['grouping']} groups, seed "
-        f"{given['holdout']['seed']}; held-out outcomes are never trained on). Added to Tox21: "
-        f"{card['training_data'].get('accepted_outcomes_added')}.",
-        "",
-        "| assay | trained on (active / tested) | held out (active / tested) |",
-        "|---|---|---|",
-        *[
-            f"| {e} | {c['training']['active']} / {c['training']['tested']} "
-            f"| {c['held_out']['active']} / {c['held_out']['tested']} |"
-            for e, c in given["per_endpoint"].items()
-        ],
-        "",
-    ]
-    if split["same_split"]:
-        lines += [
-            f"Same held-out scaffold folds as production ({split['split']}), Tox21 compounds and labels: "
-            "mean "
-            f"ROC-AUC production {split['mean_roc_auc']['production']} vs candidate "
-            f"{split['mean_roc_auc']['candidate']}; mean PR-AUC {split['mean_pr_auc']['production']} vs "
-            f"{split['mean_pr_auc']['candidate']}.",
-        ]
-    else:
-        lines += ["Not comparable with production's scaffold CV: " + "; ".join(split["why_not"]) + "."]
-    scored = info["outcome_set"]
-    lines += [
-        "",
-        f"Held-out outcomes: {scored['scored_molecules']} of {scored['molecules']} molecules scored "
-        f"({scored['left_out_as_trained_on']} left out: a training compound of either model has the same "
-        "fingerprint). ROC-AUC (95 % CI), Brier:",
-        "",
-        "| assay | production | candidate |",
-        "|---|---|---|",
-        *[f"| {e} | {_cell(scored['production'][e])} | {_cell(scored['candidate'][e])} |" for e in ENDPOINTS],
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
