@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
+from prometheus_client import Counter
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
@@ -31,6 +32,11 @@ from hygeia.core.registry import get_registry
 from hygeia.core.tables import Outcome, Tenant
 
 log = structlog.get_logger("hygeia.retraining")
+RETRAIN_REQUESTS = Counter(
+    "hygeia_retrain_requests_total",
+    "Thresholds crossed per model: retraining requested or held back",
+    ["model", "fate"],
+)
 SCHEDULER = "system:retraining"
 FLOOR_METRICS = {"roc_auc": "live_roc_auc_below", "balanced_accuracy": "live_balanced_accuracy_below"}
 
@@ -191,12 +197,14 @@ def _decide(
         return decision
     decision.held_back = _held_back(tenant.id, retrainer.job_kind, now, settings)
     if decision.held_back:
+        RETRAIN_REQUESTS.labels(retrainer.model_name, "held_back").inc()
         log.info("retrain_held_back", tenant=tenant.id, model=retrainer.model_name, why=decision.held_back)
         return decision
     principal = Principal(tenant.id, "admin", SCHEDULER, tenant.tier)
     payload = {"production_version": version, "reasons": decision.reasons}
     job = jobs.submit_job(principal, retrainer.job_kind, payload, scheduled=True)
     decision.job_id = job.id
+    RETRAIN_REQUESTS.labels(retrainer.model_name, "requested").inc()
     audit.record(
         principal,
         "retrain.requested",

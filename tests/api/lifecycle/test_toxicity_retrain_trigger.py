@@ -93,6 +93,8 @@ def test_a_live_metric_below_the_floor_requests_retraining_once_and_says_why(  #
     assert again.job_id is None and again.held_back and "ran within the last 168 h" in again.held_back
     assert len(jobs.list_job_summaries("acme", kind=TEST_JOB)) == 1
     assert len(audit.list_events("acme", action="retrain.requested")) == 1
+    metrics = client.get("/metrics").text
+    assert 'hygeia_retrain_requests_total{fate="held_back",model="toxicity"}' in metrics
 
 
 def test_drift_past_the_threshold_requests_retraining(client, make_key, asked) -> None:  # type: ignore[no-untyped-def]
