@@ -3,27 +3,19 @@ where the API would allow the deletion, every deletion and refusal audited, cros
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
 from hygeia.core import audit
 from tests.api.web.helpers import HTMX, sign_in
-from tests.conftest import Platform, auth_header
+from tests.conftest import auth_header
 
 pytest.importorskip("hygeia.agents.service", reason="the agents domain is not in this build")
 
 
 @pytest.fixture
-def console(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    from hygeia.app import create_app
-    from tests.unit.agents.fixtures import configure_agents, reset_agents
-
-    configure_agents(monkeypatch)
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
-        yield test_client
-    reset_agents()
+def console(agents_console: TestClient) -> TestClient:
+    return agents_console
 
 
 def _converse(client: TestClient, key: str, question: str) -> str:

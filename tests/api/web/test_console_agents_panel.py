@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.web.helpers import HTMX, SAME_ORIGIN, sign_in
-from tests.conftest import Platform
 
 pytest.importorskip("hygeia.agents.service", reason="the agents domain is not in this build")
 
@@ -20,14 +18,8 @@ TWO_EXPERTS = {"question": QUESTION, "experts": ["regulatory", "clinical_researc
 
 
 @pytest.fixture
-def panel_client(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    from hygeia.app import create_app
-    from tests.unit.agents.fixtures import configure_agents, reset_agents
-
-    configure_agents(monkeypatch)
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
-        yield test_client
-    reset_agents()
+def panel_client(agents_console: TestClient) -> TestClient:
+    return agents_console
 
 
 def test_the_page_offers_every_expert_ticked(panel_client: TestClient, make_key) -> None:
