@@ -3,7 +3,7 @@
 Full quarterly FAERS files are not available here (only the head of 2022Q4), so the history is
 SYNTHETIC, in the official '$'-delimited layout: quarters of reports whose cases get follow-up
 versions in later quarters, a DELETE list, drugs in all four roles with label variants that the
-name normalisation folds ("DRUG_01234 20MG" -> "DRUG_01234"), and Zipf-distributed drugs and
+name normalisation folds ("AGENTBCDE 20MG" -> "AGENTBCDE"), and Zipf-distributed drugs and
 reactions over vocabularies the size of FAERS's (20,000 ingredients, 12,000 preferred terms).
 
 Each size is scored twice, each in its own process with its peak resident memory from wait4:
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import string
 import subprocess
 import sys
 import tempfile
@@ -26,12 +27,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 QUARTERS = 8
 DRUGS, EVENTS = 20_000, 12_000
 ROWS_PER_REPORT = 2.0  # kept report-drug-event rows per report version written (roles, versions, repeats)
 ROLES = np.array(["PS", "SS", "C", "I"])
 ROLE_SHARE = [0.55, 0.15, 0.27, 0.03]
+_DOLLARS = pa_csv.WriteOptions(include_header=False, delimiter="$", quoting_style="none")
 BASELINE = """
 import sys
 from hygeia.signals.faers import ingest_faers
@@ -45,7 +49,16 @@ write_table(prioritise(run.table, cases), sys.argv[2])
 
 
 def _zipf(rng: np.random.Generator, size: int, vocabulary: int) -> np.ndarray:
-    return (rng.zipf(1.3, size) - 1) % vocabulary
+    return (rng.zipf(1.1, size) - 1) % vocabulary
+
+
+def _letters(index: np.ndarray) -> np.ndarray:
+    """AGENT + four letters per ingredient: digits would be read as a dose and dropped by the
+    drug-name normalisation, folding every ingredient into one."""
+    out = np.full(index.size, "AGENT", dtype="<U9")
+    for power in (17576, 676, 26, 1):
+        out = np.char.add(out, np.array(list(string.ascii_uppercase))[(index // power) % 26])
+    return out
 
 
 def write_history(folder: Path, rows: int, seed: int = 11) -> dict[str, int]:
@@ -76,11 +89,8 @@ def write_history(folder: Path, rows: int, seed: int = 11) -> dict[str, int]:
         )
         n_drugs = 1 + rng.poisson(1.6, case.size)
         drug_pid = np.repeat(pid, n_drugs)
-        ingredient = _zipf(rng, drug_pid.size, DRUGS)
-        label = np.char.add(
-            np.char.add("DRUG_", np.char.zfill(ingredient.astype(str), 5)),
-            rng.choice(["", " 20MG", " TABLETS"], drug_pid.size),
-        )
+        ingredient = _letters(_zipf(rng, drug_pid.size, DRUGS))
+        label = np.char.add(ingredient, rng.choice(["", " 20MG", " TABLETS"], drug_pid.size))
         drug = pd.DataFrame(
             {
                 "primaryid": drug_pid,
@@ -104,7 +114,9 @@ def write_history(folder: Path, rows: int, seed: int = 11) -> dict[str, int]:
         outcome = rng.random(case.size) < 0.35
         outc = pd.DataFrame({"primaryid": pid[outcome], "caseid": case[outcome], "outc_cod": "HO"})
         for table, frame in (("DEMO", demo), ("DRUG", drug), ("REAC", reac), ("OUTC", outc)):
-            frame.to_csv(folder / f"{table}{quarter}.txt", sep="$", index=False)
+            with (folder / f"{table}{quarter}.txt").open("wb") as out:
+                out.write(("$".join(frame.columns) + "\n").encode())
+                pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), out, _DOLLARS)
         written["demo"] += len(demo)
         written["drug"] += len(drug)
         written["reac"] += len(reac)

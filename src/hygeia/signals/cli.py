@@ -172,7 +172,7 @@ def score_faers(
     """
     from hygeia.signals.columnar import write_table
     from hygeia.signals.faers_history import count_faers_history
-    from hygeia.signals.priority import load_known_pairs, prioritise
+    from hygeia.signals.priority import explanations, load_known_pairs, prioritise
     from hygeia.signals.scoring import ScoringOptions, score_counts
 
     if fit not in ("consistent", "global"):
@@ -192,9 +192,11 @@ def score_faers(
             progress=progress,
         )
     run = score_counts(history.counts, ScoringOptions(fit_rule=fit))  # type: ignore[arg-type]
-    ranked = prioritise(run.table, known=load_known_pairs(known) if known else None, context=history.context)
-    write_table(ranked, output)
+    labelled = load_known_pairs(known) if known else None
+    ranked = prioritise(run.table, known=labelled, context=history.context, explain=False)
     body = json.dumps({**run.summary(), "periods": history.periods, "ingest": history.report.as_dict()})
+    del history, run  # the counts and the scored copy: only the ranked table is written
+    write_table(ranked, output, extra=lambda chunk: {"explanation": explanations(chunk)})
     if summary is None:
         sys.stderr.write(body + "\n")
     else:

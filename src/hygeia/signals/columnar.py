@@ -13,7 +13,8 @@ nothing per row. NaN (an undefined ratio) is written as an empty cell.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -58,19 +59,54 @@ def to_arrow(frame: pd.DataFrame, columns: Sequence[str], spreadsheet: bool) -> 
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def write_table(frame: pd.DataFrame, path: Path | str, columns: Sequence[str] | None = None) -> Path:
-    """Write the table as CSV, gzip CSV or Parquet (by suffix); CSV cells are spreadsheet-safe."""
+def write_table(
+    frame: pd.DataFrame,
+    path: Path | str,
+    columns: Sequence[str] | None = None,
+    extra: Callable[[pd.DataFrame], dict[str, Sequence[object]]] | None = None,
+    chunk_rows: int = 1_000_000,
+) -> Path:
+    """Write the table as CSV, gzip CSV or Parquet (by suffix); CSV cells are spreadsheet-safe.
+
+    `extra` adds columns computed per chunk of `chunk_rows` as the chunks are written (a priority's
+    explanation text for 10^7 pairs would otherwise sit in memory whole).
+    """
     path = Path(path)
     kind = output_format(path)
-    table = to_arrow(frame, list(columns or frame.columns), spreadsheet=kind != ".parquet")
+    names = list(columns or frame.columns)
+    chunks = (
+        to_arrow(
+            _with(frame.iloc[start : start + chunk_rows], extra),
+            [*names, *_extra_names(frame, extra)],
+            kind != ".parquet",
+        )
+        for start in range(0, max(len(frame), 1), chunk_rows)
+    )
+    first = next(chunks)
     if kind == ".parquet":
-        pq.write_table(table, path, compression="zstd")
-    elif kind == ".csv.gz":
-        with pa.CompressedOutputStream(str(path), "gzip") as stream:
-            pa_csv.write_csv(table, stream, _CSV_OPTIONS)
+        with pq.ParquetWriter(path, first.schema, compression="zstd") as parquet:
+            for table in itertools.chain([first], chunks):
+                parquet.write_table(table)
     else:
-        pa_csv.write_csv(table, path, _CSV_OPTIONS)
+        sink = (
+            pa.CompressedOutputStream(str(path), "gzip") if kind == ".csv.gz" else pa.OSFile(str(path), "wb")
+        )
+        with sink, pa_csv.CSVWriter(sink, first.schema, write_options=_CSV_OPTIONS) as writer:
+            for table in itertools.chain([first], chunks):
+                writer.write_table(table)
     return path
+
+
+def _with(
+    chunk: pd.DataFrame, extra: Callable[[pd.DataFrame], dict[str, Sequence[object]]] | None
+) -> pd.DataFrame:
+    return chunk if extra is None else chunk.assign(**extra(chunk))
+
+
+def _extra_names(
+    frame: pd.DataFrame, extra: Callable[[pd.DataFrame], dict[str, Sequence[object]]] | None
+) -> list[str]:
+    return [] if extra is None else list(extra(frame.iloc[:0]))
 
 
 def read_text_table(path: Path, columns: Sequence[str] | None = None) -> pa.Table:

@@ -148,13 +148,19 @@ def count_codes(
     event_names: np.ndarray,
     stratum: np.ndarray | None = None,
     strata: tuple[str, ...] = (),
+    rows_distinct: bool = False,
 ) -> PairCounts:
     """Counts from coded case rows: int64 report ids, drug and event codes numbered in name order
     (names[code]), and one stratum code per row when stratified. The one counting routine behind
-    both the in-memory table and the quarter-by-quarter FAERS history (faers_history.py)."""
+    both the in-memory table and the quarter-by-quarter FAERS history (faers_history.py), which
+    passes `rows_distinct` for rows already distinct and sorted by report, drug, event: 10^8 rows
+    then need no second copy."""
     n_drugs, n_events = max(int(drug_names.size), 1), max(int(event_names.size), 1)
-    report, report_drug, report_event = _distinct_reports(ids, drug, event, n_drugs, n_events)
-    pairs, n = np.unique(report_drug * n_events + report_event, return_counts=True)
+    if rows_distinct:
+        report, report_drug, report_event = ids, drug, event
+    else:
+        report, report_drug, report_event = _distinct_reports(ids, drug, event, n_drugs, n_events)
+    pairs, n = _counted_keys(report_drug * n_events + report_event)
     pair_drug, pair_event = pairs // n_events, pairs % n_events
     drug_reports = _reports_per_code(report, report_drug, n_drugs, already_sorted=True)
     event_reports = _reports_per_code(report, report_event, n_events, already_sorted=False)
@@ -196,6 +202,13 @@ def _distinct_reports(
         return ids[new], drug[new], event[new]
     keys = distinct_sorted(ids * span + drug * n_events + event)
     return keys // span, (keys % span) // n_events, keys % n_events
+
+
+def _counted_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys and how often each occurs, by one in-place sort (np.unique copies twice)."""
+    keys.sort()
+    starts = np.flatnonzero(np.append(True, keys[1:] != keys[:-1]))
+    return keys[starts], np.diff(np.append(starts, keys.size))
 
 
 def distinct_sorted(keys: np.ndarray) -> np.ndarray:

@@ -431,7 +431,9 @@ def _counted(
     if not row_report.size:
         raise SignalDataError("no report names both a drug (in the chosen roles) and an event")
     stratum = _strata_codes(reports, books, strata, row_report) if strata else None
-    counts = count_codes(row_report, row_drug, row_event, drug_names, event_names, stratum, strata)
+    counts = count_codes(
+        row_report, row_drug, row_event, drug_names, event_names, stratum, strata, rows_distinct=True
+    )
     span = max(event_names.size, 1)
     pair = np.searchsorted(counts.drug * span + counts.event, row_drug * span + row_event)
     period, periods = _periods(reports.quarter[row_report], books["quarter"])

@@ -98,12 +98,14 @@ def prioritise(
     known: set[tuple[str, str]] | None = None,
     period: str = "quarter",
     context: pd.DataFrame | None = None,
+    explain: bool = True,
 ) -> pd.DataFrame:
     """Scored pairs with alert level, priority and its components, highest priority first.
 
     Seriousness and trend come from the case rows, or, for a history too large to hold as rows, from
     `context`: share_serious, share_death, burst and ic025_change already computed per pair, in the
-    scored table's row order (faers_history.py).
+    scored table's row order (faers_history.py). Without `explain` the `explanation` text is left
+    for `explanations` to write chunk by chunk (10^7 pairs' sentences are gigabytes).
     """
     missing = {"drug", "event", "n", "eb05", "ic025", "prr", "chi2"} - set(scored.columns)
     if missing:
@@ -130,7 +132,9 @@ def prioritise(
             "novel": [
                 (d.upper(), e.upper()) not in known_keys
                 for d, e in zip(table["drug"], table["event"], strict=True)
-            ],
+            ]
+            if known_keys
+            else np.ones(len(table), bool),
         },
         index=table.index,
     )
@@ -141,9 +145,16 @@ def prioritise(
         added["c_disproportionality"] * added["c_seriousness"] * added["c_trend"] * added["c_novelty"]
     )
     table = pd.concat([table.drop(columns=[c for c in added.columns if c in table.columns]), added], axis=1)
-    explained = table[["eb05", "ic025", *added.columns]]
-    table["explanation"] = [_explain(r) for r in explained.itertuples(index=False)]
+    if explain:
+        table["explanation"] = explanations(table)
     return table.sort_values(["priority", "eb05"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def explanations(ranked: pd.DataFrame) -> list[str]:
+    """One sentence per pair naming every factor of its priority."""
+    columns = ["eb05", "ic025", "alert_level", "criteria_met", "share_serious", "share_death", "burst"]
+    columns += ["ic025_change", "novel", "c_disproportionality", "c_seriousness", "c_trend", "c_novelty"]
+    return [_explain(r) for r in ranked[columns].itertuples(index=False)]
 
 
 def _aligned(context: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:

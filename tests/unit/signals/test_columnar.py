@@ -38,3 +38,16 @@ def test_parquet_keeps_types_and_values_unchanged(tmp_path):
     assert table["drug"].isna()[2]  # missing, not the text "None"
     assert table["n"].dtype == np.int64
     assert table["ebgm"][0] == 1.25 and pd.isna(table["ebgm"][1]) and table["ebgm"][2] == np.inf
+
+
+def test_chunked_write_with_extra_columns_equals_one_write(tmp_path):
+    frame = pd.DataFrame({"drug": [f"=D{i}" for i in range(25)], "n": range(25), "x": [0.5] * 25})
+    whole = frame.assign(label=[f"row {i}" for i in range(25)])
+    for suffix in (".csv", ".csv.gz", ".parquet"):
+        one, chunked = tmp_path / f"one{suffix}", tmp_path / f"chunked{suffix}"
+        write_table(whole, one)
+        write_table(frame, chunked, extra=lambda c: {"label": [f"row {i}" for i in c["n"]]}, chunk_rows=7)
+        read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
+        pd.testing.assert_frame_equal(read(chunked), read(one))
+        if suffix == ".csv":
+            assert chunked.read_bytes() == one.read_bytes()

@@ -7,6 +7,7 @@ all four roles with salt forms and blank names, reactions repeat and are sometim
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,25 @@ def test_malformed_lines_and_undecodable_bytes_as_in_the_in_memory_ingest(tmp_pa
     run, in_memory = score_counts(streamed.counts), score_cases(cases)
     pd.testing.assert_frame_equal(run.table, in_memory.table, check_exact=True)
     assert {d for d in run.table["drug"] if d.startswith("ASP") and d != "ASPIRIN"}  # decoded alike
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_score_faers_writes_what_the_in_memory_rank_writes(
+    history: Path, tmp_path: Path, suffix: str
+) -> None:
+    """The CLI writes explanations chunk by chunk; the file is the one the in-memory path writes."""
+    from typer.testing import CliRunner
+
+    from hygeia.signals.cli import app
+    from hygeia.signals.columnar import write_table
+
+    streamed, summary = tmp_path / f"streamed{suffix}", tmp_path / "summary.json"
+    result = CliRunner().invoke(
+        app, ["score-faers", str(history), "-o", str(streamed), "--summary", str(summary)]
+    )
+    assert result.exit_code == 0, result.output
+    cases, _ = ingest_faers(history)
+    expected = tmp_path / f"expected{suffix}"
+    write_table(prioritise(score_cases(cases).table, cases), expected)
+    assert streamed.read_bytes() == expected.read_bytes()
+    assert json.loads(summary.read_text())["ingest"]["superseded_versions"] > 100
