@@ -105,15 +105,17 @@ def nodes(pg_platform, redis_url, s3: S3Endpoint, tmp_path: Path) -> Iterator[di
         yield urls
 
 
-def _wait_succeeded(url: str, run_id: str, headers: dict[str, str], timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
+def _wait_succeeded(url: str, headers: dict[str, str], timeout: float = 600) -> dict:
+    """Poll a run or job URL until it has finished; a timeout says where it stood."""
+    deadline, status = time.monotonic() + timeout, {}
     while time.monotonic() < deadline:
-        status = httpx.get(f"{url}/api/v1/signals/runs/{run_id}", headers=headers, timeout=10).json()
+        status = httpx.get(url, headers=headers, timeout=30).json()
         if status["status"] in ("succeeded", "failed"):
             assert status["status"] == "succeeded", status
             return status
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} not finished after {timeout} s")
+        time.sleep(1)
+    where = {k: status.get(k) for k in ("status", "progress", "message")}
+    raise AssertionError(f"{url} not finished after {timeout} s: {where}")
 
 
 def test_a_run_uploaded_to_one_node_is_scored_by_a_worker_and_served_by_another(
@@ -133,7 +135,7 @@ def test_a_run_uploaded_to_one_node_is_scored_by_a_worker_and_served_by_another(
     )
     assert submitted.status_code == 202, submitted.text
     run_id = submitted.json()["run_id"]
-    summary = _wait_succeeded(b, run_id, headers)["summary"]
+    summary = _wait_succeeded(f"{b}/api/v1/signals/runs/{run_id}", headers)["summary"]
     assert summary["top"], summary
 
     tenant = "platform"
@@ -186,17 +188,6 @@ def test_a_run_uploaded_to_one_node_is_scored_by_a_worker_and_served_by_another(
     assert gone.status_code == 404
 
 
-def _wait_job(url: str, job_id: str, headers: dict[str, str], timeout: float = 600) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{url}/api/v1/jobs/{job_id}", headers=headers, timeout=10).json()
-        if job["status"] in ("succeeded", "failed"):
-            assert job["status"] == "succeeded", job
-            return job
-        time.sleep(1)
-    raise AssertionError(f"job {job_id} not finished after {timeout} s")
-
-
 def _search(url: str, headers: dict[str, str], timeout: float = 60) -> httpx.Response:
     """A node looks at the shared pointer every few seconds (shared_index.CHECK_SECONDS)."""
     deadline = time.monotonic() + timeout
@@ -224,7 +215,7 @@ def test_an_evidence_index_built_by_the_worker_is_searched_on_both_api_nodes(
         f"{a}/api/v1/evidence/index", json={"lexical_only": True}, headers=headers, timeout=30
     )
     assert queued.status_code == 202, queued.text
-    built = _wait_job(b, queued.json()["id"], headers)["result"]
+    built = _wait_succeeded(f"{b}/api/v1/jobs/{queued.json()['id']}", headers)["result"]
     assert built["documents"] > 10_000 and not built["dense"], built
 
     keys = s3.keys(BUCKET)
@@ -266,7 +257,7 @@ def test_a_toxicity_batch_job_is_scored_by_the_worker_and_read_through_either_no
     body = {"smiles": smiles, "ids": ids}
     submitted = httpx.post(f"{a}/api/v1/toxicity/predict/batch", json=body, headers=headers, timeout=120)
     assert submitted.status_code == 202, submitted.text
-    job = _wait_job(b, submitted.json()["job_id"], headers)
+    job = _wait_succeeded(f"{b}/api/v1/jobs/{submitted.json()['job_id']}", headers, timeout=900)
     results = job["result"]["results"]
     assert [r["id"] for r in results] == ids
     assert results[-1]["error"] and not results[-1]["probabilities"]
