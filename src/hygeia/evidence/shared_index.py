@@ -97,8 +97,9 @@ def _follow(store: BlobStore, target: Path) -> bool:
     build = pointer["build"]
     if not build.startswith(f"{target.name}-"):  # the name store.publish manages and cleans up
         raise ValueError(f"shared evidence build {build[:80]!r} is not an {target.name} build")
-    if target.is_symlink() and os.readlink(target) == build:
-        return False
+    local = os.readlink(target) if target.is_symlink() else ""
+    if local >= build:  # names start with the build time: the same build, or a newer one this node
+        return False  # has built and is still uploading (or built before the store was shared)
     folder = target.with_name(build)
     if not (folder / MANIFEST_FILE).is_file():
         _download(store, pointer, folder)

@@ -114,3 +114,19 @@ def test_the_embedded_default_copies_nothing(corpus: Path, tmp_path: Path, monke
     assert not shared_index.enabled()
     assert not (tmp_path / "var" / "blobs").exists()
     assert not shared_index.sync(_link(tmp_path / "other"), force=True)
+
+
+def test_a_builder_does_not_step_back_to_the_pointer_while_its_newer_build_uploads(
+    shared_store: str, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    machine = tmp_path / "worker"
+    shared = _build(corpus, machine).name
+    monkeypatch.setattr(shared_index, "upload", lambda build: {})  # the next build is not shared yet
+    monkeypatch.setattr(shared_index, "enabled", lambda: True)
+    from hygeia.evidence import store
+
+    newer = tmp_path / "worker" / "evidence" / "index"
+    store.build_index(corpus, newer, encoder_dir=None)
+    assert os.readlink(newer) > shared
+    assert not shared_index.sync(newer, force=True)
+    assert os.readlink(newer) != shared
