@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 
 from hygeia.agents.experts import Expert
 from hygeia.core.auth import CURRENT_TENANT, Principal
@@ -42,6 +43,12 @@ JSON_TYPES: dict[str, tuple[type, ...]] = {
     "array": (list, tuple),
     "object": (dict,),
 }
+UNREGISTERED = "unregistered"  # a name no domain registered (a model's plan may invent any)
+TOOL_CALLS = Counter(
+    "hygeia_agent_tool_calls_total",
+    "Agent tool calls by tool and outcome (ok, error, timeout, missing, forbidden, invalid_input)",
+    ["tool", "outcome"],
+)
 
 
 @dataclass
@@ -141,8 +148,23 @@ def run_tool(
 ) -> ToolOutcome:
     """Run one tool for an expert on behalf of `caller`; never raises for tool failures, returns what
     happened instead. Without a caller, tenant-scoped tools are refused (forbidden), never run unscoped."""
+    outcome = _run(ToolOutcome(step, name, dict(inputs), OK, reason), expert, caller)
+    TOOL_CALLS.labels(name if _registered(name) else UNREGISTERED, outcome.status).inc()
+    return outcome
+
+
+def _registered(name: str) -> bool:
+    """Only registered names become metric labels, so invented ones cannot grow the series without bound."""
+    try:
+        get_tool(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _run(outcome: ToolOutcome, expert: Expert, caller: Caller | None) -> ToolOutcome:
+    name = outcome.tool
     settings = get_agent_settings()
-    outcome = ToolOutcome(step, name, dict(inputs), OK, reason)
     if not expert.may_call(name, settings.patterns_for(expert.name)):
         return _fail(outcome, FORBIDDEN, f"{expert.title} is not permitted to call {name}")
     try:

@@ -37,6 +37,30 @@ def test_tool_that_raises_is_reported_as_error(agent_env, add_test_tool):
     assert outcome.error == "RuntimeError: this test tool always fails"
 
 
+def _tool_calls(tool: str, outcome: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value("hygeia_agent_tool_calls_total", {"tool": tool, "outcome": outcome})
+    return value or 0.0
+
+
+def test_tool_calls_are_counted_by_tool_and_outcome_and_invented_names_stay_one_label(
+    agent_env, add_test_tool
+):
+    """The agents dashboard plots tool failures from this counter."""
+    add_test_tool("agents_test.broken")
+    keys = [("agents_test.broken", "error"), ("agents_test.formula", "ok"), ("unregistered", "missing")]
+    before = {key: _tool_calls(*key) for key in keys}
+    run_tool(1, "agents_test.broken", {"query": "x"}, MEDICAL)
+    run_tool(2, "agents_test.formula", {"smiles": "CCO"}, MEDICAL)
+    run_tool(3, "agents_test.formula", {"smiles": "CCO"}, MEDICAL)
+    run_tool(4, "agents_test.invented_by_a_plan", {}, MEDICAL)
+    assert _tool_calls("agents_test.broken", "error") - before[("agents_test.broken", "error")] == 1
+    assert _tool_calls("agents_test.formula", "ok") - before[("agents_test.formula", "ok")] == 2
+    assert _tool_calls("unregistered", "missing") - before[("unregistered", "missing")] == 1
+    assert _tool_calls("agents_test.invented_by_a_plan", "missing") == 0
+
+
 def test_tool_that_hangs_times_out(agent_env, add_test_tool, monkeypatch):
     from hygeia.settings import reset_settings
 
