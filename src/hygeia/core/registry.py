@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,29 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+_hashed: dict[tuple[str, int, int, int, int], tuple[str, int]] = {}
+_RACY_NS = 1_000_000_000
+
+
+def _artifact_sha256(path: Path) -> str:
+    """file_sha256, remembered per file state, so a model checked on every request (dermatology loads
+    through the registry each time) is hashed once per process, not on every call.
+
+    A write always moves the file's ctime to the present, which no tool can set back, so a file whose
+    ctime is unchanged since we hashed it still has that content. As in git's "racily clean" rule, a
+    file changed within a second of its hashing is hashed again each time until it is older.
+    """
+    stat = path.stat()
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    remembered = _hashed.get(key)
+    if remembered is not None and stat.st_ctime_ns < remembered[1] - _RACY_NS:
+        return remembered[0]
+    hashed_at = time.time_ns()
+    digest = file_sha256(path)
+    _hashed[key] = (digest, hashed_at)
+    return digest
+
+
 def manifest_sha256(artifacts: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(artifacts, sort_keys=True).encode()).hexdigest()
 
@@ -122,7 +146,7 @@ def verify_folder(folder: Path) -> dict[str, Any]:
             raise ModelIntegrityError(f"artifact path {relative!r} escapes the model folder")
         if not target.is_file():
             raise ModelIntegrityError(f"artifact {relative!r} is missing from {folder}")
-        actual = file_sha256(target)
+        actual = _artifact_sha256(target)
         if actual != expected:
             raise ModelIntegrityError(
                 f"artifact {relative!r} of {card.get('name')} {card.get('version')} has sha256 "

@@ -110,3 +110,25 @@ def test_newest_version_folder_ignores_folders_without_a_card(tmp_path):
     make_model(tmp_path, "1.0.0")
     (tmp_path / "logit" / "9.9.9").mkdir()  # no card: not a model
     assert newest_version_folder(tmp_path / "logit") == tmp_path / "logit" / "1.0.0"
+
+
+def test_an_unchanged_artifact_is_hashed_once_and_a_rewritten_one_again(tmp_path, monkeypatch):
+    import os
+
+    from hygeia.core import registry
+
+    folder = make_model(tmp_path, "1.0.0")
+    weights = folder / "weights.json"
+    old = 1_600_000_000
+    os.utime(weights, (old, old))  # mtime in the past; ctime is now, so the first hashes are "racy"
+    monkeypatch.setattr(registry, "_RACY_NS", 0)  # trust a hash as soon as the ctime predates it
+    hashed: list[Path] = []
+    real = registry.file_sha256
+    monkeypatch.setattr(registry, "file_sha256", lambda p: hashed.append(p) or real(p))
+    verify_folder(folder)
+    verify_folder(folder)
+    assert hashed.count(weights.resolve()) == 1  # served every request: hashed once per process
+
+    weights.write_text(weights.read_text().replace("0.5", "0.7"))  # same size, new content
+    with pytest.raises(ModelIntegrityError, match="modified"):
+        verify_folder(folder)
