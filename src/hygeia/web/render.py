@@ -19,8 +19,9 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from hygeia import __version__
+from hygeia.core import audit
 from hygeia.core.auth import Principal
-from hygeia.core.errors import CapabilityUnavailable, ProblemError
+from hygeia.core.errors import AUDITED_DENIALS, CapabilityUnavailable, ProblemError
 from hygeia.core.tools import capability_status
 from hygeia.settings import get_settings
 from hygeia.web import session
@@ -148,6 +149,8 @@ class ConsoleRoute(APIRoute):
             except session.LoginRequired as exc:
                 return _login_redirect(request, exc.reason)
             except ProblemError as exc:
+                if exc.status in AUDITED_DENIALS:  # as the API's: denied:403 with caller and route
+                    audit.record_denied(request, exc.status, exc.detail or exc.title)
                 return problem_html(request, exc.status, exc.title, exc.detail, headers=exc.headers)
             except (RequestValidationError, ValidationError) as exc:
                 errors = _validation_errors(exc)

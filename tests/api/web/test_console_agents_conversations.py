@@ -82,9 +82,9 @@ def test_a_colleagues_or_another_tenants_conversation_is_refused_and_audited(con
     assert refused.status_code == 403 and "author or a tenant admin" in refused.text
     assert hidden.status_code == 404 and "Traceback" not in hidden.text
     assert _listed(console, colleague) == {theirs} and _listed(console, outsider) == {foreign}
-    denied = {
-        event.action: event.detail for event in audit.list_events("acme") if event.action.startswith("denied")
-    }
+    events = [event for event in audit.list_events("acme") if event.action.startswith("denied")]
+    assert sorted(event.action for event in events) == ["denied:403", "denied:404"]  # each once
+    denied = {event.action: event.detail for event in events}
     assert denied["denied:403"]["route"] == "/ui/agents/conversations/{conversation_id}/delete"
     assert denied["denied:404"]["reason"] == "conversation of another tenant"
 

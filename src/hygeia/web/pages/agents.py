@@ -24,7 +24,7 @@ from fastapi.responses import StreamingResponse
 from markupsafe import Markup, escape
 
 from hygeia.core import audit
-from hygeia.core.auth import Forbidden, Principal
+from hygeia.core.auth import Principal
 from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.errors import InputError, NotFound, ProblemError
 from hygeia.web import session
@@ -99,9 +99,6 @@ def delete_conversation(
     service = load_domain("agents")
     try:
         removed = service.delete_conversation(principal, conversation_id)  # audited by the use case
-    except Forbidden as exc:
-        audit.record_denied(request, 403, exc.detail)
-        raise
     except NotFound:
         if service.conversation_of_another_tenant(conversation_id, principal.tenant_id):
             audit.record_denied(request, 404, "conversation of another tenant")
