@@ -26,7 +26,7 @@ from hygeia.agents.schemas import (
 )
 from hygeia.core import audit
 from hygeia.core.auth import Analyst, Viewer
-from hygeia.core.errors import PROBLEM_RESPONSES, NotFound, ProblemError
+from hygeia.core.errors import PROBLEM_RESPONSES, ProblemError
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], responses=PROBLEM_RESPONSES)
 log = structlog.get_logger("hygeia.agents.routes")
@@ -98,12 +98,11 @@ def delete_own_conversations(principal: Analyst) -> Any:
     summary="Delete a conversation with its messages, tool calls and feedback (its author or a tenant admin)",
 )
 def delete_conversation(conversation_id: str, request: Request, principal: Analyst) -> Any:
-    try:
+    elsewhere = service.conversation_of_another_tenant
+    with audit.probes_audited(
+        request, "conversation of another tenant", elsewhere, conversation_id, principal.tenant_id
+    ):
         return service.delete_conversation(principal, conversation_id)
-    except NotFound:
-        if service.conversation_of_another_tenant(conversation_id, principal.tenant_id):
-            audit.record_denied(request, 404, "conversation of another tenant")
-        raise
 
 
 @router.post("/messages/{message_id}/feedback", response_model=FeedbackOut, status_code=201)

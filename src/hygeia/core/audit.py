@@ -17,6 +17,8 @@ import hashlib
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import structlog
@@ -25,6 +27,7 @@ from sqlalchemy import Table, insert, select
 
 from hygeia.core.auth import Principal
 from hygeia.core.db import system_session, tenant_session, utcnow
+from hygeia.core.errors import NotFound
 from hygeia.core.observability import PREDICTIONS
 from hygeia.core.registry import LoadedModel
 from hygeia.core.tables import AuditEvent
@@ -162,6 +165,20 @@ def record_denied(request: Request, status: int, reason: str) -> None:
     route = getattr(request.scope.get("route"), "path", request.url.path)
     detail = {"method": request.method, "route": route, "status": status, "reason": reason[:300]}
     record(principal, f"denied:{status}", detail=detail)
+
+
+@contextmanager
+def probes_audited(
+    request: Request, reason: str, elsewhere: Callable[[str, str], bool], item_id: str, tenant_id: str
+) -> Iterator[None]:
+    """A NotFound inside is re-raised unchanged; when `elsewhere(item_id, tenant_id)` says the id exists in
+    another tenant, the 404 is a probe and is audited first (denied:404). A truly missing id is not."""
+    try:
+        yield
+    except NotFound:
+        if elsewhere(item_id, tenant_id):
+            record_denied(request, 404, reason)
+        raise
 
 
 def record_prediction(

@@ -168,12 +168,10 @@ def list_jobs(
 
 @api.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
 def get_job(job_id: str, request: Request, principal: Viewer) -> Any:
-    try:
+    with audit.probes_audited(
+        request, "job of another tenant", jobs.belongs_to_another_tenant, job_id, principal.tenant_id
+    ):
         return JobOut(**vars(jobs.get_job(principal.tenant_id, job_id)))
-    except NotFound:
-        if jobs.belongs_to_another_tenant(job_id, principal.tenant_id):
-            audit.record_denied(request, 404, "job of another tenant")
-        raise
 
 
 @api.delete("/jobs/{job_id}", status_code=204, tags=["jobs"])

@@ -176,12 +176,10 @@ def job_fragment(
 def delete_job_for(request: Request, principal: Principal, job_id: str) -> str:
     """The API's job deletion (finished jobs, with their files; audited), with the console's
     refusals audited as the API's are: another tenant's existing job id is a probe."""
-    try:
+    with audit.probes_audited(
+        request, "job of another tenant", jobs.belongs_to_another_tenant, job_id, principal.tenant_id
+    ):
         return retention.delete_finished_job(principal, job_id)
-    except NotFound:
-        if jobs.belongs_to_another_tenant(job_id, principal.tenant_id):
-            audit.record_denied(request, 404, "job of another tenant")
-        raise
 
 
 @router.post("/ui/jobs/{job_id}/delete", dependencies=[Depends(session.same_origin)])

@@ -97,12 +97,11 @@ def delete_conversation(
 ) -> Response:
     """As DELETE /api/v1/agents/conversations/{id}: its author or a tenant admin; refusals audited."""
     service = load_domain("agents")
-    try:
+    elsewhere = service.conversation_of_another_tenant
+    with audit.probes_audited(
+        request, "conversation of another tenant", elsewhere, conversation_id, principal.tenant_id
+    ):
         removed = service.delete_conversation(principal, conversation_id)  # audited by the use case
-    except NotFound:
-        if service.conversation_of_another_tenant(conversation_id, principal.tenant_id):
-            audit.record_denied(request, 404, "conversation of another tenant")
-        raise
     notice = f"Deleted the conversation and its {removed['messages']} message(s)."
     return render(request, "fragments/agent_conversations.html", _conversations(service, principal, notice))
 
