@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "deploy" / "monitoring"
 METRIC = re.compile(r"\bhygeia_[a-z0-9_]+")
 EXPORTED_SUFFIXES = ("_bucket", "_count", "_sum")
-DEFINED = re.compile(r"\b(?:Counter|Gauge|Histogram|Summary|\w+MetricFamily)\(\s*[\"'](hygeia_[a-z0-9_]+)[\"']")
+DEFINED = re.compile(  # a name given to a metric constructor, not any string that looks like one
+    r"\b(?:Counter|Gauge|Histogram|Summary|\w+MetricFamily)\(\s*[\"'](hygeia_[a-z0-9_]+)[\"']"
+)
 CAPABILITIES = ("toxicity", "signals", "dermatology", "evidence", "agents")
 
 
