@@ -196,7 +196,7 @@ def score_faers(
     ranked = prioritise(run.table, known=labelled, context=history.context, explain=False)
     body = json.dumps({**run.summary(), "periods": history.periods, "ingest": history.report.as_dict()})
     del history, run  # the counts and the scored copy: only the ranked table is written
-    write_table(ranked, output, extra=lambda chunk: {"explanation": explanations(chunk)})
+    write_table(ranked, output, extra=lambda chunk: {"explanation": explanations(chunk)}, chunk_rows=250_000)
     if summary is None:
         sys.stderr.write(body + "\n")
     else:

@@ -110,7 +110,7 @@ def prioritise(
     missing = {"drug", "event", "n", "eb05", "ic025", "prr", "chi2"} - set(scored.columns)
     if missing:
         raise SignalDataError(f"scored table lacks {sorted(missing)} (use the full scoring output)")
-    table = scored.copy()
+    table = scored.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     table["drug"], table["event"] = table["drug"].astype(str), table["event"].astype(str)
     met = criteria(table)
     mask = sum(met[c].to_numpy(int) << bit for bit, c in enumerate(met.columns))
