@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import string
 import subprocess
 import sys
@@ -125,10 +126,17 @@ def write_history(folder: Path, rows: int, seed: int = 11) -> dict[str, int]:
     return written
 
 
-def run_measured(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak resident MiB) of a child process, from wait4's rusage."""
+def run_measured(command: list[str], limit_gib: float | None = None) -> tuple[float, float]:
+    """(seconds, peak resident MiB) of a child process, from wait4's rusage; with `limit_gib` the child
+    gets that address-space cap, so a baseline that cannot fit fails instead of swapping the host."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    limit = None if limit_gib is None else int(limit_gib * 2**30)
+
+    def cap() -> None:
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=cap)
     assert child.stderr is not None
     error = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
@@ -137,12 +145,30 @@ def run_measured(command: list[str]) -> tuple[float, float]:
     return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
+def _baseline(
+    folder: Path, out: Path, streamed_out: Path, streamed_s: float, streamed_peak: float, limit_gib: float
+) -> dict[str, object]:
+    """The in-memory path on the same history, or how it failed (e.g. past its memory cap)."""
+    try:
+        seconds, peak = run_measured([sys.executable, "-c", BASELINE, str(folder), str(out)], limit_gib)
+    except RuntimeError as failure:
+        return {"baseline": f"failed under a {limit_gib:g} GiB address-space cap: {str(failure)[-300:]}"}
+    return {
+        "baseline_s": round(seconds, 1),
+        "baseline_peak_mib": round(peak),
+        "identical": pd.read_parquet(streamed_out).equals(pd.read_parquet(out)),
+        "memory_ratio": round(peak / streamed_peak, 2),
+        "speed_ratio": round(seconds / streamed_s, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=float, nargs="+", default=[1e6, 1e7])
     parser.add_argument("--in-memory-up-to", type=float, default=1e7)
+    parser.add_argument("--baseline-limit-gib", type=float, default=12.0, help="the baseline's memory cap")
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)")
     args = parser.parse_args()
     hygeia = str(Path(sys.executable).with_name("hygeia"))
@@ -169,16 +195,8 @@ def main() -> None:
                 "streamed_peak_mib": round(peak),
             }
             if rows <= args.in_memory_up_to:
-                base_s, base_peak = run_measured(
-                    [sys.executable, "-c", BASELINE, str(folder), str(baseline_out)]
-                )
-                same = pd.read_parquet(streamed_out).equals(pd.read_parquet(baseline_out))
                 row.update(
-                    baseline_s=round(base_s, 1),
-                    baseline_peak_mib=round(base_peak),
-                    identical=same,
-                    memory_ratio=round(base_peak / peak, 2),
-                    speed_ratio=round(base_s / seconds, 2),
+                    _baseline(folder, baseline_out, streamed_out, seconds, peak, args.baseline_limit_gib)
                 )
             results.append(row)
             print(json.dumps(row), flush=True)
