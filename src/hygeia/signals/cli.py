@@ -172,7 +172,7 @@ def score_faers(
     """
     from hygeia.signals.columnar import write_table
     from hygeia.signals.faers_history import count_faers_history
-    from hygeia.signals.priority import explanations, load_known_pairs, prioritise
+    from hygeia.signals.priority import explanations, load_known_pairs, prioritise, priority_order
     from hygeia.signals.scoring import ScoringOptions, score_counts
 
     if fit not in ("consistent", "global"):
@@ -192,11 +192,19 @@ def score_faers(
             progress=progress,
         )
     run = score_counts(history.counts, ScoringOptions(fit_rule=fit))  # type: ignore[arg-type]
+    context, ingest, periods = history.context, history.report, history.periods
+    del history  # the counts: scored now
     labelled = load_known_pairs(known) if known else None
-    ranked = prioritise(run.table, known=labelled, context=history.context, explain=False)
-    body = json.dumps({**run.summary(), "periods": history.periods, "ingest": history.report.as_dict()})
-    del history, run  # the counts and the scored copy: only the ranked table is written
-    write_table(ranked, output, extra=lambda chunk: {"explanation": explanations(chunk)}, chunk_rows=250_000)
+    ranked = prioritise(run.table, known=labelled, context=context, explain=False, ordered=False)
+    body = json.dumps({**run.summary(), "periods": periods, "ingest": ingest.as_dict()})
+    del run, context  # only the ranked table is written: in priority order, a chunk at a time
+    write_table(
+        ranked,
+        output,
+        extra=lambda chunk: {"explanation": explanations(chunk)},
+        chunk_rows=250_000,
+        order=priority_order(ranked),
+    )
     if summary is None:
         sys.stderr.write(body + "\n")
     else:

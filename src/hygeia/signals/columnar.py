@@ -65,18 +65,20 @@ def write_table(
     columns: Sequence[str] | None = None,
     extra: Callable[[pd.DataFrame], dict[str, Sequence[object]]] | None = None,
     chunk_rows: int = 1_000_000,
+    order: np.ndarray | None = None,
 ) -> Path:
     """Write the table as CSV, gzip CSV or Parquet (by suffix); CSV cells are spreadsheet-safe.
 
     `extra` adds columns computed per chunk of `chunk_rows` as the chunks are written (a priority's
-    explanation text for 10^7 pairs would otherwise sit in memory whole).
+    explanation text for 10^7 pairs would otherwise sit in memory whole); `order` writes the rows in
+    that order, a chunk at a time, instead of a sorted copy of the whole table.
     """
     path = Path(path)
     kind = output_format(path)
     names = list(columns or frame.columns)
     chunks = (
         to_arrow(
-            _with(frame.iloc[start : start + chunk_rows], extra),
+            _with(_rows(frame, order, start, chunk_rows), extra),
             [*names, *_extra_names(frame, extra)],
             kind != ".parquet",
         )
@@ -95,6 +97,12 @@ def write_table(
             for table in itertools.chain([first], chunks):
                 writer.write_table(table)
     return path
+
+
+def _rows(frame: pd.DataFrame, order: np.ndarray | None, start: int, count: int) -> pd.DataFrame:
+    if order is None:
+        return frame.iloc[start : start + count]
+    return frame.take(order[start : start + count]).reset_index(drop=True)
 
 
 def _with(

@@ -99,13 +99,15 @@ def prioritise(
     period: str = "quarter",
     context: pd.DataFrame | None = None,
     explain: bool = True,
+    ordered: bool = True,
 ) -> pd.DataFrame:
     """Scored pairs with alert level, priority and its components, highest priority first.
 
     Seriousness and trend come from the case rows, or, for a history too large to hold as rows, from
     `context`: share_serious, share_death, burst and ic025_change already computed per pair, in the
     scored table's row order (faers_history.py). Without `explain` the `explanation` text is left
-    for `explanations` to write chunk by chunk (10^7 pairs' sentences are gigabytes).
+    for `explanations` to write chunk by chunk (10^7 pairs' sentences are gigabytes); without
+    `ordered` the rows stay in pair order and `priority_order` gives the ranking to write them in.
     """
     missing = {"drug", "event", "n", "eb05", "ic025", "prr", "chi2"} - set(scored.columns)
     if missing:
@@ -147,7 +149,14 @@ def prioritise(
     table = pd.concat([table.drop(columns=[c for c in added.columns if c in table.columns]), added], axis=1)
     if explain:
         table["explanation"] = explanations(table)
-    return table.sort_values(["priority", "eb05"], ascending=False, kind="stable").reset_index(drop=True)
+    return table.take(priority_order(table)).reset_index(drop=True) if ordered else table
+
+
+def priority_order(table: pd.DataFrame) -> np.ndarray:
+    """Row positions from the highest priority down (ties: higher EB05, then pair order), found by
+    sorting only these two columns, not the whole table."""
+    keys = pd.DataFrame({"priority": table["priority"].to_numpy(), "eb05": table["eb05"].to_numpy()})
+    return keys.sort_values(["priority", "eb05"], ascending=False, kind="stable").index.to_numpy()
 
 
 def explanations(ranked: pd.DataFrame) -> list[str]:
