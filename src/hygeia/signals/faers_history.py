@@ -41,17 +41,13 @@ from hygeia.signals.faers import (
     checked_header,
 )
 from hygeia.signals.faers_source import FaersFile, FaersLimits, FaersSource, open_source
+from hygeia.signals.scoring import Progress
 from hygeia.signals.trend import latest_period_trend
 
 STRATA = ("quarter", "sex", "age_group")
 # A local history is tens of GB uncompressed; the upload limits are for uploads, not for this.
 LIMITS = FaersLimits(max_member_bytes=64 * 1024**3, max_total_bytes=4 * 1024**4, max_members=100_000)
 DEMO_COLUMNS = ("primaryid", "caseid", "caseversion", "fda_dt", "sex", "age", "age_cod")
-Progress = Callable[[float, str], None]
-
-
-def _silent(_fraction: float, _message: str) -> None:
-    return None
 
 
 class CodeBook:
@@ -120,7 +116,7 @@ def count_faers_history(
     strata: Sequence[str] = (),
     on_bad_lines: BadLines = "error",
     limits: FaersLimits = LIMITS,
-    progress: Progress = _silent,
+    progress: Progress | None = None,
 ) -> FaersHistory:
     """Count every drug-event pair of a folder (or zip) of FAERS quarters, one file in memory at a time."""
     bad_roles = sorted(set(roles) - set(ROLES))
@@ -136,20 +132,21 @@ def count_faers_history(
     _flag_outcomes(source, reports, on_bad_lines, report, steps)
     drug_rows = _drug_rows(source, reports, roles, strip_salts, on_bad_lines, report, books["drug"], steps)
     event_rows = _event_rows(source, reports, on_bad_lines, report, books["event"], steps)
-    steps.done("counting")
+    steps.done("files read; counting pairs")
     return _counted(reports, drug_rows, event_rows, books, tuple(strata), report)
 
 
 class _Steps:
     """Progress as a share of the table files read (DEMO, OUTC, DRUG, REAC), then counting."""
 
-    def __init__(self, source: FaersSource, progress: Progress) -> None:
+    def __init__(self, source: FaersSource, progress: Progress | None) -> None:
         self.total = sum(len(source.of(t)) for t in ("DEMO", "OUTC", "DRUG", "REAC")) + 1
         self.finished, self.progress = 0, progress
 
     def done(self, message: str) -> None:
         self.finished += 1
-        self.progress(self.finished / self.total, message)
+        if self.progress is not None:
+            self.progress(self.finished / self.total, message)
 
 
 def _table(
