@@ -77,7 +77,7 @@ def _sorted_by_name(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, n
     return rank[codes], names[order]  # codes are checked: no -1 left
 
 
-def _arrow_codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+def arrow_codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Arrow's dictionary encoding: one C++ hash pass, no Python string per row; -1 for a missing cell."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -106,7 +106,7 @@ def _checked_codes(
         isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
     ):
         arrow = values if isinstance(values, pa.ChunkedArray) else values.array._pa_array
-        codes, dictionary = _arrow_codes(arrow)
+        codes, dictionary = arrow_codes(arrow)
         blank = pc.equal(pc.utf8_trim_whitespace(dictionary.cast(pa.string())), "")
         distinct = dictionary.to_numpy(zero_copy_only=False) if names else np.empty(len(dictionary), object)
         blank_codes = np.flatnonzero(blank.to_numpy(zero_copy_only=False))
@@ -162,9 +162,9 @@ def count_codes(
         report, report_drug, report_event = _distinct_reports(ids, drug, event, n_drugs, n_events)
     pairs, n = _counted_keys(report_drug * n_events + report_event)
     pair_drug, pair_event = pairs // n_events, pairs % n_events
-    drug_reports = _reports_per_code(report, report_drug, n_drugs, already_sorted=True)
-    event_reports = _reports_per_code(report, report_event, n_events, already_sorted=False)
-    n_total = int(np.count_nonzero(np.diff(report)) + 1) if report.size else 0
+    drug_reports = reports_per_code(report, report_drug, n_drugs, already_sorted=True)
+    event_reports = reports_per_code(report, report_event, n_events, already_sorted=False)
+    n_total = distinct_count(report)
     if stratum is not None:
         expected = _stratified_expected(ids, drug, event, stratum, pair_drug, pair_event)
     else:
@@ -191,7 +191,7 @@ def _distinct_reports(
     """Distinct (report, drug, event) rows sorted in that order, by one sort of one int64 key.
 
     Sorting beats hashing here: case files list a report's rows together, so the key is nearly sorted
-    already, and the sorted order gives the per-drug margins for free (see _reports_per_code).
+    already, and the sorted order gives the per-drug margins for free (see reports_per_code).
     """
     span = n_drugs * n_events
     if ids.size and (int(ids.max()) + 1) * span >= 2**62:  # key would overflow: sort the columns
@@ -211,6 +211,11 @@ def _counted_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys[starts], np.diff(np.append(starts, keys.size))
 
 
+def distinct_count(sorted_values: np.ndarray) -> int:
+    """How many distinct values a sorted array holds."""
+    return int(np.count_nonzero(np.diff(sorted_values))) + 1 if sorted_values.size else 0
+
+
 def distinct_sorted(keys: np.ndarray) -> np.ndarray:
     keys = np.sort(keys)
     new = np.ones(keys.size, bool)
@@ -218,9 +223,7 @@ def distinct_sorted(keys: np.ndarray) -> np.ndarray:
     return keys[new]
 
 
-def _reports_per_code(
-    report: np.ndarray, codes: np.ndarray, n_codes: int, already_sorted: bool
-) -> np.ndarray:
+def reports_per_code(report: np.ndarray, codes: np.ndarray, n_codes: int, already_sorted: bool) -> np.ndarray:
     """Distinct reports per code (drug or event), from the distinct (report, drug, event) rows.
 
     Within a report those rows are sorted by drug, so a (report, drug) repeat is always adjacent;

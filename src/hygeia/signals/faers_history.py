@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from hygeia.signals.counts import PairCounts, count_codes, distinct_sorted
+from hygeia.signals.counts import PairCounts, arrow_codes, count_codes, distinct_count, distinct_sorted
 from hygeia.signals.drug_names import normalise_drug_name
 from hygeia.signals.errors import SignalDataError
 from hygeia.signals.faers import (
@@ -201,23 +201,20 @@ def _column(table: pa.Table, name: str) -> pa.Array:
 
 def _per_value(table: pa.Table, name: str, transform: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
     """`transform` applied once per distinct value (a quarter has ~10^6 rows, a few thousand values)."""
-    encoded = pc.dictionary_encode(_column(table, name))
-    distinct = np.asarray(transform(pd.Series(_strings(encoded.dictionary), dtype=object)))
-    return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
+    codes, dictionary = arrow_codes(_column(table, name))
+    return np.asarray(transform(pd.Series(_strings(dictionary), dtype=object)))[codes]
 
 
 def _per_value_pair(
     table: pa.Table, names: tuple[str, str], transform: Callable[[pd.Series, pd.Series], np.ndarray]
 ) -> np.ndarray:
     """`transform` once per distinct pair of values of two columns (drug label + ingredient, age + unit)."""
-    first, second = (pc.dictionary_encode(_column(table, name)) for name in names)
-    width = max(len(second.dictionary), 1)
-    combined = first.indices.to_numpy(zero_copy_only=False).astype(
-        np.int64
-    ) * width + second.indices.to_numpy(zero_copy_only=False)
+    (first, first_names), (second, second_names) = (arrow_codes(_column(table, name)) for name in names)
+    width = max(len(second_names), 1)
+    combined = first * width + second
     distinct, inverse = np.unique(combined, return_inverse=True)
-    left = pd.Series(_strings(first.dictionary)[distinct // width], dtype=object)
-    right = pd.Series(_strings(second.dictionary)[distinct % width], dtype=object)
+    left = pd.Series(_strings(first_names)[distinct // width], dtype=object)
+    right = pd.Series(_strings(second_names)[distinct % width], dtype=object)
     return np.asarray(transform(left, right))[inverse]
 
 
@@ -392,10 +389,6 @@ def _renumbered(
     return report, code, names
 
 
-def _distinct_count(sorted_values: np.ndarray) -> int:
-    return int(np.count_nonzero(np.diff(sorted_values))) + 1 if sorted_values.size else 0
-
-
 def _joined(
     drug_report: np.ndarray, drug: np.ndarray, event_report: np.ndarray, event: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -418,8 +411,8 @@ def _counted(
 ) -> FaersHistory:
     drug_report, drug, drug_names = _renumbered(drug_rows, books["drug"])
     event_report, event, event_names = _renumbered(event_rows, books["event"])
-    report.reports_without_drug = report.cases - _distinct_count(drug_report)
-    report.reports_without_event = report.cases - _distinct_count(event_report)
+    report.reports_without_drug = report.cases - distinct_count(drug_report)
+    report.reports_without_event = report.cases - distinct_count(event_report)
     row_report, row_drug, row_event = (
         codes.astype(np.int64) for codes in _joined(drug_report, drug, event_report, event)
     )

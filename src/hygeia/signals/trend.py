@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hygeia.signals.counts import distinct_sorted
+from hygeia.signals.counts import distinct_count, reports_per_code
 from hygeia.signals.disproportionality import information_component
 
 BURST_ALPHA = 0.01
@@ -147,14 +147,8 @@ def _cumulative_ic025(
 ) -> np.ndarray:
     """IC025 of every pair over the selected rows' reports, margins as distinct reports."""
     kept = report[rows]
-    drug_reports = _distinct_reports_per_code(kept, drug[rows], int(pair_drug.max()) + 1)
-    event_reports = _distinct_reports_per_code(kept, event[rows], int(pair_event.max()) + 1)
-    total = distinct_sorted(kept).size
+    drug_reports = reports_per_code(kept, drug[rows], int(pair_drug.max()) + 1, already_sorted=False)
+    event_reports = reports_per_code(kept, event[rows], int(pair_event.max()) + 1, already_sorted=False)
+    total = distinct_count(kept)  # rows come sorted by report
     expected = drug_reports[pair_drug] * event_reports[pair_event] / max(total, 1)
     return information_component(n, expected)[1]
-
-
-def _distinct_reports_per_code(report: np.ndarray, code: np.ndarray, n_codes: int) -> np.ndarray:
-    span = max(int(code.max()) + 1 if code.size else 1, n_codes)
-    distinct = distinct_sorted(report.astype(np.int64) * span + code)
-    return np.bincount(distinct % span, minlength=n_codes).astype(np.int64)
