@@ -1,6 +1,6 @@
 """What a question gives a tool chain to start from: the query text, explicit `name=value` inputs,
-SMILES strings, a job id (32 hex digits, as the platform issues them), and a drug and an adverse event
-when the wording makes them plain.
+SMILES strings, a job or prediction id (32 hex digits, as the platform issues them), and a drug and an
+adverse event when the wording makes them plain.
 
 Deliberately conservative: a wrong binding sends a tool the wrong input, which is worse than not
 calling it, so a SMILES must parse in RDKit and a drug must look like a drug name.
@@ -54,9 +54,10 @@ def question_context(question: str) -> dict[str, Any]:
     event = find_event(question)
     if event and "event" not in context:
         context["event"] = event
-    job = JOB_ID.search(question)
-    if job and "job_id" not in context:
-        context["job_id"] = job.group(0)
+    platform_id = JOB_ID.search(question)  # a job's or a recorded prediction's: the cue tells which
+    if platform_id:
+        context.setdefault("job_id", platform_id.group(0))
+        context.setdefault("prediction_id", platform_id.group(0))
     return context
 
 

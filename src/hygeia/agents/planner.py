@@ -25,6 +25,9 @@ from hygeia.core.tools import Caller, Tool
 from hygeia.settings import get_agent_settings
 
 MIN_RELEVANCE = 0.05
+LESION_CUE = re.compile(
+    r"\b(?:dermato\w*|lesions?|moles?|skin|melanoma\w*|n(?:a)?ev(?:us|i)|triage)\b", re.IGNORECASE
+)
 PLAN_PROMPT = (
     "Choose the tools to call, in order, to answer the question. Reply with JSON only: "
     '{"steps": [{"tool": "<name>", "args": {...}}]}. Use only these tools:\n'
@@ -71,6 +74,7 @@ def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
         "agents.side_effects": (EFFECT_CUE, "drug"),
         "agents.signal_lookup": (SIGNAL_CUE, "query"),
         "toxicity.batch_prediction": (TOXICITY_CUE, "job_id"),  # the caller's own job, by its id
+        "dermatology.prediction": (LESION_CUE, "prediction_id"),  # the caller's own triage, by its id
     }
     question = str(context.get("question") or context.get("query") or "")
     allowed = get_agent_settings().patterns_for(expert.name)

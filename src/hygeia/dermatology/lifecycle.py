@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from hygeia.core.outcomes import OutcomeKind, OutcomeRejected, Served, register_outcome_kind
 from hygeia.core.releases import canary_version, register_shadow_runner, track
+from hygeia.dermatology import drift
 from hygeia.dermatology.dataset import CLASSES
 from hygeia.dermatology.schemas import LesionResult
 from hygeia.dermatology.service import MODEL_NAME, ReadyClassifier, analyse, classifier_from_registry
@@ -61,6 +62,15 @@ def follow(
         result.image_sha256 = hashlib.sha256(data).hexdigest()
         result.prediction_id = prediction_id
     return results
+
+
+def triage(uploads: Sequence[Upload], heatmaps: bool) -> tuple[ReadyClassifier, list[LesionResult]]:
+    """Classify uploads as every front door does (API, console, a question's attached image): the
+    serving version answers, each result gets its id, and the answers feed the drift monitor."""
+    ready = serving_classifier(uploads)
+    results = follow(ready, uploads, analyse(ready, list(uploads), heatmaps=heatmaps))
+    drift.observe(ready, results)
+    return ready, results
 
 
 def shadow_scores(version: str, uploads: Sequence[Upload]) -> list[Served | None]:

@@ -10,7 +10,7 @@ from hygeia.core.audit import record_prediction
 from hygeia.core.auth import Analyst, Principal, Viewer
 from hygeia.core.errors import PROBLEM_RESPONSES, InputError
 from hygeia.core.registry import get_registry
-from hygeia.dermatology import drift, lifecycle, service
+from hygeia.dermatology import lifecycle, service
 from hygeia.dermatology.images import MAX_BYTES
 from hygeia.dermatology.schemas import BatchPredictResponse, ModelCardResponse, PredictResponse
 
@@ -38,9 +38,7 @@ def predict(
     Grad-CAM overlay; or `status: rejected` with the reason when the input gate refuses the image
     (too small, uniform, blurred, badly exposed or not a dermatoscopic lesion): never a class then."""
     upload = _read(image)
-    ready = lifecycle.serving_classifier([upload])
-    [result] = lifecycle.follow(ready, [upload], service.analyse(ready, [upload], heatmaps=heatmap))
-    drift.observe(ready, [result])
+    ready, [result] = lifecycle.triage([upload], heatmaps=heatmap)
     if result.error:
         raise InputError(result.error, image=result.image)
     _audit(principal, ready, [upload])
@@ -57,9 +55,7 @@ def predict_batch(
     if len(images) > service.MAX_BATCH:
         raise InputError(f"{len(images)} files; a batch takes at most {service.MAX_BATCH}")
     uploads = [_read(upload) for upload in images]
-    ready = lifecycle.serving_classifier(uploads)
-    results = lifecycle.follow(ready, uploads, service.analyse(ready, uploads, heatmaps=heatmap))
-    drift.observe(ready, results)
+    ready, results = lifecycle.triage(uploads, heatmaps=heatmap)
     _audit(principal, ready, uploads)
     return BatchPredictResponse(model=ready.reference(), results=results)
 

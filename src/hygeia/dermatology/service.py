@@ -278,6 +278,9 @@ def register() -> None:
 
     register_capability(MODEL_NAME, unavailable_reason)
     lifecycle.register()
+    from hygeia.dermatology import agent_tools  # imports this module, so not at the top
+
+    agent_tools.register()  # dermatology.prediction: the caller's own earlier triage by its id
     register_tool(
         "dermatology.predict",
         "Triage a dermatoscopic lesion image into 7 classes with calibrated probabilities and an "

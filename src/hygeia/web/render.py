@@ -180,9 +180,9 @@ def _signals_modules() -> dict[str, ModuleType]:
 
 
 def _dermatology_modules() -> dict[str, ModuleType]:
-    from hygeia.dermatology import card, dataset, images, service
+    from hygeia.dermatology import card, dataset, images, lifecycle, service
 
-    return {"card": card, "dataset": dataset, "images": images, "service": service}
+    return {"card": card, "dataset": dataset, "images": images, "lifecycle": lifecycle, "service": service}
 
 
 def _evidence_modules() -> dict[str, ModuleType]:

@@ -5,6 +5,7 @@ tenant B's answers, and a tenant-scoped tool without a caller is refused."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -149,3 +150,70 @@ def test_a_tenant_scoped_tool_is_refused_without_a_caller(agent_env):
     assert outcome.status == FORBIDDEN and "no caller" in (outcome.error or "")
     with pytest.raises(CallerRequired):
         get_tool("signals.latest_run").call(None, {"query": "alphazol"})
+
+
+def test_an_earlier_dermatology_triage_is_read_by_its_prediction_id_within_its_tenant(
+    tenant_client, make_key
+):
+    from tests.api.dermatology.test_dermatology_api import real_lesion_jpeg
+
+    a, b = auth_header(make_key("tenant-a", "analyst")), auth_header(make_key("tenant-b", "analyst"))
+    triaged = tenant_client.post(
+        "/api/v1/dermatology/predict?heatmap=false",
+        files={"image": ("lesion.jpg", real_lesion_jpeg(2), "image/jpeg")},
+        headers=a,
+    )
+    assert triaged.status_code == 200, triaged.text
+    result = triaged.json()["result"]
+    prediction_id = result["prediction_id"]
+    outcome = {"prediction_id": prediction_id, "observed": "mel", "source": "histopathology (simulated)"}
+    accepted = tenant_client.post("/api/v1/dermatology/outcomes", json=[outcome], headers=a).json()
+    assert accepted["rows"][0]["status"] == "accepted", accepted
+    question = f"What did dermatology prediction {prediction_id} say about this lesion?"
+
+    found = _call(_ask(tenant_client, a, question, "medical"), "dermatology.prediction")
+    assert found["status"] == "ok", found["error"]
+    assert found["inputs"] == {"prediction_id": prediction_id}
+    output = found["output"]
+    assert output["probabilities"] == pytest.approx(result["probabilities"])
+    assert output["image_sha256"] == result["image_sha256"] and output["predicted"] == result["prediction"]
+    assert [o["observed"] for o in output["outcomes"]] == ["mel"]
+    assert output["fact"].startswith(f"dermatology prediction {prediction_id[:8]} of this tenant")
+    assert "reported since: mel (histopathology (simulated))" in output["fact"]
+
+    other = _ask(tenant_client, b, question, "medical")
+    refused = _call(other, "dermatology.prediction")
+    assert refused["status"] == "error" and "no dermatology prediction" in refused["error"]
+    assert result["image_sha256"] not in json.dumps(other) and refused["output"] is None
+
+
+def test_a_lesion_image_attached_in_the_console_reaches_the_medical_expert(tenant_client, make_key):
+    from tests.api.dermatology.test_dermatology_api import real_lesion_jpeg
+    from tests.api.web.helpers import HTMX, sign_in
+
+    sign_in(tenant_client, make_key("tenant-a", "analyst"))
+    data = {"question": "What does the dermatology model make of this lesion?", "mode": "manual",
+            "expert": "medical"}  # fmt: skip
+    image = {"lesion_image": ("lesion.jpg", real_lesion_jpeg(0), "image/jpeg")}
+    page = tenant_client.post("/ui/agents/ask", data=data, files=image, headers=HTMX)
+    assert page.status_code == 200, page.text
+    prediction_id = re.search(r"dermatology prediction ([0-9a-f]{32})", page.text).group(1)
+    start = page.text.index('data-stream="') + len('data-stream="')
+    stream = tenant_client.get(page.text[start : page.text.index('"', start)]).text
+    tools = [
+        json.loads(b.split("data: ", 1)[1])["html"]
+        for b in stream.split("\n\n")
+        if "\nevent: tool\n" in f"\n{b}"
+    ]
+    assert any(
+        t.startswith('<li>dermatology.prediction: <span class="status status-succeeded"') for t in tools
+    )
+    assert f"dermatology prediction {prediction_id[:8]} of this tenant" in stream
+
+    refused = tenant_client.post(
+        "/ui/agents/ask",
+        data=data,
+        files={"lesion_image": ("x.jpg", b"not an image", "image/jpeg")},
+        headers=HTMX,
+    )
+    assert refused.status_code == 422 and "Traceback" not in refused.text

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from markupsafe import Markup, escape
 
@@ -28,6 +28,7 @@ from hygeia.core.auth import Principal
 from hygeia.core.cache import cache_key, get_cache
 from hygeia.core.errors import InputError, NotFound, ProblemError
 from hygeia.web import session
+from hygeia.web.pages.dermatology import triage_upload
 from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render, templates
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -117,17 +118,32 @@ def ask(
     mode: str = Form("automatic", max_length=40),
     expert: str = Form("", max_length=100),
     conversation_id: str = Form("", max_length=64),
+    lesion_image: UploadFile | None = File(None),
     principal: Principal = Depends(session.console_role("analyst")),
 ) -> Response:
     schemas = load_domain("agents", "schemas")
     load_domain("agents")  # a missing or broken domain is a 503 now, not a broken stream later
+    question = question.strip()
+    if lesion_image is not None and lesion_image.filename:
+        question += _attached_triage(principal, lesion_image)
     body = schemas.AskRequest(
-        question=question.strip(), mode=mode, expert=expert or None, conversation_id=conversation_id or None
+        question=question, mode=mode, expert=expert or None, conversation_id=conversation_id or None
     )
     ticket = secrets.token_urlsafe(24)
     parked = {"tenant": principal.tenant_id, "subject": principal.subject, "body": body.model_dump()}
     get_cache().set_json(_ticket_key(ticket), parked, ttl=TICKET_TTL)
     return render(request, "fragments/agent_turn.html", {"question": body.question, "ticket": ticket})
+
+
+def _attached_triage(principal: Principal, image: UploadFile) -> str:
+    """Questions carry no images: an attached one is triaged first (recorded, audited, as on the
+    dermatology page) and the question names its prediction id, which the dermatology tool reads."""
+    _ready, result = triage_upload(principal, image, heatmaps=False)
+    if result.status == "rejected":
+        raise InputError(f"the attached image was not analysed: {result.rejection.reason}")
+    if not result.prediction_id:
+        raise InputError("the attached image could not be recorded as a prediction; ask again")
+    return f"\n(attached lesion image: dermatology prediction {result.prediction_id})"
 
 
 def _redeem(ticket: str, principal: Principal) -> dict[str, Any]:

@@ -42,20 +42,27 @@ def dermatology_page(request: Request, _: Principal = Depends(session.console_pr
     return render(request, "pages/dermatology.html", context)
 
 
+def triage_upload(principal: Principal, image: UploadFile, heatmaps: bool) -> tuple[Any, Any]:
+    """One uploaded image classified as the API does (serving version, prediction id, drift), and
+    audited; an unreadable image is a 422. Shared with the agents page's attached image."""
+    service = load_domain("dermatology")
+    limit = load_domain("dermatology", "images").MAX_BYTES
+    upload = (image.filename or "upload", image.file.read(limit + 1))
+    ready, [result] = load_domain("dermatology", "lifecycle").triage([upload], heatmaps=heatmaps)
+    if result.error:
+        raise InputError(result.error)
+    model = ready.registered or get_registry().load(service.MODEL_NAME)
+    record_prediction(principal, model, service.audit_fingerprint([upload]))
+    return ready, result
+
+
 @router.post("/ui/dermatology/predict", dependencies=[Depends(session.same_origin)])
 def predict(
     request: Request,
     image: UploadFile = File(...),
     principal: Principal = Depends(session.console_role("analyst")),
 ) -> Response:
-    service = load_domain("dermatology")
-    limit = load_domain("dermatology", "images").MAX_BYTES
-    ready = service.classifier_from_registry()
-    upload = (image.filename or "upload", image.file.read(limit + 1))
-    result = service.analyse(ready, [upload], heatmaps=True)[0]
-    if result.error:
-        raise InputError(result.error)
-    record_prediction(principal, get_registry().load(service.MODEL_NAME), service.audit_fingerprint([upload]))
+    ready, result = triage_upload(principal, image, heatmaps=True)
     names = _class_names()
     ranked = sorted((result.probabilities or {}).items(), key=lambda item: -item[1])
     chart = (
