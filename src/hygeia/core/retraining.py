@@ -26,6 +26,7 @@ from hygeia.core import audit, jobs
 from hygeia.core.auth import Principal
 from hygeia.core.db import system_session, tenant_session, utcnow
 from hygeia.core.drift import drift_monitor
+from hygeia.core.errors import InputError
 from hygeia.core.live_performance import performance
 from hygeia.core.outcomes import records
 from hygeia.core.registry import get_registry
@@ -111,6 +112,22 @@ def outcome_ids_sha256(outcomes: Sequence[TrainingOutcome]) -> str:
     """Provenance of a training set: the hash of its outcome ids, in order (tenant, id)."""
     text = ",".join(f"{o.tenant_id}:{o.id}" for o in sorted(outcomes, key=lambda o: (o.tenant_id, o.id)))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+class RetrainRefused(InputError):
+    """Nothing to retrain with (no usable outcome), said before any training starts."""
+
+
+def held_out_group(group: str, fraction: float, seed: int) -> bool:
+    """A stable draw per group (a scaffold, a compound): the same group is on the same side of the
+    outcome hold-out in every run with this seed, so no group is both trained on and scored."""
+    digest = hashlib.sha256(f"{seed}\x1f{group}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def candidate_version(production: str, now: datetime) -> str:
+    """A PEP 440 local version: production's, marked as retrained with outcomes at a time."""
+    return f"{production}+outcomes.{now:%Y%m%d%H%M%S}"
 
 
 @dataclass

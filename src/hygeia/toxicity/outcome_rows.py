@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from rdkit import Chem
 
-from hygeia.core.retraining import TrainingOutcome, outcome_ids_sha256
+from hygeia.core.retraining import TrainingOutcome, held_out_group, outcome_ids_sha256
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import ToxicityDataset
 from hygeia.toxicity.molecules import MoleculeRejection, prepare
@@ -59,12 +59,6 @@ class OutcomeSplit:
     provenance: dict[str, Any]
 
 
-def held_out_scaffold(scaffold: str, fraction: float, seed: int) -> bool:
-    """A stable draw per scaffold: the same scaffold is on the same side in every run with this seed."""
-    digest = hashlib.sha256(f"{seed}\x1f{scaffold}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
-
-
 def split_outcomes(outcomes: Sequence[TrainingOutcome], holdout: float, seed: int) -> OutcomeSplit:
     """Outcomes -> unique molecules (tenants' reports of one molecule merged: majority, ties to active,
     as Tox21 duplicates are) -> training and held-out sides by scaffold."""
@@ -90,7 +84,7 @@ def split_outcomes(outcomes: Sequence[TrainingOutcome], holdout: float, seed: in
     scaffolds: dict[bool, set[str]] = {True: set(), False: set()}
     for smiles in votes:
         scaffold = scaffold_key(mols[smiles])
-        side = held_out_scaffold(scaffold, holdout, seed)
+        side = held_out_group(scaffold, holdout, seed)
         sides[side].append(smiles)
         scaffolds[side].add(scaffold)
     training = _molecules(sides[False], mols, votes)

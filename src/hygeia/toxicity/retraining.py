@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,13 @@ from hygeia.core.jobs import JobContext, register_job_handler
 from hygeia.core.live_metrics import binary_performance
 from hygeia.core.outcomes import LifecycleSettings
 from hygeia.core.registry import get_registry, write_card
-from hygeia.core.retraining import Retrainer, register_retrainer, training_outcomes
+from hygeia.core.retraining import (
+    Retrainer,
+    RetrainRefused,
+    candidate_version,
+    register_retrainer,
+    training_outcomes,
+)
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
 from hygeia.toxicity.card_markdown import render_markdown
@@ -48,10 +53,6 @@ SMOKE_MEMBERS = (
 )
 
 
-class RetrainRefused(InputError):
-    """Nothing to retrain with (no usable outcome), said before an hour of training starts."""
-
-
 @dataclass(frozen=True)
 class RetrainRecipe:
     tenants: tuple[str, ...]
@@ -64,11 +65,6 @@ class RetrainRecipe:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "data": str(self.data), "tenants": list(self.tenants)}
-
-
-def candidate_version(production: str, now: datetime) -> str:
-    """A PEP 440 local version: production's, marked as retrained with outcomes at a time."""
-    return f"{production}+outcomes.{now:%Y%m%d%H%M%S}"
 
 
 def retrain(
