@@ -9,29 +9,72 @@ they stand in `RateLimit-*` headers (IETF draft: the window closest to running o
 429 past `auth_failure_limit`, before any key is looked up.
 
 Counters live in Redis when configured (shared by every API replica) and in memory otherwise or while
-Redis is down.
+Redis is down. They are the library's moving windows (a list of hit timestamps per window); charging a
+request's windows is one Lua script over those same lists in Redis (one round trip, all windows or
+none, no race between reading and taking), and one step under a lock in memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
+import redis.asyncio
 from limits import RateLimitItem, parse, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from hygeia.core.errors import ProblemError
-from hygeia.core.redis_link import redis_link
+from hygeia.core.redis_link import RedisLink, redis_link
 from hygeia.settings import get_settings
 
 NAMESPACE = "hygeia-rl"
+# Moving windows as `limits` keeps them in Redis (a list of hit timestamps, newest first, at most
+# `limit` long), all of one request's windows checked and charged together.
+# KEYS: one list per window; ARGV: now, cost, then limit and expiry (s) per window.
+# Returns 0 or the 1-based window that refused, then per window: hits in it before this request and
+# the oldest hit's timestamp (a string: Lua numbers come back as integers).
+CHARGE_SCRIPT = """
+local now, cost = tonumber(ARGV[1]), tonumber(ARGV[2])
+local function in_window(key, limit, start)
+  local low, high, found = 0, limit - 1, nil
+  while low <= high do
+    local mid = math.floor((low + high) / 2)
+    local stamp = tonumber(redis.call('lindex', key, mid))
+    if stamp and stamp >= start then found = mid; low = mid + 1 else high = mid - 1 end
+  end
+  if found == nil then return 0, now end
+  return found + 1, tonumber(redis.call('lindex', key, found))
+end
+local reply, refused = {0}, 0
+for i, key in ipairs(KEYS) do
+  local limit, expiry = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  local count, oldest = in_window(key, limit, now - expiry)
+  if refused == 0 and count + cost > limit then refused = i end
+  reply[#reply + 1] = count
+  reply[#reply + 1] = tostring(oldest)
+end
+reply[1] = refused
+if refused > 0 then return reply end
+local stamps = {}
+for n = 1, cost do stamps[n] = now end
+for i, key in ipairs(KEYS) do
+  local limit, expiry = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  for n = 1, cost, 5000 do redis.call('lpush', key, unpack(stamps, n, math.min(n + 4999, cost))) end
+  redis.call('ltrim', key, 0, limit - 1)
+  redis.call('expire', key, expiry)
+end
+return reply
+"""
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")
 T = TypeVar("T")
 
@@ -104,6 +147,29 @@ def _item(spec: str) -> RateLimitItem:
     return parse(spec)
 
 
+_memory_charge = threading.Lock()  # read and take in one step, as the script does in Redis
+
+
+@lru_cache(maxsize=4)
+def _charge_script(link: RedisLink) -> Any:
+    """The charging script on the shared connection (sent once, then called by its sha)."""
+    return link.client.register_script(CHARGE_SCRIPT)
+
+
+# one asyncio client per event loop (a connection belongs to the loop that opened it)
+_async_scripts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _async_charge_script(url: str) -> Any:
+    scripts = _async_scripts.setdefault(asyncio.get_running_loop(), {})
+    if url not in scripts:
+        client = redis.asyncio.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        scripts[url] = client.register_script(CHARGE_SCRIPT)
+    return scripts[url]
+
+
 def _with_limiter(operation: Callable[[MovingWindowRateLimiter], T]) -> T:
     """Run against Redis when configured and up, in memory otherwise (and when Redis fails mid-call)."""
     url = get_settings().redis_url
@@ -140,30 +206,100 @@ def _charged(window: Window, cost: int) -> Window:
     return replace(window, remaining=max(0, window.remaining - cost))
 
 
-def enforce_rate_limit(tenant_id: str, tier: str, key_id: str = "", cost: int = 1) -> list[Window]:
-    """Charge `cost` units to the tenant's and the key's windows, all or none; returns where they stand.
+Scoped = list[tuple[str, str, RateLimitItem]]
 
-    One read and one atomic acquire per window (8 Redis round trips for a tenant's and a key's burst
-    and sustained windows, not 12): where a window stands after the charge follows from the read.
-    A request that loses a race for the last units between the read and the acquire is refused.
-    """
+
+def enforce_rate_limit(tenant_id: str, tier: str, key_id: str = "", cost: int = 1) -> list[Window]:
+    """Charge `cost` units to the tenant's and the key's windows, all or none; returns where they stand
+    after the charge. One Redis round trip (or one step in memory) for every window together."""
     scoped = _windows(tenant_id, tier, key_id)
     if not scoped or cost <= 0:
         return status(tenant_id, tier, key_id)
+    _refuse_oversized(scoped, cost)
+    url = get_settings().redis_url
+    if url and redis_link(url).usable():
+        now = time.time()
+        try:
+            reply = _charge_script(redis_link(url))(
+                keys=_redis_keys(scoped), args=_script_args(scoped, cost, now)
+            )
+        except (redis.RedisError, ConnectionError, OSError) as exc:
+            redis_link(url).mark_down(exc)
+        else:
+            redis_link(url).mark_up()
+            return _charged_from_reply(scoped, cost, now, reply)
+    return _charge_memory(scoped, cost)
 
-    def charge(limiter: MovingWindowRateLimiter) -> list[Window]:
+
+async def enforce_rate_limit_async(
+    tenant_id: str, tier: str, key_id: str = "", cost: int = 1
+) -> list[Window]:
+    """`enforce_rate_limit` for the event loop: awaits Redis instead of blocking on it, and charges the
+    in-memory windows in place (microseconds, no I/O), so an authenticated request needs no thread."""
+    scoped = _windows(tenant_id, tier, key_id)
+    if not scoped or cost <= 0:
+        return await asyncio.to_thread(status, tenant_id, tier, key_id)
+    _refuse_oversized(scoped, cost)
+    url = get_settings().redis_url
+    if url and redis_link(url).usable():
+        now = time.time()
+        try:
+            reply = await _async_charge_script(url)(
+                keys=_redis_keys(scoped), args=_script_args(scoped, cost, now)
+            )
+        except (redis.RedisError, ConnectionError, OSError) as exc:
+            redis_link(url).mark_down(exc)
+        else:
+            redis_link(url).mark_up()
+            return _charged_from_reply(scoped, cost, now, reply)
+    return _charge_memory(scoped, cost)
+
+
+def _refuse_oversized(scoped: Scoped, cost: int) -> None:
+    for scope, _ident, item in scoped:
+        if cost > item.amount:
+            raise CostOverLimit(Window(scope, item.amount, item.get_expiry(), item.amount, 1), cost)
+
+
+def _redis_keys(scoped: Scoped) -> list[str]:
+    return [f"{RedisStorage.PREFIX}:{item.key_for(NAMESPACE, ident)}" for _scope, ident, item in scoped]
+
+
+def _script_args(scoped: Scoped, cost: int, now: float) -> list[float | int]:
+    args: list[float | int] = [now, cost]
+    for _scope, _ident, item in scoped:
+        args += [item.amount, item.get_expiry()]
+    return args
+
+
+def _charged_from_reply(scoped: Scoped, cost: int, now: float, reply: Sequence[Any]) -> list[Window]:
+    """Where each window stood before the charge, from the script's counts; refused: a 429."""
+    before = [
+        _stood(scope, item, int(reply[1 + 2 * n]), float(reply[2 + 2 * n]), now)
+        for n, (scope, _ident, item) in enumerate(scoped)
+    ]
+    refused = int(reply[0])
+    if refused:
+        raise RateLimited(before[refused - 1], cost)
+    return [_charged(window, cost) for window in before]
+
+
+def _stood(scope: str, item: RateLimitItem, hits: int, oldest: float, now: float) -> Window:
+    """The library's window stats: remaining = limit - hits, reset when the oldest hit leaves."""
+    reset_seconds = max(1, math.ceil(oldest + item.get_expiry() - now))
+    return Window(scope, item.amount, item.get_expiry(), max(0, item.amount - hits), reset_seconds)
+
+
+def _charge_memory(scoped: Scoped, cost: int) -> list[Window]:
+    limiter = _memory_limiter()
+    with _memory_charge:
         before = [_window(limiter, *window) for window in scoped]
         for window in before:
-            if cost > window.limit:
-                raise CostOverLimit(window, cost)
             if window.remaining < cost:
                 raise RateLimited(window, cost)
-        for (_scope, ident, item), window in zip(scoped, before, strict=True):
-            if not limiter.hit(item, NAMESPACE, ident, cost=cost):
-                raise RateLimited(_window(limiter, window.scope, ident, item), cost)
-        return [_charged(window, cost) for window in before]
-
-    return _with_limiter(charge)
+        for _scope, ident, item in scoped:
+            limiter.hit(item, NAMESPACE, ident, cost=cost)
+    return [_charged(window, cost) for window in before]
 
 
 def status(tenant_id: str, tier: str, key_id: str = "") -> list[Window]:

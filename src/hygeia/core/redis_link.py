@@ -41,6 +41,8 @@ class RedisLink:
             self._down_until = time.monotonic() + RETRY_SECONDS
 
     def mark_up(self) -> None:
+        if not self._down:  # every successful call lands here: no lock while all is well
+            return
         with self._lock:
             if self._down:
                 log.info("redis_recovered", url=_redact(self.url))

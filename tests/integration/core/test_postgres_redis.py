@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import DatabaseError
@@ -61,6 +62,32 @@ def test_rate_limit_counts_are_shared_through_redis(pg_platform, redis_url, monk
     assert codes == [200, 200, 429]
     ready = TestClient(create_app()).get("/ready").json()
     assert ready["checks"]["redis"]["ok"] is True
+
+
+def test_one_script_charges_every_window_in_redis_or_none(pg_platform, redis_url, monkeypatch):
+    """Tenant and key windows are charged together in one round trip; a refusal takes nothing, and the
+    library reads the same lists back (GET /auth/limits), so both agree on what is left."""
+    import asyncio
+
+    from hygeia.core import limits
+
+    monkeypatch.setenv("HYGEIA_REDIS_URL", redis_url)
+    monkeypatch.setenv("HYGEIA_RATE_LIMIT_TIERS", '{"standard": "10/second;12/minute"}')
+    monkeypatch.setenv("HYGEIA_KEY_RATE_LIMIT", "5/minute")
+    reset_caches()
+    charged = limits.enforce_rate_limit("acme", "standard", "k1", cost=3)
+    assert [(w.scope, w.limit, w.remaining) for w in charged] == [
+        ("tenant", 10, 7),
+        ("tenant", 12, 9),
+        ("key", 5, 2),
+    ]
+    with pytest.raises(limits.RateLimited, match="key's limit of 5"):
+        asyncio.run(limits.enforce_rate_limit_async("acme", "standard", "k1", cost=3))
+    after = asyncio.run(limits.enforce_rate_limit_async("acme", "standard", "k1", cost=2))
+    assert [w.remaining for w in after] == [5, 7, 0]  # the refused 3 took nothing from any window
+    assert [w.remaining for w in limits.status("acme", "standard", "k1")] == [5, 7, 0]
+    assert limits.status("acme", "standard", "k1")[2].reset_seconds in range(59, 61)
+    assert redis.Redis.from_url(redis_url).keys("LIMITS:*")  # in Redis, not the memory fallback
 
 
 def test_cache_uses_redis(pg_platform, redis_url, monkeypatch):
