@@ -14,7 +14,6 @@ write synchronously.
 from __future__ import annotations
 
 import hashlib
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,10 +39,19 @@ RETRY_SECONDS = 1.0
 
 
 class AuditWriter:
-    """One thread that commits queued audit rows in batches; see the module docstring for guarantees."""
+    """One thread that commits queued audit rows in batches; see the module docstring for guarantees.
+
+    Rows wait in a plain list and the thread wakes every `FLUSH_SECONDS` (or when a batch is full, or
+    someone flushes): a request adding its row wakes nobody, which under load cost more than the row.
+    """
 
     def __init__(self, max_queue: int = 50_000) -> None:
-        self._rows: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
+        self._rows: list[dict[str, Any]] = []
+        self._max_queue = max_queue
+        self._changed = threading.Condition()
+        self._accepted = 0  # rows ever submitted
+        self._committed = 0  # rows ever committed
+        self._hurry = False  # a flush or stop is waiting: write now, not at the next tick
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -58,37 +66,47 @@ class AuditWriter:
             self._thread.start()
 
     def submit(self, row: dict[str, Any]) -> None:
-        self._rows.put(row)  # blocks when full: back-pressure, never a dropped row
+        with self._changed:
+            while len(self._rows) >= self._max_queue:  # back-pressure, never a dropped row
+                self._changed.wait()
+            self._rows.append(row)
+            self._accepted += 1
+            if len(self._rows) == MAX_BATCH:
+                self._changed.notify_all()
 
     def flush(self) -> None:
         """Return once every row submitted before this call is committed."""
-        if self.running:
-            self._rows.join()
+        with self._changed:
+            wanted = self._accepted
+            while self._committed < wanted and self.running:
+                self._hurry = True
+                self._changed.notify_all()
+                self._changed.wait(FLUSH_SECONDS)
 
     def stop(self) -> None:
         self.flush()
         self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while True:
             batch = self._next_batch()
             if batch:
                 self._commit(batch)
+            elif self._stop.is_set():
+                return
 
     def _next_batch(self) -> list[dict[str, Any]]:
-        try:
-            batch = [self._rows.get(timeout=FLUSH_SECONDS)]
-        except queue.Empty:
-            return []
-        while len(batch) < MAX_BATCH:
-            try:
-                batch.append(self._rows.get_nowait())
-            except queue.Empty:
-                break
-        return batch
+        with self._changed:
+            if not (self._hurry or self._stop.is_set() or len(self._rows) >= MAX_BATCH):
+                self._changed.wait(FLUSH_SECONDS)
+            self._hurry = False
+            batch, self._rows = self._rows[:MAX_BATCH], self._rows[MAX_BATCH:]
+            return batch
 
     def _commit(self, batch: list[dict[str, Any]]) -> None:
         while True:
@@ -98,8 +116,9 @@ class AuditWriter:
                 _request_log.warning("audit_batch_retry", rows=len(batch), error=str(exc))
                 time.sleep(RETRY_SECONDS)
                 continue
-            for _ in batch:
-                self._rows.task_done()
+            with self._changed:
+                self._committed += len(batch)
+                self._changed.notify_all()  # flushers and callers held back by a full queue
             return
 
 

@@ -5,7 +5,9 @@ revoking that key also ends every token derived from it.
 
 Verified keys are remembered for `KEY_CACHE_SECONDS` so the hot path does not query the database on
 every request. Revocation clears this process's memory at once; every other process forgets the key
-when its entry expires, so a revoked key stops working everywhere within that second.
+when its entry expires, so a revoked key stops working everywhere within that second. A request with
+a remembered key is authenticated and charged on the event loop (no thread hand-off); anything that
+needs the database (a key not seen in the last second, a JWT) goes through a worker thread.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import jwt
 from cachetools import TTLCache
 from fastapi import Depends, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from hygeia.core.db import system_session, utcnow
 from hygeia.core.errors import Conflict, NotFound, ProblemError
 from hygeia.core.limits import (
     check_auth_failures,
     enforce_rate_limit,
+    enforce_rate_limit_async,
     rate_limit_headers,
     record_auth_failure,
 )
@@ -247,7 +251,14 @@ def _principal_from_jwt(token: str) -> Principal:
 
 
 def _recently_verified(credential: str) -> bool:
-    return credential.startswith(KEY_PREFIX) and verified_keys.principal(hash_key(credential)) is not None
+    return remembered_principal(credential) is not None
+
+
+def remembered_principal(credential: str) -> Principal | None:
+    """The principal of an API key verified within the last second, without any I/O; else None."""
+    if not credential.startswith(KEY_PREFIX):
+        return None
+    return verified_keys.principal(hash_key(credential))
 
 
 def authenticate(credential: str) -> Principal:
@@ -294,12 +305,18 @@ def charge(request: Request, principal: Principal, cost: int = 1) -> None:
     request.state.rate_limit_headers = rate_limit_headers(windows)
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    """Who calls, charged one unit. A remembered key costs no thread and no database; the rest (first
+    sight of a key, a JWT, a bad credential) is looked up in a worker thread, off the event loop."""
     credential = credential_from(request)
     if not credential:
         raise Unauthorized("send an API key (X-API-Key or Authorization: Bearer) or a JWT")
-    principal = authenticate_from(client_address(request), credential)
-    bind_principal(request, principal)
+    principal = remembered_principal(credential)
+    if principal is None:
+        principal = await run_in_threadpool(authenticate_from, client_address(request), credential)
+    request.state.principal = principal
+    windows = await enforce_rate_limit_async(principal.tenant_id, principal.tier, principal.key_id)
+    request.state.rate_limit_headers = rate_limit_headers(windows)
     return principal
 
 
