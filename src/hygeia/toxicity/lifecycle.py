@@ -94,13 +94,22 @@ def _answer(probabilities: dict[str, float] | None, standardised: str | None) ->
     return Served(inchikey(standardised), probabilities) if probabilities and standardised else None
 
 
+def served(result: Prediction) -> Served | None:
+    """What a prediction records for outcomes (None for a row with an error)."""
+    return _answer(result.probabilities, result.standardised_smiles)
+
+
 def follow(model: ToxicityModel, results: list[Prediction]) -> list[Prediction]:
     """Give each scored row its prediction id (rows with errors get none); a shadow may sample them."""
-    answers = [_answer(r.probabilities, r.standardised_smiles) for r in results]
-    ids = track(MODEL_NAME, MODEL_NAME, model.version, answers, [r.smiles for r in results])
+    ids = follow_served(model, [served(r) for r in results], [r.smiles for r in results])
     for result, prediction_id in zip(results, ids, strict=True):
         result.prediction_id = prediction_id
     return results
+
+
+def follow_served(model: ToxicityModel, answers: list[Served | None], smiles: list[str]) -> list[str | None]:
+    """`follow` for answers already reduced to what is recorded (a cached answer keeps its `Served`)."""
+    return track(MODEL_NAME, MODEL_NAME, model.version, answers, smiles)
 
 
 def shadow_scores(version: str, smiles: Sequence[str]) -> list[Served | None]:

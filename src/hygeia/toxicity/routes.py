@@ -23,15 +23,14 @@ router = APIRouter(prefix="/api/v1/toxicity", tags=["toxicity"], responses=PROBL
 
 
 @router.post("/predict", response_model=PredictResponse)
-async def predict(body: PredictRequest, principal: Analyst) -> PredictResponse:
+async def predict(body: PredictRequest, principal: Analyst) -> PredictResponse | Response:
     """Calibrated probability per Tox21 endpoint, applicability domain, optional atom explanation."""
     answered = (
-        None if body.narrative else service.cached_prediction(principal, body.smiles, body.explain_endpoint)
+        None if body.narrative else service.cached_answer(principal, body.smiles, body.explain_endpoint)
     )
     if answered is None:  # RDKit, the model, a narrative: off the event loop
         return await run_in_threadpool(_predict, body, principal)
-    model, result = answered
-    return PredictResponse(model=service.reference(model), result=result, narrative=None)
+    return Response(answered, media_type="application/json")  # a PredictResponse, validated when cached
 
 
 def _predict(body: PredictRequest, principal: Principal) -> PredictResponse:

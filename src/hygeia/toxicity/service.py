@@ -9,8 +9,12 @@ probabilities / similarities feed the platform's drift monitor.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from cachetools import TTLCache
 
 from hygeia.core.audit import record_prediction
 from hygeia.core.auth import Principal
@@ -19,6 +23,7 @@ from hygeia.core.drift import drift_monitor
 from hygeia.core.errors import InputError
 from hygeia.core.jobs import JobContext, JobInfo, register_job_handler, submit_job
 from hygeia.core.observability import observe_scores
+from hygeia.core.outcomes import Served
 from hygeia.core.schemas import ModelReference
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, retraining
@@ -32,6 +37,7 @@ from hygeia.toxicity.schemas import (
     AtomExplanation,
     OverallCall,
     Prediction,
+    PredictResponse,
 )
 
 MAX_SYNC_BATCH = 10_000
@@ -91,23 +97,67 @@ def predict_one(
     return model, result
 
 
-def cached_prediction(
-    principal: Principal, smiles: str, explain_endpoint: str | None = None
-) -> tuple[ToxicityModel, Prediction] | None:
-    """`predict_one`'s answer when the model is loaded and the molecule is cached, else None.
+@dataclass(frozen=True)
+class _RenderedAnswer:
+    """A cached prediction as response bytes, serialised once per process around the one field that
+    differs per tenant (the prediction id)."""
 
-    No RDKit work and no model load, so the route can answer from the event loop and skip the
-    thread-pool hand-off (a tenth of a cached prediction's server time under load). While a canary
-    runs, every request takes the worker-thread path, which picks its arm."""
+    head: bytes  # the PredictResponse JSON up to the prediction id's value
+    tail: bytes  # and after it
+    served: Served | None  # what the prediction records for outcomes
+
+    def body(self, prediction_id: str | None) -> bytes:
+        return self.head + json.dumps(prediction_id).encode() + self.tail
+
+
+PREDICTION_ID_SLOT = json.dumps("\x00prediction_id\x00")  # control characters never appear raw in JSON
+# Content-addressed (model hash, SMILES, endpoint) like the shared cache, so an entry never goes stale;
+# it saves the shared cache's round trip and the parse, validation and serialisation of every hit.
+_rendered: TTLCache[str, _RenderedAnswer] = TTLCache(maxsize=4096, ttl=600)
+_rendered_lock = threading.Lock()
+
+
+def cached_answer(principal: Principal, smiles: str, explain_endpoint: str | None = None) -> bytes | None:
+    """`predict_one`'s response body (a PredictResponse as JSON) when the model is loaded and the
+    molecule is cached, else None. Audited and given its prediction id like any answer.
+
+    No RDKit work, no model load, no validation of a body validated when it was cached, so the route
+    can answer from the event loop without the thread-pool hand-off. While a canary runs, every
+    request takes the worker-thread path, which picks its arm."""
     _check_endpoint(explain_endpoint)
     model = None if lifecycle.canary_running() else loaded_model()
     if model is None:
         return None
-    result = _cached(model, _prediction_key(model, smiles, explain_endpoint))
-    if result is None:
+    rendered = _rendered_answer(model, _prediction_key(model, smiles, explain_endpoint))
+    if rendered is None:
         return None
+    (prediction_id,) = lifecycle.follow_served(model, [rendered.served], [smiles])
     _audit(principal, model, [smiles])
-    return model, result
+    return rendered.body(prediction_id)
+
+
+def _rendered_answer(model: ToxicityModel, key: str) -> _RenderedAnswer | None:
+    memo_key = f"{model.version}:{key}"  # the body names the version
+    with _rendered_lock:
+        rendered = _rendered.get(memo_key)
+    if rendered is not None:
+        return rendered
+    hit = get_cache().get_json(key)
+    if hit is None:
+        return None
+    prediction = Prediction.model_validate(hit)
+    response = PredictResponse(model=reference(model), result=prediction, narrative=None).model_dump(
+        mode="json"
+    )
+    response["result"]["prediction_id"] = json.loads(PREDICTION_ID_SLOT)
+    text = json.dumps(response, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    if text.count(PREDICTION_ID_SLOT) != 1:  # a SMILES holding the slot itself: answer the long way
+        return None
+    head, tail = text.split(PREDICTION_ID_SLOT)
+    rendered = _RenderedAnswer(head.encode(), tail.encode(), lifecycle.served(prediction))
+    with _rendered_lock:
+        _rendered[memo_key] = rendered
+    return rendered
 
 
 def _prediction_key(model: ToxicityModel, smiles: str, explain_endpoint: str | None) -> str:

@@ -193,3 +193,26 @@ def test_a_cached_molecule_is_answered_from_the_event_loop(client, analyst, monk
     narrated = client.post("/api/v1/toxicity/predict", json={**body, "narrative": True}, headers=analyst)
     assert narrated.status_code == 200 and narrated.json()["narrative"]
     assert computed == ["CCCCCCO", "CCCCCCO"]  # a narrative is written off the event loop
+
+
+def test_a_cached_answer_is_the_fresh_body_with_each_tenants_own_prediction_id(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    """The cached body is serialised once, but every tenant still gets its own id and its own audit row."""
+    from hygeia.core.audit import list_events
+    from hygeia.core.outcomes import prediction_id
+    from hygeia.toxicity.lifecycle import inchikey
+
+    acme, globex = auth_header(make_key("acme", "analyst")), auth_header(make_key("globex", "analyst"))
+    body = {"smiles": "CCCCCCCO"}
+    fresh = client.post("/api/v1/toxicity/predict", json=body, headers=acme)
+    cached = client.post("/api/v1/toxicity/predict", json=body, headers=acme)
+    theirs = client.post("/api/v1/toxicity/predict", json=body, headers=globex).json()
+    assert cached.json() == fresh.json()
+    assert cached.headers["content-type"] == "application/json"
+    result = fresh.json()["result"]
+    version = fresh.json()["model"]["version"]
+    key = inchikey(result["standardised_smiles"])
+    assert theirs["result"]["prediction_id"] == prediction_id("globex", "toxicity", version, key, True)
+    assert result["prediction_id"] == prediction_id("acme", "toxicity", version, key, True)
+    assert {**theirs["result"], "prediction_id": None} == {**result, "prediction_id": None}
+    assert len(list_events("acme", action="predict:toxicity")) == 2
+    assert len(list_events("globex", action="predict:toxicity")) == 1
