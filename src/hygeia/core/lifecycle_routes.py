@@ -120,10 +120,23 @@ def _accepted(
     alerts on them) follow new outcomes without anyone opening the report."""
     if not rows or len(rows) > outcomes.MAX_OUTCOME_ROWS:
         raise InputError(f"send 1 to {outcomes.MAX_OUTCOME_ROWS} outcomes, not {len(rows)}")
-    results = outcomes.add_outcomes(principal, capability, rows)
+    return outcomes_answer(principal, capability, outcomes.add_outcomes(principal, capability, rows), after)
+
+
+def outcomes_answer(
+    principal: Principal,
+    capability: str,
+    results: list[outcomes.RowResult],
+    after: BackgroundTasks,
+    **detail: Any,
+) -> OutcomesAccepted:
+    """Audit stored rows and answer them; a domain's own outcome route (dermatology's images) too."""
     accepted = sum(r.status == "accepted" for r in results)
     audit.record(
-        principal, "outcomes.add", n_items=accepted, detail={"capability": capability, "rows": len(rows)}
+        principal,
+        "outcomes.add",
+        n_items=accepted,
+        detail={"capability": capability, "rows": len(results), **detail},
     )
     if accepted:
         after.add_task(live_performance.performance, principal.tenant_id, capability)

@@ -218,8 +218,19 @@ class RowResult:
     error: str | None = None
 
 
-def add_outcomes(principal: Principal, capability: str, rows: Sequence[dict[str, Any]]) -> list[RowResult]:
-    """Validate each row on its own and store the valid ones; every row gets a result, in order."""
+def add_outcomes(
+    principal: Principal,
+    capability: str,
+    rows: Sequence[dict[str, Any]],
+    kept: Sequence[str | None] | None = None,
+    on_accepted: Callable[[list[int]], None] | None = None,
+) -> list[RowResult]:
+    """Validate each row on its own and store the valid ones; every row gets a result, in order.
+
+    A domain's own use case may pass `kept` (one per row; never taken from a user's row), which replaces
+    what the kind keeps of each input (dermatology: where a consented image is stored), and
+    `on_accepted`, called with the 0-based accepted rows before the commit: if it fails (a blob store
+    down), no row is stored."""
     kind = outcome_kind(capability)
     records.flush()
     results: list[RowResult] = []
@@ -232,12 +243,16 @@ def add_outcomes(principal: Principal, capability: str, rows: Sequence[dict[str,
             except OutcomeRejected as exc:
                 results.append(RowResult(number, "error", error=str(exc)))
                 continue
+            if kept is not None:
+                outcome.input_text = kept[number - 1]
             session.add(outcome)
             stored.append((len(results), outcome))
             results.append(RowResult(number, "accepted", input_key=outcome.input_key))
         session.flush()
         for position, outcome in stored:
             results[position].outcome_id = outcome.id
+        if on_accepted is not None and stored:
+            on_accepted([position for position, _ in stored])
     return results
 
 

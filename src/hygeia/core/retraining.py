@@ -12,7 +12,7 @@ with its reasons, in the tenant whose outcomes and traffic crossed the threshold
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +61,9 @@ class Retrainer:
     model_name: str
     capability: str  # whose outcomes and live performance the check reads
     job_kind: str
+    # why a tenant's outcomes cannot train a candidate (dermatology: no consented image), or None;
+    # the check then holds the request back and audits why instead of starting a job that would refuse
+    unable: Callable[[str], str | None] | None = None
 
 
 _retrainers: dict[str, Retrainer] = {}
@@ -212,6 +215,9 @@ def _decide(
     )
     if not decision.reasons:
         return decision
+    unable = retrainer.unable(tenant.id) if retrainer.unable is not None else None
+    if unable:
+        return _cannot(tenant, retrainer, decision, unable)
     decision.held_back = _held_back(tenant.id, retrainer.job_kind, now, settings)
     if decision.held_back:
         RETRAIN_REQUESTS.labels(retrainer.model_name, "held_back").inc()
@@ -233,4 +239,15 @@ def _decide(
         },
     )
     log.info("retrain_requested", tenant=tenant.id, model=retrainer.model_name, job_id=job.id)
+    return decision
+
+
+def _cannot(tenant: Tenant, retrainer: Retrainer, decision: Decision, why: str) -> Decision:
+    """A threshold crossed where the tenant's outcomes cannot train a candidate: audited, no job."""
+    decision.held_back = f"cannot retrain: {why}"
+    RETRAIN_REQUESTS.labels(retrainer.model_name, "held_back").inc()
+    principal = Principal(tenant.id, "admin", SCHEDULER, tenant.tier)
+    detail = {"model": retrainer.model_name, "version": decision.version, "reasons": decision.reasons}
+    audit.record(principal, "retrain.not_possible", detail={**detail, "why": why})
+    log.info("retrain_not_possible", tenant=tenant.id, model=retrainer.model_name, why=why)
     return decision

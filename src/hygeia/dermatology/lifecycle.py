@@ -80,5 +80,10 @@ def shadow_scores(version: str, uploads: Sequence[Upload]) -> list[Served | None
 
 
 def register() -> None:
+    """Outcomes, shadows, consented outcome images (kept and purged) and retraining with them."""
+    from hygeia.dermatology import outcome_images, retraining
+
     register_outcome_kind(OUTCOMES)
     register_shadow_runner(MODEL_NAME, MODEL_NAME, shadow_scores)
+    outcome_images.register()
+    retraining.register()
