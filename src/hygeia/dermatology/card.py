@@ -114,13 +114,21 @@ def card_fields(folder: Path) -> dict[str, Any]:
         },
         "license": "model code Apache-2.0; trained on HAM10000 (CC BY-NC 4.0): non-commercial use",
         "explanation": config["explanation"],
+        **_retraining(folder),
     }
+
+
+def _retraining(folder: Path) -> dict[str, Any]:
+    """A retrained candidate's comparison with production, inside the hashed card."""
+    path = Path(folder) / OPTIONAL_SOURCES["retraining"]
+    return {"retraining": json.loads(path.read_text())} if path.is_file() else {}
 
 
 OPTIONAL_SOURCES = {
     "served": "served_evaluation.json",
     "gate": "gate.json",
     "gate_negatives": "gate_negatives.json",
+    "retraining": "retraining.json",  # a candidate retrained with outcome images (retrain_run.py)
 }
 
 

@@ -10,6 +10,7 @@ from hygeia.core.card_markdown import bullets, number, table
 from hygeia.dermatology.card import INTENDED_USE, NOT_A_DIAGNOSIS
 from hygeia.dermatology.card_gate import gate_lines
 from hygeia.dermatology.dataset import CLASS_NAMES, CLASSES
+from hygeia.dermatology.retraining_card import retraining_lines
 
 SPLITS = ("val", "test")
 SUMMARY = (
@@ -166,6 +167,7 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         *_subgroup_rows(metrics["test"]["subgroups"]),
         "",
         *gate_lines(card),
+        *retraining_lines(card.get("retraining")),
         "## Limitations",
         *bullets(card["limitations"]),
         "",

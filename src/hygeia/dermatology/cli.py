@@ -48,10 +48,27 @@ def train(
         None, help="leave-one-source-out: this HAM10000 `dataset` (e.g. rosendahl) becomes the test split"
     ),
     card: bool = typer.Option(True, help="also write card.json/MODEL_CARD.md (needs the serving stack)"),
+    with_outcomes: bool = typer.Option(
+        False,
+        "--with-outcomes",
+        help="fine-tune production on its own split plus the named tenants' consented outcome images and "
+        "register a staging candidate compared with production (never promoted); default --out "
+        "<var_dir>/registry/dermatology/<version>, default --version <production>+outcomes.<time>",
+    ),
+    tenant: list[str] = typer.Option(None, "--tenant", help="with --with-outcomes: whose outcomes (repeat)"),
+    outcome_holdout: float = typer.Option(
+        0.3, min=0.0, max=0.9, help="with --with-outcomes: share of outcome images held out for scoring"
+    ),
+    tiny: bool = typer.Option(
+        False, help="with --with-outcomes: 5 images a class per split, 2 epochs: checks the pipeline on a CPU"
+    ),
 ) -> None:
     """Fine-tune EfficientNet-Lite0 on the lesion-level split, calibrate, evaluate, export ONNX."""
     from hygeia.dermatology.training import TrainConfig, run_training
 
+    if with_outcomes:
+        _retrain(data_dir, out, None if version == "1.0.0" else version, tenant or [], outcome_holdout, tiny)
+        return
     config = TrainConfig(
         data_dir=data_dir or _default_data_dir(),
         out_dir=out or _default_model_root() / version,
@@ -68,6 +85,24 @@ def train(
     folder = run_training(config, log=lambda line: typer.echo(line, err=True))
     if card:
         write_model_card(folder)
+
+
+def _retrain(
+    data_dir: Path | None,
+    out: Path | None,
+    version: str | None,
+    tenants: list[str],
+    holdout: float,
+    tiny: bool,
+) -> None:
+    from hygeia.core.cli import fail
+    from hygeia.dermatology.retraining import RetrainRecipe, headline, retrain
+
+    if not tenants:
+        fail("--with-outcomes needs --tenant: name each tenant whose outcome images may train the candidate")
+    recipe = RetrainRecipe(tuple(tenants), data_dir or _default_data_dir(), holdout, tiny=tiny)
+    card = retrain(recipe, out=out, version=version, log=lambda line: typer.echo(line, err=True))
+    typer.echo(f"candidate {card['name']} {card['version']} registered in staging: {headline(card)}")
 
 
 @app.command("card")

@@ -146,3 +146,16 @@ def holdout_source_split(
         raise ValueError(f"no images from source {holdout!r}; sources present: {known}")
     rest = lesion_split([r for r in records if sources.get(r.image_id) != holdout], seed, (0.85, 0.15, 0.0))
     return {"train": rest["train"], "val": rest["val"], "test": held}
+
+
+def split_from_file(records: Iterable[LesionImage], split_csv: Path) -> dict[str, list[LesionImage]]:
+    """A model's own lesion split (its split.csv), so a retrained model keeps the same held-out lesions;
+    an image the file names that the labels lack is an error, not a skip."""
+    by_id = {r.image_id: r for r in records}
+    splits: dict[str, list[LesionImage]] = {name: [] for name in SPLITS}
+    with Path(split_csv).open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["image_id"] not in by_id:
+                raise ValueError(f"{split_csv} names {row['image_id']}, which labels.csv lacks")
+            splits[row["split"]].append(by_id[row["image_id"]])
+    return splits

@@ -27,6 +27,7 @@ from hygeia.dermatology.dataset import (
     holdout_source_split,
     lesion_split,
     read_labels,
+    split_from_file,
 )
 from hygeia.dermatology.evaluation import balanced_accuracy
 from hygeia.dermatology.images import MODEL_SIDE, PIXEL_MEAN, PIXEL_STD, decode_image, resize_for_model
@@ -55,6 +56,8 @@ class TrainConfig:
     limit_per_split: int | None = None  # smoke runs on a handful of images; never for a shipped model
     device: str = "auto"
     holdout_source: str | None = None  # leave this HAM10000 source dataset out as the test split
+    split_file: Path | None = None  # a model folder's split.csv: retrain on exactly its lesion split
+    frozen_batch_norm: bool = False  # keep the starting network's batch-norm statistics (fine-tuning)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def resolved_device(self) -> torch.device:
@@ -65,6 +68,7 @@ class TrainConfig:
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
         values["data_dir"], values["out_dir"] = str(self.data_dir), str(self.out_dir)
+        values["split_file"] = str(self.split_file) if self.split_file else None
         return values
 
 
@@ -200,7 +204,9 @@ class TrainedModel:
 
 def _split_data(cfg: TrainConfig, log: Log) -> tuple[dict[str, list[LesionImage]], dict[str, torch.Tensor]]:
     records = read_labels(cfg.data_dir)
-    if cfg.holdout_source:
+    if cfg.split_file:
+        splits = split_from_file(records, cfg.split_file)
+    elif cfg.holdout_source:
         sources = read_sources(cfg.data_dir)
         splits = holdout_source_split(records, sources, cfg.holdout_source, seed=cfg.seed)
     else:
@@ -225,6 +231,10 @@ def _train_epoch(
     model.train()
     if cfg.freeze_backbone:
         model.eval()  # keep ImageNet batch-norm statistics when only the head learns
+    if cfg.frozen_batch_norm:
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.eval()
     order = torch.randperm(len(labels), generator=state["cpu_gen"])
     total, steps = 0.0, 0
     for start in range(0, len(order) - cfg.batch_size + 1, cfg.batch_size):
@@ -245,16 +255,25 @@ def _train_epoch(
     return total / max(steps, 1)
 
 
-def train(cfg: TrainConfig, log: Log = print) -> TrainedModel:
-    """Fine-tune, scoring validation balanced accuracy every epoch and keeping the best epoch."""
+def train(
+    cfg: TrainConfig, log: Log = print, start: nn.Module | None = None, extra: Sequence[LesionImage] = ()
+) -> TrainedModel:
+    """Fine-tune, scoring validation balanced accuracy every epoch and keeping the best epoch.
+
+    `start` replaces the ImageNet backbone (retraining starts from production's network); `extra`
+    images (accepted outcomes) join the training rows only, never validation or test, nor split.csv."""
     torch.manual_seed(cfg.seed)
     torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick the fastest kernels
     device = cfg.resolved_device()
     log(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'})")
     splits, cpu_pixels = _split_data(cfg, log)
-    pixels = {name: tensor.to(device) for name, tensor in cpu_pixels.items()}
     labels = {name: np.array([r.label for r in rows]) for name, rows in splits.items()}
-    model = _channels_last(build_network(pretrained=True).to(device))
+    if extra:
+        cpu_pixels["train"] = torch.cat([cpu_pixels["train"], torch.from_numpy(load_pixels(extra))])
+        labels["train"] = np.concatenate([labels["train"], [r.label for r in extra]])
+        log(f"{len(extra)} outcome images added to {len(splits['train'])} training images")
+    pixels = {name: tensor.to(device) for name, tensor in cpu_pixels.items()}
+    model = _channels_last((start if start is not None else build_network(pretrained=True)).to(device))
     if cfg.freeze_backbone:
         _freeze_backbone(model)
     steps_per_epoch = max(len(labels["train"]) // cfg.batch_size, 1)
