@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hygeia.core.card_markdown import bullets, number, table
+from hygeia.evidence.retraining_card import retraining_section
 
 
 def _metric_table(rows: dict[str, dict[str, float]]) -> list[str]:
@@ -64,8 +65,9 @@ def _graph_row(key: str, row: dict[str, Any], published: dict[str, Any] | None) 
     both = row.get("graph+evidence")
     combined = f"{_pair(both)} ({', '.join(both['hidden'] or ['-'])})" if both else "n/a"
     rephetio = f"{_pair(published)} ({published['positives']} pos.)" if published else "n/a"
-    graph = row["graph"]
-    counts = f"{graph['positives']} / {graph['negatives']}"
+    graph = row.get("graph")  # a retrained candidate reports only the variant it serves
+    counted = row["popularity"]
+    counts = f"{counted['positives']} / {counted['negatives']}"
     return [
         KEY_TITLES.get(key, key),
         counts,
@@ -171,6 +173,7 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         "## Limitations",
         *bullets(card["limitations"]),
         "",
+        *retraining_section(card.get("retraining")),
     ]
     return "\n".join(lines)
 

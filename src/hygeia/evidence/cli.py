@@ -71,15 +71,34 @@ def train(
     data: Path = typer.Option(None, help="evidence data folder (default: DATA_DIR/evidence)"),
     version: str = typer.Option("1.0.0"),
     reuse_encoder: bool = typer.Option(False, help="keep an existing encoder.onnx instead of re-exporting"),
+    with_outcomes: bool = typer.Option(
+        False,
+        "--with-outcomes",
+        help="retrain production's graph model with the named tenants' accepted clinical results and "
+        "register it as a staging candidate compared with production (never promoted); folder "
+        "<var_dir>/registry/evidence/<production>+outcomes.<time> unless --out",
+    ),
+    tenant: list[str] = typer.Option(None, "--tenant", help="with --with-outcomes: whose outcomes (repeat)"),
+    outcome_holdout: float = typer.Option(
+        0.3, min=0.0, max=0.9, help="with --with-outcomes: share of outcome compounds held out for scoring"
+    ),
+    quick: bool = typer.Option(
+        False, help="with --with-outcomes: 2.0.0's 22 metapaths, no document features (a pipeline check)"
+    ),
+    out: Path = typer.Option(None, help="with --with-outcomes: the candidate's folder"),
 ) -> None:
-    """Export the int8 ONNX encoder, build the index, evaluate, write card.json + MODEL_CARD.md."""
+    """Export the int8 ONNX encoder, build the index, evaluate, write card.json + MODEL_CARD.md; or,
+    with --with-outcomes, retrain the graph model with accepted outcomes as a staging candidate."""
     from hygeia.evidence import training
     from hygeia.evidence.runtime import index_dir
     from hygeia.evidence.store import build_index
     from hygeia.settings import get_settings
 
-    folder = get_settings().models_dir / "evidence" / version
     root = _data_root(data)
+    if with_outcomes:
+        _retrain(root, tenant or [], outcome_holdout, quick, out)
+        return
+    folder = get_settings().models_dir / "evidence" / version
     if reuse_encoder and (folder / "encoder.json").is_file():
         spec = json.loads((folder / "encoder.json").read_text())
     else:
@@ -89,6 +108,18 @@ def train(
     metrics = training.evaluate(index_dir(), folder, root)
     card = _publish(folder, training.card_dict(version, metrics, spec, root))
     typer.echo(json.dumps(card["metrics"]["retrieval"]["metrics"], indent=2))
+
+
+def _retrain(root: Path, tenants: list[str], holdout: float, quick: bool, out: Path | None) -> None:
+    from hygeia.evidence.retraining import RetrainRecipe, headline, retrain
+
+    if not tenants:
+        fail("--with-outcomes needs --tenant: name each tenant whose outcomes may train the candidate")
+    if out is not None and out.exists() and any(out.iterdir()):
+        fail(f"{out} already holds a model; pick another --out")
+    recipe = RetrainRecipe(tuple(tenants), root, holdout=holdout, quick=quick)
+    card = retrain(recipe, out=out, log=lambda line: typer.echo(line, err=True))
+    typer.echo(f"candidate {card['name']} {card['version']} registered in staging: {headline(card)}")
 
 
 @app.command("train-graph")

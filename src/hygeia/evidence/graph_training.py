@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from hygeia.core.registry import file_sha256
+from hygeia.evidence.dwpc import DAMPING
 from hygeia.evidence.features import FEATURES, GRAPH_SCORE, PHARMACOTHERAPY_FEATURES, EvidenceGraph
 from hygeia.evidence.graph_eval import EvidenceMatrix, cross_validate
 from hygeia.evidence.graph_features import FeatureMatrix, graph_features
@@ -85,13 +86,19 @@ def train_graph_model(root: Path, log: Log = print) -> tuple[GraphModel, dict[st
 
 
 def fit_final(
-    fm: FeatureMatrix, treats: np.ndarray, evidence: EvidenceMatrix, metapaths: list[str], c: float
+    fm: FeatureMatrix,
+    treats: np.ndarray,
+    evidence: EvidenceMatrix | None,
+    metapaths: list[str],
+    c: float,
+    damping: float = DAMPING,
 ) -> GraphModel:
-    """The served model: every compound, the full graph, PharmacotherapyDB DM as the label."""
-    values = np.concatenate([fm.values, evidence.values], axis=2)
-    names = list(fm.names) + evidence.names
+    """The served model: every compound, the full graph, PharmacotherapyDB DM as the label (with
+    accepted outcomes set on their pairs, for a retrained candidate); no document features: graph only."""
+    values = fm.values if evidence is None else np.concatenate([fm.values, evidence.values], axis=2)
+    names = list(fm.names) + ([] if evidence is None else evidence.names)
     return fit_graph_model(
-        values.reshape(-1, len(names)), treats.ravel(), names, dwpc_means(fm), metapaths, 0.4, c
+        values.reshape(-1, len(names)), treats.ravel(), names, dwpc_means(fm), metapaths, damping, c
     )
 
 

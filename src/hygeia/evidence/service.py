@@ -22,7 +22,7 @@ from hygeia.core.jobs import (
     submit_job,
 )
 from hygeia.core.observability import observe_scores
-from hygeia.evidence import drift, lifecycle
+from hygeia.evidence import drift, lifecycle, retraining
 from hygeia.evidence import feedback as votes
 from hygeia.evidence.features import is_do_disease
 from hygeia.evidence.graph_scoring import GraphScorer
@@ -316,6 +316,7 @@ def register() -> None:
     register_startup("evidence.index", build_index_on_first_start)
     register_capability(MODEL_NAME, unavailable_reason)
     lifecycle.register()  # outcomes: clinical results of repurposing candidates
+    retraining.register()  # the scheduled retraining job, as the graph model's retrainer
     register_tool(
         "evidence.search",
         "Hybrid BM25 + dense search over drug-repurposing evidence (PubMed abstracts, repoDB trial "
