@@ -17,6 +17,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Requ
 from hygeia.core import (
     audit,
     auth,
+    candidate_report,
     jobs,
     lifecycle_routes,
     live_performance,
@@ -231,7 +232,7 @@ def models_page(request: Request, principal: Principal = Depends(viewer)) -> Res
         "csv_columns": lifecycle_routes.CSV_COLUMNS,
     }
     if session.is_platform_admin(principal):
-        context.update(_releases_context())
+        context.update(_releases_context(candidates=candidate_report.staged_candidates()))
     return render(request, "pages/models.html", context)
 
 
@@ -272,3 +273,18 @@ def promote_release(name: str, request: Request, principal: Principal = Depends(
         return render(request, "fragments/releases.html", context, exc.status)
     notice = f"{name} {version} is now in production; its release has ended."
     return render(request, "fragments/releases.html", _releases_context(notice=notice))
+
+
+@router.post("/ui/models/candidates/{name}/{version}/promote", dependencies=[Depends(session.same_origin)])
+def promote_staged(
+    name: str, version: str, request: Request, principal: Principal = Depends(release_admin)
+) -> Response:
+    """Promote a retrained candidate from its card's comparison, as the admin API does (audited)."""
+    try:
+        candidate_report.promote_staged(principal, name, version)
+    except ProblemError as exc:
+        context = {"candidates": candidate_report.staged_candidates(), "problem": _problem(exc)}
+        return render(request, "fragments/candidates.html", context, exc.status)
+    notice = f"{name} {version} is now in production."
+    context = {"candidates": candidate_report.staged_candidates(), "notice": notice}
+    return render(request, "fragments/candidates.html", context)
