@@ -11,14 +11,13 @@ they stand in `RateLimit-*` headers (IETF draft: the window closest to running o
 Counters live in Redis when configured (shared by every API replica) and in memory otherwise or while
 Redis is down. They are the library's moving windows (a list of hit timestamps per window); charging a
 request's windows is one Lua script over those same lists in Redis (one round trip, all windows or
-none, no race between reading and taking), and one step under a lock in memory.
+none, no race between reading and taking), and one step under a lock in memory (memory_windows.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from hygeia.core.errors import ProblemError
+from hygeia.core.memory_windows import MemoryWindows
 from hygeia.core.redis_link import RedisLink, redis_link
 from hygeia.settings import get_settings
 
@@ -147,7 +147,7 @@ def _item(spec: str) -> RateLimitItem:
     return parse(spec)
 
 
-_memory_charge = threading.Lock()  # read and take in one step, as the script does in Redis
+_memory_windows = MemoryWindows()  # the request windows in memory; auth failures use the library's
 
 
 @lru_cache(maxsize=4)
@@ -291,21 +291,30 @@ def _stood(scope: str, item: RateLimitItem, hits: int, oldest: float, now: float
 
 
 def _charge_memory(scoped: Scoped, cost: int) -> list[Window]:
-    limiter = _memory_limiter()
-    with _memory_charge:
-        before = [_window(limiter, *window) for window in scoped]
-        for window in before:
-            if window.remaining < cost:
-                raise RateLimited(window, cost)
-        for _scope, ident, item in scoped:
-            limiter.hit(item, NAMESPACE, ident, cost=cost)
-    return [_charged(window, cost) for window in before]
+    now = time.time()
+    windows = [(item.key_for(NAMESPACE, ident), item.amount, item.get_expiry()) for _s, ident, item in scoped]
+    return _charged_from_reply(scoped, cost, now, _memory_windows.charge(windows, cost, now))
 
 
 def status(tenant_id: str, tier: str, key_id: str = "") -> list[Window]:
     """Every window of this caller, without charging anything."""
     scoped = _windows(tenant_id, tier, key_id)
-    return _with_limiter(lambda limiter: [_window(limiter, *window) for window in scoped])
+    url = get_settings().redis_url
+    if url and redis_link(url).usable():
+        try:
+            windows = [_window(_redis_limiter(url), *window) for window in scoped]
+        except (StorageError, redis.RedisError, ConnectionError) as exc:
+            redis_link(url).mark_down(exc)
+        else:
+            redis_link(url).mark_up()
+            return windows
+    now = time.time()
+    return [
+        _stood(
+            scope, item, *_memory_windows.stand(item.key_for(NAMESPACE, ident), item.get_expiry(), now), now
+        )
+        for scope, ident, item in scoped
+    ]
 
 
 def rate_limit_headers(windows: list[Window]) -> dict[str, str]:
@@ -338,3 +347,4 @@ def record_auth_failure(address: str) -> None:
 def reset_memory_limits() -> None:
     """Tests and admin tooling: forget in-process counters."""
     _memory_limiter().storage.reset()
+    _memory_windows.reset()
