@@ -27,11 +27,12 @@ from hygeia.core.outcomes import Served
 from hygeia.core.schemas import ModelReference
 from hygeia.core.tools import register_capability, register_tool
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, retraining
+from hygeia.toxicity.batching import scoring
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import get_model, loaded_model, unavailable_reason
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection, prepare
-from hygeia.toxicity.predictor import RowPrediction, predict_items, predict_prepared
+from hygeia.toxicity.predictor import RowPrediction, predict_items
 from hygeia.toxicity.schemas import (
     ApplicabilityDomain,
     AtomExplanation,
@@ -177,7 +178,7 @@ def _predict_one(model: ToxicityModel, smiles: str, explain_endpoint: str | None
     prepared = prepare(smiles)
     if isinstance(prepared, MoleculeRejection):
         raise InputError(prepared.message, error_code=prepared.code, smiles=smiles[:200])
-    row = predict_prepared(model, [smiles], [prepared])[0]
+    row = scoring.score(model, smiles, prepared)  # with any other molecule waiting to be scored
     result = _to_schema(row, model)
     if explain_endpoint is not None:
         result.explanation = AtomExplanation(**vars(explain(model, prepared.mol, explain_endpoint)))
