@@ -134,7 +134,8 @@ def token(principal: Viewer) -> TokenResponse:
 
 
 @api.get("/auth/whoami", tags=["auth"])
-def whoami(principal: Viewer) -> dict[str, str]:
+async def whoami(principal: Viewer) -> dict[str, str]:
+    """Who you are; async because it does no I/O, so it needs no worker thread."""
     return {"tenant_id": principal.tenant_id, "role": principal.role, "subject": principal.subject}
 
 
