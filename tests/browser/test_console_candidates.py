@@ -10,16 +10,12 @@ from typing import Any
 
 import pytest
 
-from hygeia.core.auth import Principal
-from hygeia.core.jobs import JobContext
-from hygeia.core.outcomes import add_outcomes
 from hygeia.core.registry import get_registry
-from hygeia.evidence.lifecycle import CAPABILITY, LABEL
-from hygeia.evidence.retraining import run_retrain_job
+from hygeia.evidence.lifecycle import LABEL
 from hygeia.evidence.runtime import MODEL_NAME
 from tests.browser.conftest import assert_accessible, assert_no_horizontal_overflow, login, screenshot
 from tests.conftest import Platform
-from tests.unit.evidence.test_retraining import _rows, quick_production, repodb_results  # noqa: F401
+from tests.unit.evidence.test_retraining import quick_candidate, quick_production  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -31,11 +27,7 @@ def test_a_candidates_comparison_is_read_and_promoted(  # type: ignore[no-untype
     quick_production: Path,  # noqa: F811
 ) -> None:
     registry = get_registry()
-    registry.register(quick_production)
-    registry.promote(MODEL_NAME, "0.0.1")
-    make_key("lab", "analyst")
-    add_outcomes(Principal("lab", "analyst", "test", "standard"), CAPABILITY, _rows(repodb_results()))
-    result = run_retrain_job({"quick": True}, JobContext("-", "lab"))
+    result = quick_candidate(quick_production, make_key, [])
     version, info = result["model"]["version"], result["retraining"]
 
     page.on("dialog", lambda dialog: dialog.accept())  # the confirm() before promoting

@@ -12,9 +12,10 @@ with its reasons, in the tenant whose outcomes and traffic crossed the threshold
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from prometheus_client import Counter
@@ -131,6 +132,24 @@ def held_out_group(group: str, fraction: float, seed: int) -> bool:
 def candidate_version(production: str, now: datetime) -> str:
     """A PEP 440 local version: production's, marked as retrained with outcomes at a time."""
     return f"{production}+outcomes.{now:%Y%m%d%H%M%S}"
+
+
+def requested_reasons(payload: Mapping[str, Any]) -> list[str]:
+    """The reasons the scheduled check put in a retraining job's payload, checked before training."""
+    reasons = payload.get("reasons") or []
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        raise InputError("reasons must be a list of text")
+    return reasons
+
+
+def staged_result(card: Mapping[str, Any], summary: str) -> dict[str, Any]:
+    """A retraining job's result: the candidate registered in staging, its headline and comparison."""
+    return {
+        "model": {"name": card["name"], "version": card["version"], "sha256": card["sha256"][:12]},
+        "stage": "staging",
+        "summary": summary,
+        "retraining": card["retraining"],
+    }
 
 
 @dataclass

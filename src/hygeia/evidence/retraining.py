@@ -27,6 +27,8 @@ from hygeia.core.retraining import (
     RetrainRefused,
     candidate_version,
     register_retrainer,
+    requested_reasons,
+    staged_result,
     training_outcomes,
 )
 from hygeia.evidence.lifecycle import CAPABILITY, LABEL
@@ -227,9 +229,7 @@ def headline(card: dict[str, Any]) -> str:
 
 def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The scheduled job: the tenant's own outcomes, production's recipe unless told `quick`."""
-    reasons = payload.get("reasons") or []
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        raise InputError("reasons must be a list of text")
+    reasons = requested_reasons(payload)
     recipe = RetrainRecipe(
         tenants=(ctx.tenant_id,), data=data_root(), quick=bool(payload.get("quick", False))
     )
@@ -238,12 +238,7 @@ def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
         ctx.progress(0.5, message[:200])
 
     card = retrain(recipe, reasons=reasons, log=progress)
-    return {
-        "model": {"name": card["name"], "version": card["version"], "sha256": card["sha256"][:12]},
-        "stage": "staging",
-        "summary": headline(card),
-        "retraining": card["retraining"],
-    }
+    return staged_result(card, headline(card))
 
 
 def register() -> None:

@@ -33,6 +33,8 @@ from hygeia.core.retraining import (
     RetrainRefused,
     candidate_version,
     register_retrainer,
+    requested_reasons,
+    staged_result,
     training_outcomes,
 )
 from hygeia.settings import get_settings
@@ -210,10 +212,7 @@ def headline(card: dict[str, Any]) -> str:
 
 def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The scheduled job: the tenant's own outcomes, the shipped recipe unless told `smoke`."""
-    reasons = payload.get("reasons") or []
-    limit = payload.get("limit")
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        raise InputError("reasons must be a list of text")
+    reasons, limit = requested_reasons(payload), payload.get("limit")
     if limit is not None and (not isinstance(limit, int) or limit < 50):
         raise InputError("limit must be a whole number of at least 50 rows")
     recipe = RetrainRecipe(
@@ -227,12 +226,7 @@ def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
         ctx.progress(0.5, message[:200])
 
     card = retrain(recipe, reasons=reasons, log=progress)
-    return {
-        "model": {"name": card["name"], "version": card["version"], "sha256": card["sha256"][:12]},
-        "stage": "staging",
-        "summary": headline(card),
-        "retraining": card["retraining"],
-    }
+    return staged_result(card, headline(card))
 
 
 def register() -> None:

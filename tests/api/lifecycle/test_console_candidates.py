@@ -11,16 +11,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from hygeia.core.auth import Principal
-from hygeia.core.jobs import JobContext
-from hygeia.core.outcomes import add_outcomes
 from hygeia.core.registry import get_registry
-from hygeia.evidence.lifecycle import CAPABILITY, LABEL
-from hygeia.evidence.retraining import run_retrain_job
+from hygeia.evidence.lifecycle import LABEL
 from hygeia.evidence.runtime import MODEL_NAME
 from tests.api.web.helpers import HTMX, sign_in
 from tests.conftest import Platform
-from tests.unit.evidence.test_retraining import _rows, quick_production, repodb_results  # noqa: F401
+from tests.unit.evidence.test_retraining import quick_candidate, quick_production  # noqa: F401
 
 
 @pytest.mark.slow  # one quick retraining on the real graph: ~40 s on 2 cores
@@ -32,11 +28,7 @@ def test_a_platform_admin_sees_the_candidates_comparison_and_promotes_it(  # typ
     quick_production: Path,  # noqa: F811
 ) -> None:
     registry = get_registry()
-    registry.register(quick_production)
-    registry.promote(MODEL_NAME, "0.0.1")
-    make_key("lab", "analyst")
-    add_outcomes(Principal("lab", "analyst", "test", "standard"), CAPABILITY, _rows(repodb_results()))
-    result = run_retrain_job({"quick": True, "reasons": ["a console test asked"]}, JobContext("-", "lab"))
+    result = quick_candidate(quick_production, make_key, ["a console test asked"])
     version, info = result["model"]["version"], result["retraining"]
 
     for key in (make_key("lab", "admin"), make_key("lab", "analyst")):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,6 +89,16 @@ def quick_production(tmp_path_factory: pytest.TempPathFactory) -> Path:
     card["metrics"] = {"retrieval": shipped["metrics"]["retrieval"]}
     write_card(folder, card)
     return folder
+
+
+def quick_candidate(production: Path, make_key: Any, reasons: list[str]) -> dict[str, Any]:
+    """For the console tests: `production` promoted, tenant lab's simulated stream, one quick job."""
+    registry = get_registry()
+    registry.register(production)
+    registry.promote(MODEL_NAME, "0.0.1")
+    make_key("lab", "analyst")
+    add_outcomes(Principal("lab", "analyst", "test", "standard"), CAPABILITY, _rows(repodb_results()))
+    return run_retrain_job({"quick": True, "reasons": reasons}, JobContext("-", "lab"))
 
 
 @pytest.mark.slow  # two quick fits on the real graph and five folds of each label: ~1-2 min on 2 cores
