@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hygeia.core.db import utcnow
 from hygeia.core.errors import InputError
@@ -34,6 +34,10 @@ from hygeia.core.retraining import (
 from hygeia.evidence.lifecycle import CAPABILITY, LABEL
 from hygeia.evidence.runtime import MODEL_NAME, data_root
 from hygeia.settings import get_settings
+
+if TYPE_CHECKING:  # the numeric stack is imported when a retraining runs, not when evidence registers
+    from hygeia.evidence.graph_model import GraphModel
+    from hygeia.evidence.outcome_pairs import PairSplit
 
 RETRAIN_JOB = "evidence.retrain"
 DEFAULT_HOLDOUT = 0.3
@@ -90,7 +94,9 @@ def retrain(
     return card
 
 
-def _fit(recipe: RetrainRecipe, production: LoadedModel, served: Any, split: Any, log: Log) -> dict[str, Any]:
+def _fit(
+    recipe: RetrainRecipe, production: LoadedModel, served: GraphModel, split: PairSplit, log: Log
+) -> dict[str, Any]:
     """Features, both comparisons and the candidate model (imports the numeric stack only here)."""
     from hygeia.evidence.graph_features import METAPATHS_2_0, graph_features
     from hygeia.evidence.graph_labels import load_labels
@@ -177,7 +183,7 @@ def _publish(
     card["metrics"] = {
         "retrieval": production.card["metrics"]["retrieval"],
         "graph_repurposing": {
-            "folds": 5,
+            "folds": split["folds"],
             "metapaths": len(model.metapaths),
             "feature_seconds_per_fold": split["feature_seconds_per_fold"],
             "results": {

@@ -116,6 +116,7 @@ def held_out_split(
     return {
         "same_split": True,
         "split": SPLIT,
+        "folds": FOLDS,
         "variant": recipe.variant,
         "production_column": "production's training label (PharmacotherapyDB DM) under the same recipe, "
         "fitted on the same folds in this run",
