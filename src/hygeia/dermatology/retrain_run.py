@@ -35,6 +35,7 @@ from hygeia.dermatology.service import MODEL_NAME, ReadyClassifier, classifier_f
 from hygeia.settings import get_settings
 
 RETRAINING_FILE = "retraining.json"
+LABEL = "diagnosis"
 BATCH = 8
 
 
@@ -59,19 +60,21 @@ def served_answers(classifier: LesionClassifier, images: Sequence[bytes]) -> tup
 def _both(
     production: Path, candidate: Path, images: Sequence[bytes], observed: Sequence[str]
 ) -> dict[str, Any]:
+    """Each model's performance on the one label, keyed by label as live performance (and the
+    console's candidates table) reads it, and the balanced-accuracy pair where both could be scored."""
     settings = LifecycleSettings()
     scored: dict[str, Any] = {"minimum_cases": settings.min_outcomes}
     for name, folder in (("production", production), ("candidate", candidate)):
         answered, probabilities = served_answers(LesionClassifier(folder), images)
         result = multiclass_performance(
-            "diagnosis",
-            observed,
-            answered,
-            probabilities,
-            settings.min_outcomes,
-            settings.bootstrap_resamples,
+            LABEL, observed, answered, probabilities, settings.min_outcomes, settings.bootstrap_resamples
         )
-        scored[name] = asdict(result)
+        scored[name] = {LABEL: asdict(result)}
+    pair = {
+        name: scored[name][LABEL]["metrics"].get("balanced_accuracy") for name in ("production", "candidate")
+    }
+    if all(pair.values()):
+        scored["balanced_accuracy"] = {name: estimate["value"] for name, estimate in pair.items()}
     return scored
 
 
@@ -86,12 +89,13 @@ def held_out_split(
     candidate trained on as an outcome."""
     files = [(record, record.path.read_bytes()) for record in test]
     unseen = [(record, data) for record, data in files if _sha(data) not in trained_on]
-    same_labels = production.card.get("training_data", {}).get("sha256") == labels_sha256(data_dir)
+    theirs, ours = production.card.get("training_data", {}).get("sha256"), labels_sha256(data_dir)
     return {
-        "split": "test (lesion-level), from production's split.csv",
+        "same_split": theirs == ours,  # the lesions are production's by construction; the labels?
+        "why_not": [] if theirs == ours else [f"labels.csv sha256: production {theirs}, now {ours}"],
+        "split": f"test (lesion-level), production {production.version}'s split.csv",
         "images": len(files),
         "left_out_as_trained_on": len(files) - len(unseen),
-        "same_labels_as_production": same_labels,
         **_both(production.folder, candidate, [d for _, d in unseen], [r.dx for r, _ in unseen]),
     }
 
@@ -183,7 +187,7 @@ def train_candidate(
         "status": "candidate (registered in staging); never promoted automatically",
         "requested_because": list(reasons),
         "recipe": recipe.as_dict(),
-        "started_from": production.reference().model_dump(),
+        "production": production.reference().model_dump(),
         "accepted_outcomes": images.provenance,
         "held_out_split": held_out_split(
             production, out, trained.splits["test"], trained_on, recipe.data_dir

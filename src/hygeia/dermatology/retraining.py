@@ -14,12 +14,13 @@ release report. torch is imported only when training starts (the serving image h
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hygeia.core.errors import InputError
+from hygeia.core.errors import CapabilityUnavailable, InputError
 from hygeia.core.jobs import JobContext, register_job_handler
 from hygeia.core.retraining import (
     Retrainer,
@@ -28,6 +29,8 @@ from hygeia.core.retraining import (
     held_out_group,
     outcome_ids_sha256,
     register_retrainer,
+    requested_reasons,
+    staged_result,
     training_outcomes,
 )
 from hygeia.dermatology.dataset import CLASSES, LesionImage
@@ -105,12 +108,9 @@ def split_outcome_images(outcomes: Sequence[TrainingOutcome], holdout: float, se
             unusable["without_consented_image" if not outcome.input_text else "image_no_longer_stored"] += 1
             continue
         sides[held_out_group(outcome.input_key, holdout, seed)].append(OutcomeImage(outcome, data))
-    tenants: dict[str, int] = {}
-    for outcome in outcomes:
-        tenants[outcome.tenant_id] = tenants.get(outcome.tenant_id, 0) + 1
     provenance = {
         "outcomes": len(outcomes),
-        "tenants": tenants,
+        "tenants": dict(sorted(Counter(o.tenant_id for o in outcomes).items())),
         "outcome_ids_sha256": outcome_ids_sha256(outcomes),
         "not_usable": unusable,
         "images": {"training": len(sides[False]), "held_out": len(sides[True])},
@@ -173,9 +173,13 @@ def retrain(
     log: Log = print,
 ) -> dict[str, Any]:
     """Train, compare, register in staging; returns the candidate's card."""
-    from hygeia.dermatology.retrain_run import train_candidate
-
     images = tenant_outcome_images(recipe.tenants, recipe.holdout, recipe.seed)
+    try:
+        from hygeia.dermatology.retrain_run import train_candidate
+    except ImportError as exc:  # the serving image has no torch
+        raise CapabilityUnavailable(
+            MODEL_NAME, f"retraining needs the train extra (pip install 'hygeia[train]'): {exc}"
+        ) from exc
     with tempfile.TemporaryDirectory(prefix="hygeia-derm-outcomes-") as folder:
         extra = as_training_rows(images.training, Path(folder))
         return train_candidate(
@@ -196,21 +200,19 @@ def headline(card: dict[str, Any]) -> str:
     parts = []
     for name, what in (("held_out_split", "same test lesions"), ("outcome_set", "held-out outcome images")):
         scored = info[name]
-        pair = [scored[m]["metrics"].get("balanced_accuracy") for m in ("production", "candidate")]
-        if all(pair):
+        pair = scored.get("balanced_accuracy")
+        if pair:
             parts.append(
-                f"{what} balanced accuracy production {pair[0]['value']} vs candidate {pair[1]['value']}"
+                f"{what} balanced accuracy production {pair['production']} vs candidate {pair['candidate']}"
             )
         else:
-            parts.append(f"{what}: {scored['candidate']['status']}")
+            parts.append(f"{what}: {next(iter(scored['candidate'].values()))['status']}")
     return "; ".join(parts)
 
 
 def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The scheduled job: the tenant's own consented images, the full recipe unless told `tiny`."""
-    reasons = payload.get("reasons") or []
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        raise InputError("reasons must be a list of text")
+    reasons = requested_reasons(payload)
     recipe = RetrainRecipe(
         tenants=(ctx.tenant_id,), data_dir=get_settings().data_dir / "derm", tiny=bool(payload.get("tiny"))
     )
@@ -219,12 +221,7 @@ def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
         ctx.progress(0.5, message[:200])
 
     card = retrain(recipe, reasons=reasons, log=progress)
-    return {
-        "model": {"name": card["name"], "version": card["version"], "sha256": card["sha256"][:12]},
-        "stage": "staging",
-        "summary": headline(card),
-        "retraining": card["retraining"],
-    }
+    return staged_result(card, headline(card))
 
 
 def register() -> None:

@@ -10,6 +10,7 @@ from hygeia.core.card_markdown import bullets, number, table
 
 
 def _cells(scored: Mapping[str, Any]) -> list[str]:
+    [scored] = scored.values()  # the one label, "diagnosis"
     estimate = scored["metrics"].get("balanced_accuracy")
     if not estimate:
         return [scored["status"], "", str(scored["n"])]
@@ -35,11 +36,17 @@ def _comparison(title: str, block: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _same_split(split: Mapping[str, Any]) -> list[str]:
+    if split["same_split"]:
+        return []
+    return ["**Not the same labels as production's split:** " + "; ".join(split["why_not"]), ""]
+
+
 def retraining_lines(info: Mapping[str, Any] | None) -> list[str]:
     """Nothing for a model that was not retrained with outcomes."""
     if not info:
         return []
-    given, start = info["accepted_outcomes"], info["started_from"]
+    given, start = info["accepted_outcomes"], info["production"]
     recipe = info["recipe"]
     return [
         "## Retrained with outcome images",
@@ -61,6 +68,7 @@ def retraining_lines(info: Mapping[str, Any] | None) -> list[str]:
             ]
         ),
         "",
+        *_same_split(info["held_out_split"]),
         *_comparison("Same held-out lesions as production (test split)", info["held_out_split"]),
         *_comparison("Held-out outcome images", info["outcome_set"]),
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,11 +60,14 @@ def network_from_onnx(path: Path) -> nn.Module:
             raise WarmStartError(f"graph convolution {node.name!r} has no folded counterpart in the network")
         conv, norm = pairs[name]
         conv.weight.copy_(torch.from_numpy(weights[node.input[1]].copy()))
-        norm.running_mean.zero_()
-        norm.running_var.fill_(1.0 - norm.eps)
+        mean, variance = norm.running_mean, norm.running_var
+        if mean is None or variance is None:
+            raise WarmStartError(f"the batch norm after {name} keeps no running statistics")
+        mean.zero_()
+        variance.fill_(1.0 - norm.eps)
         norm.weight.fill_(1.0)
         norm.bias.copy_(torch.from_numpy(weights[node.input[2]].copy()))
-    fc = model.get_submodule("_fc")
+    fc: Any = model.get_submodule("_fc")  # nn.Linear; the package's model is untyped
     fc.weight.copy_(torch.from_numpy(weights["model._fc.weight"].copy()))
     fc.bias.copy_(torch.from_numpy(weights["model._fc.bias"].copy()))
     return model.eval()

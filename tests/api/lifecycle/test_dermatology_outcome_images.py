@@ -188,3 +188,17 @@ def test_the_scheduled_check_says_why_it_cannot_retrain_until_a_consented_image_
     assert decision.job_id is not None and not decision.held_back
     split = tenant_outcome_images(("clinic",), DEFAULT_HOLDOUT, DEFAULT_SEED)
     assert len(split.training) == len(trainable) and split.provenance["outcomes"] == 3
+
+
+def test_the_cli_refuses_before_training_without_a_tenant_or_a_consented_image(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from hygeia.cli import app
+
+    make_key("clinic", "analyst")
+    runner = CliRunner()
+    no_tenant = runner.invoke(app, ["train", "dermatology", "--with-outcomes", "--tiny"])
+    assert no_tenant.exit_code != 0 and "--with-outcomes needs --tenant" in no_tenant.output
+    nothing = runner.invoke(app, ["train", "dermatology", "--with-outcomes", "--tenant", "clinic", "--tiny"])
+    assert nothing.exit_code != 0 and "no consented outcome image of clinic" in nothing.output
+    assert "Traceback" not in nothing.output

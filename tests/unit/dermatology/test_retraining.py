@@ -19,6 +19,7 @@ pytest.importorskip("torch")
 pytest.importorskip("efficientnet_lite_pytorch")
 
 from hygeia.core.auth import Principal
+from hygeia.core.candidate_report import staged_candidates
 from hygeia.core.jobs import JobContext
 from hygeia.core.registry import PRODUCTION, STAGING, get_registry, verify_folder
 from hygeia.core.retraining import outcome_ids_sha256, training_outcomes
@@ -71,8 +72,7 @@ def test_a_candidate_fine_tuned_with_outcome_images_is_compared_and_never_promot
     card = verify_folder(Path(row.path))  # the comparison is inside the hashed card
     info = card["retraining"]
     assert (
-        info["requested_because"] == ["a test asked"]
-        and info["started_from"]["version"] == production.version
+        info["requested_because"] == ["a test asked"] and info["production"]["version"] == production.version
     )
 
     given = info["accepted_outcomes"]
@@ -84,18 +84,20 @@ def test_a_candidate_fine_tuned_with_outcome_images_is_compared_and_never_promot
 
     split = info["held_out_split"]
     assert (
-        split["images"] == 7 * TINY_PER_CLASS
-        and split["left_out_as_trained_on"] == 0
-        and split["same_labels_as_production"]
+        split["images"] == 7 * TINY_PER_CLASS and split["left_out_as_trained_on"] == 0 and split["same_split"]
     )
     outcomes = info["outcome_set"]
     assert outcomes["images"] == given["images"]["held_out"] and outcomes["left_out_as_trained_on"] == 0
     for block, n in ((split, 7 * TINY_PER_CLASS), (outcomes, outcomes["images"])):
         for model in ("production", "candidate"):
-            estimate = block[model]["metrics"]["balanced_accuracy"]
-            assert (
-                block[model]["n"] == n and 0 <= estimate["ci_low"] <= estimate["value"] <= estimate["ci_high"]
-            )
+            scored = block[model]["diagnosis"]
+            estimate = scored["metrics"]["balanced_accuracy"]
+            assert scored["n"] == n and 0 <= estimate["ci_low"] <= estimate["value"] <= estimate["ci_high"]
+            assert block["balanced_accuracy"][model] == estimate["value"]
+    [staged] = [c for c in staged_candidates() if c["version"] == version]  # the console's reading
+    assert staged["same_split"] and staged["trained_beside"] == production.version
+    assert [r["metric"] for r in staged["split_rows"]] == ["balanced_accuracy"]
+    assert [label["label"] for label in staged["on_outcomes"]["candidate"]] == ["diagnosis"]
     assert card["sha256"] != production.sha256
     assert "## Retrained with outcome images" in (Path(row.path) / "MODEL_CARD.md").read_text()
     print("tiny recipe:", result["summary"])
@@ -103,3 +105,20 @@ def test_a_candidate_fine_tuned_with_outcome_images_is_compared_and_never_promot
     candidate = classifier_from_registry(version)  # servable as a shadow or canary
     [answer] = analyse(candidate, [("x.jpg", posted[0].data)], heatmaps=False)
     assert answer.status == "ok" and answer.prediction in CLASSES  # no gate of its own yet
+
+
+def test_production_network_is_rebuilt_from_its_onnx_graph_with_the_served_logits() -> None:
+    import numpy as np
+
+    from hygeia.dermatology.images import decode_image, to_model_input
+    from hygeia.dermatology.warm_start import PARITY, check_parity, network_from_onnx
+
+    if not (DATA / "labels.csv").is_file():
+        pytest.skip(f"no dermatology data at {DATA}")
+    graph = Path(__file__).resolve().parents[3] / "models" / "dermatology" / "1.2.0" / "model.onnx"
+    images = sorted((DATA / "images").glob("*.jpg"))[:3]
+    inputs = np.stack([to_model_input(decode_image(path.read_bytes()).rgb) for path in images])
+    model = network_from_onnx(graph)
+    assert check_parity(model, graph, inputs) < PARITY
+    model._fc.bias.data += 0.01  # type: ignore[operator, union-attr]  # one shift breaks parity
+    assert check_parity(model, graph, inputs) > PARITY
