@@ -178,7 +178,19 @@ class FeatureMorganCountFeaturizer(MorganFeaturizerMixin):
         return {"atomInvariantsGenerator": rdFingerprintGenerator.GetMorganFeatureAtomInvGen()}
 
     def __call__(self, mol: Chem.Mol) -> np.ndarray:
-        return self._counts(mol)
+        """The atom roles come from SMARTS matching, a third of an FCFP's cost: they are found once
+        per molecule and given to every radius (RDKit then skips its own, identical, invariants)."""
+        counts = self._generator.GetCountFingerprintAsNumPy(mol, customAtomInvariants=feature_invariants(mol))
+        return np.minimum(counts, 255).astype(np.float32)
+
+
+def feature_invariants(mol: Chem.Mol) -> list[int]:
+    """Pharmacophoric atom invariants (what GetMorganFeatureAtomInvGen computes), cached on the molecule."""
+    try:
+        return mol._hygeiaFeatureInvariants
+    except AttributeError:
+        mol._hygeiaFeatureInvariants = list(rdMolDescriptors.GetFeatureInvariants(mol))
+        return mol._hygeiaFeatureInvariants
 
 
 ALERT_CATALOGS = ("BRENK", "NIH")

@@ -61,6 +61,10 @@ class _Standardiser:
             Chem.MolFromSmarts(f"[{_SALT_METALS}]~[#5,#6,#14,#15,#16,#17,#34,#35,#53]")
         )
         self.fragment_chooser = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
+        # what rdMolStandardize.Cleanup builds anew for every molecule (see `cleanup`)
+        self.metal_disconnector = rdMolStandardize.MetalDisconnector()
+        self.normalizer = rdMolStandardize.Normalizer()
+        self.reionizer = rdMolStandardize.Reionizer()
         self.uncharger = rdMolStandardize.Uncharger(canonicalOrder=True)
         params = rdMolStandardize.CleanupParameters()
         params.maxTautomers = MAX_TAUTOMERS  # type: ignore[assignment]  # RDKit stubs mis-type these
@@ -71,6 +75,18 @@ class _Standardiser:
         """Largest organic fragment after splitting ionic salt bonds: the counter-ions are gone."""
         return self.fragment_chooser.choose(self.salt_disconnector.Disconnect(mol))
 
+    def cleanup(self, parent: Chem.Mol) -> Chem.Mol:
+        """`rdMolStandardize.Cleanup` with default parameters, step for step (RDKit's cleanupInPlace),
+        on the objects built once above: Cleanup parses its normalisation and reionisation SMARTS
+        again for every molecule, about half of its time. The output is the same (tested against
+        Cleanup itself)."""
+        cleaned = Chem.RemoveHs(parent)
+        self.metal_disconnector.DisconnectInPlace(cleaned)
+        self.normalizer.normalizeInPlace(cleaned)
+        self.reionizer.reionizeInPlace(cleaned)
+        Chem.AssignStereochemistry(cleaned, cleanIt=True, force=True)
+        return cleaned
+
     def standardise(self, parent: Chem.Mol) -> tuple[Chem.Mol, str] | None:
         """Normalise functional groups, then neutralise and pick the canonical tautomer.
 
@@ -79,7 +95,7 @@ class _Standardiser:
         form is tried instead; None if neither round-trips. The returned molecule is re-read from its
         canonical SMILES, so anyone holding that SMILES gets exactly the molecule the model saw.
         """
-        cleaned = rdMolStandardize.Cleanup(parent)
+        cleaned = self.cleanup(parent)
         refined = cleaned
         for step in (self.uncharger.uncharge, self.tautomers.Canonicalize):
             try:
