@@ -28,6 +28,9 @@ from hygeia.toxicity.molecules import MoleculeRejection, StandardisedMolecule, p
 PARALLEL_MIN = 2_000
 MAX_WORKERS = 4
 CHUNK = 500  # molecules per worker task: ~24 MB of feature rows for 2.1.0, a few seconds of work
+# A batch just over PARALLEL_MIN is cut finer (but not below MIN_TASK): the first rows come back
+# sooner for scoring, and the last task, which the other worker no longer shares, is shorter.
+TASKS_PER_WORKER, MIN_TASK = 4, 100
 IN_FLIGHT_PER_WORKER = 2  # queued tasks per worker: keeps cores busy, bounds memory on any input size
 Item = str | Chem.Mol | MoleculeRejection
 Prepared = StandardisedMolecule | MoleculeRejection
@@ -42,6 +45,11 @@ def worker_count(n_items: int) -> int:
     if n_items < PARALLEL_MIN or cores < 2 or multiprocessing.current_process().daemon:
         return 0
     return cores
+
+
+def task_size(n_items: int, workers: int) -> int:
+    """Molecules per worker task: CHUNK for long inputs, finer for a batch of a few thousand."""
+    return min(CHUNK, max(MIN_TASK, -(-n_items // (workers * TASKS_PER_WORKER))))
 
 
 def prepare_one(item: Item) -> Prepared:
@@ -84,14 +92,15 @@ def prepare_and_featurize(
             yield start, prepared, featurize_prepared(parts, prepared)
         return
     specs = {key: json.dumps(f.spec.as_dict(), sort_keys=True) for key, f in parts.items()}
-    starts = iter(range(0, len(items), CHUNK))
+    size = task_size(len(items), workers)
+    starts = iter(range(0, len(items), size))
     pending: deque[tuple[int, Future[tuple[list[Prepared], dict[str, np.ndarray]]]]] = deque()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
 
         def submit() -> None:
             start = next(starts, None)
             if start is not None:
-                task = (specs, list(items[start : start + CHUNK]))
+                task = (specs, list(items[start : start + size]))
                 pending.append((start, pool.submit(_prepare_and_featurize, task)))
 
         for _ in range(workers * IN_FLIGHT_PER_WORKER):

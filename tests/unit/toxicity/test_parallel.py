@@ -64,3 +64,11 @@ def test_fanned_out_batch_predictions_equal_in_process_ones(
     assert fanned == sequential
     assert [r.smiles for r in fanned] == SMILES
     assert ticks[-1] == (len(SMILES), len(SMILES)) and len(ticks) == 5
+
+
+def test_batches_just_over_the_threshold_are_cut_finer() -> None:
+    """Four tasks per worker for a batch of a few thousand; long inputs keep CHUNK (bounded memory)."""
+    assert parallel.task_size(2_000, 2) == 250
+    assert parallel.task_size(2_000, 4) == 125
+    assert parallel.task_size(500, 4) == parallel.MIN_TASK
+    assert parallel.task_size(1_000_000, 2) == parallel.CHUNK
