@@ -20,8 +20,15 @@ from datetime import datetime
 
 from hygeia.core import retention
 from hygeia.core.auth import Principal
-from hygeia.core.blobs import BlobNotFound, check_prefix, get_blob_store, tenant_key, tenant_prefix
-from hygeia.core.errors import InputError, NotFound
+from hygeia.core.blobs import (
+    BlobNotFound,
+    BlobStoreError,
+    check_prefix,
+    get_blob_store,
+    tenant_key,
+    tenant_prefix,
+)
+from hygeia.core.errors import InputError, NotFound, ProblemError
 from hygeia.core.outcomes import RowResult, add_outcomes, followed_prediction
 from hygeia.core.retraining import TrainingOutcome
 from hygeia.dermatology.images import ImageRejected, decode_image
@@ -80,37 +87,35 @@ def add_image_outcomes(principal: Principal, rows: Sequence[ImageOutcome], conse
             valid.append((number, _checked(principal, row)))
         except ImageRejected as exc:
             results[number] = RowResult(number, "error", error=f"{row.name}: {exc}")
-    store = get_blob_store()
-
-    def keep(accepted: list[int]) -> None:
-        for position in accepted:
-            number, path = valid[position]
-            store.put(tenant_key(principal.tenant_id, *path.split("/")), rows[number - 1].data)
-
-    chosen = [rows[number - 1] for number, _ in valid]
-    stored = (
-        add_outcomes(
-            principal,
-            MODEL_NAME,
-            [
-                {
-                    "prediction_id": r.prediction_id,
-                    "input": hashlib.sha256(r.data).hexdigest(),
-                    "observed": r.observed,
-                    "source": r.source,
-                }
-                for r in chosen
-            ],
-            kept=[path for _, path in valid],
-            on_accepted=keep,
-        )
-        if chosen
-        else []
-    )
+    try:
+        stored = _store(principal, [(path, rows[number - 1]) for number, path in valid]) if valid else []
+    except BlobStoreError as exc:  # raised before the commit: the rows were rolled back
+        raise ProblemError(503, "File store unavailable", f"{exc}; no outcome was stored") from exc
     for (number, _), result in zip(valid, stored, strict=True):
         result.row = number
         results[number] = result
     return [results[number] for number in sorted(results)]
+
+
+def _store(principal: Principal, chosen: list[tuple[str, ImageOutcome]]) -> list[RowResult]:
+    """The rows through core's outcomes, each accepted row's image written before they commit."""
+    store = get_blob_store()
+
+    def keep(accepted: list[int]) -> None:
+        for position in accepted:
+            path, row = chosen[position]
+            store.put(tenant_key(principal.tenant_id, *path.split("/")), row.data)
+
+    given = [
+        {
+            "prediction_id": row.prediction_id,
+            "input": hashlib.sha256(row.data).hexdigest(),
+            "observed": row.observed,
+            "source": row.source,
+        }
+        for _, row in chosen
+    ]
+    return add_outcomes(principal, MODEL_NAME, given, kept=[path for path, _ in chosen], on_accepted=keep)
 
 
 def read_image(outcome: TrainingOutcome) -> bytes | None:

@@ -202,3 +202,18 @@ def test_the_cli_refuses_before_training_without_a_tenant_or_a_consented_image(c
     nothing = runner.invoke(app, ["train", "dermatology", "--with-outcomes", "--tenant", "clinic", "--tiny"])
     assert nothing.exit_code != 0 and "no consented outcome image of clinic" in nothing.output
     assert "Traceback" not in nothing.output
+
+
+def test_a_failing_file_store_stores_no_outcome(client, make_key, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hygeia.core.blobs import BlobStoreError
+
+    class FullDisk:
+        def put(self, key: str, source: bytes) -> int:
+            raise BlobStoreError("blob store write failed: No space left on device")
+
+    monkeypatch.setattr(outcome_images, "get_blob_store", FullDisk)
+    analyst = auth_header(make_key("clinic", "analyst"))
+    response = _post_images(client, analyst, [real_lesion_jpeg(0)], ["nv"])
+    assert response.status_code == 503 and "no outcome was stored" in response.json()["detail"]
+    with system_session() as session:
+        assert not list(session.scalars(select(Outcome)))
