@@ -48,7 +48,8 @@ api = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
 
 @public.get("/health", summary="Liveness: the process answers")
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
+    """Async: a liveness probe should not wait for a free worker thread."""
     return {"status": "ok", "version": __version__}
 
 
