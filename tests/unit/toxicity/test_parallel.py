@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,17 @@ def test_batches_just_over_the_threshold_are_cut_finer() -> None:
     assert parallel.task_size(2_000, 4) == 125
     assert parallel.task_size(500, 4) == parallel.MIN_TASK
     assert parallel.task_size(1_000_000, 2) == parallel.CHUNK
+
+
+def test_worker_rows_come_back_without_descriptor_caches() -> None:
+    """Featurising leaves RDKit's cached terms on each molecule; they must not travel back."""
+    parts = {"desc": RDKitDescriptorFeaturizer()}
+    specs = {key: json.dumps(f.spec.as_dict(), sort_keys=True) for key, f in parts.items()}
+    prepared, features = parallel._prepare_and_featurize((specs, SMILES))
+    valid = [row for row in prepared if isinstance(row, StandardisedMolecule)]
+    assert valid and all(not row.mol.__dict__ for row in valid)
+    in_process = [parallel.prepare_one(s) for s in SMILES]
+    here = parallel.featurize_prepared(parts, in_process)
+    assert np.array_equal(features["desc"], here["desc"], equal_nan=True)
+    # the caches exist after featurising, so the first assertion has something to catch
+    assert all(row.mol.__dict__ for row in in_process if isinstance(row, StandardisedMolecule))
