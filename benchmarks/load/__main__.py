@@ -2,7 +2,9 @@
 
 Reports req/s, p50/p99 latency and error rate for /health, an authenticated whoami, and the toxicity
 prediction endpoint with and without cache hits, each as a ratio of the anchor: a plain FastAPI
-hello-JSON app served by the same uvicorn, started in the same run.
+hello-JSON app served by the same uvicorn, started in the same run. Each scenario also records the
+server process's CPU time per request (user + system, all its threads): on a machine shared with
+other work, req/s follows whatever else runs, while CPU per request stays a property of the code.
 
 `--production` runs Hygeia on its production adapters instead of the embedded ones: PostgreSQL
 (HYGEIA_TEST_POSTGRES_URL, default the local `test` database) and Redis (HYGEIA_TEST_REDIS_URL) for
@@ -121,8 +123,17 @@ def _first_prediction_s(port: int, key: str, smiles: str) -> float:
     return time.perf_counter() - started
 
 
-def _run_locust(scenario: str, port: int, env: dict[str, str], out: Path) -> dict[str, float]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_locust(
+    scenario: str, port: int, env: dict[str, str], out: Path, server_pid: int
+) -> dict[str, float]:
     prefix = out / scenario
+    cpu_before = _cpu_seconds(server_pid)
     subprocess.run(
         [
             sys.executable,
@@ -148,6 +159,7 @@ def _run_locust(scenario: str, port: int, env: dict[str, str], out: Path) -> dic
         check=False,
         capture_output=True,
     )
+    cpu_seconds = _cpu_seconds(server_pid) - cpu_before
     with open(f"{prefix}_stats.csv") as handle:
         total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
     requests = float(total["Request Count"])
@@ -157,6 +169,7 @@ def _run_locust(scenario: str, port: int, env: dict[str, str], out: Path) -> dic
         "p50_ms": float(total["50%"]),
         "p99_ms": float(total["99%"]),
         "error_rate": float(total["Failure Count"]) / max(requests, 1),
+        "server_cpu_ms_per_request": round(1000 * cpu_seconds / max(requests, 1), 3),
     }
 
 
@@ -164,7 +177,7 @@ def _measure_hello(env: dict[str, str], out: Path) -> dict[str, float]:
     port = _free_port()
     server = _start_hello(env, port)
     try:
-        return _run_locust("Hello", port, env, out)
+        return _run_locust("Hello", port, env, out, server.pid)
     finally:
         _stop(server)
 
@@ -175,24 +188,28 @@ def _measure_hygeia(env: dict[str, str], smiles: list[str], out: Path) -> tuple[
     try:
         cold_start_s = _first_prediction_s(port, key, smiles[-1])
         env = env | {"HYGEIA_BENCH_KEY": key, "HYGEIA_BENCH_SMILES": json.dumps(smiles)}
-        return cold_start_s, {name: _run_locust(name, port, env, out) for name in SCENARIOS}
+        return cold_start_s, {name: _run_locust(name, port, env, out, server.pid) for name in SCENARIOS}
     finally:
         _stop(server)
 
 
 def _print_table(results: dict[str, dict], adapters: str) -> None:
     anchor = results["Hello"]["rps"] or 1.0
-    print(f"{'scenario':18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs hello':>9}")
+    print(
+        f"{'scenario':18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs hello':>9} "
+        f"{'server CPU ms/req':>18}"
+    )
     for name, r in results.items():
         print(
             f"{name:18} {r['rps']:8.1f} {r['p50_ms']:8.0f} {r['p99_ms']:8.0f} {r['error_rate']:7.1%} "
-            f"{r['rps'] / anchor:9.3f}"
+            f"{r['rps'] / anchor:9.3f} {r['server_cpu_ms_per_request']:18.3f}"
         )
     print(f"({USERS} users, {DURATION} each, one uvicorn worker, loopback, {adapters})")
 
 
 def main() -> int:
     production = "--production" in sys.argv[1:]
+    load_at_start = round(os.getloadavg()[0], 2)  # what else this machine was doing, for the record
     data_dir = Path(os.environ.get("HYGEIA_DATA_DIR", ROOT.parent / "shared" / "data"))
     smiles = _tox21_smiles(data_dir)
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,10 +230,12 @@ def main() -> int:
     adapters = "PostgreSQL + Redis" if production else "SQLite + in-process cache"
     _print_table(results, adapters)
     print(f"first prediction (model load, before the scenarios): {cold_start_s:.2f} s")
+    print(f"load average (1 min): {load_at_start} at the start, {os.getloadavg()[0]:.2f} at the end")
     record = {
         "users": int(USERS),
         "duration": DURATION,
         "cpus": os.cpu_count(),
+        "load_average_1min": {"start": load_at_start, "end": round(os.getloadavg()[0], 2)},
         "adapters": adapters,
         "first_prediction_s": round(cold_start_s, 3),
         "anchor": "Hello (plain FastAPI hello-JSON app, same uvicorn, same run)",

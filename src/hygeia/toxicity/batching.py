@@ -3,7 +3,7 @@ every molecule waiting, instead of one each.
 
 Featurising and scoring have a fixed cost per call (the ensemble's trees, the domain index, the
 conformal sets): measured on 392 Tox21 molecules, 15 ms CPU per molecule alone, 8.3 ms per molecule
-in calls of 8 (featurise + score; README, "Request hot path"). Requests that
+in calls of 8 (featurise + score; README, "Load"). Requests that
 arrive while a call runs wait for it to finish and are then scored together by one of them (the
 leader), like a database's group commit: nothing waits for a timer, so a lone request is scored at
 once, and under load the batches grow by themselves. Standardisation stays in each caller's thread;
