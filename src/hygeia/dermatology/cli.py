@@ -64,11 +64,11 @@ def train(
     ),
 ) -> None:
     """Fine-tune EfficientNet-Lite0 on the lesion-level split, calibrate, evaluate, export ONNX."""
-    from hygeia.dermatology.training import TrainConfig, run_training
-
-    if with_outcomes:
+    if with_outcomes:  # refusals come before torch is imported, so they read the same without it
         _retrain(data_dir, out, None if version == "1.0.0" else version, tenant or [], outcome_holdout, tiny)
         return
+    from hygeia.dermatology.training import TrainConfig, run_training
+
     config = TrainConfig(
         data_dir=data_dir or _default_data_dir(),
         out_dir=out or _default_model_root() / version,
