@@ -134,20 +134,42 @@ def candidate_version(production: str, now: datetime) -> str:
     return f"{production}+outcomes.{now:%Y%m%d%H%M%S}"
 
 
-def requested_reasons(payload: Mapping[str, Any]) -> list[str]:
-    """The reasons the scheduled check put in a retraining job's payload, checked before training."""
+def nothing_to_train(
+    what: str, tenants: Sequence[str], provenance: Mapping[str, Any], held_out: int, unit: str, advice: str
+) -> RetrainRefused:
+    """The refusal every domain gives, before any training, when no outcome of `tenants` is usable."""
+    return RetrainRefused(
+        f"no {what} of {', '.join(tenants)} can be trained on ({provenance['outcomes']} outcomes, not "
+        f"usable: {provenance['not_usable']}, {held_out} {unit} held out): {advice}"
+    )
+
+
+def _requested_reasons(payload: Mapping[str, Any]) -> list[str]:
     reasons = payload.get("reasons") or []
     if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
         raise InputError("reasons must be a list of text")
     return reasons
 
 
-def staged_result(card: Mapping[str, Any], summary: str) -> dict[str, Any]:
-    """A retraining job's result: the candidate registered in staging, its headline and comparison."""
+def run_staged(
+    payload: Mapping[str, Any],
+    ctx: jobs.JobContext,
+    train: Callable[..., dict[str, Any]],
+    summarise: Callable[[dict[str, Any]], str],
+) -> dict[str, Any]:
+    """A domain's scheduled retraining job, after it built its recipe: the reasons the check put in the
+    payload (checked before training), progress to the job, and the candidate registered in staging
+    with its headline and comparison as the result. `train(reasons=, log=)` returns the card."""
+    reasons = _requested_reasons(payload)
+
+    def progress(message: str) -> None:
+        ctx.progress(0.5, message[:200])
+
+    card = train(reasons=reasons, log=progress)
     return {
         "model": {"name": card["name"], "version": card["version"], "sha256": card["sha256"][:12]},
         "stage": "staging",
-        "summary": summary,
+        "summary": summarise(card),
         "retraining": card["retraining"],
     }
 

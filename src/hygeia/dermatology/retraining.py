@@ -17,6 +17,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,12 @@ from hygeia.core.errors import CapabilityUnavailable, InputError
 from hygeia.core.jobs import JobContext, register_job_handler
 from hygeia.core.retraining import (
     Retrainer,
-    RetrainRefused,
     TrainingOutcome,
     held_out_group,
+    nothing_to_train,
     outcome_ids_sha256,
     register_retrainer,
-    requested_reasons,
-    staged_result,
+    run_staged,
     training_outcomes,
 )
 from hygeia.dermatology.dataset import CLASSES, LesionImage
@@ -126,12 +126,11 @@ def tenant_outcome_images(tenants: Sequence[str], holdout: float, seed: int) -> 
         raise InputError("name the tenant(s) whose consented outcome images may train the candidate")
     images = split_outcome_images(training_outcomes(tenants, MODEL_NAME), holdout, seed)
     if not images.training:
-        info = images.provenance
-        raise RetrainRefused(
-            f"no consented outcome image of {', '.join(tenants)} can be trained on ({info['outcomes']} "
-            f"outcomes, not usable: {info['not_usable']}, {len(images.held_out)} images held out): send "
-            "diagnoses with their images to /api/v1/dermatology/outcomes/images with consent_for_training"
-        )
+        raise nothing_to_train(
+            "consented outcome image", tenants, images.provenance, len(images.held_out), "images",
+            "send diagnoses with their images to /api/v1/dermatology/outcomes/images "
+            "with consent_for_training",
+        )  # fmt: skip
     return images
 
 
@@ -212,16 +211,10 @@ def headline(card: dict[str, Any]) -> str:
 
 def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The scheduled job: the tenant's own consented images, the full recipe unless told `tiny`."""
-    reasons = requested_reasons(payload)
     recipe = RetrainRecipe(
         tenants=(ctx.tenant_id,), data_dir=get_settings().data_dir / "derm", tiny=bool(payload.get("tiny"))
     )
-
-    def progress(message: str) -> None:
-        ctx.progress(0.5, message[:200])
-
-    card = retrain(recipe, reasons=reasons, log=progress)
-    return staged_result(card, headline(card))
+    return run_staged(payload, ctx, partial(retrain, recipe), headline)
 
 
 def register() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +25,10 @@ from hygeia.core.jobs import JobContext, register_job_handler
 from hygeia.core.registry import LoadedModel, get_registry, write_card
 from hygeia.core.retraining import (
     Retrainer,
-    RetrainRefused,
     candidate_version,
+    nothing_to_train,
     register_retrainer,
-    requested_reasons,
-    staged_result,
+    run_staged,
     training_outcomes,
 )
 from hygeia.evidence.lifecycle import CAPABILITY, LABEL
@@ -81,11 +81,10 @@ def retrain(
     outcomes = training_outcomes(recipe.tenants, CAPABILITY)
     split = split_pairs(outcomes, nodes[COMPOUND], nodes[DISEASE], recipe.holdout, recipe.seed)
     if not len(split.training):
-        raise RetrainRefused(
-            f"no accepted outcome of {', '.join(recipe.tenants)} can be trained on "
-            f"({split.provenance['outcomes']} outcomes, not usable: {split.provenance['not_usable']}, "
-            f"{len(split.held_out)} pairs held out): retraining would reproduce production"
-        )
+        raise nothing_to_train(
+            "accepted outcome", recipe.tenants, split.provenance, len(split.held_out), "pairs",
+            "retraining would reproduce production",
+        )  # fmt: skip
     fitted = _fit(recipe, production, GraphModel.load(production.path), split, log)
     version = version or candidate_version(production.version, utcnow())
     out = out or get_settings().var_dir / "registry" / MODEL_NAME / version
@@ -235,16 +234,10 @@ def headline(card: dict[str, Any]) -> str:
 
 def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The scheduled job: the tenant's own outcomes, production's recipe unless told `quick`."""
-    reasons = requested_reasons(payload)
     recipe = RetrainRecipe(
         tenants=(ctx.tenant_id,), data=data_root(), quick=bool(payload.get("quick", False))
     )
-
-    def progress(message: str) -> None:
-        ctx.progress(0.5, message[:200])
-
-    card = retrain(recipe, reasons=reasons, log=progress)
-    return staged_result(card, headline(card))
+    return run_staged(payload, ctx, partial(retrain, recipe), headline)
 
 
 def register() -> None:

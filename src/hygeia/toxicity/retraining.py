@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,10 @@ from hygeia.core.outcomes import LifecycleSettings
 from hygeia.core.registry import get_registry, write_card
 from hygeia.core.retraining import (
     Retrainer,
-    RetrainRefused,
     candidate_version,
+    nothing_to_train,
     register_retrainer,
-    requested_reasons,
-    staged_result,
+    run_staged,
     training_outcomes,
 )
 from hygeia.settings import get_settings
@@ -86,11 +86,10 @@ def retrain(
         raise InputError("name the tenant(s) whose accepted outcomes may train the candidate")
     split = split_outcomes(training_outcomes(recipe.tenants, MODEL_NAME), recipe.holdout, recipe.seed)
     if not len(split.training):
-        raise RetrainRefused(
-            f"no accepted outcome of {', '.join(recipe.tenants)} can be trained on "
-            f"({split.provenance['outcomes']} outcomes, not usable: {split.provenance['not_usable']}, "
-            f"{len(split.held_out)} molecules held out): retraining would reproduce production"
-        )
+        raise nothing_to_train(
+            "accepted outcome", recipe.tenants, split.provenance, len(split.held_out), "molecules",
+            "retraining would reproduce production",
+        )  # fmt: skip
     production = get_model()
     version = version or candidate_version(production.version, utcnow())
     out = out or get_settings().var_dir / "registry" / MODEL_NAME / version
@@ -212,7 +211,7 @@ def headline(card: dict[str, Any]) -> str:
 
 def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """The scheduled job: the tenant's own outcomes, the shipped recipe unless told `smoke`."""
-    reasons, limit = requested_reasons(payload), payload.get("limit")
+    limit = payload.get("limit")
     if limit is not None and (not isinstance(limit, int) or limit < 50):
         raise InputError("limit must be a whole number of at least 50 rows")
     recipe = RetrainRecipe(
@@ -221,12 +220,7 @@ def run_retrain_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
         limit=limit,
         smoke=bool(payload.get("smoke", False)),
     )
-
-    def progress(message: str) -> None:
-        ctx.progress(0.5, message[:200])
-
-    card = retrain(recipe, reasons=reasons, log=progress)
-    return staged_result(card, headline(card))
+    return run_staged(payload, ctx, partial(retrain, recipe), headline)
 
 
 def register() -> None:
