@@ -25,7 +25,12 @@ from hygeia.toxicity.featurize import FEATURIZERS
 from hygeia.toxicity.members import EXPLAIN_MEMBER
 from hygeia.toxicity.model import CALIBRATION_FILE, CONFORMAL_FILE, FINGERPRINTS_FILE
 from hygeia.toxicity.network_inputs import NetworkConfig
-from hygeia.toxicity.network_training import NETWORK_NAME, NETWORK_SEEDS, network_featurizer
+from hygeia.toxicity.network_training import (
+    NETWORK_NAME,
+    NETWORK_SEEDS,
+    NETWORK_SELECTION,
+    network_featurizer,
+)
 from hygeia.toxicity.training import AD_PART, TrainingRun, network_available
 
 INTENDED_USE = (
@@ -68,7 +73,16 @@ def _save_networks(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
         (folder / relative).write_bytes(graph)
         files.append(relative)
     config = NetworkConfig().as_dict()
-    return [{"name": NETWORK_NAME, "config": config, "seeds": list(NETWORK_SEEDS), "files": files}]
+    selection = {"fold_seed": 0, "results": NETWORK_SELECTION}
+    return [
+        {
+            "name": NETWORK_NAME,
+            "config": config,
+            "seeds": list(NETWORK_SEEDS),
+            "files": files,
+            "selection": selection,
+        }
+    ]
 
 
 def _save_boosters(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:

@@ -151,10 +151,19 @@ def _conformal_section(card: Mapping[str, Any]) -> list[str]:
 def _network_selection(card: Mapping[str, Any]) -> list[str]:
     if not card["ensemble"].get("networks"):
         return []
-    config = card["ensemble"]["networks"][0]["config"]
+    network = card["ensemble"]["networks"][0]
+    config = network["config"]
+    settings = ", ".join(f"{k} {v}" for k, v in config.items())
+    if selection := network.get("selection"):
+        return [
+            "",
+            f"The network's settings ({settings}) were chosen by network-only scaffold CV on separate folds "
+            f"(seed {selection['fold_seed']}; `python -m benchmarks.toxicity.network_selection`, results in "
+            f"`{selection['results']}`), so these folds saw only the choice of the blend weight (above).",
+        ]
     return [
         "",
-        "The network's settings (" + ", ".join(f"{k} {v}" for k, v in config.items()) + ") were fixed "
+        "The network's settings (" + settings + ") were fixed "
         "for a two-core CPU budget, not tuned: before this run two sizes were tried on one fold of these "
         "same folds, for time only, and the cheaper one kept (its ROC-AUC there was not higher). Only the "
         "blend weight was chosen by CV (above). A wider network, more seeds or tuning on separate folds "

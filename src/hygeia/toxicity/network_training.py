@@ -26,7 +26,8 @@ from hygeia.toxicity.network_inputs import NetworkConfig
 
 Log = Callable[[str], None]
 NETWORK_NAME = "multitask_network"
-NETWORK_SEEDS = (0, 1)
+NETWORK_SEEDS = (0, 1, 2)
+NETWORK_SELECTION = "benchmarks/toxicity/network_selection.json"  # how NetworkConfig was chosen
 
 
 def network_parts() -> dict[str, Featurizer]:

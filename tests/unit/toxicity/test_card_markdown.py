@@ -24,3 +24,21 @@ def test_card_lists_the_descriptors_left_out() -> None:
     assert "RDKit 2D descriptors: 217 of the 217 frozen names." in full
     slim = render_markdown(_card_with(list(TOXICITY_DESCRIPTORS)))
     assert "RDKit 2D descriptors: 213 of the 217 frozen names; left out: qed, SPS, AvgIpc, Ipc (" in slim
+
+
+def test_card_says_how_the_network_settings_were_chosen() -> None:
+    """A card whose network records its selection run cites it; an older card keeps its own words."""
+    card = json.loads((REPO_ROOT / "models/toxicity/2.1.0/card.json").read_text())
+    assert "were fixed for a two-core CPU budget, not tuned" in render_markdown(card)
+    card["ensemble"]["networks"][0]["selection"] = {"fold_seed": 0, "results": "benchmarks/x.json"}
+    chosen = render_markdown(card)
+    assert "were chosen by network-only scaffold CV on separate folds (seed 0;" in chosen
+    assert "`benchmarks/x.json`" in chosen and "not tuned" not in chosen
+
+
+def test_network_settings_read_the_same_after_the_card_is_stored() -> None:
+    """The card is rendered from memory at training time and from card.json later: both must agree."""
+    from hygeia.toxicity.network_inputs import NetworkConfig
+
+    settings = NetworkConfig().as_dict()
+    assert json.loads(json.dumps(settings)) == settings and settings["hidden"] == [256, 128]

@@ -1,0 +1,138 @@
+"""How the multitask network's settings were chosen: network-only scaffold CV on the selection folds.
+
+    python -m benchmarks.toxicity.network_selection features --out var/tox-network-features.npz
+    python -m benchmarks.toxicity.network_selection cv --features var/tox-network-features.npz \
+        [--variants NAME ...] [--seeds 0,1,2] [--json OUT]
+
+Like `model_selection` for the boosters, the choice is made on fold seed 0 and `hygeia toxicity train`
+reports on fold seed 2026, so the card's numbers are not the ones the choice was made on. Each variant
+changes `NetworkConfig` fields or leaves feature parts out; it is trained once per seed on each
+training fold (two processes, one torch thread each) and scored by the mean over endpoints of per-fold
+ROC-AUC and PR-AUC, both for the mean of its seeds (what ships) and per seed (how noisy one fit is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hygeia.toxicity.evaluation import fold_metrics, summarise
+from hygeia.toxicity.network_inputs import NetworkConfig
+from hygeia.toxicity.network_training import network_parts
+
+REPO = Path(__file__).resolve().parents[2]
+SELECTION_SEED = 0
+# name -> (NetworkConfig overrides, feature parts left out); 2.1.0's settings are "previous"
+VARIANTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "previous": ({"input_dropout": 0.2, "weight_decay": 1e-5}, ()),
+    "dropout_0.3": ({"input_dropout": 0.2, "weight_decay": 1e-5, "dropout": 0.3}, ()),
+    "min_column_count_10": ({"input_dropout": 0.2, "weight_decay": 1e-5, "min_column_count": 10}, ()),
+    "weight_decay_1e-4": ({"input_dropout": 0.2, "weight_decay": 1e-4}, ()),
+    "input_dropout_0.5": ({"input_dropout": 0.5, "weight_decay": 1e-5}, ()),
+    "input_dropout_0.6": ({"input_dropout": 0.6, "weight_decay": 1e-5}, ()),
+    "input_dropout_0.7": ({"input_dropout": 0.7, "weight_decay": 1e-5}, ()),
+    "input_dropout_0.8": ({"input_dropout": 0.8, "weight_decay": 1e-5}, ()),
+    "input_dropout_0.5_weight_decay_1e-3": ({"input_dropout": 0.5, "weight_decay": 1e-3}, ()),
+    "input_dropout_0.7_weight_decay_1e-3": ({"input_dropout": 0.7, "weight_decay": 1e-3}, ()),
+    "input_dropout_0.7_weight_decay_3e-3": ({"input_dropout": 0.7, "weight_decay": 3e-3}, ()),
+    "input_dropout_0.7_weight_decay_1e-3_hidden_512_256": (
+        {"input_dropout": 0.7, "weight_decay": 1e-3, "hidden": (512, 256)},
+        (),
+    ),
+    "input_dropout_0.7_weight_decay_1e-3_no_alerts": (
+        {"input_dropout": 0.7, "weight_decay": 1e-3},
+        ("structural_alerts",),
+    ),
+}
+_DATA: dict[str, np.ndarray] = {}
+
+
+def write_features(out: Path, data: Path) -> None:
+    """Standardise Tox21 with the project pipeline; store each network part and the selection folds."""
+    from hygeia.toxicity.dataset import load_tox21
+    from hygeia.toxicity.featurize import featurize_many
+    from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
+
+    dataset = load_tox21(data)
+    folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), 5, SELECTION_SEED)
+    parts = {f"part_{name}": featurize_many(f, dataset.mols) for name, f in network_parts().items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, labels=dataset.labels, folds=folds, **parts)
+
+
+def _fit_fold(task: tuple[str, dict[str, Any], tuple[str, ...], int, int]) -> tuple[int, int, np.ndarray]:
+    from hygeia.toxicity.network import predict_network, train_network
+
+    features_path, overrides, left_out, fold, seed = task
+    if not _DATA:
+        _DATA.update(np.load(features_path))
+    x = np.hstack([_DATA[f"part_{name}"] for name in network_parts() if name not in left_out])
+    labels, train = _DATA["labels"], _DATA["folds"] != fold
+    network = train_network(x[train], labels[train], replace(NetworkConfig(), **overrides), seed)
+    return fold, seed, predict_network(network, x[~train])
+
+
+def _headline(oof: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict[str, float]:
+    overall = summarise(fold_metrics(oof, labels, folds))["mean_over_endpoints"]
+    return {"roc_auc": overall["roc_auc"]["mean"], "pr_auc": overall["pr_auc"]["mean"]}
+
+
+def cross_validate(features: Path, names: list[str], seeds: list[int], workers: int) -> dict[str, Any]:
+    stored = np.load(features)
+    labels, folds = stored["labels"], stored["folds"]
+    results: dict[str, Any] = {}
+    with ProcessPoolExecutor(workers) as pool:
+        for name in names:
+            overrides, left_out = VARIANTS[name]
+            started = time.perf_counter()
+            per_seed = {seed: np.full(labels.shape, np.nan) for seed in seeds}
+            tasks = [(str(features), overrides, left_out, int(k), s) for k in np.unique(folds) for s in seeds]
+            for fold, seed, predictions in pool.map(_fit_fold, tasks):
+                per_seed[seed][folds == fold] = predictions
+            single = [_headline(p, labels, folds)["roc_auc"] for p in per_seed.values()]
+            results[name] = {
+                "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()},
+                "left_out": list(left_out),
+                "seed_mean": _headline(np.mean(list(per_seed.values()), axis=0), labels, folds),
+                "single_seed_roc_auc": {
+                    "mean": float(np.mean(single)),
+                    "min": min(single),
+                    "max": max(single),
+                },
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+            print(name, json.dumps(results[name]), flush=True)
+    return {"fold_seed": SELECTION_SEED, "seeds": seeds, "variants": results}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    feat = sub.add_parser("features")
+    feat.add_argument("--out", type=Path, required=True)
+    feat.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "tox21" / "tox21.csv")
+    cv = sub.add_parser("cv")
+    cv.add_argument("--features", type=Path, required=True)
+    cv.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    cv.add_argument("--seeds", default="0,1,2", help="comma-separated network seeds")
+    cv.add_argument("--workers", type=int, default=2)
+    cv.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.step == "features":
+        write_features(args.out, args.data)
+        return
+    seeds = [int(s) for s in args.seeds.split(",")]
+    result = cross_validate(args.features, args.variants, seeds, args.workers)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
