@@ -133,8 +133,10 @@ def report(oof: dict[str, np.ndarray]) -> dict[str, Any]:
     return {"fold_seed": SELECTION_SEED, "members": singles, "best_averages": best}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def selection_cli(description: str) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The two steps every selection benchmark has: `features` (written here by the caller's
+    write_features) and `cv`, returned so the caller adds its own options."""
+    parser = argparse.ArgumentParser(description=description)
     sub = parser.add_subparsers(dest="step", required=True)
     feat = sub.add_parser("features")
     feat.add_argument("--out", type=Path, required=True)
@@ -142,8 +144,13 @@ def main(argv: list[str] | None = None) -> None:
     cv = sub.add_parser("cv")
     cv.add_argument("--features", type=Path, required=True)
     cv.add_argument("--workers", type=int, default=2)
-    cv.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
     cv.add_argument("--json", type=Path, default=None)
+    return parser, cv
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser, cv = selection_cli(__doc__.splitlines()[0])
+    cv.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
     args = parser.parse_args(argv)
     if args.step == "features":
         write_features(args.out, args.data)

@@ -13,7 +13,6 @@ ROC-AUC and PR-AUC, both for the mean of its seeds (what ships) and per seed (ho
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -23,12 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.toxicity.model_selection import SELECTION_SEED, selection_cli
 from hygeia.toxicity.evaluation import fold_metrics, summarise
 from hygeia.toxicity.network_inputs import NetworkConfig
 from hygeia.toxicity.network_training import network_parts
 
-REPO = Path(__file__).resolve().parents[2]
-SELECTION_SEED = 0
 # name -> (NetworkConfig overrides, feature parts left out); 2.1.0's settings are "previous"
 VARIANTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "previous": ({"input_dropout": 0.2, "weight_decay": 1e-5}, ()),
@@ -113,17 +111,9 @@ def cross_validate(features: Path, names: list[str], seeds: list[int], workers: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="step", required=True)
-    feat = sub.add_parser("features")
-    feat.add_argument("--out", type=Path, required=True)
-    feat.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "tox21" / "tox21.csv")
-    cv = sub.add_parser("cv")
-    cv.add_argument("--features", type=Path, required=True)
+    parser, cv = selection_cli(__doc__.splitlines()[0])
     cv.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     cv.add_argument("--seeds", default="0,1,2", help="comma-separated network seeds")
-    cv.add_argument("--workers", type=int, default=2)
-    cv.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.step == "features":
         write_features(args.out, args.data)

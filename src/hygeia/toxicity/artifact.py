@@ -73,14 +73,13 @@ def _save_networks(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
         (folder / relative).write_bytes(graph)
         files.append(relative)
     config = NetworkConfig().as_dict()
-    selection = {"fold_seed": 0, "results": NETWORK_SELECTION}
     return [
         {
             "name": NETWORK_NAME,
             "config": config,
             "seeds": list(NETWORK_SEEDS),
             "files": files,
-            "selection": selection,
+            "selection": dict(NETWORK_SELECTION),
         }
     ]
 

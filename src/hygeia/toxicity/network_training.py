@@ -27,7 +27,8 @@ from hygeia.toxicity.network_inputs import NetworkConfig
 Log = Callable[[str], None]
 NETWORK_NAME = "multitask_network"
 NETWORK_SEEDS = (0, 1, 2)
-NETWORK_SELECTION = "benchmarks/toxicity/network_selection.json"  # how NetworkConfig was chosen
+# how NetworkConfig was chosen: network-only scaffold CV on the selection folds, written to the card
+NETWORK_SELECTION = {"fold_seed": 0, "results": "benchmarks/toxicity/network_selection.json"}
 
 
 def network_parts() -> dict[str, Featurizer]:
