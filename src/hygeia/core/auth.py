@@ -7,11 +7,13 @@ Verified keys are remembered for `KEY_CACHE_SECONDS` so the hot path does not qu
 every request. Revocation clears this process's memory at once; every other process forgets the key
 when its entry expires, so a revoked key stops working everywhere within that second. A request with
 a remembered key is authenticated and charged on the event loop (no thread hand-off); anything that
-needs the database (a key not seen in the last second, a JWT) goes through a worker thread.
+needs the database (a key not seen in the last second, a JWT) goes through a worker thread, once
+per credential and address however many requests are waiting for it (see `_verify_once`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import threading
@@ -313,11 +315,39 @@ async def current_principal(request: Request) -> Principal:
         raise Unauthorized("send an API key (X-API-Key or Authorization: Bearer) or a JWT")
     principal = remembered_principal(credential)
     if principal is None:
-        principal = await run_in_threadpool(authenticate_from, client_address(request), credential)
+        principal = await _verify_once(client_address(request), credential)
     request.state.principal = principal
     windows = await enforce_rate_limit_async(principal.tenant_id, principal.tier, principal.key_id)
     request.state.rate_limit_headers = rate_limit_headers(windows)
     return principal
+
+
+_verifying: dict[tuple[str, str], asyncio.Future[Principal]] = {}
+
+
+async def _verify_once(address: str, credential: str) -> Principal:
+    """Authenticate in a worker thread; concurrent requests with the same credential from the same
+    address wait for that one verification instead of each starting their own.
+
+    Why: a busy key's memory expires every second with a dozen requests in flight, and each used to
+    query the database at the same instant; on PostgreSQL that burst set the p99 of every cached
+    endpoint. Sharing is keyed by address too, so every address still has its own failures counted,
+    and a guessed key is a new credential each time, never shared. A future belongs to the event loop
+    that made it, so one left by a closed loop is not awaited from another."""
+    slot = (address, hash_key(credential))
+    pending = _verifying.get(slot)
+    if pending is None or pending.get_loop() is not asyncio.get_running_loop():
+        pending = asyncio.ensure_future(run_in_threadpool(authenticate_from, address, credential))
+        _verifying[slot] = pending
+        pending.add_done_callback(lambda done: _settled(slot, done))
+    return await asyncio.shield(pending)  # a caller that goes away does not cancel the others' lookup
+
+
+def _settled(slot: tuple[str, str], done: asyncio.Future[Principal]) -> None:
+    if _verifying.get(slot) is done:
+        del _verifying[slot]
+    if not done.cancelled():
+        done.exception()  # retrieved here: an abandoned failure is not logged as "never retrieved"
 
 
 def require_role(minimum: Role) -> Callable[..., Awaitable[Principal]]:

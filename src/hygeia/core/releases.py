@@ -73,6 +73,7 @@ class Release:
 
 _releases: TTLCache[str, Release | None] = TTLCache(maxsize=256, ttl=RELEASE_CACHE_SECONDS)
 _releases_lock = threading.Lock()
+_refresh_lock = threading.Lock()  # one database read per expiry
 _runners: dict[str, tuple[str, ShadowRunner]] = {}  # model name -> (capability, runner)
 
 
@@ -81,16 +82,30 @@ def register_shadow_runner(capability: str, model_name: str, runner: ShadowRunne
 
 
 def current_release(model_name: str) -> Release | None:
-    """The model's running release, remembered for a second: cheap enough for every request."""
+    """The model's running release, remembered for a second: cheap enough for every request. Threads
+    that find the memory stale together wait for one query rather than each sending their own."""
+    remembered, release = remembered_release(model_name)
+    if remembered:
+        return release
+    with _refresh_lock:
+        remembered, release = remembered_release(model_name)
+        if remembered:
+            return release
+        with system_session() as session:
+            row = session.get(ModelRelease, model_name)
+            release = Release.of(row) if row is not None else None
+        with _releases_lock:
+            _releases[model_name] = release
+    return release
+
+
+def remembered_release(model_name: str) -> tuple[bool, Release | None]:
+    """(True, the release) when it was read within the last second, else (False, None); never any I/O,
+    so code on the event loop can ask and take the worker-thread path when it cannot tell."""
     with _releases_lock:
         if model_name in _releases:
-            return _releases[model_name]
-    with system_session() as session:
-        row = session.get(ModelRelease, model_name)
-        release = Release.of(row) if row is not None else None
-    with _releases_lock:
-        _releases[model_name] = release
-    return release
+            return True, _releases[model_name]
+    return False, None
 
 
 def list_releases() -> list[Release]:

@@ -19,7 +19,7 @@ from rdkit import Chem
 from sqlalchemy.exc import SQLAlchemyError
 
 from hygeia.core.outcomes import OutcomeKind, OutcomeRejected, Served, register_outcome_kind
-from hygeia.core.releases import canary_version, current_release, register_shadow_runner, track
+from hygeia.core.releases import canary_version, register_shadow_runner, remembered_release, track
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
 from hygeia.toxicity.loading import get_model, get_version
 from hygeia.toxicity.model import ToxicityModel
@@ -81,13 +81,12 @@ def serving_model(smiles: Sequence[str]) -> ToxicityModel:
     return get_model() if candidate is None else get_version(candidate)
 
 
-def canary_running() -> bool:
-    """A canary may answer this request: the event loop's cached shortcut steps aside for it."""
-    try:
-        release = current_release(MODEL_NAME)
-    except SQLAlchemyError:
-        return False
-    return release is not None and release.mode == "canary"
+def canary_may_answer() -> bool:
+    """A canary may answer this request, or that cannot be told without a database read (the release
+    was last read over a second ago): either way the event loop's cached shortcut steps aside, and
+    the worker-thread path reads the release and picks the arm."""
+    remembered, release = remembered_release(MODEL_NAME)
+    return not remembered or (release is not None and release.mode == "canary")
 
 
 def _answer(probabilities: dict[str, float] | None, standardised: str | None) -> Served | None:

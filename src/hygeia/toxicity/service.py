@@ -126,7 +126,7 @@ def cached_answer(principal: Principal, smiles: str, explain_endpoint: str | Non
     can answer from the event loop without the thread-pool hand-off. While a canary runs, every
     request takes the worker-thread path, which picks its arm."""
     _check_endpoint(explain_endpoint)
-    model = None if lifecycle.canary_running() else loaded_model()
+    model = None if lifecycle.canary_may_answer() else loaded_model()
     if model is None:
         return None
     rendered = _rendered_answer(model, _prediction_key(model, smiles, explain_endpoint))

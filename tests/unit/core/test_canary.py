@@ -48,3 +48,32 @@ def test_tenant_stickiness_puts_a_whole_tenant_on_one_arm(canary) -> None:  # ty
         assert len(chosen) == 1
         arms.append(chosen.pop() is not None)
     assert abs(sum(arms) / len(arms) - 0.30) < 0.03  # binomial sd at n=5,000 is 0.0065
+
+
+def test_threads_that_find_the_release_stale_share_one_read(canary, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    releases.set_release(ADMIN, "toxicity", canary, "canary", canary_percent=20, sticky_by="input")
+    releases.forget_all()
+    real_session, reads = releases.system_session, []
+
+    def slow_session():  # type: ignore[no-untyped-def]
+        reads.append(1)
+        time.sleep(0.05)
+        return real_session()
+
+    monkeypatch.setattr(releases, "system_session", slow_session)
+    assert releases.remembered_release("toxicity") == (False, None)  # stale: asks nothing, says so
+    seen: list[str | None] = []
+    threads = [
+        threading.Thread(target=lambda: seen.append(releases.current_release("toxicity").candidate_version))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [canary] * 8
+    assert len(reads) == 1
+    assert releases.remembered_release("toxicity")[1].mode == "canary"
