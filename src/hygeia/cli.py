@@ -72,7 +72,7 @@ def serve(
         bootstrap()
     settings = get_settings()
     uvicorn.run(
-        "hygeia.app:create_app",
+        "hygeia.app:create_served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
