@@ -5,7 +5,8 @@
 The shipped models are only valid for the inputs they were trained on, so a speed-up may not change a
 single bit. For every Tox21 row this runs the production path and a reference path built from RDKit's
 own calls (rdMolStandardize.Cleanup; each descriptor function from `Descriptors._descList` in the
-model's order; the FCFP generator computing its own atom invariants) and compares the standardised
+model's order, every fr_ count searched; the FCFP generator computing its own atom invariants; one
+unscreened FilterCatalog call for the structural alerts) and compares the standardised
 SMILES (or rejection) and every feature part of every bundled model, bit for bit. Exit status 1 on any
 difference. The unit tests (tests/unit/toxicity/test_fast_paths.py) do the same on a small fixture.
 """
@@ -30,6 +31,7 @@ from hygeia.toxicity.featurize import (
     FeatureMorganCountFeaturizer,
     Featurizer,
     RDKitDescriptorFeaturizer,
+    StructuralAlertFeaturizer,
 )
 from hygeia.toxicity.loading import load_folder
 from hygeia.toxicity.molecules import StandardisedMolecule, prepare
@@ -72,6 +74,8 @@ def reference_vector(featurizer: Featurizer, mol: Chem.Mol) -> np.ndarray:
     if isinstance(featurizer, FeatureMorganCountFeaturizer):
         counts = featurizer._generator.GetCountFingerprintAsNumPy(mol)
         return np.minimum(counts, 255).astype(np.float32)
+    if isinstance(featurizer, StructuralAlertFeaturizer):
+        return featurizer.catalog_matches(mol)
     return featurizer(mol)
 
 

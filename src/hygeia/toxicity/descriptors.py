@@ -5,10 +5,13 @@ rebuild the characteristic polynomial of the molecular graph (O(atoms^4) in nump
 were about 10 of the ~20 ms per molecule that the full list costs (benchmarks/toxicity/README.md).
 Here each is computed once per molecule and the descriptors are read off it with RDKit's formulas, so
 the values are exactly RDKit's (pinned by a test against `Descriptors._descList` on real molecules).
+The 85 fr_ fragment counts skip the SMARTS searches an exact atom-type screen rules out
+(`substructure_screen.py`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +20,8 @@ from rdkit import Chem
 from rdkit.Chem import Descriptors, Graphs
 from rdkit.Chem.EState import EState
 from rdkit.ML.InfoTheory.rdInfoTheory import InfoEntropy
+
+from hygeia.toxicity.substructure_screen import SubstructureScreen
 
 Terms = dict[str, Any]  # per-molecule intermediate results shared between descriptors
 DescriptorFunction = Callable[[Chem.Mol, Terms], float]
@@ -92,9 +97,41 @@ def _plain(function: Callable[[Chem.Mol], float]) -> DescriptorFunction:
     return lambda mol, _terms: function(mol)
 
 
+def fragment_pattern(function: Callable[..., Any]) -> Chem.Mol | None:
+    """The SMARTS query an `fr_` function counts matches of (RDKit binds it as the `pattern`
+    default argument); None for any other function."""
+    try:
+        pattern = inspect.signature(function).parameters["pattern"].default
+    except (KeyError, TypeError, ValueError):
+        return None
+    return pattern if isinstance(pattern, Chem.Mol) else None
+
+
+def _screened_fragment_counts(functions: dict[str, Callable[..., Any]]) -> dict[str, DescriptorFunction]:
+    """fr_ counts that skip RDKit's substructure search where the atom-type screen shows the
+    fragment absent (count 0): about half of the 85 searches on a typical molecule. The screen's
+    verdict is computed once per molecule and kept in the terms."""
+    patterns = {name: fragment_pattern(function) for name, function in functions.items()}
+    screened = [name for name, pattern in patterns.items() if pattern is not None]
+    screen = SubstructureScreen([patterns[name] for name in screened])
+
+    def possible(mol: Chem.Mol, terms: Terms) -> Any:
+        if "fragments" not in terms:
+            terms["fragments"] = screen.possible(mol)
+        return terms["fragments"]
+
+    def count(name: str, index: int) -> DescriptorFunction:
+        function = functions[name]
+        return lambda mol, terms: function(mol) if possible(mol, terms)[index] else 0
+
+    return {name: count(name, index) for index, name in enumerate(screened)}
+
+
 def descriptor_functions(names: list[str]) -> tuple[list[DescriptorFunction], list[str]]:
     """One function per name (shared-term versions where they exist) and the names RDKit lacks."""
     available = dict(Descriptors._descList)
     missing = [name for name in names if name not in available]
-    functions = [SHARED.get(name) or _plain(available[name]) for name in names if name in available]
+    fragments = {name: available[name] for name in names if name.startswith("fr_") and name in available}
+    shared = {**SHARED, **_screened_fragment_counts(fragments)}
+    functions = [shared.get(name) or _plain(available[name]) for name in names if name in available]
     return functions, missing
