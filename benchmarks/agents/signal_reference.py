@@ -1,4 +1,4 @@
-"""Build `models/agents/1.0.0/signal_reference.json`: MGPS/PRR/IC statistics for the drug-event pairs
+"""Build `models/agents/<version>/signal_reference.json`: MGPS/PRR/IC statistics for the drug-event pairs
 of the MDDC FAERS count tables, so "is there a signal for atorvastatin and rhabdomyolysis?" has an
 answer before a tenant has run anything. `python -m benchmarks.agents.signal_reference`.
 
@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from hygeia.agents.verdict import VERSION
 from hygeia.core.registry import write_card
 from hygeia.settings import get_settings
 
@@ -26,7 +27,7 @@ TABLES = {  # file -> FAERS period, from MDDC's SOURCE.txt
     "betablocker500.csv": "FAERS 2021Q1-2023Q4",
 }
 FIELDS = ("n", "expected", "ebgm", "eb05", "ic025", "prr", "alert_level", "criteria_met", "priority")
-OUT = Path(__file__).resolve().parents[2] / "models" / "agents" / "1.0.0" / "signal_reference.json"
+OUT = Path(__file__).resolve().parents[2] / "models" / "agents" / VERSION / "signal_reference.json"
 
 
 def long_table(path: Path) -> pd.DataFrame:

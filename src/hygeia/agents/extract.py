@@ -98,8 +98,7 @@ def stated_verdict(question: str, ranked: Ranked) -> dict[str, Any] | None:
     best = ranked.sentences[0].source
     mine = sorted((s for s in ranked.sentences if s.source == best), key=lambda s: s.position)
     vectors = np.stack([ranked.vectors[(best, s.position)] for s in mine])
-    x = verdict.features(question, ranked.question_vector, [s.text for s in mine], vectors)
-    probabilities = model.probabilities(x)
+    probabilities = model.predict(question, ranked.question_vector, [s.text for s in mine], vectors)
     label = max(probabilities, key=lambda c: probabilities[c])
     return {
         "label": label,

@@ -26,7 +26,9 @@ def test_answers_from_passages_feed_agents_drift_per_tenant(agents_client, make_
         assert any(source["kind"] == "passage" for source in answer["sources"])
     mine = _agents_rows(agents_client, analyst)
     assert set(mine) == SIGNALS and {row["observations"] for row in mine.values()} == {2}
-    assert {row["version"] for row in mine.values()} == {"1.0.0"}
+    from hygeia.agents.verdict import VERSION
+
+    assert {row["version"] for row in mine.values()} == {VERSION}
 
     from hygeia.agents import drift
 

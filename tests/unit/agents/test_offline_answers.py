@@ -73,14 +73,13 @@ def test_verdict_features_react_to_null_findings():
     q = np.zeros(384, dtype=np.float32)
     q[0] = 1
     vectors = np.tile(q, (2, 1))
-    positive = verdict.features(
-        "Does X reduce Y?", q, ["X significantly reduced Y (p<0.01).", "Done."], vectors
-    )
-    null = verdict.features(
+    model = verdict.load()
+    assert model is not None
+    positive = model.inputs("Does X reduce Y?", q, ["X significantly reduced Y (p<0.01).", "Done."], vectors)
+    null = model.inputs(
         "Does X reduce Y?", q, ["There was no significant difference (p=0.4).", "Done."], vectors
     )
-    model = verdict.load()
-    assert model is not None and positive.shape == null.shape == model.mean.shape
+    assert positive.shape == null.shape == model.mean.shape
     assert model.probabilities(positive)["yes"] > model.probabilities(null)["yes"]
 
 
@@ -124,3 +123,31 @@ def test_focus_component_counts_the_best_sources_share():
     chosen = [Sentence("a", 1, 0, 0.9), Sentence("b", 2, 0, 0.5), Sentence("c", 1, 1, 0.4)]
     values = confidence.components("alpha beta", chosen)
     assert values["focus"] == pytest.approx(2 / 3) and values["relevance"] == 0.9
+
+
+def test_the_json_lexical_model_reads_text_exactly_as_scikit_learn_does():
+    """The verdict's TF-IDF + logistic part is re-implemented for a JSON file (no pickle); it must give
+    scikit-learn's log-probabilities, also for text with unseen and repeated words."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from hygeia.agents.verdict import LexicalModel
+
+    texts = [
+        "No significant difference was found between groups.",
+        "Mortality was significantly reduced with treatment (p < 0.01).",
+        "The association may be limited; further studies are needed.",
+        "Treatment did not improve survival and no difference was found.",
+        "Outcomes improved significantly in the treated group.",
+        "Results were unclear and may depend on the dose.",
+    ] * 2
+    labels = np.array([1, 0, 2, 1, 0, 2] * 2)
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    fitted = LogisticRegression(C=3.0, max_iter=5000).fit(vectorizer.fit_transform(texts), labels)
+    vocabulary = {str(term): int(k) for term, k in vectorizer.vocabulary_.items()}
+    model = LexicalModel.from_json(
+        LexicalModel(vocabulary, vectorizer.idf_, fitted.coef_, fitted.intercept_).to_json()
+    )
+    unseen = ["Survival did not differ, no no significant difference; zebra.", "Quite unrelated words."]
+    expected = fitted.predict_log_proba(vectorizer.transform(unseen))
+    assert np.allclose([model.log_probabilities(t) for t in unseen], expected, atol=1e-5)
