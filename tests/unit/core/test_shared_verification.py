@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -32,26 +35,33 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     return seen
 
 
+def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """In a thread of its own: earlier tests in the same session (the browser suite) leave an event
+    loop set on the main thread, where asyncio.run refuses to start another."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def _many(calls: list[tuple[str, str]]) -> list[Principal | BaseException]:
     return await asyncio.gather(*(auth._verify_once(a, c) for a, c in calls), return_exceptions=True)
 
 
 def test_concurrent_requests_share_one_lookup(lookups: list[tuple[str, str]]) -> None:
-    results = asyncio.run(_many([("10.0.0.1", "hyg_good")] * 12))
+    results = _run(_many([("10.0.0.1", "hyg_good")] * 12))
     assert results == [PRINCIPAL] * 12
     assert lookups == [("10.0.0.1", "hyg_good")]
     assert not auth._verifying  # nothing kept once settled
 
 
 def test_each_address_is_verified_on_its_own(lookups: list[tuple[str, str]]) -> None:
-    asyncio.run(_many([("10.0.0.1", "hyg_good"), ("10.0.0.2", "hyg_good"), ("10.0.0.1", "hyg_good")]))
+    _run(_many([("10.0.0.1", "hyg_good"), ("10.0.0.2", "hyg_good"), ("10.0.0.1", "hyg_good")]))
     assert sorted(lookups) == [("10.0.0.1", "hyg_good"), ("10.0.0.2", "hyg_good")]
 
 
 def test_a_failure_reaches_every_waiter_and_is_not_remembered(lookups: list[tuple[str, str]]) -> None:
-    results = asyncio.run(_many([("10.0.0.1", "hyg_bad")] * 3))
+    results = _run(_many([("10.0.0.1", "hyg_bad")] * 3))
     assert all(isinstance(r, Unauthorized) for r in results)
-    asyncio.run(_many([("10.0.0.1", "hyg_bad")]))
+    _run(_many([("10.0.0.1", "hyg_bad")]))
     assert len(lookups) == 2  # the next request verifies again
 
 
@@ -63,5 +73,5 @@ def test_a_caller_that_goes_away_does_not_cancel_the_others(lookups: list[tuple[
         first.cancel()
         return await second
 
-    assert asyncio.run(scenario()) == PRINCIPAL
+    assert _run(scenario()) == PRINCIPAL
     assert len(lookups) == 1

@@ -78,8 +78,10 @@ def test_consistent_rule_reproduces_autohyper(case):
     assert fit.rule == "consistent" and fit.consistent and fit.num_close >= 1
     ours = fit.hyperparameters.as_array()
     theirs = reference[PARAMETERS].to_numpy(float)
-    # nlminb stops early: its five starts spread ~1e-2 in alpha1 on stratified data; we sit closer
-    assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-6), (ours, theirs)
+    # nlminb stops early: its five starts spread ~1e-2 in alpha1 on stratified data; we sit closer, but
+    # where our optimiser stops moves with SciPy's release (3e-5 relative on stratified_squashed with
+    # SciPy 1.17 against < 1e-5 before), so the bound is 1e-4: still 100x inside openEBGM's own spread
+    assert np.allclose(ours, theirs, rtol=1e-4, atol=1e-6), (ours, theirs)
     if case == "unstratified_unsquashed":  # the values quoted in issue 13, at openEBGM's 4 digits
         assert np.round(ours, 4).tolist() == [3.2560, 0.4000, 2.0238, 1.9061, 0.0653]
 
