@@ -98,7 +98,7 @@ def create_served_app() -> FastAPI:
 
     Modules, routes and settings (~300,000 objects) live as long as the process. Left in the garbage
     collector's view, each full collection under load walked them all and every request in flight
-    waited: 270-300 ms pauses with PostgreSQL + Redis on a busy machine, 12-24 ms once frozen
+    waited: 240-300 ms pauses with PostgreSQL + Redis on a busy machine, 12-33 ms once frozen
     (README, "Load"). Garbage is collected first so none of it is frozen. Tests build many apps in
     one process and use `create_app`, which freezes nothing."""
     app = create_app()
