@@ -9,7 +9,7 @@
 
 Every member is scored on the selection folds (fold seed 0, as in `model_selection`), so the answer is
 not read off the folds the shipped card reports. `features` stores the shipped members' out-of-fold
-predictions once (the three boosters and three network seeds, ~11 min on two cores); `cv` trains the
+predictions once (the three boosters and three network seeds, ~12 min); `cv` trains the
 D-MPNN per fold (~7 min a fold on one core); `--report` compares the blend with and without it by
 paired per-fold differences (the folds differ in chemistry far more than models do, so only the
 paired difference is informative); `--serving` checks the ONNX export and its cost, which decides
@@ -36,7 +36,6 @@ from benchmarks.toxicity.blending import nested_weight
 from benchmarks.toxicity.model_selection import SELECTION_SEED, selection_cli
 from hygeia.toxicity.evaluation import fold_metrics
 
-GRAPH_NETWORK_SEEDS = (0, 1, 2)
 SHIPPED_NETWORK_WEIGHT = 0.25
 
 
@@ -44,6 +43,7 @@ def write_members(out: Path, data: Path) -> None:
     """Out-of-fold predictions of the shipped members on the selection folds, plus what the graph needs."""
     from hygeia.toxicity.dataset import load_tox21
     from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
+    from hygeia.toxicity.network_training import NETWORK_SEEDS, cross_validate_network
     from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
     from hygeia.toxicity.training import featurize_parts, member_matrix, network_matrix
 
@@ -58,18 +58,9 @@ def write_members(out: Path, data: Path) -> None:
             member, member_matrix(parts, member), dataset.labels, folds, SELECTION_SEED, print
         )
         stored[f"member_{member.name}"] = cv.oof
-    network_x = network_matrix(dataset.mols, parts)
+    network = cross_validate_network(network_matrix(dataset.mols, parts), dataset.labels, folds)
+    stored.update({f"network_seed{s}": p for s, p in zip(NETWORK_SEEDS, network.per_seed, strict=True)})
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out.with_suffix(".network_x.npy"), network_x)
-    tasks = [
-        (str(out.with_suffix(".network_x.npy")), int(k), s) for k in range(5) for s in GRAPH_NETWORK_SEEDS
-    ]
-    _SHARED.update(labels=dataset.labels, folds=folds)
-    network = {s: np.full(dataset.labels.shape, np.nan) for s in GRAPH_NETWORK_SEEDS}
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:  # no torch here yet
-        for fold, seed, predictions in pool.map(_network_fold, tasks):
-            network[seed][folds == fold] = predictions
-    stored.update({f"network_seed{s}": p for s, p in network.items()})
     np.savez(
         out,
         labels=dataset.labels,
@@ -78,23 +69,7 @@ def write_members(out: Path, data: Path) -> None:
         rdkit_2d=parts["rdkit_2d"],
         **stored,  # type: ignore[arg-type]  # numpy stubs read **kwargs as allow_pickle
     )
-    out.with_suffix(".network_x.npy").unlink()
     print(f"members stored in {out} ({time.perf_counter() - started:.0f} s)", flush=True)
-
-
-_SHARED: dict[str, np.ndarray] = {}
-
-
-def _network_fold(task: tuple[str, int, int]) -> tuple[int, int, np.ndarray]:
-    """The shipped network's settings on one training fold and seed (as `cross_validate_network`)."""
-    from hygeia.toxicity.network import predict_network, train_network
-    from hygeia.toxicity.network_inputs import NetworkConfig
-
-    path, fold, seed = task
-    x = np.load(path, mmap_mode="r")
-    train = _SHARED["folds"] != fold
-    network = train_network(np.asarray(x[train]), _SHARED["labels"][train], NetworkConfig(), seed)
-    return fold, seed, predict_network(network, np.asarray(x[~train]))
 
 
 # Chemprop's atom and bond descriptions, with the element list cut to what `molecules.prepare` admits.
