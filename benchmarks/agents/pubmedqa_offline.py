@@ -126,7 +126,7 @@ def fit_verdict(
 def predict_verdicts(model: verdict.VerdictModel, x: np.ndarray, texts: list[str]) -> list[str]:
     out = []
     for row, text in zip(x, texts, strict=True):
-        p = model.probabilities(np.concatenate([row, model.lexical.log_probabilities(text)]))
+        p = model.probabilities(model.stacked(row, text))
         out.append(max(p, key=lambda c: p[c]))
     return out
 

@@ -220,8 +220,11 @@ class VerdictModel:
     def inputs(
         self, question: str, q_vec: np.ndarray, sentences: list[str], s_vecs: np.ndarray
     ) -> np.ndarray:
-        own = features(question, q_vec, sentences, s_vecs)
-        return np.concatenate([own, self.lexical.log_probabilities(lexical_text(question, sentences))])
+        return self.stacked(features(question, q_vec, sentences, s_vecs), lexical_text(question, sentences))
+
+    def stacked(self, own: np.ndarray, text: str) -> np.ndarray:
+        """`features(...)` followed by the lexical model's log-probabilities of `lexical_text(...)`."""
+        return np.concatenate([own, self.lexical.log_probabilities(text)])
 
     def predict(
         self, question: str, q_vec: np.ndarray, sentences: list[str], s_vecs: np.ndarray
