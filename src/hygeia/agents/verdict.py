@@ -214,7 +214,7 @@ class VerdictModel:
     scale: np.ndarray
     coef: np.ndarray  # classes x inputs
     intercept: np.ndarray
-    lexical: LexicalModel
+    lexical: LexicalModel | None  # None in 1.0.0, which had no stacked lexical model
     info: dict[str, Any]
 
     def inputs(
@@ -224,7 +224,7 @@ class VerdictModel:
 
     def stacked(self, own: np.ndarray, text: str) -> np.ndarray:
         """`features(...)` followed by the lexical model's log-probabilities of `lexical_text(...)`."""
-        return np.concatenate([own, self.lexical.log_probabilities(text)])
+        return own if self.lexical is None else np.concatenate([own, self.lexical.log_probabilities(text)])
 
     def predict(
         self, question: str, q_vec: np.ndarray, sentences: list[str], s_vecs: np.ndarray
@@ -239,7 +239,8 @@ class VerdictModel:
 
     def to_json(self) -> dict[str, Any]:
         arrays = {k: getattr(self, k).round(7).tolist() for k in ("mean", "scale", "coef", "intercept")}
-        return {"classes": list(CLASSES), **arrays, "lexical": self.lexical.to_json(), "info": self.info}
+        lexical = {} if self.lexical is None else {"lexical": self.lexical.to_json()}
+        return {"classes": list(CLASSES), **arrays, **lexical, "info": self.info}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> VerdictModel:
@@ -248,7 +249,7 @@ class VerdictModel:
         mean, scale, coef, intercept = (
             np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef", "intercept")
         )
-        lexical = LexicalModel.from_json(data["lexical"])
+        lexical = LexicalModel.from_json(data["lexical"]) if "lexical" in data else None
         return cls(mean, scale, coef, intercept, lexical, dict(data.get("info", {})))
 
 

@@ -151,3 +151,19 @@ def test_the_json_lexical_model_reads_text_exactly_as_scikit_learn_does():
     unseen = ["Survival did not differ, no no significant difference; zebra.", "Quite unrelated words."]
     expected = fitted.predict_log_proba(vectorizer.transform(unseen))
     assert np.allclose([model.log_probabilities(t) for t in unseen], expected, atol=1e-5)
+
+
+def test_the_previous_verdict_stays_loadable_for_rollback_and_the_newest_is_served():
+    folder = verdict.verdict_folder()
+    assert folder is not None and folder.name == verdict.VERSION
+    previous = verdict.VerdictModel.from_json(
+        json.loads((folder.parent / "1.0.0" / verdict.WEIGHTS_FILE).read_text())
+    )
+    assert previous.lexical is None  # 1.0.0 had the cues only
+    sentences = ["Mortality did not differ between groups (p = 0.40).", "No significant benefit was found."]
+    vectors = np.eye(2, 8, dtype=np.float32)
+    p = previous.predict(
+        "Does treatment reduce mortality?", np.ones(8, np.float32) / 8**0.5, sentences, vectors
+    )
+    assert set(p) == set(verdict.CLASSES) and abs(sum(p.values()) - 1) < 1e-9
+    assert verdict.VerdictModel.from_json(previous.to_json()).to_json() == previous.to_json()
