@@ -9,6 +9,7 @@ import typer
 
 from hygeia.core import tools
 from hygeia.core.cli import ProblemExits, fail
+from hygeia.core.structured_logs import configure_logging
 from hygeia.settings import get_settings
 
 app = typer.Typer(
@@ -37,6 +38,13 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(models_app, name="models")
 app.add_typer(train_app, name="train")
 app.add_typer(maintenance_app, name="maintenance")
+
+
+@app.callback()
+def main() -> None:
+    """Hygeia: trustworthy medical and drug-safety AI."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)  # audit and job logs to stderr
 
 
 @app.command()

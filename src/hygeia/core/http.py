@@ -19,13 +19,9 @@ from hygeia.core.errors import install_error_handlers, install_problem_schemas
 from hygeia.core.jobs import JobQueueCollector, get_backend
 from hygeia.core.limits import RATE_LIMIT_HEADERS
 from hygeia.core.middleware import BodySizeLimit
-from hygeia.core.observability import (
-    VarDirCollector,
-    configure_logging,
-    install_request_middleware,
-    register_collector,
-)
+from hygeia.core.observability import VarDirCollector, install_request_middleware, register_collector
 from hygeia.core.routes import admin, api, public
+from hygeia.core.structured_logs import configure_logging
 from hygeia.settings import Settings
 
 log = structlog.get_logger("hygeia.app")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import collections
-import logging
 import re
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -48,22 +46,6 @@ READINESS = Gauge(
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_BYTES = REQUEST_ID_HEADER.lower().encode()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
-
-
-def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
-    renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
-    )
 
 
 class RequestContext:

@@ -37,7 +37,7 @@ def test_ask_json_and_errors(agent_env):
         ],
     )
     assert result.exit_code == 0, result.output
-    answer = json.loads(result.output)
+    answer = json.loads(result.stdout)  # logs (the audit line) go to stderr, so stdout parses alone
     assert answer["tool_calls"][-1]["output"]["average_mass"] > 46
     bad = runner.invoke(app, ["agents", "ask", "anything", "--mode", "manual"])
     assert bad.exit_code == 2 and "needs an expert" in bad.output
