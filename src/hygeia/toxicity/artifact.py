@@ -22,6 +22,8 @@ from hygeia.toxicity import ENDPOINTS, MODEL_NAME
 from hygeia.toxicity.card_markdown import render_markdown
 from hygeia.toxicity.conformal import DEFAULT_SIGNIFICANCE
 from hygeia.toxicity.featurize import FEATURIZERS
+from hygeia.toxicity.graph_inputs import GraphConfig, MoleculeGraphFeaturizer
+from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_SEEDS, GRAPH_SELECTION
 from hygeia.toxicity.members import EXPLAIN_MEMBER
 from hygeia.toxicity.model import CALIBRATION_FILE, CONFORMAL_FILE, FINGERPRINTS_FILE
 from hygeia.toxicity.network_inputs import NetworkConfig
@@ -84,6 +86,30 @@ def _save_networks(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
     ]
 
 
+def _save_graphs(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
+    if not run.graphs_onnx or run.graph_quantiles is None:
+        return []
+    files = []
+    for seed, graph in zip(GRAPH_SEEDS, run.graphs_onnx, strict=True):
+        relative = f"networks/{GRAPH_NAME}_seed{seed}.onnx"
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_bytes(graph)
+        files.append(relative)
+    quantiles = f"networks/{GRAPH_NAME}_descriptor_percentiles.npy"
+    np.save(folder / quantiles, run.graph_quantiles, allow_pickle=False)
+    return [
+        {
+            "name": GRAPH_NAME,
+            "architecture": "Chemprop D-MPNN, CDF-scaled rdkit_2d joined before the readout",
+            "config": GraphConfig().as_dict(),
+            "seeds": list(GRAPH_SEEDS),
+            "files": files,
+            "descriptor_quantiles": quantiles,
+            "selection": dict(GRAPH_SELECTION),
+        }
+    ]
+
+
 def _save_boosters(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
     members = []
     for config in run.members:
@@ -132,12 +158,16 @@ def build_card(
     data_path: Path,
     members: list[dict[str, Any]],
     networks: list[dict[str, Any]],
+    graphs: list[dict[str, Any]],
 ) -> dict[str, Any]:
     specs = {m.name: m.featurizer().spec.as_dict() for m in run.members}
     network_specs = {n["name"]: network_featurizer().spec.as_dict() for n in networks}
+    graph_parts = [MoleculeGraphFeaturizer().spec.as_dict(), FEATURIZERS["rdkit_2d"]().spec.as_dict()]
     combine = "mean of the boosters' probabilities"
     if networks:
         combine += f", blended {1 - run.network_weight:g}:{run.network_weight:g} with the networks' mean"
+    if graphs:
+        combine += f", then {1 - run.graph_weight:g}:{run.graph_weight:g} with the graph member's"
     return {
         "name": MODEL_NAME,
         "version": version,
@@ -146,12 +176,17 @@ def build_card(
         "feature_spec": {
             "members": specs,
             "networks": network_specs,
+            "graphs": {g["name"]: graph_parts for g in graphs},
             "applicability_domain": FEATURIZERS[AD_PART]().spec.as_dict(),
         },
         "ensemble": {
             "members": members,
             "networks": networks,
-            "blend": {"network_weight": run.network_weight if networks else 0.0},
+            "graphs": graphs,
+            "blend": {
+                "network_weight": run.network_weight if networks else 0.0,
+                "graph_weight": run.graph_weight if graphs else 0.0,
+            },
             "combine": combine + ", then per-endpoint rank-preserving calibration",
             "explain_member": EXPLAIN_MEMBER,
         },
@@ -189,11 +224,12 @@ def write_artifact(
     staging.mkdir(parents=True)
     members = _save_boosters(run, staging)
     networks = _save_networks(run, staging)
+    graphs = _save_graphs(run, staging)
     np.save(staging / CONFORMAL_FILE, run.conformal_set, allow_pickle=False)
     calibration = {e: run.calibrators[e].as_dict() for e in ENDPOINTS}
     (staging / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=1) + "\n")
     np.save(staging / FINGERPRINTS_FILE, run.packed_fingerprints, allow_pickle=False)
-    card = write_card(staging, build_card(run, version, data_path, members, networks))
+    card = write_card(staging, build_card(run, version, data_path, members, networks, graphs))
     (staging / "MODEL_CARD.md").write_text(render_markdown(card))
     if out_dir.exists():
         shutil.rmtree(out_dir)

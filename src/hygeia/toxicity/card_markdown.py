@@ -122,6 +122,19 @@ def _blend_lines(cv: dict[str, Any]) -> list[str]:
         f"w = **{blend['network_weight']}**. The weight is chosen on the same folds it is reported on (one "
         "parameter from five values, so the optimism is small but not zero).",
         "",
+        *_graph_blend_lines(blend),
+    ]
+
+
+def _graph_blend_lines(blend: dict[str, Any]) -> list[str]:
+    if not blend.get("graph_mean_roc_auc_by_weight"):
+        return []
+    grid = ", ".join(f"w={w}: {v:.4f}" for w, v in blend["graph_mean_roc_auc_by_weight"].items())
+    return [
+        f"Then (1-w)·(trees + network) + w·graph network with w = **{blend['graph_weight']}** fixed before "
+        "this run, on the selection folds (seed 0, `benchmarks/toxicity/graph_member.json`); what other "
+        f"weights score on these folds, for information only: {grid}.",
+        "",
     ]
 
 

@@ -267,8 +267,12 @@ FEATURIZERS: dict[str, type] = {
 def featurizer_from_spec(spec: dict[str, Any]) -> Featurizer:
     """Rebuild the featurizer a card describes, then prove it matches before any prediction."""
     name, params = spec.get("name", ""), dict(spec.get("params") or {})
-    if "parts" in params:
-        featurizer: Featurizer = ConcatFeaturizer([featurizer_from_spec(p) for p in params["parts"]])
+    if name == "molecule_graph":  # imported here: graph_inputs builds on this module's FeatureSpec
+        from hygeia.toxicity.graph_inputs import MoleculeGraphFeaturizer
+
+        featurizer: Featurizer = MoleculeGraphFeaturizer()
+    elif "parts" in params:
+        featurizer = ConcatFeaturizer([featurizer_from_spec(p) for p in params["parts"]])
     elif name in FEATURIZERS:
         featurizer = FEATURIZERS[name](**params)
     else:
@@ -291,7 +295,11 @@ def check_spec(expected: dict[str, Any], actual: FeatureSpec) -> None:
 
 
 def featurize_many(featurizer: Featurizer, mols: Sequence[Chem.Mol]) -> np.ndarray:
-    """Stack per-molecule vectors into the float32 matrix LightGBM takes."""
+    """Stack per-molecule vectors into the float32 matrix LightGBM takes. A part without fixed-width
+    rows (the molecule graph) featurises the whole batch itself and returns its own batch object."""
+    whole_batch = getattr(featurizer, "featurize_many", None)
+    if whole_batch is not None:
+        return whole_batch(mols)
     matrix = np.zeros((len(mols), featurizer.spec.dimension), dtype=np.float32)
     for i, mol in enumerate(mols):
         matrix[i] = featurizer(mol)

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lightgbm as lgb
 import numpy as np
@@ -27,9 +27,12 @@ from hygeia.toxicity.featurize import (
     Featurizer,
     MorganBitFeaturizer,
     MorganCountFeaturizer,
+    RDKitDescriptorFeaturizer,
     featurize_many,
     featurizer_from_spec,
 )
+from hygeia.toxicity.graph_inputs import MoleculeGraphFeaturizer, MoleculeGraphs
+from hygeia.toxicity.graph_member import GraphMember, open_graph_session
 from hygeia.toxicity.network_member import NetworkMember, open_session
 
 CALIBRATION_FILE = "calibration.json"
@@ -75,20 +78,22 @@ class ToxicityModel:
         domain: ApplicabilityDomain,
         networks: Sequence[NetworkMember] = (),
         conformal: Sequence[EndpointConformal] = (),
+        graphs: Sequence[GraphMember] = (),
     ) -> None:
         self.card, self.members, self.calibrators, self.domain = card, members, calibrators, domain
-        self.networks, self.conformal = list(networks), list(conformal)
+        self.networks, self.conformal, self.graphs = list(networks), list(conformal), list(graphs)
         blend = card.get("ensemble", {}).get("blend", {})
         self.network_weight = float(blend.get("network_weight", 0.0)) if self.networks else 0.0
+        self.graph_weight = float(blend.get("graph_weight", 0.0)) if self.graphs else 0.0
         self.significance = float(card.get("conformal", {}).get("significance", 0.2))
         self.name, self.version = str(card["name"]), str(card["version"])
         self.sha256 = str(card.get("sha256", ""))
-        self.feature_parts = _unique_parts([*members, *self.networks])
+        self.feature_parts = _unique_parts([*members, *self.networks, *self.graphs])
         # the domain's fingerprint is one more part, so batches compute it with the others
         self._domain_key = _part_key(domain.featurizer)
         self.feature_parts.setdefault(self._domain_key, domain.featurizer)
         self.registered: LoadedModel | None = None  # registry identity, for the audit trail and drift
-        every: list[Member | NetworkMember] = [*members, *self.networks]
+        every: list[Member | NetworkMember | GraphMember] = [*members, *self.networks, *self.graphs]
         self._part_keys = {m.name: [_part_key(p) for p in m.parts] for m in every}
         # API requests and in-process jobs share one model; LightGBM is not reliably safe for concurrent
         # native calls from several threads, and the trees take ~0.3 ms per molecule, so they queue.
@@ -110,9 +115,20 @@ class ToxicityModel:
 
     def raw_scores(self, features: dict[str, np.ndarray]) -> np.ndarray:
         """Uncalibrated ensemble score: the boosters' mean probability, blended with the networks'
-        mean by the weight scaffold CV chose (card: ensemble.blend)."""
-        n = next(iter(features.values())).shape[0]
-        total = np.zeros((n, len(ENDPOINTS)))
+        mean by the weight scaffold CV chose, then with the graph member's by its fixed weight
+        (card: ensemble.blend)."""
+        scores = self._trees_and_networks(features)
+        if not self.graphs or self.graph_weight == 0.0:
+            return scores
+        graph = np.mean([self._graph_scores(g, features) for g in self.graphs], axis=0)
+        return (1.0 - self.graph_weight) * scores + self.graph_weight * graph
+
+    def _graph_scores(self, member: GraphMember, features: dict[str, np.ndarray]) -> np.ndarray:
+        graph_key, descriptor_key = self._part_keys[member.name]
+        return member.predict(cast(MoleculeGraphs, features[graph_key]), features[descriptor_key])
+
+    def _trees_and_networks(self, features: dict[str, np.ndarray]) -> np.ndarray:
+        total = np.zeros((len(features[self._domain_key]), len(ENDPOINTS)))
         for member in self.members:
             x = self.member_matrix(member, features)
             with self.native_lock:
@@ -171,7 +187,8 @@ class ToxicityModel:
         packed = np.load(_artifact(folder, card, domain_card["fingerprints"]), allow_pickle=False)
         domain = ApplicabilityDomain.from_packed(packed, ad_featurizer, float(domain_card["threshold"]))
         networks = [_load_network(folder, card, spec) for spec in card["ensemble"].get("networks", [])]
-        return cls(card, members, calibrators, domain, networks, _load_conformal(folder, card))
+        graphs = [_load_graph(folder, card, spec) for spec in card["ensemble"].get("graphs", [])]
+        return cls(card, members, calibrators, domain, networks, _load_conformal(folder, card), graphs)
 
 
 def _require_endpoints(card: dict[str, Any]) -> None:
@@ -217,6 +234,23 @@ def _load_network(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> N
     return NetworkMember(spec["name"], featurizer, sessions)
 
 
+def _load_graph(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> GraphMember:
+    stored = card["feature_spec"].get("graphs", {}).get(spec["name"])
+    if stored is None:
+        raise FeatureSpecMismatch(f"model card has no feature spec for graph member {spec['name']!r}")
+    graph, descriptors = (featurizer_from_spec(part) for part in stored)
+    if not isinstance(graph, MoleculeGraphFeaturizer) or not isinstance(
+        descriptors, RDKitDescriptorFeaturizer
+    ):
+        raise ToxicityModelError(f"graph member {spec['name']!r} needs a molecule graph and rdkit_2d")
+    quantiles = np.load(_artifact(folder, card, spec["descriptor_quantiles"]), allow_pickle=False)
+    if quantiles.shape != (101, descriptors.spec.dimension):
+        raise ToxicityModelError(f"graph member descriptor percentiles have shape {quantiles.shape}")
+    width, tasks = descriptors.spec.dimension, len(ENDPOINTS)
+    sessions = [open_graph_session(_artifact(folder, card, f), width, tasks) for f in spec["files"]]
+    return GraphMember(spec["name"], graph, descriptors, quantiles, sessions)
+
+
 def _load_conformal(folder: Path, card: dict[str, Any]) -> list[EndpointConformal]:
     """Models before 2.0 have no conformal calibration set: they simply give no prediction sets."""
     if "conformal" not in card:
@@ -232,7 +266,7 @@ def _part_key(featurizer: Featurizer) -> str:
     return json.dumps(featurizer.spec.as_dict(), sort_keys=True)
 
 
-def _unique_parts(members: Sequence[Member | NetworkMember]) -> dict[str, Featurizer]:
+def _unique_parts(members: Sequence[Member | NetworkMember | GraphMember]) -> dict[str, Featurizer]:
     parts: dict[str, Featurizer] = {}
     for member in members:
         for part in member.parts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ from hygeia.toxicity.conformal import error_by_similarity, validity_report
 from hygeia.toxicity.dataset import ToxicityDataset, load_tox21
 from hygeia.toxicity.evaluation import choose_blend, fold_metrics, masked_auc, summarise
 from hygeia.toxicity.featurize import FEATURIZERS, featurize_many
+from hygeia.toxicity.graph_inputs import MoleculeGraphs
+from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_WEIGHT, GraphCV, train_graph_member
 from hygeia.toxicity.members import (
     BASELINE,
     SHIPPED_MEMBERS,
@@ -76,6 +78,9 @@ class TrainingRun:
     conformal_set: np.ndarray  # (2, n, 12) float32: out-of-fold blended scores and labels
     conformal: dict[str, Any]
     outcome_rows: dict[str, int] | None = None  # what accepted outcomes added (None: Tox21 alone)
+    graphs_onnx: list[bytes] = field(default_factory=list)  # the graph member, one per seed
+    graph_quantiles: np.ndarray | None = None  # its descriptor percentiles over every compound
+    graph_weight: float = 0.0
 
 
 def network_available() -> bool:
@@ -167,8 +172,22 @@ def run_training(
     )
     ensemble_oof = (1 - weight) * trees_oof + weight * network_cv.oof if network_cv is not None else trees_oof
     clock.lap("cv_network")
+    graph_cv = None
+    if with_network:  # the same `train` extra
+        graphs = MoleculeGraphs.from_mols(dataset.mols)
+        graph_cv = train_graph_member(graphs, parts["rdkit_2d"], dataset.labels, folds, log=log)
+        clock.lap("cv_and_fit_graph")
     metrics = _cv_metrics(dataset.labels, folds, baseline_cv, member_cvs, trees_oof, network_cv, ensemble_oof)
     metrics["blend"] = {"network_weight": weight, "mean_roc_auc_by_weight": blend_scores}
+    if graph_cv is not None:
+        metrics["members"][GRAPH_NAME] = {
+            **summarise(fold_metrics(graph_cv.oof, dataset.labels, folds)),
+            "cv_seconds": round(graph_cv.seconds, 1),
+        }
+        metrics["members"]["trees_and_network"] = summarise(fold_metrics(ensemble_oof, dataset.labels, folds))
+        metrics["blend"] |= _graph_blend(ensemble_oof, graph_cv, dataset.labels, folds)
+        ensemble_oof = (1 - GRAPH_WEIGHT) * ensemble_oof + GRAPH_WEIGHT * graph_cv.oof
+        metrics |= _shipped_metrics(ensemble_oof, dataset.labels, folds, metrics["baseline"])
     if merged is not None:  # the same held-out Tox21 compounds, with their Tox21 labels
         n = merged.tox21_compounds
         metrics["tox21_compounds_only"] = summarise(
@@ -211,7 +230,40 @@ def run_training(
         np.stack([ensemble_oof, dataset.labels]).astype(np.float32),
         conformal,
         merged.stats if merged is not None else None,
+        graph_cv.onnx if graph_cv is not None else [],
+        graph_cv.quantiles if graph_cv is not None else None,
+        GRAPH_WEIGHT if graph_cv is not None else 0.0,
     )
+
+
+def _graph_blend(
+    ensemble: np.ndarray, graph: GraphCV, labels: np.ndarray, folds: np.ndarray
+) -> dict[str, Any]:
+    """The fixed graph weight, and for information what other weights would have scored on these folds
+    (not used to choose: the weight was fixed on the selection folds)."""
+    by_weight = {
+        f"{w:.2f}": summarise(fold_metrics((1 - w) * ensemble + w * graph.oof, labels, folds))[
+            "mean_over_endpoints"
+        ]["roc_auc"]["mean"]
+        for w in (0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5)
+    }
+    return {"graph_weight": GRAPH_WEIGHT, "graph_mean_roc_auc_by_weight": by_weight}
+
+
+def _shipped_metrics(
+    ensemble: np.ndarray, labels: np.ndarray, folds: np.ndarray, baseline: dict[str, Any]
+) -> dict[str, Any]:
+    shipped = summarise(fold_metrics(ensemble, labels, folds))
+    return {
+        "shipped": shipped,
+        "improvement_over_baseline": {
+            name: round(
+                shipped["mean_over_endpoints"][name]["mean"] - baseline["mean_over_endpoints"][name]["mean"],
+                4,
+            )
+            for name in ("roc_auc", "pr_auc")
+        },
+    }
 
 
 def _cv_metrics(
@@ -225,7 +277,6 @@ def _cv_metrics(
 ) -> dict[str, Any]:
     """Per-endpoint and mean metrics for the baseline, every member, the tree ensemble, the network
     and the shipped blend, all on the same scaffold folds."""
-    shipped = summarise(fold_metrics(ensemble, labels, folds))
     base = summarise(fold_metrics(baseline.oof, labels, folds))
     rows = {
         cv.config.name: {**summarise(fold_metrics(cv.oof, labels, folds)), "cv_seconds": round(cv.seconds, 1)}
@@ -241,14 +292,8 @@ def _cv_metrics(
         }
     return {
         "baseline": {**base, "member": BASELINE.as_dict(), "cv_seconds": round(baseline.seconds, 1)},
-        "shipped": shipped,
         "members": rows,
-        "improvement_over_baseline": {
-            name: round(
-                shipped["mean_over_endpoints"][name]["mean"] - base["mean_over_endpoints"][name]["mean"], 4
-            )
-            for name in ("roc_auc", "pr_auc")
-        },
+        **_shipped_metrics(ensemble, labels, folds, base),
     }
 
 

@@ -167,6 +167,7 @@ def test_shipped_calibration_keeps_hundreds_of_scores_distinct(shipped_model: To
 
 def test_shipped_model_blends_network_and_gives_conformal_sets(shipped_model: ToxicityModel) -> None:
     assert shipped_model.networks, "2.0 ships the multitask network member"
+    assert shipped_model.graphs, "2.3 ships the graph network member"
     assert 0.0 < shipped_model.network_weight < 1.0
     assert len(shipped_model.conformal) == len(ENDPOINTS)
     validity = shipped_model.card["conformal"]["validity_cross_fitted"]["0.2"]
@@ -178,14 +179,36 @@ def test_shipped_model_blends_network_and_gives_conformal_sets(shipped_model: To
     assert rows[1].prediction_sets is not None and rows[1].prediction_sets["SR-MMP"] != "active"
 
 
-def test_network_member_changes_the_score(shipped_model: ToxicityModel) -> None:
-    """The blend really uses the ONNX network: dropping it changes the raw scores."""
+@pytest.mark.parametrize("weight_attribute", ["network_weight", "graph_weight"])
+def test_network_members_change_the_score(shipped_model: ToxicityModel, weight_attribute: str) -> None:
+    """The blend really uses each ONNX member (multitask network, graph network): dropping one changes
+    the raw scores."""
     mols = [Chem.MolFromSmiles(s) for s in ("Oc1ccc(Cl)cc1Cl", "CCCCCCCCCCCCO")]
     features = shipped_model.featurize(mols)
     blended = shipped_model.raw_scores(features)
-    weight, shipped_model.network_weight = shipped_model.network_weight, 0.0
+    weight = getattr(shipped_model, weight_attribute)
+    setattr(shipped_model, weight_attribute, 0.0)
     try:
-        trees = shipped_model.raw_scores(features)
+        without = shipped_model.raw_scores(features)
     finally:
-        shipped_model.network_weight = weight
-    assert not np.allclose(blended, trees)
+        setattr(shipped_model, weight_attribute, weight)
+    assert not np.allclose(blended, without)
+
+
+def test_shipped_graph_member_has_its_fixed_weight_and_card_rows(shipped_model: ToxicityModel) -> None:
+    assert len(shipped_model.graphs) == 1 and shipped_model.graph_weight == 0.25
+    cv = shipped_model.card["metrics"]["scaffold_cv"]
+    assert {"graph_network", "trees_and_network"} <= set(cv["members"])
+    assert cv["blend"]["graph_weight"] == 0.25
+
+
+def test_graph_member_with_other_descriptor_percentiles_is_refused(
+    shipped_folder: Path, tmp_path: Path
+) -> None:
+    folder = _writable_copy(shipped_folder, tmp_path)
+    card = json.loads((folder / "card.json").read_text())
+    stored = folder / card["ensemble"]["graphs"][0]["descriptor_quantiles"]
+    np.save(stored, np.load(stored)[:, :10], allow_pickle=False)
+    _rewrite_card(folder, lambda _: None)  # hashes valid again: only the shape is wrong
+    with pytest.raises(ModelIntegrityError, match="percentiles have shape"):
+        load_folder(folder)
