@@ -180,14 +180,7 @@ def run_training(
     metrics = _cv_metrics(dataset.labels, folds, baseline_cv, member_cvs, trees_oof, network_cv, ensemble_oof)
     metrics["blend"] = {"network_weight": weight, "mean_roc_auc_by_weight": blend_scores}
     if graph_cv is not None:
-        metrics["members"][GRAPH_NAME] = {
-            **summarise(fold_metrics(graph_cv.oof, dataset.labels, folds)),
-            "cv_seconds": round(graph_cv.seconds, 1),
-        }
-        metrics["members"]["trees_and_network"] = summarise(fold_metrics(ensemble_oof, dataset.labels, folds))
-        metrics["blend"] |= _graph_blend(ensemble_oof, graph_cv, dataset.labels, folds)
-        ensemble_oof = (1 - GRAPH_WEIGHT) * ensemble_oof + GRAPH_WEIGHT * graph_cv.oof
-        metrics |= _shipped_metrics(ensemble_oof, dataset.labels, folds, metrics["baseline"])
+        ensemble_oof = _add_graph(metrics, ensemble_oof, graph_cv, dataset.labels, folds)
     if merged is not None:  # the same held-out Tox21 compounds, with their Tox21 labels
         n = merged.tox21_compounds
         metrics["tox21_compounds_only"] = summarise(
@@ -236,18 +229,27 @@ def run_training(
     )
 
 
-def _graph_blend(
-    ensemble: np.ndarray, graph: GraphCV, labels: np.ndarray, folds: np.ndarray
-) -> dict[str, Any]:
-    """The fixed graph weight, and for information what other weights would have scored on these folds
-    (not used to choose: the weight was fixed on the selection folds)."""
+def _add_graph(
+    metrics: dict[str, Any], ensemble: np.ndarray, graph: GraphCV, labels: np.ndarray, folds: np.ndarray
+) -> np.ndarray:
+    """Blend the graph member in at its fixed weight; the card gets its row, the blend without it, and
+    for information what other weights would have scored on these folds (not used to choose: the
+    weight was fixed on the selection folds). Returns the new out-of-fold ensemble."""
+    metrics["members"][GRAPH_NAME] = {
+        **summarise(fold_metrics(graph.oof, labels, folds)),
+        "cv_and_final_fit_seconds": round(graph.seconds, 1),  # one pool runs both
+    }
+    metrics["members"]["trees_and_network"] = summarise(fold_metrics(ensemble, labels, folds))
     by_weight = {
         f"{w:.2f}": summarise(fold_metrics((1 - w) * ensemble + w * graph.oof, labels, folds))[
             "mean_over_endpoints"
         ]["roc_auc"]["mean"]
         for w in (0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5)
     }
-    return {"graph_weight": GRAPH_WEIGHT, "graph_mean_roc_auc_by_weight": by_weight}
+    metrics["blend"] |= {"graph_weight": GRAPH_WEIGHT, "graph_mean_roc_auc_by_weight": by_weight}
+    blended = (1 - GRAPH_WEIGHT) * ensemble + GRAPH_WEIGHT * graph.oof
+    metrics |= _shipped_metrics(blended, labels, folds, metrics["baseline"])
+    return blended
 
 
 def _shipped_metrics(
