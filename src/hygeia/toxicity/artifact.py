@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import platform
 import shutil
+from collections.abc import Sequence
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -65,15 +66,21 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def _write_onnx(folder: Path, name: str, seeds: Sequence[int], graphs: Sequence[bytes]) -> list[str]:
+    """One `networks/<name>_seed<k>.onnx` per seed; the card lists them by these relative paths."""
+    (folder / "networks").mkdir(parents=True, exist_ok=True)
+    files = []
+    for seed, graph in zip(seeds, graphs, strict=True):
+        relative = f"networks/{name}_seed{seed}.onnx"
+        (folder / relative).write_bytes(graph)
+        files.append(relative)
+    return files
+
+
 def _save_networks(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
     if not run.networks_onnx:
         return []
-    files = []
-    for seed, graph in zip(NETWORK_SEEDS, run.networks_onnx, strict=True):
-        relative = f"networks/{NETWORK_NAME}_seed{seed}.onnx"
-        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relative).write_bytes(graph)
-        files.append(relative)
+    files = _write_onnx(folder, NETWORK_NAME, NETWORK_SEEDS, run.networks_onnx)
     config = NetworkConfig().as_dict()
     return [
         {
@@ -89,12 +96,7 @@ def _save_networks(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
 def _save_graphs(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
     if not run.graphs_onnx or run.graph_quantiles is None:
         return []
-    files = []
-    for seed, graph in zip(GRAPH_SEEDS, run.graphs_onnx, strict=True):
-        relative = f"networks/{GRAPH_NAME}_seed{seed}.onnx"
-        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relative).write_bytes(graph)
-        files.append(relative)
+    files = _write_onnx(folder, GRAPH_NAME, GRAPH_SEEDS, run.graphs_onnx)
     quantiles = f"networks/{GRAPH_NAME}_descriptor_percentiles.npy"
     np.save(folder / quantiles, run.graph_quantiles, allow_pickle=False)
     return [
