@@ -213,7 +213,37 @@ def scale_descriptors(descriptors: np.ndarray, quantiles: np.ndarray) -> np.ndar
     """Each descriptor through its training empirical CDF (Chemprop's rdkit_2d_normalized idea), so
     heavy-tailed descriptors land in [0, 1]; a missing value goes to the median, 0.5."""
     x = descriptors.astype(np.float64)
-    out = np.column_stack(
-        [np.interp(x[:, j], quantiles[:, j], QUANTILE_LEVELS) for j in range(x.shape[1])]
-    ).reshape(x.shape)
+    if len(x) <= _FEW_ROWS:
+        out = _interpolate_columns(x, quantiles)
+    else:
+        out = np.column_stack(
+            [np.interp(x[:, j], quantiles[:, j], QUANTILE_LEVELS) for j in range(x.shape[1])]
+        ).reshape(x.shape)
     return np.where(np.isnan(out), 0.5, out).astype(np.float32)
+
+
+# One `np.interp` per column (213) cost a lone molecule 0.55-0.9 ms of Python calls on this 2-core
+# machine; all columns at once take 0.15-0.2 ms for 1 row and 0.8 vs 1.1 ms for 16, but lose on
+# large batches (2,000 rows: 25-97 vs 18-25 ms).
+_FEW_ROWS = 16
+
+
+def _interpolate_columns(x: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """`np.interp(x[:, j], quantiles[:, j], QUANTILE_LEVELS)` for every column j at once, equal bit
+    for bit (tested): the same segment (the last percentile <= x, so tied percentiles take the
+    highest level), the same formula and the same fallbacks, element-wise."""
+    last = len(QUANTILE_LEVELS) - 1
+    at = (quantiles[None, :, :] <= x[:, None, :]).sum(axis=1) - 1  # -1 below the first percentile
+    low = np.clip(at, 0, last - 1)
+    columns = np.arange(x.shape[1])
+    x0, x1 = quantiles[low, columns], quantiles[low + 1, columns]
+    y0, y1 = QUANTILE_LEVELS[low], QUANTILE_LEVELS[low + 1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        slope = (y1 - y0) / (x1 - x0)
+        inside = slope * (x - x0) + y0
+        retried = slope * (x - x1) + y1  # np.interp's second try when the first gives NaN
+    inside = np.where(np.isnan(inside), np.where(np.isnan(retried) & (y0 == y1), y0, retried), inside)
+    exact = x == quantiles[np.clip(at, 0, last), columns]
+    on_percentile = QUANTILE_LEVELS[np.clip(at, 0, last)]
+    out = np.where(at >= last, QUANTILE_LEVELS[last], np.where(exact, on_percentile, inside))
+    return np.where(np.isnan(x), np.nan, np.where(at < 0, QUANTILE_LEVELS[0], out))

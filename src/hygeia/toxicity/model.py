@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,6 +19,7 @@ from rdkit import Chem
 from hygeia.core.registry import LoadedModel
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.applicability import ApplicabilityDomain
+from hygeia.toxicity.booster_rows import RowPredictor, fast_rows
 from hygeia.toxicity.calibration import Calibrator
 from hygeia.toxicity.conformal import EndpointConformal
 from hygeia.toxicity.featurize import (
@@ -49,6 +50,12 @@ class Member:
     name: str
     featurizer: Featurizer
     boosters: dict[str, lgb.Booster]
+    _rows: list[RowPredictor] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        opened = [RowPredictor.open(self.boosters[e]) for e in ENDPOINTS if e in self.boosters]
+        if len(opened) == len(ENDPOINTS) and all(opened):
+            self._rows = cast(list[RowPredictor], opened)
 
     @property
     def parts(self) -> list[Featurizer]:
@@ -57,6 +64,16 @@ class Member:
             if isinstance(self.featurizer, ConcatFeaturizer)
             else [self.featurizer]
         )
+
+    def add_probabilities(self, x: np.ndarray, total: np.ndarray) -> None:
+        """Adds each endpoint's probability to `total` (n, 12); a few rows take LightGBM's
+        single-row path (`booster_rows`), larger batches one `predict` call per endpoint."""
+        rows = fast_rows(x, self._rows[0].n_features) if self._rows else None
+        for j, endpoint in enumerate(ENDPOINTS):
+            if rows is not None and self._rows is not None:
+                self._rows[j].predict_into(rows, total[:, j])
+            else:
+                total[:, j] += self.boosters[endpoint].predict(x, num_threads=1)
 
 
 @dataclass
@@ -132,8 +149,7 @@ class ToxicityModel:
         for member in self.members:
             x = self.member_matrix(member, features)
             with self.native_lock:
-                for j, endpoint in enumerate(ENDPOINTS):
-                    total[:, j] += member.boosters[endpoint].predict(x, num_threads=1)
+                member.add_probabilities(x, total)
         trees = total / len(self.members)
         if not self.networks or self.network_weight == 0.0:
             return trees

@@ -59,3 +59,17 @@ def test_out_of_fold_similarity_never_sees_its_own_fold() -> None:
     assert np.array_equal(similarity[len(REFERENCE) :], _rdkit_nearest(QUERIES, REFERENCE))
     assert np.array_equal(similarity[: len(REFERENCE)], _rdkit_nearest(REFERENCE, QUERIES))
     assert similarity[3] == 1.0  # bisphenol A is in both folds, so its twin is found across the split
+
+
+def test_a_few_queries_counted_one_at_a_time_equal_the_sparse_product(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import hygeia.toxicity.applicability as applicability
+
+    index = FingerprintIndex.from_bits(_bits(REFERENCE))
+    queries = np.vstack([_bits(QUERIES), np.zeros((1, 2048), np.uint8)])  # the last sets no bit
+    monkeypatch.setattr(applicability, "FEW_QUERIES", 0)
+    product = index.nearest(queries)
+    monkeypatch.setattr(applicability, "FEW_QUERIES", 4)
+    counted = np.concatenate([index.nearest(queries[i : i + 1]) for i in range(len(queries))])
+    assert np.array_equal(counted, product)
+    assert np.array_equal(index.nearest(queries[:3]), product[:3])
+    assert product[3] == 1.0 and product[-1] == 0.0

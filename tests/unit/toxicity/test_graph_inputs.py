@@ -11,6 +11,7 @@ from hygeia.toxicity.graph_inputs import (
     ATOM_DIM,
     BOND_DIM,
     ELEMENTS,
+    QUANTILE_LEVELS,
     MoleculeGraphFeaturizer,
     MoleculeGraphs,
     fit_descriptor_quantiles,
@@ -90,3 +91,34 @@ def test_descriptor_scaling_is_monotone_bounded_and_fills_missing_with_the_media
     assert scaled.dtype == np.float32 and ((scaled >= 0) & (scaled <= 1)).all()
     assert (np.diff(scaled[:3], axis=0) > 0).all()
     assert (scaled[3] == 0.5).all()
+
+
+def _interp_per_column(descriptors: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    x = descriptors.astype(np.float64)
+    out = np.column_stack([np.interp(x[:, j], quantiles[:, j], QUANTILE_LEVELS) for j in range(x.shape[1])])
+    return np.where(np.isnan(out), 0.5, out).astype(np.float32)
+
+
+def test_a_few_rows_scaled_all_columns_at_once_equal_np_interp_bit_for_bit() -> None:
+    rng = np.random.default_rng(1)
+    # tied percentiles (count descriptors), a heavy tail, and a constant column
+    train = np.column_stack(
+        [rng.integers(0, 4, 400), rng.lognormal(0, 3, 400), rng.normal(0, 1, 400), np.full(400, 2.0)]
+    ).astype(np.float32)
+    quantiles = fit_descriptor_quantiles(train)
+    probes = np.vstack(
+        [
+            quantiles,  # exactly on every percentile, ties included
+            (quantiles[1:] + quantiles[:-1]) / 2,
+            quantiles - 1e-7,
+            np.full((1, 4), np.nan),
+            np.full((1, 4), np.inf),
+            np.full((1, 4), -np.inf),
+            rng.normal(0, 3, (200, 4)),
+        ]
+    )
+    expected = _interp_per_column(probes, quantiles)
+    for start in range(0, len(probes), 16):  # blocks of up to 16 rows take the all-columns path
+        scaled = scale_descriptors(probes[start : start + 16], quantiles)
+        assert np.array_equal(scaled.view(np.uint32), expected[start : start + 16].view(np.uint32))
+    assert np.array_equal(scale_descriptors(probes, quantiles), expected)  # the per-column path
