@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from hygeia.toxicity.graph_inputs import ATOM_DIM, BOND_DIM, GRAPH_INPUTS, GraphConfig, MoleculeGraphs
-from hygeia.toxicity.network import OPSET, TORCH_THREADS, masked_bce
+from hygeia.toxicity.network import OPSET, TORCH_THREADS, masked_bce, shuffled_batches
 
 
 def sum_into(values: torch.Tensor, index: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
@@ -90,14 +90,11 @@ def train_graph(
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
     y = torch.as_tensor(labels, dtype=torch.float32)
     model.train()
-    for _ in range(config.epochs):
-        order = rng.permutation(len(labels))
-        for start in range(0, len(order), config.batch_size):
-            rows = order[start : start + config.batch_size]
-            optimiser.zero_grad()
-            masked_bce(model(*_tensors(graphs, rows, descriptors)), y[rows]).backward()
-            optimiser.step()
-            schedule.step()
+    for rows in shuffled_batches(len(labels), config.batch_size, config.epochs, rng):
+        optimiser.zero_grad()
+        masked_bce(model(*_tensors(graphs, rows, descriptors)), y[rows]).backward()
+        optimiser.step()
+        schedule.step()
     model.eval()
     return model
 

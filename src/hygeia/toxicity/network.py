@@ -14,7 +14,7 @@ scaling from the one the weights were trained with.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -108,6 +108,16 @@ def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return (losses * tested).sum() / tested.sum().clamp(min=1)
 
 
+def shuffled_batches(
+    n_rows: int, batch_size: int, epochs: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Row indices of each mini-batch, in a fresh random order every epoch (both networks train so)."""
+    for _ in range(epochs):
+        order = rng.permutation(n_rows)
+        for start in range(0, n_rows, batch_size):
+            yield order[start : start + batch_size]
+
+
 def train_network(
     features: np.ndarray, labels: np.ndarray, config: NetworkConfig, seed: int
 ) -> MultitaskNetwork:
@@ -123,14 +133,10 @@ def train_network(
     x = transform.sparse(features)
     y = torch.as_tensor(labels, dtype=torch.float32)
     network.train()
-    for _ in range(config.epochs):
-        order = rng.permutation(len(labels))
-        for start in range(0, len(order), config.batch_size):
-            batch = order[start : start + config.batch_size]
-            optimiser.zero_grad()
-            logits = network.forward_sparse(x[batch])
-            masked_bce(logits, y[batch]).backward()
-            optimiser.step()
+    for batch in shuffled_batches(len(labels), config.batch_size, config.epochs, rng):
+        optimiser.zero_grad()
+        masked_bce(network.forward_sparse(x[batch]), y[batch]).backward()
+        optimiser.step()
     network.eval()
     return network
 
