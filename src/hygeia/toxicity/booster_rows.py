@@ -46,14 +46,14 @@ class RowPredictor:
 
     @classmethod
     def open(cls, booster: lgb.Booster) -> RowPredictor | None:
-        library = getattr(basic, "_LIB", None)
+        init = getattr(getattr(basic, "_LIB", None), "LGBM_BoosterPredictForMatSingleRowFastInit", None)
         booster_handle = getattr(booster, "_handle", None)
-        if booster_handle is None or not hasattr(library, "LGBM_BoosterPredictForMatSingleRowFastInit"):
+        if init is None or booster_handle is None:
             return None
         n_features = booster.num_feature()
         handle = ctypes.c_void_p()
         basic._safe_call(
-            library.LGBM_BoosterPredictForMatSingleRowFastInit(
+            init(
                 booster_handle,
                 ctypes.c_int(_PREDICT_NORMAL),
                 ctypes.c_int(0),  # start iteration, as `predict`
