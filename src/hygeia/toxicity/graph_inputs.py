@@ -243,7 +243,7 @@ def _interpolate_columns(x: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
         inside = slope * (x - x0) + y0
         retried = slope * (x - x1) + y1  # np.interp's second try when the first gives NaN
     inside = np.where(np.isnan(inside), np.where(np.isnan(retried) & (y0 == y1), y0, retried), inside)
-    exact = x == quantiles[np.clip(at, 0, last), columns]
-    on_percentile = QUANTILE_LEVELS[np.clip(at, 0, last)]
-    out = np.where(at >= last, QUANTILE_LEVELS[last], np.where(exact, on_percentile, inside))
+    below = np.clip(at, 0, last)  # the percentile at or below x (the last one when x is past it)
+    on_percentile = (x == quantiles[below, columns]) | (at >= last)
+    out = np.where(on_percentile, QUANTILE_LEVELS[below], inside)
     return np.where(np.isnan(x), np.nan, np.where(at < 0, QUANTILE_LEVELS[0], out))

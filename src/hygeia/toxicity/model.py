@@ -69,11 +69,12 @@ class Member:
         """Adds each endpoint's probability to `total` (n, 12); a few rows take LightGBM's
         single-row path (`booster_rows`), larger batches one `predict` call per endpoint."""
         rows = fast_rows(x, self._rows[0].n_features) if self._rows else None
+        if rows is not None and self._rows:
+            for j, predictor in enumerate(self._rows):
+                predictor.predict_into(rows, total[:, j])
+            return
         for j, endpoint in enumerate(ENDPOINTS):
-            if rows is not None and self._rows is not None:
-                self._rows[j].predict_into(rows, total[:, j])
-            else:
-                total[:, j] += self.boosters[endpoint].predict(x, num_threads=1)
+            total[:, j] += self.boosters[endpoint].predict(x, num_threads=1)
 
 
 @dataclass
