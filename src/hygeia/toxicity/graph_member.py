@@ -3,13 +3,13 @@ the CDF-scaled RDKit 2D descriptors the boosters already compute, no torch."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
+import structlog
 from onnx import helper, numpy_helper
 from rdkit import Chem
 
@@ -46,7 +46,7 @@ class GraphMember:
         return np.mean([s.run(None, feed)[0] for s in self.sessions], axis=0).astype(np.float64)
 
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger("hygeia.toxicity")
 
 
 def open_graph_session(path: Path, n_descriptors: int, n_tasks: int) -> ort.InferenceSession:
@@ -115,10 +115,10 @@ def with_row_scatters(
         faster = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         if np.array_equal(faster.run(None, feed)[0], session.run(None, feed)[0]):
             return faster
-    except Exception:  # any failure of the rewrite leaves the stored graph in service
-        log.exception("graph network: the row-scatter rewrite failed; serving the stored graph")
+    except Exception as exc:  # any failure of the rewrite leaves the stored graph in service
+        log.warning("graph_row_scatter_failed", error=type(exc).__name__, detail=str(exc)[:200])
         return session
-    log.warning("graph network: the row-scatter rewrite changed a probe's output; serving the stored graph")
+    log.warning("graph_row_scatter_changed_output")
     return session
 
 

@@ -3,7 +3,6 @@ and a graph the rewrite does not understand, or breaks, is served as stored. No 
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -114,10 +113,8 @@ def test_other_index_shapes_are_left_as_stored() -> None:
     assert served is stored
 
 
-def test_a_rewrite_that_fails_on_the_probe_serves_the_stored_graph(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_rewrite_that_fails_on_the_probe_serves_the_stored_graph() -> None:
     narrow = _toy_sum(1, 2)  # sums only 2 of 14 columns: a row scatter cannot express it
     assert scatter_rows(onnx.load_from_string(narrow)) == 1
-    with caplog.at_level(logging.WARNING, logger="hygeia.toxicity.graph_member"):
-        stored, served = _sessions(narrow, 3)
+    stored, served = _sessions(narrow, 3)
     assert served is stored
-    assert "serving the stored graph" in caplog.text
