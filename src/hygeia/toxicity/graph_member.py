@@ -21,6 +21,8 @@ from hygeia.toxicity.graph_inputs import (
     scale_descriptors,
 )
 
+log = structlog.get_logger("hygeia.toxicity")
+
 
 @dataclass
 class GraphMember:
@@ -44,9 +46,6 @@ class GraphMember:
             )
         )
         return np.mean([s.run(None, feed)[0] for s in self.sessions], axis=0).astype(np.float64)
-
-
-log = structlog.get_logger("hygeia.toxicity")
 
 
 def open_graph_session(path: Path, n_descriptors: int, n_tasks: int) -> ort.InferenceSession:
@@ -82,8 +81,10 @@ def scatter_rows(model: onnx.ModelProto) -> int:
             constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
     rewritten = 0
     for node in model.graph.node:
+        if node.op_type != "ScatterElements":
+            continue
         attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        if node.op_type != "ScatterElements" or attributes != {"axis": 0, "reduction": b"add"}:
+        if attributes != {"axis": 0, "reduction": b"add"}:
             continue
         expand = made_by.get(node.input[1])
         if expand is None or expand.op_type != "Expand":
