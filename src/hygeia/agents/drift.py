@@ -58,8 +58,7 @@ def observe(answer: dict[str, Any]) -> None:
     values = signal_values(answer)
     model = bundled_model() if values is not None else None
     if values is not None and model is not None:
-        for signal, value in values.items():
-            drift_monitor.observe(model, signal, [value])
+        drift_monitor.observe(model, {signal: [value] for signal, value in values.items()})
 
 
 def reference(values: dict[str, list[float]]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -132,26 +132,35 @@ class DriftMonitor:
         self._store = store
         self._tracks: dict[Key, _Track] = {}
         self._pending: dict[Key, _Track] = {}
+        self._pending_observations = 0
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
         self._writing = threading.Lock()  # a report's flush waits for counts another thread has taken
 
-    def observe(self, model: LoadedModel, signal: str, values: Iterable[float]) -> None:
-        reference = (model.card.get("drift_reference") or {}).get(signal)
-        if not reference:
+    def observe(self, model: LoadedModel, values_by_signal: Mapping[str, Iterable[float]]) -> None:
+        """Live values of one prediction call, per signal; signals the card has no reference for are
+        ignored. One call takes the lock once: a toxicity answer alone brings 13 signals."""
+        references = model.card.get("drift_reference") or {}
+        tenant = CURRENT_TENANT.get() or UNATTRIBUTED
+        observed = [
+            ((tenant, model.name, model.version, signal), references[signal], _finite(values))
+            for signal, values in values_by_signal.items()
+            if references.get(signal)
+        ]
+        if not observed:
             return
-        key = (CURRENT_TENANT.get() or UNATTRIBUTED, model.name, model.version, signal)
-        data = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
         with self._lock:
-            for tracks in (self._tracks, self._pending) if self._store else (self._tracks,):
-                track = tracks.get(key)
-                if track is None:
-                    edges = np.asarray(reference["edges"], dtype=float)
-                    track = tracks[key] = _Track(edges, np.asarray(reference["counts"], dtype=float))
-                track.live += np.histogram(np.clip(data, track.edges[0], track.edges[-1]), bins=track.edges)[
-                    0
-                ]
-            due = sum(t.live.sum() for t in self._pending.values()) >= FLUSH_OBSERVATIONS
+            for key, reference, data in observed:
+                counts = None
+                for tracks in (self._tracks, self._pending) if self._store else (self._tracks,):
+                    track = tracks.get(key)
+                    if track is None:
+                        edges = np.asarray(reference["edges"], dtype=float)
+                        track = tracks[key] = _Track(edges, np.asarray(reference["counts"], dtype=float))
+                    counts = bin_counts(track.edges, data) if counts is None else counts
+                    track.live += counts
+                self._pending_observations += len(data)
+            due = self._pending_observations >= FLUSH_OBSERVATIONS
             due = due or time.monotonic() - self._last_flush >= FLUSH_SECONDS
         if self._store is None:
             self._export(_by_model(self._tracks))
@@ -165,6 +174,7 @@ class DriftMonitor:
         with self._writing:
             with self._lock:
                 pending, self._pending = self._pending, {}
+                self._pending_observations = 0
                 self._last_flush = time.monotonic()
             try:
                 if pending:
@@ -179,6 +189,7 @@ class DriftMonitor:
             for key, track in pending.items():
                 kept = self._pending.setdefault(key, _Track(track.edges, track.reference))
                 kept.live += track.live
+                self._pending_observations += int(track.live.sum())
 
     def report(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
         """PSI per model version and signal over the last REPORT_DAYS days: one tenant's or everyone's."""
@@ -195,6 +206,17 @@ class DriftMonitor:
         for (name, _version, signal), track in totals.items():
             if track.live.sum() >= MIN_OBSERVATIONS:
                 DRIFT_PSI.labels(name, signal).set(population_stability_index(track.reference, track.live))
+
+
+def _finite(values: Iterable[float]) -> np.ndarray:
+    return np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+
+
+def bin_counts(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`np.histogram(values, bins=edges)[0]` with values outside the edges counted in the end bins:
+    bins are [e_i, e_i+1), the last one closed. The same counts as np.histogram at a tenth of its
+    cost on the few values one prediction brings (its set-up dominates there)."""
+    return np.bincount(np.searchsorted(edges[1:-1], values, side="right"), minlength=len(edges) - 1)
 
 
 def _by_model(tracks: dict[Key, _Track]) -> dict[ReportKey, _Track]:

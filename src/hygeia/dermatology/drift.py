@@ -45,8 +45,7 @@ def signal_values(results: Sequence[LesionResult]) -> dict[str, list[float]]:
 
 def observe(ready: ReadyClassifier, results: Sequence[LesionResult]) -> None:
     if ready.registered is not None:
-        for signal, values in signal_values(results).items():
-            drift_monitor.observe(ready.registered, signal, values)
+        drift_monitor.observe(ready.registered, signal_values(results))
 
 
 def reference(values: dict[str, list[float]]) -> dict[str, Any]:

@@ -56,13 +56,13 @@ def observe_search(entities: Sequence[LinkedEntity]) -> None:
     """One search's query mix (observed for cached answers too: the mix is the traffic)."""
     model = production()
     if model is not None:
-        drift_monitor.observe(model, QUERY_ENTITIES, [entity_mix([e.kind for e in entities])])
+        drift_monitor.observe(model, {QUERY_ENTITIES: [entity_mix([e.kind for e in entities])]})
 
 
 def observe_candidates(r: ReadyEvidence, candidates: Sequence[CandidateOut]) -> None:
     if r.model_folder is not None:
         model = _model(r.model.version, r.model.sha256, str(r.model_folder))
-        drift_monitor.observe(model, CANDIDATE_CONFIDENCE, [c.confidence for c in candidates])
+        drift_monitor.observe(model, {CANDIDATE_CONFIDENCE: [c.confidence for c in candidates]})
 
 
 def reference(query_mix: Sequence[int], confidences: Sequence[float]) -> dict[str, Any]:

@@ -75,11 +75,10 @@ def _observe_drift(model: ToxicityModel, rows: Sequence[RowPrediction]) -> None:
         return
     probabilities = [r.probabilities for r in rows if r.probabilities is not None]
     by_endpoint = {endpoint: [p[endpoint] for p in probabilities] for endpoint in ENDPOINTS}
-    for endpoint, scores in by_endpoint.items():
-        drift_monitor.observe(model.registered, f"probability:{endpoint}", scores)
     observe_scores(model.registered.name, model.registered.version, by_endpoint)  # the dashboard
-    similarities = [r.nearest_similarity for r in rows if r.nearest_similarity is not None]
-    drift_monitor.observe(model.registered, "nearest_similarity", similarities)
+    signals = {f"probability:{endpoint}": scores for endpoint, scores in by_endpoint.items()}
+    signals["nearest_similarity"] = [r.nearest_similarity for r in rows if r.nearest_similarity is not None]
+    drift_monitor.observe(model.registered, signals)
 
 
 def _check_endpoint(endpoint: str | None) -> None:

@@ -105,7 +105,7 @@ def test_drift_past_the_threshold_requests_retraining(client, make_key, asked) -
     live = [0.02] * 80  # every query far from the training chemistry
     token = CURRENT_TENANT.set("acme")
     try:
-        drift_monitor.observe(model, "nearest_similarity", live)
+        drift_monitor.observe(model, {"nearest_similarity": live})
     finally:
         CURRENT_TENANT.reset(token)
     drift_monitor.flush()
