@@ -6,6 +6,9 @@ hello-JSON app served by the same uvicorn, started in the same run. Each scenari
 server process's CPU time per request (user + system, all its threads): on a machine shared with
 other work, req/s follows whatever else runs, while CPU per request stays a property of the code.
 
+`HYGEIA_BENCH_WORKERS=N` serves both apps with N uvicorn worker processes (default 1); server CPU is
+then summed over the worker processes. Results go to a file named for the count (results-2-workers.json).
+
 `--production` runs Hygeia on its production adapters instead of the embedded ones: PostgreSQL
 (HYGEIA_TEST_POSTGRES_URL, default the local `test` database) and Redis (HYGEIA_TEST_REDIS_URL) for
 cache and rate limits. Results go to results.json or results-production.json.
@@ -24,10 +27,12 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 DURATION = os.environ.get("HYGEIA_BENCH_DURATION", "15s")
 USERS = os.environ.get("HYGEIA_BENCH_USERS", "16")
+WORKERS = os.environ.get("HYGEIA_BENCH_WORKERS", "1")
 SCENARIOS = ["Health", "Whoami", "ToxicityCached", "ToxicityUncached"]
 POSTGRES = os.environ.get("HYGEIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("HYGEIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -45,7 +50,7 @@ def _start_server(env: dict[str, str], port: int) -> tuple[subprocess.Popen[byte
     )
     key = next(line for line in bootstrap.stdout.splitlines() if line.startswith("hyg_"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "hygeia.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "hygeia.cli", "serve", "--port", str(port), "--workers", WORKERS],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -66,6 +71,8 @@ def _start_hello(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            WORKERS,
         ],
         env=env,
         cwd=ROOT,
@@ -123,10 +130,28 @@ def _first_prediction_s(port: int, key: str, smiles: str) -> float:
     return time.perf_counter() - started
 
 
+def _warm_every_worker(port: int, key: str, smiles: list[str]) -> None:
+    """Each worker process loads the model on its first prediction; rounds of concurrent requests
+    reach every worker (the kernel spreads connections) before the timed scenarios start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def predict(text: str) -> None:  # a refused molecule (422) warms the worker too
+        httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/toxicity/predict",
+            json={"smiles": text},
+            headers={"X-API-Key": key},
+            timeout=120,
+        )
+
+    with ThreadPoolExecutor(8 * int(WORKERS)) as pool:
+        for _ in range(3):
+            list(pool.map(predict, smiles[: 8 * int(WORKERS)]))
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its threads so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a server and its worker processes, all their threads."""
+    server = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [server, *server.children(recursive=True)])
 
 
 def _run_locust(
@@ -187,6 +212,8 @@ def _measure_hygeia(env: dict[str, str], smiles: list[str], out: Path) -> tuple[
     server, key = _start_server(env, port)
     try:
         cold_start_s = _first_prediction_s(port, key, smiles[-1])
+        if WORKERS != "1":
+            _warm_every_worker(port, key, smiles[-200:])
         env = env | {"HYGEIA_BENCH_KEY": key, "HYGEIA_BENCH_SMILES": json.dumps(smiles)}
         return cold_start_s, {name: _run_locust(name, port, env, out, server.pid) for name in SCENARIOS}
     finally:
@@ -204,7 +231,7 @@ def _print_table(results: dict[str, dict], adapters: str) -> None:
             f"{name:18} {r['rps']:8.1f} {r['p50_ms']:8.0f} {r['p99_ms']:8.0f} {r['error_rate']:7.1%} "
             f"{r['rps'] / anchor:9.3f} {r['server_cpu_ms_per_request']:18.3f}"
         )
-    print(f"({USERS} users, {DURATION} each, one uvicorn worker, loopback, {adapters})")
+    print(f"({USERS} users, {DURATION} each, {WORKERS} uvicorn worker(s), loopback, {adapters})")
 
 
 def main() -> int:
@@ -234,6 +261,7 @@ def main() -> int:
     record = {
         "users": int(USERS),
         "duration": DURATION,
+        "uvicorn_workers": int(WORKERS),
         "cpus": os.cpu_count(),
         "load_average_1min": {"start": load_at_start, "end": round(os.getloadavg()[0], 2)},
         "adapters": adapters,
@@ -244,7 +272,8 @@ def main() -> int:
         },
         "scenarios": results,
     }
-    out = Path(__file__).with_name("results-production.json" if production else "results.json")
+    name = "results-production" if production else "results"
+    out = Path(__file__).with_name(f"{name}.json" if WORKERS == "1" else f"{name}-{WORKERS}-workers.json")
     out.write_text(json.dumps(record, indent=2) + "\n")
     return 0 if all(r["requests"] > 0 for r in results.values()) else 1
 
