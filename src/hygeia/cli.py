@@ -79,6 +79,13 @@ def serve(
     if run_bootstrap:
         bootstrap()
     settings = get_settings()
+    if workers > 1 and not settings.redis_url:
+        typer.secho(
+            f"warning: {workers} workers without HYGEIA_REDIS_URL: each worker process keeps its own "
+            f"rate-limit counters and cache, so a caller may get up to {workers}x the stated limits",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     uvicorn.run(
         "hygeia.app:create_served_app",
         factory=True,

@@ -131,6 +131,13 @@ def production_problems(settings: Settings) -> list[str]:
             f"HYGEIA_BLOB_BACKEND=local with HYGEIA_REPLICAS={settings.replicas} and no HYGEIA_BLOB_DIR: "
             "files would stay in the pod that wrote them; use s3 or a shared volume"
         )
+    if settings.jobs_backend == "celery" and not settings.celery_broker:
+        problems.append("HYGEIA_JOBS_BACKEND=celery needs HYGEIA_REDIS_URL or HYGEIA_BROKER_URL")
+    if settings.replicas > 1 and not settings.redis_url:
+        problems.append(
+            f"HYGEIA_REDIS_URL is unset with HYGEIA_REPLICAS={settings.replicas}: rate limits and the "
+            "failed-sign-in throttle would count per pod, each pod allowing the whole limit"
+        )
     if "*" in settings.cors_origins:
         problems.append("HYGEIA_CORS_ORIGINS must list origins, not '*'")
     return problems

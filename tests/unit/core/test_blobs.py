@@ -253,6 +253,7 @@ def test_production_refuses_pod_local_blobs_across_replicas():
         "database_url": "postgresql+psycopg://h@db/h",
         "jwt_secret": "x" * 40,
         "jobs_backend": "celery",
+        "redis_url": "redis://redis:6379/0",
         "replicas": 2,
     }
     with pytest.raises(ValueError, match="HYGEIA_BLOB_BACKEND=local with HYGEIA_REPLICAS=2"):
