@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -32,7 +33,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 DURATION = os.environ.get("HYGEIA_BENCH_DURATION", "15s")
 USERS = os.environ.get("HYGEIA_BENCH_USERS", "16")
-WORKERS = os.environ.get("HYGEIA_BENCH_WORKERS", "1")
+WORKERS = int(os.environ.get("HYGEIA_BENCH_WORKERS", "1"))
 SCENARIOS = ["Health", "Whoami", "ToxicityCached", "ToxicityUncached"]
 POSTGRES = os.environ.get("HYGEIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("HYGEIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -50,7 +51,7 @@ def _start_server(env: dict[str, str], port: int) -> tuple[subprocess.Popen[byte
     )
     key = next(line for line in bootstrap.stdout.splitlines() if line.startswith("hyg_"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "hygeia.cli", "serve", "--port", str(port), "--workers", WORKERS],
+        [sys.executable, "-m", "hygeia.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -72,7 +73,7 @@ def _start_hello(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "warning",
             "--no-access-log",
             "--workers",
-            WORKERS,
+            str(WORKERS),
         ],
         env=env,
         cwd=ROOT,
@@ -133,7 +134,7 @@ def _first_prediction_s(port: int, key: str, smiles: str) -> float:
 def _warm_every_worker(port: int, key: str, smiles: list[str]) -> None:
     """Each worker process loads the model on its first prediction; rounds of concurrent requests
     reach every worker (the kernel spreads connections) before the timed scenarios start."""
-    from concurrent.futures import ThreadPoolExecutor
+    concurrent = 8 * WORKERS
 
     def predict(text: str) -> None:  # a refused molecule (422) warms the worker too
         httpx.post(
@@ -143,9 +144,9 @@ def _warm_every_worker(port: int, key: str, smiles: list[str]) -> None:
             timeout=120,
         )
 
-    with ThreadPoolExecutor(8 * int(WORKERS)) as pool:
+    with ThreadPoolExecutor(concurrent) as pool:
         for _ in range(3):
-            list(pool.map(predict, smiles[: 8 * int(WORKERS)]))
+            list(pool.map(predict, smiles[:concurrent]))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -212,7 +213,7 @@ def _measure_hygeia(env: dict[str, str], smiles: list[str], out: Path) -> tuple[
     server, key = _start_server(env, port)
     try:
         cold_start_s = _first_prediction_s(port, key, smiles[-1])
-        if WORKERS != "1":
+        if WORKERS > 1:
             _warm_every_worker(port, key, smiles[-200:])
         env = env | {"HYGEIA_BENCH_KEY": key, "HYGEIA_BENCH_SMILES": json.dumps(smiles)}
         return cold_start_s, {name: _run_locust(name, port, env, out, server.pid) for name in SCENARIOS}
@@ -261,7 +262,7 @@ def main() -> int:
     record = {
         "users": int(USERS),
         "duration": DURATION,
-        "uvicorn_workers": int(WORKERS),
+        "uvicorn_workers": WORKERS,
         "cpus": os.cpu_count(),
         "load_average_1min": {"start": load_at_start, "end": round(os.getloadavg()[0], 2)},
         "adapters": adapters,
@@ -273,7 +274,7 @@ def main() -> int:
         "scenarios": results,
     }
     name = "results-production" if production else "results"
-    out = Path(__file__).with_name(f"{name}.json" if WORKERS == "1" else f"{name}-{WORKERS}-workers.json")
+    out = Path(__file__).with_name(f"{name}.json" if WORKERS == 1 else f"{name}-{WORKERS}-workers.json")
     out.write_text(json.dumps(record, indent=2) + "\n")
     return 0 if all(r["requests"] > 0 for r in results.values()) else 1
 

@@ -149,15 +149,12 @@ class DriftMonitor:
         ]
         if not observed:
             return
+        groups = (self._tracks, self._pending) if self._store else (self._tracks,)
         with self._lock:
             for key, reference, data in observed:
-                counts = None
-                for tracks in (self._tracks, self._pending) if self._store else (self._tracks,):
-                    track = tracks.get(key)
-                    if track is None:
-                        edges = np.asarray(reference["edges"], dtype=float)
-                        track = tracks[key] = _Track(edges, np.asarray(reference["counts"], dtype=float))
-                    counts = bin_counts(track.edges, data) if counts is None else counts
+                tracks = [_track(group, key, reference) for group in groups]
+                counts = bin_counts(tracks[0].edges, data)  # the same edges in every group
+                for track in tracks:
                     track.live += counts
                 self._pending_observations += len(data)
             due = self._pending_observations >= FLUSH_OBSERVATIONS
@@ -206,6 +203,13 @@ class DriftMonitor:
         for (name, _version, signal), track in totals.items():
             if track.live.sum() >= MIN_OBSERVATIONS:
                 DRIFT_PSI.labels(name, signal).set(population_stability_index(track.reference, track.live))
+
+
+def _track(tracks: dict[Key, _Track], key: Key, reference: dict[str, Any]) -> _Track:
+    if key not in tracks:
+        edges = np.asarray(reference["edges"], dtype=float)
+        tracks[key] = _Track(edges, np.asarray(reference["counts"], dtype=float))
+    return tracks[key]
 
 
 def _finite(values: Iterable[float]) -> np.ndarray:
