@@ -3,10 +3,17 @@
 A job is a row first and a task second: the row (status, progress, result) is the source of truth,
 so a job queued before an API restart is picked up again, and a job redelivered after a worker was
 killed is run again but its result is stored once.
+
+A job too large for one worker hands its work to child jobs (`JobContext.hand_off`), one per chunk:
+they run wherever the backend sends them (every Celery worker, or the in-process pool), each
+redelivered on its own if its worker dies, and the job stays running until a child completes or
+fails it. Child ids derive from the parent's, so a redelivered parent finds its children instead of
+making a second set.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import threading
@@ -42,6 +49,20 @@ def job_files_prefix(tenant_id: str, job_id: str) -> str:
     return check_prefix(tenant_key(tenant_id, "jobs", job_id) + "/")
 
 
+@dataclass(frozen=True)
+class HandedOff:
+    """A handler's answer when child jobs do its work: the job stays running until one of them calls
+    `complete_job` or `fail_job` for it."""
+
+    children: tuple[str, ...]
+    message: str
+
+
+def child_job_id(parent_id: str, index: int) -> str:
+    """The same id for the same chunk of the same job, every time (the id column holds 32 characters)."""
+    return hashlib.sha256(f"{parent_id}:{index}".encode()).hexdigest()[:32]
+
+
 class JobContext:
     """Given to a handler so it can report progress; writes are throttled to spare the database."""
 
@@ -60,19 +81,53 @@ class JobContext:
         self._last_write = now
         with system_session() as session:
             job = session.get(Job, self.job_id)
-            if job is not None:
+            if job is not None and job.status not in (SUCCEEDED, FAILED):
                 job.progress, job.message = max(0.0, min(1.0, fraction)), message[:500]
 
+    def hand_off(self, kind: str, payloads: list[dict[str, Any]], message: str) -> HandedOff:
+        """Queue one child job per payload (each told its parent) and leave this job running.
 
-Handler = Callable[[dict[str, Any], JobContext], dict[str, Any]]
+        Children that exist already (this job was delivered again) are queued again, not made twice;
+        running one twice is harmless, since a finished job is not run again and stores its result once.
+        """
+        if kind not in _CHILD_ONLY:
+            raise RuntimeError(f"{kind!r} is not registered as a child job kind")
+        ids = [child_job_id(self.job_id, index) for index in range(len(payloads))]
+        with tenant_session(self.tenant_id) as session:
+            parent = session.get(Job, self.job_id)
+            created_by = parent.created_by if parent is not None else "system"
+            for child_id, payload in zip(ids, payloads, strict=True):
+                if session.get(Job, child_id) is None:
+                    session.add(
+                        Job(
+                            id=child_id,
+                            kind=kind,
+                            payload={**payload, "parent": self.job_id},
+                            created_by=created_by,
+                            status=QUEUED,
+                            progress=0.0,
+                            message="",
+                        )
+                    )
+        for child_id in ids:
+            get_backend().enqueue(child_id)
+        return HandedOff(tuple(ids), message)
+
+
+Handler = Callable[[dict[str, Any], JobContext], dict[str, Any] | HandedOff]
 _HANDLERS: dict[str, Handler] = {}
 _SCHEDULED_ONLY: set[str] = set()  # kinds the platform submits itself (retraining), never a caller
+_CHILD_ONLY: set[str] = set()  # chunks of another job: never submitted by a caller, not listed
 
 
-def register_job_handler(kind: str, handler: Handler, *, scheduled_only: bool = False) -> None:
+def register_job_handler(
+    kind: str, handler: Handler, *, scheduled_only: bool = False, child_only: bool = False
+) -> None:
     _HANDLERS[kind] = handler
     if scheduled_only:
         _SCHEDULED_ONLY.add(kind)
+    if child_only:
+        _CHILD_ONLY.add(kind)
 
 
 def load_plugin_modules() -> None:
@@ -150,9 +205,38 @@ def execute_job(job_id: str) -> str:
     except Exception as exc:  # a failing job must be recorded, not crash the worker
         status, error = FAILED, f"{type(exc).__name__}: {exc}"
         log.error("job_failed", job_id=job_id, kind=kind, trace=traceback.format_exc())
+    if isinstance(result, HandedOff):
+        _handed_off(job_id, result)
+        return RUNNING
     _finish(job_id, status, result, error)
     JOBS.labels(kind, status).inc()
     return status
+
+
+def _handed_off(job_id: str, handed: HandedOff) -> None:
+    with system_session() as session:
+        job = session.get(Job, job_id)
+        if job is not None and job.status not in (SUCCEEDED, FAILED):
+            job.message = handed.message[:500]
+
+
+def complete_job(job_id: str, result: dict[str, Any]) -> None:
+    """A child finished its parent's work (see `JobContext.hand_off`); stored once, like any result."""
+    _finish_counted(job_id, SUCCEEDED, result, None)
+
+
+def fail_job(job_id: str, error: str) -> None:
+    """A child could not do its part, so the parent has failed, with the child's reason."""
+    _finish_counted(job_id, FAILED, None, error)
+
+
+def _finish_counted(job_id: str, status: str, result: dict[str, Any] | None, error: str | None) -> None:
+    with system_session() as session:
+        job = session.get(Job, job_id)
+        kind = job.kind if job is not None and job.status not in (SUCCEEDED, FAILED) else None
+    if kind is not None:
+        _finish(job_id, status, result, error)
+        JOBS.labels(kind, status).inc()
 
 
 def _finish(job_id: str, status: str, result: dict[str, Any] | None, error: str | None) -> None:
@@ -224,6 +308,8 @@ def submit_job(
         raise ProblemError(400, "Unknown job kind", f"no job kind {kind!r} is registered")
     if kind in _SCHEDULED_ONLY and not scheduled:
         raise ProblemError(403, "Job kind is scheduled", f"{kind!r} jobs are submitted by the platform only")
+    if kind in _CHILD_ONLY:
+        raise ProblemError(403, "Job kind is a chunk", f"{kind!r} jobs are parts of another job")
     with tenant_session(principal.tenant_id) as session:
         job = Job(
             kind=kind, payload=payload, created_by=principal.subject, status=QUEUED, progress=0.0, message=""
@@ -284,7 +370,8 @@ def belongs_to_another_tenant(job_id: str, tenant_id: str) -> bool:
 
 def list_jobs(tenant_id: str, limit: int = 50) -> list[JobInfo]:
     with tenant_session(tenant_id) as session:
-        rows = session.scalars(select(Job).order_by(Job.created_at.desc()).limit(min(max(limit, 1), 500)))
+        query = select(Job).where(Job.kind.not_in(_CHILD_ONLY)) if _CHILD_ONLY else select(Job)
+        rows = session.scalars(query.order_by(Job.created_at.desc()).limit(min(max(limit, 1), 500)))
         return [JobInfo.of(job) for job in rows]
 
 
@@ -308,6 +395,8 @@ def list_job_summaries(
         query = select(*SUMMARY_COLUMNS).where(Job.tenant_id == tenant_id)
         if kind:
             query = query.where(Job.kind == kind)
+        elif _CHILD_ONLY:  # a screen of a million molecules is one job to its owner, not 200
+            query = query.where(Job.kind.not_in(_CHILD_ONLY))
         if before:
             cursor = session.execute(
                 select(Job.created_at, Job.id).where(Job.id == before, Job.tenant_id == tenant_id)

@@ -3,13 +3,13 @@ The work is in service.py."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from hygeia.core.auth import Analyst, Principal, Viewer, charge
 from hygeia.core.errors import PROBLEM_RESPONSES
-from hygeia.toxicity import ENDPOINTS, narrative, service
+from hygeia.toxicity import ENDPOINTS, narrative, screen, service
 from hygeia.toxicity.schemas import (
     BatchJobAccepted,
     BatchPredictRequest,
@@ -17,6 +17,7 @@ from hygeia.toxicity.schemas import (
     ModelCardResponse,
     PredictRequest,
     PredictResponse,
+    ScreenAccepted,
 )
 
 router = APIRouter(prefix="/api/v1/toxicity", tags=["toxicity"], responses=PROBLEM_RESPONSES)
@@ -61,6 +62,38 @@ def predict_batch(
     model, results = service.predict_batch(principal, body.smiles, body.ids)
     n_errors = sum(r.error is not None for r in results)
     return BatchPredictResponse(model=service.reference(model), results=results, n_errors=n_errors)
+
+
+@router.post("/screens", response_model=ScreenAccepted, status_code=202)
+async def submit_screen(
+    principal: Analyst,
+    file: UploadFile = File(..., description="CSV with a smiles column, a .smi file or an SDF, any length"),
+    output_format: str = Query("csv", alias="format", pattern="^(csv|parquet)$"),
+    chunk_size: int = Query(screen.DEFAULT_CHUNK, ge=1, le=screen.MAX_CHUNK, description="molecules a task"),
+) -> ScreenAccepted:
+    """A large screen as one background job, scored in chunks by every job worker; the output keeps
+    the input's order and columns (as `hygeia toxicity predict` writes them), with per-row errors."""
+    job = await run_in_threadpool(
+        screen.submit_screen, principal, file.file, file.filename or "", output_format, chunk_size
+    )
+    return ScreenAccepted(
+        job_id=job.id,
+        status=job.status,
+        poll=f"/api/v1/jobs/{job.id}",
+        download=f"/api/v1/toxicity/screens/{job.id}/download",
+    )
+
+
+@router.get(
+    "/screens/{job_id}/download",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
+)
+def download_screen(job_id: str, principal: Viewer) -> StreamingResponse:
+    """The finished screen's predictions file (409 while it runs)."""
+    body, media_type, name = screen.screen_download(principal.tenant_id, job_id)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(body, media_type=media_type, headers=headers)
 
 
 @router.get("/model", response_model=ModelCardResponse)

@@ -148,6 +148,13 @@ class BatchJobAccepted(BaseModel):
     poll: str = Field(description="GET this for status, progress and, when done, the results")
 
 
+class ScreenAccepted(BaseModel):
+    job_id: str
+    status: str = Field(examples=["queued"])
+    poll: str = Field(description="GET this for status and progress (chunks scored of all)")
+    download: str = Field(description="GET this for the predictions file once the screen has succeeded")
+
+
 class ModelCardResponse(BaseModel):
     model: ModelReference
     card: dict[str, Any]

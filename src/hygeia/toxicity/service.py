@@ -24,9 +24,10 @@ from hygeia.core.errors import InputError
 from hygeia.core.jobs import JobContext, JobInfo, register_job_handler, submit_job
 from hygeia.core.observability import observe_scores
 from hygeia.core.outcomes import Served
+from hygeia.core.retention import register_job_cleanup
 from hygeia.core.schemas import ModelReference
 from hygeia.core.tools import register_capability, register_tool
-from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, retraining
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, retraining, screen
 from hygeia.toxicity.batching import scoring
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import get_model, loaded_model, unavailable_reason
@@ -285,6 +286,9 @@ def register() -> None:
     """Everything toxicity offers the platform, registered once by the composition root (hygeia.app):
     the batch job, the capability check and the agents' tool."""
     register_job_handler(BATCH_JOB, run_batch_job)
+    register_job_handler(screen.SCREEN_JOB, screen.run_screen)
+    register_job_handler(screen.CHUNK_JOB, screen.run_chunk, child_only=True)
+    register_job_cleanup(screen.SCREEN_JOB, screen.remove_screen_files)
     register_capability(MODEL_NAME, unavailable_reason)
     lifecycle.register()  # outcomes per assay and the shadow candidate's scorer
     retraining.register()  # the scheduled retraining job, as the model's retrainer
