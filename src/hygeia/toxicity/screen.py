@@ -185,26 +185,39 @@ def _score_chunk(payload: dict[str, Any], parent: JobContext) -> tuple[int, int]
 def merge_parts(
     store: BlobStore, parent: JobContext, chunks: int, output_format: str, model: dict[str, str]
 ) -> dict[str, Any]:
-    """Every part in chunk order into one file; columns are the union in first-seen order (SDF
-    records may carry different fields), a row without one of them has it empty."""
-    tables = [_read_part(store, part_key(parent, n)) for n in range(chunks)]
-    columns = list(dict.fromkeys(name for table in tables for name in table.column_names))
+    """Every part in chunk order into one file, one part in memory at a time; columns are the union in
+    first-seen order (SDF records may carry different fields), a row without one of them has it empty."""
+    keys = [part_key(parent, n) for n in range(chunks)]
+    columns = list(dict.fromkeys(name for key in keys for name in _part_columns(store, key)))
+    tally = _Tally()
     key = parent.file_key(f"predictions.{output_format}")
     with store.open_write(key) as raw:
-        if output_format == "csv":
-            _write_csv(raw, columns, tables)
-        else:
-            _write_parquet(raw, columns, tables)
-    rows = sum(t.num_rows for t in tables)
-    errors = sum(sum(1 for e in t.column("error").to_pylist() if e) for t in tables)
+        write = _write_csv if output_format == "csv" else _write_parquet
+        write(raw, columns, (tally.count(_read_part(store, part)) for part in keys))
     return {
         "model": model,
-        "n_rows": rows,
-        "n_errors": errors,
+        "n_rows": tally.rows,
+        "n_errors": tally.errors,
         "chunks": chunks,
         "output": {"format": output_format, "key": key, "bytes": store.stat(key).size},  # type: ignore[union-attr]
         "download": f"/api/v1/toxicity/screens/{parent.job_id}/download",
     }
+
+
+@dataclass
+class _Tally:
+    rows: int = 0
+    errors: int = 0
+
+    def count(self, part: pa.Table) -> pa.Table:
+        self.rows += part.num_rows
+        self.errors += sum(1 for error in part.column("error").to_pylist() if error)
+        return part
+
+
+def _part_columns(store: BlobStore, key: str) -> list[str]:
+    with store.local_copy(key) as path:
+        return list(pq.read_schema(path).names)
 
 
 def _read_part(store: BlobStore, key: str) -> pa.Table:

@@ -168,9 +168,9 @@ class ConsoleRoute(APIRoute):
 
 def _toxicity_modules() -> dict[str, ModuleType]:
     import hygeia.toxicity as package
-    from hygeia.toxicity import io, schemas, service
+    from hygeia.toxicity import io, schemas, screen, service
 
-    return {"": package, "io": io, "schemas": schemas, "service": service}
+    return {"": package, "io": io, "schemas": schemas, "screen": screen, "service": service}
 
 
 def _signals_modules() -> dict[str, ModuleType]:

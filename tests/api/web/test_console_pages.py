@@ -141,6 +141,32 @@ def test_large_toxicity_batch_runs_as_a_followed_job(client: TestClient, make_ke
     assert client.get(f"/ui/toxicity/jobs/{job_id}.csv").status_code == 404  # another tenant's job
 
 
+def test_large_uploaded_file_runs_as_a_screen_and_keeps_its_columns(client: TestClient, make_key) -> None:
+    reason = toxicity_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no toxicity model: {reason}")
+    sign_in(client, make_key("acme", "analyst"))
+    smiles = ["CCO", "c1ccccc1O", "not-a-smiles"] * 334  # 1,002: over the page's 1,000
+    upload = "compound_id,smiles\n" + "".join(f"c{i},{s}\n" for i, s in enumerate(smiles))
+    files = {"file": ("library.csv", upload.encode(), "text/csv")}
+    submitted = client.post("/ui/toxicity/predict", data={"smiles": ""}, files=files, headers=HTMX)
+    assert submitted.status_code == 200 and "1002 molecules" in submitted.text
+    job_id = submitted.text.split('hx-get="/ui/toxicity/jobs/')[1].split('"')[0]
+    for _ in range(600):
+        status = client.get(f"/ui/toxicity/jobs/{job_id}", headers=HTMX).text
+        if 'data-job-status="succeeded"' in status or 'data-job-status="failed"' in status:
+            break
+        time.sleep(0.1)
+    assert 'data-job-status="succeeded"' in status, status
+    assert "334 row(s) could not be scored" in status
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/ui/toxicity/jobs/{job_id}.csv").text)))
+    assert [r["compound_id"] for r in rows] == [f"c{i}" for i in range(len(smiles))]  # the file's own ids
+    assert rows[2]["error"].startswith("unparseable") and not rows[0]["error"]
+    client.cookies.clear()
+    sign_in(client, make_key("other", "admin"))
+    assert client.get(f"/ui/toxicity/jobs/{job_id}.csv").status_code == 404  # another tenant's screen
+
+
 def test_only_web_links_from_data_become_hrefs() -> None:
     from hygeia.web.render import web_url
 

@@ -1,8 +1,9 @@
 """Toxicity console: paste or upload molecules, see per-endpoint probabilities with applicability-domain
 badges and highlighted structures, download the table as CSV. Work is `hygeia.toxicity.service`'s.
 
-Up to MAX_TABLE_ROWS molecules are answered in the page; more run as the domain's batch job, whose
-progress the page follows and whose result downloads as the same CSV.
+Up to MAX_TABLE_ROWS molecules are answered in the page; more run in the background, whose progress
+the page follows: an uploaded file as a screen (chunk jobs; the download is the file's own rows and
+columns with the predictions), pasted SMILES as the domain's batch job (the same CSV as the table).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
 
 from hygeia.core import jobs
 from hygeia.core.auth import Principal
@@ -44,24 +46,27 @@ def toxicity_page(request: Request, _: Principal = Depends(session.console_princ
     return render(request, "pages/toxicity.html", context)
 
 
-async def _molecules(text: str, upload: UploadFile | None) -> list[str]:
-    """Pasted SMILES (one per line) and/or an uploaded file read by the domain's own reader."""
+async def _molecules(text: str, upload: UploadFile | None) -> tuple[list[str], bytes]:
+    """Pasted SMILES (one per line) and/or an uploaded file read by the domain's own reader; the
+    upload's bytes too, for a screen."""
     smiles = [line.split()[0] for line in text.splitlines() if line.strip()]
+    data = b""
     if upload is not None and upload.filename:
         suffix = Path(upload.filename).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
             raise InputError(f"upload a .csv with a smiles column or a .smi file, not {upload.filename!r}")
         reader = load_domain("toxicity", "io")
+        data = await upload.read()
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"upload{suffix}"
-            path.write_bytes(await upload.read())
+            path.write_bytes(data)
             try:
                 smiles.extend(record.smiles for record in reader.read_records(path))
             except reader.InputFileError as exc:
                 raise InputError(str(exc).replace(str(path), upload.filename)) from exc
     if not smiles:
         raise InputError("paste at least one SMILES or upload a file")
-    return smiles
+    return smiles, data
 
 
 def _structures(service: Any, principal: Principal, rows: Sequence[Any], endpoint: str) -> list:
@@ -88,7 +93,14 @@ async def predict(
     service = load_domain("toxicity")
     if explain_endpoint and explain_endpoint not in _endpoints():
         raise InputError(f"unknown endpoint {explain_endpoint!r}")
-    molecules = await _molecules(smiles, file)
+    molecules, uploaded = await _molecules(smiles, file)
+    if len(molecules) > MAX_TABLE_ROWS and uploaded and not smiles.strip() and file is not None:
+        screen = load_domain("toxicity", "screen")  # the file as given: its columns come back with it
+        job = screen.submit_screen(
+            principal, io.BytesIO(uploaded), file.filename or "", "csv", screen.DEFAULT_CHUNK
+        )
+        context = {"job": jobs.get_job(principal.tenant_id, job.id), "n": len(molecules)}
+        return render(request, "fragments/toxicity_job.html", context)
     if len(molecules) > MAX_TABLE_ROWS:
         job = service.submit_batch(principal, molecules)
         context = {"job": jobs.get_job(principal.tenant_id, job.id), "n": len(molecules)}
@@ -159,8 +171,12 @@ def predict_csv(
 
 @router.get("/ui/toxicity/jobs/{job_id}.csv")
 def job_csv(job_id: str, principal: Principal = Depends(session.console_principal)) -> Response:
-    service = load_domain("toxicity")
+    service, screen = load_domain("toxicity"), load_domain("toxicity", "screen")
     job = jobs.get_job(principal.tenant_id, job_id)  # tenant-checked
+    if job.kind == screen.SCREEN_JOB:  # an uploaded file's screen: its merged CSV, streamed
+        body, media_type, name = screen.screen_download(principal.tenant_id, job_id)
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return StreamingResponse(body, media_type=media_type, headers=headers)
     if job.kind != service.BATCH_JOB:
         raise NotFound(f"job {job_id!r} is not a toxicity batch")
     if job.status != jobs.SUCCEEDED or not job.result:
