@@ -51,7 +51,9 @@ class InputRecord:
     passthrough: dict[str, str] = field(default_factory=dict)  # the caller's IDs, names, properties
 
 
-def read_records(path: Path) -> list[InputRecord]:
+def read_records(path: Path, first_record: int = 1) -> list[InputRecord]:
+    """`first_record`: the number of the file's first record in a larger whole (a screen's chunk), so
+    an error names the record of the caller's file."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"input file {path} does not exist")
@@ -61,7 +63,7 @@ def read_records(path: Path) -> list[InputRecord]:
     if suffix in SMILES_SUFFIXES:
         return _read_smiles_file(path)
     if suffix in SDF_SUFFIXES:
-        return _read_sdf(path)
+        return _read_sdf(path, first_record)
     raise InputFileError(f"unsupported input {path.name}: use .csv (smiles column), .smi or .sdf")
 
 
@@ -107,10 +109,10 @@ def _sdf_blocks(text: str) -> list[str]:
     return blocks
 
 
-def _read_sdf(path: Path) -> list[InputRecord]:
+def _read_sdf(path: Path, first_record: int) -> list[InputRecord]:
     """Record by record, so one broken molecule block becomes one error row, not a lost file."""
     records = []
-    for number, block in enumerate(_sdf_blocks(path.read_text()), start=1):
+    for number, block in enumerate(_sdf_blocks(path.read_text()), start=first_record):
         with rdBase.BlockLogs():
             mol = Chem.MolFromMolBlock(block, sanitize=False)
             error = None if mol is not None else "RDKit cannot read this molecule block"

@@ -120,6 +120,7 @@ def run_screen(payload: dict[str, Any], ctx: JobContext) -> HandedOff:
         {
             "index": n,
             "chunks": index["chunks"],
+            "first_record": n * int(payload["chunk_size"]) + 1,
             "input": chunk_key(ctx, n, payload["suffix"]),
             "format": payload["format"],
             "model": index["model"],
@@ -171,7 +172,7 @@ def _score_chunk(payload: dict[str, Any], parent: JobContext) -> tuple[int, int]
         )
     store = get_blob_store()
     with store.local_copy(payload["input"]) as path:
-        records = read_records(path)
+        records = read_records(path, int(payload.get("first_record", 1)))
     results = predict_items(model, [r.smiles for r in records], [r.molecule for r in records])
     columns = [*passthrough_columns(records), *OUTPUT_COLUMNS]
     rows = [output_row(record, result) for record, result in zip(records, results, strict=True)]

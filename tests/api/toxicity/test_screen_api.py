@@ -168,3 +168,27 @@ def test_split_keeps_records_whole() -> None:
     split = split_input(io.BytesIO((block + "$$$$\n" + block).encode()), ".sdf", 1, chunks.__setitem__)
     assert (split.records, split.chunks) == (2, 2)
     assert chunks[0].decode() == chunks[1].decode() == block + "$$$$\n"
+
+
+def test_sdf_screen_names_the_broken_record_of_the_whole_file(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    from rdkit import Chem
+
+    def record(smiles: str, compound_id: str) -> str:
+        mol = Chem.MolFromSmiles(smiles)
+        mol.SetProp("_Name", compound_id)
+        mol.SetProp("id", compound_id)
+        return Chem.MolToMolBlock(mol) + f">  <id>\n{compound_id}\n\n$$$$\n"
+
+    broken = "broken\n  junk\n\nnot a counts line\nM  END\n>  <id>\nX4\n\n$$$$\n"
+    sdf = record("CCO", "X1") + record(BPA, "X2") + record("c1ccccc1", "X3") + broken + record("CCN", "X5")
+    response = client.post(
+        "/api/v1/toxicity/screens",
+        params={"chunk_size": 2},
+        files={"file": ("library.sdf", sdf.encode(), "chemical/x-mdl-sdfile")},
+        headers=analyst,
+    )
+    job = _finished(client, response.json()["poll"], analyst)
+    assert job["status"] == "succeeded" and job["result"]["chunks"] == 3, job
+    rows = list(csv.DictReader(io.StringIO(client.get(response.json()["download"], headers=analyst).text)))
+    assert [r["id"] for r in rows] == ["X1", "X2", "X3", "X4", "X5"]
+    assert "SDF record 4:" in rows[3]["error"] and rows[1]["name"] == "X2" and not rows[1]["error"]
