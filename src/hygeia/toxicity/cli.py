@@ -93,25 +93,43 @@ def _retrain(
 def predict(
     input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV with a smiles column, .smi or .sdf"),
     output: Path = typer.Option(
-        ..., "-o", "--output", help="predictions: .csv, or .sdf (fields as data items)"
+        ..., "-o", "--output", help="predictions: .csv, .parquet, or .sdf (fields as data items)"
     ),
     model: Path = typer.Option(None, help="use this model folder instead of the registry's production model"),
+    chunk_size: int = typer.Option(
+        20_000, min=1, help="records in memory at once for .csv / .parquet output (any file length)"
+    ),
 ) -> None:
     """One output row per input record, in order: your own columns (IDs, names, SDF title and fields),
     smiles, 12 endpoint probabilities, in_domain, the overall call, conformal sets, error."""
+    from hygeia.toxicity import screen
     from hygeia.toxicity.io import InputFileError, read_records, write_predictions
     from hygeia.toxicity.loading import get_model, load_folder
     from hygeia.toxicity.predictor import predict_items
 
+    kind = output.suffix.lower()
+    if kind not in (".csv", ".parquet", ".sdf", ".sd"):
+        fail(f"unsupported output {output.name}: use .csv, .parquet or .sdf")
+    streamed = kind in (".csv", ".parquet") and input_path.suffix.lower() in screen.INPUT_SUFFIXES
+    if kind == ".parquet" and not streamed:
+        fail(f"Parquet output needs a {', '.join(screen.INPUT_SUFFIXES)} input")
+    if streamed and not input_path.is_file():
+        fail(f"input file {input_path} does not exist")
     try:
-        records = read_records(input_path)
+        records = [] if streamed else read_records(input_path)
     except InputFileError as exc:
         fail(str(exc))
     loaded = load_folder(model) if model else get_model()  # ProblemError: the root group's one error path
-    results = predict_items(loaded, [r.smiles for r in records], [r.molecule for r in records])
-    write_predictions(output, records, results)
-    failed = sum(r.error is not None for r in results)
-    _log(f"{len(results)} rows -> {output} ({failed} with errors); model {loaded.name} {loaded.version}")
+    if streamed:  # chunk by chunk, like a screen: a library of any length in bounded memory
+        try:
+            rows, failed = screen.screen_file(loaded, input_path, output, chunk_size, _log)
+        except InputFileError as exc:
+            fail(str(exc))
+    else:
+        results = predict_items(loaded, [r.smiles for r in records], [r.molecule for r in records])
+        write_predictions(output, records, results)
+        rows, failed = len(results), sum(r.error is not None for r in results)
+    _log(f"{rows} rows -> {output} ({failed} with errors); model {loaded.name} {loaded.version}")
 
 
 @app.command("explain")

@@ -15,9 +15,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 import pyarrow as pa
@@ -45,11 +47,13 @@ from hygeia.toxicity.io import (
     SDF_SUFFIXES,
     SMILES_SUFFIXES,
     InputFileError,
+    InputRecord,
     output_row,
     passthrough_columns,
     read_records,
 )
 from hygeia.toxicity.loading import get_model
+from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.predictor import predict_items
 
 SCREEN_JOB = "toxicity.screen"
@@ -172,48 +176,65 @@ def _score_chunk(payload: dict[str, Any], parent: JobContext) -> tuple[int, int]
         )
     store = get_blob_store()
     with store.local_copy(payload["input"]) as path:
-        records = read_records(path, int(payload.get("first_record", 1)))
-    results = predict_items(model, [r.smiles for r in records], [r.molecule for r in records])
-    columns = [*passthrough_columns(records), *OUTPUT_COLUMNS]
-    rows = [output_row(record, result) for record, result in zip(records, results, strict=True)]
-    table = pa.Table.from_pylist(rows, schema=pa.schema([(c, pa.string()) for c in columns]))
+        table = scored_part(model, read_records(path, int(payload.get("first_record", 1))))
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     store.put(part_key(parent, int(payload["index"])), buffer.getvalue())
-    return len(rows), sum(r.error is not None for r in results)
+    return table.num_rows, _errors(table)
+
+
+def scored_part(model: ToxicityModel, records: list[InputRecord]) -> pa.Table:
+    """One chunk's output rows (the caller's columns, then the predictions), every cell as text."""
+    results = predict_items(model, [r.smiles for r in records], [r.molecule for r in records])
+    columns = [*passthrough_columns(records), *OUTPUT_COLUMNS]
+    rows = [output_row(record, result) for record, result in zip(records, results, strict=True)]
+    return pa.Table.from_pylist(rows, schema=pa.schema([(c, pa.string()) for c in columns]))
+
+
+def _errors(part: pa.Table) -> int:
+    return sum(1 for error in part.column("error").to_pylist() if error)
 
 
 def merge_parts(
     store: BlobStore, parent: JobContext, chunks: int, output_format: str, model: dict[str, str]
 ) -> dict[str, Any]:
-    """Every part in chunk order into one file, one part in memory at a time; columns are the union in
-    first-seen order (SDF records may carry different fields), a row without one of them has it empty."""
+    """Every part in chunk order into one file, one part in memory at a time (`write_merged`)."""
     keys = [part_key(parent, n) for n in range(chunks)]
-    columns = list(dict.fromkeys(name for key in keys for name in _part_columns(store, key)))
-    tally = _Tally()
     key = parent.file_key(f"predictions.{output_format}")
     with store.open_write(key) as raw:
-        write = _write_csv if output_format == "csv" else _write_parquet
-        write(raw, columns, (tally.count(_read_part(store, part)) for part in keys))
+        rows, errors = write_merged(
+            raw,
+            output_format,
+            [_part_columns(store, part) for part in keys],
+            (_read_part(store, part) for part in keys),
+        )
     return {
         "model": model,
-        "n_rows": tally.rows,
-        "n_errors": tally.errors,
+        "n_rows": rows,
+        "n_errors": errors,
         "chunks": chunks,
         "output": {"format": output_format, "key": key, "bytes": store.stat(key).size},  # type: ignore[union-attr]
         "download": f"/api/v1/toxicity/screens/{parent.job_id}/download",
     }
 
 
-@dataclass
-class _Tally:
-    rows: int = 0
-    errors: int = 0
+def write_merged(
+    raw: IO[bytes], output_format: str, part_columns: list[list[str]], parts: Iterable[pa.Table]
+) -> tuple[int, int]:
+    """Parts in order into CSV or Parquet; returns (rows, rows with an error). Columns: the callers'
+    in first-seen order (SDF records may carry different fields), then the predictions; a row
+    without one of them has it empty."""
+    seen = dict.fromkeys(name for columns in part_columns for name in columns)
+    columns = [c for c in seen if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
+    tally = [0, 0]
 
-    def count(self, part: pa.Table) -> pa.Table:
-        self.rows += part.num_rows
-        self.errors += sum(1 for error in part.column("error").to_pylist() if error)
-        return part
+    def counted() -> Iterator[pa.Table]:
+        for part in parts:
+            tally[0], tally[1] = tally[0] + part.num_rows, tally[1] + _errors(part)
+            yield part
+
+    (_write_csv if output_format == "csv" else _write_parquet)(raw, columns, counted())
+    return tally[0], tally[1]
 
 
 def _part_columns(store: BlobStore, key: str) -> list[str]:
@@ -316,6 +337,32 @@ def _sdf_chunks(text: IO[str]) -> Iterator[str]:
             block.append(line if line.endswith("\n") else line + "\n")
     if any(line.strip() for line in block):
         yield "".join(block) + "$$$$\n"
+
+
+def screen_file(
+    model: ToxicityModel, source: Path, output: Path, chunk_size: int, log: Callable[[str], object]
+) -> tuple[int, int]:
+    """The CLI's screen: the same chunks, parts and merge in a temporary folder, so a file of any
+    length is scored with one chunk in memory. Returns (rows, rows with an error)."""
+    suffix, output_format = source.suffix.lower(), output.suffix.lower().lstrip(".")
+    with tempfile.TemporaryDirectory() as folder, source.open("rb") as handle:
+        work = Path(folder)
+        split = split_input(
+            handle, suffix, chunk_size, lambda n, data: (work / f"{n:05d}{suffix}").write_bytes(data)
+        )
+        for n in range(split.chunks):
+            records = read_records(work / f"{n:05d}{suffix}", n * chunk_size + 1)
+            pq.write_table(scored_part(model, records), work / f"{n:05d}.parquet")
+            log(f"scored {min((n + 1) * chunk_size, split.records):,} of {split.records:,} records")
+        parts = [work / f"{n:05d}.parquet" for n in range(split.chunks)]
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("wb") as raw:
+            return write_merged(
+                raw,
+                output_format,
+                [list(pq.read_schema(p).names) for p in parts],
+                (pq.read_table(p) for p in parts),
+            )
 
 
 def screen_download(tenant_id: str, job_id: str) -> tuple[Iterator[bytes], str, str]:

@@ -149,3 +149,21 @@ def test_sdf_output_keeps_one_record_per_input(no_registry: None, tmp_path: Path
     assert [r.GetProp("_Name") for r in records] == ["ethanol", "broken", "BPA"]
     assert records[1].GetProp("error").startswith("unparseable") and records[1].GetNumAtoms() == 0
     assert 0.0 <= float(records[2].GetProp("NR-ER")) <= 1.0 and records[2].HasProp("highest_risk_assay")
+
+
+def test_chunked_csv_and_parquet_equal_the_whole_file(no_registry: None, tmp_path: Path) -> None:
+    """A library read two records at a time (as one of millions would be) gives the same file."""
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "smiles"])
+        writer.writerows([[i, s] for i, s in enumerate(INPUT)])
+    whole, chunked, table = tmp_path / "whole.csv", tmp_path / "chunked.csv", tmp_path / "out.parquet"
+    _run("predict", str(source), "-o", str(whole))
+    _run("predict", str(source), "-o", str(chunked), "--chunk-size", "2")
+    _run("predict", str(source), "-o", str(table), "--chunk-size", "4")
+    assert chunked.read_text() == whole.read_text()
+    as_parquet = [{k: v or "" for k, v in row.items()} for row in pq.read_table(table).to_pylist()]
+    assert as_parquet == _read(whole, ("id",))
