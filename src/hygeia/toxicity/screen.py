@@ -7,7 +7,8 @@ in-process backend runs the same chunks in its pool. A chunk reads its file with
 scores it and writes its rows as one part file with a fixed name; the child that finds every part
 there merges them, in input order, into CSV or Parquet and completes the screen. A worker killed
 mid-chunk leaves that chunk's job unacknowledged, the broker redelivers it, and the part is written
-again under the same name, so nothing is lost and nothing is counted twice.
+again under the same name, so nothing is lost and nothing is counted twice. `hygeia toxicity predict`
+runs the same chunks, parts and merge in a temporary folder (`screen_file`).
 """
 
 from __future__ import annotations
