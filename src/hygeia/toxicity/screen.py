@@ -269,7 +269,7 @@ def split_input(
     source: IO[bytes], suffix: str, chunk_size: int, write_chunk: Callable[[int, bytes], object]
 ) -> ScreenSplit:
     """Stream the input into chunk files of `chunk_size` records in the same format."""
-    text = io.TextIOWrapper(source, encoding="utf-8", newline="" if suffix == ".csv" else None)
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="" if suffix == ".csv" else None)
     chunker = _csv_chunks if suffix == ".csv" else _sdf_chunks if suffix in SDF_SUFFIXES else _smiles_chunks
     records = chunker(text)
     count = chunks = 0

@@ -129,6 +129,16 @@ def test_sdf_input_with_a_broken_record(no_registry: None, tmp_path: Path) -> No
     assert rows[0]["error"] == rows[2]["error"] == ""
 
 
+def test_spreadsheet_csv_with_a_byte_order_mark(no_registry: None, tmp_path: Path) -> None:
+    """Excel's 'CSV UTF-8' starts with a BOM; the smiles column must still be found."""
+    source = tmp_path / "in.csv"
+    source.write_bytes("\ufeffsmiles,id\r\nCCO,e1\r\n".encode())
+    out = tmp_path / "out.csv"
+    _run("predict", str(source), "-o", str(out))
+    rows = _read(out, ("id",))
+    assert [(r["id"], r["smiles"], r["error"]) for r in rows] == [("e1", "CCO", "")]
+
+
 def test_csv_without_smiles_column_fails_clearly(no_registry: None, tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_text("name\naspirin\n")
