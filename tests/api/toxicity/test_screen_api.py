@@ -192,3 +192,21 @@ def test_sdf_screen_names_the_broken_record_of_the_whole_file(client, analyst) -
     rows = list(csv.DictReader(io.StringIO(client.get(response.json()["download"], headers=analyst).text)))
     assert [r["id"] for r in rows] == ["X1", "X2", "X3", "X4", "X5"]
     assert "SDF record 4:" in rows[3]["error"] and rows[1]["name"] == "X2" and not rows[1]["error"]
+
+
+def test_deleting_a_screen_takes_its_upload_files_and_chunks(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from hygeia.core.db import system_session
+
+    accepted = _submit(client, analyst, "csv", 3)
+    done = _finished(client, accepted["poll"], analyst)
+    with system_session() as session:
+        upload = session.get(Job, accepted["job_id"]).payload["input"]
+    store = get_blob_store()
+    assert store.stat(upload) is not None and store.stat(done["result"]["output"]["key"]) is not None
+    assert client.delete(f"/api/v1/jobs/{accepted['job_id']}", headers=analyst).status_code == 204
+    with system_session() as session:
+        assert session.scalar(select(func.count()).where(Job.kind == "toxicity.screen_chunk")) == 0
+    assert store.stat(upload) is None and store.stat(done["result"]["output"]["key"]) is None
+    assert client.get(accepted["download"], headers=analyst).status_code == 404
