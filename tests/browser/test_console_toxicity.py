@@ -83,3 +83,29 @@ def test_predict_table_structures_and_csv(page: Any, platform: Platform, tmp_pat
     assert_no_horizontal_overflow(page)
     assert_accessible(page)
     screenshot(page, "toxicity")
+
+
+def test_large_uploaded_file_runs_as_a_screen(page: Any, platform: Platform, tmp_path: Path) -> None:
+    """Over the page's 1,000 molecules, an uploaded file runs as a screen the page follows to its end;
+    the download is the file's own rows, ids first, with the predictions."""
+    reason = toxicity_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no toxicity model: {reason}")
+    smiles = [ASPIRIN, BISPHENOL_A, "not-a-smiles"] * 334  # 1,002
+    upload = tmp_path / "library.csv"
+    upload.write_text("compound_id,smiles\n" + "".join(f"c{i},{s}\n" for i, s in enumerate(smiles)))
+    login(page, platform.admin_key, "/toxicity")
+    page.get_by_label("…or a file").set_input_files(str(upload))
+    page.get_by_role("button", name="Predict").click()
+    page.locator('#tox-job[data-job-status="succeeded"]').wait_for(timeout=180_000)
+    assert "334 row(s) could not be scored" in page.locator("#tox-job").inner_text()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the predictions (CSV)").click()
+    saved = tmp_path / "screen.csv"
+    download_info.value.save_as(saved)
+    with saved.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["compound_id"] for r in rows] == [f"c{i}" for i in range(len(smiles))]
+    assert rows[2]["error"].startswith("unparseable") and not rows[1]["error"]
+    assert_accessible(page)
+    screenshot(page, "toxicity-screen")
