@@ -11,12 +11,14 @@ from celery import Celery
 from hygeia.core.jobs import execute_job
 from hygeia.settings import get_settings
 
+JOB_QUEUE = "hygeia"
+CHUNK_QUEUE = "hygeia-chunks"  # chunks of larger jobs (screens); every worker consumes both queues
 celery = Celery("hygeia")
 celery.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    task_default_queue="hygeia",
+    task_default_queue=JOB_QUEUE,
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
 )
@@ -84,5 +86,11 @@ def run_job(job_id: str) -> str:
 def run_worker(concurrency: int = 2, loglevel: str = "INFO") -> None:
     """Run the worker; the caller wired domains and plugins (`hygeia.app.wire_domains`) first."""
     configure_broker().worker_main(
-        ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "-Q", "hygeia"]
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--loglevel={loglevel}",
+            "-Q",
+            f"{JOB_QUEUE},{CHUNK_QUEUE}",
+        ]
     )

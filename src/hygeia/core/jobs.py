@@ -110,7 +110,7 @@ class JobContext:
                         )
                     )
         for child_id in ids:
-            get_backend().enqueue(child_id)
+            get_backend().enqueue(child_id, chunk=True)
         return HandedOff(tuple(ids), message)
 
 
@@ -251,12 +251,16 @@ def _finish(job_id: str, status: str, result: dict[str, Any] | None, error: str 
 
 
 class InProcessBackend:
+    """Jobs on a thread pool; chunks of larger jobs one at a time on a thread of their own, so a
+    screen of a million molecules never holds up anyone's other jobs."""
+
     def __init__(self, workers: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hygeia-job")
+        self._chunks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hygeia-chunk")
         self._lock = threading.Lock()
 
-    def enqueue(self, job_id: str) -> None:
-        self._pool.submit(self._run, job_id)
+    def enqueue(self, job_id: str, *, chunk: bool = False) -> None:
+        (self._chunks if chunk else self._pool).submit(self._run, job_id)
 
     @staticmethod
     def _run(job_id: str) -> None:
@@ -268,21 +272,24 @@ class InProcessBackend:
     def resume_pending(self) -> int:
         """Re-enqueue jobs left queued or running when the previous process stopped."""
         with system_session() as session:
-            ids = list(session.scalars(select(Job.id).where(Job.status.in_((QUEUED, RUNNING)))))
-        for job_id in ids:
-            self.enqueue(job_id)
-        return len(ids)
+            rows = session.execute(select(Job.id, Job.kind).where(Job.status.in_((QUEUED, RUNNING)))).all()
+        for job_id, kind in rows:
+            self.enqueue(job_id, chunk=kind in _CHILD_ONLY)
+        return len(rows)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._chunks.shutdown(wait=False, cancel_futures=True)
 
 
 class CeleryBackend:
-    def enqueue(self, job_id: str) -> None:
-        from hygeia.core.celery_app import configure_broker, run_job
+    def enqueue(self, job_id: str, *, chunk: bool = False) -> None:
+        """Chunks go to their own queue, which every worker also consumes: the broker serves the queues
+        in turn, so other jobs do not wait behind a large screen's hundreds of chunks."""
+        from hygeia.core.celery_app import CHUNK_QUEUE, JOB_QUEUE, configure_broker, run_job
 
         configure_broker()
-        run_job.delay(job_id)
+        run_job.apply_async(args=[job_id], queue=CHUNK_QUEUE if chunk else JOB_QUEUE)
 
     def resume_pending(self) -> int:
         return 0  # the broker keeps unacknowledged tasks; workers redeliver them
@@ -342,7 +349,9 @@ class JobQueueCollector:
         try:
             with system_session() as session:
                 counts = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
-                oldest = session.scalar(select(func.min(Job.created_at)).where(Job.status == QUEUED))
+                oldest = session.scalar(  # a big screen's chunks wait by design; callers' jobs must not
+                    select(func.min(Job.created_at)).where(Job.status == QUEUED, Job.kind.not_in(_CHILD_ONLY))
+                )
         except Exception as exc:  # a scrape must not fail because the database does: /ready says why
             log.warning("job_metrics_unavailable", error=type(exc).__name__)
             return
