@@ -2,13 +2,13 @@
 
 A screen is one job to its owner. Its handler streams the uploaded file (CSV, SMILES or SDF) into
 chunk files of `chunk_size` records in the blob store, in the input's own format, and hands one child
-job per chunk to the job backend (`JobContext.hand_off`): every Celery worker takes chunks, the
-in-process backend runs the same chunks in its pool. A chunk reads its file with the CLI's reader,
-scores it and writes its rows as one part file with a fixed name; the child that finds every part
-there merges them, in input order, into CSV or Parquet and completes the screen. A worker killed
-mid-chunk leaves that chunk's job unacknowledged, the broker redelivers it, and the part is written
-again under the same name, so nothing is lost and nothing is counted twice. `hygeia toxicity predict`
-runs the same chunks, parts and merge in a temporary folder (`screen_file`).
+job per chunk to the job backend (`JobContext.hand_off`): every Celery worker takes chunks from their
+own queue, the in-process backend runs them one at a time on a thread of their own. A chunk reads its
+file with the CLI's reader, scores it and writes its rows as one part file with a fixed name; the
+child that finds every part there merges them, in input order, into CSV or Parquet and completes the
+screen. A worker killed mid-chunk leaves that chunk's job unacknowledged, the broker redelivers it,
+and the part is written again under the same name, so nothing is lost and nothing is counted twice.
+`hygeia toxicity predict` runs the same chunks, parts and merge in a temporary folder (`screen_file`).
 """
 
 from __future__ import annotations
