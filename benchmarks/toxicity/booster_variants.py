@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.graph_member import _per_fold, _row
+from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
 from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.members import SHIPPED_MEMBERS, TUNED_PARAMS, MemberConfig, cross_validate_member
 from hygeia.toxicity.training import featurize_parts, member_matrix, network_matrix
@@ -102,11 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{args.graph} not there yet: out-of-fold predictions stored, report later")
         return
     result = report(args.features, args.graph, args.out)
-    for name, row in result["rows"].items():
-        print(
-            f"{name:60s} ROC {row['roc_auc']:.4f} ({row['roc_auc_diff']:+.4f} ± {row['roc_auc_diff_se']:.4f})"
-            f"  PR {row['pr_auc']:.4f} ({row['pr_auc_diff']:+.4f} ± {row['pr_auc_diff_se']:.4f})"
-        )
+    _print_rows(result["rows"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 

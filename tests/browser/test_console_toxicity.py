@@ -37,6 +37,16 @@ def without_toxicity_model(platform: Platform, tmp_path: Path, monkeypatch: pyte
     reset_caches()
 
 
+def _downloaded_csv(page: Any, control: Any, folder: Path) -> list[dict[str, str]]:
+    """Click the control that downloads a CSV; the rows of the file the browser saved."""
+    with page.expect_download() as download_info:
+        control.click()
+    saved = folder / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    with saved.open() as handle:
+        return list(csv.DictReader(handle))
+
+
 def test_unavailable_toxicity_says_why(page: Any, platform: Platform, without_toxicity_model: None) -> None:
     reason = toxicity_unavailable_reason()
     assert reason is not None and "hygeia toxicity train" in reason
@@ -71,12 +81,7 @@ def test_predict_table_structures_and_csv(page: Any, platform: Platform, tmp_pat
     assert structures.first.evaluate("img => img.complete && img.naturalWidth > 0")
     assert "sha256" in page.locator("#tox-results .model-ref").inner_text()
 
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download CSV").click()
-    saved = tmp_path / "predictions.csv"
-    download_info.value.save_as(saved)
-    with saved.open() as handle:
-        table_rows = list(csv.DictReader(handle))
+    table_rows = _downloaded_csv(page, page.get_by_role("button", name="Download CSV"), tmp_path)
     assert [r["smiles"] for r in table_rows] == [BISPHENOL_A, "not-a-smiles", ASPIRIN]
     assert table_rows[1]["error"] and not table_rows[0]["error"]
     assert 0.0 <= float(table_rows[0]["NR-ER"]) <= 1.0
@@ -99,12 +104,7 @@ def test_large_uploaded_file_runs_as_a_screen(page: Any, platform: Platform, tmp
     page.get_by_role("button", name="Predict").click()
     page.locator('#tox-job[data-job-status="succeeded"]').wait_for(timeout=180_000)
     assert "334 row(s) could not be scored" in page.locator("#tox-job").inner_text()
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download the predictions (CSV)").click()
-    saved = tmp_path / "screen.csv"
-    download_info.value.save_as(saved)
-    with saved.open() as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _downloaded_csv(page, page.get_by_role("link", name="Download the predictions (CSV)"), tmp_path)
     assert [r["compound_id"] for r in rows] == [f"c{i}" for i in range(len(smiles))]
     assert rows[2]["error"].startswith("unparseable") and not rows[1]["error"]
     assert_accessible(page)

@@ -52,9 +52,8 @@ def job_files_prefix(tenant_id: str, job_id: str) -> str:
 @dataclass(frozen=True)
 class HandedOff:
     """A handler's answer when child jobs do its work: the job stays running until one of them calls
-    `complete_job` or `fail_job` for it."""
+    `complete_job` or `fail_job` for it. The children's ids are `child_job_id(job, index)`."""
 
-    children: tuple[str, ...]
     message: str
 
 
@@ -111,7 +110,7 @@ class JobContext:
                     )
         for child_id in ids:
             get_backend().enqueue(child_id, chunk=True)
-        return HandedOff(tuple(ids), message)
+        return HandedOff(message)
 
 
 Handler = Callable[[dict[str, Any], JobContext], dict[str, Any] | HandedOff]

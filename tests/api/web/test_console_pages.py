@@ -118,6 +118,18 @@ def test_agent_answer_escapes_html_and_links_only_real_citations() -> None:
     assert '<a href="#src-1" class="cite">[1]</a>' in html and "[9]" in html and "#src-9" not in html
 
 
+def _followed_to_the_end(client: TestClient, fragment: str) -> tuple[str, str]:
+    """The job the page shows, polled as the page does until it finishes; its id and last fragment."""
+    job_id = fragment.split('hx-get="/ui/toxicity/jobs/')[1].split('"')[0]
+    for _ in range(600):
+        status = client.get(f"/ui/toxicity/jobs/{job_id}", headers=HTMX).text
+        if 'data-job-status="succeeded"' in status or 'data-job-status="failed"' in status:
+            break
+        time.sleep(0.1)
+    assert 'data-job-status="succeeded"' in status, status
+    return job_id, status
+
+
 def test_large_toxicity_batch_runs_as_a_followed_job(client: TestClient, make_key) -> None:
     reason = toxicity_unavailable_reason()
     if reason is not None:
@@ -126,13 +138,7 @@ def test_large_toxicity_batch_runs_as_a_followed_job(client: TestClient, make_ke
     smiles = ["CCO", "c1ccccc1O", "not-a-smiles"] * 334  # 1,002: over the page's 1,000
     submitted = client.post("/ui/toxicity/predict", data={"smiles": "\n".join(smiles)}, headers=HTMX)
     assert submitted.status_code == 200 and "run as a background job" in submitted.text
-    job_id = submitted.text.split('hx-get="/ui/toxicity/jobs/')[1].split('"')[0]
-    for _ in range(600):
-        status = client.get(f"/ui/toxicity/jobs/{job_id}", headers=HTMX).text
-        if 'data-job-status="succeeded"' in status or 'data-job-status="failed"' in status:
-            break
-        time.sleep(0.1)
-    assert 'data-job-status="succeeded"' in status, status
+    job_id, _ = _followed_to_the_end(client, submitted.text)
     download = client.get(f"/ui/toxicity/jobs/{job_id}.csv")
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert len(rows) == len(smiles) and rows[2]["error"] and not rows[0]["error"]
@@ -151,13 +157,7 @@ def test_large_uploaded_file_runs_as_a_screen_and_keeps_its_columns(client: Test
     files = {"file": ("library.csv", upload.encode(), "text/csv")}
     submitted = client.post("/ui/toxicity/predict", data={"smiles": ""}, files=files, headers=HTMX)
     assert submitted.status_code == 200 and "1002 molecules" in submitted.text
-    job_id = submitted.text.split('hx-get="/ui/toxicity/jobs/')[1].split('"')[0]
-    for _ in range(600):
-        status = client.get(f"/ui/toxicity/jobs/{job_id}", headers=HTMX).text
-        if 'data-job-status="succeeded"' in status or 'data-job-status="failed"' in status:
-            break
-        time.sleep(0.1)
-    assert 'data-job-status="succeeded"' in status, status
+    job_id, status = _followed_to_the_end(client, submitted.text)
     assert "334 row(s) could not be scored" in status
     rows = list(csv.DictReader(io.StringIO(client.get(f"/ui/toxicity/jobs/{job_id}.csv").text)))
     assert [r["compound_id"] for r in rows] == [f"c{i}" for i in range(len(smiles))]  # the file's own ids

@@ -69,12 +69,18 @@ def _check(rows: list[dict[str, str]], given: list[str]) -> None:
             assert max(ENDPOINTS, key=lambda e: float(row[e])) == row["highest_risk_assay"]
 
 
-def test_csv_input_keeps_order_and_errors(no_registry: None, tmp_path: Path) -> None:
+def _numbered_csv(tmp_path: Path) -> Path:
+    """INPUT as a CSV with an id column (the row number)."""
     source = tmp_path / "in.csv"
     with source.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "smiles"])
         writer.writerows([[i, s] for i, s in enumerate(INPUT)])
+    return source
+
+
+def test_csv_input_keeps_order_and_errors(no_registry: None, tmp_path: Path) -> None:
+    source = _numbered_csv(tmp_path)
     out = tmp_path / "out.csv"
     _run("predict", str(source), "-o", str(out))
     rows = _read(out, ("id",))
@@ -165,11 +171,7 @@ def test_chunked_csv_and_parquet_equal_the_whole_file(no_registry: None, tmp_pat
     """A library read two records at a time (as one of millions would be) gives the same file."""
     import pyarrow.parquet as pq
 
-    source = tmp_path / "in.csv"
-    with source.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "smiles"])
-        writer.writerows([[i, s] for i, s in enumerate(INPUT)])
+    source = _numbered_csv(tmp_path)
     whole, chunked, table = tmp_path / "whole.csv", tmp_path / "chunked.csv", tmp_path / "out.parquet"
     _run("predict", str(source), "-o", str(whole))
     _run("predict", str(source), "-o", str(chunked), "--chunk-size", "2")

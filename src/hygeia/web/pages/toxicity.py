@@ -94,15 +94,14 @@ async def predict(
     if explain_endpoint and explain_endpoint not in _endpoints():
         raise InputError(f"unknown endpoint {explain_endpoint!r}")
     molecules, uploaded = await _molecules(smiles, file)
-    if len(molecules) > MAX_TABLE_ROWS and uploaded and not smiles.strip() and file is not None:
-        screen = load_domain("toxicity", "screen")  # the file as given: its columns come back with it
-        job = screen.submit_screen(
-            principal, io.BytesIO(uploaded), file.filename or "", "csv", screen.DEFAULT_CHUNK
-        )
-        context = {"job": jobs.get_job(principal.tenant_id, job.id), "n": len(molecules)}
-        return render(request, "fragments/toxicity_job.html", context)
     if len(molecules) > MAX_TABLE_ROWS:
-        job = service.submit_batch(principal, molecules)
+        if uploaded and not smiles.strip() and file is not None:  # the file as given: its columns return
+            screen = load_domain("toxicity", "screen")
+            job = screen.submit_screen(
+                principal, io.BytesIO(uploaded), file.filename or "", "csv", screen.DEFAULT_CHUNK
+            )
+        else:
+            job = service.submit_batch(principal, molecules)
         context = {"job": jobs.get_job(principal.tenant_id, job.id), "n": len(molecules)}
         return render(request, "fragments/toxicity_job.html", context)
     model, rows = service.predict_batch(principal, molecules)
