@@ -78,7 +78,7 @@ def test_refit_command_replays_a_tenants_votes(
     assert payload["shift"]["trial_max_phase"] < 0 and payload["prior"] == {
         k: round(v, 4) for k, v in sorted(production_prior().items())
     }
-    assert json.loads(CliRunner().invoke(app, ["refit", "globex"]).output)["feedback_count"] == 0
+    assert json.loads(CliRunner().invoke(app, ["refit", "globex"]).stdout)["feedback_count"] == 0
 
 
 def test_path_graph_svg_escapes_and_draws_shared_nodes_once() -> None:

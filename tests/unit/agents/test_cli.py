@@ -55,7 +55,7 @@ def test_experts_and_panel(agent_env):
 
 def test_delete_conversation_removes_it_and_an_unknown_id_is_one_error_line(agent_env):
     asked = runner.invoke(app, ["agents", "ask", "Do statins reduce mortality?", "-e", "medical", "--json"])
-    conversation = json.loads(asked.output)["conversation_id"]
+    conversation = json.loads(asked.stdout)["conversation_id"]
     deleted = runner.invoke(app, ["agents", "delete-conversation", conversation])
     assert deleted.exit_code == 0, deleted.output
     assert deleted.output.splitlines()[-1] == "1 conversations, 2 messages, 1 tool_calls, 0 feedback deleted"
