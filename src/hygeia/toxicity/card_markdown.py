@@ -9,6 +9,7 @@ from typing import Any
 from hygeia.core.card_markdown import bullets, number, table
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS
+from hygeia.toxicity.label_imputation import MIN_OTHER_TESTED
 from hygeia.toxicity.retraining_card import retraining_lines
 
 
@@ -161,6 +162,21 @@ def _conformal_section(card: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _imputation_lines(card: Mapping[str, Any]) -> list[str]:
+    imputing = [m["name"] for m in card["ensemble"]["members"] if m.get("impute_untested")]
+    if not imputing:
+        return []
+    return [
+        "",
+        f"Untested labels ({', '.join(imputing)}): a compound not tested in an endpoint but tested in at "
+        f"least {MIN_OTHER_TESTED} others joins that endpoint's boosters with a soft label, the probability "
+        "of a logistic model of its other outcomes fitted on the compounds tested in the endpoint "
+        "(cross-entropy on labels in [0, 1]). In CV each training fold imputes from its own labels only. "
+        "Chosen on the selection folds (seed 0; `python -m benchmarks.toxicity.label_imputation`, results "
+        "in `benchmarks/toxicity/label_imputation.json`); the networks train on tested labels only.",
+    ]
+
+
 def _network_selection(card: Mapping[str, Any]) -> list[str]:
     if not card["ensemble"].get("networks"):
         return []
@@ -279,6 +295,7 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         "Members, feature sets and round counts were chosen by scaffold CV on a different fold assignment "
         "(seed 0) with `python -m benchmarks.toxicity.model_selection`; see benchmarks/toxicity/README.md. "
         "Fixed round counts beat per-fold early stopping there, so no early stopping is used.",
+        *_imputation_lines(card),
         *_network_selection(card),
         *_descriptor_lines(card),
         "",

@@ -42,3 +42,11 @@ def test_network_settings_read_the_same_after_the_card_is_stored() -> None:
 
     settings = NetworkConfig().as_dict()
     assert json.loads(json.dumps(settings)) == settings and settings["hidden"] == [256, 128]
+
+
+def test_card_says_which_members_learn_from_imputed_labels() -> None:
+    card = json.loads((REPO_ROOT / "models/toxicity/2.3.0/card.json").read_text())
+    assert "Untested labels" not in render_markdown(card)  # 2.3.0 trained on tested labels only
+    card["ensemble"]["members"][2]["impute_untested"] = True
+    text = render_markdown(card)
+    assert "Untested labels (atompair_desc): a compound not tested in an endpoint but tested in" in text
