@@ -33,7 +33,7 @@ from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import load_tox21
-from hygeia.toxicity.label_imputation import _outcome_design, endpoint_targets
+from hygeia.toxicity.label_imputation import endpoint_targets, outcome_design
 from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 from hygeia.toxicity.training import featurize_parts, member_matrix, network_matrix
@@ -132,7 +132,7 @@ def outcome_auc(labels: np.ndarray) -> dict[str, float]:
     scores = {}
     for j, endpoint in enumerate(ENDPOINTS):
         tested = ~np.isnan(labels[:, j])
-        design = _outcome_design(np.delete(labels[tested], j, axis=1))
+        design = outcome_design(np.delete(labels[tested], j, axis=1))
         p = cross_val_predict(
             LogisticRegression(max_iter=2000), design, labels[tested, j], cv=5, method="predict_proba"
         )

@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 MIN_OTHER_TESTED = 6  # fewer other outcomes say little more than the base rate
 
 
-def _outcome_design(labels: np.ndarray) -> np.ndarray:
+def outcome_design(labels: np.ndarray) -> np.ndarray:
     """Each other endpoint as two columns: active (1/0, 0 if untested) and untested (1/0)."""
     return np.hstack([np.nan_to_num(labels, nan=0.0), np.isnan(labels).astype(np.float64)])
 
@@ -32,10 +32,10 @@ def endpoint_targets(labels: np.ndarray, rows: np.ndarray, endpoint: int) -> tup
     tested, untested = rows[~np.isnan(column)], rows[np.isnan(column)]
     others = np.delete(labels, endpoint, axis=1)
     untested = untested[(~np.isnan(others[untested])).sum(axis=1) >= MIN_OTHER_TESTED]
-    targets = labels[tested, endpoint].astype(np.float64)
     outcomes = labels[tested, endpoint]
+    targets = outcomes.astype(np.float64)
     if len(untested) == 0 or np.unique(outcomes).size < 2:
         return tested, targets
-    teacher = LogisticRegression(max_iter=2000).fit(_outcome_design(others[tested]), outcomes)
-    soft = teacher.predict_proba(_outcome_design(others[untested]))[:, 1]
+    teacher = LogisticRegression(max_iter=2000).fit(outcome_design(others[tested]), outcomes)
+    soft = teacher.predict_proba(outcome_design(others[untested]))[:, 1]
     return np.concatenate([tested, untested]), np.concatenate([targets, soft])
