@@ -72,26 +72,14 @@ def _network_oof(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, im
 
 def _graph_oof(dataset: Any, descriptors: np.ndarray, folds: np.ndarray) -> np.ndarray:
     """The shipped graph member (seed 0, masked labels) per selection fold, two folds at a time."""
-    from hygeia.toxicity.graph_inputs import MoleculeGraphs, fit_descriptor_quantiles, scale_descriptors
-    from hygeia.toxicity.graph_training import _train_task
+    from hygeia.toxicity.graph_inputs import MoleculeGraphs
+    from hygeia.toxicity.graph_training import fold_tasks, train_task
 
-    graphs, labels, tasks = MoleculeGraphs.from_mols(dataset.mols), dataset.labels, []
-    for fold in np.unique(folds):
-        train, held = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-        quantiles = fit_descriptor_quantiles(descriptors[train])
-        tasks.append(
-            (
-                graphs.subset(train),
-                scale_descriptors(descriptors[train], quantiles),
-                labels[train],
-                graphs.subset(held),
-                scale_descriptors(descriptors[held], quantiles),
-                0,
-            )
-        )
+    labels = dataset.labels
+    tasks = fold_tasks(MoleculeGraphs.from_mols(dataset.mols), descriptors, labels, folds, seeds=(0,))
     oof = np.full(labels.shape, np.nan)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for fold, predictions in zip(np.unique(folds), pool.map(_train_task, tasks), strict=True):
+        for fold, predictions in zip(np.unique(folds), pool.map(train_task, tasks), strict=True):
             oof[folds == fold] = predictions
     return oof
 

@@ -45,7 +45,7 @@ class GraphCV:
 Task = tuple[MoleculeGraphs, np.ndarray, np.ndarray, MoleculeGraphs | None, np.ndarray | None, int]
 
 
-def _train_task(task: Task) -> np.ndarray | bytes:
+def train_task(task: Task) -> np.ndarray | bytes:
     """Out-of-fold probabilities for a held-out part, or ONNX bytes for the final fit (no held-out part)."""
     from hygeia.toxicity.graph_network import export_graph_onnx, predict_graph, train_graph
 
@@ -55,6 +55,33 @@ def _train_task(task: Task) -> np.ndarray | bytes:
         example = graphs.subset(np.arange(EXPORT_EXAMPLE))
         return export_graph_onnx(model, example, descriptors[:EXPORT_EXAMPLE])
     return predict_graph(model, held_graphs, held_descriptors)
+
+
+def fold_tasks(
+    graphs: MoleculeGraphs,
+    descriptors: np.ndarray,
+    labels: np.ndarray,
+    folds: np.ndarray,
+    seeds: tuple[int, ...] = GRAPH_SEEDS,
+) -> list[Task]:
+    """One training task per fold and seed, fold by fold; the descriptor percentiles are fitted on
+    each training fold, so the held-out fold leaks nothing."""
+    tasks: list[Task] = []
+    for fold in np.unique(folds):
+        train, held = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+        quantiles = fit_descriptor_quantiles(descriptors[train])
+        for seed in seeds:
+            tasks.append(
+                (
+                    graphs.subset(train),
+                    scale_descriptors(descriptors[train], quantiles),
+                    labels[train],
+                    graphs.subset(held),
+                    scale_descriptors(descriptors[held], quantiles),
+                    seed,
+                )
+            )
+    return tasks
 
 
 def train_graph_member(
@@ -68,28 +95,14 @@ def train_graph_member(
     """Scaffold-CV out-of-fold predictions and the final networks, from raw rdkit_2d descriptors
     (the percentiles are refitted on each training fold, so the held-out fold leaks nothing)."""
     started = time.perf_counter()
-    tasks: list[Task] = []
-    for fold in np.unique(folds):
-        train, held = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-        quantiles = fit_descriptor_quantiles(descriptors[train])
-        for seed in GRAPH_SEEDS:
-            tasks.append(
-                (
-                    graphs.subset(train),
-                    scale_descriptors(descriptors[train], quantiles),
-                    labels[train],
-                    graphs.subset(held),
-                    scale_descriptors(descriptors[held], quantiles),
-                    seed,
-                )
-            )
+    tasks = fold_tasks(graphs, descriptors, labels, folds)
     final_quantiles = fit_descriptor_quantiles(descriptors)
     scaled = scale_descriptors(descriptors, final_quantiles)
     tasks += [(graphs, scaled, labels, None, None, seed) for seed in GRAPH_SEEDS]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         results = []
-        for k, result in enumerate(pool.map(_train_task, tasks)):
+        for k, result in enumerate(pool.map(train_task, tasks)):
             results.append(result)
             log(f"  {GRAPH_NAME}: task {k + 1}/{len(tasks)} done ({time.perf_counter() - started:.0f} s)")
     per_seed = [np.full(labels.shape, np.nan) for _ in GRAPH_SEEDS]
