@@ -48,8 +48,9 @@ LIMITATIONS = [
     "hit rates.",
     "Trained on ~7,500 mostly small, drug-like and industrial compounds; out-of-domain queries "
     "(in_domain = false) are ranked measurably worse in scaffold CV.",
-    "Conformal prediction sets are valid per class on scaffold CV (see the card); on chemistry unlike "
-    "Tox21 the exchangeability they rest on is weaker, so their error rate there is not guaranteed.",
+    "Conformal prediction sets are calibrated per class and per side of the applicability domain and "
+    "valid on scaffold CV in and out of the domain (see the card); within a side, the nearest chemistry "
+    "errs less than ε and the most remote more, and chemistry unlike anything in Tox21 is not covered.",
     "Organic molecules only: metals and organometallics are refused; for salts only the largest organic "
     "fragment is scored; stereochemistry is ignored by the fingerprints.",
     "Atom explanations come from one ensemble member's Morgan substructure features; descriptor effects "
@@ -195,8 +196,10 @@ def build_card(
         "conformal": {
             "file": CONFORMAL_FILE,
             "significance": DEFAULT_SIGNIFICANCE,
-            "method": "Mondrian (class-conditional) inductive conformal prediction per endpoint; "
-            "calibration set = scaffold-CV out-of-fold blended scores",
+            "method": "Mondrian inductive conformal prediction per endpoint, one category per class and "
+            "side of the applicability domain (in / out); calibration set = scaffold-CV out-of-fold blended "
+            "scores, each compound's side from its similarity to its own training folds",
+            "taxonomy": "class x applicability domain",
             "validity_cross_fitted": run.conformal,
         },
         "calibration_file": CALIBRATION_FILE,

@@ -69,7 +69,8 @@ def _anchors_table() -> list[str]:
 
 
 def _conformal_cell(result: dict[str, Any]) -> str:
-    return f"{result['error_inactive']:.3f} / {result['error_active']:.3f} / {result['single_label']:.2f}"
+    errors = (number(result["error_inactive"]), number(result["error_active"]))
+    return f"{errors[0]} / {errors[1]} / {number(result['single_label'], 2)}"
 
 
 def _conformal_table(conformal: dict[str, Any]) -> list[str]:
@@ -77,6 +78,12 @@ def _conformal_table(conformal: dict[str, Any]) -> list[str]:
     headers = [f"error inactive / active / single-label @ε={level}" for level in validity]
     rows = [[e, *(_conformal_cell(v["endpoints"][e]) for v in validity.values())] for e in ENDPOINTS]
     devs = [f"ε={level}: max |error - ε| {v['max_abs_deviation']:.3f}" for level, v in validity.items()]
+    by_domain = {level: v for level, v in validity.items() if "max_abs_deviation_by_domain" in v}
+    for level, v in by_domain.items():
+        headers += [f"{where} @ε={level}" for where in ("in domain", "out of domain")]
+        for row, e in zip(rows, ENDPOINTS, strict=True):
+            row += [_conformal_cell(v["endpoints"][e][side]) for side in ("in_domain", "out_of_domain")]
+        devs.append(f"ε={level}, per class and domain side: {v['max_abs_deviation_by_domain']:.3f}")
     return [*table(["endpoint", *headers], rows), "", "; ".join(devs) + "."]
 
 
@@ -139,6 +146,10 @@ def _graph_blend_lines(blend: dict[str, Any]) -> list[str]:
     ]
 
 
+def _domain_clause(conformal: Mapping[str, Any]) -> str:
+    return ", in the domain and out of it" if "taxonomy" in conformal else ""
+
+
 def _conformal_section(card: Mapping[str, Any]) -> list[str]:
     conformal = card.get("conformal")
     rows = card["applicability_domain"].get("error_by_similarity")
@@ -149,7 +160,7 @@ def _conformal_section(card: Mapping[str, Any]) -> list[str]:
         f"{conformal['method']}. Served at significance ε = {conformal['significance']}: each endpoint "
         "answers active, inactive, uncertain (both) or empty (neither). Validity measured cross-fitted on "
         "scaffold CV (each fold's sets use a calibration set from the other folds); a valid set errs on "
-        "at most about ε of each class.",
+        f"at most about ε of each class{_domain_clause(conformal)}.",
         "",
         *_conformal_table(conformal),
         "",

@@ -1,15 +1,20 @@
-"""Mondrian (class-conditional) conformal prediction per endpoint, as in the cptox21 line of work.
+"""Mondrian conformal prediction per endpoint, as in the cptox21 line of work.
 
 Why conformal: a probability says nothing about how often the model is wrong for molecules unlike
 its training data; a conformal prediction set does, at a stated error rate, with a guarantee that
-holds per class (Mondrian), so the rare actives get the same error rate as the common inactives.
+holds per Mondrian category. The categories are the class (so the rare actives get the same error
+rate as the common inactives) and, from model 2.5.0 on, the side of the applicability domain: a
+compound unlike the training set is calibrated against calibration compounds that were unlike their
+training folds. With the class alone the guarantee held on average only; out of the domain some
+classes erred at 1.8x the stated rate on scaffold CV (see the 2.5.0 card).
 
 Calibration set: the scaffold-CV out-of-fold ensemble scores with their labels (never scores of
-compounds a model was trained on). Non-conformity of class 1 is -score, of class 0 is +score; a
-query's p-value for a class is the share of that class's calibration compounds at least as
-non-conforming. The set at significance ε holds every class whose p-value exceeds ε: {active},
-{inactive}, both (the model cannot tell at that error rate) or empty (unlike either class).
-Validity is measured, not assumed: each fold is judged with a calibration set from the other folds.
+compounds a model was trained on) and each compound's nearest-neighbour similarity to its own
+training folds. Non-conformity of class 1 is -score, of class 0 is +score; a query's p-value for a
+class is the share of that class's calibration compounds in its category at least as non-conforming.
+The set at significance ε holds every class whose p-value exceeds ε: {active}, {inactive}, both (the
+model cannot tell at that error rate) or empty (unlike either class). Validity is measured, not
+assumed: each fold is judged with a calibration set from the other folds.
 """
 
 from __future__ import annotations
@@ -60,50 +65,125 @@ def set_label(in_set: np.ndarray) -> str:
     return "inactive" if inactive else "empty"
 
 
-def fit_all(scores: np.ndarray, labels: np.ndarray) -> list[EndpointConformal]:
-    return [EndpointConformal.fit(scores[:, j], labels[:, j]) for j in range(labels.shape[1])]
+def inside_domain(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    """The applicability-domain side of each compound; training and serving both decide it here."""
+    return np.asarray(similarity >= threshold, dtype=bool)
+
+
+def conformal_planes(scores: np.ndarray, labels: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    """The stored calibration set, (3, n, endpoints) float32: out-of-fold scores, labels (NaN where
+    untested) and each compound's out-of-fold nearest-neighbour similarity, repeated per endpoint."""
+    repeated = np.repeat(similarity[:, None], labels.shape[1], axis=1)
+    return np.stack([scores, labels, repeated]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class MondrianConformal:
+    """One endpoint's calibration per applicability-domain category: (outside, inside), or a single
+    category for models stored without similarities (class-conditional only, before 2.5.0)."""
+
+    categories: tuple[EndpointConformal, ...]
+
+    @classmethod
+    def fit(
+        cls, scores: np.ndarray, labels: np.ndarray, inside: np.ndarray | None = None
+    ) -> MondrianConformal:
+        if inside is None:
+            return cls((EndpointConformal.fit(scores, labels),))
+        return cls(
+            tuple(
+                EndpointConformal.fit(scores[inside == side], labels[inside == side])
+                for side in (False, True)
+            )
+        )
+
+    def prediction_sets(self, scores: np.ndarray, inside: np.ndarray, significance: float) -> np.ndarray:
+        """(n, 2) bool like `EndpointConformal.prediction_sets`, each query in its own category."""
+        category = np.asarray(inside, dtype=int) if len(self.categories) == 2 else np.zeros(len(scores), int)
+        sets = np.zeros((len(scores), 2), dtype=bool)
+        for k, calibration in enumerate(self.categories):
+            rows = category == k
+            if rows.any():
+                sets[rows] = calibration.prediction_sets(scores[rows], significance)
+        return sets
 
 
 def cross_conformal_sets(
-    scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, j: int, significance: float
+    scores: np.ndarray,
+    labels: np.ndarray,
+    folds: np.ndarray,
+    j: int,
+    significance: float,
+    inside: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Prediction sets for every compound, each fold calibrated on the other folds only."""
+    """Prediction sets for every compound, each fold calibrated on the other folds only (and, given
+    `inside`, each domain side on the other folds' compounds of that side)."""
+    side = np.ones(len(scores), dtype=bool) if inside is None else inside
     sets = np.zeros((len(scores), 2), dtype=bool)
     for fold in np.unique(folds):
         test = folds == fold
-        model = EndpointConformal.fit(scores[~test, j], labels[~test, j])
-        sets[test] = model.prediction_sets(scores[test, j], significance)
+        model = MondrianConformal.fit(
+            scores[~test, j], labels[~test, j], None if inside is None else side[~test]
+        )
+        sets[test] = model.prediction_sets(scores[test, j], side[test], significance)
     return sets
 
 
 def validity_report(
-    scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, endpoints: tuple[str, ...]
+    scores: np.ndarray,
+    labels: np.ndarray,
+    folds: np.ndarray,
+    endpoints: tuple[str, ...],
+    inside: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Per endpoint and level: observed error rate per class (should be ≤ ε, within ±0.02), and
-    efficiency: share of single-label sets (informative) and of 'uncertain' / empty sets."""
+    efficiency: share of single-label sets (informative) and of 'uncertain' / empty sets. Given
+    `inside` (each compound's domain side), the sets are Mondrian over class and side, and each endpoint
+    also reports its per-class errors in and out of the domain."""
     report: dict[str, Any] = {}
     for level in SIGNIFICANCE_LEVELS:
-        rows = {}
+        rows: dict[str, dict[str, Any]] = {}
         for j, endpoint in enumerate(endpoints):
             tested = ~np.isnan(labels[:, j])
-            sets = cross_conformal_sets(scores, labels, folds, j, level)[tested]
+            sets = cross_conformal_sets(scores, labels, folds, j, level, inside)[tested]
             y = labels[tested, j].astype(int)
-            covered = sets[np.arange(len(y)), y]
             size = sets.sum(axis=1)
             rows[endpoint] = {
-                "error_inactive": round(float(1 - covered[y == 0].mean()), 4),
-                "error_active": round(float(1 - covered[y == 1].mean()), 4),
-                "single_label": round(float((size == 1).mean()), 4),
+                **_class_errors(sets, y),
                 "uncertain": round(float((size == 2).mean()), 4),
                 "empty": round(float((size == 0).mean()), 4),
             }
-        errors = [v for r in rows.values() for v in (r["error_inactive"], r["error_active"])]
+            if inside is not None:
+                side = inside[tested]
+                rows[endpoint]["in_domain"] = _class_errors(sets[side], y[side])
+                rows[endpoint]["out_of_domain"] = _class_errors(sets[~side], y[~side])
         report[str(level)] = {
             "endpoints": rows,
-            "max_abs_deviation": round(float(np.max(np.abs(np.array(errors) - level))), 4),
+            "max_abs_deviation": _max_deviation([rows], level),
             "mean_single_label": round(float(np.mean([r["single_label"] for r in rows.values()])), 4),
         }
+        if inside is not None:
+            sides: list[dict[str, dict[str, Any]]] = [
+                {e: r[side] for e, r in rows.items()} for side in ("in_domain", "out_of_domain")
+            ]
+            report[str(level)]["max_abs_deviation_by_domain"] = _max_deviation(sides, level)
     return report
+
+
+def _class_errors(sets: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
+    """Error rate of each class (None where the class is absent) and share of single-label sets."""
+    covered = sets[np.arange(len(y)), y]
+
+    def error(cls: int) -> float | None:
+        return round(float(1 - covered[y == cls].mean()), 4) if (y == cls).any() else None
+
+    single = round(float((sets.sum(axis=1) == 1).mean()), 4) if len(y) else None
+    return {"error_inactive": error(0), "error_active": error(1), "single_label": single}
+
+
+def _max_deviation(groups: list[dict[str, dict[str, Any]]], level: float) -> float:
+    errors = [v for rows in groups for r in rows.values() for v in (r["error_inactive"], r["error_active"])]
+    return round(float(np.max(np.abs(np.array([e for e in errors if e is not None]) - level))), 4)
 
 
 def error_by_similarity(
@@ -113,19 +193,22 @@ def error_by_similarity(
     folds: np.ndarray,
     scores: np.ndarray,
     edges: tuple[float, ...],
+    inside: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Does distance to the training set predict error? Per similarity band: Brier score of the
     calibrated probabilities, and the conformal error rate and share of informative sets at the
-    default level. Computed on out-of-fold predictions with each compound's own training folds."""
+    default level (Mondrian over the domain sides too, given `inside`). Computed on out-of-fold
+    predictions with each compound's own training folds."""
     sets = [
-        cross_conformal_sets(scores, labels, folds, j, DEFAULT_SIGNIFICANCE) for j in range(labels.shape[1])
+        cross_conformal_sets(scores, labels, folds, j, DEFAULT_SIGNIFICANCE, inside)
+        for j in range(labels.shape[1])
     ]
     rows = []
     for low, high in pairwise(edges):
-        inside = (similarity >= low) & (similarity < high)
+        in_band = (similarity >= low) & (similarity < high)
         squared, wrong, single, n = 0.0, 0, 0, 0
         for j in range(labels.shape[1]):
-            rows_j = inside & ~np.isnan(labels[:, j])
+            rows_j = in_band & ~np.isnan(labels[:, j])
             y = labels[rows_j, j].astype(int)
             squared += float(((probabilities[rows_j, j] - y) ** 2).sum())
             covered = sets[j][rows_j][np.arange(len(y)), y]
@@ -135,7 +218,7 @@ def error_by_similarity(
         rows.append(
             {
                 "band": [low, min(high, 1.0)],
-                "compounds": int(inside.sum()),
+                "compounds": int(in_band.sum()),
                 "labels": n,
                 "brier": round(squared / n, 4) if n else None,
                 "conformal_error": round(wrong / n, 4) if n else None,

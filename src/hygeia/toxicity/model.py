@@ -21,7 +21,7 @@ from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.applicability import ApplicabilityDomain
 from hygeia.toxicity.booster_rows import RowPredictor, fast_rows
 from hygeia.toxicity.calibration import Calibrator
-from hygeia.toxicity.conformal import EndpointConformal
+from hygeia.toxicity.conformal import MondrianConformal, inside_domain
 from hygeia.toxicity.featurize import (
     ConcatFeaturizer,
     FeatureSpecMismatch,
@@ -38,7 +38,8 @@ from hygeia.toxicity.network_member import NetworkMember, open_session
 
 CALIBRATION_FILE = "calibration.json"
 FINGERPRINTS_FILE = "training_fingerprints.npy"
-CONFORMAL_FILE = "conformal_calibration.npy"  # (2, n, 12) float32: OOF scores, labels (NaN untested)
+# (3, n, 12) float32: out-of-fold scores, labels, similarity (2.0-2.4: the first two)
+CONFORMAL_FILE = "conformal_calibration.npy"
 
 
 class ToxicityModelError(ValueError):
@@ -95,7 +96,7 @@ class ToxicityModel:
         calibrators: dict[str, Calibrator],
         domain: ApplicabilityDomain,
         networks: Sequence[NetworkMember] = (),
-        conformal: Sequence[EndpointConformal] = (),
+        conformal: Sequence[MondrianConformal] = (),
         graphs: Sequence[GraphMember] = (),
     ) -> None:
         self.card, self.members, self.calibrators, self.domain = card, members, calibrators, domain
@@ -171,13 +172,14 @@ class ToxicityModel:
             return Predictions(empty, np.zeros(0), np.zeros(0, dtype=bool))
         scores = self.raw_scores(features)
         similarity = self.domain.index.nearest(features[self._domain_key])
+        inside = self.domain.in_domain(similarity)
         sets = None
         if self.conformal:
+            level = self.significance
             sets = np.stack(
-                [c.prediction_sets(scores[:, j], self.significance) for j, c in enumerate(self.conformal)],
-                axis=1,
+                [c.prediction_sets(scores[:, j], inside, level) for j, c in enumerate(self.conformal)], axis=1
             )
-        return Predictions(self.calibrate(scores), similarity, self.domain.in_domain(similarity), sets)
+        return Predictions(self.calibrate(scores), similarity, inside, sets)
 
     def explain_member(self) -> tuple[Member, MorganCountFeaturizer, int]:
         """The member whose Morgan-count columns map to atoms, and where those columns start."""
@@ -268,15 +270,19 @@ def _load_graph(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> Gra
     return GraphMember(spec["name"], graph, descriptors, quantiles, sessions)
 
 
-def _load_conformal(folder: Path, card: dict[str, Any]) -> list[EndpointConformal]:
-    """Models before 2.0 have no conformal calibration set: they simply give no prediction sets."""
+def _load_conformal(folder: Path, card: dict[str, Any]) -> list[MondrianConformal]:
+    """Models before 2.0 have no conformal calibration set: they simply give no prediction sets.
+    2.0-2.4 store no similarities: their sets are class-conditional only."""
     if "conformal" not in card:
         return []
     stored = np.load(_artifact(folder, card, card["conformal"]["file"]), allow_pickle=False)
-    if stored.shape[0] != 2 or stored.shape[2] != len(ENDPOINTS):
+    if stored.shape[0] not in (2, 3) or stored.shape[2] != len(ENDPOINTS):
         raise ToxicityModelError(f"conformal calibration set has shape {stored.shape}")
     scores, labels = stored[0].astype(np.float64), stored[1].astype(np.float64)
-    return [EndpointConformal.fit(scores[:, j], labels[:, j]) for j in range(len(ENDPOINTS))]
+    inside = None
+    if stored.shape[0] == 3:  # the similarity plane, compared in float32 as in training
+        inside = inside_domain(stored[2][:, 0], float(card["applicability_domain"]["threshold"]))
+    return [MondrianConformal.fit(scores[:, j], labels[:, j], inside) for j in range(len(ENDPOINTS))]
 
 
 def _part_key(featurizer: Featurizer) -> str:

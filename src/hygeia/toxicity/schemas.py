@@ -72,10 +72,13 @@ class Prediction(BaseModel):
         None,
         description="Mondrian conformal prediction set per endpoint at `conformal_significance`: 'active' or "
         "'inactive' when only one label is plausible, 'uncertain' when both are, 'empty' when neither "
-        "(unlike the training data). Absent for models without a conformal calibration set.",
+        "(unlike the training data). From model 2.5.0 calibrated separately in and out of the "
+        "applicability domain. Absent for models without a conformal calibration set.",
     )
     conformal_significance: float | None = Field(
-        None, description="error rate per class the prediction sets are calibrated to (scaffold CV)"
+        None,
+        description="error rate per class (2.5.0 on: per class and domain side) the prediction sets are "
+        "calibrated to (scaffold CV)",
     )
     overall: OverallCall | None = None
     explanation: AtomExplanation | None = None

@@ -27,7 +27,7 @@ from hygeia.toxicity.applicability import (
     similarity_table,
 )
 from hygeia.toxicity.calibration import Calibrator, choose_calibrator
-from hygeia.toxicity.conformal import error_by_similarity, validity_report
+from hygeia.toxicity.conformal import conformal_planes, error_by_similarity, inside_domain, validity_report
 from hygeia.toxicity.dataset import ToxicityDataset, load_tox21
 from hygeia.toxicity.evaluation import choose_blend, fold_metrics, masked_auc, summarise
 from hygeia.toxicity.featurize import FEATURIZERS, featurize_many
@@ -75,7 +75,7 @@ class TrainingRun:
     seed: int
     networks_onnx: list[bytes]  # one exported network per seed; empty without torch
     network_weight: float
-    conformal_set: np.ndarray  # (2, n, 12) float32: out-of-fold blended scores and labels
+    conformal_set: np.ndarray  # (3, n, 12) float32: out-of-fold blended scores, labels, similarity
     conformal: dict[str, Any]
     outcome_rows: dict[str, int] | None = None  # what accepted outcomes added (None: Tox21 alone)
     graphs_onnx: list[bytes] = field(default_factory=list)  # the graph member, one per seed
@@ -193,10 +193,13 @@ def run_training(
     packed = np.packbits(parts[AD_PART].astype(np.uint8), axis=1)
     similarity = out_of_fold_similarity(parts[AD_PART].astype(np.uint8), folds)
     applicability = _applicability(similarity, ensemble_oof, dataset.labels)
+    # the conformal categories are read off the stored (float32) similarities, as at serving
+    stored_similarity = similarity.astype(np.float32)
+    inside = inside_domain(stored_similarity, applicability["threshold"])
     applicability["error_by_similarity"] = error_by_similarity(
-        similarity, calibrated_oof, dataset.labels, folds, ensemble_oof, BAND_EDGES
+        similarity, calibrated_oof, dataset.labels, folds, ensemble_oof, BAND_EDGES, inside
     )
-    conformal = validity_report(ensemble_oof, dataset.labels, folds, ENDPOINTS)
+    conformal = validity_report(ensemble_oof, dataset.labels, folds, ENDPOINTS, inside)
     drift = _drift_reference(ensemble_oof, calibrators, similarity)
     log(f"applicability threshold {applicability['threshold']} ({clock.lap('calibration_and_domain')} s)")
 
@@ -220,7 +223,7 @@ def run_training(
         seed,
         networks,
         weight if networks else 0.0,
-        np.stack([ensemble_oof, dataset.labels]).astype(np.float32),
+        conformal_planes(ensemble_oof, dataset.labels, stored_similarity),
         conformal,
         merged.stats if merged is not None else None,
         graph_cv.onnx if graph_cv is not None else [],

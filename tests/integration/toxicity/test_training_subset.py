@@ -43,6 +43,11 @@ def test_artifact_is_complete_and_verifiable(trained: tuple[Path, dict]) -> None
     assert len([f for f in card["artifacts"] if f.startswith("members/")]) == len(ENDPOINTS)
     packed = np.load(folder / "training_fingerprints.npy", allow_pickle=False)
     assert packed.dtype == np.uint8 and packed.shape == (card["training_data"]["compounds_after_dedup"], 256)
+    # scores, labels and each compound's out-of-fold similarity: the sets are Mondrian by domain side
+    conformal = np.load(folder / card["conformal"]["file"], allow_pickle=False)
+    assert conformal.shape == (3, len(packed), len(ENDPOINTS))
+    assert ((conformal[2] >= 0) & (conformal[2] <= 1)).all()
+    assert "max_abs_deviation_by_domain" in card["conformal"]["validity_cross_fitted"]["0.2"]
 
 
 def test_card_reports_cv_and_rejections(trained: tuple[Path, dict]) -> None:  # type: ignore[type-arg]

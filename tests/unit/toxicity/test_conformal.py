@@ -6,8 +6,10 @@ import numpy as np
 
 from hygeia.toxicity.conformal import (
     EndpointConformal,
+    MondrianConformal,
     cross_conformal_sets,
     error_by_similarity,
+    inside_domain,
     set_label,
     validity_report,
 )
@@ -72,3 +74,72 @@ def test_error_by_similarity_reports_each_band() -> None:
     )
     assert [r["compounds"] for r in rows] == [500, 500]
     assert all(0 <= r["brier"] <= 1 and 0 <= r["conformal_error"] <= 1 for r in rows)
+
+
+def _domain_shifted(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A third of the compounds lie out of the domain, where the model separates the classes less
+    (as on remote scaffolds): class-only calibration is valid on average but not there."""
+    rng = np.random.default_rng(seed)
+    labels = (rng.uniform(size=n) < 0.1).astype(float)
+    inside = rng.uniform(size=n) >= 1 / 3
+    shift = np.where(inside, 0.35, 0.1)
+    scores = np.clip(rng.normal(0.2 + shift * labels, 0.15), 0, 1)
+    return scores, labels, inside
+
+
+def _side_errors(sets: np.ndarray, labels: np.ndarray, side: np.ndarray) -> list[float]:
+    return [float(1 - sets[side & (labels == c), c].mean()) for c in (0, 1)]
+
+
+def test_each_domain_side_is_valid_only_when_calibrated_on_its_own() -> None:
+    scores, labels, inside = _domain_shifted(12000, 6)
+    folds = np.arange(12000) % 5
+    class_only = cross_conformal_sets(scores[:, None], labels[:, None], folds, 0, 0.2)
+    by_domain = cross_conformal_sets(scores[:, None], labels[:, None], folds, 0, 0.2, inside)
+    assert _side_errors(class_only, labels, ~inside)[1] > 0.3  # remote actives missed far above ε
+    for side in (inside, ~inside):
+        assert all(abs(e - 0.2) < 0.04 for e in _side_errors(by_domain, labels, side))
+
+
+def test_validity_report_gives_each_side_and_its_largest_deviation() -> None:
+    scores, labels, inside = _domain_shifted(6000, 7)
+    report = validity_report(scores[:, None], labels[:, None], np.arange(6000) % 5, ("X",), inside)
+    level = report["0.2"]
+    row = level["endpoints"]["X"]
+    assert (
+        set(row["in_domain"])
+        == set(row["out_of_domain"])
+        == {"error_inactive", "error_active", "single_label"}
+    )
+    assert level["max_abs_deviation_by_domain"] < 0.05
+    assert row["out_of_domain"]["single_label"] < row["in_domain"]["single_label"]  # it says it cannot tell
+    assert (
+        "max_abs_deviation_by_domain"
+        not in validity_report(scores[:, None], labels[:, None], np.arange(6000) % 5, ("X",))["0.2"]
+    )
+
+
+def test_a_query_is_judged_against_its_own_side() -> None:
+    """Inside, actives score high; outside, they score like inactives: a middling score is a
+    plausible active out of the domain but not in it."""
+    inactive = np.full(50, 0.1)
+    scores = np.concatenate([inactive, np.full(20, 0.9), inactive, np.full(20, 0.15)])
+    labels = np.concatenate([np.zeros(50), np.ones(20), np.zeros(50), np.ones(20)])
+    inside = np.arange(140) < 70
+    model = MondrianConformal.fit(scores, labels, inside)
+    sets = model.prediction_sets(np.array([0.3, 0.3]), np.array([True, False]), 0.2)
+    assert not sets[0, 1] and sets[1, 1]
+
+
+def test_a_model_stored_without_similarities_is_class_conditional_only() -> None:
+    scores, labels = _scores(2000, 8)
+    single = MondrianConformal.fit(scores, labels)
+    assert len(single.categories) == 1
+    probe = np.linspace(0, 1, 20)
+    expected = EndpointConformal.fit(scores, labels).prediction_sets(probe, 0.2)
+    for side in (np.ones(20, bool), np.zeros(20, bool)):
+        assert np.array_equal(single.prediction_sets(probe, side, 0.2), expected)
+
+
+def test_the_domain_side_includes_the_threshold() -> None:
+    assert inside_domain(np.array([0.39, 0.4, 0.41], dtype=np.float32), 0.4).tolist() == [False, True, True]
