@@ -17,6 +17,7 @@ import numpy as np
 from rdkit import Chem
 from scipy import sparse
 
+from hygeia.toxicity.conformal import inside_domain
 from hygeia.toxicity.evaluation import masked_auc
 from hygeia.toxicity.featurize import MorganBitFeaturizer
 
@@ -103,7 +104,7 @@ class ApplicabilityDomain:
         return self.index.nearest(bits)
 
     def in_domain(self, similarity: np.ndarray) -> np.ndarray:
-        return similarity >= self.threshold
+        return inside_domain(similarity, self.threshold)
 
 
 def out_of_fold_similarity(bits: np.ndarray, folds: np.ndarray) -> np.ndarray:

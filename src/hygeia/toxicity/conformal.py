@@ -66,7 +66,8 @@ def set_label(in_set: np.ndarray) -> str:
 
 
 def inside_domain(similarity: np.ndarray, threshold: float) -> np.ndarray:
-    """The applicability-domain side of each compound; training and serving both decide it here."""
+    """The applicability-domain side of each compound: the domain flag of every answer, and the
+    Mondrian category of calibration compounds and queries alike."""
     return np.asarray(similarity >= threshold, dtype=bool)
 
 
