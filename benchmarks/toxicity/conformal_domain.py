@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, cross_conformal_sets, inside_domain
+from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, class_errors, cross_conformal_sets, inside_domain
 from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
@@ -30,35 +30,50 @@ ROOT = Path(__file__).resolve().parents[2]
 SIDES = {"in_domain": True, "out_of_domain": False}
 
 
-def side_errors(sets: np.ndarray, y: np.ndarray, inside: np.ndarray, level: float) -> list[dict[str, Any]]:
-    rows = []
+def _side_cells(
+    endpoint: str, sets: np.ndarray, y: np.ndarray, on_side: np.ndarray, level: float
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Per domain side: each present class's error minus ε with its size, and the single-label share."""
+    cells, single = [], {}
     for side, flag in SIDES.items():
-        on_side = inside == flag
+        chosen = on_side == flag
+        errors = class_errors(sets[chosen], y[chosen])
+        single[side] = float(errors["single_label"] or 0.0)
         for cls, name in ((0, "inactive"), (1, "active")):
-            chosen = on_side & (y == cls)
-            error = float(1 - sets[chosen, cls].mean())
-            rows.append(
-                {"side": side, "class": name, "n": int(chosen.sum()), "excess": round(error - level, 4)}
-            )
-    return rows
+            error = errors[f"error_{name}"]
+            if error is not None:
+                n = int((y[chosen] == cls).sum())
+                cells.append(
+                    {
+                        "endpoint": endpoint,
+                        "side": side,
+                        "class": name,
+                        "n": n,
+                        "excess": round(error - level, 4),
+                    }
+                )
+    return cells, single
 
 
 def judge(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, inside: np.ndarray) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for taxonomy, categories in (("class", None), ("class x domain", inside)):
         for level in SIGNIFICANCE_LEVELS:
-            cells, single = [], {side: [] for side in SIDES}
+            cells: list[dict[str, Any]] = []
+            single: dict[str, list[float]] = {side: [] for side in SIDES}
             for j, endpoint in enumerate(ENDPOINTS):
                 tested = ~np.isnan(labels[:, j])
                 sets = cross_conformal_sets(scores, labels, folds, j, level, categories)[tested]
-                y, side = labels[tested, j].astype(int), inside[tested]
-                cells += [{"endpoint": endpoint, **c} for c in side_errors(sets, y, side, level)]
-                for name, flag in SIDES.items():
-                    single[name].append(float((sets[side == flag].sum(axis=1) == 1).mean()))
-            excess = sorted(cells, key=lambda c: c["excess"])
+                found, shares = _side_cells(
+                    endpoint, sets, labels[tested, j].astype(int), inside[tested], level
+                )
+                cells += found
+                for side, share in shares.items():
+                    single[side].append(share)
+            ranked = sorted(cells, key=lambda c: float(c["excess"]))
             report[f"{taxonomy} @{level}"] = {
-                "largest_excess": excess[-3:][::-1],
-                "most_conservative": excess[:2],
+                "largest_excess": ranked[-3:][::-1],
+                "most_conservative": ranked[:2],
                 "mean_single_label": {k: round(float(np.mean(v)), 4) for k, v in single.items()},
                 "cells": cells,
             }

@@ -150,14 +150,14 @@ def validity_report(
             y = labels[tested, j].astype(int)
             size = sets.sum(axis=1)
             rows[endpoint] = {
-                **_class_errors(sets, y),
+                **class_errors(sets, y),
                 "uncertain": round(float((size == 2).mean()), 4),
                 "empty": round(float((size == 0).mean()), 4),
             }
             if inside is not None:
                 side = inside[tested]
-                rows[endpoint]["in_domain"] = _class_errors(sets[side], y[side])
-                rows[endpoint]["out_of_domain"] = _class_errors(sets[~side], y[~side])
+                rows[endpoint]["in_domain"] = class_errors(sets[side], y[side])
+                rows[endpoint]["out_of_domain"] = class_errors(sets[~side], y[~side])
         report[str(level)] = {
             "endpoints": rows,
             "max_abs_deviation": _max_deviation([rows], level),
@@ -171,7 +171,7 @@ def validity_report(
     return report
 
 
-def _class_errors(sets: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
+def class_errors(sets: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
     """Error rate of each class (None where the class is absent) and share of single-label sets."""
     covered = sets[np.arange(len(y)), y]
 
