@@ -22,6 +22,7 @@ from hygeia.core.llm import ChatMessage
 NO_LLM_LABEL = "no language model"
 PASSAGE_LISTS = ("hits", "results", "passages", "documents", "items", "matches")
 TEXT_FIELDS = ("snippet", "text", "abstract", "passage", "content", "summary")
+TEXT_TYPES = ("literature",)  # typed passages the verdict may read; untyped ones are taken as text
 SOURCE_TEXT_CHARS = 600
 WORD = re.compile(r"[a-z][a-z\-]{3,}")
 NUMBER = re.compile(r"(?<![\[\w.])\d+(?:\.\d+)?(?![\]\w])")  # not citation markers like [2]
@@ -40,6 +41,20 @@ class Source:
     score: float | None = None
     full_text: str = ""  # the whole passage, for sentence ranking and "show the full passage"
     output: dict[str, Any] | None = None  # a tool result's output, for its one-line fact
+    passage_type: str | None = None  # the retrieval tool's document type ("literature", "approval", …)
+
+    @property
+    def reads_as_text(self) -> bool:
+        """A study's text, the kind of passage the verdict model was measured on (PubMedQA abstracts).
+
+        Records that a tool types as something else (an approval, a trial outcome, a curated
+        indication) are one-line facts: a yes/no reading of them would only echo the model's prior."""
+        return self.kind == "passage" and self.passage_type in (None, *TEXT_TYPES)
+
+    @property
+    def answers(self) -> bool:
+        """A tool result that answers the question it was bound to; a tool may say it did not."""
+        return self.kind == "tool_result" and bool((self.output or {}).get("answers", True))
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -94,6 +109,7 @@ def _passage(outcome: ToolOutcome, item: dict[str, Any]) -> Source | None:
         str(item["url"]) if item.get("url") else None,
         float(score) if isinstance(score, int | float) else None,
         " ".join((text or title).split()),
+        passage_type=str(item["type"]) if item.get("type") else None,
     )
 
 
@@ -116,28 +132,32 @@ def failure_lines(outcomes: list[ToolOutcome]) -> list[str]:
 
 
 def extractive_answer(
-    question: str, sources: list[Source], failures: list[str], why_no_llm: str, evidence: EvidenceView
+    sources: list[Source],
+    failures: list[str],
+    why_no_llm: str,
+    evidence: EvidenceView,
+    verdicts: list[dict[str, Any]],
 ) -> str:
-    """The answer when no model writes one: a verdict, the best sentences and one line per tool result."""
+    """The answer when no model writes one: the stated verdicts, one line per tool result (computed for
+    this question, so first), then the best sentences, or the closest ones as leads when the passages
+    do not address the question."""
     lines = [
         f"[{NO_LLM_LABEL}: {why_no_llm}. Extractive answer: the sentences of the retrieved passages that "
         f"best match the question ({evidence.method}), and tool results; full passages under Sources.]"
     ]
     if not sources:
         lines.append("No source could be retrieved for this question, so no answer is given.")
-    if evidence.not_answered and evidence.selected:
+    lines.extend(_verdict_line(v) for v in verdicts)
+    results = [s for s in sources if s.kind == "tool_result" and s.output]
+    results.sort(key=lambda s: not s.answers)  # a lookup that answered the named pair leads
+    lines.extend(f"- {fact_line(s.tool, s.output or {})} [{s.number}]" for s in results)
+    if evidence.selected and not evidence.passages_answer:
+        overall = " (confidence low — not answered)" if evidence.not_answered else ""
         lines.append(
-            "The retrieved passages do not address this question (confidence low — not answered); "
-            "the closest sentences follow, as leads rather than an answer."
+            f"The retrieved passages do not address this question{overall}; the closest sentences "
+            "follow, as leads rather than an answer."
         )
-    if evidence.verdict and not evidence.not_answered:
-        lines.append(_verdict_line(evidence.verdict))
     lines.extend(f"- {s.text} [{s.source}]" for s in evidence.selected)
-    lines.extend(
-        f"- {fact_line(s.tool, s.output)} [{s.number}]"
-        for s in sources
-        if s.kind == "tool_result" and s.output
-    )
     lines.extend(f"Tool failure — {line}" for line in failures)
     if sources:
         lines.append("\nSources:")
@@ -145,12 +165,35 @@ def extractive_answer(
     return "\n".join(lines)
 
 
+def tool_verdicts(sources: list[Source]) -> list[dict[str, Any]]:
+    """Verdicts that lookup tools state on the pair the question names (a labelled side effect, a
+    disproportionality alert), as rules on their own result: no fitted model, the basis says why."""
+    found = []
+    for source in sources:
+        stated = (source.output or {}).get("verdict") if source.kind == "tool_result" else None
+        if isinstance(stated, dict) and stated.get("label") in ("yes", "no") and stated.get("basis"):
+            found.append(
+                {
+                    "label": stated["label"],
+                    "probabilities": None,
+                    "source": source.number,
+                    "model": f"rule: {source.tool}",
+                    "measured": "a stated rule on the tool's result, not a fitted model",
+                    "basis": str(stated["basis"]),
+                    "stated": True,
+                }
+            )
+    return found
+
+
 def _verdict_line(verdict: dict[str, Any]) -> str:
-    p = verdict["probabilities"]
-    odds = ", ".join(f"{k} {v:.2f}" for k, v in p.items())
+    where = f"from [{verdict['source']}], {verdict['model']}"
+    if verdict["probabilities"] is None:
+        return f"Verdict: {verdict['label']} ({where}): {verdict['basis']}."
+    odds = ", ".join(f"{k} {v:.2f}" for k, v in verdict["probabilities"].items())
     return (
-        f"Verdict: {verdict['label']} (from [{verdict['source']}], {verdict['model']}; {odds}). "
-        f"A yes/no classifier's reading of the best-matching passage ({verdict['measured']})."
+        f"Verdict: {verdict['label']} ({where}; {odds}). "
+        f"A yes/no classifier's reading of the best-matching study ({verdict['measured']})."
     )
 
 

@@ -111,12 +111,23 @@ class EvidenceView:
     def not_answered(self) -> bool:
         return str(self.confidence["label"]).endswith("not answered")
 
+    @property
+    def passages_answer(self) -> bool:
+        """The passages themselves address the question (a tool's answer does not lift this)."""
+        return float(self.confidence["evidence_answers_question"]) >= NOT_ANSWERED
 
-def view_evidence(question: str, passages: list[tuple[int, str]], tool_answered: bool) -> EvidenceView:
-    """Rank the passages' sentences, keep the best, state a verdict, and say how well they answer."""
+
+def view_evidence(
+    question: str,
+    passages: list[tuple[int, str]],
+    tool_answered: bool,
+    readable: set[int] | None = None,
+) -> EvidenceView:
+    """Rank the passages' sentences, keep the best, read a verdict from the best-matching passage
+    among `readable` (all when None), and say how well the passages answer."""
     ranked = rank_sentences(question, passages)
     selected = select(ranked)
-    found = stated_verdict(question, ranked)
+    found = stated_verdict(question, ranked, readable)
     return EvidenceView(
         selected, found, ranked.method, assess(question, selected, tool_answered, ranked.method)
     )

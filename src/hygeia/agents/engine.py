@@ -22,10 +22,12 @@ from hygeia.agents.compose import (
     extractive_answer,
     failure_lines,
     grounding,
+    tool_verdicts,
     with_citations,
 )
 from hygeia.agents.confidence import EvidenceView, view_evidence
 from hygeia.agents.experts import Expert, get_expert
+from hygeia.agents.extract import is_yes_no
 from hygeia.agents.planner import ChainResult, initial_context, planned_chain, retrieval_chain
 from hygeia.agents.recall import recall
 from hygeia.agents.router import route
@@ -223,6 +225,7 @@ def _answer(
     why_no_llm: str,
 ) -> dict[str, Any]:
     evidence = _evidence(question.text, sources)
+    verdicts = _stated_verdicts(question.text, sources, evidence)
     scored = dict(evidence.confidence)
     if completion is not None and completion.text.strip():
         text, cited = with_citations(completion.text, sources)
@@ -234,7 +237,7 @@ def _answer(
     else:
         if completion is not None:
             why_no_llm = "the language model returned an empty answer"
-        text = extractive_answer(question.text, sources, failures, why_no_llm, evidence)
+        text = extractive_answer(sources, failures, why_no_llm, evidence, verdicts)
         cited = sorted(
             {s.source for s in evidence.selected} | {s.number for s in sources if s.kind == "tool_result"}
         )
@@ -252,7 +255,7 @@ def _answer(
         "cited": cited,
         "tool_calls": [o.as_dict() for o in chain.outcomes],
         "planner": chain.planner,
-        "verdict": evidence.verdict,
+        "verdict": verdicts[0] if verdicts else evidence.verdict,
         "confidence": scored if sources else _no_sources(scored),
         "usage": _usage(chain, completion),
     }
@@ -260,7 +263,19 @@ def _answer(
 
 def _evidence(question: str, sources: list[Source]) -> EvidenceView:
     passages = [(s.number, s.full_text or s.text) for s in sources if s.kind == "passage"]
-    return view_evidence(question, passages, any(s.kind == "tool_result" for s in sources))
+    readable = {s.number for s in sources if s.reads_as_text}
+    return view_evidence(question, passages, any(s.answers for s in sources), readable)
+
+
+def _stated_verdicts(question: str, sources: list[Source], evidence: EvidenceView) -> list[dict[str, Any]]:
+    """What the answer states for a yes/no question: the lookup tools' verdicts on the named pair,
+    then the study reading, if the passages address the question at all."""
+    if not is_yes_no(question):
+        return []
+    stated = tool_verdicts(sources)
+    if evidence.verdict is not None and evidence.passages_answer:
+        stated.append(evidence.verdict | {"stated": True})
+    return stated
 
 
 def _with_grounding(scored: dict[str, Any], grounded: float) -> dict[str, Any]:

@@ -90,12 +90,14 @@ def select(ranked: Ranked) -> list[Sentence]:
     return chosen
 
 
-def stated_verdict(question: str, ranked: Ranked) -> dict[str, Any] | None:
-    """Yes/no/maybe with its probabilities, from the best-matching passage; None when not applicable."""
+def stated_verdict(question: str, ranked: Ranked, readable: set[int] | None = None) -> dict[str, Any] | None:
+    """Yes/no/maybe with its probabilities, from the best-matching passage that `readable` allows (a
+    study's text; all passages when None); None when not applicable."""
     model = verdict.load()
-    if model is None or ranked.question_vector is None or not ranked.sentences or not is_yes_no(question):
+    eligible = [s for s in ranked.sentences if readable is None or s.source in readable]
+    if model is None or ranked.question_vector is None or not eligible or not is_yes_no(question):
         return None
-    best = ranked.sentences[0].source
+    best = eligible[0].source
     mine = sorted((s for s in ranked.sentences if s.source == best), key=lambda s: s.position)
     vectors = np.stack([ranked.vectors[(best, s.position)] for s in mine])
     probabilities = model.predict(question, ranked.question_vector, [s.text for s in mine], vectors)
@@ -106,4 +108,6 @@ def stated_verdict(question: str, ranked: Ranked) -> dict[str, Any] | None:
         "source": best,
         "model": f"agents-verdict {model.info.get('version', '?')}",
         "measured": str(model.info.get("measured", "not measured")),
+        "basis": None,
+        "stated": False,  # the answer states it only when the passages address the question
     }

@@ -28,6 +28,11 @@ MIN_RELEVANCE = 0.05
 LESION_CUE = re.compile(
     r"\b(?:dermato\w*|lesions?|moles?|skin|melanoma\w*|n(?:a)?ev(?:us|i)|triage)\b", re.IGNORECASE
 )
+REPURPOSING_CUE = re.compile(
+    r"\brepurpos\w*|\breposition\w*|\bnew (?:uses?|indications?)\b|\bcandidate (?:drugs?|indications?)\b"
+    r"|\b(?:could|might|may)(?: \w+){0,2} (?:treat|be used (?:for|to treat))\b",
+    re.IGNORECASE,
+)
 PLAN_PROMPT = (
     "Choose the tools to call, in order, to answer the question. Reply with JSON only: "
     '{"steps": [{"tool": "<name>", "args": {...}}]}. Use only these tools:\n'
@@ -73,6 +78,7 @@ def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
         "agents.toxicity_by_name": (TOXICITY_CUE, "drug"),
         "agents.side_effects": (EFFECT_CUE, "drug"),
         "agents.signal_lookup": (SIGNAL_CUE, "query"),
+        "evidence.candidates": (REPURPOSING_CUE, "query"),
         "toxicity.batch_prediction": (TOXICITY_CUE, "job_id"),  # the caller's own job, by its id
         "dermatology.prediction": (LESION_CUE, "prediction_id"),  # the caller's own triage, by its id
     }

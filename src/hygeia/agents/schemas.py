@@ -66,6 +66,9 @@ class SourceOut(BaseModel):
     url: str | None = None
     score: float | None = None
     full_text: str = Field("", description="the whole passage; `text` is its preview")
+    passage_type: str | None = Field(
+        None, description="the retrieval tool's document type (literature, approval, clinical_trial, …)"
+    )
 
 
 class ToolCallOut(BaseModel):
@@ -93,10 +96,18 @@ class ConfidenceOut(BaseModel):
 
 class VerdictOut(BaseModel):
     label: Literal["yes", "no", "maybe"]
-    probabilities: dict[str, float]
-    source: int = Field(description="citation number of the passage the verdict reads")
-    model: str
-    measured: str = Field(description="the verdict model's measured accuracy on PubMedQA")
+    probabilities: dict[str, float] | None = Field(
+        None, description="the study reading's class probabilities; none for a tool's stated rule"
+    )
+    source: int = Field(description="citation number of the study or tool result the verdict reads")
+    model: str = Field(description="agents-verdict <version> (a study's text) or rule: <tool>")
+    measured: str = Field(description="the verdict model's measured accuracy on PubMedQA, or 'a stated rule'")
+    basis: str | None = Field(None, description="a tool verdict's reason, in the tool's numbers")
+    stated: bool = Field(
+        True,
+        description="false: computed from the best study, but not stated, as the passages do not address "
+        "the question",
+    )
 
 
 class UsageOut(BaseModel):
@@ -123,7 +134,9 @@ class AnswerOut(BaseModel):
     tool_calls: list[ToolCallOut]
     planner: str
     verdict: VerdictOut | None = Field(
-        None, description="yes/no questions: the stated verdict and its source"
+        None,
+        description="yes/no questions: the first stated verdict (a lookup tool's rule before a study's "
+        "reading) and its source",
     )
     confidence: ConfidenceOut
     usage: UsageOut

@@ -28,6 +28,10 @@ EFFECT_CUE = re.compile(
 STEM = 5  # "hepatotoxic", "hepatic" and "hepatitis" share "hepat"; "rhabdomyolysis" is "rhabd"
 MIN_WORD = 6
 SHOWN = 8
+OPPOSITE_DIRECTION = {  # a direction word of an effect's name -> the question's words for the other one
+    "increas": r"\b(?:decreas\w*|loss|lose|losing|reduc\w*|lower\w*|low|drops?|fall\w*)\b",
+    "decreas": r"\b(?:increas\w*|gain\w*|rais\w*|elevat\w*|high\w*|rises?|rising)\b",
+}
 
 
 @lru_cache(maxsize=2)
@@ -54,10 +58,23 @@ def side_effects_of(drugbank_id: str) -> list[str]:
 
 def matching(effects: list[str], query: str, drug: str) -> list[str]:
     """Side effects the question names: a 6+ letter word of the effect shares its first five letters
-    with a 6+ letter word of the question (other than the drug's name)."""
+    with a 6+ letter word of the question (other than the drug's name), and the effect's direction
+    does not contradict the question's ("Weight decreased" is not "weight gain")."""
     pattern = f"[a-z]{{{MIN_WORD},}}"
-    words = {w[:STEM] for w in re.findall(pattern, query.lower()) if w not in drug.lower()}
-    return [e for e in effects if any(p[:STEM] in words for p in re.findall(pattern, e.lower()))]
+    lowered = query.lower()
+    words = {w[:STEM] for w in re.findall(pattern, lowered) if w not in drug.lower()}
+    return [
+        e
+        for e in effects
+        if any(p[:STEM] in words for p in re.findall(pattern, e.lower())) and not _opposed(e.lower(), lowered)
+    ]
+
+
+def _opposed(effect: str, question: str) -> bool:
+    return any(
+        stem in effect and stem not in question and re.search(opposite, question)
+        for stem, opposite in OPPOSITE_DIRECTION.items()
+    )
 
 
 def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
@@ -67,6 +84,7 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
         raise InputError(f"no DrugBank entry known for {drug!r}, so no side effects can be looked up")
     effects = side_effects_of(found.drugbank_id)
     named = matching(effects, query, found.name)
+    verdict = {}
     if not effects:
         fact = (
             f"SIDER 4.1 (via Hetionet) has no entry for {found.name}: absence there is not evidence of safety"
@@ -76,13 +94,20 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
             f"SIDER 4.1 (via Hetionet CcSE) lists {', '.join(named)} among the {len(effects)} labelled side "
             f"effects of {found.name} (drug labels: listed, not a rate or proof of causation)"
         )
+        more = f" and {len(named) - 1} more of the effects the question names" if len(named) > 1 else ""
+        basis = (
+            f"{found.name}'s drug labels list {named[0]}{more} (SIDER 4.1): labelled, not a rate or proof "
+            "of causation"
+        )
+        verdict = {"verdict": {"label": "yes", "basis": basis}}
     else:
         fact = (
             f"SIDER 4.1 (via Hetionet CcSE) lists {len(effects)} labelled side effects for {found.name}; "
             f"none matches the question's terms (e.g. {', '.join(effects[:SHOWN])})"
         )
     return {"drug": found.name, "drugbank_id": found.drugbank_id, "named_in_question": named,
-            "n_side_effects": len(effects), "side_effects": effects, "fact": fact}  # fmt: skip
+            "n_side_effects": len(effects), "side_effects": effects, "fact": fact,
+            "answers": bool(named), **verdict}  # fmt: skip
 
 
 def register() -> None:

@@ -58,10 +58,34 @@ def signal_lookup(
     own, why_not = tenant_run_lookup(caller, query, drug, event)
     if own is not None:
         source = f"this tenant's latest finished signal run {own['run_id']}"
-        return own | {"source": source, "answered_from": "tenant_run"}
+        levels = {f"run {own['run_id'][:8]}": s.get("alert_level") for s in own.get("signals") or []}
+        verdict = pair_verdict(own.get("drug"), own.get("event"), levels)
+        return own | {"source": source, "answered_from": "tenant_run", **verdict}
     found = reference_lookup(query, drug, event)
     found["fact"] = f"{found['fact']} [{why_not}]"
-    return found | {"answered_from": "reference_table", "tenant_run": why_not}
+    levels = {p["table"]: p.get("alert_level") for p in found["pairs"]}
+    verdict = pair_verdict(found["drug"], found["event"], levels)
+    return found | {"answered_from": "reference_table", "tenant_run": why_not, **verdict}
+
+
+def pair_verdict(drug: str | None, event: str | None, levels: dict[str, Any]) -> dict[str, Any]:
+    """For one named pair, "is there a signal?" answered by the alert levels (where → level): yes when
+    any source meets a criterion. No verdict for a drug's top signals (no pair was asked about)."""
+    if not drug or not event or not levels:
+        return {}
+    alerting = {where: level for where, level in levels.items() if level not in (None, "none")}
+    if alerting:
+        where = ", ".join(f"{level} in {w}" for w, level in alerting.items())
+        basis = (
+            f"disproportionality alert for {drug}-{event} ({where}): a statistical association in "
+            "spontaneous reports, not proof of causation"
+        )
+        return {"verdict": {"label": "yes", "basis": basis}}
+    basis = (
+        f"no disproportionality criterion (MGPS EB05, BCPNN IC025, Evans PRR) met for {drug}-{event} in "
+        f"{', '.join(levels)}: no signal in these reports, which is not evidence of safety"
+    )
+    return {"verdict": {"label": "no", "basis": basis}}
 
 
 def tenant_run_lookup(

@@ -22,6 +22,7 @@ from hygeia.core.jobs import (
     submit_job,
 )
 from hygeia.core.observability import observe_scores
+from hygeia.core.tools import Caller
 from hygeia.evidence import drift, lifecycle, retraining
 from hygeia.evidence import feedback as votes
 from hygeia.evidence.features import is_do_disease
@@ -64,6 +65,8 @@ JOB_KIND = "evidence.repurpose"
 BUILD_KIND = "evidence.build_index"
 RELATED_LITERATURE_FOR = 10  # candidates that get a literature search of their own
 PATHS_FOR = 10  # candidates whose graph paths are enumerated and shown
+TOOL_CANDIDATES = 5  # what an agent's answer lists; the job gives the full ranking
+HYPOTHESES = "Research hypotheses ranked from public evidence, not medical advice"
 DISCLAIMER = (
     "Research hypotheses ranked from public evidence (repoDB, DrugCentral, PharmacotherapyDB, PubMedQA "
     "abstracts, and from evidence 2.0.0 the Hetionet knowledge graph); not medical advice. "
@@ -73,12 +76,16 @@ Progress = Callable[[float, str], None]
 
 
 def resolve(r: ReadyEvidence, request: RepurposeRequest) -> tuple[Link, str]:
-    """The query's entity and the id ranked for it (a UMLS disease maps to its DO-slim disease)."""
+    """The query's entity and the id ranked for it."""
     kind = None if request.kind == "auto" else request.kind
     links = r.index.linker.link(request.query, kind)
     if not links:
         raise InputError(f"could not link {request.query!r} to a drug or disease", query=request.query)
-    link = links[0]
+    return _target(links[0])
+
+
+def _target(link: Link) -> tuple[Link, str]:
+    """A linked entity and the id the ranker takes for it (a UMLS disease maps to its DO-slim disease)."""
     if link.entity.kind == "drug" or is_do_disease(link.entity.id):
         return link, link.entity.id
     doids = link.entity.xrefs.get("doid", [])
@@ -201,6 +208,74 @@ def rank_candidates(
 def prior_confidences(r: ReadyEvidence, link: Link, target: str, k: int) -> list[float]:
     """The top k confidences under the model's prior weights (the drift reference's ranking)."""
     return [c.confidence for c in rank_candidates(r, link, target, dict(r.prior), r.scorer())[:k]]
+
+
+def candidates_tool(caller: Caller, query: str, k: int = TOOL_CANDIDATES) -> dict[str, Any]:
+    """Agent tool: repurposing hypotheses for the drug or disease a question mentions, ranked under the
+    caller's tenant weights like the repurposing job, known indications excluded, each with its
+    strongest graph path; a question naming both gets that pair's rank. Nothing is recorded: the job
+    is where candidates are followed up."""
+    r = ready()
+    mentioned = r.index.linker.mentions(query)
+    drug = next((lk for lk in mentioned if lk.entity.kind == "drug"), None)
+    disease = next((lk for lk in mentioned if lk.entity.kind != "drug" and _ranked_disease(lk)), None)
+    if drug is None and disease is None:
+        raise InputError(f"the question names no drug or ranked disease of the evidence index: {query!r}")
+    link = disease or drug
+    assert link is not None
+    link, target = _target(link)
+    weights, _ = votes.tenant_weights(caller.tenant_id, r.prior, r.model.sha256)
+    scorer = r.scorer()
+    ranked = rank_candidates(r, link, target, weights, scorer)
+    model = f"{r.model.name} {r.model.version}"
+    if drug is not None and disease is not None:
+        return _pair_answer(r, scorer, ranked, drug, link, model)
+    new = [_tool_candidate(r, scorer, c) for c in [c for c in ranked if not _known(c)][:k]]
+    side = "disease" if link.entity.kind == "drug" else "drug"
+    listed = "; ".join(f"{c[side]} ({c['confidence']:.3g}{_via(c)})" for c in new)
+    fact = (
+        f"Top {len(new)} repurposing hypotheses for {link.entity.name} ({model}, known indications "
+        f"excluded; confidence is the model's probability): {listed or 'none'}. {HYPOTHESES}"
+    )
+    return {"entity": entity_out(link).model_dump(mode="json"), "candidates": new, "model": model,
+            "fact": fact}  # fmt: skip
+
+
+def _ranked_disease(link: Link) -> bool:
+    return is_do_disease(link.entity.id) or bool(link.entity.xrefs.get("doid"))
+
+
+def _pair_answer(
+    r: ReadyEvidence,
+    scorer: GraphScorer | None,
+    ranked: list[Candidate],
+    drug: Link,
+    disease: Link,
+    model: str,
+) -> dict[str, Any]:
+    position = next((i for i, c in enumerate(ranked) if c.drug_id == drug.entity.id), None)
+    if position is None:
+        raise InputError(f"{drug.entity.name} is not among the candidate drugs for {disease.entity.name}")
+    pair = _tool_candidate(r, scorer, ranked[position]) | {"rank": position + 1, "of": len(ranked)}
+    known = "a known indication" if pair["known_indication"] else "not a known indication"
+    fact = (
+        f"{pair['drug']} ranks {position + 1} of {len(ranked)} candidate drugs for {pair['disease']} "
+        f"({model}; confidence {pair['confidence']:.3g}{_via(pair)}; {known}). {HYPOTHESES}"
+    )
+    return {"entity": entity_out(disease).model_dump(mode="json"), "pair": pair, "model": model,
+            "fact": fact}  # fmt: skip
+
+
+def _tool_candidate(r: ReadyEvidence, scorer: GraphScorer | None, c: Candidate) -> dict[str, Any]:
+    out = _candidate_out(r, c, set())
+    paths = _paths(scorer, out)[:1] if scorer is not None else []
+    return {"drug": out.drug, "drug_id": out.drug_id, "disease": out.disease, "disease_id": out.disease_id,
+            "confidence": out.confidence, "known_indication": out.known_indication,
+            "strongest_path": paths[0].text if paths else None}  # fmt: skip
+
+
+def _via(candidate: dict[str, Any]) -> str:
+    return f", via {candidate['strongest_path']}" if candidate["strongest_path"] else ""
 
 
 def run_repurpose_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
@@ -331,4 +406,21 @@ def register() -> None:
             },
             "required": ["query"],
         },
+    )
+    register_tool(
+        "evidence.candidates",
+        "Drug repurposing: new candidate indications (diseases) for a drug, or candidate drugs for a "
+        "disease, named in the question; ranked by the evidence model over the Hetionet graph, known "
+        "indications excluded, each with its strongest graph path",
+        candidates_tool,
+        input_schema={
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "minLength": 1, "maxLength": 2000},
+                "k": {"type": "integer", "minimum": 1, "maximum": 20, "default": TOOL_CANDIDATES},
+            },
+            "required": ["query"],
+            "additionalProperties": False,
+        },
+        tenant_scoped=True,
     )

@@ -42,6 +42,11 @@ def test_a_drug_name_question_reaches_the_toxicity_model(agents_client, make_key
         "- Acetaminophen (DB00316, structure from DrugBank): highest Tox21 probabilities" in answer["answer"]
     )
     assert answer["confidence"]["tool_answered"] is True
+    # the drug labels answer the question: their verdict leads, stated as a rule on SIDER, not a model
+    verdict = answer["verdict"]
+    assert verdict["label"] == "yes" and verdict["model"] == "rule: agents.side_effects"
+    assert verdict["probabilities"] is None and "hepatic failure" in verdict["basis"].lower()
+    assert answer["answer"].splitlines()[1].startswith(f"Verdict: yes (from [{verdict['source']}], rule:")
 
 
 def test_a_synonym_resolves_and_an_unknown_name_says_so(agents_client, make_key, real_toxicity):
@@ -82,6 +87,9 @@ def test_a_signal_question_gets_the_reference_statistics_and_names_the_source(ag
     # this app wires the agents alone: the answer says why no tenant run was read
     assert "[the signals capability is not installed, so no tenant run was consulted]" in answer["answer"]
     assert f"N {recent['n']:.0f}" in answer["answer"]
+    verdict = answer["verdict"]
+    assert (verdict["label"], verdict["model"]) == ("yes", "rule: agents.signal_lookup")
+    assert "high in statin101.csv" in verdict["basis"] and "not proof of causation" in verdict["basis"]
 
     unknown = ask(agents_client, headers, "Is there a signal for zorblaxine and rash?", mode="automatic")
     lookup = next(c for c in unknown["tool_calls"] if c["tool"] == "agents.signal_lookup")

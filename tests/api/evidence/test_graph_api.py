@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.evidence.test_evidence_api import _wait, built, production_prior  # noqa: F401
@@ -117,3 +118,33 @@ def test_missing_edge_tables_are_a_503_before_any_job(client: TestClient, make_k
     assert (
         response.json()["capability"] == "evidence.graph" and "edges-CbG.tsv.gz" in response.json()["detail"]
     )
+
+
+def test_agents_reach_repurposing_through_the_candidates_tool(
+    client: TestClient,
+    built: Path,  # noqa: F811
+) -> None:
+    """A plain question names a drug, a disease or both; the tool ranks like the job does, leaves out
+    known indications, and shows each candidate's strongest path."""
+    from hygeia.core.errors import InputError
+    from hygeia.core.tools import Caller, get_tool
+    from hygeia.evidence.schemas import RepurposeRequest
+    from hygeia.evidence.service import TOOL_CANDIDATES, repurpose
+
+    tool, acme = get_tool("evidence.candidates"), Caller("acme", "analyst")
+    assert tool.tenant_scoped
+    for_drug = tool.call(acme, {"query": "What new uses could metformin have?"})
+    job = repurpose(RepurposeRequest(query="metformin", exclude_known=True), "acme")
+    assert for_drug["entity"]["id"] == "DB00331"
+    expected = [c.disease_id for c in job.candidates][:TOOL_CANDIDATES]
+    assert [c["disease_id"] for c in for_drug["candidates"]] == expected
+    assert "DOID:9352" not in expected  # type 2 diabetes is metformin's known indication
+    assert for_drug["fact"].startswith(f"Top {len(expected)} repurposing hypotheses for Metformin")
+
+    pair = tool.call(acme, {"query": "Could metformin be repurposed for type 2 diabetes mellitus?"})["pair"]
+    assert (pair["drug_id"], pair["disease_id"], pair["rank"]) == ("DB00331", "DOID:9352", 1)
+    assert pair["known_indication"] and pair["of"] > 1
+    assert pair["strongest_path"] == "Metformin — binds — PRKAB1 — associated with — type 2 diabetes mellitus"
+
+    with pytest.raises(InputError, match="names no drug or ranked disease"):
+        tool.call(acme, {"query": "What could be repurposed for zorblax syndrome?"})

@@ -87,3 +87,61 @@ def test_citations_footer_and_grounding():
     assert grounding("Statins cause myopathy in patients [1].", sources) == 1.0
     assert grounding("Quantum chromodynamics explains gluon confinement.", sources) == 0.0
     assert grounding("Statins cause myopathy in 20% of patients [1].", sources) == 0.0  # invented number
+
+
+RECORD = "Acetaminophen (DB00316) for Pain: approved."
+STUDY = (
+    "Acetaminophen overdose is the leading cause of acute liver failure. Hepatotoxicity follows "
+    "depletion of glutathione by NAPQI. Liver injury was seen in 12 of 40 patients."
+)
+
+
+def _search(*items: tuple[str, str, str | None]) -> ToolOutcome:
+    hits = [{"id": i, "snippet": text, **({"type": kind} if kind else {})} for i, text, kind in items]
+    return outcome(1, "evidence.search", {"hits": hits})
+
+
+def test_only_a_studys_text_is_read_for_a_verdict():
+    """A one-line approval record is not what the verdict model was measured on: reading it would only
+    echo the model's prior. Untyped passages (tools that do not type them) count as text."""
+    from hygeia.agents.confidence import view_evidence
+
+    sources = collect_sources(
+        [_search(("repodb:752", RECORD, "approval"), ("pmid:1", STUDY, "literature"), ("x:1", STUDY, None))],
+        5,
+    )
+    assert [s.reads_as_text for s in sources] == [False, True, True]
+    question = "Is acetaminophen for pain approved?"  # the record matches best
+    passages = [(s.number, s.full_text) for s in sources]
+    everything = view_evidence(question, passages, tool_answered=False)
+    studies_only = view_evidence(question, passages, tool_answered=False, readable={2})
+    assert everything.verdict is not None and everything.verdict["source"] == 1
+    assert studies_only.verdict is not None and studies_only.verdict["source"] == 2
+    assert view_evidence(question, passages[:1], tool_answered=False, readable=set()).verdict is None
+
+
+def test_a_lookup_verdict_leads_the_answer_and_unaddressed_passages_become_leads():
+    from hygeia.agents.compose import extractive_answer, tool_verdicts
+    from hygeia.agents.confidence import view_evidence
+
+    labelled = {"fact": "SIDER lists Hepatic failure", "answers": True,
+                "verdict": {"label": "yes", "basis": "the labels list Hepatic failure"}}  # fmt: skip
+    unmatched = {"fact": "SIDER lists 3 side effects; none matches", "answers": False}
+    weather = "Rainfall in the region was measured daily. The average temperature was 12 degrees."
+    sources = collect_sources(
+        [outcome(1, "lookup", unmatched), outcome(2, "labels", labelled), _search(("w:1", weather, None))], 5
+    )
+    verdicts = tool_verdicts(sources)
+    assert [(v["label"], v["source"], v["model"], v["probabilities"]) for v in verdicts] == [
+        ("yes", 2, "rule: labels", None)
+    ]
+    assert [s.answers for s in sources] == [False, True, False]
+    evidence = view_evidence("Is acetaminophen hepatotoxic?", [(3, weather)], tool_answered=True)
+    assert not evidence.passages_answer and not evidence.not_answered  # the tool answered
+    lines = extractive_answer(sources, [], "no model", evidence, verdicts).splitlines()
+    assert lines[1] == "Verdict: yes (from [2], rule: labels): the labels list Hepatic failure."
+    assert lines[2] == "- SIDER lists Hepatic failure [2]"  # the answering lookup first
+    assert lines[3] == "- SIDER lists 3 side effects; none matches [1]"
+    assert lines[4].startswith("The retrieved passages do not address this question; the closest")
+    assert lines[5].startswith("- ") and lines[5].endswith(" [3]") and lines[5][2:-4] in weather
+    assert tool_verdicts(collect_sources([outcome(1, "x", {"verdict": {"label": "perhaps"}})], 5)) == []

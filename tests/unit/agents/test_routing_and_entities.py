@@ -96,3 +96,25 @@ def test_follow_up_questions_search_with_the_previous_question():
         "What is the dose of metformin in children?",
         [],
     )
+
+
+def test_side_effects_named_by_a_question_keep_their_direction():
+    from hygeia.agents.side_effects import matching
+
+    effects = ["Weight decreased", "Weight increased", "Hepatic failure", "Rash"]
+    assert matching(effects, "Does olanzapine cause weight gain?", "Olanzapine") == ["Weight increased"]
+    assert matching(effects, "Does topiramate cause weight loss?", "Topiramate") == ["Weight decreased"]
+    assert matching(effects, "Is it associated with weight changes?", "x") == effects[:2]
+    assert matching(effects, "Is acetaminophen hepatotoxic?", "Acetaminophen") == ["Hepatic failure"]
+
+
+def test_a_named_pair_gets_a_signal_verdict_from_its_alert_levels():
+    from hygeia.agents.signal_lookup import pair_verdict
+
+    levels = {"statin101.csv": "high", "statin49.csv": "none"}
+    alert = pair_verdict("atorvastatin", "rhabdomyolysis", levels)["verdict"]
+    assert alert["label"] == "yes" and "high in statin101.csv" in alert["basis"]
+    assert "statin49" not in alert["basis"] and "not proof of causation" in alert["basis"]
+    quiet = pair_verdict("atorvastatin", "rash", {"statin101.csv": "none"})
+    assert quiet["verdict"]["label"] == "no" and "not evidence of safety" in quiet["verdict"]["basis"]
+    assert pair_verdict("atorvastatin", None, {"statin101.csv": "high"}) == {}  # top signals: no pair asked

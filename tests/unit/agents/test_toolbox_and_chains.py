@@ -189,3 +189,21 @@ def test_a_tool_gets_its_caller_as_an_argument_and_in_the_pool_threads_context(a
         CURRENT_TENANT.reset(token)
     refused = run_tool(1, "agents_test.whoami", {}, MEDICAL)
     assert refused.status == "forbidden" and refused.output is None
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_for_candidates"),
+    [
+        ("What could be repurposed to treat Parkinson's disease?", True),
+        ("Which drugs could treat multiple sclerosis?", True),
+        ("Could metformin be repurposed for Alzheimer's disease?", True),
+        ("What new uses could metformin have?", True),
+        ("Does metformin cause lactic acidosis?", False),
+        ("Is acetaminophen hepatotoxic?", False),
+    ],
+)
+def test_a_repurposing_question_runs_the_candidates_lookup(agent_env, question, asks_for_candidates):
+    from hygeia.agents.planner import _question_lookups
+
+    lookups = _question_lookups(EXPERTS["clinical_research"], initial_context(question, question))
+    assert ("evidence.candidates" in lookups) is asks_for_candidates
