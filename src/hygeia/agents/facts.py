@@ -44,7 +44,12 @@ def _toxicity_line(result: dict[str, Any]) -> str:
     inside = domain.get("in_domain") if isinstance(domain, dict) else None
     where = "" if inside is None else (" (inside" if inside else " (outside") + " the applicability domain)"
     listed = ", ".join(f"{name} {p:.2f}" for name, p in top)
-    return f"toxicity model, highest Tox21 probabilities: {listed}{where}"
+    overall = result.get("overall")
+    call = ""
+    if isinstance(overall, dict) and isinstance(overall.get("active_assays"), list):
+        active = ", ".join(overall["active_assays"]) or "none"
+        call = f"; predicted active ({overall.get('rule', 'the model card threshold')}): {active}"
+    return f"toxicity model, highest Tox21 probabilities: {listed}{where}{call}"
 
 
 def _signal_line(signal: dict[str, Any], count: int) -> str:

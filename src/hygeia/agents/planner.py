@@ -75,6 +75,7 @@ def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
     from hygeia.agents.signal_lookup import SIGNAL_CUE
 
     cues = {
+        "toxicity.predict": (TOXICITY_CUE, "smiles"),  # a structure the question gives
         "agents.toxicity_by_name": (TOXICITY_CUE, "drug"),
         "agents.side_effects": (EFFECT_CUE, "drug"),
         "agents.signal_lookup": (SIGNAL_CUE, "query"),

@@ -113,22 +113,35 @@ def reference_lookup(query: str, drug: str | None = None, event: str | None = No
     if not drug:
         covered = ", ".join(_vocabulary("drug")[:12])
         raise InputError(f"no drug of the signal reference table is named (it covers e.g. {covered})")
-    rows = [p for p in reference()["pairs"] if p["drug"] == drug]
-    if event:
-        rows = [p for p in rows if p["event"] == event]
-    rows = sorted(rows, key=lambda p: -(p.get("priority") or 0))[: TOP if not event else None]
+    of_drug = [p for p in reference()["pairs"] if p["drug"] == drug]
+    rows = [p for p in of_drug if p["event"] == event] if event else of_drug
+    scope = f"{drug}-{event}" if event else f"top signals for {drug}"
+    related: list[str] = []
+    if (
+        event and not rows
+    ):  # another term of the table may be the one meant ("hepatitis" → "autoimmune hepatitis")
+        rows = [p for p in of_drug if _shares_stem(p["event"], event)]
+        related = sorted({p["event"] for p in rows})
+        scope = f"no {drug}-{event} term in the table; related terms of {drug}"
+    rows = sorted(rows, key=lambda p: -(p.get("priority") or 0))[: TOP if not event or related else None]
     if not rows:
         raise InputError(f"no reference counts for {drug}" + (f" and {event}" if event else ""))
     periods = {t["file"]: t["period"] for t in reference()["tables"]}
     lines = [_line(p, periods) for p in rows]
-    scope = f"{drug}-{event}" if event else f"top {len(rows)} signals for {drug}"
-    return {
+    found = {
         "drug": drug,
-        "event": event,
+        "event": None if related else event,
         "source": "bundled reference table: " + reference()["source"],
         "pairs": rows,
         "fact": f"{scope} (bundled MDDC FAERS reference table, not this tenant's runs): " + "; ".join(lines),
     }
+    return found | ({"asked_event": event, "related_events": related, "answers": False} if related else {})
+
+
+def _shares_stem(term: str, asked: str) -> bool:
+    """A 5+ letter word of the table's term starts like one of the asked event's (first five letters)."""
+    stems = {w[:5] for w in re.findall(r"[a-z]{5,}", asked.lower())}
+    return any(w[:5] in stems for w in re.findall(r"[a-z]{5,}", term.lower()))
 
 
 def _line(pair: dict[str, Any], periods: dict[str, str]) -> str:

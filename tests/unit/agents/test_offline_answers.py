@@ -105,6 +105,9 @@ def test_fact_lines_for_known_and_unknown_outputs():
     }
     expected = "highest Tox21 probabilities: SR-MMP 0.81, NR-AR 0.10 (outside the applicability domain)"
     assert fact_line("toxicity.predict", tox) == f"toxicity model, {expected}"
+    tox["results"][0]["overall"] = {"active_assays": ["SR-MMP"], "rule": "probability >= 0.5"}
+    called = f"toxicity model, {expected}; predicted active (probability >= 0.5): SR-MMP"
+    assert fact_line("toxicity.predict", tox) == called
     assert fact_line("calc", {"mass": 46.0684, "model": "m"}) == "calc: mass 46.1"
 
 

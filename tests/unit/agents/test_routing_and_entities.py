@@ -118,3 +118,15 @@ def test_a_named_pair_gets_a_signal_verdict_from_its_alert_levels():
     quiet = pair_verdict("atorvastatin", "rash", {"statin101.csv": "none"})
     assert quiet["verdict"]["label"] == "no" and "not evidence of safety" in quiet["verdict"]["basis"]
     assert pair_verdict("atorvastatin", None, {"statin101.csv": "high"}) == {}  # top signals: no pair asked
+
+
+def test_an_event_the_table_names_otherwise_brings_its_related_terms_without_a_verdict():
+    from hygeia.agents.signal_lookup import pair_verdict, reference_lookup
+
+    found = reference_lookup("Is there a signal for simvastatin and hepatitis?")
+    assert found["asked_event"] == "hepatitis" and found["event"] is None and found["answers"] is False
+    assert "autoimmune hepatitis" in found["related_events"]
+    assert {p["event"] for p in found["pairs"]} <= set(found["related_events"])
+    assert found["fact"].startswith("no simvastatin-hepatitis term in the table; related terms of")
+    levels = {p["table"]: p["alert_level"] for p in found["pairs"]}
+    assert pair_verdict(found["drug"], found["event"], levels) == {}  # not the pair that was asked about

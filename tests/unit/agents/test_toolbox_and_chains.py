@@ -207,3 +207,12 @@ def test_a_repurposing_question_runs_the_candidates_lookup(agent_env, question, 
 
     lookups = _question_lookups(EXPERTS["clinical_research"], initial_context(question, question))
     assert ("evidence.candidates" in lookups) is asks_for_candidates
+
+
+def test_a_structure_with_a_toxicity_cue_runs_the_toxicity_model(agent_env):
+    from hygeia.agents.planner import _question_lookups
+
+    question = "Predict the toxicity of CC(=O)Oc1ccccc1C(=O)O"
+    assert "toxicity.predict" in _question_lookups(MEDICAL, initial_context(question, question))
+    plain = "What is the structure CC(=O)Oc1ccccc1C(=O)O?"
+    assert "toxicity.predict" not in _question_lookups(MEDICAL, initial_context(plain, plain))
