@@ -149,7 +149,7 @@ def extractive_answer(
         lines.append("No source could be retrieved for this question, so no answer is given.")
     lines.extend(_verdict_line(v) for v in verdicts)
     results = [s for s in sources if s.kind == "tool_result" and s.output]
-    results.sort(key=lambda s: not s.answers)  # a lookup that answered the named pair leads
+    results.sort(key=lambda s: (not (s.output or {}).get("verdict"), not s.answers))  # the verdict's first
     lines.extend(f"- {fact_line(s.tool, s.output or {})} [{s.number}]" for s in results)
     if evidence.selected and not evidence.passages_answer:
         overall = " (confidence low — not answered)" if evidence.not_answered else ""

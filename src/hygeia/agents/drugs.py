@@ -112,10 +112,11 @@ def _fact(drug: Drug, result: dict[str, Any]) -> str:
     inside = domain.get("in_domain")
     where = "unknown to" if inside is None else "inside" if inside else "outside"
     listed = ", ".join(f"{k} {v:.2f}" for k, v in top)
+    active = ", ".join((result.get("overall") or {}).get("active_assays") or []) or "none"
     return (
-        f"{drug.name} ({drug.drugbank_id}, structure from DrugBank): highest Tox21 probabilities {listed}; "
-        f"{where} the model's applicability domain. Tox21 assays are in-vitro pathway screens, not a "
-        "measure of clinical hepatotoxicity."
+        f"{drug.name} ({drug.drugbank_id}, structure from DrugBank): highest Tox21 probabilities {listed} "
+        f"(predicted active: {active}); {where} the model's applicability domain. Tox21 assays are "
+        "in-vitro pathway screens, not a measure of toxicity in patients."
     )
 
 
