@@ -52,6 +52,16 @@ class Source:
         return self.kind == "passage" and self.passage_type in (None, *TEXT_TYPES)
 
     @property
+    def statement(self) -> str:
+        """What a model is shown and its answer is checked against: a tool result as its fact line and
+        verdict (its clipped JSON may cut off the numbers that matter), a passage as its preview."""
+        if self.kind != "tool_result" or not self.output:
+            return self.text
+        verdict = self.output.get("verdict")
+        stated = f" Verdict {verdict['label']}: {verdict['basis']}." if isinstance(verdict, dict) else ""
+        return f"{fact_line(self.tool, self.output)}.{stated}"
+
+    @property
     def answers(self) -> bool:
         """A tool result that answers the question it was bound to; a tool may say it did not."""
         return self.kind == "tool_result" and bool((self.output or {}).get("answers", True))
@@ -204,7 +214,7 @@ def answer_messages(
     sources: list[Source],
     failures: list[str],
 ) -> list[ChatMessage]:
-    numbered = "\n".join(f"[{s.number}] {s.title} — {s.text}" for s in sources)
+    numbered = "\n".join(f"[{s.number}] {s.title} — {s.statement}" for s in sources)
     failed = "\n".join(f"- {line}" for line in failures) or "none"
     user = (
         f"Sources:\n{numbered}\n\nTools that failed:\n{failed}\n\nQuestion: {question}\n"
@@ -225,7 +235,7 @@ def with_citations(text: str, sources: list[Source]) -> tuple[str, list[int]]:
 
 
 def grounding(text: str, sources: list[Source]) -> float:
-    source_text = " ".join(f"{s.title} {s.text}" for s in sources).lower()
+    source_text = " ".join(f"{s.title} {s.text} {s.statement}" for s in sources).lower()
     source_words, source_numbers = set(WORD.findall(source_text)), set(NUMBER.findall(source_text))
     sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if WORD.search(s.lower())]
     if not sentences or not source_words:

@@ -145,3 +145,22 @@ def test_a_lookup_verdict_leads_the_answer_and_unaddressed_passages_become_leads
     assert lines[4].startswith("The retrieved passages do not address this question; the closest")
     assert lines[5].startswith("- ") and lines[5].endswith(" [3]") and lines[5][2:-4] in weather
     assert tool_verdicts(collect_sources([outcome(1, "x", {"verdict": {"label": "perhaps"}})], 5)) == []
+
+
+def test_a_model_sees_a_tool_result_as_its_fact_and_verdict_not_clipped_json():
+    from hygeia.agents.compose import SOURCE_TEXT_CHARS, answer_messages
+    from hygeia.agents.experts import EXPERTS
+
+    output = {
+        "pairs": [{"event": f"event {i}", "n": i} for i in range(60)],
+        "fact": "atorvastatin-rhabdomyolysis: N 590, EB05 24, alert high",
+        "verdict": {"label": "yes", "basis": "disproportionality alert (high in statin101.csv)"},
+    }
+    (source,) = collect_sources([outcome(1, "agents.signal_lookup", output)], 5)
+    assert len(source.text) <= SOURCE_TEXT_CHARS + 2 and "EB05" not in source.text  # the JSON is clipped
+    prompt = answer_messages(EXPERTS["regulatory"], "signal?", [], [source], [])[-1]["content"]
+    assert "[1] agents.signal_lookup result — atorvastatin-rhabdomyolysis: N 590, EB05 24, alert high." in (
+        prompt
+    )
+    assert "Verdict yes: disproportionality alert (high in statin101.csv)." in prompt
+    assert grounding("Atorvastatin-rhabdomyolysis: N 590, EB05 24, alert high [1].", [source]) == 1.0
