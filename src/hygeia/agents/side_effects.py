@@ -26,7 +26,14 @@ EFFECT_CUE = re.compile(
     re.IGNORECASE,
 )
 STEM = 5  # "hepatotoxic", "hepatic" and "hepatitis" share "hepat"; "rhabdomyolysis" is "rhabd"
-MIN_WORD = 6
+GENERIC_STEMS = """failu disor disea syndr incre decre abnor injur infec react acute chron sever cause cases
+effec induc upper lower funct tract level count total condi probl risks devel letha fatal medic drugs
+treat patie child adult elder older women human peopl takin doses dosag commo often reall known"""
+GENERIC = frozenset(GENERIC_STEMS.split())  # name no effect on their own: "renal failure" is not any failure
+SYNONYMS = {  # plain and Latin/Greek organ words -> the stem the labels (MedDRA terms) use
+    "liver": "hepat", "kidne": "renal", "nephr": "renal", "heart": "cardi", "bleed": "haemo",
+    "hemor": "haemo", "stoma": "gastr", "anemi": "anaem", "leuko": "leuco",
+}  # fmt: skip
 SHOWN = 8
 OPPOSITE_DIRECTION = {  # a direction word of an effect's name -> the question's words for the other one
     "increas": r"\b(?:decreas\w*|loss|lose|losing|reduc\w*|lower\w*|low|drops?|fall\w*)\b",
@@ -56,18 +63,32 @@ def side_effects_of(drugbank_id: str) -> list[str]:
     return sorted(_side_effects(str(folder)).get(drugbank_id, []))
 
 
-def matching(effects: list[str], query: str, drug: str) -> list[str]:
-    """Side effects the question names: a 6+ letter word of the effect shares its first five letters
-    with a 6+ letter word of the question (other than the drug's name), and the effect's direction
-    does not contradict the question's ("Weight decreased" is not "weight gain")."""
-    pattern = f"[a-z]{{{MIN_WORD},}}"
-    lowered = query.lower()
-    words = {w[:STEM] for w in re.findall(pattern, lowered) if w not in drug.lower()}
-    return [
-        e
-        for e in effects
-        if any(p[:STEM] in words for p in re.findall(pattern, e.lower())) and not _opposed(e.lower(), lowered)
-    ]
+def matching(effects: list[str], query: str, names: tuple[str, ...]) -> list[str]:
+    """Side effects the question names: the effect and the question (less the drug's `names`) share a
+    specific word stem, not only a generic one ("Cardiac failure" is not "acute liver failure"), and
+    the effect's direction does not contradict the question's ("Weight decreased" is not "weight gain")."""
+    lowered, asked = query.lower(), asked_stems(query, names)
+    return [e for e in effects if _stems(e.lower()) & asked and not _opposed(e.lower(), lowered)]
+
+
+def covering(named: list[str], query: str, names: tuple[str, ...]) -> list[str]:
+    """The named effects that carry every specific stem the question asks about: the basis of a "yes"
+    ("Myocardial infarction" for "acute myocardial infarction", not "Myocardial depression")."""
+    asked = asked_stems(query, names)
+    return [e for e in named if asked <= _stems(e.lower())]
+
+
+def asked_stems(query: str, names: tuple[str, ...]) -> set[str]:
+    text = query.lower()
+    for name in names:
+        text = text.replace(name.lower(), " ")
+    return _stems(text) - GENERIC
+
+
+def _stems(text: str) -> set[str]:
+    """First five letters of each 5+ letter word, organ words folded onto the labels' terms."""
+    stems = {w[:STEM] for w in re.findall(f"[a-z]{{{STEM},}}", text)}
+    return {SYNONYMS.get(stem, stem) for stem in stems}
 
 
 def _opposed(effect: str, question: str) -> bool:
@@ -83,7 +104,9 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
     if found is None:
         raise InputError(f"no DrugBank entry known for {drug!r}, so no side effects can be looked up")
     effects = side_effects_of(found.drugbank_id)
-    named = matching(effects, query, found.name)
+    names = (drug, found.name)
+    named = matching(effects, query, names)
+    basis_effects = covering(named, query, names)
     verdict = {}
     if not effects:
         fact = (
@@ -94,12 +117,8 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
             f"SIDER 4.1 (via Hetionet CcSE) lists {', '.join(named)} among the {len(effects)} labelled side "
             f"effects of {found.name} (drug labels: listed, not a rate or proof of causation)"
         )
-        more = f" and {len(named) - 1} more of the effects the question names" if len(named) > 1 else ""
-        basis = (
-            f"{found.name}'s drug labels list {named[0]}{more} (SIDER 4.1): labelled, not a rate or proof "
-            "of causation"
-        )
-        verdict = {"verdict": {"label": "yes", "basis": basis}}
+        if basis_effects:
+            verdict = {"verdict": {"label": "yes", "basis": _basis(found.name, basis_effects)}}
     else:
         fact = (
             f"SIDER 4.1 (via Hetionet CcSE) lists {len(effects)} labelled side effects for {found.name}; "
@@ -107,7 +126,13 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
         )
     return {"drug": found.name, "drugbank_id": found.drugbank_id, "named_in_question": named,
             "n_side_effects": len(effects), "side_effects": effects, "fact": fact,
-            "answers": bool(named), **verdict}  # fmt: skip
+            "answers": bool(verdict), **verdict}  # fmt: skip
+
+
+def _basis(drug: str, effects: list[str]) -> str:
+    more = f" and {len(effects) - 1} more of the effects the question names" if len(effects) > 1 else ""
+    listed = f"{drug}'s drug labels list {effects[0]}{more} (SIDER 4.1)"
+    return f"{listed}: labelled, not a rate or proof of causation"
 
 
 def register() -> None:

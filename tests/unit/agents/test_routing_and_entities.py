@@ -98,14 +98,22 @@ def test_follow_up_questions_search_with_the_previous_question():
     )
 
 
-def test_side_effects_named_by_a_question_keep_their_direction():
-    from hygeia.agents.side_effects import matching
+def test_side_effects_named_by_a_question_keep_their_direction_and_need_a_specific_word():
+    from hygeia.agents.side_effects import covering, matching
 
-    effects = ["Weight decreased", "Weight increased", "Hepatic failure", "Rash"]
-    assert matching(effects, "Does olanzapine cause weight gain?", "Olanzapine") == ["Weight increased"]
-    assert matching(effects, "Does topiramate cause weight loss?", "Topiramate") == ["Weight decreased"]
-    assert matching(effects, "Is it associated with weight changes?", "x") == effects[:2]
-    assert matching(effects, "Is acetaminophen hepatotoxic?", "Acetaminophen") == ["Hepatic failure"]
+    effects = ["Weight decreased", "Weight increased", "Hepatic failure", "Cardiac failure", "Rash"]
+    assert matching(effects, "Does olanzapine cause weight gain?", ("olanzapine",)) == ["Weight increased"]
+    assert matching(effects, "Does topiramate cause weight loss?", ("Topiramate",)) == ["Weight decreased"]
+    assert matching(effects, "Is it associated with weight changes?", ("x",)) == effects[:2]
+    assert matching(effects, "Is acetaminophen hepatotoxic?", ("acetaminophen",)) == ["Hepatic failure"]
+    # "failure" alone names no effect; "liver" is read as the labels' "hepatic"
+    liver = "Does paracetamol cause acute liver failure?"
+    assert matching(effects, liver, ("paracetamol", "Acetaminophen")) == ["Hepatic failure"]
+    # a "yes" needs an effect carrying every specific word asked, not one of them
+    infarction = "Does sumatriptan cause acute myocardial infarction?"
+    heart = ["Myocardial depression", "Myocardial infarction", "Cerebellar infarction"]
+    assert matching(heart, infarction, ("sumatriptan",)) == heart
+    assert covering(heart, infarction, ("sumatriptan",)) == ["Myocardial infarction"]
 
 
 def test_a_named_pair_gets_a_signal_verdict_from_its_alert_levels():
