@@ -2,8 +2,9 @@
 
 Every sentence of every retrieved passage is ranked against the question by MiniLM cosine (lexical
 key-term overlap when the encoder is not installed) and the best 3-5 are kept with their citation
-numbers. A yes/no question also gets a stated verdict from `verdict.py`, computed on the sentences of
-the passage that matches the question best (the setting the verdict model was measured in).
+numbers. A yes/no question also gets a verdict from `verdict.py`, computed on the sentences of the
+study that matches the question best (the setting the verdict model was measured in; one-line records
+are not read).
 """
 
 from __future__ import annotations

@@ -219,11 +219,10 @@ def candidates_tool(caller: Caller, query: str, k: int = TOOL_CANDIDATES) -> dic
     mentioned = r.index.linker.mentions(query)
     drug = next((lk for lk in mentioned if lk.entity.kind == "drug"), None)
     disease = next((lk for lk in mentioned if lk.entity.kind != "drug" and _ranked_disease(lk)), None)
-    if drug is None and disease is None:
+    named = disease or drug
+    if named is None:
         raise InputError(f"the question names no drug or ranked disease of the evidence index: {query!r}")
-    link = disease or drug
-    assert link is not None
-    link, target = _target(link)
+    link, target = _target(named)
     weights, _ = votes.tenant_weights(caller.tenant_id, r.prior, r.model.sha256)
     scorer = r.scorer()
     ranked = rank_candidates(r, link, target, weights, scorer)
