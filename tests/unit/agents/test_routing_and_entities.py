@@ -33,6 +33,8 @@ def test_router_defaults_with_a_reason_when_nothing_matches():
     chosen = route("hello there")
     assert chosen.expert.name == "medical" and chosen.matched_terms == ()
     assert "defaulting to MedicalSpecialist" in chosen.reason
+    # the question's form decides nothing: "does" is not the regulatory expert's vocabulary
+    assert "does" not in route("Does metformin cause lactic acidosis?").matched_terms
 
 
 def test_experts_by_name_or_title_and_permissions():
