@@ -148,3 +148,22 @@ def test_agents_reach_repurposing_through_the_candidates_tool(
 
     with pytest.raises(InputError, match="names no drug or ranked disease"):
         tool.call(acme, {"query": "What could be repurposed for zorblax syndrome?"})
+
+
+def test_a_repurposing_question_to_the_agents_reaches_the_ranking(
+    client: TestClient,
+    make_key,
+    built: Path,  # noqa: F811
+) -> None:
+    headers = auth_header(make_key("acme", "analyst"))
+    question = "What new uses could metformin have?"
+    body = {"question": question, "mode": "manual", "expert": "clinical_research"}
+    response = client.post("/api/v1/agents/ask", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    calls = {c["tool"]: c for c in answer["tool_calls"]}
+    assert calls["evidence.search"]["status"] == "ok"
+    lookup = calls["evidence.candidates"]
+    assert lookup["status"] == "ok", lookup["error"]
+    assert "- Top 3 repurposing hypotheses for Metformin" in answer["answer"]
+    assert answer["confidence"]["tool_answered"] is True
