@@ -68,24 +68,24 @@ def matching(effects: list[str], query: str, names: tuple[str, ...]) -> list[str
     specific word stem, not only a generic one ("Cardiac failure" is not "acute liver failure"), and
     the effect's direction does not contradict the question's ("Weight decreased" is not "weight gain")."""
     lowered, asked = query.lower(), asked_stems(query, names)
-    return [e for e in effects if _stems(e.lower()) & asked and not _opposed(e.lower(), lowered)]
+    return [e for e in effects if word_stems(e.lower()) & asked and not _opposed(e.lower(), lowered)]
 
 
 def covering(named: list[str], query: str, names: tuple[str, ...]) -> list[str]:
     """The named effects that carry every specific stem the question asks about: the basis of a "yes"
     ("Myocardial infarction" for "acute myocardial infarction", not "Myocardial depression")."""
     asked = asked_stems(query, names)
-    return [e for e in named if asked <= _stems(e.lower())]
+    return [e for e in named if asked <= word_stems(e.lower())]
 
 
 def asked_stems(query: str, names: tuple[str, ...]) -> set[str]:
     text = query.lower()
     for name in names:
         text = text.replace(name.lower(), " ")
-    return _stems(text) - GENERIC
+    return word_stems(text) - GENERIC
 
 
-def _stems(text: str) -> set[str]:
+def word_stems(text: str) -> set[str]:
     """First five letters of each 5+ letter word, organ words folded onto the labels' terms."""
     stems = {w[:STEM] for w in re.findall(f"[a-z]{{{STEM},}}", text)}
     return {SYNONYMS.get(stem, stem) for stem in stems}

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from hygeia.agents.side_effects import asked_stems, word_stems
 from hygeia.agents.verdict import artifact
 from hygeia.core.errors import InputError, ProblemError
 from hygeia.core.tools import Caller, get_tool, register_tool
@@ -115,17 +116,17 @@ def reference_lookup(query: str, drug: str | None = None, event: str | None = No
         raise InputError(f"no drug of the signal reference table is named (it covers e.g. {covered})")
     of_drug = [p for p in reference()["pairs"] if p["drug"] == drug]
     rows = [p for p in of_drug if p["event"] == event] if event else of_drug
-    scope = f"{drug}-{event}" if event else f"top signals for {drug}"
     related: list[str] = []
-    if (
-        event and not rows
-    ):  # another term of the table may be the one meant ("hepatitis" → "autoimmune hepatitis")
-        rows = [p for p in of_drug if _shares_stem(p["event"], event)]
+    if event and not rows:  # the table may hold the term meant under another name ("autoimmune hepatitis")
+        asked = asked_stems(event, ())
+        rows = [p for p in of_drug if word_stems(p["event"].lower()) & asked]
         related = sorted({p["event"] for p in rows})
-        scope = f"no {drug}-{event} term in the table; related terms of {drug}"
     rows = sorted(rows, key=lambda p: -(p.get("priority") or 0))[: TOP if not event or related else None]
     if not rows:
         raise InputError(f"no reference counts for {drug}" + (f" and {event}" if event else ""))
+    scope = f"{drug}-{event}" if event else f"top {len(rows)} signals for {drug}"
+    if related:
+        scope = f"no {scope} term in the table; related terms of {drug}"
     periods = {t["file"]: t["period"] for t in reference()["tables"]}
     lines = [_line(p, periods) for p in rows]
     found = {
@@ -136,12 +137,6 @@ def reference_lookup(query: str, drug: str | None = None, event: str | None = No
         "fact": f"{scope} (bundled MDDC FAERS reference table, not this tenant's runs): " + "; ".join(lines),
     }
     return found | ({"asked_event": event, "related_events": related, "answers": False} if related else {})
-
-
-def _shares_stem(term: str, asked: str) -> bool:
-    """A 5+ letter word of the table's term starts like one of the asked event's (first five letters)."""
-    stems = {w[:5] for w in re.findall(r"[a-z]{5,}", asked.lower())}
-    return any(w[:5] in stems for w in re.findall(r"[a-z]{5,}", term.lower()))
 
 
 def _line(pair: dict[str, Any], periods: dict[str, str]) -> str:
