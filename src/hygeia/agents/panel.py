@@ -1,8 +1,9 @@
 """Panel: several experts answer the same question, then a consensus that shows where they differ.
 
-Agreement is measured on evidence, not wording: the share of cited sources (by document or tool-call
-reference) that every expert relied on. Disagreements are concrete: evidence only some experts had,
-the same tool succeeding for one expert and failing for another, confidence gaps, and (for generated
+Agreement is measured on evidence, not wording: the share of sources that every expert relied on (a
+passage by its document id, a tool result by its tool and fact, since each expert's call is its own
+record). Disagreements are concrete: evidence only some experts had, the same tool succeeding for one
+expert and failing for another, different stated verdicts, confidence gaps, and (for generated
 answers) answers that share few content words. A language model, when configured, writes the
 consensus text from the experts' answers; without one the consensus is the shared evidence itself.
 """
@@ -20,6 +21,7 @@ from hygeia.agents import memory
 from hygeia.agents.compose import NO_LLM_LABEL
 from hygeia.agents.engine import Event, Question, answer_events, chat_model_or_reason, resolve
 from hygeia.agents.experts import EXPERTS, Expert, get_expert
+from hygeia.agents.facts import fact_line
 from hygeia.core.auth import Principal
 from hygeia.core.errors import InputError
 from hygeia.core.llm import Completion, LLMError
@@ -29,7 +31,8 @@ CONFIDENCE_GAP = 0.25
 LOW_OVERLAP = 0.15
 WORD = re.compile(r"[a-z][a-z\-]{3,}")
 CONSENSUS_METHOD = (
-    "agreement = sources cited by every expert / sources cited by any expert (by reference); "
+    "agreement = sources every expert relied on / sources any expert relied on (passages by document, "
+    "tool results by tool and fact); "
     "consensus confidence = mean expert confidence x agreement"
 )
 
@@ -102,12 +105,14 @@ def _stored_consensus(consensus: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_consensus(question: str, answers: list[dict[str, Any]]) -> dict[str, Any]:
-    refs = [{s["ref"] for s in a["sources"]} for a in answers]
+    keyed = [evidence_lines(a) for a in answers]
+    refs = [set(lines) for lines in keyed]
     union, shared = set().union(*refs), set.intersection(*refs) if refs else set()
     agreement = len(shared) / len(union) if union else 0.0
     mean_conf = sum(a["confidence"]["value"] for a in answers) / len(answers)
     disagreements = _disagreements(answers, refs, shared)
-    text, generation, model_name, usage = _consensus_text(question, answers, shared, disagreements)
+    common = {key: line for lines in keyed for key, line in lines.items() if key in shared}
+    text, generation, model_name, usage = _consensus_text(question, answers, common, disagreements)
     return {
         "text": text,
         "generation": generation,
@@ -121,6 +126,31 @@ def build_consensus(question: str, answers: list[dict[str, Any]]) -> dict[str, A
     }
 
 
+def evidence_lines(answer: dict[str, Any]) -> dict[str, str]:
+    """Each source an answer relied on, keyed so that two experts who saw the same thing share the key:
+    a passage by its document id, a tool result by its tool and fact line."""
+    outputs = {c["record_id"]: c["output"] for c in answer["tool_calls"] if c.get("output")}
+    lines = {}
+    for source in sorted(answer["sources"], key=lambda s: s["kind"] != "tool_result"):  # facts first
+        output = outputs.get(source["ref"]) if source["kind"] == "tool_result" else None
+        if output is not None:
+            fact = fact_line(source["tool"], output)
+            lines[f"{source['tool']}: {fact}"] = f"- {fact} ({source['tool']})"
+        else:
+            text = f"{source['title'] or source['kind']} ({source['ref']}): {source['text']}"
+            lines[source["ref"]] = f"- {text}"
+    return lines
+
+
+def stated_verdicts(answers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Expert title -> the verdict its answer stated (computed-but-unstated readings left out)."""
+    return {
+        a["expert"]["title"]: a["verdict"]
+        for a in answers
+        if a.get("verdict") and a["verdict"].get("stated", True)
+    }
+
+
 def _differs(kind: str, answers: list[dict[str, Any]], detail: str) -> dict[str, Any]:
     return {"kind": kind, "experts": [a["expert"]["name"] for a in answers], "detail": detail}
 
@@ -129,12 +159,23 @@ def _disagreements(
     answers: list[dict[str, Any]], refs: list[set[str]], shared: set[str]
 ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for answer, own in zip(answers, refs, strict=True):
-        only = sorted(own - shared)
-        if only:
-            detail = f"{answer['expert']['title']} alone relied on {', '.join(only)}"
-            found.append(_differs("evidence", [answer], detail))
+    holders: dict[str, list[int]] = {}  # evidence some but not all experts had -> who had it
+    for index, own in enumerate(refs):
+        for key in sorted(own - shared):
+            holders.setdefault(key, []).append(index)
+    by_group: dict[tuple[int, ...], list[str]] = {}
+    for key, group in holders.items():
+        by_group.setdefault(tuple(group), []).append(key)
+    for members, keys in by_group.items():
+        titles = " and ".join(answers[i]["expert"]["title"] for i in members)
+        detail = f"{titles} {'alone ' if len(members) == 1 else ''}relied on {', '.join(keys)}"
+        found.append(_differs("evidence", [answers[i] for i in members], detail))
     found.extend(_tool_conflicts(answers))
+    verdicts = stated_verdicts(answers)
+    if len({v["label"] for v in verdicts.values()}) > 1:
+        detail = "; ".join(f"{title} {v['label']} ({v['model']})" for title, v in verdicts.items())
+        stating = [a for a in answers if a["expert"]["title"] in verdicts]
+        found.append(_differs("verdict", stating, detail))
     for a, b in combinations(answers, 2):
         conf_a, conf_b = a["confidence"]["value"], b["confidence"]["value"]
         if abs(conf_a - conf_b) >= CONFIDENCE_GAP:
@@ -166,7 +207,7 @@ def _overlap(a: str, b: str) -> float:
 
 
 def _consensus_text(
-    question: str, answers: list[dict[str, Any]], shared: set[str], disagreements: list[dict[str, Any]]
+    question: str, answers: list[dict[str, Any]], common: dict[str, str], disagreements: list[dict[str, Any]]
 ) -> tuple[str, str, str, dict[str, int]]:
     model, why = chat_model_or_reason()
     if model is not None and any(a["sources"] for a in answers):
@@ -178,7 +219,7 @@ def _consensus_text(
             if completion.text.strip():
                 name = f"{completion.backend}:{completion.model}"
                 return completion.text.strip(), "llm", name, _tokens(completion)
-    return _extractive_consensus(answers, shared, disagreements, why), "extractive", NO_LLM_LABEL, {}
+    return _extractive_consensus(answers, common, disagreements, why), "extractive", NO_LLM_LABEL, {}
 
 
 def _tokens(completion: Completion) -> dict[str, int]:
@@ -201,15 +242,21 @@ def _consensus_messages(
 
 
 def _extractive_consensus(
-    answers: list[dict[str, Any]], shared: set[str], disagreements: list[dict[str, Any]], why: str
+    answers: list[dict[str, Any]], common: dict[str, str], disagreements: list[dict[str, Any]], why: str
 ) -> str:
-    lines = [f"[{NO_LLM_LABEL}: {why}. Consensus = the evidence every expert relied on, unedited.]"]
-    seen: set[str] = set()
-    for source in (s for a in answers for s in a["sources"]):
-        if source["ref"] in shared and source["ref"] not in seen:
-            seen.add(source["ref"])
-            lines.append(f"- {source['title'] or source['kind']} ({source['ref']}): {source['text']}")
-    if not seen:
+    lines = [
+        f"[{NO_LLM_LABEL}: {why}. Consensus = the verdict the experts stated alike and the evidence every "
+        "expert relied on, unedited.]"
+    ]
+    verdicts = stated_verdicts(answers)
+    labels = {v["label"] for v in verdicts.values()}
+    if len(labels) == 1:
+        how = "; ".join(f"{title}: {v['model']}" for title, v in verdicts.items())
+        silent = [a["expert"]["title"] for a in answers if a["expert"]["title"] not in verdicts]
+        none = f"; none stated by {', '.join(silent)}" if silent else ""
+        lines.append(f"Verdict: {labels.pop()} ({how}){none}")
+    lines.extend(common.values())
+    if not common:
         lines.append("The experts share no evidence, so no consensus can be stated.")
     lines.extend(f"Disagreement ({d['kind']}): {d['detail']}" for d in disagreements)
     return "\n".join(lines)

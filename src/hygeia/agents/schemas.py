@@ -145,7 +145,7 @@ class AnswerOut(BaseModel):
 
 
 class Disagreement(BaseModel):
-    kind: str = Field(description="evidence | tool | confidence | wording")
+    kind: str = Field(description="evidence | tool | verdict | confidence | wording")
     experts: list[str]
     detail: str
 

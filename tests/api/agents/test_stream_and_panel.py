@@ -123,8 +123,8 @@ def test_panel_shows_disagreement_when_experts_see_different_evidence(agents_cli
     consensus = panel["consensus"]
     assert 0 < consensus["agreement"] < 1
     evidence = {d["experts"][0]: d["detail"] for d in consensus["disagreements"] if d["kind"] == "evidence"}
-    tool_refs = [s["ref"] for s in medical["sources"] if s["kind"] == "tool_result"]
-    assert len(tool_refs) == 2 and all(ref in evidence["medical"] for ref in tool_refs)
+    tools = [s["tool"] for s in medical["sources"] if s["kind"] == "tool_result"]
+    assert len(tools) == 2 and all(f"{tool}: " in evidence["medical"] for tool in tools)  # tool and fact
     assert "Disagreement (evidence): MedicalSpecialist alone relied on" in consensus["text"]
 
 
