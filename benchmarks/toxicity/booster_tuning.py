@@ -44,6 +44,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], float]] = {
     "min_child_samples 20": ({"min_child_samples": 20}, 1.0),
     "lambda_l2 5": ({"lambda_l2": 5.0}, 1.0),
 }
+FINER = "learning rate 0.025, 2x rounds"
 
 
 def variant(member: MemberConfig, overrides: dict[str, Any], factor: float) -> MemberConfig:
@@ -82,7 +83,7 @@ def _blend(trees: np.ndarray, network: np.ndarray, graph: np.ndarray) -> np.ndar
     return (1 - GRAPH_WEIGHT) * inner + GRAPH_WEIGHT * graph
 
 
-def report(oof_path: Path, graph_path: Path) -> dict[str, Any]:
+def report(oof_path: Path, graph_path: Path, deeper_graph: Path | None = None) -> dict[str, Any]:
     stored, graph = np.load(oof_path), np.load(graph_path)
     labels, folds, network = stored["labels"], stored["folds"], stored["network"]
     names = [m.name for m in SHIPPED_MEMBERS]
@@ -97,6 +98,13 @@ def report(oof_path: Path, graph_path: Path) -> dict[str, Any]:
             rows[f"{v}: {n}"] = _row(stored[f"{v}|{n}"], reference, labels, folds)
         rows[f"{v}: tree ensemble"] = _row(trees[v], reference_trees, labels, folds)
         rows[f"{v}: blend"] = _row(_blend(trees[v], network, graph), reference_blend, labels, folds)
+    if deeper_graph is not None:  # the depth-5 graph member of section 6, alone and with finer boosters
+        deeper = np.load(deeper_graph)
+        rows["depth-5 graph member alone"] = _row(deeper, _per_fold(graph, labels, folds), labels, folds)
+        for v in ("shipped", FINER):
+            rows[f"{v} boosters, depth-5 graph: blend"] = _row(
+                _blend(trees[v], network, deeper), reference_blend, labels, folds
+            )
     return {
         "fold_seed": SELECTION_SEED,
         "reference": "2.5.0 recipe: 0.75 * (0.75 trees + 0.25 network) + 0.25 graph; boosters imputed",
@@ -111,10 +119,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--graph", type=Path, required=True, help="graph member out-of-fold .npy")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--report-only", action="store_true", help="report what is computed so far")
+    parser.add_argument("--deeper-graph", type=Path, default=None, help="a depth-5 graph member's .npy")
     args = parser.parse_args(argv)
     if not args.report_only:
         compute(args.out, args.graph)
-    result = report(args.out, args.graph)
+    result = report(args.out, args.graph, args.deeper_graph)
     _print_rows(result["rows"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
