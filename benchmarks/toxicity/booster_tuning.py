@@ -28,14 +28,13 @@ from typing import Any
 import numpy as np
 
 from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
-from benchmarks.toxicity.label_imputation import DATA, _graph_oof, _network_oof
+from benchmarks.toxicity.label_imputation import DATA, _blend, _graph_oof, _network_oof
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.members import SHIPPED_MEMBERS, MemberConfig, cross_validate_member
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 from hygeia.toxicity.training import featurize_parts, member_matrix, network_matrix
 
-NETWORK_WEIGHT, GRAPH_WEIGHT = 0.25, 0.25  # 2.5.0's weights
 # name -> (parameter overrides, factor on each member's rounds)
 VARIANTS: dict[str, tuple[dict[str, Any], float]] = {
     "shipped": ({}, 1.0),
@@ -76,11 +75,6 @@ def compute(out: Path, graph: Path) -> None:
             result[key] = cv.oof
             np.savez(out, **result)  # type: ignore[arg-type]
         print(f"{name} done ({time.perf_counter() - started:.0f} s)", flush=True)
-
-
-def _blend(trees: np.ndarray, network: np.ndarray, graph: np.ndarray) -> np.ndarray:
-    inner = (1 - NETWORK_WEIGHT) * trees + NETWORK_WEIGHT * network
-    return (1 - GRAPH_WEIGHT) * inner + GRAPH_WEIGHT * graph
 
 
 def report(oof_path: Path, graph_path: Path, deeper_graph: Path | None = None) -> dict[str, Any]:

@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.booster_tuning import _blend
 from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
-from benchmarks.toxicity.label_imputation import DATA, imputed_labels
+from benchmarks.toxicity.label_imputation import DATA, _blend, imputed_labels
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.members import SHIPPED_MEMBERS
