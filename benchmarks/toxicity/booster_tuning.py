@@ -28,12 +28,10 @@ from typing import Any
 import numpy as np
 
 from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
-from benchmarks.toxicity.label_imputation import DATA, _blend, _graph_oof, _network_oof
+from benchmarks.toxicity.label_imputation import _blend, _network_oof, selection_inputs
 from benchmarks.toxicity.model_selection import SELECTION_SEED
-from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.members import SHIPPED_MEMBERS, MemberConfig, cross_validate_member
-from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
-from hygeia.toxicity.training import featurize_parts, member_matrix, network_matrix
+from hygeia.toxicity.training import member_matrix, network_matrix
 
 # name -> (parameter overrides, factor on each member's rounds)
 VARIANTS: dict[str, tuple[dict[str, Any], float]] = {
@@ -53,13 +51,8 @@ def variant(member: MemberConfig, overrides: dict[str, Any], factor: float) -> M
 def compute(out: Path, graph: Path) -> None:
     """Out-of-fold predictions of the variants not yet in `out` (saved after each), the network, the graph."""
     started = time.perf_counter()
-    dataset = load_tox21(DATA)
+    dataset, folds, parts = selection_inputs(graph)
     labels = dataset.labels
-    folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), 5, SELECTION_SEED)
-    parts = featurize_parts(dataset.mols, {p for m in SHIPPED_MEMBERS for p in m.features})
-    if not graph.exists():
-        np.save(graph, _graph_oof(dataset, parts["rdkit_2d"], folds))
-        print(f"graph member done ({time.perf_counter() - started:.0f} s)", flush=True)
     result: dict[str, np.ndarray] = dict(np.load(out)) if out.exists() else {}
     result.update(labels=labels, folds=folds)
     if "network" not in result:

@@ -84,16 +84,24 @@ def _graph_oof(dataset: Any, descriptors: np.ndarray, folds: np.ndarray) -> np.n
     return oof
 
 
-def compute(out: Path, graph: Path) -> None:
-    """Whichever of the two files is missing: the members' and network's variants, the graph member."""
+def selection_inputs(graph: Path) -> tuple[Any, np.ndarray, dict[str, np.ndarray]]:
+    """The data set, the selection folds and the boosters' feature parts; first the graph member's
+    out-of-fold file, if `graph` is not there yet."""
     started = time.perf_counter()
     dataset = load_tox21(DATA)
-    labels = dataset.labels
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), 5, SELECTION_SEED)
     parts = featurize_parts(dataset.mols, {p for m in SHIPPED_MEMBERS for p in m.features})
     if not graph.exists():
         np.save(graph, _graph_oof(dataset, parts["rdkit_2d"], folds))
         print(f"graph member done ({time.perf_counter() - started:.0f} s)", flush=True)
+    return dataset, folds, parts
+
+
+def compute(out: Path, graph: Path) -> None:
+    """Whichever of the two files is missing: the members' and network's variants, the graph member."""
+    started = time.perf_counter()
+    dataset, folds, parts = selection_inputs(graph)
+    labels = dataset.labels
     if out.exists():
         return
     result: dict[str, np.ndarray] = {"labels": labels, "folds": folds}
