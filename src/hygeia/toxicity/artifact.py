@@ -25,7 +25,7 @@ from hygeia.toxicity.conformal import DEFAULT_SIGNIFICANCE
 from hygeia.toxicity.featurize import FEATURIZERS
 from hygeia.toxicity.graph_inputs import GraphConfig, MoleculeGraphFeaturizer
 from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_SEEDS, GRAPH_SELECTION
-from hygeia.toxicity.members import EXPLAIN_MEMBER
+from hygeia.toxicity.members import EXPLAIN_MEMBER, RECIPE_SELECTION
 from hygeia.toxicity.model import CALIBRATION_FILE, CONFORMAL_FILE, FINGERPRINTS_FILE
 from hygeia.toxicity.network_inputs import NetworkConfig
 from hygeia.toxicity.network_training import (
@@ -192,6 +192,7 @@ def build_card(
             },
             "combine": combine + ", then per-endpoint rank-preserving calibration",
             "explain_member": EXPLAIN_MEMBER,
+            "recipe_selection": dict(RECIPE_SELECTION),
         },
         "conformal": {
             "file": CONFORMAL_FILE,

@@ -173,6 +173,24 @@ def _conformal_section(card: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _recipe_lines(card: Mapping[str, Any]) -> list[str]:
+    """The boosters' rate and rounds and the graph member's depth, from the stored configs (2.6.0 on)."""
+    selection = card["ensemble"].get("recipe_selection")
+    if not selection:
+        return []
+    boosters = "; ".join(
+        f"{m['name']} {m['rounds']} rounds at rate {m['params']['learning_rate']}"
+        for m in card["ensemble"]["members"]
+    )
+    depths = ", ".join(str(g["config"]["depth"]) for g in card["ensemble"].get("graphs", []))
+    return [
+        "",
+        f"Boosters: {boosters}. Graph member: {depths} message-passing steps. Chosen on the selection folds "
+        f"(seed {selection['fold_seed']}; `{selection['results']}`, benchmarks/toxicity/README.md §12-§13) "
+        f"against {selection['comparison']}.",
+    ]
+
+
 def _imputation_lines(card: Mapping[str, Any]) -> list[str]:
     imputing = [m["name"] for m in card["ensemble"]["members"] if m.get("impute_untested")]
     if not imputing:
@@ -306,6 +324,7 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         "Members, feature sets and round counts were chosen by scaffold CV on a different fold assignment "
         "(seed 0) with `python -m benchmarks.toxicity.model_selection`; see benchmarks/toxicity/README.md. "
         "Fixed round counts beat per-fold early stopping there, so no early stopping is used.",
+        *_recipe_lines(card),
         *_imputation_lines(card),
         *_network_selection(card),
         *_descriptor_lines(card),

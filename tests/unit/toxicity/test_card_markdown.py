@@ -50,3 +50,14 @@ def test_card_says_which_members_learn_from_imputed_labels() -> None:
     card["ensemble"]["members"][2]["impute_untested"] = True
     text = render_markdown(card)
     assert "Untested labels (atompair_desc): a compound not tested in an endpoint but tested in" in text
+
+
+def test_card_states_the_boosters_rate_and_the_graph_depth_it_was_trained_with() -> None:
+    """Read from the stored configs, so the line follows the recipe; cards before 2.6.0 have none."""
+    card = json.loads((REPO_ROOT / "models/toxicity/2.5.0/card.json").read_text())
+    assert "Boosters:" not in render_markdown(card)
+    card["ensemble"]["recipe_selection"] = {"fold_seed": 0, "results": "benchmarks/y.json", "comparison": "z"}
+    text = render_markdown(card)
+    assert "Boosters: morgan_maccs_desc 200 rounds at rate 0.05; morgan_maccs_desc_extratrees 300" in text
+    assert "Graph member: 3 message-passing steps. Chosen on the selection folds (seed 0; `bench" in text
+    assert text.count("against z.") == 1
