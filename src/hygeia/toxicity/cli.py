@@ -10,7 +10,7 @@ from hygeia.core.cli import fail
 from hygeia.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
-DEFAULT_VERSION = "2.5.0"
+DEFAULT_VERSION = "2.6.0"
 
 
 def _log(message: str) -> None:
