@@ -49,6 +49,8 @@ def _base_env(monkeypatch: pytest.MonkeyPatch, var_dir: Path) -> None:
     monkeypatch.setenv("HYGEIA_LOG_LEVEL", "WARNING")
     # tests build the evidence index themselves when they need one (first start: test_first_start.py)
     monkeypatch.setenv("HYGEIA_EVIDENCE_INDEX_ON_START", "off")
+    # and the toxicity read-across table (~20 s of CPU) only where they test it (read_across_on)
+    monkeypatch.setenv("HYGEIA_TOXICITY_READ_ACROSS", "false")
     for name in ("HYGEIA_DATABASE_URL", "HYGEIA_REDIS_URL", "HYGEIA_BROKER_URL", "HYGEIA_JOBS_BACKEND"):
         monkeypatch.delenv(name, raising=False)
 
@@ -87,6 +89,20 @@ def platform(
     reset_caches()
     yield Platform(var_dir, template_platform.admin_key)
     reset_caches()
+
+
+@pytest.fixture
+def read_across_on(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Single predictions name their tested Tox21 neighbours. The table is built from the real Tox21
+    file once per test session (~20 s) and then kept in memory for the shipped model."""
+    from hygeia.settings import get_settings
+    from hygeia.toxicity import loading, read_across, service
+
+    monkeypatch.setenv("HYGEIA_TOXICITY_READ_ACROSS", "true")
+    get_settings.cache_clear()
+    service._rendered.clear()  # answers other tests rendered without read-across
+    found = read_across.lookup(loading.get_model(), "C", wait=None)
+    assert found.status == "ready", found.reason
 
 
 @pytest.fixture

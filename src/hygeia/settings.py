@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     domains: list[str] = list(ALL_DOMAINS)
     # first start with data but no evidence index: BM25 at once (seconds), then ("hybrid") dense vectors
     evidence_index_on_start: Literal["off", "lexical", "hybrid"] = "hybrid"
+    # single predictions name the nearest tested Tox21 compounds (table built after start, ~20 s, once)
+    toxicity_read_across: bool = True
     platform_tenant: str = "platform"  # its admins run the platform: tenants, model registry
     log_level: str = "INFO"
     log_json: bool = True

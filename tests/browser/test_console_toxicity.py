@@ -90,6 +90,28 @@ def test_predict_table_structures_and_csv(page: Any, platform: Platform, tmp_pat
     screenshot(page, "toxicity")
 
 
+def test_read_across_shows_what_tox21_measured(page: Any, platform: Platform, read_across_on: None) -> None:
+    """A training compound is marked as measured, with its Tox21 outcomes; a new molecule gets the
+    tested compounds nearest to it, most similar first."""
+    login(page, platform.admin_key, "/toxicity")
+    page.get_by_label("SMILES, one molecule per line").fill("CC(=O)Nc1ccc(O)cc1.Cl\nCC(=O)Nc1ccc(OCC)cc1C")
+    page.get_by_role("button", name="Predict").click()
+    tables = page.locator("table.read-across")
+    tables.first.wait_for(timeout=60_000)
+    assert tables.count() == 2
+    headings = page.locator("#tox-results h4")
+    assert "a training compound: measured, not predicted" in headings.nth(0).inner_text()
+    assert "training compound" not in headings.nth(1).inner_text()
+    itself = tables.nth(0).locator("tbody tr").first
+    assert "CC(=O)Nc1ccc(O)cc1" in itself.inner_text() and "TOX" in itself.inner_text()
+    assert itself.locator("td.measured-inactive").count() == 12  # inactive in every Tox21 assay
+    similarities = [float(t) for t in tables.nth(1).locator("tbody td.num").all_inner_texts()]
+    assert len(similarities) == 3 and similarities == sorted(similarities, reverse=True)
+    assert_no_horizontal_overflow(page)
+    assert_accessible(page)
+    screenshot(page, "toxicity-read-across")
+
+
 def test_large_uploaded_file_runs_as_a_screen(page: Any, platform: Platform, tmp_path: Path) -> None:
     """Over the page's 1,000 molecules, an uploaded file runs as a screen the page follows to its end;
     the download is the file's own rows, ids first, with the predictions."""

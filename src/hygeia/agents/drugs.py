@@ -114,9 +114,30 @@ def _fact(drug: Drug, result: dict[str, Any]) -> str:
     listed = ", ".join(f"{k} {v:.2f}" for k, v in top)
     active = ", ".join((result.get("overall") or {}).get("active_assays") or []) or "none"
     return (
-        f"{drug.name} ({drug.drugbank_id}, structure from DrugBank): highest Tox21 probabilities {listed} "
-        f"(predicted active: {active}); {where} the model's applicability domain. Tox21 assays are "
-        "in-vitro pathway screens, not a measure of toxicity in patients."
+        f"{drug.name} ({drug.drugbank_id}, structure from DrugBank): {_measured(result)}highest Tox21 "
+        f"probabilities {listed} (predicted active: {active}); {where} the model's applicability domain. "
+        "Tox21 assays are in-vitro pathway screens, not a measure of toxicity in patients."
+    )
+
+
+def _measured(result: dict[str, Any]) -> str:
+    """What Tox21 measured, when the drug is one of the model's training compounds: that outweighs a
+    prediction fitted on it."""
+    read_across = result.get("read_across") or {}
+    if not read_across.get("in_training_set") or not read_across.get("neighbours"):
+        return ""
+    itself = read_across["neighbours"][0]
+    by_outcome: dict[str, list[str]] = {}
+    for endpoint, outcome in itself["measured"].items():
+        by_outcome.setdefault(outcome, []).append(endpoint)
+    active = ", ".join(by_outcome.get("active", [])) or "none"
+    counts = ", ".join(
+        f"{outcome} {len(by_outcome.get(outcome, []))}" for outcome in ("inactive", "not tested")
+    )
+    ids = ", ".join(itself["tox21_ids"])
+    return (
+        f"measured in Tox21 ({ids}): active in {active} ({counts}); the model was trained on these "
+        "outcomes, so what follows is not an independent prediction: "
     )
 
 

@@ -76,13 +76,17 @@ class FingerprintIndex:
         return out
 
     def _nearest_one(self, on_bits: np.ndarray) -> float:
-        """One query by counting, per reference, the query's on-bits it shares (the same integers
-        and division as the product): the sparse product's set-up cost a lone molecule ~1 ms."""
+        return float(self.similarities(on_bits).max())
+
+    def similarities(self, on_bits: np.ndarray) -> np.ndarray:
+        """One query's Tanimoto to every reference, by counting, per reference, the query's on-bits it
+        shares (the same integers and division as the product): the sparse product's set-up cost a
+        lone molecule ~1 ms."""
         columns = self.bits_by_column
         shared = [columns.indices[columns.indptr[b] : columns.indptr[b + 1]] for b in on_bits]
         common = np.bincount(np.concatenate([np.zeros(0, np.int32), *shared]), minlength=self.counts.size)
         union = len(on_bits) + self.counts - common
-        return float((common / np.maximum(union, 1)).max())
+        return common / np.maximum(union, 1)
 
 
 @dataclass

@@ -50,6 +50,39 @@ class AtomExplanation(BaseModel):
     svg: str = Field(description="the molecule with atoms tinted red (raise) / blue (lower)")
 
 
+Outcome = Literal["active", "inactive", "not tested"]
+READ_ACROSS_NOTE = (
+    "Measured Tox21 outcomes of the training compounds most similar to the query (ECFP4 Tanimoto); rows "
+    "of one compound are merged as in training (majority of tested rows, ties active). When the query "
+    "is itself a training compound, its probabilities were fitted on these outcomes: they are not an "
+    "independent prediction, and the measurement is the better evidence."
+)
+
+
+class TestedNeighbour(BaseModel):
+    tox21_ids: list[str] = Field(
+        description="Tox21 IDs of the rows merged into this compound", examples=[["TOX6"]]
+    )
+    smiles: str = Field(description="its standardised parent SMILES", examples=["CC(=O)Nc1ccc(O)cc1"])
+    similarity: float = Field(description="Tanimoto (ECFP4) to the query", examples=[1.0])
+    measured: dict[str, Outcome] = Field(description="what Tox21 measured, per endpoint")
+
+
+class ReadAcross(BaseModel):
+    """The tested compounds behind the applicability domain, named (single predictions only)."""
+
+    status: Literal["ready", "loading", "unavailable"] = Field(
+        description="loading: the table is being built after a start (about 20 s, once); unavailable: "
+        "the server lacks the Tox21 file the model was trained on (see reason)"
+    )
+    reason: str | None = None
+    in_training_set: bool | None = Field(
+        None, description="the query's standardised parent is one of the model's training compounds"
+    )
+    neighbours: list[TestedNeighbour] = Field(default_factory=list, description="most similar first")
+    note: str = READ_ACROSS_NOTE
+
+
 class Prediction(BaseModel):
     """One molecule's answer or its error; a batch never fails as a whole for one bad row."""
 
@@ -81,6 +114,7 @@ class Prediction(BaseModel):
         "calibrated to (scaffold CV)",
     )
     overall: OverallCall | None = None
+    read_across: ReadAcross | None = None
     explanation: AtomExplanation | None = None
     error_code: str | None = Field(None, examples=[None])
     error: str | None = Field(None, examples=[None])

@@ -26,8 +26,9 @@ from hygeia.core.observability import observe_scores
 from hygeia.core.outcomes import Served
 from hygeia.core.retention import register_job_cleanup
 from hygeia.core.schemas import ModelReference
-from hygeia.core.tools import register_capability, register_tool
-from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, retraining, screen
+from hygeia.core.tools import register_capability, register_startup, register_tool
+from hygeia.settings import get_settings
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, read_across, retraining, screen
 from hygeia.toxicity.batching import scoring
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import get_model, loaded_model, unavailable_reason
@@ -40,9 +41,13 @@ from hygeia.toxicity.schemas import (
     OverallCall,
     Prediction,
     PredictResponse,
+    ReadAcross,
+    TestedNeighbour,
 )
 
 MAX_SYNC_BATCH = 10_000
+TOOL_READ_ACROSS = 3  # agents get the tested neighbours of up to this many molecules
+TOOL_WAIT = 5.0  # seconds an agent's call waits for a table still being built
 BATCH_JOB = "toxicity.batch"
 
 
@@ -180,11 +185,28 @@ def _predict_one(model: ToxicityModel, smiles: str, explain_endpoint: str | None
         raise InputError(prepared.message, error_code=prepared.code, smiles=smiles[:200])
     row = scoring.score(model, smiles, prepared)  # with any other molecule waiting to be scored
     result = _to_schema(row, model)
+    result.read_across = tested_neighbours(model, prepared.smiles)
     if explain_endpoint is not None:
         result.explanation = AtomExplanation(**vars(explain(model, prepared.mol, explain_endpoint)))
     _observe_drift(model, [row])
-    get_cache().set_json(key, result.model_dump())
+    if result.read_across.status != "loading":  # a later request gets the neighbours
+        get_cache().set_json(key, result.model_dump())
     return lifecycle.follow(model, [result])[0]
+
+
+def tested_neighbours(model: ToxicityModel, standardised_smiles: str, wait: float | None = 0.0) -> ReadAcross:
+    """The measured Tox21 outcomes of the training compounds nearest to one standardised molecule."""
+    found = read_across.lookup(model, standardised_smiles, wait=wait)
+    neighbours = [TestedNeighbour(**neighbour) for neighbour in found.neighbours]
+    return ReadAcross(
+        status=found.status, reason=found.reason, in_training_set=found.in_training_set, neighbours=neighbours
+    )
+
+
+def warm_read_across() -> None:
+    """Build the table of tested compounds once the server is up, so the first question finds it."""
+    if get_settings().toxicity_read_across and unavailable_reason() is None:
+        read_across.lookup(get_model(), "C", wait=None)
 
 
 def predict_batch(
@@ -279,6 +301,9 @@ def predict_tool(smiles: str | list[str]) -> dict[str, Any]:
     if not items or len(items) > MAX_SYNC_BATCH:
         raise InputError(f"give 1 to {MAX_SYNC_BATCH} SMILES")
     model, results = _score(items)
+    if len(results) <= TOOL_READ_ACROSS and all(r.standardised_smiles for r in results):
+        for result in results:
+            result.read_across = tested_neighbours(model, str(result.standardised_smiles), TOOL_WAIT)
     return {"model": reference(model).model_dump(), "results": [r.model_dump() for r in results]}
 
 
@@ -290,6 +315,7 @@ def register() -> None:
     register_job_handler(screen.CHUNK_JOB, screen.run_chunk, child_only=True)
     register_job_cleanup(screen.SCREEN_JOB, screen.remove_screen_files)
     register_capability(MODEL_NAME, unavailable_reason)
+    register_startup("toxicity.read_across", warm_read_across)
     lifecycle.register()  # outcomes per assay and the shadow candidate's scorer
     retraining.register()  # the scheduled retraining job, as the model's retrainer
     from hygeia.toxicity import agent_tools  # imports this module, so not at the top

@@ -49,6 +49,21 @@ def test_a_drug_name_question_reaches_the_toxicity_model(agents_client, make_key
     assert answer["answer"].splitlines()[1].startswith(f"Verdict: yes (from [{verdict['source']}], rule:")
 
 
+def test_a_drug_tox21_measured_is_stated_as_measured(agents_client, make_key, real_toxicity, read_across_on):
+    """Tamoxifen is a Tox21 training compound: the answer gives what the assays measured, before the
+    model's probabilities, which were fitted on it."""
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Is tamoxifen toxic?", mode="manual", expert="medical")
+    lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.toxicity_by_name")
+    read_across = lookup["output"]["prediction"]["read_across"]
+    assert read_across["in_training_set"] is True
+    itself = read_across["neighbours"][0]
+    active = [e for e, outcome in itself["measured"].items() if outcome == "active"]
+    assert "NR-ER" in active  # tamoxifen is an oestrogen-receptor modulator
+    stated = f"measured in Tox21 ({', '.join(itself['tox21_ids'])}): active in {', '.join(active)} ("
+    assert stated in answer["answer"] and "not an independent prediction" in answer["answer"]
+
+
 def test_a_synonym_resolves_and_an_unknown_name_says_so(agents_client, make_key, real_toxicity):
     headers = auth_header(make_key("hospital-a", "analyst"))
     answer = ask(agents_client, headers, "Is paracetamol toxic?", mode="manual", expert="medical")

@@ -216,3 +216,61 @@ def test_a_cached_answer_is_the_fresh_body_with_each_tenants_own_prediction_id(c
     assert {**theirs["result"], "prediction_id": None} == {**result, "prediction_id": None}
     assert len(list_events("acme", action="predict:toxicity")) == 2
     assert len(list_events("globex", action="predict:toxicity")) == 1
+
+
+ACETAMINOPHEN_HCL = "CC(=O)Nc1ccc(O)cc1.Cl"
+
+
+def _tox21_rows(smiles: str) -> list[dict[str, str]]:
+    """The real Tox21 file's rows for one SMILES, read here without the service's code."""
+    import csv
+
+    from hygeia.settings import get_settings
+
+    with (get_settings().data_dir / "tox21" / "tox21.csv").open() as handle:
+        return [row for row in csv.DictReader(handle) if row["smiles"] == smiles]
+
+
+def test_a_training_compound_comes_back_with_what_tox21_measured(client, analyst, read_across_on) -> None:  # type: ignore[no-untyped-def]
+    """Acetaminophen as its hydrochloride: the parent is a training compound, so the answer says so
+    and leads its tested neighbours with the compound itself and the file's own labels."""
+    (row,) = _tox21_rows("CC(=O)Nc1ccc(O)cc1")
+    body = client.post("/api/v1/toxicity/predict", json={"smiles": ACETAMINOPHEN_HCL}, headers=analyst).json()
+    read_across = body["result"]["read_across"]
+    assert read_across["status"] == "ready" and read_across["in_training_set"] is True
+    itself, *others = read_across["neighbours"]
+    assert itself["tox21_ids"] == [row["mol_id"]] and itself["similarity"] == 1.0
+    words = {"1.0": "active", "0.0": "inactive", "": "not tested", "1": "active", "0": "inactive"}
+    assert itself["measured"] == {e: words[row[e]] for e in ENDPOINTS}
+    assert len(others) == 2 and others[0]["similarity"] >= others[1]["similarity"]
+    assert "not an independent prediction" in read_across["note"]
+
+
+def test_a_new_molecule_gets_its_nearest_tested_compounds(client, analyst, read_across_on) -> None:  # type: ignore[no-untyped-def]
+    analogue = "CC(=O)Nc1ccc(OCC)cc1C"  # not in Tox21
+    assert not _tox21_rows(analogue)
+    body = client.post("/api/v1/toxicity/predict", json={"smiles": analogue}, headers=analyst).json()
+    result = body["result"]
+    read_across = result["read_across"]
+    assert read_across["in_training_set"] is False
+    similarities = [n["similarity"] for n in read_across["neighbours"]]
+    assert similarities == sorted(similarities, reverse=True)
+    assert similarities[0] == result["applicability_domain"]["nearest_similarity"]  # the same search
+
+
+def test_read_across_switched_off_says_why(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    body = client.post("/api/v1/toxicity/predict", json={"smiles": BPA}, headers=analyst).json()
+    read_across = body["result"]["read_across"]
+    assert read_across["status"] == "unavailable" and "HYGEIA_TOXICITY_READ_ACROSS" in read_across["reason"]
+
+
+def test_a_prediction_made_while_the_table_loads_is_not_cached(client, analyst, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hygeia.toxicity import read_across
+
+    molecule = "CCCCCCCCCCCO"  # asked nowhere else, so no earlier test's answer is cached
+    with monkeypatch.context() as building:
+        building.setattr(read_across, "lookup", lambda *_, **__: read_across.Lookup("loading", "building"))
+        first = client.post("/api/v1/toxicity/predict", json={"smiles": molecule}, headers=analyst).json()
+    assert first["result"]["read_across"]["status"] == "loading"
+    again = client.post("/api/v1/toxicity/predict", json={"smiles": molecule}, headers=analyst).json()
+    assert again["result"]["read_across"]["status"] == "unavailable"  # computed anew, not the cached one

@@ -105,6 +105,8 @@ async def predict(
         context = {"job": jobs.get_job(principal.tenant_id, job.id), "n": len(molecules)}
         return render(request, "fragments/toxicity_job.html", context)
     model, rows = service.predict_batch(principal, molecules)
+    for row in [r for r in rows if r.standardised_smiles][:MAX_EXPLAINED]:
+        row.read_across = service.tested_neighbours(model, row.standardised_smiles)
     context = {
         "model": service.reference(model),
         "rows": rows,

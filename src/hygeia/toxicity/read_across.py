@@ -1,0 +1,209 @@
+"""Read-across: the tested Tox21 compounds nearest to a query, with their measured outcomes.
+
+A toxicologist weighs a prediction against the measured results of similar tested compounds (the
+read-across of the OECD guidance), and needs to know when the query is itself a training compound:
+its probabilities were then fitted on its own outcomes and are not an independent prediction. The
+applicability domain already compares every query with every training compound; this module names
+them.
+
+The table of tested compounds (standardised parent SMILES, Tox21 IDs, the merged labels the model
+trained on) is rebuilt from the training data file under `HYGEIA_DATA_DIR`, never shipped with the
+model. It is used only when the file's sha256 equals the one in the model card and every compound's
+ECFP4 equals the model's stored training fingerprint, so compound i of the table is training compound
+i of the model. Standardising the file takes ~20 s: it runs once in a background thread, and the
+table is then kept under `var/cache/` (JSON) for the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rdkit import Chem
+from scipy import sparse
+
+from hygeia.core.registry import file_sha256
+from hygeia.settings import get_settings
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.applicability import ApplicabilityDomain, packed_fingerprints
+from hygeia.toxicity.dataset import load_tox21, read_tox21
+
+if TYPE_CHECKING:
+    from hygeia.toxicity.model import ToxicityModel
+
+NEIGHBOURS = 3  # tested compounds shown per query: enough to see whether they agree
+OUTCOMES = {1.0: "active", 0.0: "inactive"}
+NOT_TESTED = "not tested"
+TABLE_FORMAT = 1  # bump when the cached table's fields change
+
+
+class ReadAcrossUnavailable(RuntimeError):
+    """The training data file is missing or is not the one this model was trained on."""
+
+
+@dataclass(frozen=True)
+class TestedCompounds:
+    """The model's training compounds in its own order, with what Tox21 measured for them."""
+
+    smiles: list[str]  # standardised parent SMILES
+    ids: list[list[str]]  # Tox21 IDs of the rows merged into each compound
+    labels: np.ndarray  # (n, 12) float32: 1 active, 0 inactive, NaN not tested
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_row_of", {smiles: i for i, smiles in enumerate(self.smiles)})
+
+    def row_of(self, smiles: str) -> int | None:
+        return self._row_of.get(smiles)  # type: ignore[attr-defined]
+
+    def measured(self, row: int) -> dict[str, str]:
+        return {
+            e: OUTCOMES.get(float(v), NOT_TESTED) for e, v in zip(ENDPOINTS, self.labels[row], strict=True)
+        }
+
+
+def build(data: Path) -> TestedCompounds:
+    """Standardise and merge the Tox21 file exactly as training does (`dataset.load_tox21`)."""
+    dataset = load_tox21(data)
+    mol_ids = read_tox21(data)["mol_id"].astype(str).tolist()
+    ids = [[mol_ids[row] for row in rows] for rows in dataset.source_rows]
+    return TestedCompounds(list(dataset.smiles), ids, np.asarray(dataset.labels, dtype=np.float32))
+
+
+def check_alignment(table: TestedCompounds, domain: ApplicabilityDomain) -> None:
+    """Refuse a table whose compounds are not the model's training compounds, in the model's order."""
+    reference = domain.index.bits_by_column.shape[1]
+    if len(table.smiles) != reference:
+        raise ReadAcrossUnavailable(
+            f"the data file gives {len(table.smiles)} compounds, the model was trained on {reference}"
+        )
+    mols = [Chem.MolFromSmiles(smiles) for smiles in table.smiles]
+    if any(mol is None for mol in mols):
+        raise ReadAcrossUnavailable("a standardised training compound no longer parses")
+    bits = np.unpackbits(packed_fingerprints(mols, domain.featurizer), axis=1, count=domain.featurizer.size)
+    fresh = sparse.csr_matrix(bits, dtype=np.int32)
+    differing = int(((fresh != domain.index.bits_by_column.T.tocsr()).getnnz(axis=1) > 0).sum())
+    if differing:
+        raise ReadAcrossUnavailable(
+            f"{differing} compounds of the data file standardise differently from the model's training "
+            "compounds (changed data or standardisation code)"
+        )
+
+
+def _cache_path(data_sha256: str) -> Path:
+    return get_settings().var_dir / "cache" / f"tox21-tested-compounds-{data_sha256[:16]}.json"
+
+
+def _read_cached(path: Path, data_sha256: str) -> TestedCompounds | None:
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if stored.get("format") != TABLE_FORMAT or stored.get("data_sha256") != data_sha256:
+        return None
+    labels = np.array(stored["labels"], dtype=np.float32)  # JSON null -> NaN
+    return TestedCompounds(stored["smiles"], stored["ids"], labels)
+
+
+def _write_cached(path: Path, data_sha256: str, table: TestedCompounds) -> None:
+    labels = [[None if math.isnan(v) else v for v in row] for row in table.labels.tolist()]
+    body = {"format": TABLE_FORMAT, "data_sha256": data_sha256, "smiles": table.smiles, "ids": table.ids}
+    body["labels"] = labels
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_text(json.dumps(body, separators=(",", ":")))
+    partial.replace(path)  # atomic: a reader never sees half a table
+
+
+def load_for(card: dict[str, Any], domain: ApplicabilityDomain) -> TestedCompounds:
+    """The checked table for one model: from var/cache when it is there and still aligned, else built."""
+    expected = str((card.get("training_data") or {}).get("sha256") or "")
+    data = get_settings().data_dir / "tox21" / "tox21.csv"
+    if not expected:
+        raise ReadAcrossUnavailable("the model card does not name its training data")
+    if not data.is_file():
+        raise ReadAcrossUnavailable(f"the Tox21 training data {data} is not on this server")
+    if file_sha256(data) != expected:
+        raise ReadAcrossUnavailable(f"{data} is not the file this model was trained on (sha256 differs)")
+    cache = _cache_path(expected)
+    cached = _read_cached(cache, expected)
+    if cached is not None:
+        try:
+            check_alignment(cached, domain)
+            return cached
+        except ReadAcrossUnavailable:
+            pass  # built by other code: build again below
+    table = build(data)
+    check_alignment(table, domain)
+    _write_cached(cache, expected, table)
+    return table
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What read-across can say about one query right now."""
+
+    status: str  # ready, loading or unavailable
+    reason: str | None = None
+    in_training_set: bool | None = None
+    neighbours: tuple[dict[str, Any], ...] = ()
+
+
+_lock = threading.Lock()
+_tables: dict[str, Future[TestedCompounds]] = {}  # by model sha256
+_builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tox21-read-across")
+
+
+def _table(model_sha256: str, card: dict[str, Any], domain: ApplicabilityDomain) -> Future[TestedCompounds]:
+    with _lock:
+        future = _tables.get(model_sha256)
+        if future is None:
+            future = _tables[model_sha256] = _builder.submit(load_for, card, domain)
+        return future
+
+
+def lookup(
+    model: ToxicityModel, standardised_smiles: str, k: int = NEIGHBOURS, wait: float | None = 0.0
+) -> Lookup:
+    """The k most similar training compounds with their measured outcomes. Waits up to `wait` seconds
+    (None: until built) for the table; the first call starts building it."""
+    if not get_settings().toxicity_read_across:
+        return Lookup("unavailable", "switched off on this server (HYGEIA_TOXICITY_READ_ACROSS=false)")
+    domain = model.domain
+    future = _table(model.sha256, model.card, domain)
+    try:
+        table = future.result(timeout=wait)
+    except TimeoutError:
+        return Lookup("loading", "the table of tested Tox21 compounds is being built (about 20 s, once)")
+    except ReadAcrossUnavailable as exc:
+        return Lookup("unavailable", str(exc))
+    mol = Chem.MolFromSmiles(standardised_smiles)
+    if mol is None:
+        return Lookup("unavailable", "the standardised molecule does not parse")
+    similarity = domain.index.similarities(np.flatnonzero(domain.featurizer(mol)))
+    own = table.row_of(standardised_smiles)
+    order = np.argsort(-similarity, kind="stable")
+    if own is not None:  # the compound itself leads, whatever other compounds tie with it
+        order = np.concatenate([[own], order[order != own]])
+    neighbours = tuple(
+        {
+            "tox21_ids": table.ids[row],
+            "smiles": table.smiles[row],
+            "similarity": round(float(similarity[row]), 4),
+            "measured": table.measured(row),
+        }
+        for row in order[:k]
+    )
+    return Lookup("ready", None, own is not None, neighbours)
+
+
+def clear() -> None:
+    """Forget the built tables (tests; a changed data directory)."""
+    with _lock:
+        _tables.clear()
