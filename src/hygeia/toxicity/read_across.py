@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import structlog
 from rdkit import Chem
 from scipy import sparse
 
@@ -38,6 +39,7 @@ from hygeia.toxicity.dataset import load_tox21, read_tox21
 if TYPE_CHECKING:
     from hygeia.toxicity.model import ToxicityModel
 
+log = structlog.get_logger("hygeia.toxicity.read_across")
 NEIGHBOURS = 3  # tested compounds shown per query: enough to see whether they agree
 OUTCOMES = {1.0: "active", 0.0: "inactive"}
 NOT_TESTED = "not tested"
@@ -141,7 +143,10 @@ def load_for(card: dict[str, Any], domain: ApplicabilityDomain) -> TestedCompoun
             pass  # built by other code: build again below
     table = build(data)
     check_alignment(table, domain)
-    _write_cached(cache, expected, table)
+    try:
+        _write_cached(cache, expected, table)
+    except OSError as exc:  # only the next start pays for it
+        log.warning("read_across_cache_not_written", path=str(cache), error=str(exc))
     return table
 
 
@@ -183,12 +188,20 @@ def lookup(
         return Lookup("loading", "the table of tested Tox21 compounds is being built (about 20 s, once)")
     except ReadAcrossUnavailable as exc:
         return Lookup("unavailable", str(exc))
+    except Exception as exc:  # e.g. an unreadable cache folder: the prediction itself must not fail
+        log.warning("read_across_build_failed", error=f"{type(exc).__name__}: {exc}")
+        return Lookup(
+            "unavailable", f"the table of tested compounds could not be built ({type(exc).__name__})"
+        )
     mol = Chem.MolFromSmiles(standardised_smiles)
     if mol is None:
         return Lookup("unavailable", "the standardised molecule does not parse")
     similarity = domain.index.similarities(np.flatnonzero(domain.featurizer(mol)))
     own = table.row_of(standardised_smiles)
-    order = np.argsort(-similarity, kind="stable")
+    candidates = (
+        np.argpartition(-similarity, k)[: k + 1] if len(similarity) > k + 1 else np.arange(len(similarity))
+    )
+    order = candidates[np.argsort(-similarity[candidates], kind="stable")]
     if own is not None:  # the compound itself leads, whatever other compounds tie with it
         order = np.concatenate([[own], order[order != own]])
     neighbours = tuple(

@@ -124,3 +124,22 @@ def test_switched_off_says_so(data_file: Path, monkeypatch: pytest.MonkeyPatch) 
     get_settings.cache_clear()
     found = read_across.lookup(_model(data_file), "CCO", wait=None)
     assert found.status == "unavailable" and "HYGEIA_TOXICITY_READ_ACROSS" in str(found.reason)
+
+
+def test_a_cache_that_cannot_be_written_only_costs_the_next_start(
+    data_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unwritable(*_: object) -> None:
+        raise PermissionError("var/cache is read-only")
+
+    monkeypatch.setattr(read_across, "_write_cached", unwritable)
+    assert read_across.lookup(_model(data_file), "CCO", wait=None).status == "ready"
+
+
+def test_a_failed_build_is_unavailable_not_an_error(data_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(_: Path) -> None:
+        raise PermissionError("the data file is not readable")
+
+    monkeypatch.setattr(read_across, "build", unreadable)
+    found = read_across.lookup(_model(data_file), "CCO", wait=None)
+    assert found.status == "unavailable" and "PermissionError" in str(found.reason)
