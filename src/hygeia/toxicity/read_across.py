@@ -20,7 +20,7 @@ import json
 import math
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,15 +162,27 @@ class Lookup:
 
 _lock = threading.Lock()
 _tables: dict[str, Future[TestedCompounds]] = {}  # by model sha256
-_builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tox21-read-across")
 
 
 def _table(model_sha256: str, card: dict[str, Any], domain: ApplicabilityDomain) -> Future[TestedCompounds]:
+    """The table's future, its build started on first use in a daemon thread (a server stopping during
+    the build does not wait for it; the cache file is written atomically)."""
     with _lock:
         future = _tables.get(model_sha256)
         if future is None:
-            future = _tables[model_sha256] = _builder.submit(load_for, card, domain)
+            future = _tables[model_sha256] = Future()
+            build_thread = threading.Thread(
+                target=_build_into, args=(future, card, domain), name="tox21-read-across", daemon=True
+            )
+            build_thread.start()
         return future
+
+
+def _build_into(future: Future[TestedCompounds], card: dict[str, Any], domain: ApplicabilityDomain) -> None:
+    try:
+        future.set_result(load_for(card, domain))
+    except Exception as exc:
+        future.set_exception(exc)
 
 
 def lookup(
