@@ -123,21 +123,12 @@ def _fact(drug: Drug, result: dict[str, Any]) -> str:
 def _measured(result: dict[str, Any]) -> str:
     """What Tox21 measured, when the drug is one of the model's training compounds: that outweighs a
     prediction fitted on it."""
-    read_across = result.get("read_across") or {}
-    if not read_across.get("in_training_set") or not read_across.get("neighbours"):
+    measured = (result.get("read_across") or {}).get("measured")
+    if not measured:
         return ""
-    itself = read_across["neighbours"][0]
-    by_outcome: dict[str, list[str]] = {}
-    for endpoint, outcome in itself["measured"].items():
-        by_outcome.setdefault(outcome, []).append(endpoint)
-    active = ", ".join(by_outcome.get("active", [])) or "none"
-    counts = ", ".join(
-        f"{outcome} {len(by_outcome.get(outcome, []))}" for outcome in ("inactive", "not tested")
-    )
-    ids = ", ".join(itself["tox21_ids"])
     return (
-        f"measured in Tox21 ({ids}): active in {active} ({counts}); the model was trained on these "
-        "outcomes, so what follows is not an independent prediction: "
+        f"{measured}; the model was trained on these outcomes, so what follows is not an independent "
+        "prediction: "
     )
 
 

@@ -21,12 +21,14 @@ from hygeia.settings import get_llm_settings
 from hygeia.toxicity.schemas import Narrative, Prediction
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="toxicity-narrative")
-PROMPT_VERSION = "1"  # bump when SYSTEM or _prompt changes, so cached texts are not reused
+PROMPT_VERSION = "2"  # bump when SYSTEM or _prompt changes, so cached texts are not reused
 
 SYSTEM = (
     "You summarise toxicity model outputs for a toxicologist. Use only the numbers given. "
     "Do not add mechanisms, compounds, studies or advice that are not in the input. "
-    "Three sentences at most. Say that these are in-vitro assay predictions, not evidence of human harm."
+    "Three sentences at most. Say that these are in-vitro assay predictions, not evidence of human harm. "
+    "If Tox21 measurements of the molecule itself are given, state them first: they outweigh predictions "
+    "fitted on them."
 )
 
 
@@ -41,6 +43,8 @@ def _prompt(prediction: Prediction) -> list[ChatMessage]:
             f"applicability domain: {where} (nearest training similarity {domain.nearest_similarity:.2f},"
             f" threshold {domain.threshold:.2f})"
         )
+    if prediction.read_across is not None and prediction.read_across.measured:
+        lines.append(f"{prediction.read_across.measured} (a training compound of the model)")
     facts = "\n".join([f"molecule: {prediction.standardised_smiles or prediction.smiles}", *lines])
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": facts}]
 

@@ -150,6 +150,16 @@ def load_for(card: dict[str, Any], domain: ApplicabilityDomain) -> TestedCompoun
     return table
 
 
+def measured_summary(neighbour: dict[str, Any]) -> str:
+    """One line of what Tox21 measured for a compound, for answers and narratives to quote."""
+    outcomes = list(neighbour["measured"].values())
+    active = [e for e, outcome in neighbour["measured"].items() if outcome == "active"]
+    return (
+        f"measured in Tox21 ({', '.join(neighbour['tox21_ids'])}): active in {', '.join(active) or 'none'} "
+        f"(inactive {outcomes.count('inactive')}, not tested {outcomes.count(NOT_TESTED)})"
+    )
+
+
 @dataclass(frozen=True)
 class Lookup:
     """What read-across can say about one query right now."""

@@ -80,6 +80,11 @@ class ReadAcross(BaseModel):
         None, description="the query's standardised parent is one of the model's training compounds"
     )
     neighbours: list[TestedNeighbour] = Field(default_factory=list, description="most similar first")
+    measured: str | None = Field(
+        None,
+        description="for a training compound, what Tox21 measured for it, in one line",
+        examples=["measured in Tox21 (TOX6): active in none (inactive 12, not tested 0)"],
+    )
     note: str = READ_ACROSS_NOTE
 
 

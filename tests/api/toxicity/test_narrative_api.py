@@ -105,3 +105,15 @@ def test_same_molecule_and_model_reuse_the_written_narrative(
     second = _predict(client, analyst, narrative=True)["narrative"]
     assert first["text"] == second["text"] == "First and only call."
     assert len(state.requests) == 1
+
+
+def test_a_training_compound_narrative_is_given_its_measurements(
+    client, analyst, language_model, read_across_on
+) -> None:
+    """BPA is a Tox21 training compound: the model is told what was measured and to lead with it."""
+    state = language_model(Reply(text="Tox21 measured BPA active in NR-ER."))
+    body = _predict(client, analyst, narrative=True)
+    measured = body["result"]["read_across"]["measured"]
+    assert measured.startswith("measured in Tox21 (") and "NR-ER" in measured
+    system, user = (m["content"] for m in state.requests[0]["messages"])
+    assert measured in user and "state them first" in system

@@ -242,6 +242,12 @@ def test_a_training_compound_comes_back_with_what_tox21_measured(client, analyst
     assert itself["tox21_ids"] == [row["mol_id"]] and itself["similarity"] == 1.0
     words = {"1.0": "active", "0.0": "inactive", "": "not tested", "1": "active", "0": "inactive"}
     assert itself["measured"] == {e: words[row[e]] for e in ENDPOINTS}
+    outcomes = list(itself["measured"].values())
+    active = ", ".join(e for e in ENDPOINTS if itself["measured"][e] == "active") or "none"
+    assert read_across["measured"] == (
+        f"measured in Tox21 ({row['mol_id']}): active in {active} "
+        f"(inactive {outcomes.count('inactive')}, not tested {outcomes.count('not tested')})"
+    )
     assert len(others) == 2 and others[0]["similarity"] >= others[1]["similarity"]
     assert "not an independent prediction" in read_across["note"]
 
@@ -252,7 +258,7 @@ def test_a_new_molecule_gets_its_nearest_tested_compounds(client, analyst, read_
     body = client.post("/api/v1/toxicity/predict", json={"smiles": analogue}, headers=analyst).json()
     result = body["result"]
     read_across = result["read_across"]
-    assert read_across["in_training_set"] is False
+    assert read_across["in_training_set"] is False and read_across["measured"] is None
     similarities = [n["similarity"] for n in read_across["neighbours"]]
     assert similarities == sorted(similarities, reverse=True)
     assert similarities[0] == result["applicability_domain"]["nearest_similarity"]  # the same search
