@@ -79,20 +79,31 @@ def to_smiles(inchi: str) -> str | None:
     return Chem.MolToSmiles(molecule) if molecule is not None else None
 
 
-def toxicity_by_name(drug: str) -> dict[str, Any]:
-    """Agent tool: resolve the name to a DrugBank structure, then ask the toxicity capability."""
+def structure(drug: str) -> tuple[Drug, str]:
+    """The DrugBank entry for a name or synonym and its SMILES; InputError says why there is none."""
     found = lookup(drug)
     if found is None:
         raise InputError(f"no structure known for {drug!r} (DrugBank approved small molecules)")
     smiles = to_smiles(found.inchi)
     if smiles is None:
         raise InputError(f"the DrugBank InChI of {found.name} could not be read by RDKit")
+    return found, smiles
+
+
+def predict(smiles: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The toxicity capability's answer for one structure, through core.tools: (whole output, result)."""
     try:
-        predict = get_tool("toxicity.predict")
+        tool = get_tool("toxicity.predict")
     except KeyError:
         raise InputError("the toxicity capability is not installed, so no prediction was made") from None
-    prediction = predict.call(None, {"smiles": smiles})  # not tenant-scoped: needs no caller
-    result = (prediction.get("results") or [{}])[0]
+    prediction = tool.call(None, {"smiles": smiles})  # not tenant-scoped: needs no caller
+    return prediction, (prediction.get("results") or [{}])[0]
+
+
+def toxicity_by_name(drug: str) -> dict[str, Any]:
+    """Agent tool: resolve the name to a DrugBank structure, then ask the toxicity capability."""
+    found, smiles = structure(drug)
+    prediction, result = predict(smiles)
     return {
         "drug": found.name,
         "drugbank_id": found.drugbank_id,

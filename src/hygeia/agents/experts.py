@@ -77,6 +77,7 @@ MEDICAL = Expert(
         "toxicity.*",
         "dermatology.*",
         "agents.toxicity_by_name",
+        "agents.tox21_assay",
         "agents.side_effects",
     ),
     example_questions=(
@@ -107,6 +108,7 @@ CLINICAL_RESEARCH = Expert(
         "signals.*",
         "toxicity.*",
         "agents.toxicity_by_name",
+        "agents.tox21_assay",
         "agents.signal_lookup",
     ),
     example_questions=(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,26 +70,31 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
 
 
 def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
+    from hygeia.agents.assays import mentions_assay
     from hygeia.agents.drugs import TOXICITY_CUE
     from hygeia.agents.side_effects import EFFECT_CUE
     from hygeia.agents.signal_lookup import SIGNAL_CUE
 
-    cues = {
-        "toxicity.predict": (TOXICITY_CUE, "smiles"),  # a structure the question gives
-        "agents.toxicity_by_name": (TOXICITY_CUE, "drug"),
-        "agents.side_effects": (EFFECT_CUE, "drug"),
-        "agents.signal_lookup": (SIGNAL_CUE, "query"),
-        "evidence.candidates": (REPURPOSING_CUE, "query"),
-        "toxicity.batch_prediction": (TOXICITY_CUE, "job_id"),  # the caller's own job, by its id
-        "dermatology.prediction": (LESION_CUE, "prediction_id"),  # the caller's own triage, by its id
+    cues: dict[str, tuple[Callable[[str], object], tuple[str, ...]]] = {
+        "agents.tox21_assay": (mentions_assay, ("smiles", "drug")),  # a named assay target and compound
+        "toxicity.predict": (TOXICITY_CUE.search, ("smiles",)),  # a structure the question gives
+        "agents.toxicity_by_name": (TOXICITY_CUE.search, ("drug",)),
+        "agents.side_effects": (EFFECT_CUE.search, ("drug",)),
+        "agents.signal_lookup": (SIGNAL_CUE.search, ("query",)),
+        "evidence.candidates": (REPURPOSING_CUE.search, ("query",)),
+        "toxicity.batch_prediction": (TOXICITY_CUE.search, ("job_id",)),  # the caller's own job, by its id
+        "dermatology.prediction": (LESION_CUE.search, ("prediction_id",)),  # the caller's own triage, by id
     }
     question = str(context.get("question") or context.get("query") or "")
     allowed = get_agent_settings().patterns_for(expert.name)
-    return [
+    chosen = [
         name
-        for name, (cue, needed) in cues.items()
-        if expert.may_call(name, allowed) and needed in context and cue.search(question)
+        for name, (cue, needs) in cues.items()
+        if expert.may_call(name, allowed) and any(n in context for n in needs) and cue(question)
     ]
+    if "agents.tox21_assay" in chosen:  # it scores the same compound: one toxicity call, not two
+        chosen = [name for name in chosen if name not in ("toxicity.predict", "agents.toxicity_by_name")]
+    return chosen
 
 
 def planned_chain(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from hygeia.agents import drugs, memory, side_effects, signal_lookup
+from hygeia.agents import assays, drugs, memory, side_effects, signal_lookup
 from hygeia.agents.engine import Event, Question, answer_events, ask, resolve
 from hygeia.agents.experts import EXPERTS
 from hygeia.agents.panel import panel_events, plan_panel, run_panel
@@ -130,5 +130,6 @@ def register() -> None:
     register_capability("agents", unavailable_reason)
     register_purger("conversations", memory.purge_conversations)  # retention of conversations (#17)
     drugs.register()  # agents.toxicity_by_name: a drug name reaches the toxicity model through core.tools
+    assays.register()  # agents.tox21_assay: a named assay target, answered from Tox21 or the model
     signal_lookup.register()  # agents.signal_lookup: drug-event statistics from the bundled reference table
     side_effects.register()  # agents.side_effects: labelled side effects (SIDER via Hetionet CcSE)

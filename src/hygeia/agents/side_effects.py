@@ -28,8 +28,15 @@ EFFECT_CUE = re.compile(
 STEM = 5  # "hepatotoxic", "hepatic" and "hepatitis" share "hepat"; "rhabdomyolysis" is "rhabd"
 GENERIC_STEMS = """failu disor disea syndr incre decre abnor injur infec react acute chron sever cause cases
 effec induc upper lower funct tract level count total condi probl risks devel letha fatal medic drugs
-treat patie child adult elder older women human peopl takin doses dosag commo often reall known"""
+treat patie child adult elder older women human peopl takin doses dosag commo often reall known toxic
+damag"""
 GENERIC = frozenset(GENERIC_STEMS.split())  # name no effect on their own: "renal failure" is not any failure
+SHORT_ORGANS = {  # organ words under five letters, and "lungs", which the labels call pulmonary
+    "lung": "pulmo", "lungs": "pulmo", "skin": "skin", "bone": "bone", "bones": "bone", "eye": "eye",
+    "eyes": "eye",
+}  # fmt: skip
+HARM = re.compile(r"toxic|damag|injur|poison", re.IGNORECASE)  # "toxic to the lungs": that effect first
+NORMAL_FINDING = re.compile(r"\bnormal\b", re.IGNORECASE)  # "Liver function test normal" is no adverse effect
 SYNONYMS = {  # plain and Latin/Greek organ words -> the stem the labels (MedDRA terms) use
     "liver": "hepat", "kidne": "renal", "nephr": "renal", "heart": "cardi", "bleed": "haemo",
     "hemor": "haemo", "stoma": "gastr", "anemi": "anaem", "leuko": "leuco",
@@ -68,14 +75,22 @@ def matching(effects: list[str], query: str, names: tuple[str, ...]) -> list[str
     specific word stem, not only a generic one ("Cardiac failure" is not "acute liver failure"), and
     the effect's direction does not contradict the question's ("Weight decreased" is not "weight gain")."""
     lowered, asked = query.lower(), asked_stems(query, names)
-    return [e for e in effects if word_stems(e.lower()) & asked and not _opposed(e.lower(), lowered)]
+    return [
+        e
+        for e in effects
+        if word_stems(e.lower()) & asked and not _opposed(e.lower(), lowered) and not NORMAL_FINDING.search(e)
+    ]
 
 
 def covering(named: list[str], query: str, names: tuple[str, ...]) -> list[str]:
     """The named effects that carry every specific stem the question asks about: the basis of a "yes"
-    ("Myocardial infarction" for "acute myocardial infarction", not "Myocardial depression")."""
+    ("Myocardial infarction" for "acute myocardial infarction", not "Myocardial depression"). When the
+    question asks about harm ("toxic to the lungs", "kidney damage"), effects that name it come first."""
     asked = asked_stems(query, names)
-    return [e for e in named if asked <= word_stems(e.lower())]
+    covered = [e for e in named if asked <= word_stems(e.lower())]
+    if HARM.search(query):
+        covered.sort(key=lambda e: not HARM.search(e))  # stable: alphabetical within each group
+    return covered
 
 
 def asked_stems(query: str, names: tuple[str, ...]) -> set[str]:
@@ -86,8 +101,10 @@ def asked_stems(query: str, names: tuple[str, ...]) -> set[str]:
 
 
 def word_stems(text: str) -> set[str]:
-    """First five letters of each 5+ letter word, organ words folded onto the labels' terms."""
-    stems = {w[:STEM] for w in re.findall(f"[a-z]{{{STEM},}}", text)}
+    """First five letters of each 5+ letter word (and of a few short organ words), organ words folded
+    onto the labels' terms ("lungs" -> pulmonary, "liver" -> hepatic)."""
+    words = re.findall("[a-z]+", text)
+    stems = {SHORT_ORGANS.get(w) or w[:STEM] for w in words if len(w) >= STEM or w in SHORT_ORGANS}
     return {SYNONYMS.get(stem, stem) for stem in stems}
 
 

@@ -10,13 +10,14 @@ from tests.conftest import auth_header
 
 @pytest.fixture
 def real_toxicity(agent_env, monkeypatch):
-    from hygeia.agents import drugs, side_effects
+    from hygeia.agents import assays, drugs, side_effects
     from hygeia.core import tools
     from hygeia.toxicity import service as toxicity_service
 
     real = tools.Tool("toxicity.predict", "Tox21 probabilities for SMILES", toxicity_service.predict_tool)
     monkeypatch.setitem(tools._TOOLS, "toxicity.predict", real)
     drugs.register()
+    assays.register()
     side_effects.register()
     monkeypatch.setenv("HYGEIA_AGENTS_TOOL_TIMEOUT_SECONDS", "60")
     from hygeia.settings import reset_settings
@@ -45,7 +46,8 @@ def test_a_drug_name_question_reaches_the_toxicity_model(agents_client, make_key
     # the drug labels answer the question: their verdict leads, stated as a rule on SIDER, not a model
     verdict = answer["verdict"]
     assert verdict["label"] == "yes" and verdict["model"] == "rule: agents.side_effects"
-    assert verdict["probabilities"] is None and "hepatic failure" in verdict["basis"].lower()
+    # "hepatotoxic" asks about harm: a label term naming injury or toxicity leads the basis
+    assert verdict["probabilities"] is None and "hepatocellular injury" in verdict["basis"].lower()
     assert answer["answer"].splitlines()[1].startswith(f"Verdict: yes (from [{verdict['source']}], rule:")
 
 
@@ -75,6 +77,60 @@ def test_a_synonym_resolves_and_an_unknown_name_says_so(agents_client, make_key,
     assert lookup["status"] == "error" and "no structure known for 'zorblaxine'" in lookup["error"]
     assert "no structure known for 'zorblaxine'" in unknown["answer"]
     assert unknown["confidence"]["tool_answered"] is False
+
+
+def test_a_question_on_an_assay_target_is_answered_from_what_tox21_measured(
+    agents_client, make_key, real_toxicity, read_across_on
+):
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Does tamoxifen activate the estrogen receptor?", mode="automatic")
+    tools = [c["tool"] for c in answer["tool_calls"]]
+    assert "agents.toxicity_by_name" not in tools  # one toxicity call for the compound, not two
+    lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert lookup["status"] == "ok", lookup["error"]
+    assert (
+        lookup["output"]["assays"] == ["NR-ER", "NR-ER-LBD"] and lookup["output"]["drugbank_id"] == "DB00675"
+    )
+    verdict = answer["verdict"]
+    assert (verdict["label"], verdict["model"]) == ("yes", "rule: agents.tox21_assay")
+    assert (
+        "NR-ER (oestrogen receptor alpha agonism, full-length receptor): measured active" in verdict["basis"]
+    )
+    assert "not effects in patients" in verdict["basis"] and answer["confidence"]["tool_answered"] is True
+
+    # the planner may run the name lookup first and pass its structure on: the drug keeps its name
+    planned = ask(agents_client, headers, "Does tamoxifen activate the estrogen receptor?", mode="3")
+    lookup = next(c for c in planned["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert lookup["output"]["compound"] == "Tamoxifen" and planned["verdict"]["label"] == "yes"
+
+    # a structure in the question is scored as given; Tox21 tested bisphenol A in both ER assays
+    bpa = ask(agents_client, headers, "Does CC(C)(c1ccc(O)cc1)c1ccc(O)cc1 activate the estrogen receptor?")
+    lookup = next(c for c in bpa["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert lookup["inputs"]["smiles"] == "CC(C)(c1ccc(O)cc1)c1ccc(O)cc1"
+    assert bpa["verdict"]["label"] == "yes" and "measured active" in bpa["verdict"]["basis"]
+
+
+def test_an_untested_compound_gets_the_models_call_and_blocking_gets_no_verdict(
+    agents_client, make_key, real_toxicity, read_across_on
+):
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    question = "Does sitagliptin activate the aryl hydrocarbon receptor?"
+    answer = ask(agents_client, headers, question, mode="manual", expert="medical")
+    lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    prediction = lookup["output"]["prediction"]
+    assert prediction["read_across"]["in_training_set"] is False
+    assert (
+        prediction["prediction_sets"]["NR-AhR"] == "inactive" and prediction["probabilities"]["NR-AhR"] < 0.5
+    )
+    assert answer["verdict"]["label"] == "no"
+    assert "not measured; predicted inactive" in answer["verdict"]["basis"]
+    assert "at most 0.2 of tested actives" in answer["verdict"]["basis"]
+
+    # Tox21's androgen assays read agonism: flutamide's inactive result does not answer "block"
+    blocked = ask(agents_client, headers, "Does flutamide block the androgen receptor?", mode="automatic")
+    lookup = next(c for c in blocked["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert "measured inactive" in lookup["output"]["fact"] and "read agonism" in lookup["output"]["fact"]
+    assert "verdict" not in lookup["output"] and not blocked["answer"].splitlines()[1].startswith("Verdict")
 
 
 def test_the_regulatory_expert_may_not_call_toxicity_by_name(agents_client, make_key, real_toxicity):

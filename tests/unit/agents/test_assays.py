@@ -1,0 +1,117 @@
+"""Questions about a Tox21 assay's target: which assays a question names, and the stated rule that
+turns a toxicity result into a verdict (on results this file builds, shaped as `toxicity.predict`'s)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hygeia.agents.assays import assay_fact, assay_outcomes, assay_verdict, named_assays
+
+
+@pytest.mark.parametrize(
+    ("question", "assays"),
+    [
+        ("Does tamoxifen activate the estrogen receptor?", ["NR-ER", "NR-ER-LBD"]),
+        ("Is it oestrogenic?", ["NR-ER", "NR-ER-LBD"]),
+        ("Is it an ER-alpha agonist?", ["NR-ER", "NR-ER-LBD"]),
+        ("Is letrozole an aromatase inhibitor?", ["NR-Aromatase"]),
+        ("Does it activate the AhR?", ["NR-AhR"]),
+        ("Is rosiglitazone a PPAR gamma agonist?", ["NR-PPAR-gamma"]),
+        ("Is DDT genotoxic?", ["SR-ATAD5", "SR-p53"]),
+        ("Does it disrupt the mitochondrial membrane potential?", ["SR-MMP"]),
+        ("What did sr-mmp and NR-AR-LBD show?", ["NR-AR-LBD", "SR-MMP"]),
+        ("Is it androgenic or does it induce the heat shock response?", ["NR-AR", "NR-AR-LBD", "SR-HSE"]),
+        # "are", "er" and "her" are English words, not the ARE or ER assays
+        ("Are statins hepatotoxic? Er, and is her liver at risk?", []),
+        ("Is acetaminophen hepatotoxic?", []),
+    ],
+)
+def test_a_question_names_the_assays_that_read_its_target(question, assays):
+    assert named_assays(question) == assays
+
+
+def result(
+    measured: dict[str, str] | None = None,
+    probabilities: dict[str, float] | None = None,
+    sets: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    probabilities = probabilities or {"NR-ER": 0.2, "NR-ER-LBD": 0.1}
+    neighbours = [{"tox21_ids": ["TOX1"], "measured": measured, "similarity": 1.0}] if measured else []
+    return {
+        "probabilities": probabilities,
+        "prediction_sets": sets or {},
+        "conformal_significance": 0.2,
+        "overall": {"active_assays": [e for e, p in probabilities.items() if p >= 0.5]},
+        "applicability_domain": {"in_domain": True},
+        "read_across": {"status": "ready", "in_training_set": measured is not None, "neighbours": neighbours},
+    }
+
+
+ER = ["NR-ER", "NR-ER-LBD"]
+
+
+def verdict_of(found: dict[str, Any], question: str = "Does it activate the estrogen receptor?") -> Any:
+    outcomes, _ = assay_outcomes(found, named_assays(question))
+    return assay_verdict("X", outcomes, found, antagonism="block" in question)
+
+
+def test_what_tox21_measured_outweighs_the_model():
+    measured = {"NR-ER": "active", "NR-ER-LBD": "inactive"}
+    found = result(measured, {"NR-ER": 0.1, "NR-ER-LBD": 0.9}, {"NR-ER": "inactive", "NR-ER-LBD": "active"})
+    verdict = verdict_of(found)
+    assert verdict["label"] == "yes"
+    assert (
+        "NR-ER (oestrogen receptor alpha agonism, full-length receptor): measured active" in verdict["basis"]
+    )
+    assert "NR-ER-LBD" not in verdict["basis"] and "Predicted calls" not in verdict["basis"]
+    tested_inactive = verdict_of(result({"NR-ER": "inactive", "NR-ER-LBD": "inactive"}, {"NR-ER": 0.9}))
+    assert tested_inactive["label"] == "no" and "in-vitro" in tested_inactive["basis"]
+    outcomes, ids = assay_outcomes(found, ER)
+    assert ids == ["TOX1"] and assay_fact("X", outcomes, ids, found).startswith("X (Tox21 TOX1): NR-ER (")
+
+
+def test_an_untested_assay_falls_back_on_the_prediction_and_says_so():
+    measured = {"NR-ER": "inactive", "NR-ER-LBD": "not tested"}
+    verdict = verdict_of(result(measured, {"NR-ER": 0.1, "NR-ER-LBD": 0.7}, {"NR-ER-LBD": "active"}))
+    assert verdict["label"] == "yes" and "NR-ER-LBD" in verdict["basis"]
+    assert "predicted active, p 0.70" in verdict["basis"] and "Predicted calls" in verdict["basis"]
+    undecided = result(measured, {"NR-ER": 0.1, "NR-ER-LBD": 0.2}, {"NR-ER-LBD": "uncertain"})
+    assert verdict_of(undecided) is None  # one assay inactive, the other undecided: no verdict
+
+
+def test_a_prediction_says_yes_only_at_the_card_threshold_and_no_only_when_conformal_excludes_active():
+    assert verdict_of(result(None, {"NR-ER": 0.6, "NR-ER-LBD": 0.1}))["label"] == "yes"
+    # a {active} conformal set at 20 % is no "yes": most such sets belong to inactive compounds
+    assert verdict_of(result(None, {"NR-ER": 0.3, "NR-ER-LBD": 0.1}, dict.fromkeys(ER, "active"))) is None
+    no = verdict_of(result(None, {"NR-ER": 0.02, "NR-ER-LBD": 0.01}, dict.fromkeys(ER, "inactive")))
+    assert no["label"] == "no" and "at most 0.2 of tested actives" in no["basis"]
+    # without conformal sets (models before 2.0) a low probability alone is not a "no"
+    assert verdict_of(result(None, {"NR-ER": 0.02, "NR-ER-LBD": 0.01})) is None
+
+
+def test_agonist_assays_give_no_verdict_on_blocking_but_aromatase_inhibition_is_what_they_read():
+    blocked = result({"NR-ER": "inactive", "NR-ER-LBD": "inactive"})
+    assert verdict_of(blocked, "Does it block the estrogen receptor?") is None
+    aromatase = result({"NR-Aromatase": "active"}, {"NR-Aromatase": 0.8})
+    outcomes, _ = assay_outcomes(aromatase, ["NR-Aromatase"])
+    assert assay_verdict("letrozole", outcomes, aromatase, antagonism=True)["label"] == "yes"
+
+
+def test_side_effect_harm_words_name_no_effect_alone_and_organ_words_read_as_the_labels_terms():
+    from hygeia.agents.side_effects import covering, matching
+
+    effects = ["Liver function test normal", "Liver injury", "Pulmonary fibrosis", "Pulmonary toxicity",
+               "Renal failure", "Toxic epidermal necrolysis"]  # fmt: skip
+    assert (
+        matching(effects, "Is amiodarone toxic?", ("amiodarone",)) == []
+    )  # not "Toxic epidermal necrolysis"
+    lungs = "Is amiodarone toxic to the lungs?"
+    assert matching(effects, lungs, ("amiodarone",)) == ["Pulmonary fibrosis", "Pulmonary toxicity"]
+    assert (
+        covering(matching(effects, lungs, ("amiodarone",)), lungs, ("amiodarone",))[0] == "Pulmonary toxicity"
+    )
+    # a normal test result is no adverse effect; "kidney damage" is read as the labels' renal terms
+    assert matching(effects, "Is valproate toxic to the liver?", ("valproate",)) == ["Liver injury"]
+    assert covering(effects, "Does ibuprofen cause kidney damage?", ("ibuprofen",)) == ["Renal failure"]
