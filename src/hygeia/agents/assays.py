@@ -8,12 +8,13 @@ on that result, never a fitted reading of the text:
 - each named assay gets a call: what Tox21 measured when the compound is one of the model's training
   compounds and was tested there; otherwise the model's prediction, "active" at the card's threshold
   (calibrated probability >= 0.5), "inactive" when its Mondrian conformal set excludes active (a
-  stated error rate for actives), else undecided. A {active} conformal set alone is no "yes": at the
-  assays' 3-12 % base rates most such sets belong to inactive compounds;
+  stated error rate for actives), else undecided. A {active} conformal set alone is no "yes": on
+  scaffold CV three in four such sets belong to compounds measured inactive;
 - "yes" when any named assay is active, "no" when all are inactive, no verdict otherwise.
 The nuclear-receptor assays read agonism (aromatase: inhibition), so a question about antagonism or
 blocking gets the numbers without a verdict. Tox21 outcomes are in-vitro reporter results at the
-concentrations tested, not effects in patients; the fact says so.
+concentrations tested, not effects in patients; the fact says so. How often each call was right on
+scaffold CV: `python -m benchmarks.agents.assay_verdicts`.
 """
 
 from __future__ import annotations
