@@ -62,8 +62,15 @@ ACRONYMS = (  # case-sensitive: "ARE" and "ER" are also English words
     (r"\bHSE\b|\bHSF1?\b", ("SR-HSE",)),
 )
 ENDPOINT_NAMES = re.compile(r"\b(?:NR|SR)-[A-Za-z0-9-]+", re.IGNORECASE)
+EXPLICIT_ASSAY = re.compile(r"\b(?:NR|SR)-[A-Za-z0-9-]+|\btox21\b|\bassays?\b", re.IGNORECASE)
+DEFINITION = re.compile(r"\b(?:what|explain|describe|define)\b", re.IGNORECASE)
 ANTAGONISM = re.compile(
     r"\bantagoni\w*|\bblock\w*|\binhibit\w*|\banti-?(?:androgen|estrogen|oestrogen)\w*", re.I
+)
+ABOUT = (
+    "a cell-based quantitative high-throughput reporter assay of {reads}; 'active' means a "
+    "concentration-dependent response at the concentrations tested, an in-vitro pathway signal, not an "
+    "effect in patients"
 )
 PREDICTED_RULE = (
     "Predicted calls: active at the model card's threshold (calibrated probability >= 0.5), inactive "
@@ -84,8 +91,12 @@ def named_assays(question: str) -> list[str]:
     return [e for e in READS if e in named]
 
 
-def mentions_assay(question: str) -> bool:
-    return bool(named_assays(question))
+def wants_assay_lookup(question: str, context: dict[str, Any]) -> bool:
+    """A target and a compound ("does tamoxifen activate the estrogen receptor?"), or an assay asked
+    about by name ("what does SR-MMP measure?"); not every mention of oestrogen in a clinical question."""
+    if not named_assays(question):
+        return False
+    return "smiles" in context or "drug" in context or bool(EXPLICIT_ASSAY.search(question))
 
 
 @dataclass(frozen=True)
@@ -162,9 +173,7 @@ def _compound(drug: str | None, smiles: str | None) -> tuple[str, str | None, st
         entry, drug_smiles = structure(drug)  # an unknown name without a structure: "no structure known"
         if smiles in (None, drug_smiles):
             return entry.name, entry.drugbank_id, drug_smiles
-    if smiles:
-        return smiles, None, smiles
-    raise InputError("name the compound: a DrugBank drug name or a SMILES")
+    return str(smiles), None, str(smiles)
 
 
 def tox21_assay(query: str, drug: str | None = None, smiles: str | None = None) -> dict[str, Any]:
@@ -172,6 +181,9 @@ def tox21_assay(query: str, drug: str | None = None, smiles: str | None = None) 
     endpoints = named_assays(query)
     if not endpoints:
         raise InputError("the question names no Tox21 assay target (e.g. estrogen receptor, aromatase, p53)")
+    if not (drug or smiles):  # "What does SR-MMP measure?": what the assays read
+        fact = "; ".join(f"{e} (Tox21): {ABOUT.format(reads=READS[e])}" for e in endpoints)
+        return {"assays": endpoints, "fact": fact, "answers": bool(DEFINITION.search(query))}
     compound, drugbank_id, structure_smiles = _compound(drug, smiles)
     prediction, result = predict(structure_smiles)
     antagonism = bool(ANTAGONISM.search(query))

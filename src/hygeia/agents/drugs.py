@@ -71,6 +71,34 @@ def find_named_drug(question: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=2)
+def _by_inchikey(path: str) -> dict[str, Drug]:
+    """InChIKey -> drug, and its connectivity block (stereo and charge aside) where only one drug has it."""
+    from rdkit import Chem
+
+    full = {Chem.InchiToInchiKey(d.inchi): d for d in _table(path).values()}
+    blocks: dict[str, list[Drug]] = {}
+    for key, drug in full.items():
+        blocks.setdefault(key[:14], []).append(drug)
+    return full | {block: drugs[0] for block, drugs in blocks.items() if len(drugs) == 1}
+
+
+def drug_of_structure(smiles: str) -> Drug | None:
+    """The DrugBank drug a SMILES is (largest fragment, by InChIKey), so a structure in a question can
+    reach what is known under the drug's name: its labelled side effects."""
+    from rdkit import Chem, RDLogger
+
+    path = get_settings().data_dir / TABLE
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
+    molecule = Chem.MolFromSmiles(smiles)
+    if molecule is None or not path.is_file():
+        return None
+    largest = max(Chem.GetMolFrags(molecule, asMols=True), key=lambda m: m.GetNumHeavyAtoms())
+    key = Chem.MolToInchiKey(largest)
+    index = _by_inchikey(str(path))
+    return index.get(key) or index.get(key[:14])
+
+
 def to_smiles(inchi: str) -> str | None:
     from rdkit import Chem, RDLogger
 
@@ -125,13 +153,13 @@ def _fact(drug: Drug, result: dict[str, Any]) -> str:
     listed = ", ".join(f"{k} {v:.2f}" for k, v in top)
     active = ", ".join((result.get("overall") or {}).get("active_assays") or []) or "none"
     return (
-        f"{drug.name} ({drug.drugbank_id}, structure from DrugBank): {_measured(result)}highest Tox21 "
+        f"{drug.name} ({drug.drugbank_id}, structure from DrugBank): {measured_note(result)}highest Tox21 "
         f"probabilities {listed} (predicted active: {active}); {where} the model's applicability domain. "
         "Tox21 assays are in-vitro pathway screens, not a measure of toxicity in patients."
     )
 
 
-def _measured(result: dict[str, Any]) -> str:
+def measured_note(result: dict[str, Any]) -> str:
     """What Tox21 measured, when the drug is one of the model's training compounds: that outweighs a
     prediction fitted on it."""
     measured = (result.get("read_across") or {}).get("measured")

@@ -48,7 +48,7 @@ def question_context(question: str) -> dict[str, Any]:
     smiles = find_smiles(question)
     if smiles and "smiles" not in context:
         context["smiles"] = smiles[0]
-    drug = find_drug(question)
+    drug = find_drug(question) or (_drug_of(context["smiles"]) if "smiles" in context else None)
     if drug and "drug" not in context:
         context["drug"] = drug
     event = find_event(question)
@@ -109,6 +109,14 @@ def find_drug(question: str) -> str | None:
         if word.isalpha() and len(word) > 5 and word.endswith(DRUG_SUFFIXES):
             return word
     return None
+
+
+def _drug_of(smiles: str) -> str | None:
+    """A SMILES that is a DrugBank drug binds that drug's name too (its labels answer "is X hepatotoxic")."""
+    from hygeia.agents.drugs import drug_of_structure
+
+    known = drug_of_structure(str(smiles))
+    return known.name.lower() if known else None
 
 
 def find_event(question: str) -> str | None:

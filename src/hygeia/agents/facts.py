@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hygeia.agents.drugs import measured_note
+
 MAX_FIELDS, MAX_ENDPOINTS = 6, 3
 
 
@@ -49,7 +51,7 @@ def _toxicity_line(result: dict[str, Any]) -> str:
     if isinstance(overall, dict) and isinstance(overall.get("active_assays"), list):
         active = ", ".join(overall["active_assays"]) or "none"
         call = f"; predicted active ({overall.get('rule', 'the model card threshold')}): {active}"
-    return f"toxicity model, highest Tox21 probabilities: {listed}{where}{call}"
+    return f"toxicity model, {measured_note(result)}highest Tox21 probabilities: {listed}{where}{call}"
 
 
 def _signal_line(signal: dict[str, Any], count: int) -> str:

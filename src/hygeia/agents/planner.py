@@ -69,31 +69,37 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
     return result
 
 
+Cue = Callable[[str, dict[str, Any]], bool]  # (question, bindings) -> run this lookup
+
+
+def _when(pattern: re.Pattern[str], *needs: str) -> Cue:
+    """The question carries the cue and names one of the inputs the lookup needs."""
+    return lambda question, context: bool(pattern.search(question)) and any(n in context for n in needs)
+
+
 def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
-    from hygeia.agents.assays import mentions_assay
+    from hygeia.agents.assays import wants_assay_lookup
     from hygeia.agents.drugs import TOXICITY_CUE
     from hygeia.agents.side_effects import EFFECT_CUE
     from hygeia.agents.signal_lookup import SIGNAL_CUE
 
-    cues: dict[str, tuple[Callable[[str], object], tuple[str, ...]]] = {
-        "agents.tox21_assay": (mentions_assay, ("smiles", "drug")),  # a named assay target and compound
-        "toxicity.predict": (TOXICITY_CUE.search, ("smiles",)),  # a structure the question gives
-        "agents.toxicity_by_name": (TOXICITY_CUE.search, ("drug",)),
-        "agents.side_effects": (EFFECT_CUE.search, ("drug",)),
-        "agents.signal_lookup": (SIGNAL_CUE.search, ("query",)),
-        "evidence.candidates": (REPURPOSING_CUE.search, ("query",)),
-        "toxicity.batch_prediction": (TOXICITY_CUE.search, ("job_id",)),  # the caller's own job, by its id
-        "dermatology.prediction": (LESION_CUE.search, ("prediction_id",)),  # the caller's own triage, by id
+    cues: dict[str, Cue] = {
+        "agents.tox21_assay": wants_assay_lookup,  # an assay's target and a compound, or an assay by name
+        "toxicity.predict": _when(TOXICITY_CUE, "smiles"),  # a structure the question gives
+        "agents.toxicity_by_name": _when(TOXICITY_CUE, "drug"),
+        "agents.side_effects": _when(EFFECT_CUE, "drug"),
+        "agents.signal_lookup": _when(SIGNAL_CUE, "query"),
+        "evidence.candidates": _when(REPURPOSING_CUE, "query"),
+        "toxicity.batch_prediction": _when(TOXICITY_CUE, "job_id"),  # the caller's own job, by its id
+        "dermatology.prediction": _when(LESION_CUE, "prediction_id"),  # the caller's own triage, by id
     }
     question = str(context.get("question") or context.get("query") or "")
     allowed = get_agent_settings().patterns_for(expert.name)
-    chosen = [
-        name
-        for name, (cue, needs) in cues.items()
-        if expert.may_call(name, allowed) and any(n in context for n in needs) and cue(question)
-    ]
+    chosen = [name for name, cue in cues.items() if expert.may_call(name, allowed) and cue(question, context)]
     if "agents.tox21_assay" in chosen:  # it scores the same compound: one toxicity call, not two
         chosen = [name for name in chosen if name not in ("toxicity.predict", "agents.toxicity_by_name")]
+    if "toxicity.predict" in chosen:  # the structure the question gives, not DrugBank's for its name
+        chosen = [name for name in chosen if name != "agents.toxicity_by_name"]
     return chosen
 
 

@@ -14,7 +14,10 @@ def real_toxicity(agent_env, monkeypatch):
     from hygeia.core import tools
     from hygeia.toxicity import service as toxicity_service
 
-    real = tools.Tool("toxicity.predict", "Tox21 probabilities for SMILES", toxicity_service.predict_tool)
+    schema = {"type": "object", "properties": {"smiles": {"type": "string"}}, "required": ["smiles"]}
+    real = tools.Tool(
+        "toxicity.predict", "Tox21 probabilities for SMILES", toxicity_service.predict_tool, schema
+    )
     monkeypatch.setitem(tools._TOOLS, "toxicity.predict", real)
     drugs.register()
     assays.register()
@@ -131,6 +134,27 @@ def test_an_untested_compound_gets_the_models_call_and_blocking_gets_no_verdict(
     lookup = next(c for c in blocked["tool_calls"] if c["tool"] == "agents.tox21_assay")
     assert "measured inactive" in lookup["output"]["fact"] and "read agonism" in lookup["output"]["fact"]
     assert "verdict" not in lookup["output"] and not blocked["answer"].splitlines()[1].startswith("Verdict")
+
+
+def test_a_drugs_structure_reaches_its_labels_and_an_assay_by_name_is_described(
+    agents_client, make_key, real_toxicity
+):
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Is CC(=O)Nc1ccc(O)cc1 hepatotoxic?", mode="automatic")
+    calls = {c["tool"]: c for c in answer["tool_calls"]}
+    assert calls["toxicity.predict"]["inputs"] == {"smiles": "CC(=O)Nc1ccc(O)cc1"}
+    assert "agents.toxicity_by_name" not in calls  # the structure given is scored, once
+    assert calls["agents.side_effects"]["inputs"]["drug"] == "acetaminophen"  # found by its InChIKey
+    assert (answer["verdict"]["label"], answer["verdict"]["model"]) == ("yes", "rule: agents.side_effects")
+
+    described = ask(agents_client, headers, "What does SR-MMP measure?", mode="automatic")
+    lookup = next(c for c in described["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert lookup["output"]["assays"] == ["SR-MMP"] and "toxicity.predict" not in lookup["output"]
+    assert (
+        "- SR-MMP (Tox21): a cell-based quantitative high-throughput reporter assay of mitochondrial"
+        in (described["answer"])
+    )
+    assert described["confidence"]["tool_answered"] is True
 
 
 def test_the_regulatory_expert_may_not_call_toxicity_by_name(agents_client, make_key, real_toxicity):

@@ -115,3 +115,40 @@ def test_side_effect_harm_words_name_no_effect_alone_and_organ_words_read_as_the
     # a normal test result is no adverse effect; "kidney damage" is read as the labels' renal terms
     assert matching(effects, "Is valproate toxic to the liver?", ("valproate",)) == ["Liver injury"]
     assert covering(effects, "Does ibuprofen cause kidney damage?", ("ibuprofen",)) == ["Renal failure"]
+
+
+@pytest.mark.parametrize(
+    ("question", "context", "wanted"),
+    [
+        ("Does tamoxifen activate the estrogen receptor?", {"drug": "tamoxifen"}, True),
+        ("What does SR-MMP measure?", {}, True),
+        ("Which Tox21 assay reads aromatase inhibition?", {}, True),
+        # a clinical question that mentions oestrogen names no compound and no assay: no lookup
+        ("What are the risks of estrogen therapy after menopause?", {}, False),
+        ("Is acetaminophen hepatotoxic?", {"drug": "acetaminophen"}, False),
+    ],
+)
+def test_the_assay_lookup_runs_for_a_compound_and_target_or_an_assay_by_name(question, context, wanted):
+    from hygeia.agents.assays import wants_assay_lookup
+
+    assert wants_assay_lookup(question, {"query": question, **context}) is wanted
+
+
+def test_an_assay_asked_about_by_name_is_described_without_a_compound():
+    from hygeia.agents.assays import tox21_assay
+
+    described = tox21_assay("What does SR-MMP measure?")
+    assert described["assays"] == ["SR-MMP"] and described["answers"] is True
+    assert described["fact"].startswith("SR-MMP (Tox21): a cell-based")
+    assert "mitochondrial membrane potential disruption" in described["fact"]
+    assert tox21_assay("Tell me about SR-MMP and NR-AhR")["answers"] is False  # described, not asked
+
+
+def test_a_toxicity_result_for_a_training_compound_says_what_tox21_measured_first():
+    from hygeia.agents.facts import fact_line
+
+    found = result({"NR-ER": "active", "NR-ER-LBD": "inactive"})
+    found["read_across"]["measured"] = "measured in Tox21 (TOX1): active in NR-ER (inactive 1, not tested 10)"
+    line = fact_line("toxicity.predict", {"results": [found]})
+    assert line.startswith("toxicity model, measured in Tox21 (TOX1): active in NR-ER (")
+    assert line.index("not an independent prediction") < line.index("highest Tox21 probabilities")
