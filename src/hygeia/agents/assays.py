@@ -74,7 +74,7 @@ ABOUT = (
 )
 PREDICTED_RULE = (
     "Predicted calls: active at the model card's threshold (calibrated probability >= 0.5), inactive "
-    "when the conformal set excludes active (at most {error} of tested actives get that set on scaffold "
+    "when the conformal set excludes active (about {error} of tested actives get that set on scaffold "
     "CV), otherwise undecided. "
 )
 IN_VITRO = (

@@ -127,7 +127,7 @@ def test_an_untested_compound_gets_the_models_call_and_blocking_gets_no_verdict(
     )
     assert answer["verdict"]["label"] == "no"
     assert "not measured; predicted inactive" in answer["verdict"]["basis"]
-    assert "at most 0.2 of tested actives" in answer["verdict"]["basis"]
+    assert "about 0.2 of tested actives" in answer["verdict"]["basis"]
 
     # Tox21's androgen assays read agonism: flutamide's inactive result does not answer "block"
     blocked = ask(agents_client, headers, "Does flutamide block the androgen receptor?", mode="automatic")
