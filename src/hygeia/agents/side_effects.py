@@ -35,13 +35,19 @@ SHORT_ORGANS = {  # organ words under five letters, and "lungs", which the label
     "lung": "pulmo", "lungs": "pulmo", "skin": "skin", "bone": "bone", "bones": "bone", "eye": "eye",
     "eyes": "eye",
 }  # fmt: skip
-HARM = re.compile(r"toxic|damag|injur|poison", re.IGNORECASE)  # "toxic to the lungs": that effect first
-NORMAL_FINDING = re.compile(r"\bnormal\b", re.IGNORECASE)  # "Liver function test normal" is no adverse effect
+HARM = re.compile(r"toxic|damag|injur|poison", re.IGNORECASE)  # asked about harm: effects naming it first
+LESION = re.compile(r"necros|failure|pathy|lysis|itis", re.IGNORECASE)  # then effects naming a lesion
+ORGAN_ROOTS = {  # an organ the labels name by a Greek root: "muscle damage" is Myopathy, Rhabdomyolysis
+    "muscl": ("myopath", "myosit", "myalg", "rhabdomyol"), "pulmo": ("pneumon",),
+    "neuro": ("neurit",), "cardi": ("myocard",),
+}  # fmt: skip
+NOT_A_DRUG_EFFECT = re.compile(r"\bnormal\b|\btraumatic\b", re.IGNORECASE)  # "Liver function test normal"
 SYNONYMS = {  # plain and Latin/Greek organ words -> the stem the labels (MedDRA terms) use
     "liver": "hepat", "kidne": "renal", "nephr": "renal", "heart": "cardi", "bleed": "haemo",
-    "hemor": "haemo", "stoma": "gastr", "anemi": "anaem", "leuko": "leuco",
+    "hemor": "haemo", "stoma": "gastr", "anemi": "anaem", "leuko": "leuco", "nerve": "neuro",
 }  # fmt: skip
 SHOWN = 8
+BASIS_SHOWN = 3
 OPPOSITE_DIRECTION = {  # a direction word of an effect's name -> the question's words for the other one
     "increas": r"\b(?:decreas\w*|loss|lose|losing|reduc\w*|lower\w*|low|drops?|fall\w*)\b",
     "decreas": r"\b(?:increas\w*|gain\w*|rais\w*|elevat\w*|high\w*|rises?|rising)\b",
@@ -78,18 +84,19 @@ def matching(effects: list[str], query: str, names: tuple[str, ...]) -> list[str
     return [
         e
         for e in effects
-        if word_stems(e.lower()) & asked and not _opposed(e.lower(), lowered) and not NORMAL_FINDING.search(e)
+        if effect_stems(e) & asked and not _opposed(e.lower(), lowered) and not NOT_A_DRUG_EFFECT.search(e)
     ]
 
 
 def covering(named: list[str], query: str, names: tuple[str, ...]) -> list[str]:
     """The named effects that carry every specific stem the question asks about: the basis of a "yes"
     ("Myocardial infarction" for "acute myocardial infarction", not "Myocardial depression"). When the
-    question asks about harm ("toxic to the lungs", "kidney damage"), effects that name it come first."""
+    question asks about harm ("toxic to the lungs", "kidney damage"), effects that name it come first,
+    then those naming a lesion (failure, necrosis, -pathy, -itis)."""
     asked = asked_stems(query, names)
-    covered = [e for e in named if asked <= word_stems(e.lower())]
-    if HARM.search(query):
-        covered.sort(key=lambda e: not HARM.search(e))  # stable: alphabetical within each group
+    covered = [e for e in named if asked <= effect_stems(e)]
+    if HARM.search(query):  # stable: alphabetical within each tier
+        covered.sort(key=lambda e: 0 if HARM.search(e) else 1 if LESION.search(e) else 2)
     return covered
 
 
@@ -98,6 +105,13 @@ def asked_stems(query: str, names: tuple[str, ...]) -> set[str]:
     for name in names:
         text = text.replace(name.lower(), " ")
     return word_stems(text) - GENERIC
+
+
+def effect_stems(effect: str) -> set[str]:
+    """An effect's word stems, plus the organ its Greek root names ("Rhabdomyolysis" is a muscle effect)."""
+    lowered = effect.lower()
+    organs = {organ for organ, roots in ORGAN_ROOTS.items() if any(root in lowered for root in roots)}
+    return word_stems(lowered) | organs
 
 
 def word_stems(text: str) -> set[str]:
@@ -147,8 +161,9 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
 
 
 def _basis(drug: str, effects: list[str]) -> str:
-    more = f" and {len(effects) - 1} more of the effects the question names" if len(effects) > 1 else ""
-    listed = f"{drug}'s drug labels list {effects[0]}{more} (SIDER 4.1)"
+    shown, rest = effects[:BASIS_SHOWN], len(effects) - BASIS_SHOWN
+    more = f" and {rest} more of the effects the question names" if rest > 0 else ""
+    listed = f"{drug}'s drug labels list {', '.join(shown)}{more} (SIDER 4.1)"
     return f"{listed}: labelled, not a rate or proof of causation"
 
 

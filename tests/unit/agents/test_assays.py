@@ -152,3 +152,16 @@ def test_a_toxicity_result_for_a_training_compound_says_what_tox21_measured_firs
     line = fact_line("toxicity.predict", {"results": [found]})
     assert line.startswith("toxicity model, measured in Tox21 (TOX1): active in NR-ER (")
     assert line.index("not an independent prediction") < line.index("highest Tox21 probabilities")
+
+
+def test_organs_the_labels_name_by_a_greek_root_are_found_from_plain_words():
+    from hygeia.agents.side_effects import covering, matching
+
+    muscle = ["Cramp muscle", "Myalgia", "Myopathy", "Rhabdomyolysis", "Neuropathy peripheral"]
+    question = "Does simvastatin cause muscle damage?"
+    named = matching(muscle, question, ("simvastatin",))
+    assert named == muscle[:4]  # "muscle damage" is Myopathy and Rhabdomyolysis too, not the nerve
+    assert covering(named, question, ("simvastatin",))[:2] == ["Myopathy", "Rhabdomyolysis"]  # lesions first
+    # a named effect stays as specific as asked: rhabdomyolysis is not any muscle effect
+    assert matching(muscle, "Does simvastatin cause rhabdomyolysis?", ("simvastatin",)) == ["Rhabdomyolysis"]
+    assert matching(muscle, "Does it cause nerve damage?", ("x",)) == ["Neuropathy peripheral"]
