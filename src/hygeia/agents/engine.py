@@ -98,7 +98,8 @@ def answer_events(
     notes.extend([*recalled_notes, *ensure_domain_tools()])
     yield "meta", _meta(conversation_id, chosen, question.mode, routing, query)
     model, why_no_llm = chat_model_or_reason()
-    chain = yield from _tools(question, chosen, query, model, caller_of(principal))
+    earlier = [m["content"] for m in reversed(past) if m["role"] == "user"]  # newest first
+    chain = yield from _tools(question, chosen, query, earlier, model, caller_of(principal))
     sources = collect_sources(chain.outcomes, get_agent_settings().max_sources)
     failures = failure_lines(chain.outcomes)
     if model is not None and not sources:
@@ -158,9 +159,14 @@ def chat_model_or_reason() -> tuple[ChatModel | None, str]:
 
 
 def _tools(
-    question: Question, expert: Expert, query: str, model: ChatModel | None, caller: Caller
+    question: Question,
+    expert: Expert,
+    query: str,
+    earlier: list[str],
+    model: ChatModel | None,
+    caller: Caller,
 ) -> Generator[Event, None, ChainResult]:
-    context = initial_context(question.text, query)
+    context = initial_context(question.text, query, earlier)
     if question.mode.startswith("autonomous"):
         use_llm = get_llm_settings().plan_with_llm
         use_llm = (model is not None and model.backend == "openai") if use_llm is None else use_llm

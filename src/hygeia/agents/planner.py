@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from hygeia.core.tools import Caller, Tool
 from hygeia.settings import get_agent_settings
 
 MIN_RELEVANCE = 0.05
+CARRIED_OVER = ("drug", "smiles")  # what a follow-up's "it" refers to
 LESION_CUE = re.compile(
     r"\b(?:dermato\w*|lesions?|moles?|skin|melanoma\w*|n(?:a)?ev(?:us|i)|triage)\b", re.IGNORECASE
 )
@@ -63,10 +64,17 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
         reason = (
             "grounding retrieval" if name in settings.retrieval_tools else "the question names its inputs"
         )
-        outcome = _run_bound(len(result.outcomes) + 1, name, expert, context, reason, caller)
+        asked = context if name in settings.retrieval_tools else _asked(context)
+        outcome = _run_bound(len(result.outcomes) + 1, name, expert, asked, reason, caller)
         result.outcomes.append(outcome)
         yield outcome
     return result
+
+
+def _asked(context: dict[str, Any]) -> dict[str, Any]:
+    """A lookup reads the question itself, not a follow-up's combined retrieval query: "does it cause
+    rash?" after a question on tamoxifen asks about rash, not the oestrogen receptor again."""
+    return {**context, "query": context.get("question") or context["query"]}
 
 
 Cue = Callable[[str, dict[str, Any]], bool]  # (question, bindings) -> run this lookup
@@ -128,9 +136,18 @@ def planned_chain(
     return result
 
 
-def initial_context(question: str, retrieval_query: str) -> dict[str, Any]:
+def initial_context(question: str, retrieval_query: str, earlier: Sequence[str] = ()) -> dict[str, Any]:
+    """The bindings of a question. A follow-up ("does it activate the androgen receptor?") is searched
+    with the previous question, and the compound of the latest earlier question (newest first) that
+    named one carries over to its lookups."""
     context = question_context(question)
-    context["query"] = retrieval_query
+    if retrieval_query != question:
+        for text in earlier or (retrieval_query,):
+            found = {k: v for k, v in question_context(text).items() if k in CARRIED_OVER}
+            if found:
+                context.update({k: v for k, v in found.items() if k not in context})
+                break
+    context["question"], context["query"] = question, retrieval_query
     return context
 
 

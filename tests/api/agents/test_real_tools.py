@@ -157,6 +157,20 @@ def test_a_drugs_structure_reaches_its_labels_and_an_assay_by_name_is_described(
     assert described["confidence"]["tool_answered"] is True
 
 
+def test_follow_up_questions_ask_about_the_compound_named_before(agents_client, make_key, real_toxicity):
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    first = ask(agents_client, headers, "Does tamoxifen activate the estrogen receptor?", mode="automatic")
+    conversation = {"mode": "automatic", "conversation_id": first["conversation_id"]}
+    second = ask(agents_client, headers, "Does it activate the androgen receptor?", **conversation)
+    lookup = next(c for c in second["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert lookup["inputs"] == {"query": "Does it activate the androgen receptor?", "drug": "tamoxifen"}
+    assert lookup["output"]["assays"] == ["NR-AR", "NR-AR-LBD"]  # not the oestrogen assays again
+    third = ask(agents_client, headers, "Does it cause hot flushes?", **conversation)
+    labels = next(c for c in third["tool_calls"] if c["tool"] == "agents.side_effects")
+    assert labels["inputs"]["drug"] == "tamoxifen" and "Hot flush" in labels["output"]["named_in_question"]
+    assert third["verdict"]["label"] == "yes"
+
+
 def test_the_regulatory_expert_may_not_call_toxicity_by_name(agents_client, make_key, real_toxicity):
     headers = auth_header(make_key("hospital-a", "analyst"))
     answer = ask(agents_client, headers, "Is acetaminophen hepatotoxic?", mode="manual", expert="regulatory")

@@ -140,3 +140,16 @@ def test_an_event_the_table_names_otherwise_brings_its_related_terms_without_a_v
     assert found["fact"].startswith("no simvastatin-hepatitis term in the table; related terms of")
     levels = {p["table"]: p["alert_level"] for p in found["pairs"]}
     assert pair_verdict(found["drug"], found["event"], levels) == {}  # not the pair that was asked about
+
+
+def test_a_follow_up_carries_the_compound_of_the_latest_question_that_named_one():
+    from hygeia.agents.planner import initial_context
+
+    earlier = ["Is it hepatotoxic?", "Does atorvastatin cause myopathy?"]  # newest first
+    combined = "Is it hepatotoxic? Does it cause rash?"
+    context = initial_context("Does it cause rash?", combined, earlier)
+    assert context["drug"] == "atorvastatin" and context["question"] == "Does it cause rash?"
+    assert context["query"] == combined  # retrieval still searches with the previous question
+    # a question of its own keeps its own compound, and a new topic carries nothing
+    assert initial_context("Does simvastatin cause rash?", combined, earlier)["drug"] == "simvastatin"
+    assert "drug" not in initial_context("What is a cohort study?", "What is a cohort study?", earlier)
