@@ -162,8 +162,20 @@ def assay_fact(compound: str, outcomes: list[AssayOutcome], ids: list[str], resu
     read_across = result.get("read_across") or {}
     if read_across.get("status") in ("loading", "unavailable"):
         where += f"; whether Tox21 tested it could not be checked ({read_across.get('reason')})"
+    elif not ids and read_across.get("neighbours"):
+        where += f"; {_nearest_tested(read_across['neighbours'][0], [o.endpoint for o in outcomes])}"
     measured_in = f" (Tox21 {', '.join(ids)})" if ids else ""
     return f"{compound}{measured_in}: {'; '.join(o.line for o in outcomes)}{where}. {IN_VITRO}."
+
+
+def _nearest_tested(neighbour: dict[str, Any], endpoints: list[str]) -> str:
+    """Read-across for a compound Tox21 did not test: its nearest tested compound's outcomes, labelled
+    as another compound's (a stereoisomer or salt can share every ECFP4 bit)."""
+    outcomes = ", ".join(f"{e} {neighbour['measured'].get(e, 'not tested')}" for e in endpoints)
+    return (
+        f"nearest tested compound {', '.join(neighbour['tox21_ids'])} (ECFP4 Tanimoto "
+        f"{neighbour['similarity']:.2f}, another compound): {outcomes}"
+    )
 
 
 def _compound(drug: str | None, smiles: str | None) -> tuple[str, str | None, str]:

@@ -165,3 +165,14 @@ def test_organs_the_labels_name_by_a_greek_root_are_found_from_plain_words():
     # a named effect stays as specific as asked: rhabdomyolysis is not any muscle effect
     assert matching(muscle, "Does simvastatin cause rhabdomyolysis?", ("simvastatin",)) == ["Rhabdomyolysis"]
     assert matching(muscle, "Does it cause nerve damage?", ("x",)) == ["Neuropathy peripheral"]
+
+
+def test_a_compound_tox21_did_not_test_names_its_nearest_tested_compound_as_another_compound():
+    found = result(None, {"NR-ER": 0.9, "NR-ER-LBD": 0.2})
+    nearest = {"tox21_ids": ["TOX9"], "similarity": 1.0, "measured": {"NR-ER": "active"}}
+    found["read_across"]["neighbours"] = [nearest]
+    outcomes, ids = assay_outcomes(found, ER)
+    assert ids == [] and outcomes[0].how.startswith("not measured; predicted active, p 0.90")
+    fact = assay_fact("X", outcomes, ids, found)
+    assert "nearest tested compound TOX9 (ECFP4 Tanimoto 1.00, another compound): NR-ER active, " in fact
+    assert "NR-ER-LBD not tested" in fact
