@@ -59,12 +59,13 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
     settings = get_agent_settings()
     result = ChainResult(planner="fixed")
     steps = list(settings.retrieval_tools[: settings.max_steps])
-    steps += [name for name in _question_lookups(expert, context) if len(steps) < settings.max_steps]
+    lookups, inherited = _question_lookups(expert, context)
+    steps += [name for name in lookups if len(steps) < settings.max_steps]
     for name in steps:
         reason = (
             "grounding retrieval" if name in settings.retrieval_tools else "the question names its inputs"
         )
-        asked = context if name in settings.retrieval_tools else _asked(context)
+        asked = context if name in settings.retrieval_tools or inherited else _asked(context)
         outcome = _run_bound(len(result.outcomes) + 1, name, expert, asked, reason, caller)
         result.outcomes.append(outcome)
         yield outcome
@@ -72,8 +73,9 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
 
 
 def _asked(context: dict[str, Any]) -> dict[str, Any]:
-    """A lookup reads the question itself, not a follow-up's combined retrieval query: "does it cause
-    rash?" after a question on tamoxifen asks about rash, not the oestrogen receptor again."""
+    """A lookup the question cues reads the question itself, not a follow-up's combined retrieval
+    query: "does it cause rash?" after a question on tamoxifen asks about rash, not the oestrogen
+    receptor again."""
     return {**context, "query": context.get("question") or context["query"]}
 
 
@@ -85,7 +87,16 @@ def _when(pattern: re.Pattern[str], *needs: str) -> Cue:
     return lambda question, context: bool(pattern.search(question)) and any(n in context for n in needs)
 
 
-def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
+def _question_lookups(expert: Expert, context: dict[str, Any]) -> tuple[list[str], bool]:
+    """The lookups the question cues; a follow-up that cues none ("and ketoconazole?") takes those
+    its combined retrieval query cues, and they read that query (True)."""
+    own = _cued(expert, context, str(context.get("question") or context["query"]))
+    if own or context.get("question", context["query"]) == context["query"]:
+        return own, False
+    return _cued(expert, context, str(context["query"])), True
+
+
+def _cued(expert: Expert, context: dict[str, Any], question: str) -> list[str]:
     from hygeia.agents.assays import wants_assay_lookup
     from hygeia.agents.drugs import TOXICITY_CUE
     from hygeia.agents.side_effects import EFFECT_CUE
@@ -101,7 +112,6 @@ def _question_lookups(expert: Expert, context: dict[str, Any]) -> list[str]:
         "toxicity.batch_prediction": _when(TOXICITY_CUE, "job_id"),  # the caller's own job, by its id
         "dermatology.prediction": _when(LESION_CUE, "prediction_id"),  # the caller's own triage, by id
     }
-    question = str(context.get("question") or context.get("query") or "")
     allowed = get_agent_settings().patterns_for(expert.name)
     chosen = [name for name, cue in cues.items() if expert.may_call(name, allowed) and cue(question, context)]
     if "agents.tox21_assay" in chosen:  # it scores the same compound: one toxicity call, not two

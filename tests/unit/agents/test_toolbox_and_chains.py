@@ -205,7 +205,7 @@ def test_a_tool_gets_its_caller_as_an_argument_and_in_the_pool_threads_context(a
 def test_a_repurposing_question_runs_the_candidates_lookup(agent_env, question, asks_for_candidates):
     from hygeia.agents.planner import _question_lookups
 
-    lookups = _question_lookups(EXPERTS["clinical_research"], initial_context(question, question))
+    lookups, _ = _question_lookups(EXPERTS["clinical_research"], initial_context(question, question))
     assert ("evidence.candidates" in lookups) is asks_for_candidates
 
 
@@ -213,6 +213,17 @@ def test_a_structure_with_a_toxicity_cue_runs_the_toxicity_model(agent_env):
     from hygeia.agents.planner import _question_lookups
 
     question = "Predict the toxicity of CC(=O)Oc1ccccc1C(=O)O"
-    assert "toxicity.predict" in _question_lookups(MEDICAL, initial_context(question, question))
+    assert "toxicity.predict" in _question_lookups(MEDICAL, initial_context(question, question))[0]
     plain = "What is the structure CC(=O)Oc1ccccc1C(=O)O?"
-    assert "toxicity.predict" not in _question_lookups(MEDICAL, initial_context(plain, plain))
+    assert "toxicity.predict" not in _question_lookups(MEDICAL, initial_context(plain, plain))[0]
+
+
+def test_a_follow_up_that_cues_no_lookup_takes_those_of_the_question_before(agent_env):
+    from hygeia.agents.planner import _question_lookups
+
+    first = "Is there a signal for atorvastatin and rhabdomyolysis?"
+    own = initial_context("Does it cause rash?", f"{first} Does it cause rash?", [first])
+    assert _question_lookups(MEDICAL, own) == (["agents.side_effects"], False)  # cued by the follow-up
+    bare = initial_context("And for simvastatin?", f"{first} And for simvastatin?", [first])
+    assert bare["drug"] == "simvastatin"
+    assert _question_lookups(EXPERTS["regulatory"], bare) == (["agents.signal_lookup"], True)
