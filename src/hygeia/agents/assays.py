@@ -116,12 +116,19 @@ def assay_outcomes(result: dict[str, Any], endpoints: list[str]) -> tuple[list[A
     read_across = result.get("read_across") or {}
     itself = (read_across.get("neighbours") or [{}])[0] if read_across.get("in_training_set") else {}
     measured = itself.get("measured") or {}
+    form = (
+        " (same constitution, stereo left open)"
+        if read_across.get("tested_as") == "stereo-unspecified"
+        else ""
+    )
     active = set((result.get("overall") or {}).get("active_assays") or [])
     sets, probabilities = result.get("prediction_sets") or {}, result.get("probabilities") or {}
     outcomes = []
     for endpoint in endpoints:
         if measured.get(endpoint) in ("active", "inactive"):
-            outcomes.append(AssayOutcome(endpoint, measured[endpoint], f"measured {measured[endpoint]}"))
+            outcomes.append(
+                AssayOutcome(endpoint, measured[endpoint], f"measured {measured[endpoint]}{form}")
+            )
             continue
         conformal = sets.get(endpoint)
         call = "active" if endpoint in active else "inactive" if conformal == "inactive" else "undecided"

@@ -22,6 +22,7 @@ import os
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ NEIGHBOURS = 3  # tested compounds shown per query: enough to see whether they a
 OUTCOMES = {1.0: "active", 0.0: "inactive"}
 NOT_TESTED = "not tested"
 TABLE_FORMAT = 1  # bump when the cached table's fields change
+IDENTICAL, STEREO_OPEN = "identical", "stereo-unspecified"
+STEREO_OPEN_NOTE = "the same constitution, stereochemistry left open in the query or in Tox21's record"
 
 
 class ReadAcrossUnavailable(RuntimeError):
@@ -64,10 +67,35 @@ class TestedCompounds:
     def row_of(self, smiles: str) -> int | None:
         return self._row_of.get(smiles)  # type: ignore[attr-defined]
 
+    @cached_property
+    def _rows_of_constitution(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for row, smiles in enumerate(self.smiles):
+            rows.setdefault(stereo_free(smiles), []).append(row)
+        return rows
+
+    def row_of_constitution(self, smiles: str) -> int | None:
+        """The one training compound with this constitution when the query or its record leaves the
+        stereochemistry open (a racemate, an undefined record, a SMILES typed without it). Two
+        compounds that both specify it differently (enantiomers, E/Z isomers) are other compounds."""
+        rows = self._rows_of_constitution.get(stereo_free(smiles), [])
+        if len(rows) != 1:
+            return None
+        return rows[0] if not _has_stereo(smiles) or not _has_stereo(self.smiles[rows[0]]) else None
+
     def measured(self, row: int) -> dict[str, str]:
         return {
             e: OUTCOMES.get(float(v), NOT_TESTED) for e, v in zip(ENDPOINTS, self.labels[row], strict=True)
         }
+
+
+def _has_stereo(smiles: str) -> bool:
+    return any(mark in smiles for mark in "@/\\")
+
+
+def stereo_free(smiles: str) -> str:
+    mol = Chem.MolFromSmiles(smiles)
+    return Chem.MolToSmiles(mol, isomericSmiles=False) if mol is not None else smiles
 
 
 def build(data: Path) -> TestedCompounds:
@@ -150,13 +178,15 @@ def load_for(card: dict[str, Any], domain: ApplicabilityDomain) -> TestedCompoun
     return table
 
 
-def measured_summary(neighbour: dict[str, Any]) -> str:
+def measured_summary(neighbour: dict[str, Any], tested_as: str | None = IDENTICAL) -> str:
     """One line of what Tox21 measured for a compound, for answers and narratives to quote."""
     outcomes = list(neighbour["measured"].values())
     active = [e for e, outcome in neighbour["measured"].items() if outcome == "active"]
+    form = f", {STEREO_OPEN_NOTE}" if tested_as == STEREO_OPEN else ""
     return (
-        f"measured in Tox21 ({', '.join(neighbour['tox21_ids'])}): active in {', '.join(active) or 'none'} "
-        f"(inactive {outcomes.count('inactive')}, not tested {outcomes.count(NOT_TESTED)})"
+        f"measured in Tox21 ({', '.join(neighbour['tox21_ids'])}{form}): active in "
+        f"{', '.join(active) or 'none'} (inactive {outcomes.count('inactive')}, not tested "
+        f"{outcomes.count(NOT_TESTED)})"
     )
 
 
@@ -168,6 +198,7 @@ class Lookup:
     reason: str | None = None
     in_training_set: bool | None = None
     neighbours: tuple[dict[str, Any], ...] = ()
+    tested_as: str | None = None  # IDENTICAL or STEREO_OPEN, for a training compound
 
 
 _lock = threading.Lock()
@@ -220,6 +251,10 @@ def lookup(
         return Lookup("unavailable", "the standardised molecule does not parse")
     similarity = domain.index.similarities(np.flatnonzero(domain.featurizer(mol)))
     own = table.row_of(standardised_smiles)
+    tested_as = IDENTICAL if own is not None else None
+    if own is None:
+        own = table.row_of_constitution(standardised_smiles)
+        tested_as = STEREO_OPEN if own is not None else None
     candidates = (
         np.argpartition(-similarity, k)[: k + 1] if len(similarity) > k + 1 else np.arange(len(similarity))
     )
@@ -235,7 +270,7 @@ def lookup(
         }
         for row in order[:k]
     )
-    return Lookup("ready", None, own is not None, neighbours)
+    return Lookup("ready", None, own is not None, neighbours, tested_as)
 
 
 def clear() -> None:

@@ -79,6 +79,13 @@ class ReadAcross(BaseModel):
     in_training_set: bool | None = Field(
         None, description="the query's standardised parent is one of the model's training compounds"
     )
+    tested_as: Literal["identical", "stereo-unspecified"] | None = Field(
+        None,
+        description="for a training compound: 'identical' when Tox21's record standardises to this very "
+        "structure; 'stereo-unspecified' when the two share their constitution and the query or the "
+        "record leaves the stereochemistry open (a racemate, an undefined record), so the measured "
+        "outcomes belong to that form",
+    )
     neighbours: list[TestedNeighbour] = Field(default_factory=list, description="most similar first")
     measured: str | None = Field(
         None,

@@ -198,13 +198,16 @@ def tested_neighbours(model: ToxicityModel, standardised_smiles: str, wait: floa
     """The measured Tox21 outcomes of the training compounds nearest to one standardised molecule."""
     found = read_across.lookup(model, standardised_smiles, wait=wait)
     neighbours = [TestedNeighbour(**neighbour) for neighbour in found.neighbours]
-    measured = read_across.measured_summary(found.neighbours[0]) if found.in_training_set else None
+    summary = (
+        read_across.measured_summary(found.neighbours[0], found.tested_as) if found.in_training_set else None
+    )
     return ReadAcross(
         status=found.status,
         reason=found.reason,
         in_training_set=found.in_training_set,
+        tested_as=found.tested_as,
         neighbours=neighbours,
-        measured=measured,
+        measured=summary,
     )
 
 

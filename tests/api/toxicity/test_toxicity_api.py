@@ -252,6 +252,24 @@ def test_a_training_compound_comes_back_with_what_tox21_measured(client, analyst
     assert "not an independent prediction" in read_across["note"]
 
 
+def test_a_single_enantiomer_of_a_racemate_tox21_tested_is_measured_as_that_form(
+    client, analyst, read_across_on
+) -> None:  # type: ignore[no-untyped-def]
+    """Esomeprazole is the S enantiomer; Tox21 tested omeprazole with its stereocentre left open."""
+    (row,) = _tox21_rows("COc1ccc2[nH]c(S(=O)Cc3ncc(C)c(OC)c3C)nc2c1")
+    esomeprazole = "COc1ccc2[nH]c([S@@](=O)Cc3ncc(C)c(OC)c3C)nc2c1"
+    body = client.post("/api/v1/toxicity/predict", json={"smiles": esomeprazole}, headers=analyst).json()
+    read_across = body["result"]["read_across"]
+    assert read_across["in_training_set"] is True and read_across["tested_as"] == "stereo-unspecified"
+    assert read_across["neighbours"][0]["tox21_ids"] == [row["mol_id"]]
+    assert read_across["measured"].startswith(f"measured in Tox21 ({row['mol_id']}, the same constitution, ")
+    # a record of this very structure says so
+    exact = client.post(
+        "/api/v1/toxicity/predict", json={"smiles": ACETAMINOPHEN_HCL}, headers=analyst
+    ).json()
+    assert exact["result"]["read_across"]["tested_as"] == "identical"
+
+
 def test_a_new_molecule_gets_its_nearest_tested_compounds(client, analyst, read_across_on) -> None:  # type: ignore[no-untyped-def]
     analogue = "CC(=O)Nc1ccc(OCC)cc1C"  # not in Tox21
     assert not _tox21_rows(analogue)

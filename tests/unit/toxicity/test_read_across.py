@@ -143,3 +143,17 @@ def test_a_failed_build_is_unavailable_not_an_error(data_file: Path, monkeypatch
     monkeypatch.setattr(read_across, "build", unreadable)
     found = read_across.lookup(_model(data_file), "CCO", wait=None)
     assert found.status == "unavailable" and "PermissionError" in str(found.reason)
+
+
+def test_a_constitution_match_needs_one_record_and_stereo_left_open_on_one_side() -> None:
+    import numpy as np
+
+    records = ["C[C@H](N)C(=O)O", "CC(O)CC", "C[C@@H](O)c1ccccc1", "C[C@H](O)c1ccccc1"]
+    table = read_across.TestedCompounds(records, [[f"TOX{i}"] for i in range(4)], np.zeros((4, 12)))
+    assert table.row_of_constitution("CC(N)C(=O)O") == 0  # typed without stereo: the tested L form
+    assert table.row_of_constitution("C[C@@H](N)C(=O)O") is None  # D-alanine: the other enantiomer
+    assert table.row_of_constitution("C[C@@H](O)CC") == 1  # one enantiomer of a record left open
+    assert table.row_of_constitution("CC(O)c1ccccc1") is None  # both enantiomers tested: which one?
+    neighbour = {"tox21_ids": ["TOX1"], "measured": dict.fromkeys(ENDPOINTS, "inactive")}
+    summary = read_across.measured_summary(neighbour, read_across.STEREO_OPEN)
+    assert summary.startswith("measured in Tox21 (TOX1, the same constitution, stereochemistry left open")
