@@ -62,7 +62,7 @@ ACRONYMS = (  # case-sensitive: "ARE" and "ER" are also English words
     (r"\bHSE\b|\bHSF1?\b", ("SR-HSE",)),
 )
 ENDPOINT_NAMES = re.compile(r"\b(?:NR|SR)-[A-Za-z0-9-]+", re.IGNORECASE)
-EXPLICIT_ASSAY = re.compile(r"\b(?:NR|SR)-[A-Za-z0-9-]+|\btox21\b|\bassays?\b", re.IGNORECASE)
+EXPLICIT_ASSAY = re.compile(ENDPOINT_NAMES.pattern + r"|\btox21\b|\bassays?\b", re.IGNORECASE)
 DEFINITION = re.compile(r"\b(?:what|explain|describe|define)\b", re.IGNORECASE)
 ANTAGONISM = re.compile(
     r"\bantagoni\w*|\bblock\w*|\binhibit\w*|\banti-?(?:androgen|estrogen|oestrogen)\w*", re.I
@@ -103,7 +103,8 @@ def wants_assay_lookup(question: str, context: dict[str, Any]) -> bool:
 class AssayOutcome:
     endpoint: str
     call: str  # active | inactive | undecided
-    how: str  # "measured" or the prediction's numbers
+    how: str  # the measurement, or the prediction's numbers
+    measured: bool
 
     @property
     def line(self) -> str:
@@ -127,22 +128,27 @@ def assay_outcomes(result: dict[str, Any], endpoints: list[str]) -> tuple[list[A
     for endpoint in endpoints:
         if measured.get(endpoint) in ("active", "inactive"):
             outcomes.append(
-                AssayOutcome(endpoint, measured[endpoint], f"measured {measured[endpoint]}{form}")
+                AssayOutcome(endpoint, measured[endpoint], f"measured {measured[endpoint]}{form}", True)
             )
             continue
         conformal = sets.get(endpoint)
         call = "active" if endpoint in active else "inactive" if conformal == "inactive" else "undecided"
         shown = f", conformal set {conformal}" if conformal else ""
         how = f"not measured; predicted {call}, p {probabilities.get(endpoint, float('nan')):.2f}{shown}"
-        outcomes.append(AssayOutcome(endpoint, call, how))
+        outcomes.append(AssayOutcome(endpoint, call, how, False))
     return outcomes, list(itself.get("tox21_ids") or [])
+
+
+def _agonist_only(endpoints: list[str]) -> bool:
+    """Every assay reads agonism: none answers whether a compound blocks the receptor."""
+    return all(e in AGONIST_MODE for e in endpoints)
 
 
 def assay_verdict(
     compound: str, outcomes: list[AssayOutcome], result: dict[str, Any], antagonism: bool
 ) -> dict[str, str] | None:
     """The stated rule (module docstring) on the assays' calls; None when it gives no verdict."""
-    if not outcomes or (antagonism and all(o.endpoint in AGONIST_MODE for o in outcomes)):
+    if not outcomes or (antagonism and _agonist_only([o.endpoint for o in outcomes])):
         return None
     calls = [o.call for o in outcomes]
     if "active" in calls:
@@ -152,7 +158,7 @@ def assay_verdict(
     else:
         return None
     rules = []
-    if any(not o.how.startswith("measured") for o in basis):
+    if not all(o.measured for o in basis):
         rules.append(PREDICTED_RULE.format(error=result.get("conformal_significance")))
     lines = "; ".join(o.line for o in basis)
     return {"label": label, "basis": f"{compound}: {lines}. {' '.join(rules)}{IN_VITRO}"}
@@ -209,7 +215,7 @@ def tox21_assay(query: str, drug: str | None = None, smiles: str | None = None) 
     outcomes, ids = assay_outcomes(result, endpoints) if result.get("probabilities") else ([], [])
     verdict = assay_verdict(compound, outcomes, result, antagonism)
     fact = assay_fact(compound, outcomes, ids, result)
-    if antagonism and all(e in AGONIST_MODE for e in endpoints):
+    if antagonism and _agonist_only(endpoints):
         fact += " These assays read agonism, so they do not answer a question about blocking the receptor."
     stated = {"verdict": verdict} if verdict else {}
     return {"compound": compound, "drugbank_id": drugbank_id, "smiles": structure_smiles, "assays": endpoints,
