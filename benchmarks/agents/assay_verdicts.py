@@ -25,7 +25,7 @@ from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.calibration import cross_fitted
 from hygeia.toxicity.conformal import cross_conformal_sets, inside_domain
-from hygeia.toxicity.dataset import load_tox21
+from hygeia.toxicity.dataset import load_tox21, trained_scope
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +86,7 @@ def main() -> None:
     card = json.loads((args.model / "card.json").read_text())
     scores, labels, similarity = np.load(args.model / card["conformal"]["file"], allow_pickle=False)
     methods = {e: c["method"] for e, c in json.loads((args.model / "calibration.json").read_text()).items()}
-    dataset = load_tox21(args.data)
+    dataset = load_tox21(args.data, scope=trained_scope(card))
     if dataset.sha256 != card["training_data"]["sha256"] or not np.array_equal(
         np.isnan(labels), np.isnan(dataset.labels)
     ):

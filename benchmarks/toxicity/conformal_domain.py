@@ -23,7 +23,7 @@ import numpy as np
 
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, class_errors, cross_conformal_sets, inside_domain
-from hygeia.toxicity.dataset import load_tox21
+from hygeia.toxicity.dataset import load_tox21, trained_scope
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def main() -> None:
     if stored.shape[0] != 3:
         raise SystemExit(f"{args.model} stores no similarities (models before 2.5.0)")
     data = Path(os.environ.get("HYGEIA_DATA_DIR", ROOT.parent / "shared" / "data")) / "tox21" / "tox21.csv"
-    dataset = load_tox21(data)
+    dataset = load_tox21(data, scope=trained_scope(card))
     if len(dataset) != stored.shape[1]:
         raise SystemExit("the calibration set does not match this Tox21 file")
     # "5-fold balanced Bemis-Murcko scaffold CV, fold seed 2026"

@@ -142,6 +142,7 @@ def _training_data(run: TrainingRun, data_path: Path) -> dict[str, Any]:
         "merged_duplicate_rows": dataset.input_rows - len(dataset.rejected) - tox21_compounds,
         "conflicting_endpoint_labels": dataset.conflicting_labels,
         "dedup_rule": "standardised parent SMILES; per endpoint majority of tested rows, ties -> active",
+        "chemistry_scope": dataset.scope,
         "rejected_by_code": rejected_by_code,
         "rejected_rows": [
             {"row": r.row, "mol_id": r.mol_id, "code": r.code, "message": r.message[:200]}

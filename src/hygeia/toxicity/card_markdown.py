@@ -278,7 +278,8 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         f"{data['compounds_after_dedup']} unique standardised compounds; "
         f"{sum(data['rejected_by_code'].values())} rows rejected ({rejected}); "
         f"{data['merged_duplicate_rows']} duplicate rows merged ({data['dedup_rule']}; "
-        f"{data['conflicting_endpoint_labels']} endpoint labels disagreed).",
+        f"{data['conflicting_endpoint_labels']} endpoint labels disagreed)."
+        + (f" Chemistry scope: {data['chemistry_scope']}." if "chemistry_scope" in data else ""),
         "",
         "## Scaffold cross-validation (measured in the training run)",
         f"{card['metrics']['evaluation']}. Mean ± std across folds. Baseline = "

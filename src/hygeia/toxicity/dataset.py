@@ -8,12 +8,15 @@ safety screen; the number of conflicting endpoint labels is reported in the mode
 before the scaffold split also keeps copies of one compound from landing in different CV folds.
 
 Rows that cannot be standardised are kept in `rejected` with their reason, never silently dropped.
+Rows outside the chemistry scope (`molecules.ORGANIC_SCOPE`: metal complexes and salts, inorganics)
+are rejected the same way; `scope` rebuilds the training set of a model trained under an older rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +24,7 @@ from rdkit import Chem
 
 from hygeia.core.registry import file_sha256
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.molecules import MoleculeRejection, prepare
+from hygeia.toxicity.molecules import LARGEST_FRAGMENT_SCOPE, ORGANIC_SCOPE, MoleculeRejection, prepare
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class ToxicityDataset:
     conflicting_labels: int = 0  # endpoint labels where merged duplicates disagreed
     input_rows: int = 0
     sha256: str = ""
+    scope: str = ORGANIC_SCOPE  # the chemistry scope its rows were standardised under
 
     def __len__(self) -> int:
         return len(self.smiles)
@@ -65,7 +69,12 @@ def read_tox21(path: Path) -> pd.DataFrame:
     return frame
 
 
-def load_tox21(path: Path, limit: int | None = None) -> ToxicityDataset:
+def trained_scope(card: dict[str, Any]) -> str:
+    """The chemistry scope a model's training set was standardised under (older cards name none)."""
+    return str((card.get("training_data") or {}).get("chemistry_scope") or LARGEST_FRAGMENT_SCOPE)
+
+
+def load_tox21(path: Path, limit: int | None = None, scope: str = ORGANIC_SCOPE) -> ToxicityDataset:
     """Standardise every row, keep the failures with reasons, merge duplicates by the rule above."""
     frame = read_tox21(path)
     if limit is not None:
@@ -74,14 +83,14 @@ def load_tox21(path: Path, limit: int | None = None) -> ToxicityDataset:
     mols: dict[str, Chem.Mol] = {}
     rejected: list[RejectedRow] = []
     for row, (mol_id, smiles) in enumerate(zip(frame["mol_id"], frame["smiles"], strict=True)):
-        prepared = prepare(smiles)
+        prepared = prepare(smiles, scope)
         if isinstance(prepared, MoleculeRejection):
             rejected.append(RejectedRow(row, str(mol_id), smiles, prepared.code, prepared.message))
             continue
         groups.setdefault(prepared.smiles, []).append(row)
         mols.setdefault(prepared.smiles, prepared.mol)
     raw = frame[list(ENDPOINTS)].to_numpy(dtype=np.float32)
-    labels, conflicts = _merge_labels(raw, list(groups.values()))
+    labels, conflicts = merge_labels(raw, list(groups.values()))
     return ToxicityDataset(
         smiles=list(groups),
         mols=[mols[key] for key in groups],
@@ -91,10 +100,11 @@ def load_tox21(path: Path, limit: int | None = None) -> ToxicityDataset:
         conflicting_labels=conflicts,
         input_rows=len(frame),
         sha256=file_sha256(path),
+        scope=scope,
     )
 
 
-def _merge_labels(raw: np.ndarray, groups: list[list[int]]) -> tuple[np.ndarray, int]:
+def merge_labels(raw: np.ndarray, groups: list[list[int]]) -> tuple[np.ndarray, int]:
     """Majority of tested labels per endpoint, ties to active; counts endpoints where rows disagreed."""
     labels = np.full((len(groups), raw.shape[1]), np.nan, dtype=np.float32)
     conflicts = 0

@@ -6,6 +6,14 @@ and at prediction time: a model only sees molecules in the form it learned from.
 
 Order matters: salts are split off *before* the element check, so sodium acetate is accepted as
 acetate, while tributyltin chloride stays rejected because tin sits in the parent itself.
+
+The chemistry scope (`ORGANIC_SCOPE`) also refuses what stripping would misrepresent: an input holding
+any metal other than the alkali and alkaline-earth counter-ions (cisplatin is not ammonia, cadmium
+acetate is not acetic acid, ziram is not dimethyldithiocarbamic acid: the metal can carry the
+activity), and a parent without carbon (potassium iodide, ammonium nitrate): inorganic chemistry the
+fingerprints cannot describe. Models up to toxicity 2.6.0 were trained under `LARGEST_FRAGMENT_SCOPE`,
+which kept the largest organic fragment of such inputs; their training set is rebuilt with it only to
+stay aligned with their stored arrays (see `read_across.py`).
 """
 
 from __future__ import annotations
@@ -25,11 +33,15 @@ _SALT_METALS = "Li,Na,K,Rb,Cs,Mg,Ca,Sr,Ba"
 MAX_TAUTOMERS = 50  # bounds canonical-tautomer enumeration: ~2 ms per molecule instead of ~12 ms
 
 EMPTY, TOO_LONG, UNPARSEABLE = "empty", "too_long", "unparseable"
-TOO_MANY_ATOMS, DISALLOWED_ELEMENT, STANDARDISATION_FAILED = (
+TOO_MANY_ATOMS, DISALLOWED_ELEMENT, INORGANIC, STANDARDISATION_FAILED = (
     "too_many_heavy_atoms",
     "disallowed_element",
+    "inorganic",
     "standardisation_failed",
 )
+ORGANIC_SCOPE = "organic-v2"  # what is scored, and what models trained from now on learn from
+LARGEST_FRAGMENT_SCOPE = "largest-fragment-v1"  # the training rule of toxicity models up to 2.6.0
+_COUNTER_ION_ELEMENTS = frozenset(_SALT_METALS.split(","))
 
 
 @dataclass(frozen=True)
@@ -135,8 +147,10 @@ def parse_smiles(smiles: str) -> Chem.Mol | MoleculeRejection:
     return mol
 
 
-def standardise_mol(mol: Chem.Mol) -> StandardisedMolecule | MoleculeRejection:
+def standardise_mol(mol: Chem.Mol, scope: str = ORGANIC_SCOPE) -> StandardisedMolecule | MoleculeRejection:
     """Checks and standardisation for an already-parsed molecule (SMILES or an SDF record)."""
+    if scope == ORGANIC_SCOPE and (metal := metal_rejection(mol)) is not None:
+        return metal
     tools = _standardiser()
     try:
         with rdBase.BlockLogs():
@@ -144,6 +158,8 @@ def standardise_mol(mol: Chem.Mol) -> StandardisedMolecule | MoleculeRejection:
     except Exception as exc:
         return MoleculeRejection(STANDARDISATION_FAILED, f"could not split fragments: {exc}")
     rejection = _check_parent(parent)
+    if rejection is None and scope == ORGANIC_SCOPE:
+        rejection = inorganic_rejection(parent)
     if rejection is not None:
         return rejection
     try:
@@ -159,12 +175,36 @@ def standardise_mol(mol: Chem.Mol) -> StandardisedMolecule | MoleculeRejection:
     return StandardisedMolecule(*standard)
 
 
-def prepare(smiles: str) -> StandardisedMolecule | MoleculeRejection:
+def prepare(smiles: str, scope: str = ORGANIC_SCOPE) -> StandardisedMolecule | MoleculeRejection:
     """SMILES text to the model-ready parent molecule, or the reason it cannot be one."""
     parsed = parse_smiles(smiles)
     if isinstance(parsed, MoleculeRejection):
         return parsed
-    return standardise_mol(parsed)
+    return standardise_mol(parsed, scope)
+
+
+def metal_rejection(mol: Chem.Mol) -> MoleculeRejection | None:
+    """A metal anywhere in the input other than an alkali or alkaline-earth counter-ion: the
+    compound is a metal complex or a metal's salt, and its organic ligand alone is another compound."""
+    metals = sorted({a.GetSymbol() for a in mol.GetAtoms()} - ALLOWED_ELEMENTS - _COUNTER_ION_ELEMENTS)
+    if not metals:
+        return None
+    return MoleculeRejection(
+        DISALLOWED_ELEMENT,
+        f"outside the model's chemistry: contains {', '.join(metals)}; a metal complex or salt is not "
+        "scored as its organic part (the metal can carry the activity); only "
+        f"{_SALT_METALS.replace(',', ', ')} counter-ions are removed",
+    )
+
+
+def inorganic_rejection(parent: Chem.Mol) -> MoleculeRejection | None:
+    if any(atom.GetAtomicNum() == 6 for atom in parent.GetAtoms()):
+        return None
+    return MoleculeRejection(
+        INORGANIC,
+        f"outside the model's chemistry: the parent {_clip(Chem.MolToSmiles(parent))!r} has no carbon; "
+        "the models cover organic molecules",
+    )
 
 
 def _check_parent(parent: Chem.Mol) -> MoleculeRejection | None:

@@ -12,6 +12,12 @@ model. It is used only when the file's sha256 equals the one in the model card a
 ECFP4 equals the model's stored training fingerprint, so compound i of the table is training compound
 i of the model. Standardising the file takes ~20 s: it runs once in a background thread, and the
 table is then kept under `var/cache/` (JSON) for the next start.
+
+A model trained under an older chemistry scope (`molecules.LARGEST_FRAGMENT_SCOPE`) learned a metal
+complex as its ligand (ziram as dimethyldithiocarbamic acid, copper cyanide as hydrogen cyanide) and
+inorganics as such. Its table keeps those compounds in place for the alignment, but what it reports as
+measured comes only from the rows the current scope accepts: a compound with none is not reported as
+tested, and the other compounds' outcomes are merged again without the out-of-scope rows.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import structlog
 from rdkit import Chem
 from scipy import sparse
@@ -35,7 +42,8 @@ from hygeia.core.registry import file_sha256
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.applicability import ApplicabilityDomain, packed_fingerprints
-from hygeia.toxicity.dataset import load_tox21, read_tox21
+from hygeia.toxicity.dataset import load_tox21, merge_labels, read_tox21, trained_scope
+from hygeia.toxicity.molecules import ORGANIC_SCOPE, inorganic_rejection, metal_rejection
 
 if TYPE_CHECKING:
     from hygeia.toxicity.model import ToxicityModel
@@ -44,7 +52,7 @@ log = structlog.get_logger("hygeia.toxicity.read_across")
 NEIGHBOURS = 3  # tested compounds shown per query: enough to see whether they agree
 OUTCOMES = {1.0: "active", 0.0: "inactive"}
 NOT_TESTED = "not tested"
-TABLE_FORMAT = 1  # bump when the cached table's fields change
+TABLE_FORMAT = 2  # bump when the cached table's fields change
 IDENTICAL, STEREO_OPEN = "identical", "stereo-unspecified"
 STEREO_OPEN_NOTE = "the same constitution, stereochemistry left open in the query or in Tox21's record"
 
@@ -62,7 +70,13 @@ class TestedCompounds:
     labels: np.ndarray  # (n, 12) float32: 1 active, 0 inactive, NaN not tested
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_row_of", {smiles: i for i, smiles in enumerate(self.smiles)})
+        reported = {smiles: i for i, smiles in enumerate(self.smiles) if self.ids[i]}
+        object.__setattr__(self, "_row_of", reported)
+
+    @cached_property
+    def reported(self) -> np.ndarray:
+        """Compounds with at least one Tox21 row inside the current chemistry scope."""
+        return np.array([bool(ids) for ids in self.ids], dtype=bool)
 
     def row_of(self, smiles: str) -> int | None:
         return self._row_of.get(smiles)  # type: ignore[attr-defined]
@@ -70,8 +84,8 @@ class TestedCompounds:
     @cached_property
     def _rows_of_constitution(self) -> dict[str, list[int]]:
         rows: dict[str, list[int]] = {}
-        for row, smiles in enumerate(self.smiles):
-            rows.setdefault(stereo_free(smiles), []).append(row)
+        for row in np.flatnonzero(self.reported):
+            rows.setdefault(stereo_free(self.smiles[row]), []).append(int(row))
         return rows
 
     def row_of_constitution(self, smiles: str) -> int | None:
@@ -98,12 +112,26 @@ def stereo_free(smiles: str) -> str:
     return Chem.MolToSmiles(mol, isomericSmiles=False) if mol is not None else smiles
 
 
-def build(data: Path) -> TestedCompounds:
-    """Standardise and merge the Tox21 file exactly as training does (`dataset.load_tox21`)."""
-    dataset = load_tox21(data)
-    mol_ids = read_tox21(data)["mol_id"].astype(str).tolist()
-    ids = [[mol_ids[row] for row in rows] for rows in dataset.source_rows]
-    return TestedCompounds(list(dataset.smiles), ids, np.asarray(dataset.labels, dtype=np.float32))
+def build(data: Path, scope: str = ORGANIC_SCOPE) -> TestedCompounds:
+    """Standardise and merge the Tox21 file exactly as the model's training did (`dataset.load_tox21`
+    under the scope it was trained with); measured outcomes from the rows in today's scope only."""
+    dataset = load_tox21(data, scope=scope)
+    frame = read_tox21(data)
+    rows, labels = dataset.source_rows, dataset.labels
+    if scope != ORGANIC_SCOPE:
+        pairs = zip(rows, dataset.mols, strict=True)
+        rows = [_rows_in_scope(frame["smiles"], group, mol) for group, mol in pairs]
+        labels = merge_labels(frame[list(ENDPOINTS)].to_numpy(dtype=np.float32), rows)[0]
+    mol_ids = frame["mol_id"].astype(str).tolist()
+    ids = [[mol_ids[row] for row in group] for group in rows]
+    return TestedCompounds(list(dataset.smiles), ids, np.asarray(labels, dtype=np.float32))
+
+
+def _rows_in_scope(smiles: pd.Series, group: list[int], parent: Chem.Mol) -> list[int]:
+    if inorganic_rejection(parent) is not None:
+        return []
+    inputs = {row: Chem.MolFromSmiles(smiles.iloc[row], sanitize=False) for row in group}
+    return [row for row, mol in inputs.items() if metal_rejection(mol) is None]
 
 
 def check_alignment(table: TestedCompounds, domain: ApplicabilityDomain) -> None:
@@ -169,7 +197,7 @@ def load_for(card: dict[str, Any], domain: ApplicabilityDomain) -> TestedCompoun
             return cached
         except ReadAcrossUnavailable:
             pass  # built by other code: build again below
-    table = build(data)
+    table = build(data, trained_scope(card))
     check_alignment(table, domain)
     try:
         _write_cached(cache, expected, table)
@@ -255,8 +283,9 @@ def lookup(
     if own is None:
         own = table.row_of_constitution(standardised_smiles)
         tested_as = STEREO_OPEN if own is not None else None
+    reported = np.flatnonzero(table.reported)  # a compound with no row in scope is never named
     candidates = (
-        np.argpartition(-similarity, k)[: k + 1] if len(similarity) > k + 1 else np.arange(len(similarity))
+        reported[np.argpartition(-similarity[reported], k)[: k + 1]] if len(reported) > k + 1 else reported
     )
     order = candidates[np.argsort(-similarity[candidates], kind="stable")]
     if own is not None:  # the compound itself leads, whatever other compounds tie with it

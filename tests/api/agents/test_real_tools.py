@@ -136,6 +136,19 @@ def test_an_untested_compound_gets_the_models_call_and_blocking_gets_no_verdict(
     assert "verdict" not in lookup["output"] and not blocked["answer"].splitlines()[1].startswith("Verdict")
 
 
+def test_a_metal_complex_is_outside_the_models_chemistry_not_its_ligand(
+    agents_client, make_key, real_toxicity, read_across_on
+):
+    """DrugBank's cisplatin keeps platinum apart from its ammonia ligands; stripping the metal once made
+    "Is cisplatin genotoxic?" read ammonium nitrate's Tox21 record as cisplatin's and answer no."""
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Is cisplatin genotoxic?", mode="automatic")
+    lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert lookup["output"]["drugbank_id"] == "DB00515" and "verdict" not in lookup["output"]
+    assert "outside the model's chemistry: contains Pt" in lookup["output"]["fact"]
+    assert "TOX9668" not in answer["answer"] and not answer["answer"].splitlines()[1].startswith("Verdict")
+
+
 def test_a_drugs_structure_reaches_its_labels_and_an_assay_by_name_is_described(
     agents_client, make_key, real_toxicity
 ):

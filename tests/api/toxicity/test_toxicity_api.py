@@ -64,7 +64,7 @@ def _scored(model: dict, endpoint: str) -> float:  # type: ignore[type-arg]
 
 
 def test_batch_keeps_order_and_per_row_errors(client, analyst) -> None:  # type: ignore[no-untyped-def]
-    smiles = ["CCO", "C1CC", "[Na+].CC(=O)[O-]", "CCCC[Sn](CCCC)(CCCC)Cl", BPA]
+    smiles = ["CCO", "C1CC", "[Na+].CC(=O)[O-]", "CCCC[Sn](CCCC)(CCCC)Cl", BPA, "N.N.Cl[Pt]Cl", "[K+].[I-]"]
     served = client.get("/api/v1/toxicity/model", headers=analyst).json()["model"]
     before = _scored(served, "NR-AR")
     response = client.post("/api/v1/toxicity/predict/batch", json={"smiles": smiles}, headers=analyst)
@@ -79,8 +79,10 @@ def test_batch_keeps_order_and_per_row_errors(client, analyst) -> None:  # type:
         None,
         "disallowed_element",
         None,
+        "disallowed_element",  # cisplatin is not scored as its ammonia ligands
+        "inorganic",  # potassium iodide is not scored as hydrogen iodide
     ]
-    assert body["n_errors"] == 2
+    assert body["n_errors"] == 4
     assert body["results"][2]["standardised_smiles"] == "CC(=O)O"
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hygeia.toxicity.dataset import _merge_labels
+from hygeia.toxicity.dataset import merge_labels
 from hygeia.toxicity.molecules import (
     DISALLOWED_ELEMENT,
     EMPTY,
+    INORGANIC,
+    LARGEST_FRAGMENT_SCOPE,
     MAX_HEAVY_ATOMS,
     TOO_LONG,
     TOO_MANY_ATOMS,
@@ -26,7 +28,6 @@ from hygeia.toxicity.molecules import (
         ("CC(=O)O[Na]", "CC(=O)O"),  # the same salt drawn with a covalent Na-O bond
         ("Cc1ccccc1N.Cl", "Cc1ccccc1N"),  # hydrochloride
         ("C[NH3+]", "CN"),  # protonated amine neutralised
-        ("OC(=O)c1ccccc1O.[Zn]", "O=C(O)c1ccccc1O"),  # stray metal fragment is not the parent
         ("O=C1CC=CC=N1", "O=c1cccc[nH]1"),  # canonical tautomer
     ],
 )
@@ -52,6 +53,17 @@ def test_quaternary_ammonium_keeps_its_permanent_charge() -> None:
         ("C" * 1001, TOO_LONG, "1001 characters"),
         ("CCCC[Sn](CCCC)(CCCC)Cl", DISALLOWED_ELEMENT, "Sn"),
         ("C[Hg]Cl", DISALLOWED_ELEMENT, "Hg"),
+        # a metal's salt or complex is not its organic part: cisplatin is not ammonia, ziram not
+        # dimethyldithiocarbamic acid, cadmium acetate not acetic acid, ferrocene not cyclopentadiene
+        ("N.N.Cl[Pt]Cl", DISALLOWED_ELEMENT, "contains Pt"),
+        ("CN(C)C(=S)[S-].CN(C)C(=S)[S-].[Zn+2]", DISALLOWED_ELEMENT, "contains Zn"),
+        ("CC(=O)[O-].CC(=O)[O-].[Cd+2]", DISALLOWED_ELEMENT, "contains Cd"),
+        ("[Fe+2].c1cc[cH-]c1.c1cc[cH-]c1", DISALLOWED_ELEMENT, "contains Fe"),
+        ("OC(=O)c1ccccc1O.[Zn]", DISALLOWED_ELEMENT, "contains Zn"),
+        # no carbon left once the counter-ions are gone: inorganic chemistry
+        ("[K+].[I-]", INORGANIC, "has no carbon"),
+        ("O=[N+]([O-])[O-].[NH4+]", INORGANIC, "has no carbon"),
+        ("O=[Se]=O", INORGANIC, "has no carbon"),
         ("C" * (MAX_HEAVY_ATOMS + 1), TOO_MANY_ATOMS, str(MAX_HEAVY_ATOMS + 1)),
     ],
 )
@@ -60,6 +72,12 @@ def test_rejections_carry_code_and_reason(given: str, code: str, fragment: str) 
     assert isinstance(result, MoleculeRejection)
     assert result.code == code
     assert fragment in result.message
+
+
+def test_models_trained_before_the_organic_scope_rebuild_their_training_set_with_the_old_rule() -> None:
+    old = [prepare(given, LARGEST_FRAGMENT_SCOPE) for given in ("N.N.Cl[Pt]Cl", "[K+].[I-]")]
+    assert [getattr(result, "smiles", None) for result in old] == ["N", "I"]
+    assert isinstance(prepare("CC(=O)[O-].[Na+]"), StandardisedMolecule)  # a sodium salt stays in scope
 
 
 def test_large_counter_ion_does_not_reject_the_drug() -> None:
@@ -74,7 +92,7 @@ def test_duplicates_merge_by_majority_with_ties_to_active() -> None:
         [[1, 0, np.nan], [0, 0, np.nan], [np.nan, 1, 0], [0, 0, 0]],
         dtype=np.float32,
     )
-    labels, conflicts = _merge_labels(raw, [[0, 1], [2], [3]])
+    labels, conflicts = merge_labels(raw, [[0, 1], [2], [3]])
     assert labels[0].tolist()[:2] == [1.0, 0.0]  # 1 vs 0 tie -> active; 0,0 -> inactive
     assert np.isnan(labels[0, 2])  # never tested stays untested
     assert labels[1].tolist() == [0.0, 1.0, 0.0] or np.isnan(labels[1, 0])

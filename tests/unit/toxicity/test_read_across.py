@@ -25,11 +25,11 @@ ROWS = [  # mol_id, SMILES, labels by endpoint (blank: not tested)
 TRAINING_ORDER = ["CCO", "Oc1ccccc1", "Nc1ccccc1", "CCCCCCO"]
 
 
-def _write_tox21(path: Path) -> None:
+def _write_tox21(path: Path, rows: list[tuple[str, str, dict[str, int]]] = ROWS) -> None:
     lines = [",".join([*ENDPOINTS, "mol_id", "smiles"])]
-    for mol_id, smiles, labels in ROWS:
+    for mol_id, smiles, labels in rows:
         lines.append(",".join([*(str(labels.get(e, "")) for e in ENDPOINTS), mol_id, smiles]))
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -136,8 +136,29 @@ def test_a_cache_that_cannot_be_written_only_costs_the_next_start(
     assert read_across.lookup(_model(data_file), "CCO", wait=None).status == "ready"
 
 
+def test_a_model_trained_on_metal_salts_as_their_ligands_reports_only_what_was_measured_in_scope(
+    data_file: Path,
+) -> None:
+    """2.6.0 and older learned cadmium acetate as acetic acid and potassium iodide as hydrogen iodide:
+    the table keeps them for the alignment, but never reports their outcomes as those compounds'."""
+    rows = [
+        ("TOXg", "CC(=O)O", {"SR-HSE": 0}),
+        ("TOXcd", "CC(=O)[O-].CC(=O)[O-].[Cd+2]", {"SR-HSE": 1}),  # alone it would tie to active
+        ("TOXki", "[K+].[I-]", {"SR-MMP": 1}),
+        ("TOXc", "Oc1ccccc1", dict.fromkeys(ENDPOINTS, 0)),
+    ]
+    _write_tox21(data_file, rows)
+    model = _model(data_file, ["CC(=O)O", "I", "Oc1ccccc1"])  # the card names no scope: the old rule
+    found = read_across.lookup(model, "CC(=O)O", wait=None)
+    assert found.status == "ready" and found.in_training_set is True
+    itself = found.neighbours[0]
+    assert itself["tox21_ids"] == ["TOXg"] and itself["measured"]["SR-HSE"] == "inactive"
+    assert "I" not in [n["smiles"] for n in found.neighbours]  # no row of it is in scope: never named
+    assert read_across.lookup(model, "I", wait=None).in_training_set is False
+
+
 def test_a_failed_build_is_unavailable_not_an_error(data_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def unreadable(_: Path) -> None:
+    def unreadable(_: Path, _scope: str) -> None:
         raise PermissionError("the data file is not readable")
 
     monkeypatch.setattr(read_across, "build", unreadable)

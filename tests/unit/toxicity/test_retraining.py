@@ -23,7 +23,7 @@ from hygeia.core.retraining import RetrainRefused, outcome_ids_sha256, training_
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
 from hygeia.toxicity.lifecycle import inchikey
 from hygeia.toxicity.loading import clear_cache
-from hygeia.toxicity.molecules import MoleculeRejection, prepare
+from hygeia.toxicity.molecules import ORGANIC_SCOPE, MoleculeRejection, prepare
 from hygeia.toxicity.outcome_rows import split_outcomes
 from hygeia.toxicity.retraining import SMOKE_MEMBERS, held_out_split, run_retrain_job
 from hygeia.toxicity.splits import scaffold_key
@@ -108,7 +108,9 @@ def test_a_candidate_trained_with_outcomes_is_compared_and_never_promoted(  # ty
     assert trained + held == len(rows) + 1 and held > 0 and trained > held
     added = card["training_data"]["accepted_outcomes_added"]
     assert added["new_compounds"] == given["molecules"]["training"] > 0
-    assert card["training_data"]["compounds_after_dedup"] == 294  # the Tox21 part, as production's
+    # the Tox21 part, as production's: zinc octanoate and 3 inorganics (4 rows) are out of scope
+    assert card["training_data"]["compounds_after_dedup"] == 290
+    assert card["training_data"]["chemistry_scope"] == ORGANIC_SCOPE
 
     split = info["held_out_split"]
     assert split["same_split"] is True
