@@ -12,7 +12,8 @@ on that result, never a fitted reading of the text:
   scaffold CV three in four such sets belong to compounds measured inactive;
 - "yes" when any named assay is active, "no" when all are inactive, no verdict otherwise.
 The nuclear-receptor assays read agonism (aromatase: inhibition), so a question about antagonism or
-blocking gets the numbers without a verdict. Tox21 outcomes are in-vitro reporter results at the
+blocking gets the numbers without a verdict, and "is X an endocrine disruptor?" (the androgen, oestrogen
+and aromatase assays) can be answered "yes" but never "no". Tox21 outcomes are in-vitro reporter results at the
 concentrations tested, not effects in patients; the fact says so. How often each call was right on
 scaffold CV: `python -m benchmarks.agents.assay_verdicts`.
 """
@@ -23,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hygeia.agents.drugs import lookup, predict, structure
+from hygeia.agents.drugs import Drug, lookup, predict, record_of_refused, structure
 from hygeia.core.errors import InputError
 from hygeia.core.tools import register_tool
 
@@ -41,6 +42,14 @@ READS = {  # what each assay reads out (Tox21 Data Challenge 2014 assay descript
     "SR-MMP": "mitochondrial membrane potential disruption",
     "SR-p53": "p53 activation, a DNA-damage reporter",
 }
+# "endocrine disruptor": the panel of the US EPA's Endocrine Disruptor Screening Program that Tox21 has
+# (oestrogen and androgen receptor, aromatase); it lacks antagonist modes, thyroid and steroid synthesis
+ENDOCRINE_PANEL = ("NR-AR", "NR-AR-LBD", "NR-ER", "NR-ER-LBD", "NR-Aromatase")
+ENDOCRINE = re.compile(r"\bendocrine", re.IGNORECASE)
+ENDOCRINE_GAP = (
+    " Tox21's endocrine assays read receptor agonism and aromatase inhibition only, not antagonism, thyroid "
+    "or steroid synthesis, so inactive results do not show that a compound is no endocrine disruptor."
+)
 AGONIST_MODE = ("NR-AR", "NR-AR-LBD", "NR-AhR", "NR-ER", "NR-ER-LBD", "NR-PPAR-gamma")
 WORDS = (  # case-insensitive words for a target -> the assays that read it
     (r"\bo?estrogen\w*|\boestradiol receptor", ("NR-ER", "NR-ER-LBD")),
@@ -54,6 +63,7 @@ WORDS = (  # case-insensitive words for a target -> the assays that read it
     (r"\bheat[- ]shock", ("SR-HSE",)),
     (r"\bmitochondri\w*", ("SR-MMP",)),
     (r"\bp53\b", ("SR-p53",)),
+    (r"\bendocrine", ENDOCRINE_PANEL),
 )
 ACRONYMS = (  # case-sensitive: "ARE" and "ER" are also English words
     (r"\bER(?:\u03b1|[- ]?alpha\b)|\bER\b(?= (?:agonis|activ|bind))", ("NR-ER", "NR-ER-LBD")),
@@ -139,21 +149,36 @@ def assay_outcomes(result: dict[str, Any], endpoints: list[str]) -> tuple[list[A
     return outcomes, list(itself.get("tox21_ids") or [])
 
 
+def record_outcomes(record: dict[str, Any], endpoints: list[str]) -> list[AssayOutcome]:
+    """The named assays' calls from Tox21's own record of a compound the model does not score."""
+    measured = record["measured"]
+    return [
+        AssayOutcome(e, measured[e], f"measured {measured[e]}", True) if measured[e] != "not tested"
+        else AssayOutcome(e, "undecided", "not tested; the model does not score this compound", False)
+        for e in endpoints
+    ]  # fmt: skip
+
+
 def _agonist_only(endpoints: list[str]) -> bool:
     """Every assay reads agonism: none answers whether a compound blocks the receptor."""
     return all(e in AGONIST_MODE for e in endpoints)
 
 
 def assay_verdict(
-    compound: str, outcomes: list[AssayOutcome], result: dict[str, Any], antagonism: bool
+    compound: str,
+    outcomes: list[AssayOutcome],
+    result: dict[str, Any],
+    antagonism: bool,
+    endocrine: bool = False,
 ) -> dict[str, str] | None:
-    """The stated rule (module docstring) on the assays' calls; None when it gives no verdict."""
+    """The stated rule (module docstring) on the assays' calls; None when it gives no verdict. An
+    endocrine-disruption question gets no "no": the panel misses modes of action (ENDOCRINE_GAP)."""
     if not outcomes or (antagonism and _agonist_only([o.endpoint for o in outcomes])):
         return None
     calls = [o.call for o in outcomes]
     if "active" in calls:
         label, basis = "yes", [o for o in outcomes if o.call == "active"]
-    elif all(call == "inactive" for call in calls):
+    elif all(call == "inactive" for call in calls) and not endocrine:
         label, basis = "no", outcomes
     else:
         return None
@@ -167,7 +192,11 @@ def assay_verdict(
 def assay_fact(compound: str, outcomes: list[AssayOutcome], ids: list[str], result: dict[str, Any]) -> str:
     """One line: each named assay's measured or predicted call, and where the compound stands."""
     if result.get("error") or not result.get("probabilities"):
-        return f"toxicity model: no prediction for {compound} ({result.get('error') or 'no result'})"
+        refused = f"toxicity model: no prediction for {compound} ({result.get('error') or 'no result'})"
+        if not outcomes:
+            return refused
+        lines = "; ".join(o.line for o in outcomes)
+        return f"{compound} (Tox21 {', '.join(ids)}, Tox21's own record): {lines}. {refused}. {IN_VITRO}."
     domain = (result.get("applicability_domain") or {}).get("in_domain")
     where = (
         "" if domain is None else f"; {'inside' if domain else 'outside'} the model's applicability domain"
@@ -191,13 +220,13 @@ def _nearest_tested(neighbour: dict[str, Any], endpoints: list[str]) -> str:
     )
 
 
-def _compound(drug: str | None, smiles: str | None) -> tuple[str, str | None, str]:
-    """(name, DrugBank id, SMILES to score). A structure the question gives is scored as given; a chain
-    step may pass a drug's own DrugBank structure on as smiles, and the drug keeps its name."""
+def _compound(drug: str | None, smiles: str | None) -> tuple[str, Drug | None, str]:
+    """(name, DrugBank entry, SMILES to score). A structure the question gives is scored as given; a
+    chain step may pass a drug's own DrugBank structure on as smiles, and the drug keeps its name."""
     if drug and (not smiles or lookup(drug)):
         entry, drug_smiles = structure(drug)  # an unknown name without a structure: "no structure known"
         if smiles in (None, drug_smiles):
-            return entry.name, entry.drugbank_id, drug_smiles
+            return entry.name, entry, drug_smiles
     return str(smiles), None, str(smiles)
 
 
@@ -209,15 +238,22 @@ def tox21_assay(query: str, drug: str | None = None, smiles: str | None = None) 
     if not (drug or smiles):  # "What does SR-MMP measure?": what the assays read
         fact = "; ".join(f"{e} (Tox21): {ABOUT.format(reads=READS[e])}" for e in endpoints)
         return {"assays": endpoints, "fact": fact, "answers": bool(DEFINITION.search(query))}
-    compound, drugbank_id, structure_smiles = _compound(drug, smiles)
+    compound, entry, structure_smiles = _compound(drug, smiles)
     prediction, result = predict(structure_smiles)
     antagonism = bool(ANTAGONISM.search(query))
     outcomes, ids = assay_outcomes(result, endpoints) if result.get("probabilities") else ([], [])
-    verdict = assay_verdict(compound, outcomes, result, antagonism)
+    record = record_of_refused(entry, structure_smiles, result)
+    if record is not None:  # outside the model's chemistry, but Tox21 tested it as such
+        outcomes, ids = record_outcomes(record, endpoints), list(record["tox21_ids"])
+    endocrine = bool(ENDOCRINE.search(query))
+    verdict = assay_verdict(compound, outcomes, result, antagonism, endocrine)
     fact = assay_fact(compound, outcomes, ids, result)
     if antagonism and _agonist_only(endpoints):
         fact += " These assays read agonism, so they do not answer a question about blocking the receptor."
+    if endocrine and verdict is None:
+        fact += ENDOCRINE_GAP
     stated = {"verdict": verdict} if verdict else {}
+    drugbank_id = entry.drugbank_id if entry else None
     return {"compound": compound, "drugbank_id": drugbank_id, "smiles": structure_smiles, "assays": endpoints,
             "fact": fact, "model": prediction.get("model"), "prediction": result,
             "answers": verdict is not None, **stated}  # fmt: skip

@@ -3,7 +3,12 @@
 Names come from the DrugBank structures table in the data directory (`evidence/drugbank-structures/
 drugbank-slim.tsv`, CC BY-NC 4.0; read in place, never copied into the repository), plus a few common
 synonyms (US/INN names) that DrugBank 4.2 files under the other name. A structure is the table's InChI,
-turned into SMILES by RDKit. The tool calls the toxicity capability through `hygeia.core.tools` only.
+turned into SMILES by RDKit. The DrugBank vocabulary (`evidence/drugbank-vocabulary/`) names some
+13,000 more compounds by InChIKey only, many of them industrial and environmental chemicals Tox21
+tested (bisphenol A): their structure is Tox21's own record of that InChIKey (`toxicity.tox21_record`),
+and a name with neither is "no structure known". A compound the model does not score (a metal complex
+such as cisplatin) still gets what Tox21 measured for it, from the same record. The tool calls the
+toxicity capability through `hygeia.core.tools` only.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from hygeia.core.tools import get_tool, register_tool
 from hygeia.settings import get_settings
 
 TABLE = Path("evidence") / "drugbank-structures" / "drugbank-slim.tsv"
+VOCABULARY = Path("evidence") / "drugbank-vocabulary" / "drugbank_vocabulary.csv"
+OUT_OF_SCOPE = ("disallowed_element", "inorganic")  # the toxicity model's codes for chemistry it refuses
 SYNONYMS = {  # name in questions -> DrugBank 4.2 name
     "paracetamol": "acetaminophen", "tylenol": "acetaminophen", "aspirin": "acetylsalicylic acid",
     "adrenaline": "epinephrine", "noradrenaline": "norepinephrine", "salbutamol": "albuterol",
@@ -32,7 +39,17 @@ TOXICITY_CUE = re.compile(r"\b(?:\w*toxic\w*|tox21|poison\w*|harmful|dangerous|s
 class Drug:
     drugbank_id: str
     name: str
-    inchi: str
+    inchi: str  # empty for a vocabulary entry, which DrugBank gives by InChIKey only
+    inchikey: str = ""
+
+    @property
+    def key(self) -> str:
+        """The standard InChIKey, from the InChI where DrugBank gives one."""
+        if self.inchikey or not self.inchi:
+            return self.inchikey
+        from rdkit import Chem
+
+        return str(Chem.InchiToInchiKey(self.inchi) or "")
 
 
 @lru_cache(maxsize=2)
@@ -45,29 +62,51 @@ def _table(path: str) -> dict[str, Drug]:
     return drugs
 
 
+@lru_cache(maxsize=2)
+def _vocabulary(path: str, structured: frozenset[str]) -> dict[str, Drug]:
+    """Lower-case common name -> entry, for compounds the structures table lacks (names shared by
+    several entries are left out: a name must say which compound it is)."""
+    entries: dict[str, list[Drug]] = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            key, name = row.get("Standard InChI Key") or "", (row.get("Common name") or "").strip()
+            if key and name and row["DrugBank ID"] not in structured:
+                entries.setdefault(name.lower(), []).append(Drug(row["DrugBank ID"], name, "", key))
+    return {name: found[0] for name, found in entries.items() if len(found) == 1}
+
+
 def known_drugs() -> dict[str, Drug]:
     """Lower-case name -> drug; empty when the table is not in the data directory."""
     path = get_settings().data_dir / TABLE
     return _table(str(path)) if path.is_file() else {}
 
 
+def vocabulary_compounds() -> dict[str, Drug]:
+    """Lower-case name -> compound DrugBank names by InChIKey only; empty without the vocabulary file."""
+    path = get_settings().data_dir / VOCABULARY
+    if not path.is_file():
+        return {}
+    return _vocabulary(str(path), frozenset(d.drugbank_id for d in known_drugs().values()))
+
+
 def lookup(name: str) -> Drug | None:
     key = name.strip().lower()
-    drugs = known_drugs()
-    return drugs.get(SYNONYMS.get(key, key))
+    return known_drugs().get(SYNONYMS.get(key, key)) or vocabulary_compounds().get(key)
 
 
 def find_named_drug(question: str) -> str | None:
-    """The first DrugBank name or synonym in the question (two-word names first)."""
+    """The first DrugBank drug's name or synonym in the question (two-word names first), else the
+    first compound of the vocabulary (three-word names first)."""
     words = [w.strip(".,;:?!()\"'").lower() for w in question.split()]
     drugs = known_drugs()
     if not drugs:
         return None
-    for size in (2, 1):
-        for i in range(len(words) - size + 1):
-            candidate = " ".join(words[i : i + size])
-            if len(candidate) > 3 and (candidate in drugs or candidate in SYNONYMS):
-                return candidate
+    for names, sizes in ((drugs.keys() | SYNONYMS.keys(), (2, 1)), (vocabulary_compounds(), (3, 2, 1))):
+        for size in sizes:
+            for i in range(len(words) - size + 1):
+                candidate = " ".join(words[i : i + size])
+                if len(candidate) > 3 and candidate in names:
+                    return candidate
     return None
 
 
@@ -112,10 +151,42 @@ def structure(drug: str) -> tuple[Drug, str]:
     found = lookup(drug)
     if found is None:
         raise InputError(f"no structure known for {drug!r} (DrugBank approved small molecules)")
+    if not found.inchi:
+        record = tox21_record(found.key)
+        if record is None:
+            raise InputError(
+                f"no structure known for {drug!r}: DrugBank names it ({found.drugbank_id}) by InChIKey "
+                "only, and Tox21 has no record of that InChIKey"
+            )
+        return found, str(record["smiles"])
     smiles = to_smiles(found.inchi)
     if smiles is None:
         raise InputError(f"the DrugBank InChI of {found.name} could not be read by RDKit")
     return found, smiles
+
+
+def tox21_record(inchikey: str) -> dict[str, Any] | None:
+    """Tox21's own record of this InChIKey (`toxicity.tox21_record`), or None."""
+    try:
+        tool = get_tool("toxicity.tox21_record")
+    except KeyError:
+        return None
+    record = tool.call(None, {"inchikey": inchikey}) if inchikey else {}
+    return record if record.get("found") else None
+
+
+def record_of_refused(drug: Drug | None, smiles: str, result: dict[str, Any]) -> dict[str, Any] | None:
+    """For a compound the model refuses as outside its chemistry: Tox21's own record of it, by the
+    drug's InChIKey or the SMILES's. None for anything else."""
+    if result.get("error_code") not in OUT_OF_SCOPE:
+        return None
+    if drug is not None and drug.key:
+        return tox21_record(drug.key)
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
+    molecule = Chem.MolFromSmiles(smiles)
+    return tox21_record(Chem.MolToInchiKey(molecule)) if molecule is not None else None
 
 
 def predict(smiles: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -132,20 +203,24 @@ def toxicity_by_name(drug: str) -> dict[str, Any]:
     """Agent tool: resolve the name to a DrugBank structure, then ask the toxicity capability."""
     found, smiles = structure(drug)
     prediction, result = predict(smiles)
+    record = record_of_refused(found, smiles, result)
     return {
         "drug": found.name,
         "drugbank_id": found.drugbank_id,
         "smiles": smiles,
-        "fact": _fact(found, result),
+        "fact": _fact(found, result, record),
         "model": prediction.get("model"),
         "prediction": result,
+        **({"tox21_record": record} if record else {}),
     }
 
 
-def _fact(drug: Drug, result: dict[str, Any]) -> str:
+def _fact(drug: Drug, result: dict[str, Any], record: dict[str, Any] | None = None) -> str:
     probabilities = result.get("probabilities") or {}
     if not probabilities:
-        return f"toxicity model: no prediction for {drug.name} ({result.get('error') or 'no result'})"
+        refused = f"toxicity model: no prediction for {drug.name} ({result.get('error') or 'no result'})"
+        return f"{drug.name} ({drug.drugbank_id}): {record['fact']}. {refused}" if record else refused
+    source = "DrugBank" if drug.inchi else "Tox21's record of DrugBank's InChIKey"
     top = sorted(probabilities.items(), key=lambda kv: -kv[1])[:3]
     domain = result.get("applicability_domain") or {}
     inside = domain.get("in_domain")
@@ -153,7 +228,7 @@ def _fact(drug: Drug, result: dict[str, Any]) -> str:
     listed = ", ".join(f"{k} {v:.2f}" for k, v in top)
     active = ", ".join((result.get("overall") or {}).get("active_assays") or []) or "none"
     return (
-        f"{drug.name} ({drug.drugbank_id}, structure from DrugBank): {measured_note(result)}highest Tox21 "
+        f"{drug.name} ({drug.drugbank_id}, structure from {source}): {measured_note(result)}highest Tox21 "
         f"probabilities {listed} (predicted active: {active}); {where} the model's applicability domain. "
         "Tox21 assays are in-vitro pathway screens, not a measure of toxicity in patients."
     )

@@ -1,6 +1,7 @@
-"""What toxicity offers the agents about the caller's own data: a finished batch prediction by its id.
+"""What toxicity offers the agents beyond predictions: the caller's own finished batch prediction by
+its id, and Tox21's own record of a compound by InChIKey (`tested_records.py`).
 
-Tenant-scoped (registered with `tenant_scoped=True`): the job is read with `caller.tenant_id`, so
+The batch tool is tenant-scoped (registered with `tenant_scoped=True`): the job is read with `caller.tenant_id`, so
 another tenant's job id is "not found" exactly as it is over HTTP. Agents reach this only through
 `core.tools`, naming the job id in the question ("what did toxicity job 3f2a… find?").
 """
@@ -13,6 +14,7 @@ from hygeia.core.errors import NotFound
 from hygeia.core.jobs import SUCCEEDED, get_job
 from hygeia.core.tools import Caller, register_tool
 from hygeia.toxicity.service import BATCH_JOB
+from hygeia.toxicity.tested_records import tox21_record
 
 SHOWN = 5  # molecules summarised in the answer; the job endpoint has them all
 
@@ -72,4 +74,16 @@ def register() -> None:
             "additionalProperties": False,
         },
         tenant_scoped=True,
+    )
+    register_tool(
+        "toxicity.tox21_record",
+        "What Tox21 measured for one compound exactly as it was tested, by InChIKey (also metal complexes "
+        "and inorganics the model does not score), with the record's Tox21 IDs and SMILES",
+        tox21_record,
+        input_schema={
+            "type": "object",
+            "properties": {"inchikey": {"type": "string", "maxLength": 40}},
+            "required": ["inchikey"],
+            "additionalProperties": False,
+        },
     )

@@ -98,9 +98,12 @@ class TestedCompounds:
         return rows[0] if not _has_stereo(smiles) or not _has_stereo(self.smiles[rows[0]]) else None
 
     def measured(self, row: int) -> dict[str, str]:
-        return {
-            e: OUTCOMES.get(float(v), NOT_TESTED) for e, v in zip(ENDPOINTS, self.labels[row], strict=True)
-        }
+        return measured_outcomes(self.labels[row])
+
+
+def measured_outcomes(labels: np.ndarray) -> dict[str, str]:
+    """One compound's merged labels (1, 0, NaN) as endpoint -> active / inactive / not tested."""
+    return {e: OUTCOMES.get(float(v), NOT_TESTED) for e, v in zip(ENDPOINTS, labels, strict=True)}
 
 
 def _has_stereo(smiles: str) -> bool:

@@ -13,12 +13,22 @@ def real_toxicity(agent_env, monkeypatch):
     from hygeia.agents import assays, drugs, side_effects
     from hygeia.core import tools
     from hygeia.toxicity import service as toxicity_service
+    from hygeia.toxicity import tested_records
 
     schema = {"type": "object", "properties": {"smiles": {"type": "string"}}, "required": ["smiles"]}
     real = tools.Tool(
         "toxicity.predict", "Tox21 probabilities for SMILES", toxicity_service.predict_tool, schema
     )
     monkeypatch.setitem(tools._TOOLS, "toxicity.predict", real)
+    record_schema = {
+        "type": "object",
+        "properties": {"inchikey": {"type": "string"}},
+        "required": ["inchikey"],
+    }
+    record = tools.Tool(
+        "toxicity.tox21_record", "Tox21's record by InChIKey", tested_records.tox21_record, record_schema
+    )
+    monkeypatch.setitem(tools._TOOLS, "toxicity.tox21_record", record)
     drugs.register()
     assays.register()
     side_effects.register()
@@ -136,17 +146,45 @@ def test_an_untested_compound_gets_the_models_call_and_blocking_gets_no_verdict(
     assert "verdict" not in lookup["output"] and not blocked["answer"].splitlines()[1].startswith("Verdict")
 
 
-def test_a_metal_complex_is_outside_the_models_chemistry_not_its_ligand(
+def test_a_metal_complex_is_answered_from_its_own_tox21_record_not_its_ligands(
     agents_client, make_key, real_toxicity, read_across_on
 ):
     """DrugBank's cisplatin keeps platinum apart from its ammonia ligands; stripping the metal once made
-    "Is cisplatin genotoxic?" read ammonium nitrate's Tox21 record as cisplatin's and answer no."""
+    "Is cisplatin genotoxic?" read ammonium nitrate's Tox21 record (TOX9668) as cisplatin's. The model
+    does not score metal complexes, but Tox21 tested cisplatin and oxaliplatin as such."""
     headers = auth_header(make_key("hospital-a", "analyst"))
     answer = ask(agents_client, headers, "Is cisplatin genotoxic?", mode="automatic")
     lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.tox21_assay")
-    assert lookup["output"]["drugbank_id"] == "DB00515" and "verdict" not in lookup["output"]
+    assert lookup["output"]["drugbank_id"] == "DB00515" and "probabilities" not in str(
+        lookup["output"]["fact"]
+    )
     assert "outside the model's chemistry: contains Pt" in lookup["output"]["fact"]
-    assert "TOX9668" not in answer["answer"] and not answer["answer"].splitlines()[1].startswith("Verdict")
+    assert lookup["output"]["fact"].startswith("Cisplatin (Tox21 TOX4983, Tox21's own record): SR-ATAD5")
+    assert "TOX9668" not in answer["answer"]
+
+    oxaliplatin = ask(agents_client, headers, "Is oxaliplatin genotoxic?", mode="automatic")
+    verdict = oxaliplatin["verdict"]
+    assert (verdict["label"], verdict["model"]) == ("yes", "rule: agents.tox21_assay")
+    assert "SR-p53 (p53 activation, a DNA-damage reporter): measured active" in verdict["basis"]
+
+
+def test_an_industrial_chemical_drugbank_names_by_inchikey_reaches_its_tox21_record(
+    agents_client, make_key, real_toxicity, read_across_on
+):
+    """Bisphenol A has no structure in DrugBank's table, only an InChIKey in its vocabulary: Tox21's
+    record gives it one, and "endocrine disruptor" reads the androgen, oestrogen and aromatase assays."""
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Is bisphenol A an endocrine disruptor?", mode="automatic")
+    lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert lookup["output"]["drugbank_id"] == "DB06973" and len(lookup["output"]["assays"]) == 5
+    verdict = answer["verdict"]
+    assert verdict["label"] == "yes" and "NR-ER (oestrogen receptor alpha agonism, full-length receptor): " \
+        "measured active" in verdict["basis"]  # fmt: skip
+
+    # a compound measured inactive across the panel still gets no "no": antagonism is not read
+    untested = ask(agents_client, headers, "Is sitagliptin an endocrine disruptor?", mode="automatic")
+    lookup = next(c for c in untested["tool_calls"] if c["tool"] == "agents.tox21_assay")
+    assert "verdict" not in lookup["output"] and "not antagonism" in lookup["output"]["fact"]
 
 
 def test_a_drugs_structure_reaches_its_labels_and_an_assay_by_name_is_described(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hygeia.agents.assays import assay_fact, assay_outcomes, assay_verdict, named_assays
+from hygeia.agents.assays import assay_fact, assay_outcomes, assay_verdict, named_assays, record_outcomes
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,10 @@ from hygeia.agents.assays import assay_fact, assay_outcomes, assay_verdict, name
         # "are", "er" and "her" are English words, not the ARE or ER assays
         ("Are statins hepatotoxic? Er, and is her liver at risk?", []),
         ("Is acetaminophen hepatotoxic?", []),
+        (
+            "Is bisphenol A an endocrine disruptor?",
+            ["NR-AR", "NR-AR-LBD", "NR-Aromatase", "NR-ER", "NR-ER-LBD"],
+        ),
     ],
 )
 def test_a_question_names_the_assays_that_read_its_target(question, assays):
@@ -176,3 +180,30 @@ def test_a_compound_tox21_did_not_test_names_its_nearest_tested_compound_as_anot
     fact = assay_fact("X", outcomes, ids, found)
     assert "nearest tested compound TOX9 (ECFP4 Tanimoto 1.00, another compound): NR-ER active, " in fact
     assert "NR-ER-LBD not tested" in fact
+
+
+def test_an_endocrine_disruption_question_can_be_answered_yes_but_never_no():
+    """Tox21's receptor assays read agonism: an antiandrogen or a thyroid disruptor tests inactive."""
+    question = "Is it an endocrine disruptor?"
+    panel = named_assays(question)
+    inactive = result(dict.fromkeys(panel, "inactive"), dict.fromkeys(panel, 0.01))
+    outcomes, _ = assay_outcomes(inactive, panel)
+    assert assay_verdict("X", outcomes, inactive, antagonism=False) is not None  # the plain rule says no
+    assert assay_verdict("X", outcomes, inactive, antagonism=False, endocrine=True) is None
+    oestrogenic = result({**dict.fromkeys(panel, "inactive"), "NR-ER": "active"}, dict.fromkeys(panel, 0.01))
+    outcomes, _ = assay_outcomes(oestrogenic, panel)
+    assert assay_verdict("X", outcomes, oestrogenic, antagonism=False, endocrine=True)["label"] == "yes"
+
+
+def test_a_compound_the_model_refuses_is_answered_from_tox21s_own_record():
+    """Cisplatin is outside the model's chemistry; Tox21 tested it, and its record is data."""
+    record = {"tox21_ids": ["TOX4983"], "measured": {"SR-ATAD5": "inactive", "SR-p53": "not tested"}}
+    outcomes = record_outcomes(record, ["SR-ATAD5", "SR-p53"])
+    assert [(o.call, o.measured) for o in outcomes] == [("inactive", True), ("undecided", False)]
+    refused = {"error": "outside the model's chemistry: contains Pt", "error_code": "disallowed_element"}
+    assert assay_verdict("cisplatin", outcomes, refused, antagonism=False) is None  # one assay untested
+    fact = assay_fact("cisplatin", outcomes, ["TOX4983"], refused)
+    assert fact.startswith("cisplatin (Tox21 TOX4983, Tox21's own record): SR-ATAD5 (")
+    assert "no prediction for cisplatin (outside the model's chemistry: contains Pt)" in fact
+    tested = record_outcomes({**record, "measured": {"SR-ATAD5": "inactive", "SR-p53": "active"}}, ["SR-p53"])
+    assert assay_verdict("oxaliplatin", tested, refused, antagonism=False)["label"] == "yes"

@@ -1,0 +1,70 @@
+"""Tox21's own records by InChIKey, on a Tox21-format file this test writes: rows of one InChIKey
+merge by the training rule, a key differing only in stereo matches when one record has its
+connectivity, and what is not an InChIKey is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hygeia.core.errors import InputError
+from hygeia.settings import get_settings
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.tested_records import tox21_record
+
+ROWS = [  # mol_id, SMILES, labels by endpoint (blank: not tested)
+    ("TOX182", "CC(C)(c1ccc(O)cc1)c1ccc(O)cc1", {"NR-ER": 1, "SR-p53": 0}),
+    ("TOX183", "CC(C)(c1ccc(O)cc1)c1ccc(O)cc1", {"NR-ER": 0}),  # the same record again: a tie, active
+    ("TOX4983", "N[Pt](N)(Cl)Cl", {"SR-ARE": 1, "SR-p53": 0}),  # outside the model's chemistry
+    ("TOX9", "C[C@H](N)C(=O)O", {"SR-MMP": 0}),
+    ("TOXbad", "C1CC", {"SR-MMP": 1}),
+]
+BISPHENOL_A, CISPLATIN = "IISBACLAFKSPIT-UHFFFAOYSA-N", "DQLATGHUWYMOKM-UHFFFAOYSA-L"
+ALANINE_NO_STEREO = "QNAYBMKLOCPYGJ-UHFFFAOYSA-N"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data" / "tox21" / "tox21.csv"
+    data.parent.mkdir(parents=True)
+    lines = [",".join([*ENDPOINTS, "mol_id", "smiles"])]
+    lines += [",".join([*(str(labels.get(e, "")) for e in ENDPOINTS), i, s]) for i, s, labels in ROWS]
+    data.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("HYGEIA_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def test_rows_of_one_inchikey_merge_by_the_training_rule(data_dir: Path) -> None:
+    found = tox21_record(f"InChIKey={BISPHENOL_A}")
+    assert found["found"] and found["match"] == "identical" and found["tox21_ids"] == ["TOX182", "TOX183"]
+    assert found["smiles"] == "CC(C)(c1ccc(O)cc1)c1ccc(O)cc1"
+    assert (found["measured"]["NR-ER"], found["measured"]["SR-p53"]) == ("active", "inactive")
+    assert found["measured"]["SR-MMP"] == "not tested"
+    assert found["fact"].startswith("measured in Tox21 (TOX182, TOX183): active in NR-ER (inactive 1")
+
+
+def test_a_metal_complex_the_model_refuses_has_its_record(data_dir: Path) -> None:
+    found = tox21_record(CISPLATIN.lower())
+    assert found["tox21_ids"] == ["TOX4983"] and found["measured"]["SR-ARE"] == "active"
+
+
+def test_a_key_matches_by_connectivity_only_when_one_record_has_it(data_dir: Path) -> None:
+    found = tox21_record(ALANINE_NO_STEREO)  # alanine drawn without stereo; Tox21 tested the L form
+    assert found["match"] == "same connectivity" and found["tox21_ids"] == ["TOX9"]
+    assert tox21_record("AAAAAAAAAAAAAA-UHFFFAOYSA-N") == {
+        "inchikey": "AAAAAAAAAAAAAA-UHFFFAOYSA-N",
+        "found": False,
+    }
+
+
+def test_what_is_not_an_inchikey_is_refused_and_a_missing_file_finds_nothing(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(InputError, match="is not an InChIKey"):
+        tox21_record("bisphenol A")
+    monkeypatch.setenv("HYGEIA_DATA_DIR", str(data_dir.parent / "elsewhere"))
+    get_settings.cache_clear()
+    assert tox21_record(BISPHENOL_A)["found"] is False
