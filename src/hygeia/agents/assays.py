@@ -12,10 +12,10 @@ on that result, never a fitted reading of the text:
   scaffold CV three in four such sets belong to compounds measured inactive;
 - "yes" when any named assay is active, "no" when all are inactive, no verdict otherwise.
 The nuclear-receptor assays read agonism (aromatase: inhibition), so a question about antagonism or
-blocking gets the numbers without a verdict, and "is X an endocrine disruptor?" (the androgen, oestrogen
-and aromatase assays) can be answered "yes" but never "no". Tox21 outcomes are in-vitro reporter results at the
-concentrations tested, not effects in patients; the fact says so. How often each call was right on
-scaffold CV: `python -m benchmarks.agents.assay_verdicts`.
+blocking gets the numbers without a verdict, and "is X an endocrine disruptor?" (the androgen,
+oestrogen and aromatase assays) can be answered "yes" but never "no". Tox21 outcomes are in-vitro
+reporter results at the concentrations tested, not effects in patients; the fact says so. How often
+each call was right on scaffold CV: `python -m benchmarks.agents.assay_verdicts`.
 """
 
 from __future__ import annotations

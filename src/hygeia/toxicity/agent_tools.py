@@ -1,9 +1,10 @@
 """What toxicity offers the agents beyond predictions: the caller's own finished batch prediction by
 its id, and Tox21's own record of a compound by InChIKey (`tested_records.py`).
 
-The batch tool is tenant-scoped (registered with `tenant_scoped=True`): the job is read with `caller.tenant_id`, so
-another tenant's job id is "not found" exactly as it is over HTTP. Agents reach this only through
-`core.tools`, naming the job id in the question ("what did toxicity job 3f2a… find?").
+The batch tool is tenant-scoped (registered with `tenant_scoped=True`): the job is read with
+`caller.tenant_id`, so another tenant's job id is "not found" exactly as it is over HTTP. Agents
+reach both only through `core.tools`, naming the job id in the question ("what did toxicity job
+3f2a… find?").
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from hygeia.core.retention import register_job_cleanup
 from hygeia.core.schemas import ModelReference
 from hygeia.core.tools import register_capability, register_startup, register_tool
 from hygeia.settings import get_settings
-from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, read_across, retraining, screen
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, read_across, retraining, screen, tested_records
 from hygeia.toxicity.batching import scoring
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import get_model, loaded_model, unavailable_reason
@@ -324,6 +324,7 @@ def register() -> None:
     register_job_cleanup(screen.SCREEN_JOB, screen.remove_screen_files)
     register_capability(MODEL_NAME, unavailable_reason)
     register_startup("toxicity.read_across", warm_read_across)
+    register_startup("toxicity.tox21_records", tested_records.warm)
     lifecycle.register()  # outcomes per assay and the shadow candidate's scorer
     retraining.register()  # the scheduled retraining job, as the model's retrainer
     from hygeia.toxicity import agent_tools  # imports this module, so not at the top

@@ -6,8 +6,8 @@ its record has DrugBank's InChIKey. Bisphenol A is in DrugBank's vocabulary by I
 structure, and Tox21's record gives it one. Rows are keyed by the standard InChIKey of the whole record
 as RDKit reads it; rows sharing a key merge by the training rule (majority of tested rows, ties to active).
 A key that matches no record falls back to its connectivity block (stereo and protonation aside) when
-exactly one record has it. The index is built from the Tox21 file under `HYGEIA_DATA_DIR` (~4 s, once
-per process).
+exactly one record has it. The index is built from the Tox21 file under `HYGEIA_DATA_DIR` (~3 s, once
+per process, at start-up: `warm`).
 """
 
 from __future__ import annotations
@@ -74,6 +74,11 @@ def find(inchikey: str) -> tuple[Tox21Record, str] | None:
         return records[inchikey], IDENTICAL
     key = _unique_blocks(str(path)).get(inchikey[:BLOCK])
     return (records[key], CONNECTIVITY) if key else None
+
+
+def warm() -> None:
+    """Build the index once the server is up, so the first question does not wait for it."""
+    find("")
 
 
 def tox21_record(inchikey: str) -> dict[str, Any]:
