@@ -150,7 +150,7 @@ def structure(drug: str) -> tuple[Drug, str]:
     """The DrugBank entry for a name or synonym and its SMILES; InputError says why there is none."""
     found = lookup(drug)
     if found is None:
-        raise InputError(f"no structure known for {drug!r} (DrugBank approved small molecules)")
+        raise InputError(f"no structure known for {drug!r} (no DrugBank structure or vocabulary name)")
     if not found.inchi:
         record = tox21_record(found.key)
         if record is None:

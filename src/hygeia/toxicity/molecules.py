@@ -191,9 +191,9 @@ def metal_rejection(mol: Chem.Mol) -> MoleculeRejection | None:
         return None
     return MoleculeRejection(
         DISALLOWED_ELEMENT,
-        f"outside the model's chemistry: contains {', '.join(metals)}; a metal complex or salt is not "
-        "scored as its organic part (the metal can carry the activity); only "
-        f"{_SALT_METALS.replace(',', ', ')} counter-ions are removed",
+        f"outside the model's chemistry: contains {', '.join(metals)}; the models cover organic molecules "
+        f"made of {', '.join(sorted(ALLOWED_ELEMENTS))} and remove only {_SALT_METALS.replace(',', ', ')} "
+        "counter-ions (a metal complex or salt is not its organic part: the metal can carry the activity)",
     )
 
 

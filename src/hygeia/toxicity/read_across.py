@@ -157,8 +157,8 @@ def check_alignment(table: TestedCompounds, domain: ApplicabilityDomain) -> None
         )
 
 
-def _cache_path(data_sha256: str) -> Path:
-    return get_settings().var_dir / "cache" / f"tox21-tested-compounds-{data_sha256[:16]}.json"
+def _cache_path(data_sha256: str, scope: str) -> Path:
+    return get_settings().var_dir / "cache" / f"tox21-tested-compounds-{scope}-{data_sha256[:16]}.json"
 
 
 def _read_cached(path: Path, data_sha256: str) -> TestedCompounds | None:
@@ -192,7 +192,8 @@ def load_for(card: dict[str, Any], domain: ApplicabilityDomain) -> TestedCompoun
         raise ReadAcrossUnavailable(f"the Tox21 training data {data} is not on this server")
     if file_sha256(data) != expected:
         raise ReadAcrossUnavailable(f"{data} is not the file this model was trained on (sha256 differs)")
-    cache = _cache_path(expected)
+    scope = trained_scope(card)
+    cache = _cache_path(expected, scope)
     cached = _read_cached(cache, expected)
     if cached is not None:
         try:
@@ -200,7 +201,7 @@ def load_for(card: dict[str, Any], domain: ApplicabilityDomain) -> TestedCompoun
             return cached
         except ReadAcrossUnavailable:
             pass  # built by other code: build again below
-    table = build(data, trained_scope(card))
+    table = build(data, scope)
     check_alignment(table, domain)
     try:
         _write_cached(cache, expected, table)

@@ -4,10 +4,10 @@ The model and its read-across see standardised parents; this looks up the record
 the model cannot answer. Cisplatin is outside the model's chemistry, yet Tox21 tested it (TOX4983), and
 its record has DrugBank's InChIKey. Bisphenol A is in DrugBank's vocabulary by InChIKey only, with no
 structure, and Tox21's record gives it one. Rows are keyed by the standard InChIKey of the whole record
-as RDKit reads it; rows sharing a key merge by the training rule (majority of tested rows, ties to active).
-A key that matches no record falls back to its connectivity block (stereo and protonation aside) when
-exactly one record has it. The index is built from the Tox21 file under `HYGEIA_DATA_DIR` (~3 s, once
-per process, at start-up: `warm`).
+as RDKit reads it; rows sharing a key merge by the training rule (majority of tested rows, ties to
+active). Only the whole key matches: an enantiomer or another protonation state is another record.
+The index is built from the Tox21 file under `HYGEIA_DATA_DIR` (~3 s, once per process, at start-up:
+`warm`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import merge_labels, read_tox21
 from hygeia.toxicity.read_across import measured_outcomes, measured_summary
-
-IDENTICAL, CONNECTIVITY = "identical", "same connectivity"
-BLOCK = 14  # characters of an InChIKey's connectivity block
 
 
 @dataclass(frozen=True)
@@ -56,24 +53,10 @@ def _records(path: str) -> dict[str, Tox21Record]:
     }
 
 
-@lru_cache(maxsize=2)
-def _unique_blocks(path: str) -> dict[str, str]:
-    keys_by_block: dict[str, list[str]] = {}
-    for key in _records(path):
-        keys_by_block.setdefault(key[:BLOCK], []).append(key)
-    return {block: keys[0] for block, keys in keys_by_block.items() if len(keys) == 1}
-
-
-def find(inchikey: str) -> tuple[Tox21Record, str] | None:
-    """The Tox21 record of this InChIKey and how it matched, or None (also when the file is absent)."""
+def find(inchikey: str) -> Tox21Record | None:
+    """The Tox21 record of this InChIKey, or None (also when the file is absent)."""
     path = get_settings().data_dir / "tox21" / "tox21.csv"
-    if not path.is_file():
-        return None
-    records = _records(str(path))
-    if inchikey in records:
-        return records[inchikey], IDENTICAL
-    key = _unique_blocks(str(path)).get(inchikey[:BLOCK])
-    return (records[key], CONNECTIVITY) if key else None
+    return _records(str(path)).get(inchikey) if path.is_file() else None
 
 
 def warm() -> None:
@@ -86,11 +69,9 @@ def tox21_record(inchikey: str) -> dict[str, Any]:
     key = inchikey.strip().upper().removeprefix("INCHIKEY=")
     if len(key) != 27 or key[14] != "-" or key[25] != "-":
         raise InputError(f"{inchikey!r} is not an InChIKey (27 characters, e.g. IISBACLAFKSPIT-UHFFFAOYSA-N)")
-    found = find(key)
-    if found is None:
+    record = find(key)
+    if record is None:
         return {"inchikey": key, "found": False}
-    record, match = found
-    shown = {"tox21_ids": record.tox21_ids, "measured": record.measured}
-    fact = f"{measured_summary(shown)}, matched by {match} InChIKey"
-    return {"inchikey": key, "found": True, "match": match, "tox21_ids": record.tox21_ids,
-            "smiles": record.smiles, "measured": record.measured, "fact": fact}  # fmt: skip
+    fact = measured_summary({"tox21_ids": record.tox21_ids, "measured": record.measured})
+    return {"inchikey": key, "found": True, "tox21_ids": record.tox21_ids, "smiles": record.smiles,
+            "measured": record.measured, "fact": fact}  # fmt: skip

@@ -1,6 +1,5 @@
 """Tox21's own records by InChIKey, on a Tox21-format file this test writes: rows of one InChIKey
-merge by the training rule, a key differing only in stereo matches when one record has its
-connectivity, and what is not an InChIKey is refused."""
+merge by the training rule, only the whole key matches, and what is not an InChIKey is refused."""
 
 from __future__ import annotations
 
@@ -39,7 +38,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_rows_of_one_inchikey_merge_by_the_training_rule(data_dir: Path) -> None:
     found = tox21_record(f"InChIKey={BISPHENOL_A}")
-    assert found["found"] and found["match"] == "identical" and found["tox21_ids"] == ["TOX182", "TOX183"]
+    assert found["found"] and found["tox21_ids"] == ["TOX182", "TOX183"]
     assert found["smiles"] == "CC(C)(c1ccc(O)cc1)c1ccc(O)cc1"
     assert (found["measured"]["NR-ER"], found["measured"]["SR-p53"]) == ("active", "inactive")
     assert found["measured"]["SR-MMP"] == "not tested"
@@ -51,9 +50,8 @@ def test_a_metal_complex_the_model_refuses_has_its_record(data_dir: Path) -> Non
     assert found["tox21_ids"] == ["TOX4983"] and found["measured"]["SR-ARE"] == "active"
 
 
-def test_a_key_matches_by_connectivity_only_when_one_record_has_it(data_dir: Path) -> None:
-    found = tox21_record(ALANINE_NO_STEREO)  # alanine drawn without stereo; Tox21 tested the L form
-    assert found["match"] == "same connectivity" and found["tox21_ids"] == ["TOX9"]
+def test_only_the_whole_key_matches(data_dir: Path) -> None:
+    assert tox21_record(ALANINE_NO_STEREO)["found"] is False  # alanine without stereo; Tox21 tested L
     assert tox21_record("AAAAAAAAAAAAAA-UHFFFAOYSA-N") == {
         "inchikey": "AAAAAAAAAAAAAA-UHFFFAOYSA-N",
         "found": False,
