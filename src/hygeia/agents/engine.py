@@ -42,7 +42,11 @@ from hygeia.settings import get_agent_settings, get_llm_settings
 
 MODES = ("manual", "automatic", "autonomous-automatic", "autonomous-manual")
 MODE_NUMBERS = {str(i): mode for i, mode in enumerate(MODES, start=1)}
-FOLLOW_UP = re.compile(r"\b(it|its|this|that|these|those|they|them|their|same|above)\b", re.IGNORECASE)
+ELLIPTICAL = re.compile(r"^\s*(?:and|also|what about|how about|what of)\b", re.IGNORECASE)  # "And for X?"
+FOLLOW_UP = re.compile(
+    r"\b(it|its|this|that|these|those|they|them|their|same|above)\b|" + ELLIPTICAL.pattern, re.IGNORECASE
+)
+MAX_CHAINED = 3  # earlier questions a chain of follow-ups is searched with
 Event = tuple[str, dict[str, Any]]
 
 
@@ -61,13 +65,14 @@ def normalise_mode(mode: str) -> str:
     return value
 
 
-def choose_expert(question: Question) -> tuple[Expert, dict[str, Any] | None]:
-    """Manual modes use the caller's expert; automatic modes route and say why."""
+def choose_expert(question: Question, query: str | None = None) -> tuple[Expert, dict[str, Any] | None]:
+    """Manual modes use the caller's expert; automatic modes route and say why, a follow-up together
+    with the previous question (`query`): "What about myopathy?" alone says nothing of signals."""
     if question.mode in ("manual", "autonomous-manual"):
         if not question.expert:
             raise InputError(f"mode {question.mode!r} needs an expert; see GET /api/v1/agents/experts")
         return get_expert(question.expert), None
-    chosen = route(question.text)
+    chosen = route(query or question.text)
     return chosen.expert, chosen.as_dict()
 
 
@@ -85,16 +90,18 @@ def answer_events(
     question, so no expert sees another's answer).
     """
     started = time.perf_counter()
-    chosen, routing = (expert, None) if expert else choose_expert(question)
+    if expert is None and question.mode in ("manual", "autonomous-manual"):
+        expert = choose_expert(question)[0]  # a missing expert is refused before the conversation opens
     conversation_id = memory.open_conversation(principal, question.conversation_id, question.text)
     recalled_notes: list[str] = []
     if past is None:
         turns = get_agent_settings().history_turns
         recalled, recalled_notes = recall(principal.tenant_id, conversation_id, question.text, turns)
         past = recalled + memory.history(principal.tenant_id, conversation_id, turns)
+    query, notes = retrieval_query(question.text, past)
+    chosen, routing = (expert, None) if expert else choose_expert(question, query)
     if record_question:
         memory.add_user_message(principal.tenant_id, conversation_id, question.text)
-    query, notes = retrieval_query(question.text, past)
     notes.extend([*recalled_notes, *ensure_domain_tools()])
     yield "meta", _meta(conversation_id, chosen, question.mode, routing, query)
     model, why_no_llm = chat_model_or_reason()
@@ -109,7 +116,7 @@ def answer_events(
         messages = answer_messages(chosen, question.text, past, sources, failures)
         completion, llm_error = yield from _cached_generate(principal.tenant_id, model, messages)
         why_no_llm = llm_error or why_no_llm
-    answer = _answer(chosen, question, routing, chain, sources, failures, completion, why_no_llm)
+    answer = _answer(chosen, question, routing, chain, sources, failures, completion, why_no_llm, query)
     drift.observe(answer)  # retrieval scores of the passages used, per tenant (core drift monitor)
     answer.update(conversation_id=conversation_id, notes=[*notes, *chain.notes])
     answer["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -127,12 +134,23 @@ def answer_decision(answer: dict[str, Any]) -> str:
 
 
 def retrieval_query(text: str, past: list[ChatMessage]) -> tuple[str, list[str]]:
-    """A follow-up ("what about its dose?") is searched together with the previous question."""
-    previous = next((m["content"] for m in reversed(past) if m["role"] == "user"), None)
-    if previous and FOLLOW_UP.search(text) and len(text.split()) <= 12:
-        note = "follow-up question: the retrieval query includes the previous question"
-        return f"{previous} {text}", [note]
-    return text, []
+    """A follow-up ("what about its dose?") is searched together with the previous question, and a
+    follow-up of a follow-up with the questions back to the one they follow (at most MAX_CHAINED)."""
+    if not _is_follow_up(text):
+        return text, []
+    chained: list[str] = []
+    for previous in [m["content"] for m in reversed(past) if m["role"] == "user"][:MAX_CHAINED]:
+        chained.insert(0, previous)
+        if not _is_follow_up(previous):
+            break
+    if not chained:
+        return text, []
+    note = "follow-up question: the retrieval query includes the previous question"
+    return " ".join([*chained, text]), [note + ("s" if len(chained) > 1 else "")]
+
+
+def _is_follow_up(text: str) -> bool:
+    return bool(FOLLOW_UP.search(text)) and len(text.split()) <= 12
 
 
 def _meta(
@@ -229,9 +247,12 @@ def _answer(
     failures: list[str],
     completion: Completion | None,
     why_no_llm: str,
+    query: str,
 ) -> dict[str, Any]:
     evidence = _evidence(question.text, sources)
-    verdicts = _stated_verdicts(question.text, sources, evidence)
+    # an elliptical follow-up ("What about myopathy?") asks in the form of the question it follows
+    asked_as = query if ELLIPTICAL.match(question.text) else question.text
+    verdicts = _stated_verdicts(asked_as, sources, evidence)
     scored = dict(evidence.confidence)
     if completion is not None and completion.text.strip():
         text, cited = with_citations(completion.text, sources)

@@ -120,11 +120,14 @@ def _drug_of(smiles: str) -> str | None:
 
 
 def find_event(question: str) -> str | None:
+    """The event after a cue; not a drug's name ("a signal for atorvastatin and rhabdomyolysis")."""
+    from hygeia.agents.drugs import lookup
+
     match = EVENT_CUE.search(question)
     if not match:
         return None
     event = match.group(1).strip().lower()
-    return event if event not in {"the", "a", "an", "it", "this"} else None
+    return event if event not in {"the", "a", "an", "it", "this"} and lookup(event) is None else None
 
 
 def bind_inputs(

@@ -42,8 +42,12 @@ def _vocabulary(field: str) -> list[str]:
 
 
 def _mentioned(text: str, field: str) -> str | None:
+    """The name the text mentions last, the longest of those ending there: a follow-up's combined
+    query ("...atorvastatin and rhabdomyolysis? What about myopathy?") ends with the follow-up."""
     lowered = f" {re.sub(r'[^a-z0-9 ]+', ' ', text.lower())} "
-    return next((name for name in _vocabulary(field) if f" {name} " in lowered), None)
+    ends = [(lowered.rfind(f" {name} ") + len(name), len(name), name) for name in _vocabulary(field)]
+    found = [end for end in ends if end[0] >= len(end[2])]  # rfind gave -1 where the name is absent
+    return max(found)[2] if found else None
 
 
 def _known(value: str | None, field: str) -> str | None:

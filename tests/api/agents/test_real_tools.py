@@ -254,3 +254,28 @@ def test_a_signal_question_gets_the_reference_statistics_and_names_the_source(ag
     unknown = ask(agents_client, headers, "Is there a signal for zorblaxine and rash?", mode="automatic")
     lookup = next(c for c in unknown["tool_calls"] if c["tool"] == "agents.signal_lookup")
     assert lookup["status"] == "error" and "no drug of the signal reference table is named" in lookup["error"]
+
+
+def test_elliptical_signal_follow_ups_keep_the_expert_and_ask_about_the_pair_named_last(
+    agents_client, make_key
+):
+    """ "What about myopathy?" then "And for atorvastatin?": the regulatory expert looks up
+    simvastatin-myopathy, then atorvastatin-myopathy, each with the first question's yes/no verdict."""
+    from hygeia.agents import signal_lookup
+
+    signal_lookup.register()
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    first = ask(
+        agents_client, headers, "Is there a signal for simvastatin and rhabdomyolysis?", mode="automatic"
+    )
+    conversation = {"mode": "automatic", "conversation_id": first["conversation_id"]}
+    asked = []
+    for follow_up in ("What about myopathy?", "And for atorvastatin?"):
+        answer = ask(agents_client, headers, follow_up, **conversation)
+        assert answer["expert"]["name"] == "regulatory"
+        lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.signal_lookup")
+        asked.append((lookup["output"]["drug"], lookup["output"]["event"]))
+        assert (
+            answer["verdict"]["label"] == "yes" and answer["verdict"]["model"] == "rule: agents.signal_lookup"
+        )
+    assert asked == [("simvastatin", "myopathy"), ("atorvastatin", "myopathy")]

@@ -68,6 +68,7 @@ def test_drug_event_and_explicit_inputs():
     assert find_drug("Does atorvastatin cause rhabdomyolysis?") == "atorvastatin"
     assert find_event("Does atorvastatin cause rhabdomyolysis?") == "rhabdomyolysis"
     assert find_event("risk of acute kidney injury with ibuprofen") == "acute kidney injury"
+    assert find_event("Is there a signal for atorvastatin and rhabdomyolysis?") is None  # a drug, no event
     context = question_context("compute with weight_kg=70 height_m=1.75 drug=metformin")
     assert context["weight_kg"] == 70 and context["height_m"] == 1.75 and context["drug"] == "metformin"
 
@@ -98,6 +99,32 @@ def test_follow_up_questions_search_with_the_previous_question():
         "What is the dose of metformin in children?",
         [],
     )
+
+
+def test_an_elliptical_follow_up_of_a_follow_up_is_searched_back_to_the_question_it_follows():
+    past = [
+        {"role": "user", "content": "Is there a signal for simvastatin and rhabdomyolysis?"},
+        {"role": "assistant", "content": "..."},
+        {"role": "user", "content": "What about myopathy?"},
+        {"role": "assistant", "content": "..."},
+    ]
+    query, notes = retrieval_query("And for atorvastatin?", past)
+    assert (
+        query
+        == "Is there a signal for simvastatin and rhabdomyolysis? What about myopathy? And for atorvastatin?"
+    )
+    assert notes == ["follow-up question: the retrieval query includes the previous questions"]
+    # the pair a signal lookup reads from that query is the one named last: atorvastatin-myopathy
+    from hygeia.agents.signal_lookup import _mentioned
+
+    assert (_mentioned(query, "drug"), _mentioned(query, "event")) == ("atorvastatin", "myopathy")
+    # and routing reads the whole chain: the follow-up alone says nothing of signals
+    from hygeia.agents.engine import Question, choose_expert
+
+    follow_up = Question("What about myopathy?", mode="automatic")
+    assert choose_expert(follow_up, " ".join(m["content"] for m in past[:1]) + " What about myopathy?")[
+        0
+    ].name == ("regulatory")
 
 
 def test_side_effects_named_by_a_question_keep_their_direction_and_need_a_specific_word():
