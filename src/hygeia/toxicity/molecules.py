@@ -11,15 +11,18 @@ The chemistry scope (`ORGANIC_SCOPE`) also refuses what stripping would misrepre
 any metal other than the alkali and alkaline-earth counter-ions (cisplatin is not ammonia, cadmium
 acetate is not acetic acid, ziram is not dimethyldithiocarbamic acid: the metal can carry the
 activity), and a parent without carbon (potassium iodide, ammonium nitrate): inorganic chemistry the
-fingerprints cannot describe. Models up to toxicity 2.6.0 were trained under `LARGEST_FRAGMENT_SCOPE`,
-which kept the largest organic fragment of such inputs; their training set is rebuilt with it only to
-stay aligned with their stored arrays (see `read_across.py`).
+fingerprints cannot describe. It also passes over a listed counter-ion (ChEMBL's salts and solvents)
+that outweighs a small active compound: 8-hydroxyquinoline citrate is 8-hydroxyquinoline. Models up to
+toxicity 2.6.0 were trained under `LARGEST_FRAGMENT_SCOPE`, which kept the largest organic fragment of
+such inputs; their training set is rebuilt with it only to stay aligned with their stored arrays (see
+`read_across.py`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
+from importlib import resources
 
 from rdkit import Chem, rdBase
 from rdkit.Chem.MolStandardize import rdMolStandardize
@@ -83,9 +86,17 @@ class _Standardiser:
         params.maxTransforms = MAX_TAUTOMERS  # type: ignore[assignment]
         self.tautomers = rdMolStandardize.TautomerEnumerator(params)
 
-    def parent(self, mol: Chem.Mol) -> Chem.Mol:
-        """Largest organic fragment after splitting ionic salt bonds: the counter-ions are gone."""
-        return self.fragment_chooser.choose(self.salt_disconnector.Disconnect(mol))
+    def parent(self, mol: Chem.Mol, scope: str) -> Chem.Mol:
+        """Largest organic fragment after splitting ionic salt bonds: the counter-ions are gone. Under
+        `ORGANIC_SCOPE` a listed counter-ion or solvent is passed over while another organic fragment
+        remains (8-hydroxyquinoline citrate is 8-hydroxyquinoline, not citric acid)."""
+        split = self.salt_disconnector.Disconnect(mol)
+        if scope == ORGANIC_SCOPE and len(Chem.GetMolFrags(split)) > 1:
+            fragments = Chem.GetMolFrags(split, asMols=True)
+            kept = [f for f in fragments if _connectivity(f) not in _counter_ions()]
+            if any(_has_carbon(f) for f in kept) and len(kept) < len(fragments):
+                split = reduce(Chem.CombineMols, kept)
+        return self.fragment_chooser.choose(split)
 
     def cleanup(self, parent: Chem.Mol) -> Chem.Mol:
         """`rdMolStandardize.Cleanup` with default parameters, step for step (RDKit's cleanupInPlace),
@@ -127,6 +138,30 @@ def _standardiser() -> _Standardiser:
     return _Standardiser()
 
 
+@lru_cache(maxsize=1)
+def _counter_ions() -> frozenset[str]:
+    """InChIKey connectivity blocks (charge and stereo aside) of the organic counter-ions and solvents
+    the ChEMBL structure pipeline strips (its curated salts.smi and solvents.smi)."""
+    blocks = set()
+    for name in ("salts.smi", "solvents.smi"):
+        text = resources.files("chembl_structure_pipeline").joinpath("data", name).read_text()
+        for line in text.splitlines():
+            fields = line.split("\t")
+            mol = Chem.MolFromSmiles(fields[-1]) if len(fields) == 2 else None
+            if mol is not None and _has_carbon(mol):
+                blocks.add(_connectivity(mol))
+    return frozenset(blocks)
+
+
+def _connectivity(mol: Chem.Mol) -> str:
+    with rdBase.BlockLogs():
+        return str(Chem.MolToInchiKey(mol))[:14]
+
+
+def _has_carbon(mol: Chem.Mol) -> bool:
+    return any(atom.GetAtomicNum() == 6 for atom in mol.GetAtoms())
+
+
 def parse_smiles(smiles: str) -> Chem.Mol | MoleculeRejection:
     """Parse and sanitise, keeping RDKit's own reason (e.g. a valence error) in the message."""
     text = (smiles or "").strip()
@@ -154,7 +189,7 @@ def standardise_mol(mol: Chem.Mol, scope: str = ORGANIC_SCOPE) -> StandardisedMo
     tools = _standardiser()
     try:
         with rdBase.BlockLogs():
-            parent = tools.parent(mol)
+            parent = tools.parent(mol, scope)
     except Exception as exc:
         return MoleculeRejection(STANDARDISATION_FAILED, f"could not split fragments: {exc}")
     rejection = _check_parent(parent)
@@ -198,7 +233,7 @@ def metal_rejection(mol: Chem.Mol) -> MoleculeRejection | None:
 
 
 def inorganic_rejection(parent: Chem.Mol) -> MoleculeRejection | None:
-    if any(atom.GetAtomicNum() == 6 for atom in parent.GetAtoms()):
+    if _has_carbon(parent):
         return None
     return MoleculeRejection(
         INORGANIC,
