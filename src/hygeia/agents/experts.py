@@ -79,6 +79,7 @@ MEDICAL = Expert(
         "agents.toxicity_by_name",
         "agents.tox21_assay",
         "agents.side_effects",
+        "agents.signal_lookup",  # a clinician's "is there a signal for X and Y?" routed here still gets one
     ),
     example_questions=(
         "What are the first-line treatment options for type 2 diabetes?",

@@ -17,7 +17,7 @@ from typing import Any
 from hygeia.agents.side_effects import asked_stems, word_stems
 from hygeia.agents.verdict import artifact
 from hygeia.core.errors import InputError, ProblemError
-from hygeia.core.tools import Caller, get_tool, register_tool
+from hygeia.core.tools import Caller, get_tool, last_named, register_tool
 
 REFERENCE_FILE = "signal_reference.json"
 SIGNAL_CUE = re.compile(
@@ -42,12 +42,7 @@ def _vocabulary(field: str) -> list[str]:
 
 
 def _mentioned(text: str, field: str) -> str | None:
-    """The name the text mentions last, the longest of those ending there: a follow-up's combined
-    query ("...atorvastatin and rhabdomyolysis? What about myopathy?") ends with the follow-up."""
-    lowered = f" {re.sub(r'[^a-z0-9 ]+', ' ', text.lower())} "
-    ends = [(lowered.rfind(f" {name} ") + len(name), len(name), name) for name in _vocabulary(field)]
-    found = [end for end in ends if end[0] >= len(end[2])]  # rfind gave -1 where the name is absent
-    return max(found)[2] if found else None
+    return last_named(text, _vocabulary(field))
 
 
 def _known(value: str | None, field: str) -> str | None:
@@ -112,9 +107,12 @@ def tenant_run_lookup(
 
 
 def reference_lookup(query: str, drug: str | None = None, event: str | None = None) -> dict[str, Any]:
-    """The pair's statistics per reference table, or the drug's top signals."""
+    """The pair's statistics per reference table, the drug's top signals, or the event's top drugs."""
+    asked_event = _known(event, "event")  # the event the question's cue names ("a signal for X?")
     drug = _known(drug, "drug") or _mentioned(query, "drug")
-    event = _known(event, "event") or _mentioned(query, "event")
+    event = asked_event or _mentioned(query, "event")
+    if not drug and asked_event:  # not when the cue named a drug the table lacks ("for zorblaxine and rash")
+        return _event_lookup(asked_event)
     if not drug:
         covered = ", ".join(_vocabulary("drug")[:12])
         raise InputError(f"no drug of the signal reference table is named (it covers e.g. {covered})")
@@ -143,12 +141,30 @@ def reference_lookup(query: str, drug: str | None = None, event: str | None = No
     return found | ({"asked_event": event, "related_events": related, "answers": False} if related else {})
 
 
-def _line(pair: dict[str, Any], periods: dict[str, str]) -> str:
+def _event_lookup(event: str) -> dict[str, Any]:
+    """The drugs with the most prioritised signals for one event ("which statins have a signal for
+    pancreatitis?"), within the drugs the reference table covers, which the answer names."""
+    rows = [p for p in reference()["pairs"] if p["event"] == event]
+    rows = sorted(rows, key=lambda p: -(p.get("priority") or 0))[: 2 * TOP]
+    periods = {t["file"]: t["period"] for t in reference()["tables"]}
+    covered = ", ".join(sorted(set(_vocabulary("drug"))))
+    lines = [_line(p, periods, "drug") for p in rows]
+    fact = (
+        f"top signals for {event} by priority (bundled MDDC FAERS reference table, which covers only "
+        f"{covered}; not this tenant's runs): " + "; ".join(lines)
+    )
+    source = "bundled reference table: " + reference()["source"]
+    return {"drug": None, "event": event, "source": source, "pairs": rows, "fact": fact}
+
+
+def _line(pair: dict[str, Any], periods: dict[str, str], named: str = "event") -> str:
+    """One pair in one table, headed by its event (a drug's signals) or its drug (an event's)."""
+
     def num(key: str) -> str:
         value = pair.get(key)
         return "n/a (no MGPS fit for this table)" if value is None else f"{value:.3g}"
 
-    head = f"{pair['event']}" if pair.get("event") else ""
+    head = f"{pair[named]}" if pair.get(named) else ""
     return (
         f"{head} in {pair['table']} ({periods.get(pair['table'], '?')}): N {pair['n']:.0f}, expected "
         f"{num('expected')}, EB05 {num('eb05')}, IC025 {num('ic025')}, PRR {num('prr')}, alert "
@@ -161,8 +177,8 @@ def register() -> None:
     register_tool(
         "agents.signal_lookup",
         "Safety signal statistics (N, expected, EB05, IC025, PRR, alert, priority) for a drug and adverse "
-        "event named in the question, or the top signals of a drug: this tenant's latest signal run, "
-        "else FAERS reference counts",
+        "event named in the question, the top signals of a drug, or the drugs with the top signals for "
+        "an event: this tenant's latest signal run, else FAERS reference counts",
         signal_lookup,
         input_schema={
             "type": "object",

@@ -6,8 +6,9 @@ Domains register callable tools (agents call them by name) and a capability chec
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,3 +128,21 @@ def capability_status() -> dict[str, dict[str, Any]]:
             reason = f"check failed: {type(exc).__name__}: {exc}"
         status[name] = {"available": reason is None, "reason": reason}
     return status
+
+
+def last_named(text: str, names: Iterable[str]) -> str | None:
+    """The name (3 characters or more, whole words, case and punctuation aside) that the text mentions
+    last, the longest of those ending there. Tools reading a question use it: a follow-up's combined
+    query ends with the follow-up ("...simvastatin and rhabdomyolysis? What about myopathy?")."""
+    words = _words(text)
+    found = []
+    for name in names:
+        key = _words(name)
+        at = words.rfind(key) if len(key) > 4 else -1
+        if at >= 0:
+            found.append((at + len(key), len(key), name))
+    return max(found)[2] if found else None
+
+
+def _words(text: str) -> str:
+    return f" {re.sub(r'[^a-z0-9]+', ' ', text.lower()).strip()} "

@@ -7,11 +7,10 @@ a question can never reach another tenant's run. Agents reach this only through 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from hygeia.core.jobs import SUCCEEDED, list_job_summaries
-from hygeia.core.tools import Caller, register_tool
+from hygeia.core.tools import Caller, last_named, register_tool
 from hygeia.signals import storage
 from hygeia.signals.service import RUN_KIND, list_signals
 
@@ -27,49 +26,47 @@ def latest_finished_run(tenant_id: str) -> tuple[str, Any] | None:
     return None
 
 
-def _words(text: str) -> str:
-    return f" {re.sub(r'[^a-z0-9]+', ' ', text.lower()).strip()} "
-
-
 def _named(query: str, given: str | None, names: list[str]) -> str | None:
-    """The given name if the run knows it, else the longest of the run's names the question contains."""
-    by_key = {_words(name): name for name in names}
-    if given and _words(given) in by_key:
-        return by_key[_words(given)]
-    text = _words(query)
-    hits = [key for key in by_key if len(key) > 4 and key in text]
-    return by_key[max(hits, key=len)] if hits else None
+    """The given name if the run knows it, else the run's name the question mentions last."""
+    return (last_named(given, names) if given else None) or last_named(query, names)
 
 
 def latest_run_signals(
     caller: Caller, query: str = "", drug: str | None = None, event: str | None = None, top: int = TOP
 ) -> dict[str, Any]:
-    """Agent tool: a drug-event pair, or a drug's top signals, in the caller's latest finished run."""
+    """Agent tool: a drug-event pair, a drug's top signals or an event's top drugs, in the caller's
+    latest finished run."""
     latest = latest_finished_run(caller.tenant_id)
     if latest is None:
         return {"run_id": None, "found": False, "reason": "this tenant has no finished signal run"}
     run_id, finished_at = latest
     table = storage.load_ranked(caller.tenant_id, run_id)
+    events = table["event"].astype(str).unique().tolist()
     drug = _named(query, drug, table["drug"].astype(str).unique().tolist())
-    event = _named(query, event, table["event"].astype(str).unique().tolist()) if drug else None
+    # without a drug, only the event the question asks about ("which drugs have a signal for rash?"), never
+    # one that follows a drug the run lacks ("a signal for zorblaxine and rash?")
+    event = _named(query, event, events) if drug else last_named(event or "", events)
     base = {"run_id": run_id, "finished_at": finished_at, "drug": drug, "event": event}
-    if drug is None:
+    if drug is None and event is None:
         return base | {"found": False, "reason": f"no drug of run {run_id} is named in the question"}
     page = list_signals(caller.tenant_id, run_id, drug=drug, event=event, limit=max(1, min(top, 50)))
     items = [signal.model_dump() for signal in page.items]
-    scope = f"{drug}-{event}" if event else f"top {len(items)} signals for {drug}"
-    fact = f"{scope} in this tenant's signal run {run_id[:8]}: " + "; ".join(_line(s) for s in items)
+    scope = f"{drug}-{event}" if drug and event else f"top {len(items)} signals for {drug or event}"
+    lines = "; ".join(_line(s, "event" if drug else "drug") for s in items)
+    fact = f"{scope} in this tenant's signal run {run_id[:8]}: {lines}"
     return base | {"found": bool(items), "signals": items, "fact": fact}
 
 
-def _line(signal: dict[str, Any]) -> str:
+def _line(signal: dict[str, Any], named: str) -> str:
+    """One signal, headed by its event for a drug's signals and by its drug for an event's."""
+
     def num(key: str) -> str:
         value = signal.get(key)
         return "n/a" if value is None else f"{value:.3g}"
 
     parts = ", ".join(f"{k} {v:.2f}" for k, v in (signal.get("components") or {}).items())
     return (
-        f"{signal['event']}: N {signal['n']:.0f}, expected {num('expected')}, EB05 {num('eb05')}, "
+        f"{signal[named]}: N {signal['n']:.0f}, expected {num('expected')}, EB05 {num('eb05')}, "
         f"IC025 {num('ic025')}, alert {signal.get('alert_level')}, priority {num('priority')} ({parts})"
     )
 
@@ -78,7 +75,8 @@ def register() -> None:
     register_tool(
         "signals.latest_run",
         "Safety signal statistics (N, expected, EB05, IC025, alert, priority) for a drug and adverse event, "
-        "or a drug's top signals, from this tenant's own latest finished signal run",
+        "a drug's top signals, or the drugs with the top signals for an event, from this tenant's own "
+        "latest finished signal run",
         latest_run_signals,
         input_schema={
             "type": "object",

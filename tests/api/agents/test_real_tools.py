@@ -279,3 +279,20 @@ def test_elliptical_signal_follow_ups_keep_the_expert_and_ask_about_the_pair_nam
             answer["verdict"]["label"] == "yes" and answer["verdict"]["model"] == "rule: agents.signal_lookup"
         )
     assert asked == [("simvastatin", "myopathy"), ("atorvastatin", "myopathy")]
+
+
+def test_a_question_about_an_event_gets_the_drugs_with_its_top_signals_from_any_expert(
+    agents_client, make_key
+):
+    """ "Which statins have a signal for myopathy?" names no drug; the router sends it to the medical
+    expert, which may look signals up too."""
+    from hygeia.agents import signal_lookup
+
+    signal_lookup.register()
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Which statins have a signal for myopathy?", mode="automatic")
+    lookup = next(c for c in answer["tool_calls"] if c["tool"] == "agents.signal_lookup")
+    assert lookup["status"] == "ok", lookup["error"]
+    drugs = [p["drug"] for p in lookup["output"]["pairs"]]
+    assert lookup["output"]["event"] == "myopathy" and "simvastatin" in drugs and len(set(drugs)) > 2
+    assert "top signals for myopathy by priority" in answer["answer"]

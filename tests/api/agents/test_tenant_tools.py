@@ -105,6 +105,17 @@ def test_signal_questions_read_only_the_askers_own_latest_run(tenant_client, mak
     assert _call(injected, "agents.signal_lookup")["output"]["run_id"] == run_b
     assert run_a not in json.dumps(injected)
 
+    # an event without a drug: the drugs with its top signals in the asker's own run
+    by_event = _call(
+        _ask(tenant_client, b, "Which drugs have a signal for liver injury?", "regulatory"),
+        "agents.signal_lookup",
+    )
+    assert by_event["output"]["run_id"] == run_b and by_event["output"]["drug"] is None
+    assert by_event["output"]["signals"][0]["drug"] == "ALPHAZOL"
+    assert by_event["output"]["fact"].startswith(
+        f"top 1 signals for LIVER INJURY in this tenant's signal run {run_b[:8]}: ALPHAZOL: N 25"
+    )
+
     # the autonomous planner may call the signals domain's tool itself: still only the asker's run
     direct = tenant_client.post(
         "/api/v1/agents/ask",

@@ -157,6 +157,28 @@ def test_a_named_pair_gets_a_signal_verdict_from_its_alert_levels():
     assert pair_verdict("atorvastatin", None, {"statin101.csv": "high"}) == {}  # top signals: no pair asked
 
 
+def test_an_event_without_a_drug_brings_the_drugs_with_its_top_signals_and_says_which_drugs_are_covered():
+    import pytest
+
+    from hygeia.agents.signal_lookup import reference_lookup
+    from hygeia.core.errors import InputError
+
+    found = reference_lookup("Which drugs have a signal for pancreatitis?", event="pancreatitis")
+    assert found["drug"] is None and found["event"] == "pancreatitis" and found["pairs"]
+    assert {p["event"] for p in found["pairs"]} == {"pancreatitis"} and len(
+        {p["drug"] for p in found["pairs"]}
+    ) > 1
+    priorities = [p.get("priority") or 0 for p in found["pairs"]]
+    assert priorities == sorted(priorities, reverse=True)
+    assert found["fact"].startswith(
+        "top signals for pancreatitis by priority (bundled MDDC FAERS reference table, "
+    )
+    assert "which covers only " in found["fact"] and "atorvastatin" in found["fact"]
+    # a drug the table lacks, named where the event cue looks, is not read as "any drug"
+    with pytest.raises(InputError, match="no drug of the signal reference table is named"):
+        reference_lookup("Is there a signal for zorblaxine and pancreatitis?", event="zorblaxine")
+
+
 def test_an_event_the_table_names_otherwise_brings_its_related_terms_without_a_verdict():
     from hygeia.agents.signal_lookup import pair_verdict, reference_lookup
 
