@@ -48,7 +48,9 @@ def evaluate(path: Path) -> dict[str, Any]:
         drug = row["exposureName"].lower()
         try:
             found = side_effect_lookup(drug, f"Does {drug} cause {outcome}?")
-        except InputError:
+        except InputError:  # no DrugBank name
+            found = {"n_side_effects": 0}
+        if not found["n_side_effects"]:  # a name DrugBank knows but SIDER labels nothing for counts here too
             counts["drug not in SIDER"] += 1
             by_outcome.setdefault(outcome, Counter())["drug not in SIDER"] += 1
             continue

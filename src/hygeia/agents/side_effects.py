@@ -22,7 +22,8 @@ from hygeia.settings import get_settings
 
 FOLDER = Path("evidence") / "hetionet"
 EFFECT_CUE = re.compile(
-    r"\bcause[sd]?\b|\bside[- ]effects?\b|\badverse (?:effects?|reactions?)\b|\w*toxic\w*|\binduced?\b",
+    r"\bcause[sd]?\b|\bside[- ]effects?\b|\badverse (?:effects?|reactions?)\b|\w*toxic\w*|\binduced?\b"
+    r"|\bteratogen\w*",
     re.IGNORECASE,
 )
 STEM = 5  # "hepatotoxic", "hepatic" and "hepatitis" share "hepat"; "rhabdomyolysis" is "rhabd"
@@ -40,6 +41,7 @@ LESION = re.compile(r"necros|failure|pathy|lysis|itis", re.IGNORECASE)  # then e
 ORGAN_ROOTS = {  # an organ the labels name by a Greek root: "muscle damage" is Myopathy, Rhabdomyolysis
     "muscl": ("myopath", "myosit", "myalg", "rhabdomyol"), "pulmo": ("pneumon",),
     "neuro": ("neurit",), "cardi": ("myocard",),
+    "terat": ("congenit", "malform"),  # "teratogenic": Teratogenicity, Congenital anomaly
 }  # fmt: skip
 NOT_A_DRUG_EFFECT = re.compile(r"\bnormal\b|\btraumatic\b", re.IGNORECASE)  # "Liver function test normal"
 SYNONYMS = {  # plain and Latin/Greek organ words -> the stem the labels (MedDRA terms) use

@@ -169,6 +169,16 @@ def test_organs_the_labels_name_by_a_greek_root_are_found_from_plain_words():
     # a named effect stays as specific as asked: rhabdomyolysis is not any muscle effect
     assert matching(muscle, "Does simvastatin cause rhabdomyolysis?", ("simvastatin",)) == ["Rhabdomyolysis"]
     assert matching(muscle, "Does it cause nerve damage?", ("x",)) == ["Neuropathy peripheral"]
+    # "teratogenic" names the labels' teratogenicity and congenital malformations, and cues the lookup
+    from hygeia.agents.side_effects import EFFECT_CUE
+
+    labels = ["Congenital anomaly", "Teratogenicity", "Tremor", "Heart malformation"]
+    question = "Is valproic acid teratogenic?"
+    assert EFFECT_CUE.search(question) and matching(labels, question, ("valproic acid",)) == [
+        "Congenital anomaly",
+        "Teratogenicity",
+        "Heart malformation",
+    ]
 
 
 def test_a_compound_tox21_did_not_test_names_its_nearest_tested_compound_as_another_compound():
