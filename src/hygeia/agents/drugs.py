@@ -165,13 +165,14 @@ def structure(drug: str) -> tuple[Drug, str]:
     return found, smiles
 
 
-def tox21_record(inchikey: str) -> dict[str, Any] | None:
-    """Tox21's own record of this InChIKey (`toxicity.tox21_record`), or None."""
+def tox21_record(inchikey: str = "", smiles: str = "") -> dict[str, Any] | None:
+    """Tox21's own record of this InChIKey or SMILES (`toxicity.tox21_record`), or None."""
     try:
         tool = get_tool("toxicity.tox21_record")
     except KeyError:
         return None
-    record = tool.call(None, {"inchikey": inchikey}) if inchikey else {}
+    asked = {"inchikey": inchikey} if inchikey else {"smiles": smiles}
+    record = tool.call(None, asked) if inchikey or smiles else {}
     return record if record.get("found") else None
 
 
@@ -180,13 +181,7 @@ def record_of_refused(drug: Drug | None, smiles: str, result: dict[str, Any]) ->
     drug's InChIKey or the SMILES's. None for anything else."""
     if result.get("error_code") not in OUT_OF_SCOPE:
         return None
-    if drug is not None and drug.key:
-        return tox21_record(drug.key)
-    from rdkit import Chem, RDLogger
-
-    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
-    molecule = Chem.MolFromSmiles(smiles)
-    return tox21_record(Chem.MolToInchiKey(molecule)) if molecule is not None else None
+    return tox21_record(drug.key) if drug is not None and drug.key else tox21_record(smiles=smiles)
 
 
 def predict(smiles: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -78,13 +78,15 @@ def register() -> None:
     )
     register_tool(
         "toxicity.tox21_record",
-        "What Tox21 measured for one compound exactly as it was tested, by InChIKey (also metal complexes "
-        "and inorganics the model does not score), with the record's Tox21 IDs and SMILES",
+        "What Tox21 measured for one compound exactly as it was tested, by InChIKey or SMILES (also metal "
+        "complexes and inorganics the model does not score), with the record's Tox21 IDs and SMILES",
         tox21_record,
         input_schema={
             "type": "object",
-            "properties": {"inchikey": {"type": "string", "maxLength": 40}},
-            "required": ["inchikey"],
+            "properties": {
+                "inchikey": {"type": "string", "maxLength": 40},
+                "smiles": {"type": "string", "maxLength": 1000},
+            },
             "additionalProperties": False,
         },
     )

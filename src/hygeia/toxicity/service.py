@@ -182,7 +182,7 @@ def _predict_one(model: ToxicityModel, smiles: str, explain_endpoint: str | None
         return cached
     prepared = prepare(smiles)
     if isinstance(prepared, MoleculeRejection):
-        raise InputError(prepared.message, error_code=prepared.code, smiles=smiles[:200])
+        raise _refused(smiles, prepared)
     row = scoring.score(model, smiles, prepared)  # with any other molecule waiting to be scored
     result = _to_schema(row, model)
     result.read_across = tested_neighbours(model, prepared.smiles)
@@ -192,6 +192,16 @@ def _predict_one(model: ToxicityModel, smiles: str, explain_endpoint: str | None
     if result.read_across.status != "loading":  # a later request gets the neighbours
         get_cache().set_json(key, result.model_dump())
     return lifecycle.follow(model, [result])[0]
+
+
+def _refused(smiles: str, rejection: MoleculeRejection) -> InputError:
+    """The 422 for one molecule; a compound outside the model's chemistry that Tox21 tested as such
+    also gets what Tox21 measured for it (`tox21_record`), said in the detail too."""
+    record = tested_records.record_of_refused(smiles, rejection.code)
+    if record is None:
+        return InputError(rejection.message, error_code=rejection.code, smiles=smiles[:200])
+    detail = f"{rejection.message}; Tox21 tested it as such: {record['fact']}"
+    return InputError(detail, error_code=rejection.code, smiles=smiles[:200], tox21_record=record)
 
 
 def tested_neighbours(model: ToxicityModel, standardised_smiles: str, wait: float | None = 0.0) -> ReadAcross:

@@ -24,6 +24,7 @@ from hygeia.core.errors import InputError
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import merge_labels, read_tox21
+from hygeia.toxicity.molecules import DISALLOWED_ELEMENT, INORGANIC
 from hygeia.toxicity.read_across import measured_outcomes, measured_summary
 
 
@@ -59,19 +60,36 @@ def find(inchikey: str) -> Tox21Record | None:
     return _records(str(path)).get(inchikey) if path.is_file() else None
 
 
+def record_of_refused(smiles: str, code: str) -> dict[str, Any] | None:
+    """Tox21's record of an input the model refuses as outside its chemistry (a metal complex, an
+    inorganic), by the input's own InChIKey; None otherwise. Cisplatin: TOX4983."""
+    if code not in (DISALLOWED_ELEMENT, INORGANIC):
+        return None
+    found = tox21_record(smiles=smiles)
+    return found if found.get("found") else None
+
+
 def warm() -> None:
     """Build the index once the server is up, so the first question does not wait for it."""
     find("")
 
 
-def tox21_record(inchikey: str) -> dict[str, Any]:
-    """Agent tool: Tox21's record of one compound by InChIKey, with its measured outcomes."""
-    key = inchikey.strip().upper().removeprefix("INCHIKEY=")
+def tox21_record(inchikey: str = "", smiles: str = "") -> dict[str, Any]:
+    """Agent tool: Tox21's record of one compound by InChIKey (or a SMILES's), with its measured
+    outcomes."""
+    key = inchikey.strip().upper().removeprefix("INCHIKEY=") or _inchikey(smiles)
     if len(key) != 27 or key[14] != "-" or key[25] != "-":
-        raise InputError(f"{inchikey!r} is not an InChIKey (27 characters, e.g. IISBACLAFKSPIT-UHFFFAOYSA-N)")
+        given = inchikey or smiles
+        raise InputError(f"{given!r} is neither an InChIKey (e.g. IISBACLAFKSPIT-UHFFFAOYSA-N) nor a SMILES")
     record = find(key)
     if record is None:
         return {"inchikey": key, "found": False}
     fact = measured_summary({"tox21_ids": record.tox21_ids, "measured": record.measured})
     return {"inchikey": key, "found": True, "tox21_ids": record.tox21_ids, "smiles": record.smiles,
             "measured": record.measured, "fact": fact}  # fmt: skip
+
+
+def _inchikey(smiles: str) -> str:
+    with rdBase.BlockLogs():
+        mol = Chem.MolFromSmiles(smiles) if smiles.strip() else None
+        return str(Chem.MolToInchiKey(mol)) if mol is not None else ""

@@ -58,6 +58,23 @@ def test_invalid_smiles_is_a_problem_json_422(client, analyst) -> None:  # type:
     assert unknown.status_code == 422
 
 
+def test_a_metal_complex_tox21_tested_is_refused_with_what_tox21_measured(client, analyst) -> None:  # type: ignore[no-untyped-def]
+    """The model does not score cisplatin, but Tox21 tested it as such (TOX4983): the 422 says so."""
+    response = client.post("/api/v1/toxicity/predict", json={"smiles": "Cl[Pt](Cl)(N)N"}, headers=analyst)
+    assert response.status_code == 422 and response.json()["error_code"] == "disallowed_element"
+    record = response.json()["tox21_record"]
+    assert record["tox21_ids"] == ["TOX4983"] and record["measured"]["SR-ARE"] == "active"
+    assert (
+        "Tox21 tested it as such: measured in Tox21 (TOX4983): active in SR-ARE" in response.json()["detail"]
+    )
+    iodide = client.post("/api/v1/toxicity/predict", json={"smiles": "[K+].[I-]"}, headers=analyst).json()
+    assert iodide["error_code"] == "inorganic" and "tox21_record" in iodide  # Tox21 tested KI too
+    untested = client.post(
+        "/api/v1/toxicity/predict", json={"smiles": "C[Sn](C)(C)C"}, headers=analyst
+    ).json()
+    assert untested["error_code"] == "disallowed_element" and "tox21_record" not in untested
+
+
 def _scored(model: dict, endpoint: str) -> float:  # type: ignore[type-arg]
     labels = {"model": model["name"], "version": model["version"], "label": endpoint}
     return REGISTRY.get_sample_value("hygeia_prediction_score_count", labels) or 0.0

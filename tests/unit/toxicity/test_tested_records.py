@@ -1,5 +1,6 @@
 """Tox21's own records by InChIKey, on a Tox21-format file this test writes: rows of one InChIKey
-merge by the training rule, only the whole key matches, and what is not an InChIKey is refused."""
+merge by the training rule, only the whole key matches, a SMILES is looked up by its own InChIKey,
+and what is neither is refused."""
 
 from __future__ import annotations
 
@@ -61,8 +62,10 @@ def test_only_the_whole_key_matches(data_dir: Path) -> None:
 def test_what_is_not_an_inchikey_is_refused_and_a_missing_file_finds_nothing(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(InputError, match="is not an InChIKey"):
+    with pytest.raises(InputError, match="is neither an InChIKey"):
         tox21_record("bisphenol A")
+    assert tox21_record(smiles="NC(Cl)(Cl)[Pt]N")["found"] is False  # a SMILES is keyed as it is
+    assert tox21_record(smiles="Cl[Pt](Cl)(N)N")["tox21_ids"] == ["TOX4983"]
     monkeypatch.setenv("HYGEIA_DATA_DIR", str(data_dir.parent / "elsewhere"))
     get_settings.cache_clear()
     assert tox21_record(BISPHENOL_A)["found"] is False
