@@ -47,6 +47,7 @@ FOLLOW_UP = re.compile(
     r"\b(it|its|this|that|these|those|they|them|their|same|above)\b|" + ELLIPTICAL.pattern, re.IGNORECASE
 )
 MAX_CHAINED = 3  # earlier questions a chain of follow-ups is searched with
+MANUAL_MODES = ("manual", "autonomous-manual")  # the caller names the expert
 Event = tuple[str, dict[str, Any]]
 
 
@@ -68,7 +69,7 @@ def normalise_mode(mode: str) -> str:
 def choose_expert(question: Question, query: str | None = None) -> tuple[Expert, dict[str, Any] | None]:
     """Manual modes use the caller's expert; automatic modes route and say why, a follow-up together
     with the previous question (`query`): "What about myopathy?" alone says nothing of signals."""
-    if question.mode in ("manual", "autonomous-manual"):
+    if question.mode in MANUAL_MODES:
         if not question.expert:
             raise InputError(f"mode {question.mode!r} needs an expert; see GET /api/v1/agents/experts")
         return get_expert(question.expert), None
@@ -90,7 +91,7 @@ def answer_events(
     question, so no expert sees another's answer).
     """
     started = time.perf_counter()
-    if expert is None and question.mode in ("manual", "autonomous-manual"):
+    if expert is None and question.mode in MANUAL_MODES:
         expert = choose_expert(question)[0]  # a missing expert is refused before the conversation opens
     conversation_id = memory.open_conversation(principal, question.conversation_id, question.text)
     recalled_notes: list[str] = []
@@ -347,7 +348,7 @@ def resolve(question: Question) -> Question:
     mode = normalise_mode(question.mode)
     if question.expert:
         get_expert(question.expert)
-    elif mode in ("manual", "autonomous-manual"):
+    elif mode in MANUAL_MODES:
         raise InputError(f"mode {mode!r} needs an expert; see GET /api/v1/agents/experts")
     if not question.text.strip():
         raise InputError("the question is empty")

@@ -19,7 +19,7 @@ from typing import Any
 
 from hygeia.agents import memory
 from hygeia.agents.compose import NO_LLM_LABEL
-from hygeia.agents.engine import Event, Question, answer_events, chat_model_or_reason, resolve
+from hygeia.agents.engine import MANUAL_MODES, Event, Question, answer_events, chat_model_or_reason, resolve
 from hygeia.agents.experts import EXPERTS, Expert, get_expert
 from hygeia.agents.facts import fact_line
 from hygeia.core.auth import Principal
@@ -48,7 +48,7 @@ def plan_panel(
     principal: Principal, text: str, experts: list[str] | None, mode: str, conversation_id: str | None = None
 ) -> PanelPlan:
     """Validate and open the conversation first, so a bad panel is a 4xx, never a broken stream."""
-    if mode not in ("manual", "autonomous-manual"):
+    if mode not in MANUAL_MODES:
         raise InputError("a panel runs in mode 'manual' or 'autonomous-manual'")
     resolved = [get_expert(name) for name in (experts or list(EXPERTS))]
     chosen = list({e.name: e for e in resolved}.values())  # aliases of one expert answer once
