@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.conformal import set_label
@@ -20,6 +21,7 @@ from hygeia.toxicity.parallel import (
     prepare_one,
     worker_count,
 )
+from hygeia.toxicity.tested_records import refusal
 
 Progress = Callable[[int, int], None]
 # An assay is called active when its calibrated probability is at least this: the model then thinks
@@ -56,10 +58,12 @@ class RowPrediction:
     overall: OverallCall | None = None
     error_code: str | None = None
     error: str | None = None
+    tox21_record: dict[str, Any] | None = None  # Tox21's record of a compound outside the model's chemistry
 
     @classmethod
     def rejected(cls, smiles: str, rejection: MoleculeRejection) -> RowPrediction:
-        return cls(smiles, error_code=rejection.code, error=rejection.message)
+        error, record = refusal(smiles, rejection)
+        return cls(smiles, error_code=rejection.code, error=error, tox21_record=record)
 
 
 def prepare_all(items: Sequence[Item]) -> list[Prepared]:

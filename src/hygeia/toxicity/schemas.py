@@ -95,6 +95,16 @@ class ReadAcross(BaseModel):
     note: str = READ_ACROSS_NOTE
 
 
+class Tox21Record(BaseModel):
+    """Tox21's own record of a compound the model refuses, matched by the whole input's InChIKey."""
+
+    inchikey: str = Field(examples=["LXZZYRPGZAFOLE-UHFFFAOYSA-L"])
+    tox21_ids: list[str] = Field(examples=[["TOX4983"]])
+    smiles: str = Field(description="as Tox21 recorded it (first row)")
+    measured: dict[str, Outcome] = Field(description="what Tox21 measured, per endpoint")
+    fact: str = Field(description="the same in one line")
+
+
 class Prediction(BaseModel):
     """One molecule's answer or its error; a batch never fails as a whole for one bad row."""
 
@@ -130,6 +140,11 @@ class Prediction(BaseModel):
     explanation: AtomExplanation | None = None
     error_code: str | None = Field(None, examples=[None])
     error: str | None = Field(None, examples=[None])
+    tox21_record: Tox21Record | None = Field(
+        None,
+        description="for a molecule refused as outside the model's chemistry (a metal complex, an inorganic) "
+        "that Tox21 tested as such: what Tox21 measured for it",
+    )
 
 
 class PredictRequest(BaseModel):

@@ -73,6 +73,7 @@ def _to_schema(row: RowPrediction, model: ToxicityModel) -> Prediction:
         overall=OverallCall(**vars(row.overall)) if row.overall is not None else None,
         error_code=row.error_code,
         error=row.error,
+        tox21_record=row.tox21_record,
     )
 
 
@@ -197,10 +198,9 @@ def _predict_one(model: ToxicityModel, smiles: str, explain_endpoint: str | None
 def _refused(smiles: str, rejection: MoleculeRejection) -> InputError:
     """The 422 for one molecule; a compound outside the model's chemistry that Tox21 tested as such
     also gets what Tox21 measured for it (`tox21_record`), said in the detail too."""
-    record = tested_records.record_of_refused(smiles, rejection.code)
+    detail, record = tested_records.refusal(smiles, rejection)
     if record is None:
-        return InputError(rejection.message, error_code=rejection.code, smiles=smiles[:200])
-    detail = f"{rejection.message}; Tox21 tested it as such: {record['fact']}"
+        return InputError(detail, error_code=rejection.code, smiles=smiles[:200])
     return InputError(detail, error_code=rejection.code, smiles=smiles[:200], tox21_record=record)
 
 

@@ -24,7 +24,7 @@ from hygeia.core.errors import InputError
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import merge_labels, read_tox21
-from hygeia.toxicity.molecules import DISALLOWED_ELEMENT, INORGANIC
+from hygeia.toxicity.molecules import DISALLOWED_ELEMENT, INORGANIC, MoleculeRejection
 from hygeia.toxicity.read_across import measured_outcomes, measured_summary
 
 
@@ -67,6 +67,15 @@ def record_of_refused(smiles: str, code: str) -> dict[str, Any] | None:
         return None
     found = tox21_record(smiles=smiles)
     return found if found.get("found") else None
+
+
+def refusal(smiles: str, rejection: MoleculeRejection) -> tuple[str, dict[str, Any] | None]:
+    """The message for a refused input and Tox21's record of it, if any, also stated in the message:
+    a screen's metal complexes then carry what Tox21 measured for them instead of a bare refusal."""
+    record = record_of_refused(smiles, rejection.code)
+    if record is None:
+        return rejection.message, None
+    return f"{rejection.message}; Tox21 tested it as such: {record['fact']}", record
 
 
 def warm() -> None:

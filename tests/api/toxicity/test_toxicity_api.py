@@ -81,7 +81,7 @@ def _scored(model: dict, endpoint: str) -> float:  # type: ignore[type-arg]
 
 
 def test_batch_keeps_order_and_per_row_errors(client, analyst) -> None:  # type: ignore[no-untyped-def]
-    smiles = ["CCO", "C1CC", "[Na+].CC(=O)[O-]", "CCCC[Sn](CCCC)(CCCC)Cl", BPA, "N.N.Cl[Pt]Cl", "[K+].[I-]"]
+    smiles = ["CCO", "C1CC", "[Na+].CC(=O)[O-]", "CCCC[Sn](CCCC)(CCCC)Cl", BPA, "Cl[Pt](Cl)(N)N", "[K+].[I-]"]
     served = client.get("/api/v1/toxicity/model", headers=analyst).json()["model"]
     before = _scored(served, "NR-AR")
     response = client.post("/api/v1/toxicity/predict/batch", json={"smiles": smiles}, headers=analyst)
@@ -101,6 +101,10 @@ def test_batch_keeps_order_and_per_row_errors(client, analyst) -> None:  # type:
     ]
     assert body["n_errors"] == 4
     assert body["results"][2]["standardised_smiles"] == "CC(=O)O"
+    cisplatin = body["results"][5]  # refused, yet Tox21 tested it as such: the row says what it measured
+    assert cisplatin["tox21_record"]["tox21_ids"] == ["TOX4983"]
+    assert "Tox21 tested it as such: measured in Tox21 (TOX4983)" in cisplatin["error"]
+    assert body["results"][1]["tox21_record"] is None and body["results"][0]["tox21_record"] is None
 
 
 def test_batch_carries_ids_and_an_overall_call(client, analyst) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,8 @@ import pytest
 from hygeia.core.errors import InputError
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.molecules import MoleculeRejection, prepare
+from hygeia.toxicity.predictor import RowPrediction
 from hygeia.toxicity.tested_records import tox21_record
 
 ROWS = [  # mol_id, SMILES, labels by endpoint (blank: not tested)
@@ -69,3 +71,20 @@ def test_what_is_not_an_inchikey_is_refused_and_a_missing_file_finds_nothing(
     monkeypatch.setenv("HYGEIA_DATA_DIR", str(data_dir.parent / "elsewhere"))
     get_settings.cache_clear()
     assert tox21_record(BISPHENOL_A)["found"] is False
+
+
+def test_a_batch_row_outside_the_models_chemistry_carries_tox21s_record(data_dir: Path) -> None:
+    """A screen's cisplatin row keeps its refusal and says what Tox21 measured; a molecule refused for
+    another reason, or a metal complex Tox21 did not test, gets no record."""
+    cisplatin, tin, broken = (_refused(s) for s in ("Cl[Pt](Cl)(N)N", "C[Sn](C)(C)C", "C1CC"))
+    assert (cisplatin.error_code, cisplatin.tox21_record["tox21_ids"]) == ("disallowed_element", ["TOX4983"])
+    assert cisplatin.error.endswith("; Tox21 tested it as such: " + cisplatin.tox21_record["fact"])
+    assert cisplatin.error.startswith("outside the model's chemistry: ")
+    assert tin.tox21_record is None and tin.error.startswith("outside the model's chemistry: contains Sn")
+    assert broken.error_code == "unparseable" and broken.tox21_record is None
+
+
+def _refused(smiles: str) -> RowPrediction:
+    rejection = prepare(smiles)
+    assert isinstance(rejection, MoleculeRejection)
+    return RowPrediction.rejected(smiles, rejection)
