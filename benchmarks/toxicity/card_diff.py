@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from hygeia.toxicity.dataset import trained_scope
+
 METRICS = ("roc_auc", "pr_auc")
 
 
@@ -26,9 +28,10 @@ def _shipped(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return card["metrics"]["scaffold_cv"]["shipped"]["endpoints"], card
 
 
-def _fold_setup(card: dict[str, Any]) -> tuple[str, str]:
-    """The evaluation line names the fold count and seed; the data hash pins the compounds."""
-    return card["metrics"]["evaluation"], card["training_data"]["sha256"]
+def _fold_setup(card: dict[str, Any]) -> tuple[str, str, str]:
+    """The evaluation line names the fold count and seed; the data hash and the chemistry scope pin the
+    compounds (models of different scopes compare with `scope_diff`)."""
+    return card["metrics"]["evaluation"], card["training_data"]["sha256"], trained_scope(card)
 
 
 def paired_difference(reference: Path, candidate: Path) -> dict[str, Any]:
@@ -36,7 +39,7 @@ def paired_difference(reference: Path, candidate: Path) -> dict[str, Any]:
     per-endpoint differences of the fold means."""
     (ref, ref_card), (new, new_card) = _shipped(reference), _shipped(candidate)
     if _fold_setup(ref_card) != _fold_setup(new_card) or list(ref) != list(new):
-        raise SystemExit("the two cards were not trained on the same data, folds and endpoints")
+        raise SystemExit("the two cards were not trained on the same data, scope, folds and endpoints")
     result: dict[str, Any] = {"reference": reference.name, "candidate": candidate.name}
     for metric in METRICS:
         ref_folds = np.array([ref[e][metric]["folds"] for e in ref])  # endpoints x folds

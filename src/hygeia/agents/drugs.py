@@ -110,6 +110,33 @@ def find_named_drug(question: str) -> str | None:
     return None
 
 
+def find_named_drugs(question: str, limit: int = 3) -> list[str]:
+    """Every DrugBank drug the question names (table names and synonyms, a two-word name first at each
+    position), in order, one name per drug ("paracetamol or acetaminophen" is one): the drugs a
+    comparison ("ibuprofen or naproxen?") asks about."""
+    words = [w.strip(".,;:?!()\"'").lower() for w in question.split()]
+    names = known_drugs().keys() | SYNONYMS.keys()
+    found: list[str] = []
+    seen: set[str] = set()
+    i = 0
+    while i < len(words) and len(found) < limit:
+        name = _name_at(words, i, names)
+        drug = lookup(name) if name else None
+        if drug is not None and drug.drugbank_id not in seen:
+            found.append(name)
+            seen.add(drug.drugbank_id)
+        i += len(name.split()) if name else 1
+    return found
+
+
+def _name_at(words: list[str], i: int, names: set[str]) -> str:
+    for size in (2, 1):
+        candidate = " ".join(words[i : i + size])
+        if i + size <= len(words) and len(candidate) > 3 and candidate in names:
+            return candidate
+    return ""
+
+
 @lru_cache(maxsize=2)
 def _by_inchikey(path: str) -> dict[str, Drug]:
     """InChIKey -> drug, and its connectivity block (stereo and charge aside) where only one drug has it."""

@@ -28,7 +28,7 @@ from hygeia.agents.compose import (
 from hygeia.agents.confidence import EvidenceView, view_evidence
 from hygeia.agents.experts import Expert, get_expert
 from hygeia.agents.extract import is_yes_no
-from hygeia.agents.planner import ChainResult, initial_context, planned_chain, retrieval_chain
+from hygeia.agents.planner import PER_DRUG, ChainResult, initial_context, planned_chain, retrieval_chain
 from hygeia.agents.recall import recall
 from hygeia.agents.router import route
 from hygeia.agents.toolbox import caller_of, ensure_domain_tools
@@ -283,7 +283,7 @@ def _answer(
         "cited": cited,
         "tool_calls": [o.as_dict() for o in chain.outcomes],
         "planner": chain.planner,
-        "verdict": verdicts[0] if verdicts else evidence.verdict,
+        "verdict": _one_verdict(verdicts, evidence, sources),
         "confidence": scored if sources else _no_sources(scored),
         "usage": _usage(chain, completion),
     }
@@ -293,6 +293,18 @@ def _evidence(question: str, sources: list[Source]) -> EvidenceView:
     passages = [(s.number, s.full_text or s.text) for s in sources if s.kind == "passage"]
     readable = {s.number for s in sources if s.reads_as_text}
     return view_evidence(question, passages, any(s.answers for s in sources), readable)
+
+
+def _one_verdict(
+    verdicts: list[dict[str, Any]], evidence: EvidenceView, sources: list[Source]
+) -> dict[str, Any] | None:
+    """The answer's verdict; none for a comparison of drugs, whose verdicts are each drug's own line."""
+    looked_up = {
+        (s.output or {}).get("drug") for s in sources if s.kind == "tool_result" and s.tool in PER_DRUG
+    }
+    if len(looked_up - {None}) > 1:
+        return None
+    return verdicts[0] if verdicts else evidence.verdict
 
 
 def _stated_verdicts(question: str, sources: list[Source], evidence: EvidenceView) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """What a question gives a tool chain to start from: the query text, explicit `name=value` inputs,
-SMILES strings, a job or prediction id (32 hex digits, as the platform issues them), and a drug and an
-adverse event when the wording makes them plain.
+SMILES strings, a job or prediction id (32 hex digits, as the platform issues them), a drug (and the
+drugs a comparison names) and an adverse event when the wording makes them plain.
 
 Deliberately conservative: a wrong binding sends a tool the wrong input, which is worse than not
 calling it, so a SMILES must parse in RDKit and a drug must look like a drug name.
@@ -51,6 +51,11 @@ def question_context(question: str) -> dict[str, Any]:
     drug = find_drug(question) or (_drug_of(context["smiles"]) if "smiles" in context else None)
     if drug and "drug" not in context:
         context["drug"] = drug
+    from hygeia.agents.drugs import find_named_drugs
+
+    compared = find_named_drugs(question)  # more than one: a comparison, each drug gets its own lookups
+    if len(compared) > 1 and "drugs" not in context:
+        context["drugs"] = compared
     event = find_event(question)
     if event and "event" not in context:
         context["event"] = event

@@ -26,6 +26,7 @@ from hygeia.settings import get_agent_settings
 
 MIN_RELEVANCE = 0.05
 CARRIED_OVER = ("drug", "smiles")  # what a follow-up's "it" refers to
+PER_DRUG = ("agents.side_effects", "agents.toxicity_by_name")  # looked up for each drug compared
 LESION_CUE = re.compile(
     r"\b(?:dermato\w*|lesions?|moles?|skin|melanoma\w*|n(?:a)?ev(?:us|i)|triage)\b", re.IGNORECASE
 )
@@ -66,10 +67,28 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
             "grounding retrieval" if name in settings.retrieval_tools else "the question names its inputs"
         )
         asked = context if name in settings.retrieval_tools or inherited else _asked(context)
-        outcome = _run_bound(len(result.outcomes) + 1, name, expert, asked, reason, caller)
-        result.outcomes.append(outcome)
-        yield outcome
+        for bound in _per_drug(name, asked):
+            outcome = _run_bound(len(result.outcomes) + 1, name, expert, bound, reason, caller)
+            result.outcomes.append(outcome)
+            yield outcome
     return result
+
+
+def _per_drug(name: str, context: dict[str, Any]) -> list[dict[str, Any]]:
+    """A comparison ("Is ibuprofen or naproxen more hepatotoxic?") runs a drug's lookup once per drug it
+    names, each with the other drugs' names out of its query: one drug's labels are not matched
+    against the other's name. One step of the chain, however many drugs."""
+    drugs = context.get("drugs") or []
+    if name not in PER_DRUG or len(drugs) < 2:
+        return [context]
+    return [{**context, "drug": drug, "query": _without(context["query"], drugs, drug)} for drug in drugs]
+
+
+def _without(query: str, drugs: list[str], kept: str) -> str:
+    for other in drugs:
+        if other != kept:
+            query = re.sub(rf"\b{re.escape(other)}\b", " ", query, flags=re.IGNORECASE)
+    return query
 
 
 def _asked(context: dict[str, Any]) -> dict[str, Any]:

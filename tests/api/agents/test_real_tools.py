@@ -222,6 +222,27 @@ def test_follow_up_questions_ask_about_the_compound_named_before(agents_client, 
     assert third["verdict"]["label"] == "yes"
 
 
+def test_a_comparison_looks_up_each_drug_it_names(agents_client, make_key, real_toxicity):
+    """Each drug gets its own labels, matched without the other's name; each verdict is its drug's line,
+    and the answer as a whole states none."""
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    question = "Do ibuprofen and naproxen cause liver injury?"
+    answer = ask(agents_client, headers, question, mode="manual", expert="medical")
+    labels = [c for c in answer["tool_calls"] if c["tool"] == "agents.side_effects"]
+    assert [c["inputs"]["drug"] for c in labels] == ["ibuprofen", "naproxen"]
+    assert "naproxen" not in labels[0]["inputs"]["query"] and "ibuprofen" not in labels[1]["inputs"]["query"]
+    assert [c["output"]["verdict"]["label"] for c in labels] == ["yes", "yes"]
+    lines = answer["answer"].splitlines()
+    assert lines[1].startswith("Verdict: yes") and "Ibuprofen's drug labels list" in lines[1]
+    assert lines[2].startswith("Verdict: yes") and "Naproxen's drug labels list" in lines[2]
+    assert answer["verdict"] is None
+    one = ask(agents_client, headers, "Does ibuprofen cause liver injury?", mode="manual", expert="medical")
+    assert [c["inputs"]["drug"] for c in one["tool_calls"] if c["tool"] == "agents.side_effects"] == [
+        "ibuprofen"
+    ]
+    assert one["verdict"]["label"] == "yes"
+
+
 def test_the_regulatory_expert_may_not_call_toxicity_by_name(agents_client, make_key, real_toxicity):
     headers = auth_header(make_key("hospital-a", "analyst"))
     answer = ask(agents_client, headers, "Is acetaminophen hepatotoxic?", mode="manual", expert="regulatory")

@@ -54,6 +54,12 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
 
 
+def test_a_comparison_names_each_drug_once_in_order(data_dir: Path) -> None:
+    assert drugs.find_named_drugs("Is cisplatin more toxic than paracetamol?") == ["cisplatin", "paracetamol"]
+    assert drugs.find_named_drugs("Is paracetamol (acetaminophen) toxic?") == ["paracetamol"]  # one drug
+    assert drugs.find_named_drugs("Is bisphenol A toxic?") == []  # the vocabulary names no drug compared
+
+
 def test_a_vocabulary_compound_is_found_after_any_drug_with_a_structure(data_dir: Path) -> None:
     assert drugs.find_named_drug("Is bisphenol A an endocrine disruptor?") == "bisphenol a"
     assert drugs.find_named_drug("Is bisphenol A worse than acetaminophen?") == "acetaminophen"

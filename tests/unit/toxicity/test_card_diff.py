@@ -1,4 +1,5 @@
-"""The paired card comparison reproduces a difference the README states, and refuses unpaired cards."""
+"""The paired card comparison reproduces a difference the README states, and refuses unpaired cards
+(other folds or another chemistry scope)."""
 
 from __future__ import annotations
 
@@ -28,5 +29,16 @@ def test_cards_from_other_folds_are_not_compared(tmp_path: Path) -> None:
     card = json.loads((MODELS / "2.4.0" / "card.json").read_text())
     card["metrics"]["evaluation"] = card["metrics"]["evaluation"].replace("seed 2026", "seed 7")
     (other / "card.json").write_text(json.dumps(card))
-    with pytest.raises(SystemExit, match="same data, folds"):
+    with pytest.raises(SystemExit, match="same data, scope, folds"):
+        paired_difference(MODELS / "2.3.0", other)
+
+
+def test_cards_of_another_chemistry_scope_are_not_compared(tmp_path: Path) -> None:
+    """Same file, folds and seed, but organic-v2 keeps other compounds, so its folds hold others."""
+    other = tmp_path / "other"
+    other.mkdir()
+    card = json.loads((MODELS / "2.4.0" / "card.json").read_text())
+    card["training_data"]["chemistry_scope"] = "organic-v2"
+    (other / "card.json").write_text(json.dumps(card))
+    with pytest.raises(SystemExit, match="same data, scope, folds"):
         paired_difference(MODELS / "2.3.0", other)
