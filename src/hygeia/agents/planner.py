@@ -203,19 +203,22 @@ def _rule_chain(
     candidates = [t for t in tools if t.name in grounding or relevance[t.name] >= MIN_RELEVANCE]
     candidates.sort(key=lambda t: (t.name not in settings.retrieval_tools, -relevance[t.name]))
     done: set[str] = set()
-    while len(result.outcomes) < settings.max_steps:
+    while len(done) < settings.max_steps:
         step = _next_runnable(candidates, done, context)
         if step is None:
             break
         tool, inputs = step
         reason = f"relevance {relevance[tool.name]:.2f}; inputs bound: {sorted(inputs)}"
-        outcome = run_tool(len(result.outcomes) + 1, tool.name, inputs, expert, reason, caller)
-        result.outcomes.append(outcome)
         done.add(tool.name)
-        if outcome.ok and outcome.output:
-            _absorb(context, outcome.output)
-        yield outcome
-    result.notes.extend(_not_run_notes(candidates, done, context, len(result.outcomes)))
+        for bound in _per_drug(tool.name, context):
+            if bound is not context:
+                inputs = bind_inputs(tool.input_schema, bound, settings.max_sources)[0]
+            outcome = run_tool(len(result.outcomes) + 1, tool.name, inputs, expert, reason, caller)
+            result.outcomes.append(outcome)
+            if outcome.ok and outcome.output:
+                _absorb(context, outcome.output)
+            yield outcome
+    result.notes.extend(_not_run_notes(candidates, done, context, len(done)))
     skipped = sorted(t.name for t in tools if t not in candidates)
     if skipped:
         result.notes.append(f"not relevant to the question, not called: {', '.join(skipped)}")

@@ -236,6 +236,9 @@ def test_a_comparison_looks_up_each_drug_it_names(agents_client, make_key, real_
     assert lines[1].startswith("Verdict: yes") and "Ibuprofen's drug labels list" in lines[1]
     assert lines[2].startswith("Verdict: yes") and "Naproxen's drug labels list" in lines[2]
     assert answer["verdict"] is None
+    planned = ask(agents_client, headers, question, mode="autonomous-manual", expert="medical")
+    looked_up = [c["inputs"]["drug"] for c in planned["tool_calls"] if c["tool"] == "agents.side_effects"]
+    assert looked_up == ["ibuprofen", "naproxen"] and planned["verdict"] is None
     one = ask(agents_client, headers, "Does ibuprofen cause liver injury?", mode="manual", expert="medical")
     assert [c["inputs"]["drug"] for c in one["tool_calls"] if c["tool"] == "agents.side_effects"] == [
         "ibuprofen"
