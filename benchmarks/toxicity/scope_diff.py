@@ -8,7 +8,8 @@ set, so the scaffold folds differ and per-fold means no longer pair. What still 
 model's stored out-of-fold blend score (the conformal calibration set: every compound scored by the
 run that did not train on it) on the compounds both kept, with the same measured labels. This pools
 those scores per endpoint and bootstraps the compounds (paired: one resample scores both models) for
-the difference of the mean ROC-AUC and PR-AUC over the 12 endpoints.
+the difference of the mean ROC-AUC and PR-AUC over the 12 endpoints. That interval leaves out the
+variance of the fold assignment itself, which differs between the two runs.
 """
 
 from __future__ import annotations
@@ -52,32 +53,47 @@ def shared_compounds(
     return ref_index, new_index
 
 
-def mean_metrics(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(mean ROC-AUC, mean PR-AUC) over the endpoints, each on its tested compounds."""
+def endpoint_metrics(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(ROC-AUC, PR-AUC) per endpoint (rows), each on its tested compounds."""
     per_endpoint = []
     for j in range(labels.shape[1]):
         tested = ~np.isnan(labels[:, j])
         y, s = labels[tested, j], scores[tested, j]
         per_endpoint.append((roc_auc_score(y, s), average_precision_score(y, s)))
-    return np.asarray(per_endpoint).mean(axis=0)
+    return np.asarray(per_endpoint)
+
+
+def mean_metrics(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(mean ROC-AUC, mean PR-AUC) over the endpoints."""
+    return endpoint_metrics(scores, labels).mean(axis=0)
+
+
+def _card_cv(folder: Path) -> dict[str, float]:
+    """The card's own headline: mean over endpoints of the per-fold scores on that model's folds."""
+    shipped = json.loads((folder / "card.json").read_text())["metrics"]["scaffold_cv"]["shipped"]
+    return {m: shipped["mean_over_endpoints"][m]["mean"] for m in ("roc_auc", "pr_auc")}
 
 
 def compare(reference: Path, candidate: Path, data: Path, seed: int = 0) -> dict[str, Any]:
     ref, new = out_of_fold(reference, data), out_of_fold(candidate, data)
     ref_index, new_index = shared_compounds(ref, new)
     ref_scores, new_scores, labels = ref[1][ref_index], new[1][new_index], new[2][new_index]
-    ref_value, new_value = mean_metrics(ref_scores, labels), mean_metrics(new_scores, labels)
+    ref_endpoints, new_endpoints = endpoint_metrics(ref_scores, labels), endpoint_metrics(new_scores, labels)
+    ref_value, new_value = ref_endpoints.mean(axis=0), new_endpoints.mean(axis=0)
     rng = np.random.default_rng(seed)
     diffs = []
     for _ in range(RESAMPLES):
         pick = rng.integers(0, len(labels), len(labels))
-        diffs.append(mean_metrics(new_scores[pick], labels[pick]) - mean_metrics(ref_scores[pick], labels[pick]))
+        diffs.append(
+            mean_metrics(new_scores[pick], labels[pick]) - mean_metrics(ref_scores[pick], labels[pick])
+        )
     low, high = np.percentile(np.asarray(diffs), [2.5, 97.5], axis=0)
     result: dict[str, Any] = {
         "reference": f"{reference.name} ({ref[3]}, {len(ref[0])} compounds)",
         "candidate": f"{candidate.name} ({new[3]}, {len(new[0])} compounds)",
         "shared_compounds_same_labels": len(labels),
         "pooled_out_of_fold": "blend scores of the scaffold-CV runs in the cards, pooled over folds",
+        "card_scaffold_cv": {reference.name: _card_cv(reference), candidate.name: _card_cv(candidate)},
     }
     for k, metric in enumerate(("roc_auc", "pr_auc")):
         result[metric] = {
@@ -85,6 +101,10 @@ def compare(reference: Path, candidate: Path, data: Path, seed: int = 0) -> dict
             "candidate": round(float(new_value[k]), 4),
             "diff": round(float(new_value[k] - ref_value[k]), 4),
             "diff_95ci": [round(float(low[k]), 4), round(float(high[k]), 4)],
+            "endpoints": {
+                e: [round(float(ref_endpoints[j, k]), 4), round(float(new_endpoints[j, k]), 4)]
+                for j, e in enumerate(ENDPOINTS)
+            },
         }
     return result
 
