@@ -76,19 +76,11 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
 
 def _per_drug(name: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     """A comparison ("Is ibuprofen or naproxen more hepatotoxic?") runs a drug's lookup once per drug it
-    names, each with the other drugs' names out of its query: one drug's labels are not matched
-    against the other's name. One step of the chain, however many drugs."""
+    names: one step of the chain, however many drugs."""
     drugs = context.get("drugs") or []
     if name not in PER_DRUG or len(drugs) < 2:
         return [context]
-    return [{**context, "drug": drug, "query": _without(context["query"], drugs, drug)} for drug in drugs]
-
-
-def _without(query: str, drugs: list[str], kept: str) -> str:
-    for other in drugs:
-        if other != kept:
-            query = re.sub(rf"\b{re.escape(other)}\b", " ", query, flags=re.IGNORECASE)
-    return query
+    return [{**context, "drug": drug} for drug in drugs]
 
 
 def _asked(context: dict[str, Any]) -> dict[str, Any]:

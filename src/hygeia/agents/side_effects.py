@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hygeia.agents.drugs import lookup
+from hygeia.agents.drugs import find_named_drugs, lookup
 from hygeia.core.errors import InputError
 from hygeia.core.tools import register_tool
 from hygeia.settings import get_settings
@@ -137,7 +137,9 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
     if found is None:
         raise InputError(f"no DrugBank entry known for {drug!r}, so no side effects can be looked up")
     effects = side_effects_of(found.drugbank_id)
-    names = (drug, found.name)
+    # every drug the query names is no effect asked about: a comparison's other drug, or the drug of the
+    # question a follow-up ("And for naproxen?") is searched with
+    names = (drug, found.name, *find_named_drugs(query, limit=10))
     named = matching(effects, query, names)
     basis_effects = covering(named, query, names)
     verdict = {}

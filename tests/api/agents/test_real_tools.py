@@ -223,14 +223,13 @@ def test_follow_up_questions_ask_about_the_compound_named_before(agents_client, 
 
 
 def test_a_comparison_looks_up_each_drug_it_names(agents_client, make_key, real_toxicity):
-    """Each drug gets its own labels, matched without the other's name; each verdict is its drug's line,
-    and the answer as a whole states none."""
+    """Each drug gets its own labels (the other's name is no effect asked about); each verdict is its
+    drug's line, and the answer as a whole states none."""
     headers = auth_header(make_key("hospital-a", "analyst"))
     question = "Do ibuprofen and naproxen cause liver injury?"
     answer = ask(agents_client, headers, question, mode="manual", expert="medical")
     labels = [c for c in answer["tool_calls"] if c["tool"] == "agents.side_effects"]
     assert [c["inputs"]["drug"] for c in labels] == ["ibuprofen", "naproxen"]
-    assert "naproxen" not in labels[0]["inputs"]["query"] and "ibuprofen" not in labels[1]["inputs"]["query"]
     assert [c["output"]["verdict"]["label"] for c in labels] == ["yes", "yes"]
     lines = answer["answer"].splitlines()
     assert lines[1].startswith("Verdict: yes") and "Ibuprofen's drug labels list" in lines[1]
@@ -244,6 +243,14 @@ def test_a_comparison_looks_up_each_drug_it_names(agents_client, make_key, real_
         "ibuprofen"
     ]
     assert one["verdict"]["label"] == "yes"
+    follow_up = {"mode": "manual", "expert": "medical", "conversation_id": one["conversation_id"]}
+    naproxen = ask(
+        agents_client, headers, "And for naproxen?", **follow_up
+    )  # searched with the question before
+    assert (
+        naproxen["verdict"]["label"] == "yes"
+        and "Naproxen's drug labels list" in naproxen["verdict"]["basis"]
+    )
 
 
 def test_the_regulatory_expert_may_not_call_toxicity_by_name(agents_client, make_key, real_toxicity):
