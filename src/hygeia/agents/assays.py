@@ -242,7 +242,7 @@ def tox21_assay(query: str, drug: str | None = None, smiles: str | None = None) 
     prediction, result = predict(structure_smiles)
     antagonism = bool(ANTAGONISM.search(query))
     outcomes, ids = assay_outcomes(result, endpoints) if result.get("probabilities") else ([], [])
-    record = record_of_refused(entry, structure_smiles, result)
+    record = record_of_refused(entry, result)
     if record is not None:  # outside the model's chemistry, but Tox21 tested it as such
         outcomes, ids = record_outcomes(record, endpoints), list(record["tox21_ids"])
     endocrine = bool(ENDOCRINE.search(query))

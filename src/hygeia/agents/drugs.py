@@ -192,23 +192,22 @@ def structure(drug: str) -> tuple[Drug, str]:
     return found, smiles
 
 
-def tox21_record(inchikey: str = "", smiles: str = "") -> dict[str, Any] | None:
-    """Tox21's own record of this InChIKey or SMILES (`toxicity.tox21_record`), or None."""
+def tox21_record(inchikey: str) -> dict[str, Any] | None:
+    """Tox21's own record of this InChIKey (`toxicity.tox21_record`), or None."""
     try:
         tool = get_tool("toxicity.tox21_record")
     except KeyError:
         return None
-    asked = {"inchikey": inchikey} if inchikey else {"smiles": smiles}
-    record = tool.call(None, asked) if inchikey or smiles else {}
+    record = tool.call(None, {"inchikey": inchikey}) if inchikey else {}
     return record if record.get("found") else None
 
 
-def record_of_refused(drug: Drug | None, smiles: str, result: dict[str, Any]) -> dict[str, Any] | None:
+def record_of_refused(drug: Drug | None, result: dict[str, Any]) -> dict[str, Any] | None:
     """For a compound the model refuses as outside its chemistry: Tox21's own record of it, by the
-    drug's InChIKey or the SMILES's. None for anything else."""
+    drug's InChIKey, else the one the prediction found for the SMILES. None for anything else."""
     if result.get("error_code") not in OUT_OF_SCOPE:
         return None
-    return tox21_record(drug.key) if drug is not None and drug.key else tox21_record(smiles=smiles)
+    return tox21_record(drug.key) if drug is not None and drug.key else result.get("tox21_record")
 
 
 def predict(smiles: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -225,7 +224,7 @@ def toxicity_by_name(drug: str) -> dict[str, Any]:
     """Agent tool: resolve the name to a DrugBank structure, then ask the toxicity capability."""
     found, smiles = structure(drug)
     prediction, result = predict(smiles)
-    record = record_of_refused(found, smiles, result)
+    record = record_of_refused(found, result)
     return {
         "drug": found.name,
         "drugbank_id": found.drugbank_id,

@@ -75,8 +75,10 @@ def test_its_structure_is_tox21s_record_and_a_name_with_neither_says_so(data_dir
 
 
 def test_a_compound_the_model_refuses_is_looked_up_as_tox21_tested_it(data_dir: Path) -> None:
-    cisplatin, smiles = drugs.structure("cisplatin")
+    cisplatin, _ = drugs.structure("cisplatin")
     refused = {"error_code": "disallowed_element", "error": "outside the model's chemistry: contains Pt"}
-    assert drugs.record_of_refused(cisplatin, smiles, refused)["tox21_ids"] == ["TOX4983"]
-    assert drugs.record_of_refused(None, "N[Pt](N)(Cl)Cl", refused)["tox21_ids"] == ["TOX4983"]
-    assert drugs.record_of_refused(cisplatin, smiles, {"error_code": "unparseable"}) is None
+    assert drugs.record_of_refused(cisplatin, refused)["tox21_ids"] == ["TOX4983"]  # by DrugBank's InChIKey
+    scored_as_given = refused | {"tox21_record": tox21_record(smiles="N[Pt](N)(Cl)Cl")}  # a SMILES, no drug
+    assert drugs.record_of_refused(None, scored_as_given)["tox21_ids"] == ["TOX4983"]
+    assert drugs.record_of_refused(None, refused) is None
+    assert drugs.record_of_refused(cisplatin, {"error_code": "unparseable"}) is None
