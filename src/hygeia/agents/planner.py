@@ -26,7 +26,7 @@ from hygeia.settings import get_agent_settings
 
 MIN_RELEVANCE = 0.05
 CARRIED_OVER = ("drug", "smiles")  # what a follow-up's "it" refers to
-PER_DRUG = ("agents.side_effects", "agents.toxicity_by_name")  # looked up for each drug compared
+PER_DRUG = ("agents.side_effects", "agents.toxicity_by_name", "agents.signal_lookup")  # per drug compared
 LESION_CUE = re.compile(
     r"\b(?:dermato\w*|lesions?|moles?|skin|melanoma\w*|n(?:a)?ev(?:us|i)|triage)\b", re.IGNORECASE
 )

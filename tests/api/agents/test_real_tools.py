@@ -287,6 +287,26 @@ def test_a_signal_question_gets_the_reference_statistics_and_names_the_source(ag
     assert lookup["status"] == "error" and "no drug of the signal reference table is named" in lookup["error"]
 
 
+def test_a_signal_question_naming_two_drugs_gets_each_drugs_statistics(agents_client, make_key):
+    from hygeia.agents import signal_lookup
+
+    signal_lookup.register()
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    question = "Do simvastatin and atorvastatin have a signal for rhabdomyolysis?"
+    answer = ask(agents_client, headers, question, mode="automatic")
+    lookups = [c for c in answer["tool_calls"] if c["tool"] == "agents.signal_lookup"]
+    assert [(c["output"]["drug"], c["output"]["event"]) for c in lookups] == [
+        ("simvastatin", "rhabdomyolysis"),
+        ("atorvastatin", "rhabdomyolysis"),
+    ]
+    verdict_lines = [line for line in answer["answer"].splitlines() if line.startswith("Verdict: yes")]
+    assert [("simvastatin-" in line, "atorvastatin-" in line) for line in verdict_lines] == [
+        (True, False),
+        (False, True),
+    ]
+    assert answer["verdict"] is None  # one verdict per drug, none for the question as a whole
+
+
 def test_elliptical_signal_follow_ups_keep_the_expert_and_ask_about_the_pair_named_last(
     agents_client, make_key
 ):
