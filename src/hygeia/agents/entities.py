@@ -42,6 +42,8 @@ def canonical(name: str) -> str:
 
 def question_context(question: str) -> dict[str, Any]:
     """The bindings a question provides, by canonical parameter name."""
+    from hygeia.agents.drugs import find_named_drugs
+
     context: dict[str, Any] = {"query": question.strip()}
     for key, raw in KEY_VALUE.findall(question):
         context[canonical(key)] = _scalar(raw)
@@ -51,8 +53,6 @@ def question_context(question: str) -> dict[str, Any]:
     drug = find_drug(question) or (_drug_of(context["smiles"]) if "smiles" in context else None)
     if drug and "drug" not in context:
         context["drug"] = drug
-    from hygeia.agents.drugs import find_named_drugs
-
     compared = find_named_drugs(question)  # more than one: a comparison, each drug gets its own lookups
     if len(compared) > 1 and "drugs" not in context:
         context["drugs"] = compared

@@ -199,9 +199,8 @@ def _refused(smiles: str, rejection: MoleculeRejection) -> InputError:
     """The 422 for one molecule; a compound outside the model's chemistry that Tox21 tested as such
     also gets what Tox21 measured for it (`tox21_record`), said in the detail too."""
     detail, record = tested_records.refusal(smiles, rejection)
-    if record is None:
-        return InputError(detail, error_code=rejection.code, smiles=smiles[:200])
-    return InputError(detail, error_code=rejection.code, smiles=smiles[:200], tox21_record=record)
+    tested = {"tox21_record": record} if record is not None else {}
+    return InputError(detail, error_code=rejection.code, smiles=smiles[:200], **tested)
 
 
 def tested_neighbours(model: ToxicityModel, standardised_smiles: str, wait: float | None = 0.0) -> ReadAcross:

@@ -60,22 +60,17 @@ def find(inchikey: str) -> Tox21Record | None:
     return _records(str(path)).get(inchikey) if path.is_file() else None
 
 
-def record_of_refused(smiles: str, code: str) -> dict[str, Any] | None:
-    """Tox21's record of an input the model refuses as outside its chemistry (a metal complex, an
-    inorganic), by the input's own InChIKey; None otherwise. Cisplatin: TOX4983."""
-    if code not in (DISALLOWED_ELEMENT, INORGANIC):
-        return None
-    found = tox21_record(smiles=smiles)
-    return found if found.get("found") else None
-
-
 def refusal(smiles: str, rejection: MoleculeRejection) -> tuple[str, dict[str, Any] | None]:
-    """The message for a refused input and Tox21's record of it, if any, also stated in the message:
-    a screen's metal complexes then carry what Tox21 measured for them instead of a bare refusal."""
-    record = record_of_refused(smiles, rejection.code)
-    if record is None:
+    """The message for a refused input and, when the model refuses it as outside its chemistry (a metal
+    complex, an inorganic) and Tox21 tested it as such (the input's own InChIKey; cisplatin: TOX4983),
+    Tox21's record of it, also stated in the message: a screen's metal complexes then carry what Tox21
+    measured for them instead of a bare refusal."""
+    if rejection.code not in (DISALLOWED_ELEMENT, INORGANIC) or not _inchikey(smiles):
+        return rejection.message, None  # (an SDF record's shown text need not be a SMILES)
+    found = tox21_record(smiles=smiles)
+    if not found.get("found"):
         return rejection.message, None
-    return f"{rejection.message}; Tox21 tested it as such: {record['fact']}", record
+    return f"{rejection.message}; Tox21 tested it as such: {found['fact']}", found
 
 
 def warm() -> None:
