@@ -23,14 +23,14 @@ from hygeia.settings import get_settings
 FOLDER = Path("evidence") / "hetionet"
 EFFECT_CUE = re.compile(
     r"\bcause[sd]?\b|\bside[- ]effects?\b|\badverse (?:effects?|reactions?)\b|\w*toxic\w*|\binduced?\b"
-    r"|\bteratogen\w*",
+    r"|\bteratogen\w*|\bassociated with\b|\blinked (?:to|with)\b",
     re.IGNORECASE,
 )
 STEM = 5  # "hepatotoxic", "hepatic" and "hepatitis" share "hepat"; "rhabdomyolysis" is "rhabd"
 GENERIC_STEMS = """failu disor disea syndr incre decre abnor injur infec react acute chron sever cause cases
 effec induc upper lower funct tract level count total condi probl risks devel letha fatal medic drugs
 treat patie child adult elder older women human peopl takin doses dosag commo often reall known toxic
-damag"""
+damag assoc linke"""
 GENERIC = frozenset(GENERIC_STEMS.split())  # name no effect on their own: "renal failure" is not any failure
 SHORT_ORGANS = {  # organ words under five letters, and "lungs", which the labels call pulmonary
     "lung": "pulmo", "lungs": "pulmo", "skin": "skin", "bone": "bone", "bones": "bone", "eye": "eye",

@@ -145,6 +145,17 @@ def test_side_effects_named_by_a_question_keep_their_direction_and_need_a_specif
     assert covering(heart, infarction, ("sumatriptan",)) == ["Myocardial infarction"]
 
 
+def test_association_wording_cues_the_labels_lookup():
+    """ "Is pioglitazone associated with bladder cancer?" asks what "does it cause" asks."""
+    from hygeia.agents.side_effects import EFFECT_CUE, covering
+
+    for question in ("Is pioglitazone associated with bladder cancer?", "Is it linked to bladder cancer?"):
+        assert EFFECT_CUE.search(question)
+        labels = ["Bladder cancer", "Bladder neoplasm", "Neoplasm"]
+        assert covering(labels, question, ("pioglitazone",)) == ["Bladder cancer"]
+    assert not EFFECT_CUE.search("Which drugs are approved for bladder cancer?")
+
+
 def test_a_named_pair_gets_a_signal_verdict_from_its_alert_levels():
     from hygeia.agents.signal_lookup import pair_verdict
 
