@@ -3,7 +3,9 @@
 Components, each inspectable in the answer:
   relevance      MiniLM cosine of the best selected sentence to the question
   support        mean cosine of the selected sentences
-  coverage       share of the question's key terms found in the selected sentences
+  coverage       share of the question's key terms found in the selected sentences of the best
+                 sentence's source (from 1.2.0; before, over all selected sentences, so sentences of
+                 several sources that each named one term read as an answer)
   focus          share of the selected sentences from the best sentence's source: on PubMedQA, evidence
                  scattered over several loosely related abstracts meant no abstract answered (agreement
                  between several sources that each answer could not be calibrated there: one relevant
@@ -43,7 +45,7 @@ def components(question: str, selected: list[Sentence]) -> dict[str, float]:
     return {
         "relevance": max(s.relevance for s in selected),
         "support": float(np.mean([s.relevance for s in selected])),
-        "coverage": coverage(key_terms(question), " ".join(s.text for s in selected)),
+        "coverage": coverage(key_terms(question), " ".join(s.text for s in selected if s.source == main)),
         "focus": sum(s.source == main for s in selected) / len(selected),
     }
 

@@ -31,7 +31,7 @@ from hygeia.settings import get_settings
 CLASSES = ("yes", "no", "maybe")
 TOP_SENTENCES, LAST_SENTENCES, LEXICAL_SENTENCES = 3, 3, 4
 WEIGHTS_FILE = "verdict.json"
-MODEL_NAME, VERSION = "agents-verdict", "1.1.0"
+MODEL_NAME, VERSION = "agents-verdict", "1.2.0"
 CUES: dict[str, tuple[str, ...]] = {
     "null": (
         r"\bno (?:statistically )?significant",

@@ -128,6 +128,17 @@ def test_focus_component_counts_the_best_sources_share():
     assert values["focus"] == pytest.approx(2 / 3) and values["relevance"] == 0.9
 
 
+def test_coverage_counts_the_questions_terms_within_the_best_source_only():
+    """Sentences of two sources that each name one term (a drug's indication record, another drug's
+    trial in the disease) do not cover the question together."""
+    question = "Is pioglitazone associated with bladder cancer?"
+    scattered = [Sentence("Pioglitazone for type 2 diabetes: approved.", 1, 0, 0.7),
+                 Sentence("Cisplatin for invasive bladder cancer: withdrawn.", 2, 0, 0.6)]  # fmt: skip
+    together = [Sentence("Pioglitazone was associated with bladder cancer.", 1, 0, 0.7), scattered[1]]
+    assert confidence.components(question, scattered)["coverage"] == 0.25  # pioglitazone alone
+    assert confidence.components(question, together)["coverage"] == 1.0
+
+
 def test_the_json_lexical_model_reads_text_exactly_as_scikit_learn_does():
     """The verdict's TF-IDF + logistic part is re-implemented for a JSON file (no pickle); it must give
     scikit-learn's log-probabilities, also for text with unseen and repeated words."""
