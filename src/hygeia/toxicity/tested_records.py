@@ -65,9 +65,10 @@ def refusal(smiles: str, rejection: MoleculeRejection) -> tuple[str, dict[str, A
     complex, an inorganic) and Tox21 tested it as such (the input's own InChIKey; cisplatin: TOX4983),
     Tox21's record of it, also stated in the message: a screen's metal complexes then carry what Tox21
     measured for them instead of a bare refusal."""
-    if rejection.code not in (DISALLOWED_ELEMENT, INORGANIC) or not _inchikey(smiles):
-        return rejection.message, None  # (an SDF record's shown text need not be a SMILES)
-    found = tox21_record(smiles=smiles)
+    key = _inchikey(smiles) if rejection.code in (DISALLOWED_ELEMENT, INORGANIC) else ""
+    if not key:  # (also an SDF record's shown text, which need not be a SMILES)
+        return rejection.message, None
+    found = tox21_record(inchikey=key)
     if not found.get("found"):
         return rejection.message, None
     return f"{rejection.message}; Tox21 tested it as such: {found['fact']}", found
