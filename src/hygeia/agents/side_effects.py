@@ -30,8 +30,10 @@ STEM = 5  # "hepatotoxic", "hepatic" and "hepatitis" share "hepat"; "rhabdomyoly
 GENERIC_STEMS = """failu disor disea syndr incre decre abnor injur infec react acute chron sever cause cases
 effec induc upper lower funct tract level count total condi probl risks devel letha fatal medic drugs
 treat patie child adult elder older women human peopl takin doses dosag commo often reall known toxic
-damag assoc linke"""
-GENERIC = frozenset(GENERIC_STEMS.split())  # name no effect on their own: "renal failure" is not any failure
+damag assoc linke likel which highe great safer worse bette rates"""
+# name no effect on their own: "renal failure" is not any failure, and "more likely" or "which drug has a
+# higher risk" compare drugs, whose labels are looked up one by one
+GENERIC = frozenset(GENERIC_STEMS.split())
 SHORT_ORGANS = {  # organ words under five letters, and "lungs", which the labels call pulmonary
     "lung": "pulmo", "lungs": "pulmo", "skin": "skin", "bone": "bone", "bones": "bone", "eye": "eye",
     "eyes": "eye",

@@ -156,6 +156,21 @@ def test_association_wording_cues_the_labels_lookup():
     assert not EFFECT_CUE.search("Which drugs are approved for bladder cancer?")
 
 
+def test_comparative_wording_names_no_effect():
+    """ "Which is more likely to cause liver injury, ibuprofen or naproxen?" asks about the liver only."""
+    from hygeia.agents.side_effects import EFFECT_CUE, covering
+
+    labels = ["Hepatic failure", "Gastrointestinal haemorrhage", "Renal failure"]
+    names = ("ibuprofen", "naproxen")
+    for question, effect in (
+        ("Which is more likely to cause liver injury, ibuprofen or naproxen?", "Hepatic failure"),
+        ("Is ibuprofen more likely than naproxen to cause GI bleeding?", "Gastrointestinal haemorrhage"),
+        ("Which drug has a higher risk of renal toxicity, ibuprofen or naproxen?", "Renal failure"),
+    ):
+        assert EFFECT_CUE.search(question)
+        assert covering(labels, question, names) == [effect]
+
+
 def test_a_named_pair_gets_a_signal_verdict_from_its_alert_levels():
     from hygeia.agents.signal_lookup import pair_verdict
 
