@@ -2,7 +2,7 @@
 
     python -m benchmarks.toxicity.network_selection features --out var/tox-network-features.npz
     python -m benchmarks.toxicity.network_selection cv --features var/tox-network-features.npz \
-        [--variants NAME ...] [--seeds 0,1,2] [--json OUT]
+        [--variants NAME ...] [--seeds 0,1,2] [--json OUT] [--oof DIR]
 
 Like `model_selection` for the boosters, the choice is made on fold seed 0 and `hygeia toxicity train`
 reports on fold seed 2026, so the card's numbers are not the ones the choice was made on. Each variant
@@ -48,6 +48,24 @@ VARIANTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         {"input_dropout": 0.7, "weight_decay": 1e-3},
         ("structural_alerts",),
     ),
+    "shipped": ({}, ()),  # 2.2.0's settings, the ReLU network of 2.2.0-2.6.0
+    # self-normalising networks (SNN, Klambauer et al. 2017): SELU, alpha dropout, LeCun-normal weights;
+    # results in network_selection_snn.json, blends in snn_member.json
+    **{
+        f"selu_alpha_dropout_{d}": ({"activation": "selu", "dropout": d}, ())
+        for d in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
+    },
+    **{
+        f"selu_alpha_dropout_{d}_hidden_512_256_128": (
+            {"activation": "selu", "dropout": d, "hidden": (512, 256, 128)},
+            (),
+        )
+        for d in (0.05, 0.3)
+    },
+    "selu_alpha_dropout_0.3_input_dropout_0.6": (
+        {"activation": "selu", "dropout": 0.3, "input_dropout": 0.6},
+        (),
+    ),
 }
 _DATA: dict[str, np.ndarray] = {}
 
@@ -82,7 +100,10 @@ def _headline(oof: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict[st
     return {"roc_auc": overall["roc_auc"]["mean"], "pr_auc": overall["pr_auc"]["mean"]}
 
 
-def cross_validate(features: Path, names: list[str], seeds: list[int], workers: int) -> dict[str, Any]:
+def cross_validate(
+    features: Path, names: list[str], seeds: list[int], workers: int, oof_dir: Path | None = None
+) -> dict[str, Any]:
+    """`oof_dir`: also store each variant's seed-mean out-of-fold predictions as `NAME.npy`, for blends."""
     stored = np.load(features)
     labels, folds = stored["labels"], stored["folds"]
     results: dict[str, Any] = {}
@@ -95,6 +116,9 @@ def cross_validate(features: Path, names: list[str], seeds: list[int], workers: 
             for fold, seed, predictions in pool.map(_fit_fold, tasks):
                 per_seed[seed][folds == fold] = predictions
             single = [_headline(p, labels, folds)["roc_auc"] for p in per_seed.values()]
+            if oof_dir is not None:
+                oof_dir.mkdir(parents=True, exist_ok=True)
+                np.save(oof_dir / f"{name}.npy", np.mean(list(per_seed.values()), axis=0))
             results[name] = {
                 "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()},
                 "left_out": list(left_out),
@@ -114,12 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     parser, cv = selection_cli(__doc__.splitlines()[0])
     cv.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     cv.add_argument("--seeds", default="0,1,2", help="comma-separated network seeds")
+    cv.add_argument("--oof", type=Path, default=None, help="folder for each variant's out-of-fold .npy")
     args = parser.parse_args(argv)
     if args.step == "features":
         write_features(args.out, args.data)
         return
     seeds = [int(s) for s in args.seeds.split(",")]
-    result = cross_validate(args.features, args.variants, seeds, args.workers)
+    result = cross_validate(args.features, args.variants, seeds, args.workers, args.oof)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 

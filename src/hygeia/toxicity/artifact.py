@@ -27,11 +27,12 @@ from hygeia.toxicity.graph_inputs import GraphConfig, MoleculeGraphFeaturizer
 from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_SEEDS, GRAPH_SELECTION
 from hygeia.toxicity.members import EXPLAIN_MEMBER, RECIPE_SELECTION
 from hygeia.toxicity.model import CALIBRATION_FILE, CONFORMAL_FILE, FINGERPRINTS_FILE
-from hygeia.toxicity.network_inputs import NetworkConfig
 from hygeia.toxicity.network_training import (
-    NETWORK_NAME,
+    NETWORK_CONFIGS,
     NETWORK_SEEDS,
     NETWORK_SELECTION,
+    SNN_NAME,
+    SNN_SELECTION,
     network_featurizer,
 )
 from hygeia.toxicity.training import AD_PART, TrainingRun, network_available
@@ -79,18 +80,16 @@ def _write_onnx(folder: Path, name: str, seeds: Sequence[int], graphs: Sequence[
 
 
 def _save_networks(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
-    if not run.networks_onnx:
-        return []
-    files = _write_onnx(folder, NETWORK_NAME, NETWORK_SEEDS, run.networks_onnx)
-    config = NetworkConfig().as_dict()
+    """One entry per network kind; serving averages the kinds (each the mean of its seeds), as CV did."""
     return [
         {
-            "name": NETWORK_NAME,
-            "config": config,
+            "name": name,
+            "config": NETWORK_CONFIGS[name].as_dict(),
             "seeds": list(NETWORK_SEEDS),
-            "files": files,
-            "selection": dict(NETWORK_SELECTION),
+            "files": _write_onnx(folder, name, NETWORK_SEEDS, graphs),
+            "selection": dict(SNN_SELECTION if name == SNN_NAME else NETWORK_SELECTION),
         }
+        for name, graphs in run.networks_onnx.items()
     ]
 
 

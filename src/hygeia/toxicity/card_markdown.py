@@ -209,16 +209,25 @@ def _imputation_lines(card: Mapping[str, Any]) -> list[str]:
 def _network_selection(card: Mapping[str, Any]) -> list[str]:
     if not card["ensemble"].get("networks"):
         return []
-    network = card["ensemble"]["networks"][0]
-    config = network["config"]
-    settings = ", ".join(f"{k} {v}" for k, v in config.items())
-    if selection := network.get("selection"):
-        return [
-            "",
-            f"The network's settings ({settings}) were chosen by network-only scaffold CV on separate folds "
-            f"(seed {selection['fold_seed']}; `python -m benchmarks.toxicity.network_selection`, results in "
-            f"`{selection['results']}`), so these folds saw only the choice of the blend weight (above).",
-        ]
+    networks = card["ensemble"]["networks"]
+    if all(n.get("selection") for n in networks):
+        lines = [""]
+        if len(networks) > 1:
+            names = " and ".join(f"`{n['name']}`" for n in networks)
+            lines += [
+                f"The network side of the blend is the mean of {names} (each the mean of its seeds).",
+                "",
+            ]
+        for network in networks:
+            selection = network["selection"]
+            settings = ", ".join(f"{k} {v}" for k, v in network["config"].items())
+            lines.append(
+                f"`{network['name']}`: settings ({settings}) chosen by scaffold CV on separate folds "
+                f"(seed {selection['fold_seed']}; results in `{selection['results']}`), so these folds saw "
+                "only the choice of the blend weight (above)."
+            )
+        return lines
+    settings = ", ".join(f"{k} {v}" for k, v in networks[0]["config"].items())
     return [
         "",
         "The network's settings (" + settings + ") were fixed "

@@ -48,7 +48,7 @@ class InputLayer(nn.Module):
 
 
 class MultitaskNetwork(nn.Module):
-    """Shared ReLU layers with dropout, one logit per endpoint.
+    """Shared ReLU (or SELU) layers with dropout, one logit per endpoint.
 
     `forward` takes raw features (serving, ONNX export); `forward_sparse` takes a transformed CSR
     batch as an embedding bag (the first layer's rows of the ~300 non-zero columns, weighted and
@@ -63,13 +63,25 @@ class MultitaskNetwork(nn.Module):
         bound = 1.0 / width**0.5  # nn.Linear's default initialisation
         self.first_weight = nn.Parameter(torch.empty(width, size).uniform_(-bound, bound))
         self.first_bias = nn.Parameter(torch.empty(size).uniform_(-bound, bound))
-        layers: list[nn.Module] = [nn.ReLU(), nn.Dropout(config.dropout)]
+        layers: list[nn.Module] = _activation(config)
         width = size
         for size in config.hidden[1:]:
-            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(config.dropout)]
+            layers += [nn.Linear(width, size), *_activation(config)]
             width = size
         layers.append(nn.Linear(width, n_tasks))
         self.body = nn.Sequential(*layers)
+        if config.activation == "selu":
+            self._lecun_normal()
+
+    def _lecun_normal(self) -> None:
+        """SELU keeps activations at zero mean and unit variance only with weights of variance 1/fan-in."""
+        with torch.no_grad():
+            self.first_weight.normal_(0.0, 1.0 / self.first_weight.shape[0] ** 0.5)
+            self.first_bias.zero_()
+            for layer in self.body:
+                if isinstance(layer, nn.Linear):
+                    layer.weight.normal_(0.0, 1.0 / layer.in_features**0.5)
+                    layer.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(self.inputs(x) @ self.first_weight + self.first_bias)
@@ -87,6 +99,14 @@ class MultitaskNetwork(nn.Module):
             per_sample_weights=values,
         )
         return self.body(hidden + self.first_bias)
+
+
+def _activation(config: NetworkConfig) -> list[nn.Module]:
+    if config.activation == "selu":
+        return [nn.SELU(), nn.AlphaDropout(config.dropout)]
+    if config.activation == "relu":
+        return [nn.ReLU(), nn.Dropout(config.dropout)]
+    raise ValueError(f"unknown activation {config.activation!r}")
 
 
 class ProbabilityHead(nn.Module):

@@ -34,6 +34,9 @@ class NetworkConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 1e-3
     min_column_count: int = 30
+    # "relu" (ReLU + dropout) or "selu" (self-normalising: SELU + alpha dropout + LeCun-normal weights,
+    # the SNN of Klambauer et al. 2017, second on the Tox21 challenge set)
+    activation: str = "relu"
 
     def as_dict(self) -> dict[str, object]:
         """JSON-shaped (lists, not tuples), so a card renders the same before and after it is stored."""

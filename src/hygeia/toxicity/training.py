@@ -43,7 +43,8 @@ from hygeia.toxicity.members import (
     fit_member,
 )
 from hygeia.toxicity.network_training import (
-    NETWORK_NAME,
+    NETWORK_CONFIGS,
+    NETWORKS_MEAN,
     NetworkCV,
     cross_validate_network,
     fit_networks,
@@ -73,7 +74,7 @@ class TrainingRun:
     timings: dict[str, float]
     n_folds: int
     seed: int
-    networks_onnx: list[bytes]  # one exported network per seed; empty without torch
+    networks_onnx: dict[str, list[bytes]]  # network name -> one exported graph per seed; empty without torch
     network_weight: float
     conformal_set: np.ndarray  # (3, n, 12) float32: out-of-fold blended scores, labels, similarity
     conformal: dict[str, Any]
@@ -164,20 +165,30 @@ def run_training(
     if not with_network:
         log("torch is not installed (the `train` extra): training the boosters without the network")
     network_x = network_matrix(dataset.mols, parts) if with_network else None
-    network_cv = (
-        cross_validate_network(network_x, dataset.labels, folds, log=log) if network_x is not None else None
+    network_cvs = (
+        {
+            n: cross_validate_network(network_x, dataset.labels, folds, log=log, name=n)
+            for n in NETWORK_CONFIGS
+        }
+        if network_x is not None
+        else {}
     )
+    networks_oof = np.mean([cv.oof for cv in network_cvs.values()], axis=0) if network_cvs else None
     weight, blend_scores = (
-        choose_blend(trees_oof, network_cv.oof, dataset.labels, folds) if network_cv else (0.0, {})
+        choose_blend(trees_oof, networks_oof, dataset.labels, folds)
+        if networks_oof is not None
+        else (0.0, {})
     )
-    ensemble_oof = (1 - weight) * trees_oof + weight * network_cv.oof if network_cv is not None else trees_oof
+    ensemble_oof = (1 - weight) * trees_oof + weight * networks_oof if networks_oof is not None else trees_oof
     clock.lap("cv_network")
     graph_cv = None
     if with_network:  # the same `train` extra
         graphs = MoleculeGraphs.from_mols(dataset.mols)
         graph_cv = train_graph_member(graphs, parts["rdkit_2d"], dataset.labels, folds, log=log)
         clock.lap("cv_and_fit_graph")
-    metrics = _cv_metrics(dataset.labels, folds, baseline_cv, member_cvs, trees_oof, network_cv, ensemble_oof)
+    metrics = _cv_metrics(
+        dataset.labels, folds, baseline_cv, member_cvs, trees_oof, network_cvs, ensemble_oof
+    )
     metrics["blend"] = {"network_weight": weight, "mean_roc_auc_by_weight": blend_scores}
     if graph_cv is not None:
         ensemble_oof = _add_graph(metrics, ensemble_oof, graph_cv, dataset.labels, folds)
@@ -204,7 +215,11 @@ def run_training(
     log(f"applicability threshold {applicability['threshold']} ({clock.lap('calibration_and_domain')} s)")
 
     boosters = {m.name: fit_member(m, member_matrix(parts, m), dataset.labels, seed) for m in members}
-    networks = fit_networks(network_x, dataset.labels) if network_x is not None and weight > 0 else []
+    networks = (
+        {n: fit_networks(network_x, dataset.labels, name=n) for n in NETWORK_CONFIGS}
+        if network_x is not None and weight > 0
+        else {}
+    )
     clock.lap("final_fit")
     timings = {**clock.laps, "total": clock.total()}
     log(f"final fit done; total {timings['total']} s")
@@ -277,7 +292,7 @@ def _cv_metrics(
     baseline: MemberCV,
     members: list[MemberCV],
     trees: np.ndarray,
-    network: NetworkCV | None,
+    networks: dict[str, NetworkCV],
     ensemble: np.ndarray,
 ) -> dict[str, Any]:
     """Per-endpoint and mean metrics for the baseline, every member, the tree ensemble, the network
@@ -288,13 +303,16 @@ def _cv_metrics(
         for cv in members
     }
     rows["tree_ensemble"] = summarise(fold_metrics(trees, labels, folds))
-    if network is not None:
+    for name, network in networks.items():
         for k, oof in enumerate(network.per_seed):
-            rows[f"{NETWORK_NAME}_seed{k}"] = summarise(fold_metrics(oof, labels, folds))
-        rows[NETWORK_NAME] = {
+            rows[f"{name}_seed{k}"] = summarise(fold_metrics(oof, labels, folds))
+        rows[name] = {
             **summarise(fold_metrics(network.oof, labels, folds)),
             "cv_seconds": round(network.seconds, 1),
         }
+    if len(networks) > 1:
+        mean = np.mean([n.oof for n in networks.values()], axis=0)
+        rows[NETWORKS_MEAN] = summarise(fold_metrics(mean, labels, folds))
     return {
         "baseline": {**base, "member": BASELINE.as_dict(), "cv_seconds": round(baseline.seconds, 1)},
         "members": rows,

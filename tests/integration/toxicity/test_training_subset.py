@@ -71,3 +71,20 @@ def test_reloaded_model_predicts(trained: tuple[Path, dict]) -> None:  # type: i
         assert row.probabilities is not None
         assert all(0.0 <= p <= 1.0 for p in row.probabilities.values())
     assert rows[0].nearest_similarity == 1.0  # the first Tox21 row is in this training subset
+
+
+def test_every_network_kind_is_stored_and_reported(trained: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    """With torch (the `train` extra), the ReLU and the self-normalising network are both written, each
+    with its own settings, and the card reports their mean, which is what the blend takes."""
+    pytest.importorskip("torch")
+    from hygeia.toxicity.network_training import NETWORK_CONFIGS, NETWORK_SEEDS, NETWORKS_MEAN
+
+    folder, card = trained
+    networks = card["ensemble"]["networks"]
+    assert [n["name"] for n in networks] == list(NETWORK_CONFIGS)
+    assert [n["config"]["activation"] for n in networks] == ["relu", "selu"]
+    for network in networks:
+        assert len(network["files"]) == len(NETWORK_SEEDS)
+        assert all((folder / f).is_file() for f in network["files"])
+    assert NETWORKS_MEAN in card["metrics"]["scaffold_cv"]["members"]
+    assert len(load_folder(folder).networks) == len(NETWORK_CONFIGS)

@@ -32,8 +32,20 @@ def test_card_says_how_the_network_settings_were_chosen() -> None:
     assert "were fixed for a two-core CPU budget, not tuned" in render_markdown(card)
     card["ensemble"]["networks"][0]["selection"] = {"fold_seed": 0, "results": "benchmarks/x.json"}
     chosen = render_markdown(card)
-    assert "were chosen by network-only scaffold CV on separate folds (seed 0;" in chosen
+    assert (
+        "settings (hidden [256, 128]" in chosen
+        and "chosen by scaffold CV on separate folds (seed 0;" in chosen
+    )
     assert "`benchmarks/x.json`" in chosen and "not tuned" not in chosen
+    snn = {
+        **card["ensemble"]["networks"][0],
+        "name": "self_normalising_network",
+        "config": {"activation": "selu"},
+    }
+    card["ensemble"]["networks"].append(snn)
+    both = render_markdown(card)
+    assert "mean of `multitask_network` and `self_normalising_network`" in both
+    assert "`self_normalising_network`: settings (activation selu) chosen by" in both
 
 
 def test_network_settings_read_the_same_after_the_card_is_stored() -> None:

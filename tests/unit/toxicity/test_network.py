@@ -3,6 +3,8 @@ the masked loss ignores untested labels, and the exported ONNX graph computes wh
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -42,9 +44,12 @@ def test_masked_loss_ignores_untested_labels() -> None:
     assert torch.isclose(masked_bce(logits_other, changed), expected)
 
 
-def test_network_learns_a_visible_signal() -> None:
+@pytest.mark.parametrize("activation", ["relu", "selu"])
+def test_network_learns_a_visible_signal(activation: str) -> None:
     x, y = _data()
-    config = NetworkConfig(hidden=(32,), epochs=20, batch_size=32, learning_rate=1e-2, min_column_count=2)
+    config = NetworkConfig(
+        hidden=(32,), epochs=20, batch_size=32, learning_rate=1e-2, min_column_count=2, activation=activation
+    )
     network = train_network(x, y, config, 0)
     p = predict_network(network, x)
     tested = ~np.isnan(y[:, 0])
@@ -52,13 +57,32 @@ def test_network_learns_a_visible_signal() -> None:
     assert active.mean() > inactive.mean() + 0.2
 
 
-def test_onnx_export_matches_torch(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("activation", ["relu", "selu"])
+def test_onnx_export_matches_torch(tmp_path, activation: str) -> None:  # type: ignore[no-untyped-def]
     x, y = _data(1)
-    network = train_network(x, y, SMALL, 0)
+    network = train_network(x, y, replace(SMALL, activation=activation, dropout=0.1), 0)
     path = tmp_path / "net.onnx"
     path.write_bytes(export_onnx(network, x.shape[1]))
     member = NetworkMember("net", None, [open_session(path, x.shape[1], 3)])  # type: ignore[arg-type]
     assert np.allclose(member.predict(x), predict_network(network, x), atol=1e-5)
+
+
+def test_selu_network_starts_self_normalising() -> None:
+    """LeCun-normal weights (variance 1 / fan-in) and zero biases: SELU's fixed point needs both."""
+    x, y = _data(3)
+    config = replace(SMALL, hidden=(400, 300), epochs=0, activation="selu")
+    network = train_network(x, y, config, 0)
+    weights = [network.first_weight, *(m.weight.T for m in network.body if isinstance(m, torch.nn.Linear))]
+    for w in weights:
+        assert abs(float(w.detach().std()) * w.shape[0] ** 0.5 - 1.0) < 0.05
+    assert not any(float(m.bias.detach().abs().max()) for m in network.body if isinstance(m, torch.nn.Linear))
+    assert any(isinstance(m, torch.nn.AlphaDropout) for m in network.body)
+
+
+def test_unknown_activation_is_refused() -> None:
+    x, y = _data(4)
+    with pytest.raises(ValueError, match="activation"):
+        train_network(x, y, replace(SMALL, activation="tanh"), 0)
 
 
 def test_onnx_graph_with_wrong_width_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
