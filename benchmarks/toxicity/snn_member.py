@@ -57,31 +57,25 @@ def report(members: Path, graph_path: Path, networks: Path, control: Path) -> di
     variants = {p.stem: np.load(p) for p in sorted(networks.glob("*.npy"))}
     relu = variants.pop(REFERENCE)
     six_seeds = (relu + np.load(control / f"{REFERENCE}.npy")) / 2
+    reference, control_blend = (
+        _per_fold(_blend(trees, n, graph, NETWORK_WEIGHT), labels, folds) for n in (relu, six_seeds)
+    )
 
-    def row(
-        network: np.ndarray, weight: float = NETWORK_WEIGHT, against: np.ndarray = relu
-    ) -> dict[str, Any]:
-        reference = _per_fold(_blend(trees, against, graph, NETWORK_WEIGHT), labels, folds)
-        return _row(_blend(trees, network, graph, weight), reference, labels, folds)
+    def row(network: np.ndarray, weight: float = NETWORK_WEIGHT, against: Any = reference) -> dict[str, Any]:
+        return _row(_blend(trees, network, graph, weight), against, labels, folds)
 
     rows = {
         "2.6.0 recipe (reference)": row(relu),
-        "ReLU network alone": _row(
-            relu, _per_fold(_blend(trees, relu, graph, NETWORK_WEIGHT), labels, folds), labels, folds
-        ),
+        "ReLU network alone": _row(relu, reference, labels, folds),
         "control: ReLU network, 6 seeds": row(six_seeds),
     }
     for name, snn in variants.items():
-        reference = _per_fold(_blend(trees, relu, graph, NETWORK_WEIGHT), labels, folds)
+        both = (relu + snn) / 2
         rows[f"{name} alone"] = _row(snn, reference, labels, folds)
         rows[f"{name} in the network's place"] = row(snn)
         for weight in (0.25, 0.35):
-            rows[f"{name} averaged with the ReLU network, network weight {weight}"] = row(
-                (relu + snn) / 2, weight
-            )
-        rows[f"{name} averaged with the ReLU network, against the control"] = row(
-            (relu + snn) / 2, against=six_seeds
-        )
+            rows[f"{name} averaged with the ReLU network, network weight {weight}"] = row(both, weight)
+        rows[f"{name} averaged with the ReLU network, against the control"] = row(both, against=control_blend)
     recipe = "2.6.0 recipe: 0.75 * (0.75 trees + 0.25 network) + 0.25 graph"
     return {"fold_seed": 0, "reference": recipe, "rows": rows}
 
