@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -147,10 +148,11 @@ def extractive_answer(
     why_no_llm: str,
     evidence: EvidenceView,
     verdicts: list[dict[str, Any]],
+    side_by_side: Sequence[str] = (),
 ) -> str:
     """The answer when no model writes one: the stated verdicts, one line per tool result (computed for
-    this question, so first), then the best sentences, or the closest ones as leads when the passages
-    do not address the question."""
+    this question, so first) and, for several drugs, the results side by side; then the best
+    sentences, or the closest ones as leads when the passages do not address the question."""
     lines = [
         f"[{NO_LLM_LABEL}: {why_no_llm}. Extractive answer: the sentences of the retrieved passages that "
         f"best match the question ({evidence.method}), and tool results; full passages under Sources.]"
@@ -161,6 +163,7 @@ def extractive_answer(
     results = [s for s in sources if s.kind == "tool_result" and s.output]
     results.sort(key=lambda s: (not (s.output or {}).get("verdict"), not s.answers))  # the verdict's first
     lines.extend(f"- {fact_line(s.tool, s.output or {})} [{s.number}]" for s in results)
+    lines.extend(side_by_side)
     if evidence.selected and not evidence.passages_answer:
         overall = " (confidence low — not answered)" if evidence.not_answered else ""
         lines.append(

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hygeia.agents import drift, memory
+from hygeia.agents.comparison import across_drugs
 from hygeia.agents.compose import (
     NO_LLM_LABEL,
     Source,
@@ -265,7 +266,9 @@ def _answer(
     else:
         if completion is not None:
             why_no_llm = "the language model returned an empty answer"
-        text = extractive_answer(sources, failures, why_no_llm, evidence, verdicts)
+        text = extractive_answer(
+            sources, failures, why_no_llm, evidence, verdicts, across_drugs(asked_as, sources)
+        )
         cited = sorted(
             {s.source for s in evidence.selected} | {s.number for s in sources if s.kind == "tool_result"}
         )

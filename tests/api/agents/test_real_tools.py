@@ -235,6 +235,14 @@ def test_a_comparison_looks_up_each_drug_it_names(agents_client, make_key, real_
     assert lines[1].startswith("Verdict: yes") and "Ibuprofen's drug labels list" in lines[1]
     assert lines[2].startswith("Verdict: yes") and "Naproxen's drug labels list" in lines[2]
     assert answer["verdict"] is None
+    assert "Side by side: Ibuprofen [" in answer["answer"] and "does not tell which" not in answer["answer"]
+    which = "Which is more likely to cause liver injury, ibuprofen or naproxen?"
+    compared = ask(agents_client, headers, which, mode="manual", expert="medical")
+    side_by_side = next(line for line in compared["answer"].splitlines() if line.startswith("Side by side"))
+    assert (
+        "Ibuprofen [" in side_by_side and "Naproxen [" in side_by_side and ": labels list it." in side_by_side
+    )
+    assert "not how often it occurs, so this does not tell which drug is more likely" in side_by_side
     planned = ask(agents_client, headers, question, mode="autonomous-manual", expert="medical")
     looked_up = [c["inputs"]["drug"] for c in planned["tool_calls"] if c["tool"] == "agents.side_effects"]
     assert looked_up == ["ibuprofen", "naproxen"] and planned["verdict"] is None
