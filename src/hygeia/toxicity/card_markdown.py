@@ -210,24 +210,17 @@ def _network_selection(card: Mapping[str, Any]) -> list[str]:
     if not card["ensemble"].get("networks"):
         return []
     networks = card["ensemble"]["networks"]
-    if all(n.get("selection") for n in networks):
-        lines = [""]
-        if len(networks) > 1:
-            names = " and ".join(f"`{n['name']}`" for n in networks)
-            lines += [
-                f"The network side of the blend is the mean of {names} (each the mean of its seeds).",
-                "",
-            ]
-        for network in networks:
-            selection = network["selection"]
-            settings = ", ".join(f"{k} {v}" for k, v in network["config"].items())
-            lines.append(
-                f"`{network['name']}`: settings ({settings}) chosen by scaffold CV on separate folds "
-                f"(seed {selection['fold_seed']}; results in `{selection['results']}`), so these folds saw "
-                "only the choice of the blend weight (above)."
-            )
-        return lines
-    settings = ", ".join(f"{k} {v}" for k, v in networks[0]["config"].items())
+    if len(networks) > 1:
+        return _networks_selection(networks)
+    network = networks[0]
+    settings = ", ".join(f"{k} {v}" for k, v in network["config"].items())
+    if selection := network.get("selection"):
+        return [
+            "",
+            f"The network's settings ({settings}) were chosen by network-only scaffold CV on separate folds "
+            f"(seed {selection['fold_seed']}; `python -m benchmarks.toxicity.network_selection`, results in "
+            f"`{selection['results']}`), so these folds saw only the choice of the blend weight (above).",
+        ]
     return [
         "",
         "The network's settings (" + settings + ") were fixed "
@@ -236,6 +229,21 @@ def _network_selection(card: Mapping[str, Any]) -> list[str]:
         "blend weight was chosen by CV (above). A wider network, more seeds or tuning on separate folds "
         "may do better.",
     ]
+
+
+def _networks_selection(networks: list[dict[str, Any]]) -> list[str]:
+    """Several network kinds (2.8.0's recipe on): the blend takes their mean; each says how it was chosen."""
+    names = " and ".join(f"`{n['name']}`" for n in networks)
+    lines = ["", f"The network side of the blend is the mean of {names} (each the mean of its seeds).", ""]
+    for network in networks:
+        selection = network["selection"]
+        settings = ", ".join(f"{k} {v}" for k, v in network["config"].items())
+        lines.append(
+            f"`{network['name']}`: settings ({settings}) chosen by scaffold CV on separate folds "
+            f"(seed {selection['fold_seed']}; results in `{selection['results']}`), so these folds saw "
+            "only the choice of the blend weight (above)."
+        )
+    return lines
 
 
 def _descriptor_lines(card: Mapping[str, Any]) -> list[str]:
