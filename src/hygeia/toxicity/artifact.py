@@ -30,9 +30,7 @@ from hygeia.toxicity.model import CALIBRATION_FILE, CONFORMAL_FILE, FINGERPRINTS
 from hygeia.toxicity.network_training import (
     NETWORK_CONFIGS,
     NETWORK_SEEDS,
-    NETWORK_SELECTION,
-    SNN_NAME,
-    SNN_SELECTION,
+    NETWORK_SELECTIONS,
     network_featurizer,
 )
 from hygeia.toxicity.training import AD_PART, TrainingRun, network_available
@@ -87,7 +85,7 @@ def _save_networks(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
             "config": NETWORK_CONFIGS[name].as_dict(),
             "seeds": list(NETWORK_SEEDS),
             "files": _write_onnx(folder, name, NETWORK_SEEDS, graphs),
-            "selection": dict(SNN_SELECTION if name == SNN_NAME else NETWORK_SELECTION),
+            "selection": dict(NETWORK_SELECTIONS[name]),
         }
         for name, graphs in run.networks_onnx.items()
     ]

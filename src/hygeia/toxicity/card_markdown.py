@@ -213,7 +213,7 @@ def _network_selection(card: Mapping[str, Any]) -> list[str]:
     if len(networks) > 1:
         return _networks_selection(networks)
     network = networks[0]
-    settings = ", ".join(f"{k} {v}" for k, v in network["config"].items())
+    settings = _settings(network)
     if selection := network.get("selection"):
         return [
             "",
@@ -237,13 +237,16 @@ def _networks_selection(networks: list[dict[str, Any]]) -> list[str]:
     lines = ["", f"The network side of the blend is the mean of {names} (each the mean of its seeds).", ""]
     for network in networks:
         selection = network["selection"]
-        settings = ", ".join(f"{k} {v}" for k, v in network["config"].items())
         lines.append(
-            f"`{network['name']}`: settings ({settings}) chosen by scaffold CV on separate folds "
+            f"`{network['name']}`: settings ({_settings(network)}) chosen by scaffold CV on separate folds "
             f"(seed {selection['fold_seed']}; results in `{selection['results']}`), so these folds saw "
             "only the choice of the blend weight (above)."
         )
     return lines
+
+
+def _settings(network: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in network["config"].items())
 
 
 def _descriptor_lines(card: Mapping[str, Any]) -> list[str]:

@@ -187,7 +187,7 @@ def run_training(
         graph_cv = train_graph_member(graphs, parts["rdkit_2d"], dataset.labels, folds, log=log)
         clock.lap("cv_and_fit_graph")
     metrics = _cv_metrics(
-        dataset.labels, folds, baseline_cv, member_cvs, trees_oof, network_cvs, ensemble_oof
+        dataset.labels, folds, baseline_cv, member_cvs, trees_oof, network_cvs, networks_oof, ensemble_oof
     )
     metrics["blend"] = {"network_weight": weight, "mean_roc_auc_by_weight": blend_scores}
     if graph_cv is not None:
@@ -293,6 +293,7 @@ def _cv_metrics(
     members: list[MemberCV],
     trees: np.ndarray,
     networks: dict[str, NetworkCV],
+    networks_mean: np.ndarray | None,
     ensemble: np.ndarray,
 ) -> dict[str, Any]:
     """Per-endpoint and mean metrics for the baseline, every member, the tree ensemble, the network
@@ -310,9 +311,8 @@ def _cv_metrics(
             **summarise(fold_metrics(network.oof, labels, folds)),
             "cv_seconds": round(network.seconds, 1),
         }
-    if len(networks) > 1:
-        mean = np.mean([n.oof for n in networks.values()], axis=0)
-        rows[NETWORKS_MEAN] = summarise(fold_metrics(mean, labels, folds))
+    if len(networks) > 1 and networks_mean is not None:
+        rows[NETWORKS_MEAN] = summarise(fold_metrics(networks_mean, labels, folds))
     return {
         "baseline": {**base, "member": BASELINE.as_dict(), "cv_seconds": round(baseline.seconds, 1)},
         "members": rows,
