@@ -24,6 +24,11 @@ def train(
     folds: int = typer.Option(5, min=2, max=10, help="scaffold CV folds"),
     seed: int = typer.Option(2026, help="fold-assignment and LightGBM seed"),
     limit: int = typer.Option(None, min=50, help="train on the first N rows only (smoke tests)"),
+    scope: str = typer.Option(
+        "organic-v2",
+        help="chemistry scope the rows are standardised under: organic-v2, or largest-fragment-v1 "
+        "(the compounds, and so the scaffold folds, of models up to 2.6.0)",
+    ),
     force: bool = typer.Option(False, help="overwrite an existing artifact folder"),
     with_outcomes: bool = typer.Option(
         False,
@@ -42,7 +47,11 @@ def train(
 ) -> None:
     """Scaffold-CV the baseline and the ensemble, calibrate, fit on all data, write the model folder."""
     from hygeia.toxicity.artifact import write_artifact
+    from hygeia.toxicity.molecules import CHEMISTRY_SCOPES
     from hygeia.toxicity.training import run_training
+
+    if scope not in CHEMISTRY_SCOPES:
+        fail(f"unknown chemistry scope {scope!r}; choose one of {', '.join(CHEMISTRY_SCOPES)}")
 
     settings = get_settings()
     data = data or settings.data_dir / "tox21" / "tox21.csv"
@@ -55,7 +64,7 @@ def train(
     out = out or settings.models_dir / "toxicity" / version
     if out.exists() and any(out.iterdir()) and not force:
         fail(f"{out} already holds a model; pick another --version or pass --force")
-    run = run_training(data, n_folds=folds, seed=seed, limit=limit, log=_log)
+    run = run_training(data, n_folds=folds, seed=seed, limit=limit, log=_log, scope=scope)
     card = write_artifact(run, out, version, data, force=force)
     shipped = card["metrics"]["scaffold_cv"]["shipped"]["mean_over_endpoints"]
     typer.echo(

@@ -44,6 +44,7 @@ TOO_MANY_ATOMS, DISALLOWED_ELEMENT, INORGANIC, STANDARDISATION_FAILED = (
 )
 ORGANIC_SCOPE = "organic-v2"  # what is scored, and what models trained from now on learn from
 LARGEST_FRAGMENT_SCOPE = "largest-fragment-v1"  # the training rule of toxicity models up to 2.6.0
+CHEMISTRY_SCOPES = (ORGANIC_SCOPE, LARGEST_FRAGMENT_SCOPE)
 _COUNTER_ION_ELEMENTS = frozenset(_SALT_METALS.split(","))
 
 

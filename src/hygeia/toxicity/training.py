@@ -42,6 +42,7 @@ from hygeia.toxicity.members import (
     cross_validate_member,
     fit_member,
 )
+from hygeia.toxicity.molecules import ORGANIC_SCOPE
 from hygeia.toxicity.network_training import (
     NETWORK_CONFIGS,
     NETWORKS_MEAN,
@@ -132,11 +133,14 @@ def run_training(
     limit: int | None = None,
     log: Log = print,
     outcomes: OutcomeMolecules | None = None,
+    scope: str = ORGANIC_SCOPE,
 ) -> TrainingRun:
     """`outcomes`: accepted assay outcomes added as training rows; the Tox21 compounds keep the
-    folds they have without them, so the CV on those compounds compares with production's."""
+    folds they have without them, so the CV on those compounds compares with production's.
+    `scope`: the chemistry scope the rows are standardised under; an older model's scope gives its
+    compounds and therefore its scaffold folds, so a new recipe can be compared with it fold by fold."""
     clock = Stopwatch()
-    dataset = load_tox21(data_path, limit=limit)
+    dataset = load_tox21(data_path, limit=limit, scope=scope)
     log(
         f"standardised {dataset.input_rows} rows -> {len(dataset)} compounds, "
         f"{len(dataset.rejected)} rejected ({clock.lap('standardise')} s)"

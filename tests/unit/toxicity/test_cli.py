@@ -179,3 +179,32 @@ def test_chunked_csv_and_parquet_equal_the_whole_file(no_registry: None, tmp_pat
     assert chunked.read_text() == whole.read_text()
     as_parquet = [{k: v or "" for k, v in row.items()} for row in pq.read_table(table).to_pylist()]
     assert as_parquet == _read(whole, ("id",))
+
+
+def test_train_refuses_an_unknown_chemistry_scope(tmp_path: Path) -> None:
+    data = tmp_path / "tox21.csv"
+    data.write_text("smiles\nCCO\n")
+    result = CliRunner().invoke(app, ["toxicity", "train", "--data", str(data), "--scope", "inorganic"])
+    assert result.exit_code != 0
+    assert "unknown chemistry scope 'inorganic'" in result.output
+
+
+def test_train_standardises_under_the_named_scope(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scope reaches training, so a recipe can be trained on an older model's compounds and folds."""
+    import hygeia.toxicity.training as training
+
+    asked: dict[str, object] = {}
+
+    def stop(*args: object, **kwargs: object) -> None:
+        asked.update(kwargs)
+        raise SystemExit(3)
+
+    monkeypatch.setattr(training, "run_training", stop)
+    data = tmp_path / "tox21.csv"
+    data.write_text("smiles\nCCO\n")
+    out = str(tmp_path / "m")
+    result = CliRunner().invoke(
+        app, ["toxicity", "train", "--data", str(data), "--out", out, "--scope", "largest-fragment-v1"]
+    )
+    assert result.exit_code == 3
+    assert asked["scope"] == "largest-fragment-v1"
