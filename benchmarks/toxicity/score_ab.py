@@ -4,6 +4,9 @@
 For versions whose feature parts are the same: the molecules are standardised and featurised once,
 then each model scores them alone and in batches of 16, in alternating order over 4 rounds, so the
 machine's drift falls on both. Tox21 rows 2000-2399, as `benchmarks.load.toxicity_service_time`.
+`FOLDER:whole-seeds` is the same model with each network seed run whole, i.e. without the shared
+input transform (`network_member.SharedInputs`): `score_ab models/toxicity/2.6.0:whole-seeds
+models/toxicity/2.6.0` times what sharing it saves.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 from pathlib import Path
 
 from hygeia.toxicity.loading import load_folder
+from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection, prepare
 from hygeia.toxicity.parallel import featurize_prepared
 
@@ -23,8 +27,7 @@ ROUNDS, BATCH_SIZES = 4, (1, 16)
 
 
 def main(argv: list[str]) -> None:
-    folders = [Path(a) for a in argv]
-    models = {folder.name: load_folder(folder) for folder in folders}
+    models = dict(_load(arg) for arg in argv)
     data = Path(os.environ.get("HYGEIA_DATA_DIR", ROOT.parent / "shared" / "data"))
     with (data / "tox21" / "tox21.csv").open() as handle:
         smiles = [row["smiles"] for row in csv.DictReader(handle)][2000:2400]
@@ -45,6 +48,17 @@ def main(argv: list[str]) -> None:
                     model.score(batch)
                 spent[name].append(round(1000 * (time.process_time() - began) / (len(batches) * size), 2))
         print(f"batch {size}: " + "; ".join(f"{name} {values}" for name, values in spent.items()))
+
+
+def _load(arg: str) -> tuple[str, ToxicityModel]:
+    folder, _, variant = arg.partition(":")
+    model = load_folder(Path(folder))
+    if variant == "whole-seeds":
+        for network in model.networks:
+            network.shared = None
+    elif variant:
+        raise SystemExit(f"unknown variant {variant!r}: FOLDER or FOLDER:whole-seeds")
+    return f"{Path(folder).name} {variant}".strip(), model
 
 
 if __name__ == "__main__":

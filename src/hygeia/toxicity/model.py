@@ -34,7 +34,7 @@ from hygeia.toxicity.featurize import (
 )
 from hygeia.toxicity.graph_inputs import MoleculeGraphFeaturizer, MoleculeGraphs
 from hygeia.toxicity.graph_member import GraphMember, open_graph_session
-from hygeia.toxicity.network_member import NetworkMember, open_session
+from hygeia.toxicity.network_member import NetworkMember, open_session, share_input_transform
 
 CALIBRATION_FILE = "calibration.json"
 FINGERPRINTS_FILE = "training_fingerprints.npy"
@@ -246,11 +246,11 @@ def _load_network(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> N
     if stored is None:
         raise FeatureSpecMismatch(f"model card has no feature spec for network {spec['name']!r}")
     featurizer = featurizer_from_spec(stored)
-    sessions = [
-        open_session(_artifact(folder, card, f), featurizer.spec.dimension, len(ENDPOINTS))
-        for f in spec["files"]
-    ]
-    return NetworkMember(spec["name"], featurizer, sessions)
+    paths = [_artifact(folder, card, f) for f in spec["files"]]
+    width = featurizer.spec.dimension
+    sessions = [open_session(path, width, len(ENDPOINTS)) for path in paths]
+    shared = share_input_transform([path.read_bytes() for path in paths], sessions, width)
+    return NetworkMember(spec["name"], featurizer, sessions, shared)
 
 
 def _load_graph(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> GraphMember:
