@@ -95,12 +95,51 @@ def scatter_rows(model: onnx.ModelProto) -> int:
         axes = constants.get(unsqueeze.input[1])
         if axes is None or axes.tolist() not in ([1], [-1]):
             continue
+        updates = _unsliced(node.input[2], expand.output[0], made_by, constants)
         row_sum = helper.make_node(
-            "ScatterND", [node.input[0], expand.input[0], node.input[2]], list(node.output), reduction="add"
+            "ScatterND", [node.input[0], expand.input[0], updates], list(node.output), reduction="add"
         )
         node.CopyFrom(row_sum)
         rewritten += 1
+    if rewritten:
+        _drop_unused(model)
     return rewritten
+
+
+def _unsliced(
+    updates: str, expanded: str, made_by: dict[str, onnx.NodeProto], constants: dict[str, np.ndarray]
+) -> str:
+    """The exporter slices the summed rows to the expanded index's shape, which is their own shape
+    (one row per bond, every column); ScatterND takes them unsliced, so neither the slice's copy nor
+    the expanded int64 index (a value per bond and column, a quarter of the member's time) is built.
+    Were the shapes to differ, ScatterND would refuse the rows and the probe keep the stored graph."""
+    sliced = made_by.get(updates)
+    if sliced is None or sliced.op_type != "Slice" or len(sliced.input) != 3:
+        return updates
+    starts, ends = constants.get(sliced.input[1]), made_by.get(sliced.input[2])
+    if (
+        starts is None
+        or starts.any()
+        or ends is None
+        or list(ends.input) != [expanded]
+        or ends.op_type != "Shape"
+    ):
+        return updates
+    return str(sliced.input[0])
+
+
+def _drop_unused(model: onnx.ModelProto) -> None:
+    """Removes nodes and initializers nothing reads any more (ONNX Runtime would warn about each)."""
+    graph = model.graph
+    while True:
+        read = {name for node in graph.node for name in node.input} | {o.name for o in graph.output}
+        unused = [node for node in graph.node if not any(out in read for out in node.output)]
+        if not unused:
+            break
+        for node in unused:
+            graph.node.remove(node)
+    for initializer in [i for i in graph.initializer if i.name not in read]:
+        graph.initializer.remove(initializer)
 
 
 def with_row_scatters(
