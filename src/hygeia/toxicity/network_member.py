@@ -110,11 +110,11 @@ def share_input_transform(
     if len(stored) < 2:
         return None
     try:
-        splits = [split_at_first_layer(s) for s in stored]
-        if any(s is None for s in splits) or len({(s[0], s[2]) for s in splits if s}) != 1:
+        splits = [split for split in map(split_at_first_layer, stored) if split is not None]
+        if len(splits) != len(stored) or len({(transform, cut) for transform, _, cut in splits}) != 1:
             return None
-        transform, _, cut = splits[0]  # type: ignore[misc]
-        shared = SharedInputs(_session(transform), cut, [_session(s[1]) for s in splits if s])
+        transform, _, cut = splits[0]
+        shared = SharedInputs(_session(transform), cut, [_session(layers) for _, layers, _ in splits])
         probe = _probe(n_features)
         whole = [session.run(None, {INPUT: probe})[0] for session in sessions]
         if all(np.array_equal(a, b, equal_nan=True) for a, b in zip(whole, shared.run(probe), strict=True)):
