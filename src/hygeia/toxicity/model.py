@@ -250,7 +250,8 @@ def _load_network(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> N
     width = featurizer.spec.dimension
     sessions = [open_session(path, width, len(ENDPOINTS)) for path in paths]
     shared = share_input_transform([path.read_bytes() for path in paths], sessions, width)
-    return NetworkMember(spec["name"], featurizer, sessions, shared)
+    # the split holds every seed's weights again: the whole graphs are dropped once it serves them
+    return NetworkMember(spec["name"], featurizer, [] if shared else sessions, shared)
 
 
 def _load_graph(folder: Path, card: dict[str, Any], spec: dict[str, Any]) -> GraphMember:

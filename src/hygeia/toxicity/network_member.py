@@ -42,7 +42,7 @@ class SharedInputs:
 class NetworkMember:
     name: str
     featurizer: Featurizer
-    sessions: list[ort.InferenceSession]
+    sessions: list[ort.InferenceSession]  # each seed's whole graph; empty when `shared` runs the seeds
     shared: SharedInputs | None = None
 
     @property
