@@ -67,7 +67,8 @@ def _said_per_drug(tool: str, sources: list[Source]) -> dict[str, str]:
         if source.kind != "tool_result" or source.tool != tool or not output.get("drug"):
             continue
         label = (output.get("verdict") or {}).get("label")
-        if label is None and tool == "agents.side_effects" and not output.get("named_in_question"):
+        asked = output.get("asks_about_effect", True)  # "What are the side effects of X and Y?" asks none
+        if label is None and tool == "agents.side_effects" and asked and not output.get("named_in_question"):
             label = "no" if output.get("n_side_effects") else None  # effects known, none of those asked
         if label in ("yes", "no"):
             said[f"{output['drug']} [{source.number}]"] = label

@@ -22,15 +22,15 @@ from hygeia.settings import get_settings
 
 FOLDER = Path("evidence") / "hetionet"
 EFFECT_CUE = re.compile(
-    r"\bcause[sd]?\b|\bside[- ]effects?\b|\badverse (?:effects?|reactions?)\b|\w*toxic\w*|\binduced?\b"
-    r"|\bteratogen\w*|\bassociated with\b|\blinked (?:to|with)\b",
+    r"\bcause[sd]?\b|\bside[- ]effects?\b|\badverse (?:effects?|reactions?|events?)\b|\w*toxic\w*"
+    r"|\binduced?\b|\bteratogen\w*|\bassociated with\b|\blinked (?:to|with)\b",
     re.IGNORECASE,
 )
 STEM = 5  # "hepatotoxic", "hepatic" and "hepatitis" share "hepat"; "rhabdomyolysis" is "rhabd"
 GENERIC_STEMS = """failu disor disea syndr incre decre abnor injur infec react acute chron sever cause cases
 effec induc upper lower funct tract level count total condi probl risks devel letha fatal medic drugs
 treat patie child adult elder older women human peopl takin doses dosag commo often reall known toxic
-damag assoc linke likel which highe great safer worse bette rates"""
+damag assoc linke likel which highe great safer worse bette rates adver event"""
 # name no effect on their own: "renal failure" is not any failure, and "more likely" or "which drug has a
 # higher risk" compare drugs, whose labels are looked up one by one
 GENERIC = frozenset(GENERIC_STEMS.split())
@@ -45,6 +45,15 @@ ORGAN_ROOTS = {  # an organ the labels name by a Greek root: "muscle damage" is 
     "neuro": ("neurit",), "cardi": ("myocard",),
     "terat": ("congenit", "malform"),  # "teratogenic": Teratogenicity, Congenital anomaly
 }  # fmt: skip
+# asked for a drug's effects in general ("What are the side effects of ibuprofen?"): the answer is the list
+LISTING = re.compile(r"\bside[- ]effects?\b|\badverse (?:effects?|reactions?|events?)\b", re.IGNORECASE)
+# which effects such a list shows first: a grave outcome, then a lesion (LESION); a word rule, not a
+# grading of seriousness, which the source does not give
+GRAVE = re.compile(
+    r"failure|necros|haemorrh|hemorrh|infarct|perforat|arrest|anaphyla|agranulocyt|aplastic|death|suicid"
+    r"|convuls|seizure",
+    re.IGNORECASE,
+)
 NOT_A_DRUG_EFFECT = re.compile(r"\bnormal\b|\btraumatic\b", re.IGNORECASE)  # "Liver function test normal"
 SYNONYMS = {  # plain and Latin/Greek organ words -> the stem the labels (MedDRA terms) use
     "liver": "hepat", "kidne": "renal", "nephr": "renal", "heart": "cardi", "bleed": "haemo",
@@ -144,15 +153,19 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
     names = (drug, found.name, *find_named_drugs(query, limit=10))
     named = matching(effects, query, names)
     basis_effects = covering(named, query, names)
+    asked = bool(asked_stems(query, names))
     verdict = {}
     if not effects:
         fact = (
             f"SIDER 4.1 (via Hetionet) has no entry for {found.name}: absence there is not evidence of safety"
         )
+    elif not asked:
+        fact = _listing(found.name, effects)
     elif named:
         fact = (
             f"SIDER 4.1 (via Hetionet CcSE) lists {', '.join(named)} among the {len(effects)} labelled side "
-            f"effects of {found.name} (drug labels: listed, not a rate or proof of causation)"
+            f"effects of {found.name}{_unnamed(named, query, names)} (drug labels: listed, not a rate or "
+            "proof of causation)"
         )
         if basis_effects:
             verdict = {"verdict": {"label": "yes", "basis": _basis(found.name, basis_effects)}}
@@ -161,9 +174,33 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
             f"SIDER 4.1 (via Hetionet CcSE) lists {len(effects)} labelled side effects for {found.name}; "
             f"none matches the question's terms (e.g. {', '.join(effects[:SHOWN])})"
         )
-    return {"drug": found.name, "drugbank_id": found.drugbank_id, "named_in_question": named,
-            "n_side_effects": len(effects), "side_effects": effects, "fact": fact,
-            "answers": bool(verdict), **verdict}  # fmt: skip
+    answers = bool(verdict) or (bool(effects) and not asked and bool(LISTING.search(query)))
+    return {"drug": found.name, "drugbank_id": found.drugbank_id, "asks_about_effect": asked,
+            "named_in_question": named, "n_side_effects": len(effects), "side_effects": effects,
+            "fact": fact, "answers": answers, **verdict}  # fmt: skip
+
+
+def _listing(drug: str, effects: list[str]) -> str:
+    """A drug's labelled effects when the question names none, those naming a grave outcome first, then
+    a lesion (alphabetical within each; the source grades neither seriousness nor frequency)."""
+    tiers = {e: 0 if GRAVE.search(e) else 1 if LESION.search(e) else 2 for e in effects}
+    ranked = sorted((e for e in effects if not NOT_A_DRUG_EFFECT.search(e)), key=tiers.__getitem__)
+    grave = sum(tiers[e] < 2 for e in ranked)
+    which = f"{grave} name a grave outcome or a lesion (a word rule), first:" if grave else "e.g."
+    return (
+        f"SIDER 4.1 (via Hetionet CcSE) lists {len(effects)} labelled side effects for {drug} (drug labels: "
+        f"listed, not a rate or proof of causation); {which} {', '.join(ranked[:SHOWN])}; the full list is "
+        "in this result"
+    )
+
+
+def _unnamed(named: list[str], query: str, names: tuple[str, ...]) -> str:
+    """', none naming "lactic" as asked' when the listed effects carry only part of the question's words
+    (Metformin's labels list Acidosis; the question asked about lactic acidosis)."""
+    carried = set().union(*(effect_stems(e) for e in named))
+    missing = asked_stems(query, names) - carried
+    words = [w for w in dict.fromkeys(re.findall("[a-z]+", query.lower())) if word_stems(w) & missing]
+    return f", none naming {', '.join(repr(w) for w in words)} as asked" if words else ""
 
 
 def _basis(drug: str, effects: list[str]) -> str:

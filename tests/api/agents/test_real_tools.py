@@ -222,6 +222,40 @@ def test_follow_up_questions_ask_about_the_compound_named_before(agents_client, 
     assert third["verdict"]["label"] == "yes"
 
 
+def test_a_question_for_a_drugs_side_effects_is_answered_by_its_label_list(
+    agents_client, make_key, real_toxicity
+):
+    """No effect named: the labels' list answers it (grave outcomes first), with no verdict, and two
+    drugs' lists are not read as "labels do not list it"."""
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(
+        agents_client, headers, "What are the side effects of ibuprofen?", mode="manual", expert="medical"
+    )
+    labels = next(c for c in answer["tool_calls"] if c["tool"] == "agents.side_effects")["output"]
+    assert (
+        labels["answers"] is True
+        and labels["asks_about_effect"] is False
+        and labels["named_in_question"] == []
+    )
+    assert labels["n_side_effects"] == len(labels["side_effects"]) > 100
+    assert "labelled side effects for Ibuprofen" in labels["fact"] and "none matches" not in labels["fact"]
+    assert "a grave outcome or a lesion (a word rule), first: Agranulocytosis" in labels["fact"]
+    assert answer["verdict"] is None and answer["confidence"]["tool_answered"] is True
+    assert "not answered" not in answer["confidence"]["label"]
+    both = ask(
+        agents_client,
+        headers,
+        "What are the side effects of ibuprofen and naproxen?",
+        mode="manual",
+        expert="medical",
+    )
+    assert [c["inputs"]["drug"] for c in both["tool_calls"] if c["tool"] == "agents.side_effects"] == [
+        "ibuprofen",
+        "naproxen",
+    ]
+    assert "do not list it" not in both["answer"]
+
+
 def test_a_comparison_looks_up_each_drug_it_names(agents_client, make_key, real_toxicity):
     """Each drug gets its own labels (the other's name is no effect asked about); each verdict is its
     drug's line, and the answer as a whole states none."""

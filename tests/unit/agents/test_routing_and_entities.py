@@ -145,6 +145,37 @@ def test_side_effects_named_by_a_question_keep_their_direction_and_need_a_specif
     assert covering(heart, infarction, ("sumatriptan",)) == ["Myocardial infarction"]
 
 
+def test_a_question_naming_no_effect_gets_the_labels_listed_grave_outcomes_first():
+    """ "What are the side effects of X?" asks for the list: grave outcomes, then lesions, lead it."""
+    from hygeia.agents.side_effects import EFFECT_CUE, LISTING, _listing, asked_stems
+
+    for question in ("What are the side effects of ibuprofen?", "What adverse events does ibuprofen have?"):
+        assert EFFECT_CUE.search(question) and LISTING.search(question)
+        assert asked_stems(question, ("ibuprofen",)) == set()
+    effects = ["Abdominal pain", "Gastritis", "Hepatic failure", "Liver function test normal", "Nausea"]
+    fact = _listing("Ibuprofen", effects)
+    assert "lists 5 labelled side effects for Ibuprofen" in fact
+    assert (
+        "2 name a grave outcome or a lesion (a word rule), first: Hepatic failure, Gastritis, Abdominal pain"
+        in fact
+    )
+    assert "test normal" not in fact  # a normal test result is no effect
+    assert _listing("X", ["Nausea", "Rash"]).endswith("e.g. Nausea, Rash; the full list is in this result")
+
+
+def test_labels_naming_part_of_what_was_asked_say_which_word_they_lack():
+    """Metformin's labels list Acidosis, not lactic acidosis: listed, but no "yes" to the question."""
+    from hygeia.agents.side_effects import _unnamed, covering, matching
+
+    question, names = "Does metformin cause lactic acidosis?", ("metformin",)
+    named = matching(["Acidosis", "Diarrhoea"], question, names)
+    assert named == ["Acidosis"] and covering(named, question, names) == []
+    assert _unnamed(named, question, names) == ", none naming 'lactic' as asked"
+    assert _unnamed(["Lactic acidosis"], question, names) == ""
+    liver = "Does paracetamol cause acute liver necrosis?"  # the question's word, not the labels' stem
+    assert _unnamed(["Hepatic failure"], liver, ("paracetamol",)) == ", none naming 'necrosis' as asked"
+
+
 def test_association_wording_cues_the_labels_lookup():
     """ "Is pioglitazone associated with bladder cancer?" asks what "does it cause" asks."""
     from hygeia.agents.side_effects import EFFECT_CUE, covering
