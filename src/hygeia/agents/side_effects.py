@@ -103,14 +103,33 @@ def matching(effects: list[str], query: str, names: tuple[str, ...]) -> list[str
 
 def covering(named: list[str], query: str, names: tuple[str, ...]) -> list[str]:
     """The named effects that carry every specific stem the question asks about: the basis of a "yes"
-    ("Myocardial infarction" for "acute myocardial infarction", not "Myocardial depression"). When the
-    question asks about harm ("toxic to the lungs", "kidney damage"), effects that name it come first,
-    then those naming a lesion (failure, necrosis, -pathy, -itis)."""
+    ("Myocardial infarction" for "acute myocardial infarction", not "Myocardial depression"). A stem is
+    five letters, so where an effect holds the question's own word, effects spelling that stem with
+    another word drop out ("Angioedema", not "Angiopathy", for angioedema; a stem reached through an
+    organ's root or the labels' synonym keeps its effects). When the question asks about harm ("toxic to
+    the lungs", "kidney damage"), effects that name it come first, then those naming a lesion (failure,
+    necrosis, -pathy, -itis)."""
     asked = asked_stems(query, names)
     covered = [e for e in named if asked <= effect_stems(e)]
+    for stem, words in _asked_words(query, names, asked).items():
+        if any(words & _words(e) for e in covered):
+            covered = [e for e in covered if words & _words(e) or stem not in {w[:STEM] for w in _words(e)}]
     if HARM.search(query):  # stable: alphabetical within each tier
         covered.sort(key=lambda e: 0 if HARM.search(e) else 1 if LESION.search(e) else 2)
     return covered
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall("[a-z]+", text.lower()))
+
+
+def _asked_words(query: str, names: tuple[str, ...], asked: set[str]) -> dict[str, set[str]]:
+    """Asked stem -> the question's words that spell it literally (not through a synonym)."""
+    spelled: dict[str, set[str]] = {}
+    for word in _words(query) - {w for name in names for w in _words(name)}:
+        if len(word) >= STEM and word[:STEM] in asked:
+            spelled.setdefault(word[:STEM], set()).add(word)
+    return spelled
 
 
 def asked_stems(query: str, names: tuple[str, ...]) -> set[str]:

@@ -143,6 +143,13 @@ def test_side_effects_named_by_a_question_keep_their_direction_and_need_a_specif
     heart = ["Myocardial depression", "Myocardial infarction", "Cerebellar infarction"]
     assert matching(heart, infarction, ("sumatriptan",)) == heart
     assert covering(heart, infarction, ("sumatriptan",)) == ["Myocardial infarction"]
+    # five-letter stems also join "angioedema" and "Angiopathy": an effect holding the question's own
+    # word drops those spelling its stem otherwise; the labels' synonyms ("liver": hepatic) stay
+    assert covering(["Angioedema", "Angiopathy"], "Can lisinopril cause angioedema?", ("lisinopril",)) == [
+        "Angioedema"
+    ]
+    hepatic = ["Acute hepatic failure", "Hepatic failure", "Liver injury"]
+    assert covering(hepatic, liver, ("paracetamol",)) == hepatic
 
 
 def test_a_question_naming_no_effect_gets_the_labels_listed_grave_outcomes_first():
