@@ -39,7 +39,7 @@ SHORT_ORGANS = {  # organ words under five letters, and "lungs", which the label
     "eyes": "eye",
 }  # fmt: skip
 HARM = re.compile(r"toxic|damag|injur|poison", re.IGNORECASE)  # asked about harm: effects naming it first
-LESION = re.compile(r"necros|failure|pathy|lysis|itis", re.IGNORECASE)  # then effects naming a lesion
+LESION = re.compile(r"necros|failure(?! to)|pathy|lysis|itis", re.IGNORECASE)  # then effects naming a lesion
 ORGAN_ROOTS = {  # an organ the labels name by a Greek root: "muscle damage" is Myopathy, Rhabdomyolysis
     "muscl": ("myopath", "myosit", "myalg", "rhabdomyol"), "pulmo": ("pneumon",),
     "neuro": ("neurit",), "cardi": ("myocard",),
@@ -50,8 +50,8 @@ LISTING = re.compile(r"\bside[- ]effects?\b|\badverse (?:effects?|reactions?|eve
 # which effects such a list shows first: a grave outcome, then a lesion (LESION); a word rule, not a
 # grading of seriousness, which the source does not give
 GRAVE = re.compile(
-    r"failure|necros|haemorrh|hemorrh|infarct|perforat|arrest|anaphyla|agranulocyt|aplastic|death|suicid"
-    r"|convuls|seizure",
+    r"failure(?! to)|necros|haemorrh|hemorrh|infarct|perforat|arrest|anaphyla|agranulocyt|aplastic"
+    r"|death|suicid|convuls|seizure",  # "Failure to thrive" names no organ failing
     re.IGNORECASE,
 )
 NOT_A_DRUG_EFFECT = re.compile(r"\bnormal\b|\btraumatic\b", re.IGNORECASE)  # "Liver function test normal"

@@ -159,7 +159,13 @@ def test_a_question_naming_no_effect_gets_the_labels_listed_grave_outcomes_first
     for question in ("What are the side effects of ibuprofen?", "What adverse events does ibuprofen have?"):
         assert EFFECT_CUE.search(question) and LISTING.search(question)
         assert asked_stems(question, ("ibuprofen",)) == set()
-    effects = ["Abdominal pain", "Gastritis", "Hepatic failure", "Liver function test normal", "Nausea"]
+    effects = [
+        "Abdominal pain",
+        "Failure to thrive",
+        "Gastritis",
+        "Hepatic failure",
+        "Liver function test normal",
+    ]
     fact = _listing("Ibuprofen", effects)
     assert "lists 5 labelled side effects for Ibuprofen" in fact
     assert (
