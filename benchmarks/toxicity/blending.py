@@ -23,6 +23,19 @@ from sklearn.linear_model import LogisticRegression
 from hygeia.toxicity.evaluation import fold_metrics, summarise
 
 GRID = np.round(np.arange(0, 1.0001, 0.05), 2)
+NETWORK_WEIGHT, GRAPH_WEIGHT = 0.25, 0.25  # the fixed weights every version since 2.3.0 serves
+
+
+def shipped_blend(
+    trees: np.ndarray,
+    network: np.ndarray,
+    graph: np.ndarray | None = None,
+    network_weight: float = NETWORK_WEIGHT,
+) -> np.ndarray:
+    """The served combination: trees and networks at the network weight, then the graph member (if
+    given) at its weight."""
+    inner = (1 - network_weight) * trees + network_weight * network
+    return inner if graph is None else (1 - GRAPH_WEIGHT) * inner + GRAPH_WEIGHT * graph
 
 
 def headline(oof: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict[str, float]:

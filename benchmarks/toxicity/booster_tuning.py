@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.toxicity.blending import shipped_blend
 from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
-from benchmarks.toxicity.label_imputation import _blend, _network_oof, selection_inputs
+from benchmarks.toxicity.label_imputation import _network_oof, selection_inputs
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity.members import SHIPPED_MEMBERS, MemberConfig, cross_validate_member
 from hygeia.toxicity.training import member_matrix, network_matrix
@@ -81,20 +82,20 @@ def report(oof_path: Path, graph_path: Path, deeper_graph: Path | None = None) -
     done = [v for v in VARIANTS if all(f"{v}|{n}" in stored for n in names)]
     trees = {v: np.mean([stored[f"{v}|{n}"] for n in names], axis=0) for v in done}
     reference_trees = _per_fold(trees["shipped"], labels, folds)
-    reference_blend = _per_fold(_blend(trees["shipped"], network, graph), labels, folds)
+    reference_blend = _per_fold(shipped_blend(trees["shipped"], network, graph), labels, folds)
     rows: dict[str, dict[str, Any]] = {}
     for v in done:
         for n in names:
             reference = _per_fold(stored[f"shipped|{n}"], labels, folds)
             rows[f"{v}: {n}"] = _row(stored[f"{v}|{n}"], reference, labels, folds)
         rows[f"{v}: tree ensemble"] = _row(trees[v], reference_trees, labels, folds)
-        rows[f"{v}: blend"] = _row(_blend(trees[v], network, graph), reference_blend, labels, folds)
+        rows[f"{v}: blend"] = _row(shipped_blend(trees[v], network, graph), reference_blend, labels, folds)
     if deeper_graph is not None:  # the depth-5 graph member of section 6, alone and with finer boosters
         deeper = np.load(deeper_graph)
         rows["depth-5 graph member alone"] = _row(deeper, _per_fold(graph, labels, folds), labels, folds)
         for v in ("shipped", FINER):
             rows[f"{v} boosters, depth-5 graph: blend"] = _row(
-                _blend(trees[v], network, deeper), reference_blend, labels, folds
+                shipped_blend(trees[v], network, deeper), reference_blend, labels, folds
             )
     return {
         "fold_seed": SELECTION_SEED,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.toxicity.blending import shipped_blend
 from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
 from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.members import SHIPPED_MEMBERS, TUNED_PARAMS, MemberConfig, cross_validate_member
@@ -29,8 +30,6 @@ from hygeia.toxicity.training import featurize_parts, member_matrix, network_mat
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "tox21" / "tox21.csv"
 EXTRA_SEEDS = (1, 2)
 NETWORK_INPUTS_MEMBER = MemberConfig("network_inputs", (), {**TUNED_PARAMS, "feature_fraction": 0.15})
-SHIPPED_NETWORK_WEIGHT = 0.25
-SHIPPED_GRAPH_WEIGHT = 0.25
 
 
 def compute(features: Path, out: Path) -> None:
@@ -52,11 +51,6 @@ def compute(features: Path, out: Path) -> None:
     np.savez(out, **result)  # type: ignore[arg-type]
 
 
-def _blend(trees: np.ndarray, network: np.ndarray, graph: np.ndarray) -> np.ndarray:
-    inner = (1 - SHIPPED_NETWORK_WEIGHT) * trees + SHIPPED_NETWORK_WEIGHT * network
-    return (1 - SHIPPED_GRAPH_WEIGHT) * inner + SHIPPED_GRAPH_WEIGHT * graph
-
-
 def report(features: Path, graph_path: Path, variants: Path) -> dict[str, Any]:
     stored, extra = np.load(features), np.load(variants)
     labels, folds = stored["labels"], stored["folds"]
@@ -67,18 +61,20 @@ def report(features: Path, graph_path: Path, variants: Path) -> dict[str, Any]:
     graph = np.load(graph_path)
     wide = extra["member_network_inputs_seed0"]
     every_seed = [oof for seed in by_seed for oof in seed]
-    reference_blend = _blend(np.mean(seed0, axis=0), network, graph)
+    reference_blend = shipped_blend(np.mean(seed0, axis=0), network, graph)
     reference = _per_fold(reference_blend, labels, folds)
     candidates = {
         "2.3.0 recipe (boosters seed 0)": reference_blend,
-        "boosters seed 1 instead": _blend(np.mean(by_seed[1], axis=0), network, graph),
-        "boosters, seeds 0-1 averaged": _blend(np.mean(by_seed[0] + by_seed[1], axis=0), network, graph),
-        "boosters, seeds 0-2 averaged": _blend(np.mean(every_seed, axis=0), network, graph),
+        "boosters seed 1 instead": shipped_blend(np.mean(by_seed[1], axis=0), network, graph),
+        "boosters, seeds 0-1 averaged": shipped_blend(
+            np.mean(by_seed[0] + by_seed[1], axis=0), network, graph
+        ),
+        "boosters, seeds 0-2 averaged": shipped_blend(np.mean(every_seed, axis=0), network, graph),
         "network-inputs booster alone": wide,
-        "network-inputs booster as a fourth tree member": _blend(
+        "network-inputs booster as a fourth tree member": shipped_blend(
             np.mean([*seed0, wide], axis=0), network, graph
         ),
-        "seeds 0-2 + network-inputs booster (weight of one member)": _blend(
+        "seeds 0-2 + network-inputs booster (weight of one member)": shipped_blend(
             (np.mean(every_seed, axis=0) * 3 + wide) / 4, network, graph
         ),
     }

@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.toxicity.blending import shipped_blend
 from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
-from benchmarks.toxicity.label_imputation import DATA, _blend, imputed_labels
+from benchmarks.toxicity.label_imputation import DATA, imputed_labels
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.members import SHIPPED_MEMBERS
@@ -56,12 +57,12 @@ def report(graph_path: Path, boosters_path: Path, imputed_path: Path) -> dict[st
     labels, folds, network = stored["labels"], stored["folds"], stored["network"]
     trees = np.mean([stored[f"shipped|{m.name}"] for m in SHIPPED_MEMBERS], axis=0)
     masked, imputed = np.load(graph_path), np.load(imputed_path)
-    reference = _blend(trees, network, masked)
+    reference = shipped_blend(trees, network, masked)
     graph_reference = _per_fold(masked, labels, folds)
     rows = {
         "graph member, imputed vs tested only": _row(imputed, graph_reference, labels, folds),
         "2.5.0 blend, graph imputed vs tested only": _row(
-            _blend(trees, network, imputed), _per_fold(reference, labels, folds), labels, folds
+            shipped_blend(trees, network, imputed), _per_fold(reference, labels, folds), labels, folds
         ),
     }
     return {"fold_seed": SELECTION_SEED, "rows": rows}

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from rdkit import Chem
 
-from benchmarks.toxicity.blending import nested_weight
+from benchmarks.toxicity.blending import NETWORK_WEIGHT, nested_weight, shipped_blend
 from benchmarks.toxicity.model_selection import SELECTION_SEED, selection_cli
 from hygeia.toxicity.evaluation import fold_metrics
 from hygeia.toxicity.graph_inputs import (
@@ -43,8 +43,6 @@ from hygeia.toxicity.graph_inputs import (
     scale_descriptors,
 )
 from hygeia.toxicity.graph_network import DirectedMPNN, export_graph_onnx, predict_graph, train_graph
-
-SHIPPED_NETWORK_WEIGHT = 0.25
 
 
 def write_members(out: Path, data: Path) -> None:
@@ -142,7 +140,7 @@ def report(members: Path, graph_runs: dict[str, list[Path]]) -> dict[str, Any]:
     labels, folds = stored["labels"], stored["folds"]
     trees = np.mean([stored[k] for k in stored.files if k.startswith("member_")], axis=0)
     network = np.mean([stored[k] for k in stored.files if k.startswith("network_seed")], axis=0)
-    blend = (1 - SHIPPED_NETWORK_WEIGHT) * trees + SHIPPED_NETWORK_WEIGHT * network
+    blend = shipped_blend(trees, network)
     reference = _per_fold(blend, labels, folds)
     rows = {
         "trees (3 boosters)": _row(trees, reference, labels, folds),
@@ -160,7 +158,7 @@ def report(members: Path, graph_runs: dict[str, list[Path]]) -> dict[str, Any]:
             rows[f"blend + {name} at {weight}"] = _row(mixed, reference, labels, folds)
         nested = nested_weight(blend, graph, labels, folds, per_endpoint=False)
         rows[f"blend + {name}, weight nested (grid 0.05)"] = _row(nested, reference, labels, folds)
-        four = (1 - SHIPPED_NETWORK_WEIGHT) * (3 * trees + graph) / 4 + SHIPPED_NETWORK_WEIGHT * network
+        four = (1 - NETWORK_WEIGHT) * (3 * trees + graph) / 4 + NETWORK_WEIGHT * network
         rows[f"{name} as a fourth tree-side member"] = _row(four, reference, labels, folds)
     runs = {
         str(path): json.loads(path.with_suffix(".json").read_text())

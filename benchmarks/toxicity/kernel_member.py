@@ -33,8 +33,6 @@ from sklearn.svm import SVC
 from benchmarks.toxicity.blending import nested_weight
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 
-GRAPH_WEIGHT = 0.25  # 2.3.0's
-
 
 def tanimoto_kernel(smiles: np.ndarray) -> np.ndarray:
     """All-pairs Tanimoto on ECFP4 2048-bit fingerprints (the domain search's fingerprint)."""
@@ -114,17 +112,15 @@ def cross_validate_kernel(data: Path, c: float, descriptors: Path | None = None)
 
 
 def report(features: Path, kernel_runs: dict[str, Path], graph: Path | None) -> dict[str, Any]:
-    from benchmarks.toxicity.graph_member import SHIPPED_NETWORK_WEIGHT, _per_fold, _row
+    from benchmarks.toxicity.blending import shipped_blend
+    from benchmarks.toxicity.graph_member import _per_fold, _row
 
     stored = np.load(features)
     labels, folds = stored["labels"], stored["folds"]
     trees = np.mean([stored[k] for k in stored.files if k.startswith("member_")], axis=0)
     network = np.mean([stored[k] for k in stored.files if k.startswith("network_seed")], axis=0)
-    blend = (1 - SHIPPED_NETWORK_WEIGHT) * trees + SHIPPED_NETWORK_WEIGHT * network
-    name = "blend 2.2.0 (network 0.25)"
-    if graph is not None:
-        blend = (1 - GRAPH_WEIGHT) * blend + GRAPH_WEIGHT * np.load(graph)
-        name = "blend 2.3.0 (graph 0.25)"
+    blend = shipped_blend(trees, network, None if graph is None else np.load(graph))
+    name = "blend 2.2.0 (network 0.25)" if graph is None else "blend 2.3.0 (graph 0.25)"
     reference = _per_fold(blend, labels, folds)
     rows = {name: _row(blend, reference, labels, folds)}
     for run, path in kernel_runs.items():

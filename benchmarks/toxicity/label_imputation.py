@@ -29,6 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_predict
 
+from benchmarks.toxicity.blending import shipped_blend
 from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity import ENDPOINTS
@@ -39,7 +40,6 @@ from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 from hygeia.toxicity.training import featurize_parts, member_matrix, network_matrix
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "tox21" / "tox21.csv"
-NETWORK_WEIGHT, GRAPH_WEIGHT = 0.25, 0.25  # 2.3.0's fixed weights
 
 
 def imputed_labels(labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -118,11 +118,6 @@ def compute(out: Path, graph: Path) -> None:
     print(f"computed in {time.perf_counter() - started:.0f} s")
 
 
-def _blend(trees: np.ndarray, network: np.ndarray, graph: np.ndarray) -> np.ndarray:
-    inner = (1 - NETWORK_WEIGHT) * trees + NETWORK_WEIGHT * network
-    return (1 - GRAPH_WEIGHT) * inner + GRAPH_WEIGHT * graph
-
-
 def outcome_auc(labels: np.ndarray) -> dict[str, float]:
     """ROC-AUC of predicting each endpoint from the other 11 outcomes (5-fold CV, all tested compounds)."""
     scores = {}
@@ -142,7 +137,7 @@ def report(oof_path: Path, graph_path: Path) -> dict[str, Any]:
     names = [m.name for m in SHIPPED_MEMBERS]
     trees = {v: np.mean([stored[f"{n}|{v}"] for n in names], axis=0) for v in ("masked", "imputed")}
     network = {v: stored[f"network|{v}"] for v in ("masked", "imputed")}
-    reference_blend = _blend(trees["masked"], network["masked"], graph)
+    reference_blend = shipped_blend(trees["masked"], network["masked"], graph)
     candidates: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for n in names:
         candidates[f"{n} imputed vs masked"] = (stored[f"{n}|imputed"], stored[f"{n}|masked"])
@@ -150,18 +145,18 @@ def report(oof_path: Path, graph_path: Path) -> dict[str, Any]:
     candidates["network imputed vs masked"] = (network["imputed"], network["masked"])
     candidates["2.3.0 recipe (reference)"] = (reference_blend, reference_blend)
     candidates["blend, boosters imputed"] = (
-        _blend(trees["imputed"], network["masked"], graph),
+        shipped_blend(trees["imputed"], network["masked"], graph),
         reference_blend,
     )
     candidates["blend, boosters and network imputed"] = (
-        _blend(trees["imputed"], network["imputed"], graph),
+        shipped_blend(trees["imputed"], network["imputed"], graph),
         reference_blend,
     )
     rows = {
         name: _row(oof, _per_fold(ref, labels, folds), labels, folds)
         for name, (oof, ref) in candidates.items()
     }
-    shipped = _blend(trees["imputed"], network["masked"], graph)
+    shipped = shipped_blend(trees["imputed"], network["masked"], graph)
     per_endpoint = {}
     for j, endpoint in enumerate(ENDPOINTS):
         tested = ~np.isnan(labels[:, j])

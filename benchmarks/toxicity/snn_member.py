@@ -26,13 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.toxicity.blending import NETWORK_WEIGHT, shipped_blend
 from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
 from benchmarks.toxicity.label_imputation import selection_inputs
-from hygeia.toxicity.graph_training import GRAPH_WEIGHT
 from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
 from hygeia.toxicity.training import member_matrix
 
-NETWORK_WEIGHT = 0.25  # 2.6.0's
 REFERENCE = "shipped"  # network_selection's name for 2.6.0's network settings
 
 
@@ -46,11 +45,6 @@ def compute(members: Path, graph: Path) -> None:
     np.savez(members, labels=dataset.labels, folds=folds, trees=np.mean(trees, axis=0))
 
 
-def _blend(trees: np.ndarray, network: np.ndarray, graph: np.ndarray, network_weight: float) -> np.ndarray:
-    inner = (1 - network_weight) * trees + network_weight * network
-    return (1 - GRAPH_WEIGHT) * inner + GRAPH_WEIGHT * graph
-
-
 def report(members: Path, graph_path: Path, networks: Path, control: Path) -> dict[str, Any]:
     stored, graph = np.load(members), np.load(graph_path)
     labels, folds, trees = stored["labels"], stored["folds"], stored["trees"]
@@ -58,11 +52,11 @@ def report(members: Path, graph_path: Path, networks: Path, control: Path) -> di
     relu = variants.pop(REFERENCE)
     six_seeds = (relu + np.load(control / f"{REFERENCE}.npy")) / 2
     reference, control_blend = (
-        _per_fold(_blend(trees, n, graph, NETWORK_WEIGHT), labels, folds) for n in (relu, six_seeds)
+        _per_fold(shipped_blend(trees, n, graph, NETWORK_WEIGHT), labels, folds) for n in (relu, six_seeds)
     )
 
     def row(network: np.ndarray, weight: float = NETWORK_WEIGHT, against: Any = reference) -> dict[str, Any]:
-        return _row(_blend(trees, network, graph, weight), against, labels, folds)
+        return _row(shipped_blend(trees, network, graph, weight), against, labels, folds)
 
     rows = {
         "2.6.0 recipe (reference)": row(relu),
