@@ -112,10 +112,17 @@ def loaded_model() -> ToxicityModel | None:
         return next((m for key, m in _loaded.items() if key[0] == "bundled"), None)
 
 
+def _missing() -> str:
+    """Why no model, naming where bundled folders were looked for: relative settings make a CLI run
+    from another folder look in that folder's `models/`."""
+    models = get_settings().models_dir
+    return f"{TRAIN_HINT}, or set HYGEIA_MODELS_DIR to the folder holding toxicity/ (now: {models})"
+
+
 def _bundled_model() -> ToxicityModel:
     folder = bundled_folder()
     if folder is None:
-        raise CapabilityUnavailable(MODEL_NAME, TRAIN_HINT)
+        raise CapabilityUnavailable(MODEL_NAME, _missing())
     key = ("bundled", str(folder.resolve()))
     with _lock:
         if key in _loaded:
@@ -130,7 +137,7 @@ def unavailable_reason() -> str | None:
     """For /ready and the console: None when a model can be found, else why not (no loading)."""
     if _registry_current() is not None or bundled_folder() is not None:
         return None
-    return TRAIN_HINT
+    return _missing()
 
 
 def clear_cache() -> None:

@@ -153,6 +153,21 @@ def test_csv_without_smiles_column_fails_clearly(no_registry: None, tmp_path: Pa
     assert "no 'smiles' column" in result.output
 
 
+def test_a_run_that_finds_no_model_says_where_it_looked(
+    no_registry: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative settings make a CLI run from another folder look in that folder's models/: say so."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYGEIA_MODELS_DIR")
+    get_settings.cache_clear()
+    source = tmp_path / "in.csv"
+    source.write_text("smiles\nCCO\n")
+    result = CliRunner().invoke(app, ["toxicity", "predict", str(source), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code != 0 and not (tmp_path / "o.csv").exists()
+    said = " ".join(result.output.split())
+    assert "set HYGEIA_MODELS_DIR to the folder holding toxicity/ (now: models)" in said
+
+
 def test_sdf_output_keeps_one_record_per_input(no_registry: None, tmp_path: Path) -> None:
     from rdkit import Chem
 
