@@ -8,6 +8,7 @@ import typer
 
 from hygeia.core.cli import fail
 from hygeia.settings import get_settings
+from hygeia.toxicity import CHEMISTRY_SCOPES, ORGANIC_SCOPE
 
 app = typer.Typer(no_args_is_help=True)
 DEFAULT_VERSION = "2.6.0"
@@ -25,9 +26,9 @@ def train(
     seed: int = typer.Option(2026, help="fold-assignment and LightGBM seed"),
     limit: int = typer.Option(None, min=50, help="train on the first N rows only (smoke tests)"),
     scope: str = typer.Option(
-        "organic-v2",
-        help="chemistry scope the rows are standardised under: organic-v2, or largest-fragment-v1 "
-        "(the compounds, and so the scaffold folds, of models up to 2.6.0)",
+        ORGANIC_SCOPE,
+        help=f"chemistry scope the rows are standardised under: {' or '.join(CHEMISTRY_SCOPES)} (the "
+        "latter: the compounds, and so the scaffold folds, of models up to 2.6.0)",
     ),
     force: bool = typer.Option(False, help="overwrite an existing artifact folder"),
     with_outcomes: bool = typer.Option(
@@ -47,7 +48,6 @@ def train(
 ) -> None:
     """Scaffold-CV the baseline and the ensemble, calibrate, fit on all data, write the model folder."""
     from hygeia.toxicity.artifact import write_artifact
-    from hygeia.toxicity.molecules import CHEMISTRY_SCOPES
     from hygeia.toxicity.training import run_training
 
     if scope not in CHEMISTRY_SCOPES:

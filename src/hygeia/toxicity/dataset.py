@@ -8,7 +8,7 @@ safety screen; the number of conflicting endpoint labels is reported in the mode
 before the scaffold split also keeps copies of one compound from landing in different CV folds.
 
 Rows that cannot be standardised are kept in `rejected` with their reason, never silently dropped.
-Rows outside the chemistry scope (`molecules.ORGANIC_SCOPE`: metal complexes and salts, inorganics)
+Rows outside the chemistry scope (`ORGANIC_SCOPE`: metal complexes and salts, inorganics)
 are rejected the same way; `scope` rebuilds the training set of a model trained under an older rule.
 """
 
@@ -23,8 +23,8 @@ import pandas as pd
 from rdkit import Chem
 
 from hygeia.core.registry import file_sha256
-from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.molecules import LARGEST_FRAGMENT_SCOPE, ORGANIC_SCOPE, MoleculeRejection, prepare
+from hygeia.toxicity import ENDPOINTS, LARGEST_FRAGMENT_SCOPE, ORGANIC_SCOPE
+from hygeia.toxicity.molecules import MoleculeRejection, prepare
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from importlib import resources
 from rdkit import Chem, rdBase
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
+from hygeia.toxicity import ORGANIC_SCOPE
+
 MAX_SMILES_LENGTH = 1_000
 MAX_HEAVY_ATOMS = 150
 ALLOWED_ELEMENTS = frozenset({"H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "Se", "Br", "I"})
@@ -42,9 +44,6 @@ TOO_MANY_ATOMS, DISALLOWED_ELEMENT, INORGANIC, STANDARDISATION_FAILED = (
     "inorganic",
     "standardisation_failed",
 )
-ORGANIC_SCOPE = "organic-v2"  # what is scored, and what models trained from now on learn from
-LARGEST_FRAGMENT_SCOPE = "largest-fragment-v1"  # the training rule of toxicity models up to 2.6.0
-CHEMISTRY_SCOPES = (ORGANIC_SCOPE, LARGEST_FRAGMENT_SCOPE)
 _COUNTER_ION_ELEMENTS = frozenset(_SALT_METALS.split(","))
 
 

@@ -13,7 +13,7 @@ ECFP4 equals the model's stored training fingerprint, so compound i of the table
 i of the model. Standardising the file takes ~20 s: it runs once in a background thread, and the
 table is then kept under `var/cache/` (JSON) for the next start.
 
-A model trained under an older chemistry scope (`molecules.LARGEST_FRAGMENT_SCOPE`) learned a metal
+A model trained under an older chemistry scope (`LARGEST_FRAGMENT_SCOPE`) learned a metal
 complex as its ligand (ziram as dimethyldithiocarbamic acid, copper cyanide as hydrogen cyanide),
 inorganics as such, and 8-hydroxyquinoline citrate as citric acid. Its table keeps those compounds in
 place for the alignment, but what it reports as measured comes only from the rows that today's scope
@@ -40,10 +40,10 @@ from scipy import sparse
 
 from hygeia.core.registry import file_sha256
 from hygeia.settings import get_settings
-from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity import ENDPOINTS, ORGANIC_SCOPE
 from hygeia.toxicity.applicability import ApplicabilityDomain, packed_fingerprints
 from hygeia.toxicity.dataset import load_tox21, merge_labels, read_tox21, trained_scope
-from hygeia.toxicity.molecules import ORGANIC_SCOPE, prepare
+from hygeia.toxicity.molecules import prepare
 
 if TYPE_CHECKING:
     from hygeia.toxicity.model import ToxicityModel

@@ -19,7 +19,7 @@ import numpy as np
 from rdkit import Chem
 
 from hygeia.core.drift import reference_histogram
-from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity import ENDPOINTS, ORGANIC_SCOPE
 from hygeia.toxicity.applicability import (
     BAND_EDGES,
     choose_threshold,
@@ -42,7 +42,6 @@ from hygeia.toxicity.members import (
     cross_validate_member,
     fit_member,
 )
-from hygeia.toxicity.molecules import ORGANIC_SCOPE
 from hygeia.toxicity.network_training import (
     NETWORK_CONFIGS,
     NETWORKS_MEAN,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hygeia.toxicity import LARGEST_FRAGMENT_SCOPE
 from hygeia.toxicity.dataset import merge_labels
 from hygeia.toxicity.molecules import (
     DISALLOWED_ELEMENT,
     EMPTY,
     INORGANIC,
-    LARGEST_FRAGMENT_SCOPE,
     MAX_HEAVY_ATOMS,
     TOO_LONG,
     TOO_MANY_ATOMS,

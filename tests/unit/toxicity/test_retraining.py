@@ -20,10 +20,10 @@ from hygeia.core.jobs import JobContext
 from hygeia.core.outcomes import add_outcomes
 from hygeia.core.registry import PRODUCTION, STAGING, get_registry, verify_folder
 from hygeia.core.retraining import RetrainRefused, outcome_ids_sha256, training_outcomes
-from hygeia.toxicity import ENDPOINTS, MODEL_NAME
+from hygeia.toxicity import ENDPOINTS, MODEL_NAME, ORGANIC_SCOPE
 from hygeia.toxicity.lifecycle import inchikey
 from hygeia.toxicity.loading import clear_cache
-from hygeia.toxicity.molecules import ORGANIC_SCOPE, MoleculeRejection, prepare
+from hygeia.toxicity.molecules import MoleculeRejection, prepare
 from hygeia.toxicity.outcome_rows import split_outcomes
 from hygeia.toxicity.retraining import SMOKE_MEMBERS, held_out_split, run_retrain_job
 from hygeia.toxicity.splits import scaffold_key
