@@ -122,21 +122,20 @@ def run_all(arms: dict[str, ScopeRuns], fold_seeds: list[int], cache: Path) -> N
 
 def _common_rows(arms: dict[str, ScopeRuns]) -> dict[str, np.ndarray]:
     """Per training set, the rows of the compounds every set keeps with the very same labels."""
-    first, *others = arms.values()
-    index = [{s: i for i, s in enumerate(runs.dataset.smiles)} for runs in others]
+    index = {name: {s: i for i, s in enumerate(runs.dataset.smiles)} for name, runs in arms.items()}
+    first, *others = arms
     common = [
         s
-        for i, s in enumerate(first.dataset.smiles)
+        for s, i in index[first].items()
         if all(
-            s in rows
-            and np.array_equal(first.dataset.labels[i], runs.dataset.labels[rows[s]], equal_nan=True)
-            for rows, runs in zip(index, others, strict=True)
+            s in index[name]
+            and np.array_equal(
+                arms[first].dataset.labels[i], arms[name].dataset.labels[index[name][s]], equal_nan=True
+            )
+            for name in others
         )
     ]
-    return {
-        name: np.array([{s: i for i, s in enumerate(runs.dataset.smiles)}[s] for s in common])
-        for name, runs in arms.items()
-    }
+    return {name: np.array([rows[s] for s in common]) for name, rows in index.items()}
 
 
 def _means(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
