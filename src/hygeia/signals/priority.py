@@ -10,7 +10,9 @@ Priority = disproportionality x seriousness x trend x novelty, every factor repo
   disproportionality D = max(0, (log2 EB05 + IC025) / 2): the two lower bounds, in bits of RR above 1
                      (IC025 alone when the run has no consistent MGPS prior and reports no EB05)
   seriousness        1 + share of the pair's reports with a serious outcome + share with death
+                     (1, stated as "outcomes not in the data", for rows without outcome columns)
   trend              1 + 0.5 if the latest period is a burst + 0.5 * clip(IC025 change, 0, 1)
+                     (1, stated as "no periods in the data", for rows without a period column)
   novelty            1 if the pair is not in the known/labelled list, 0.25 if it is
 A pair without disproportionality (D = 0) has priority 0 whatever else is true: the score ranks
 signals, it does not create them.
@@ -68,7 +70,9 @@ def load_known_pairs(path: Path | str | IO[bytes], source: str | None = None) ->
 
 
 def _seriousness(cases: pd.DataFrame | None, index: pd.MultiIndex) -> pd.DataFrame:
-    out = pd.DataFrame({"share_serious": 0.0, "share_death": 0.0}, index=index)
+    """Shares of each pair's reports with a serious outcome and with death; NaN when the rows carry no
+    outcomes (a count table, a single pair), so no one reads an unknown as "0 % serious"."""
+    out = pd.DataFrame({"share_serious": np.nan, "share_death": np.nan}, index=index)
     if cases is None or not {"serious", "death"} <= set(cases.columns):
         return out
     flags = cases[["id", "drug", "event", "serious", "death"]].drop_duplicates(["id", "drug", "event"])
@@ -80,9 +84,12 @@ def _seriousness(cases: pd.DataFrame | None, index: pd.MultiIndex) -> pd.DataFra
 
 
 def _trend(cases: pd.DataFrame | None, index: pd.MultiIndex, period: str) -> pd.DataFrame:
-    out = pd.DataFrame({"burst": False, "ic025_change": 0.0}, index=index)
+    """Burst flag and IC025 change to the latest period; the change is NaN when the rows carry no
+    period, which the explanation states instead of a change of +0.00."""
+    out = pd.DataFrame({"burst": False, "ic025_change": np.nan}, index=index)
     if cases is None or period not in cases.columns:
         return out
+    out["ic025_change"] = 0.0
     table = period_table(cases, period)
     bursts = burst_flags(table).set_index(["drug", "event"])["burst"]
     change = ic025_change(table)
@@ -140,8 +147,9 @@ def prioritise(
         },
         index=table.index,
     )
-    added["c_seriousness"] = 1.0 + added["share_serious"] + added["share_death"]
-    added["c_trend"] = 1.0 + 0.5 * added["burst"] + 0.5 * np.clip(added["ic025_change"], 0, 1)
+    # an outcome or period the data do not carry weighs 1 (no effect), as a measured 0 does
+    added["c_seriousness"] = 1.0 + added["share_serious"].fillna(0.0) + added["share_death"].fillna(0.0)
+    added["c_trend"] = 1.0 + 0.5 * added["burst"] + 0.5 * np.clip(added["ic025_change"].fillna(0.0), 0, 1)
     added["c_novelty"] = np.where(added["novel"], 1.0, KNOWN_WEIGHT)
     added["priority"] = (
         added["c_disproportionality"] * added["c_seriousness"] * added["c_trend"] * added["c_novelty"]
@@ -193,10 +201,20 @@ def disproportionality_bits(eb05: pd.Series, ic025: pd.Series) -> np.ndarray:
 def _explain(r: object) -> str:
     get = r.__getattribute__
     eb05 = "EB05 not reported" if np.isnan(get("eb05")) else f"EB05 {get('eb05'):.2f}"
+    serious = (
+        "outcomes not in the data"
+        if np.isnan(get("share_serious"))
+        else f"serious {get('share_serious'):.0%}, deaths {get('share_death'):.0%}"
+    )
+    change = (
+        "no periods in the data"
+        if np.isnan(get("ic025_change"))
+        else f"IC025 change {get('ic025_change'):+.2f}"
+    )
     parts = [
         f"{eb05}, IC025 {get('ic025'):.2f} -> {get('c_disproportionality'):.2f} bits",
-        f"serious {get('share_serious'):.0%}, deaths {get('share_death'):.0%} x{get('c_seriousness'):.2f}",
-        f"{'burst, ' if get('burst') else ''}IC025 change {get('ic025_change'):+.2f} x{get('c_trend'):.2f}",
+        f"{serious} x{get('c_seriousness'):.2f}",
+        f"{'burst, ' if get('burst') else ''}{change} x{get('c_trend'):.2f}",
         f"{'novel' if get('novel') else 'known/labelled'} x{get('c_novelty'):.2f}",
         f"alert {get('alert_level')} ({get('criteria_met') or 'no criterion met'})",
     ]

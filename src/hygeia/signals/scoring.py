@@ -38,6 +38,9 @@ OUTPUT_COLUMNS = (
     "eb05",
     "eb95",
 )
+# What `hygeia signals score` writes: the statistics above plus the Yates chi-square that `rank`'s
+# Evans criterion (PRR >= 2 and chi2 >= 4 and N >= 3) needs, so score -> rank works on the file.
+SCORED_COLUMNS = (*OUTPUT_COLUMNS, "chi2")
 Progress = Callable[[float, str], None]
 
 
@@ -153,7 +156,7 @@ def score_count_table(
     return score_counts(count_table(table, source=source), options)
 
 
-def write_output(run: ScoredRun, path: str, columns: Sequence[str] = OUTPUT_COLUMNS) -> None:
+def write_output(run: ScoredRun, path: str, columns: Sequence[str] = SCORED_COLUMNS) -> None:
     """The CLI contract: exactly these columns, one row per pair with N > 0; NaN as an empty cell.
 
     CSV (spreadsheet-safe), gzip CSV or Parquet by the path's suffix (columnar.py).

@@ -36,7 +36,7 @@ from hygeia.signals.faers import ingest_faers
 from hygeia.signals.priority import LEVELS, load_known_pairs, prioritise
 from hygeia.signals.reports import read_case_table, read_counts
 from hygeia.signals.schemas import PairDetail, RunStatus, Signal, SignalPage
-from hygeia.signals.scoring import OUTPUT_COLUMNS, ScoringOptions, score_cases, score_count_table
+from hygeia.signals.scoring import SCORED_COLUMNS, ScoringOptions, score_cases, score_count_table
 from hygeia.signals.trend import period_table
 
 RUN_KIND = "signals.score"
@@ -230,8 +230,9 @@ def _without_paths(exc: Exception) -> ProblemError:
 
 
 def _signal_dict(row: pd.Series) -> dict[str, Any]:
-    fields = [*OUTPUT_COLUMNS, "chi2", "alert_level", "criteria_met", "priority", "explanation"]
-    out: dict[str, Any] = {f: _finite(row[f].item() if hasattr(row[f], "item") else row[f]) for f in fields}
+    out: dict[str, Any] = {
+        f: _finite(row[f].item() if hasattr(row[f], "item") else row[f]) for f in EXPORT_COLUMNS
+    }
     out["criteria_met"] = out["criteria_met"] or ""
     out["components"] = {
         name: float(row[f"c_{name}"]) for name in ("disproportionality", "seriousness", "trend", "novelty")
@@ -310,7 +311,7 @@ def _followed(page: SignalPage) -> SignalPage:
     return page
 
 
-EXPORT_COLUMNS = [*OUTPUT_COLUMNS, "chi2", "alert_level", "criteria_met", "priority", "explanation"]
+EXPORT_COLUMNS = [*SCORED_COLUMNS, "alert_level", "criteria_met", "priority", "explanation"]
 
 
 def export_signals(tenant_id: str, run_id: str, path: Path) -> Path:

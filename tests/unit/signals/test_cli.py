@@ -8,7 +8,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from hygeia.signals.cli import app
-from hygeia.signals.scoring import OUTPUT_COLUMNS
+from hygeia.signals.scoring import SCORED_COLUMNS
 
 runner = CliRunner()
 
@@ -29,7 +29,7 @@ def test_score_writes_the_contract_columns_and_json_hyperparameters(tmp_path):
     result = runner.invoke(app, ["score", str(_cases(tmp_path)), "-o", str(out), "--strata", "sex"])
     assert result.exit_code == 0, result.output
     scored = pd.read_csv(out)
-    assert tuple(scored.columns) == OUTPUT_COLUMNS
+    assert tuple(scored.columns) == SCORED_COLUMNS
     assert (scored["n"] > 0).all() and len(scored) == len(scored[["drug", "event"]].drop_duplicates())
     fitted = json.loads(result.stderr.strip().splitlines()[-1])
     # four drugs spread evenly over five events: no heterogeneity, so no consistent MGPS optimum;
@@ -40,6 +40,25 @@ def test_score_writes_the_contract_columns_and_json_hyperparameters(tmp_path):
     summary = pd.read_csv(out.with_suffix(".fit.csv"))
     assert summary.loc[0, "row"] == "chosen" and summary.loc[0, "outcome"] == "no consistent optimum"
     assert (summary["row"] == "start").sum() == 15  # five starts x three optimisers, all shown
+
+
+def test_rank_reads_what_score_writes(tmp_path):
+    # the README's pipeline: score the cases, then rank the scored file with the cases and a label list
+    cases, scored, ranked = tmp_path / "cases.csv", tmp_path / "scored.csv", tmp_path / "ranked.csv"
+    rows = ["id,drug,event,serious,death,quarter"]
+    rows += [f"{i},{'AB'[i % 2]},{'EF'[i % 3 == 0]},{i % 5 == 0},False,2022Q{1 + i % 4}" for i in range(120)]
+    cases.write_text("\n".join(rows) + "\n")
+    (known := tmp_path / "known.csv").write_text("drug,event\nA,E\n")
+    assert runner.invoke(app, ["score", str(cases), "-o", str(scored)]).exit_code == 0
+    result = runner.invoke(
+        app, ["rank", str(scored), "-o", str(ranked), "--cases", str(cases), "--known", str(known)]
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(ranked)
+    assert len(table) == len(pd.read_csv(scored)) == 4
+    assert table["priority"].is_monotonic_decreasing
+    pair = table.set_index(["drug", "event"]).loc[("A", "E")]
+    assert pair["c_novelty"] == 0.25 and "serious" in pair["explanation"]
 
 
 def test_strata_may_follow_the_option(tmp_path):

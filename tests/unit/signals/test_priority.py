@@ -74,3 +74,16 @@ def test_seriousness_and_trend_enter_the_score():
     ranked = prioritise(scored(drug=["A", "X", "C", "D"]), cases).set_index("drug")
     assert ranked.loc["A", "share_serious"] == 1.0 and ranked.loc["A", "share_death"] == pytest.approx(3 / 12)
     assert bool(ranked.loc["A", "burst"]) and ranked.loc["A", "c_trend"] >= 1.5
+    assert "serious 100%, deaths 25%" in ranked.loc["A", "explanation"]
+    assert "burst, IC025 change" in ranked.loc["A", "explanation"]
+
+
+def test_outcomes_and_periods_the_data_lack_are_stated_not_read_as_zero():
+    # counts alone (a count table, one pair from its margins) say nothing about seriousness or trend
+    ranked = prioritise(scored()).set_index("drug")
+    row = ranked.loc["A"]
+    assert np.isnan(row["share_serious"]) and np.isnan(row["ic025_change"])
+    assert row["c_seriousness"] == 1.0 and row["c_trend"] == 1.0
+    assert "outcomes not in the data x1.00" in row["explanation"]
+    assert "no periods in the data x1.00" in row["explanation"]
+    assert "serious 0%" not in row["explanation"] and "change +0.00" not in row["explanation"]
