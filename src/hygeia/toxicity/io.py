@@ -4,7 +4,8 @@ Input: a CSV with a `smiles` column, a SMILES file (.smi/.smiles: one molecule p
 an optional second token as `name`, blank lines skipped, an optional `smiles` header line), or an SDF.
 Output: one row per input record, in input order. The caller's own columns come first and unchanged
 (the other CSV columns; an SDF record's title as `name` and its data fields), so compound IDs travel
-with their predictions; then `smiles`, the 12 endpoints, `in_domain`, the overall call
+with their predictions; then `smiles`, `standardised_smiles` (the parent the model scored: a salt's
+organic part, neutralised, canonical tautomer), the 12 endpoints, `in_domain`, the overall call
 (`n_active_assays`, `active_assays`, `highest_risk_assay`), one conformal prediction set per endpoint
 (`<endpoint> set`), and `error`. A record that cannot be read or scored keeps its row with the reason
 in `error` and the prediction columns left empty. Every cell goes through the platform's
@@ -28,6 +29,7 @@ from hygeia.toxicity.predictor import RowPrediction
 SET_COLUMNS = tuple(f"{e} set" for e in ENDPOINTS)
 OUTPUT_COLUMNS = (
     "smiles",
+    "standardised_smiles",
     *ENDPOINTS,
     "in_domain",
     "n_active_assays",
@@ -165,6 +167,7 @@ def output_row(record: InputRecord, result: RowPrediction) -> dict[str, str]:
     row = {_renamed(k): v for k, v in record.passthrough.items()}
     row.update(dict.fromkeys(OUTPUT_COLUMNS, ""))
     row["smiles"] = record.smiles
+    row["standardised_smiles"] = result.standardised_smiles or ""
     if result.probabilities is not None:
         row.update({e: f"{result.probabilities[e]:.4f}" for e in ENDPOINTS})
         row["in_domain"] = "true" if result.in_domain else "false"

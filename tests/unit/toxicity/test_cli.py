@@ -54,13 +54,16 @@ def _read(path: Path, passthrough: tuple[str, ...] = ()) -> list[dict[str, str]]
 
 def _check(rows: list[dict[str, str]], given: list[str]) -> None:
     assert [r["smiles"] for r in rows] == given
+    assert rows[2]["standardised_smiles"] == "CC(=O)O"  # the salt's parent is what the model scored
     bad = {1: "unparseable", 3: "empty", 4: "disallowed_element"}
     for index, row in enumerate(rows):
         if index in bad:
             assert row["error"].startswith(bad[index])
-            assert all(row[e] == "" for e in ENDPOINTS) and row["in_domain"] == ""
+            assert (
+                all(row[e] == "" for e in ENDPOINTS) and row["in_domain"] == row["standardised_smiles"] == ""
+            )
         else:
-            assert row["error"] == ""
+            assert row["error"] == "" and row["standardised_smiles"]
             assert all(0.0 <= float(row[e]) <= 1.0 for e in ENDPOINTS)
             assert row["in_domain"] in ("true", "false")
             active = [a for a in row["active_assays"].split(";") if a]
