@@ -6,11 +6,13 @@ serving stack, and `predict` must never import torch.
 
 from __future__ import annotations
 
-import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 import typer
+
+from hygeia.core.exports import write_safe_csv
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 
@@ -209,6 +211,16 @@ def pack(
     typer.echo(f"{out}: {total / 2**20:.1f} MiB")
 
 
+def _skipped_note(skipped: list[Path]) -> str:
+    """Files in the folders that are not .jpg/.jpeg/.png, counted by suffix: a folder of .tif or .heic
+    photographs must not read as an empty or complete run."""
+    if not skipped:
+        return ""
+    suffixes = Counter(p.suffix.lower() or "no suffix" for p in skipped)
+    listed = ", ".join(f"{n} {suffix}" for suffix, n in suffixes.most_common())
+    return f"; skipped {len(skipped)} file(s) in the folders that are not .jpg/.jpeg/.png ({listed})"
+
+
 @app.command()
 def predict(
     paths: list[Path] = typer.Argument(..., help="image files or folders (searched recursively)"),
@@ -222,17 +234,18 @@ def predict(
 
     # a ProblemError (no model, a broken one) ends in the root group's one-line exit, like every command's
     classifier = service.classifier_from_folder(model or service.newest_bundled_folder())
-    files = service.collect_image_paths(paths)
-    if not files:
-        fail("no .jpg/.jpeg/.png files found")
+    found = service.collect_image_paths(paths)
+    skipped = _skipped_note(found.skipped)
+    if not found.images:
+        fail(f"no .jpg/.jpeg/.png files found{skipped}")
     if heatmaps:
         heatmaps.mkdir(parents=True, exist_ok=True)
-    rows = service.predict_paths(classifier, files, heatmap_dir=heatmaps)
+    rows = service.predict_paths(classifier, found.images, heatmap_dir=heatmaps)
     with output.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+        write_safe_csv(handle, CSV_COLUMNS, rows)  # an image named "=..." stays text in a spreadsheet
     failed = sum(1 for row in rows if row["status"] == "error")
     refused = sum(1 for row in rows if row["status"] == "rejected")
-    typer.echo(f"{len(rows)} images -> {output} ({refused} rejected by the input gate, {failed} errors)")
+    typer.echo(
+        f"{len(rows)} images -> {output} ({refused} rejected by the input gate, {failed} errors){skipped}"
+    )
     typer.echo(service.NOT_A_DIAGNOSIS, err=True)

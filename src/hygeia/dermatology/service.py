@@ -194,16 +194,23 @@ def audit_fingerprint(uploads: Iterable[tuple[str, bytes]]) -> bytes:
     return b"".join(hashlib.sha256(data).digest() for _, data in uploads)
 
 
-def collect_image_paths(paths: Iterable[Path]) -> list[Path]:
+@dataclass
+class ImagePaths:
+    images: list[Path]  # what gets a row: named files, and the folders' .jpg/.jpeg/.png files
+    skipped: list[Path]  # other files inside the folders, named to the user rather than passed over
+
+
+def collect_image_paths(paths: Iterable[Path]) -> ImagePaths:
     """Files as given (any suffix, so a mislabelled file gets an error row) and images inside folders."""
-    found: list[Path] = []
+    found = ImagePaths([], [])
     for path in paths:
-        if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-            )
-        else:
-            found.append(path)
+        if not path.is_dir():
+            found.images.append(path)
+            continue
+        for inside in sorted(p for p in path.rglob("*") if p.is_file()):
+            (found.images if inside.suffix.lower() in IMAGE_SUFFIXES else found.skipped).append(inside)
+    named = set(found.images)
+    found.skipped = [p for p in found.skipped if p not in named]  # also named on its own: it has a row
     return found
 
 

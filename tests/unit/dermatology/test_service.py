@@ -18,7 +18,21 @@ def test_collect_image_paths_walks_folders_and_keeps_named_files(tmp_path):
     named = tmp_path / "odd.bin"
     named.write_bytes(b"x")
     found = service.collect_image_paths([tmp_path, named])
-    assert [p.name for p in found] == ["a.jpg", "b.JPEG", "c.png", "odd.bin"]
+    assert [p.name for p in found.images] == ["a.jpg", "b.JPEG", "c.png", "odd.bin"]
+    assert [p.name for p in found.skipped] == ["notes.txt"]  # named to the user, not passed over
+
+
+def test_predict_names_what_a_folder_held_besides_images(tmp_path):
+    from typer.testing import CliRunner
+
+    from hygeia.dermatology.cli import app
+
+    (tmp_path / "scans").mkdir()
+    for name in ("a.tif", "b.tif", "c.heic"):
+        (tmp_path / "scans" / name).write_bytes(b"x")
+    result = CliRunner().invoke(app, ["predict", str(tmp_path / "scans"), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code != 0
+    assert "skipped 3 file(s) in the folders that are not .jpg/.jpeg/.png (2 .tif, 1 .heic)" in result.output
 
 
 def test_csv_row_matches_the_contract():
