@@ -73,6 +73,7 @@ def test_predict_table_structures_and_csv(page: Any, platform: Platform, tmp_pat
     rows = table.locator("tbody tr")
     assert rows.count() == 3  # one row per input, in order: pasted first, then the file
     assert BISPHENOL_A in rows.nth(0).inner_text() and ASPIRIN in rows.nth(2).inner_text()
+    assert rows.nth(2).locator("td").first.inner_text() == "aspirin"  # the file's name column leads
     assert rows.nth(0).locator(".badge").inner_text() in ("in domain", "out of domain")
     assert rows.nth(1).locator(".status-failed").inner_text().strip()  # the bad SMILES keeps its row
     assert rows.nth(0).locator("td.num").count() == 12
@@ -83,6 +84,7 @@ def test_predict_table_structures_and_csv(page: Any, platform: Platform, tmp_pat
 
     table_rows = _downloaded_csv(page, page.get_by_role("button", name="Download CSV"), tmp_path)
     assert [r["smiles"] for r in table_rows] == [BISPHENOL_A, "not-a-smiles", ASPIRIN]
+    assert [r["name"] for r in table_rows] == ["", "", "aspirin"]  # the file's column comes back
     assert table_rows[1]["error"] and not table_rows[0]["error"]
     assert 0.0 <= float(table_rows[0]["NR-ER"]) <= 1.0
     assert_no_horizontal_overflow(page)

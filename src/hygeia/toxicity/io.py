@@ -163,8 +163,13 @@ def _renamed(column: str) -> str:
     return f"input_{column}" if column in OUTPUT_COLUMNS else column
 
 
+def passthrough_values(record: InputRecord) -> dict[str, str]:
+    """One record's own columns, named as `passthrough_columns` names them."""
+    return {_renamed(k): v for k, v in record.passthrough.items()}
+
+
 def output_row(record: InputRecord, result: RowPrediction) -> dict[str, str]:
-    row = {_renamed(k): v for k, v in record.passthrough.items()}
+    row = passthrough_values(record)
     row.update(dict.fromkeys(OUTPUT_COLUMNS, ""))
     row["smiles"] = record.smiles
     row["standardised_smiles"] = result.standardised_smiles or ""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 
 import pytest
 from fastapi.testclient import TestClient
 
 from hygeia.toxicity import ENDPOINTS
-from tests.api.web.helpers import SAME_ORIGIN, sign_in, toxicity_unavailable_reason
+from tests.api.web.helpers import HTMX, SAME_ORIGIN, sign_in, toxicity_unavailable_reason
 
 
 def test_console_csv_neutralises_formulas_and_has_the_overall_call(client: TestClient, make_key) -> None:  # type: ignore[no-untyped-def]
@@ -33,3 +35,37 @@ def test_console_csv_neutralises_formulas_and_has_the_overall_call(client: TestC
     assert rows[2]["error"].startswith("disallowed_element: outside the model's chemistry")
     assert "Tox21 tested it as such" not in rows[2]["error"]
     assert "Tox21 tested it as such: measured in Tox21 (TOX4983)" in rows[3]["error"]  # cisplatin
+
+
+def test_console_keeps_the_callers_identifiers_in_the_table_and_its_csv(client: TestClient, make_key) -> None:  # type: ignore[no-untyped-def]
+    reason = toxicity_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no toxicity model: {reason}")
+    sign_in(client, make_key("acme", "analyst"))
+    upload = "compound_id,smiles,error\nC-1,Oc1ccccc1,lab note\nC-2,not-a-smiles,\nC-3,,\n"
+    files = {"file": ("library.csv", upload.encode(), "text/csv")}
+    page = client.post(
+        "/ui/toxicity/predict",
+        data={"smiles": "CCO ethanol absolute"},
+        files=files,
+        headers=HTMX | SAME_ORIGIN,
+    )
+    assert page.status_code == 200, page.text
+    assert "<td>ethanol absolute</td>" in page.text and "<td>C-2</td>" in page.text
+    table = html.unescape(re.search(r'name="table" value="([^"]*)"', page.text).group(1))  # type: ignore[union-attr]
+    response = client.post("/ui/toxicity/predict.csv", data={"table": table}, headers=SAME_ORIGIN)
+    assert response.status_code == 200, response.text
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    # one row per record, pasted first; the file's own 'error' column is kept beside the prediction's
+    assert [(r["name"], r["compound_id"], r["smiles"]) for r in rows] == [
+        ("ethanol absolute", "", "CCO"),
+        ("", "C-1", "Oc1ccccc1"),
+        ("", "C-2", "not-a-smiles"),
+        ("", "C-3", ""),
+    ]
+    assert rows[1]["input_error"] == "lab note" and rows[1]["error"] == ""
+    assert rows[2]["error"].startswith("unparseable") and rows[3]["error"].startswith("empty")
+    forged = client.post(
+        "/ui/toxicity/predict.csv", data={"table": '{"smiles": ["CCO"]}'}, headers=SAME_ORIGIN
+    )
+    assert forged.status_code == 422 and "is not the page" in forged.text

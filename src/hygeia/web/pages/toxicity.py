@@ -4,14 +4,18 @@ badges and highlighted structures, download the table as CSV. Work is `hygeia.to
 Up to MAX_TABLE_ROWS molecules are answered in the page; more run in the background, whose progress
 the page follows: an uploaded file as a screen (chunk jobs; the download is the file's own rows and
 columns with the predictions), pasted SMILES as the domain's batch job (the same CSV as the table).
+In the page too, the caller's identifiers travel with their molecules: a pasted line's name (the
+.smi layout, "SMILES name") and an uploaded file's other columns lead the table and its CSV.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,7 @@ from hygeia.web.render import ConsoleRoute, domain_state, load_domain, render
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 MAX_TABLE_ROWS = 1_000
 MAX_EXPLAINED = 6
+SHOWN_LABEL_COLUMNS = 3  # the caller's first columns in the page; the CSV carries them all
 UPLOAD_SUFFIXES = {".csv", ".smi", ".smiles", ".txt"}
 analyst = session.console_role("analyst")
 
@@ -46,27 +51,40 @@ def toxicity_page(request: Request, _: Principal = Depends(session.console_princ
     return render(request, "pages/toxicity.html", context)
 
 
-async def _molecules(text: str, upload: UploadFile | None) -> tuple[list[str], bytes]:
-    """Pasted SMILES (one per line) and/or an uploaded file read by the domain's own reader; the
-    upload's bytes too, for a screen."""
-    smiles = [line.split()[0] for line in text.splitlines() if line.strip()]
+@dataclass
+class Submitted:
+    smiles: list[str]
+    labels: list[dict[str, str]]  # per molecule: its name or the file's other columns (may be empty)
+    label_columns: list[str]  # in first-seen order, as the CLI's output names them
+    upload: bytes  # the uploaded file as sent, for a screen
+
+
+async def _molecules(text: str, upload: UploadFile | None) -> Submitted:
+    """Pasted lines ("SMILES" or "SMILES name") and/or an uploaded file, read by the domain's own
+    reader, so the page keeps what the CLI keeps of each record."""
+    reader = load_domain("toxicity", "io")
+    records = []
+    for line in text.splitlines():
+        if fields := line.split():
+            name = {"name": " ".join(fields[1:])} if len(fields) > 1 else {}
+            records.append(reader.InputRecord(fields[0], fields[0], name))
     data = b""
     if upload is not None and upload.filename:
         suffix = Path(upload.filename).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
             raise InputError(f"upload a .csv with a smiles column or a .smi file, not {upload.filename!r}")
-        reader = load_domain("toxicity", "io")
         data = await upload.read()
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(data)
             try:
-                smiles.extend(record.smiles for record in reader.read_records(path))
+                records.extend(reader.read_records(path))
             except reader.InputFileError as exc:
                 raise InputError(str(exc).replace(str(path), upload.filename)) from exc
-    if not smiles:
+    if not records:
         raise InputError("paste at least one SMILES or upload a file")
-    return smiles, data
+    labels = [reader.passthrough_values(record) for record in records]
+    return Submitted([r.smiles for r in records], labels, reader.passthrough_columns(records), data)
 
 
 def _structures(service: Any, principal: Principal, rows: Sequence[Any], endpoint: str) -> list:
@@ -93,12 +111,13 @@ async def predict(
     service = load_domain("toxicity")
     if explain_endpoint and explain_endpoint not in _endpoints():
         raise InputError(f"unknown endpoint {explain_endpoint!r}")
-    molecules, uploaded = await _molecules(smiles, file)
+    submitted = await _molecules(smiles, file)
+    molecules = submitted.smiles
     if len(molecules) > MAX_TABLE_ROWS:
-        if uploaded and not smiles.strip() and file is not None:  # the file as given: its columns return
+        if submitted.upload and not smiles.strip() and file is not None:  # the file as given: its columns
             screen = load_domain("toxicity", "screen")
             job = screen.submit_screen(
-                principal, io.BytesIO(uploaded), file.filename or "", "csv", screen.DEFAULT_CHUNK
+                principal, io.BytesIO(submitted.upload), file.filename or "", "csv", screen.DEFAULT_CHUNK
             )
         else:
             job = service.submit_batch(principal, molecules)
@@ -107,21 +126,31 @@ async def predict(
     model, rows = service.predict_batch(principal, molecules)
     for row in [r for r in rows if r.standardised_smiles][:MAX_EXPLAINED]:
         row.read_across = service.tested_neighbours(model, row.standardised_smiles)
+    table = {"smiles": molecules, "columns": submitted.label_columns, "labels": submitted.labels}
     context = {
         "model": service.reference(model),
         "rows": rows,
         "endpoints": _endpoints(),
         "structures": _structures(service, principal, rows, explain_endpoint),
-        "smiles_text": "\n".join(molecules),
+        "label_columns": submitted.label_columns[:SHOWN_LABEL_COLUMNS],
+        "labels": submitted.labels,
+        "download": json.dumps(table),
         "n_errors": sum(r.error is not None for r in rows),
         "notice": load_domain("toxicity", "schemas").NOT_SAFETY_EVIDENCE,
     }
     return render(request, "fragments/toxicity_results.html", context)
 
 
-def _csv(rows: Sequence[dict[str, Any]], endpoints: Sequence[str], filename: str) -> Response:
+def _csv(
+    rows: Sequence[dict[str, Any]],
+    endpoints: Sequence[str],
+    filename: str,
+    label_columns: Sequence[str] = (),
+    labels: Sequence[dict[str, str]] = (),
+) -> Response:
     """Through the platform's spreadsheet-safe writer: a SMILES or name starting with = + - @ is
-    written so that a spreadsheet shows it as text instead of running it."""
+    written so that a spreadsheet shows it as text instead of running it. The caller's own columns,
+    when given, come first (as in the CLI's output)."""
     out = io.StringIO()
     columns = [
         "smiles",
@@ -134,9 +163,35 @@ def _csv(rows: Sequence[dict[str, Any]], endpoints: Sequence[str], filename: str
         "highest_risk_assay",
         "error",
     ]
-    write_safe_csv(out, columns, (_csv_line(row, endpoints) for row in rows))
+    own = {c: f"input_{c}" if c in columns else c for c in label_columns}
+    lines = (
+        {**{own[k]: v for k, v in (labels[i] if labels else {}).items()}, **_csv_line(row, endpoints)}
+        for i, row in enumerate(rows)
+    )
+    write_safe_csv(out, [*own.values(), *columns], lines)
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _download_request(smiles: str, table: str) -> tuple[list[str], list[str], list[dict[str, str]]]:
+    """The page's table as posted back: its JSON (molecules with the caller's columns), or plain
+    SMILES lines."""
+    if not table:
+        return [line for line in smiles.splitlines() if line.strip()], [], []
+    try:
+        posted = json.loads(table)
+        molecules, columns, labels = posted["smiles"], posted["columns"], posted["labels"]
+        valid = (
+            all(isinstance(m, str) for m in molecules)
+            and all(isinstance(c, str) for c in columns)
+            and len(labels) == len(molecules)
+            and all(isinstance(k, str) and isinstance(v, str) for row in labels for k, v in row.items())
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        valid = False
+    if not valid:
+        raise InputError("the table to download is not the page's own (molecules and their columns)")
+    return molecules, columns, labels
 
 
 def _csv_line(row: dict[str, Any], endpoints: Sequence[str]) -> dict[str, Any]:
@@ -159,15 +214,19 @@ def _csv_line(row: dict[str, Any], endpoints: Sequence[str]) -> dict[str, Any]:
 
 @router.post("/ui/toxicity/predict.csv", dependencies=[Depends(session.same_origin)])
 def predict_csv(
-    smiles: str = Form(..., max_length=2_000_000), principal: Principal = Depends(analyst)
+    smiles: str = Form("", max_length=2_000_000),
+    table: str = Form("", max_length=4_000_000),
+    principal: Principal = Depends(analyst),
 ) -> Response:
-    """The table on screen as CSV: the same molecules through the same (cached) service call."""
+    """The table on screen as CSV: the same molecules, with the caller's columns, through the same
+    (cached) service call."""
     service = load_domain("toxicity")
-    molecules = [line for line in smiles.splitlines() if line.strip()]
+    molecules, label_columns, labels = _download_request(smiles, table)
     if not molecules or len(molecules) > MAX_TABLE_ROWS:
         raise InputError(f"give 1 to {MAX_TABLE_ROWS} SMILES")
     _, rows = service.predict_batch(principal, molecules, kind="csv download")
-    return _csv([r.model_dump() for r in rows], _endpoints(), "toxicity-predictions.csv")
+    dumped = [r.model_dump() for r in rows]
+    return _csv(dumped, _endpoints(), "toxicity-predictions.csv", label_columns, labels)
 
 
 @router.get("/ui/toxicity/jobs/{job_id}.csv")
