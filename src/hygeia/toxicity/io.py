@@ -163,6 +163,11 @@ def _renamed(column: str) -> str:
     return f"input_{column}" if column in OUTPUT_COLUMNS else column
 
 
+def read_error(record: InputRecord) -> str | None:
+    """Why the record could not be read from its file (an SDF block RDKit cannot parse), else None."""
+    return record.molecule.message if isinstance(record.molecule, MoleculeRejection) else None
+
+
 def passthrough_values(record: InputRecord) -> dict[str, str]:
     """One record's own columns, named as `passthrough_columns` names them."""
     return {_renamed(k): v for k, v in record.passthrough.items()}

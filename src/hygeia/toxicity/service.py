@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from hygeia.toxicity.batching import scoring
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import get_model, loaded_model, unavailable_reason
 from hygeia.toxicity.model import ToxicityModel
-from hygeia.toxicity.molecules import MoleculeRejection, prepare
+from hygeia.toxicity.molecules import UNPARSEABLE, MoleculeRejection, prepare
 from hygeia.toxicity.predictor import RowPrediction, predict_items
 from hygeia.toxicity.schemas import (
     ApplicabilityDomain,
@@ -227,23 +227,35 @@ def warm_read_across() -> None:
 
 
 def predict_batch(
-    principal: Principal, smiles: Sequence[str], ids: Sequence[str] | None = None, **detail: Any
+    principal: Principal,
+    smiles: Sequence[str],
+    ids: Sequence[str] | None = None,
+    unread: Mapping[int, str] | None = None,
+    **detail: Any,
 ) -> tuple[ToxicityModel, list[Prediction]]:
     """One result per input, in order, with the caller's IDs; rows that cannot be scored carry their
-    error instead. `detail` (e.g. kind="csv download") goes into the audit record."""
-    model, results = _score(smiles)
+    error instead. `unread`: position -> why that input could not be read from its file (an SDF record
+    RDKit cannot parse; `io.read_error`), kept as its row's error. `detail` (e.g. kind="csv download")
+    goes into the audit record."""
+    model, results = _score(smiles, unread=unread)
     _audit(principal, model, smiles, **detail)
     return model, attach_ids(results, ids)
 
 
-def _score(smiles: Sequence[str], ctx: JobContext | None = None) -> tuple[ToxicityModel, list[Prediction]]:
+def _score(
+    smiles: Sequence[str],
+    ctx: JobContext | None = None,
+    unread: Mapping[int, str] | None = None,
+) -> tuple[ToxicityModel, list[Prediction]]:
     model = lifecycle.serving_model(smiles)
 
     def progress(done: int, total: int) -> None:
         if ctx is not None:
             ctx.progress(done / max(total, 1), f"standardised and scored {done:,} of {total:,} molecules")
 
-    rows = predict_items(model, list(smiles), list(smiles), progress)
+    unreadable = {i: MoleculeRejection(UNPARSEABLE, why) for i, why in (unread or {}).items()}
+    items: list[str | MoleculeRejection] = [unreadable.get(i, text) for i, text in enumerate(smiles)]
+    rows = predict_items(model, list(smiles), items, progress)
     _observe_drift(model, rows)
     return model, lifecycle.follow(model, [_to_schema(row, model) for row in rows])
 
@@ -285,13 +297,21 @@ def _audit(principal: Principal, model: ToxicityModel, smiles: Sequence[str], **
         record_prediction(principal, model.registered, payload, n_items=len(smiles), **detail)
 
 
-def submit_batch(principal: Principal, smiles: Sequence[str], ids: Sequence[str] | None = None) -> JobInfo:
-    """Large batches run in the background (in-process pool or Celery); clients poll /api/v1/jobs/{id}."""
+def submit_batch(
+    principal: Principal,
+    smiles: Sequence[str],
+    ids: Sequence[str] | None = None,
+    unread: Mapping[int, str] | None = None,
+) -> JobInfo:
+    """Large batches run in the background (in-process pool or Celery); clients poll /api/v1/jobs/{id}.
+    `unread` as in `predict_batch`."""
     model = get_model()  # fail now with 503, not later inside the job, if there is no model
     _audit(principal, model, smiles, mode="background job")
     payload: dict[str, Any] = {"smiles": list(smiles)}
     if ids is not None:
         payload["ids"] = list(ids)
+    if unread:
+        payload["unread"] = {str(i): why for i, why in unread.items()}  # JSON keys are text
     return submit_job(principal, BATCH_JOB, payload)
 
 
@@ -303,7 +323,8 @@ def attach_ids(results: list[Prediction], ids: Sequence[str] | None) -> list[Pre
 
 
 def run_batch_job(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    model, results = _score(list(payload.get("smiles") or []), ctx)
+    unread = {int(i): why for i, why in (payload.get("unread") or {}).items()}
+    model, results = _score(list(payload.get("smiles") or []), ctx, unread)
     attach_ids(results, payload.get("ids"))
     return {
         "model": reference(model).model_dump(),

@@ -69,3 +69,41 @@ def test_console_keeps_the_callers_identifiers_in_the_table_and_its_csv(client: 
         "/ui/toxicity/predict.csv", data={"table": '{"smiles": ["CCO"]}'}, headers=SAME_ORIGIN
     )
     assert forged.status_code == 422 and "is not the page" in forged.text
+
+
+def test_console_reads_an_sdf_with_its_titles_fields_and_broken_record(client: TestClient, make_key) -> None:  # type: ignore[no-untyped-def]
+    from rdkit import Chem
+
+    reason = toxicity_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no toxicity model: {reason}")
+    sign_in(client, make_key("acme", "analyst"))
+    ethanol, phenol = Chem.MolFromSmiles("CCO"), Chem.MolFromSmiles("c1ccccc1O")
+    ethanol.SetProp("_Name", "ethanol")
+    phenol.SetProp("_Name", "phenol")
+    blocks = [Chem.MolToMolBlock(ethanol), "garbage\nnot a mol block\n", Chem.MolToMolBlock(phenol)]
+    blocks[2] += ">  <CAS>\n108-95-2\n"
+    files = {
+        "file": ("library.sdf", "".join(b + "\n$$$$\n" for b in blocks).encode(), "chemical/x-mdl-sdfile")
+    }
+    page = client.post("/ui/toxicity/predict", data={"smiles": ""}, files=files, headers=HTMX | SAME_ORIGIN)
+    assert page.status_code == 200, page.text
+    assert "<td>phenol</td>" in page.text and "<td>108-95-2</td>" in page.text
+    assert "SDF record 2: RDKit cannot read this molecule block" in page.text  # its own reason, not "empty"
+    table = html.unescape(re.search(r'name="table" value="([^"]*)"', page.text).group(1))  # type: ignore[union-attr]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.post("/ui/toxicity/predict.csv", data={"table": table}, headers=SAME_ORIGIN).text
+            )
+        )
+    )
+    assert [(r["name"], r["CAS"], r["smiles"]) for r in rows] == [
+        ("ethanol", "", "CCO"),
+        ("garbage", "", ""),
+        ("phenol", "108-95-2", "Oc1ccccc1"),
+    ]
+    assert (
+        rows[1]["error"].startswith("unparseable: SDF record 2")
+        and rows[0]["error"] == rows[2]["error"] == ""
+    )

@@ -33,7 +33,7 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 MAX_TABLE_ROWS = 1_000
 MAX_EXPLAINED = 6
 SHOWN_LABEL_COLUMNS = 3  # the caller's first columns in the page; the CSV carries them all
-UPLOAD_SUFFIXES = {".csv", ".smi", ".smiles", ".txt"}
+UPLOAD_SUFFIXES = {".csv", ".smi", ".smiles", ".txt", ".sdf", ".sd"}
 analyst = session.console_role("analyst")
 
 
@@ -56,6 +56,7 @@ class Submitted:
     smiles: list[str]
     labels: list[dict[str, str]]  # per molecule: its name or the file's other columns (may be empty)
     label_columns: list[str]  # in first-seen order, as the CLI's output names them
+    unread: dict[int, str]  # position -> why that SDF record could not be read
     upload: bytes  # the uploaded file as sent, for a screen
 
 
@@ -72,7 +73,9 @@ async def _molecules(text: str, upload: UploadFile | None) -> Submitted:
     if upload is not None and upload.filename:
         suffix = Path(upload.filename).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
-            raise InputError(f"upload a .csv with a smiles column or a .smi file, not {upload.filename!r}")
+            raise InputError(
+                f"upload a .csv with a smiles column, a .smi or an .sdf file, not {upload.filename!r}"
+            )
         data = await upload.read()
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"upload{suffix}"
@@ -84,7 +87,8 @@ async def _molecules(text: str, upload: UploadFile | None) -> Submitted:
     if not records:
         raise InputError("paste at least one SMILES or upload a file")
     labels = [reader.passthrough_values(record) for record in records]
-    return Submitted([r.smiles for r in records], labels, reader.passthrough_columns(records), data)
+    unread = {i: why for i, r in enumerate(records) if (why := reader.read_error(r)) is not None}
+    return Submitted([r.smiles for r in records], labels, reader.passthrough_columns(records), unread, data)
 
 
 def _structures(service: Any, principal: Principal, rows: Sequence[Any], endpoint: str) -> list:
@@ -120,13 +124,18 @@ async def predict(
                 principal, io.BytesIO(submitted.upload), file.filename or "", "csv", screen.DEFAULT_CHUNK
             )
         else:
-            job = service.submit_batch(principal, molecules)
+            job = service.submit_batch(principal, molecules, unread=submitted.unread)
         context = {"job": jobs.get_job(principal.tenant_id, job.id), "n": len(molecules)}
         return render(request, "fragments/toxicity_job.html", context)
-    model, rows = service.predict_batch(principal, molecules)
+    model, rows = service.predict_batch(principal, molecules, unread=submitted.unread)
     for row in [r for r in rows if r.standardised_smiles][:MAX_EXPLAINED]:
         row.read_across = service.tested_neighbours(model, row.standardised_smiles)
-    table = {"smiles": molecules, "columns": submitted.label_columns, "labels": submitted.labels}
+    table = {
+        "smiles": molecules,
+        "columns": submitted.label_columns,
+        "labels": submitted.labels,
+        "unread": submitted.unread,
+    }
     context = {
         "model": service.reference(model),
         "rows": rows,
@@ -173,14 +182,23 @@ def _csv(
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-def _download_request(smiles: str, table: str) -> tuple[list[str], list[str], list[dict[str, str]]]:
-    """The page's table as posted back: its JSON (molecules with the caller's columns), or plain
-    SMILES lines."""
+@dataclass
+class DownloadRequest:
+    smiles: list[str]
+    label_columns: list[str]
+    labels: list[dict[str, str]]
+    unread: dict[int, str]
+
+
+def _download_request(smiles: str, table: str) -> DownloadRequest:
+    """The page's table as posted back: its JSON (molecules with the caller's columns and the SDF
+    records that could not be read), or plain SMILES lines."""
     if not table:
-        return [line for line in smiles.splitlines() if line.strip()], [], []
+        return DownloadRequest([line for line in smiles.splitlines() if line.strip()], [], [], {})
     try:
         posted = json.loads(table)
         molecules, columns, labels = posted["smiles"], posted["columns"], posted["labels"]
+        unread = {int(i): str(why) for i, why in posted["unread"].items()}
         valid = (
             all(isinstance(m, str) for m in molecules)
             and all(isinstance(c, str) for c in columns)
@@ -191,7 +209,7 @@ def _download_request(smiles: str, table: str) -> tuple[list[str], list[str], li
         valid = False
     if not valid:
         raise InputError("the table to download is not the page's own (molecules and their columns)")
-    return molecules, columns, labels
+    return DownloadRequest(molecules, columns, labels, unread)
 
 
 def _csv_line(row: dict[str, Any], endpoints: Sequence[str]) -> dict[str, Any]:
@@ -221,12 +239,12 @@ def predict_csv(
     """The table on screen as CSV: the same molecules, with the caller's columns, through the same
     (cached) service call."""
     service = load_domain("toxicity")
-    molecules, label_columns, labels = _download_request(smiles, table)
-    if not molecules or len(molecules) > MAX_TABLE_ROWS:
+    request = _download_request(smiles, table)
+    if not request.smiles or len(request.smiles) > MAX_TABLE_ROWS:
         raise InputError(f"give 1 to {MAX_TABLE_ROWS} SMILES")
-    _, rows = service.predict_batch(principal, molecules, kind="csv download")
+    _, rows = service.predict_batch(principal, request.smiles, unread=request.unread, kind="csv download")
     dumped = [r.model_dump() for r in rows]
-    return _csv(dumped, _endpoints(), "toxicity-predictions.csv", label_columns, labels)
+    return _csv(dumped, _endpoints(), "toxicity-predictions.csv", request.label_columns, request.labels)
 
 
 @router.get("/ui/toxicity/jobs/{job_id}.csv")
