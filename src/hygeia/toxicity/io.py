@@ -1,6 +1,6 @@
 """Molecule files in, prediction CSV out: the contract other tools build on.
 
-Input: a CSV with a `smiles` column, a SMILES file (.smi/.smiles: one molecule per line, first token,
+Input: a CSV with a `smiles` column (comma-, semicolon- or tab-separated), a SMILES file (.smi/.smiles: one molecule per line, first token,
 an optional second token as `name`, blank lines skipped, an optional `smiles` header line), or an SDF.
 Output: one row per input record, in input order. The caller's own columns come first and unchanged
 (the other CSV columns; an SDF record's title as `name` and its data fields), so compound IDs travel
@@ -14,6 +14,7 @@ spreadsheet-safe writer, so a name starting with = + - @ is never run as a formu
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ OUTPUT_COLUMNS = (
     "error",
 )
 SMILES_SUFFIXES = {".smi", ".smiles", ".txt"}
+CSV_DELIMITERS = (",", ";", "\t")
 SDF_SUFFIXES = {".sdf", ".sd", ".mol"}
 
 
@@ -69,9 +71,22 @@ def read_records(path: Path, first_record: int = 1) -> list[InputRecord]:
     raise InputFileError(f"unsupported input {path.name}: use .csv (smiles column), .smi or .sdf")
 
 
+def csv_delimiter(header: str) -> str:
+    """The delimiter under which the header line names a `smiles` column: a comma, or the semicolon
+    or tab that spreadsheets write in many locales; a comma when none does (the error then lists the
+    columns as read)."""
+    for delimiter in CSV_DELIMITERS:
+        columns = next(csv.reader([header], delimiter=delimiter), [])
+        if "smiles" in {c.strip().lstrip("\ufeff").lower() for c in columns}:
+            return delimiter
+    return ","
+
+
 def _read_csv(path: Path) -> list[InputRecord]:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            delimiter = csv_delimiter(handle.readline())
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=delimiter)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputFileError(f"cannot read {path.name} as CSV: {exc}") from exc
     columns = {c.strip().lower(): c for c in frame.columns}

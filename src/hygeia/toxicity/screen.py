@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import tempfile
 import uuid
@@ -49,6 +50,7 @@ from hygeia.toxicity.io import (
     SMILES_SUFFIXES,
     InputFileError,
     InputRecord,
+    csv_delimiter,
     output_row,
     passthrough_columns,
     read_records,
@@ -297,8 +299,10 @@ def _flush(write_chunk: Callable[[int, bytes], object], chunks: int, header: str
 
 
 def _csv_chunks(text: IO[str]) -> Iterator[str]:
-    """The header first, then one CSV-encoded line per non-blank row (quoted fields kept whole)."""
-    reader = csv.reader(text)
+    """The header first, then one CSV-encoded line per non-blank row (quoted fields kept whole), with
+    commas whatever the file's delimiter (`csv_delimiter`)."""
+    first = text.readline()
+    reader = csv.reader(itertools.chain([first], text), delimiter=csv_delimiter(first))
     try:
         header = next(reader)
     except StopIteration:

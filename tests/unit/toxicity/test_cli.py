@@ -138,6 +138,26 @@ def test_sdf_input_with_a_broken_record(no_registry: None, tmp_path: Path) -> No
     assert rows[0]["error"] == rows[2]["error"] == ""
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_or_tab_separated_csv(no_registry: None, tmp_path: Path, delimiter: str) -> None:
+    """Spreadsheets in many locales save CSV with semicolons; the header tells which delimiter it is."""
+    from hygeia.toxicity.io import read_records
+
+    source = tmp_path / "in.csv"
+    source.write_text(
+        f"id{delimiter}smiles{delimiter}note\ne1{delimiter}CCO{delimiter}a, b\ne2{delimiter}C1CC{delimiter}\n"
+    )
+    assert [(r.smiles, r.passthrough) for r in read_records(source)] == [
+        ("CCO", {"id": "e1", "note": "a, b"}),
+        ("C1CC", {"id": "e2", "note": ""}),
+    ]
+    out = tmp_path / "out.csv"
+    _run("predict", str(source), "-o", str(out))
+    rows = _read(out, ("id", "note"))
+    assert [(r["id"], r["smiles"], r["note"]) for r in rows] == [("e1", "CCO", "a, b"), ("e2", "C1CC", "")]
+    assert rows[0]["error"] == "" and rows[1]["error"].startswith("unparseable")
+
+
 def test_spreadsheet_csv_with_a_byte_order_mark(no_registry: None, tmp_path: Path) -> None:
     """Excel's 'CSV UTF-8' starts with a BOM; the smiles column must still be found."""
     source = tmp_path / "in.csv"
