@@ -36,6 +36,8 @@ class QualityLimits:
     max_dark_fraction: float = 0.60  # share of pixels at <= 5: under-exposed
     min_mean: float = 15.0  # mean grey level: a near-black frame
     max_mean: float = 245.0
+    # mean of max(R,G,B) - min(R,G,B): 0 for a greyscale image; every HAM10000 image has >= 6.5
+    min_chroma: float = 2.0
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> QualityLimits:
@@ -54,6 +56,7 @@ class QualityMeasures:
     bright_fraction: float
     dark_fraction: float
     mean: float
+    chroma: float
 
 
 def laplacian_std(grey: np.ndarray) -> float:
@@ -63,9 +66,12 @@ def laplacian_std(grey: np.ndarray) -> float:
 
 
 def measure(image: Image.Image) -> QualityMeasures:
-    """Quality measures on a CHECK_SIDE greyscale copy, so they do not depend on the upload's size."""
+    """Quality measures on a CHECK_SIDE greyscale copy, so they do not depend on the upload's size;
+    colour on a CHECK_SIDE RGB copy."""
     small = image.convert("L").resize((CHECK_SIDE, CHECK_SIDE), Image.Resampling.BILINEAR)
     grey = np.asarray(small, dtype=np.float32)
+    rgb = np.asarray(image.convert("RGB").resize((CHECK_SIDE, CHECK_SIDE), Image.Resampling.BILINEAR))
+    channels = rgb.astype(np.int16)
     return QualityMeasures(
         width=image.width,
         height=image.height,
@@ -74,6 +80,7 @@ def measure(image: Image.Image) -> QualityMeasures:
         bright_fraction=float((grey >= 250).mean()),
         dark_fraction=float((grey <= 5).mean()),
         mean=float(grey.mean()),
+        chroma=float((channels.max(axis=2) - channels.min(axis=2)).mean()),
     )
 
 
@@ -87,16 +94,22 @@ def check_quality(image: Image.Image, limits: QualityLimits | None = None) -> Qu
             "is needed to see a lesion",
         )
     m = measure(image)
+    retake = "retake the dermatoscopic photograph"
     failures = (
-        ("uniform", m.contrast < limits.min_contrast, f"image is nearly uniform (contrast {m.contrast:.1f})"),
+        ("uniform", m.contrast < limits.min_contrast,
+         f"image is nearly uniform (contrast {m.contrast:.1f}); {retake}"),
         ("overexposed", m.bright_fraction > limits.max_bright_fraction or m.mean > limits.max_mean,
-         f"image is over-exposed ({m.bright_fraction:.0%} of pixels saturated white)"),
+         f"image is over-exposed ({m.bright_fraction:.0%} of pixels saturated white); {retake}"),
         ("underexposed", m.dark_fraction > limits.max_dark_fraction or m.mean < limits.min_mean,
-         f"image is under-exposed ({m.dark_fraction:.0%} of pixels black)"),
+         f"image is under-exposed ({m.dark_fraction:.0%} of pixels black); {retake}"),
         ("blurred", m.sharpness < limits.min_sharpness,
-         f"image is too blurred to show lesion structure (sharpness {m.sharpness:.2f})"),
+         f"image is too blurred to show lesion structure (sharpness {m.sharpness:.2f}); {retake}"),
+        # the classifier reads colour: greyscale copies of melanomas were called benign keratoses
+        ("greyscale", m.chroma < limits.min_chroma,
+         f"image has no colour (greyscale; mean chroma {m.chroma:.1f} of 255), which the classifier "
+         f"needs; upload the colour original or {retake}"),
     )  # fmt: skip
     for check, failed, reason in failures:
         if failed:
-            raise ImageRefused(check, reason + "; retake the dermatoscopic photograph")
+            raise ImageRefused(check, reason)
     return m

@@ -81,6 +81,18 @@ def test_a_real_dermatoscopic_image_is_classified_with_its_risk_group(client, ma
 
 
 @pytest.mark.skipif(not (DATA / "labels.csv").is_file(), reason=f"no dermatology data at {DATA}")
+def test_a_greyscale_copy_of_a_real_lesion_is_refused_as_such(client, make_key):
+    analyst = auth_header(make_key("clinic", "analyst"))
+    grey = png(Image.open(first_test_image("mel")).convert("L"))
+    response = client.post(
+        "/api/v1/dermatology/predict", files={"image": ("grey.png", grey, "image/png")}, headers=analyst
+    )
+    result = response.json()["result"]
+    assert result["status"] == "rejected" and result["rejection"]["check"] == "greyscale", result
+    assert "upload the colour original" in result["rejection"]["reason"] and result["prediction"] is None
+
+
+@pytest.mark.skipif(not (DATA / "labels.csv").is_file(), reason=f"no dermatology data at {DATA}")
 def test_batch_mixes_classified_rejected_and_error_rows_in_order(client, make_key):
     analyst = auth_header(make_key("clinic", "analyst"))
     real = first_test_image("nv")

@@ -61,3 +61,13 @@ def test_limits_round_trip_and_laplacian_of_flat_is_zero():
     assert QualityLimits.from_dict(limits.as_dict()) == limits
     assert QualityLimits.from_dict(None) == QualityLimits()
     assert laplacian_std(np.full((10, 10), 7.0, dtype=np.float32)) == 0.0
+
+
+def test_a_greyscale_copy_is_refused_but_its_colour_original_is_not():
+    # the classifier reads colour: greyscale copies of melanomas were called benign keratoses
+    colour = lesion_like()
+    assert check_quality(colour).chroma > 10
+    for grey in (colour.convert("L"), colour.convert("L").convert("RGB")):
+        with pytest.raises(ImageRefused) as caught:
+            check_quality(grey)
+        assert caught.value.check == "greyscale" and "upload the colour original" in caught.value.reason
