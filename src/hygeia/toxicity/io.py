@@ -1,7 +1,8 @@
 """Molecule files in, prediction CSV out: the contract other tools build on.
 
-Input: a CSV with a `smiles` column (comma-, semicolon- or tab-separated), a SMILES file (.smi/.smiles: one molecule per line, first token,
-an optional second token as `name`, blank lines skipped, an optional `smiles` header line), or an SDF.
+Input: a CSV with a `smiles` column (comma-, semicolon- or tab-separated), a SMILES file
+(.smi/.smiles: one molecule per line, first token, an optional second token as `name`, blank lines
+skipped, an optional `smiles` header line), or an SDF.
 Output: one row per input record, in input order. The caller's own columns come first and unchanged
 (the other CSV columns; an SDF record's title as `name` and its data fields), so compound IDs travel
 with their predictions; then `smiles`, `standardised_smiles` (the parent the model scored: a salt's
