@@ -41,6 +41,18 @@ def test_errors_are_problem_json(client, admin_headers):
     assert {tuple(e["loc"]) for e in invalid.json()["errors"]} >= {("body", "id"), ("body", "name")}
 
 
+def test_a_query_parameter_the_endpoint_does_not_take_is_refused_not_ignored(client, admin_headers):
+    assert (
+        client.get("/api/v1/jobs", params={"limit": 5, "kind": "x"}, headers=admin_headers).status_code == 200
+    )
+    typo = client.get("/api/v1/jobs", params={"limti": 5}, headers=admin_headers)
+    assert typo.status_code == 422 and typo.headers["content-type"] == "application/problem+json"
+    assert (
+        typo.json()["detail"] == "unknown query parameter(s) limti; this endpoint takes: before, kind, limit"
+    )
+    assert client.get("/health", params={"probe": "1"}).status_code == 200  # probes may add their own
+
+
 def test_oversized_body_is_refused_with_413(client, admin_headers, monkeypatch):
     body = b"{" + b" " * (11 * 1024 * 1024) + b"}"
     response = client.post("/api/v1/admin/tenants", content=body, headers=admin_headers)
