@@ -126,7 +126,7 @@ def reference_lookup(query: str, drug: str | None = None, event: str | None = No
     rows = sorted(rows, key=lambda p: -(p.get("priority") or 0))[: TOP if not event or related else None]
     if not rows:
         raise InputError(f"no reference counts for {drug}" + (f" and {event}" if event else ""))
-    scope = f"{drug}-{event}" if event else f"top {len(rows)} signals for {drug}"
+    scope = f"{drug}-{event}" if event else f"the {_ranked(rows)} for {drug}"
     if related:
         scope = f"no {scope} term in the table; related terms of {drug}"
     periods = {t["file"]: t["period"] for t in reference()["tables"]}
@@ -150,11 +150,17 @@ def _event_lookup(event: str) -> dict[str, Any]:
     covered = ", ".join(sorted(set(_vocabulary("drug"))))
     lines = [_line(p, periods, "drug") for p in rows]
     fact = (
-        f"top signals for {event} by priority (bundled MDDC FAERS reference table, which covers only "
+        f"the {_ranked(rows)} for {event} (bundled MDDC FAERS reference table, which covers only "
         f"{covered}; not this tenant's runs): " + "; ".join(lines)
     )
     source = "bundled reference table: " + reference()["source"]
     return {"drug": None, "event": event, "source": source, "pairs": rows, "fact": fact}
+
+
+def _ranked(rows: list[dict[str, Any]]) -> str:
+    """A ranked pair is a signal only when it meets an alert criterion: say how many of the listed do."""
+    alerting = sum(1 for p in rows if p.get("alert_level") not in (None, "none"))
+    return f"{len(rows)} highest-priority pairs ({alerting} with an alert)"
 
 
 def _line(pair: dict[str, Any], periods: dict[str, str], named: str = "event") -> str:

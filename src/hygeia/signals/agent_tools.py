@@ -51,7 +51,13 @@ def latest_run_signals(
         return base | {"found": False, "reason": f"no drug of run {run_id} is named in the question"}
     page = list_signals(caller.tenant_id, run_id, drug=drug, event=event, limit=max(1, min(top, 50)))
     items = [signal.model_dump() for signal in page.items]
-    scope = f"{drug}-{event}" if drug and event else f"top {len(items)} signals for {drug or event}"
+    alerting = sum(1 for s in items if s.get("alert_level") not in (None, "none"))
+    # a ranked pair is a signal only when it meets an alert criterion: say how many of the listed do
+    scope = (
+        f"{drug}-{event}"
+        if drug and event
+        else f"the {len(items)} highest-priority pairs for {drug or event} ({alerting} with an alert)"
+    )
     lines = "; ".join(_line(s, "event" if drug else "drug") for s in items)
     fact = f"{scope} in this tenant's signal run {run_id[:8]}: {lines}"
     return base | {"found": bool(items), "signals": items, "fact": fact}

@@ -388,4 +388,6 @@ def test_a_question_about_an_event_gets_the_drugs_with_its_top_signals_from_any_
     assert lookup["status"] == "ok", lookup["error"]
     drugs = [p["drug"] for p in lookup["output"]["pairs"]]
     assert lookup["output"]["event"] == "myopathy" and "simvastatin" in drugs and len(set(drugs)) > 2
-    assert "top signals for myopathy by priority" in answer["answer"]
+    assert (
+        "highest-priority pairs (" in answer["answer"] and " with an alert) for myopathy" in answer["answer"]
+    )

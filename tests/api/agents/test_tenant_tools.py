@@ -113,7 +113,8 @@ def test_signal_questions_read_only_the_askers_own_latest_run(tenant_client, mak
     assert by_event["output"]["run_id"] == run_b and by_event["output"]["drug"] is None
     assert by_event["output"]["signals"][0]["drug"] == "ALPHAZOL"
     assert by_event["output"]["fact"].startswith(
-        f"top 1 signals for LIVER INJURY in this tenant's signal run {run_b[:8]}: ALPHAZOL: N 25"
+        "the 1 highest-priority pairs for LIVER INJURY (1 with an alert) in this tenant's signal run "
+        f"{run_b[:8]}: ALPHAZOL: N 25"
     )
 
     # the autonomous planner may call the signals domain's tool itself: still only the asker's run

@@ -240,8 +240,11 @@ def test_an_event_without_a_drug_brings_the_drugs_with_its_top_signals_and_says_
     ) > 1
     priorities = [p.get("priority") or 0 for p in found["pairs"]]
     assert priorities == sorted(priorities, reverse=True)
+    alerting = sum(p["alert_level"] != "none" for p in found["pairs"])
+    assert alerting < len(found["pairs"])  # a ranked pair is not called a signal unless it alerts
     assert found["fact"].startswith(
-        "top signals for pancreatitis by priority (bundled MDDC FAERS reference table, "
+        f"the {len(found['pairs'])} highest-priority pairs ({alerting} with an alert) for pancreatitis "
+        "(bundled MDDC FAERS reference table, "
     )
     assert "which covers only " in found["fact"] and "atorvastatin" in found["fact"]
     # a drug the table lacks, named where the event cue looks, is not read as "any drug"
