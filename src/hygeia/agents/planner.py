@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +71,37 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
             outcome = _run_bound(len(result.outcomes) + 1, name, expert, bound, reason, caller)
             result.outcomes.append(outcome)
             yield outcome
+    if _labels_silent(result.outcomes) and "agents.signal_lookup" not in steps:
+        yield from _reports_instead(expert, _asked(context), result, caller)
     return result
+
+
+def _labels_silent(outcomes: list[ToolOutcome]) -> bool:
+    """The question asked about an effect of a drug the side-effect labels have no entry for."""
+    return any(
+        o.tool == "agents.side_effects" and o.ok and o.output and o.output.get("asks_about_effect")
+        and o.output.get("n_side_effects") == 0
+        for o in outcomes
+    )  # fmt: skip
+
+
+def _reports_instead(
+    expert: Expert, context: dict[str, Any], result: ChainResult, caller: Caller | None
+) -> Iterator[ToolOutcome]:
+    """Where the labels are silent ("Does atorvastatin cause rhabdomyolysis?": SIDER has no atorvastatin),
+    the pair's spontaneous-report statistics, as a fact without a verdict: a disproportionality alert is
+    an association in reports, not an answer to whether the drug causes the effect. A drug no report
+    table covers leaves a note, not a failed step."""
+    if not expert.may_call("agents.signal_lookup", get_agent_settings().patterns_for(expert.name)):
+        return
+    reason = "the side-effect labels have no entry for the drug: spontaneous reports instead"
+    outcome = _run_bound(len(result.outcomes) + 1, "agents.signal_lookup", expert, context, reason, caller)
+    if not outcome.ok:
+        result.notes.append(f"agents.signal_lookup, tried because the labels have no entry: {outcome.error}")
+        return
+    (outcome.output or {}).pop("verdict", None)
+    result.outcomes.append(outcome)
+    yield outcome
 
 
 def _per_drug(name: str, context: dict[str, Any]) -> list[dict[str, Any]]:

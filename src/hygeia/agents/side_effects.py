@@ -58,7 +58,14 @@ NOT_A_DRUG_EFFECT = re.compile(r"\bnormal\b|\btraumatic\b", re.IGNORECASE)  # "L
 SYNONYMS = {  # plain and Latin/Greek organ words -> the stem the labels (MedDRA terms) use
     "liver": "hepat", "kidne": "renal", "nephr": "renal", "heart": "cardi", "bleed": "haemo",
     "hemor": "haemo", "stoma": "gastr", "anemi": "anaem", "leuko": "leuco", "nerve": "neuro",
+    "hives": "urtic", "itchi": "pruri", "itchy": "pruri", "itch": "pruri",
 }  # fmt: skip
+# SIDER's one-word effect terms under five letters, which a five-letter stem would never reach ("Can
+# ibuprofen cause rash?"); read whole, and from their plurals ("rashes", "cysts")
+SHORT_EFFECTS = frozenset({
+    "ache", "acne", "aura", "burn", "coma", "cyst", "fall", "fear", "gas", "gout", "itch", "mass", "pain",
+    "rage", "rash", "scab", "scar", "tic",
+})  # fmt: skip
 SHOWN = 8
 BASIS_SHOWN = 3
 OPPOSITE_DIRECTION = {  # a direction word of an effect's name -> the question's words for the other one
@@ -147,11 +154,19 @@ def effect_stems(effect: str) -> set[str]:
 
 
 def word_stems(text: str) -> set[str]:
-    """First five letters of each 5+ letter word (and of a few short organ words), organ words folded
-    onto the labels' terms ("lungs" -> pulmonary, "liver" -> hepatic)."""
-    words = re.findall("[a-z]+", text)
-    stems = {SHORT_ORGANS.get(w) or w[:STEM] for w in words if len(w) >= STEM or w in SHORT_ORGANS}
+    """First five letters of each 5+ letter word, a few short organ and effect words whole, organ and
+    plain words folded onto the labels' terms ("lungs" -> pulmonary, "liver" -> hepatic, "hives" ->
+    urticaria)."""
+    stems = {stem for word in re.findall("[a-z]+", text) if (stem := _stem(word))}
     return {SYNONYMS.get(stem, stem) for stem in stems}
+
+
+def _stem(word: str) -> str | None:
+    if word in SHORT_ORGANS:
+        return SHORT_ORGANS[word]
+    singular = (word, word[:-1], word[:-2]) if word.endswith("s") else (word,)
+    short = next((w for w in singular if w in SHORT_EFFECTS), None)
+    return short or (word[:STEM] if len(word) >= STEM else None)
 
 
 def _opposed(effect: str, question: str) -> bool:
@@ -180,9 +195,10 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
         )
     elif not asked:
         fact = _listing(found.name, effects)
-    elif named:
+    elif named:  # only the effects that carry every word asked, when there are such
+        listed = ", ".join(basis_effects or named)
         fact = (
-            f"SIDER 4.1 (via Hetionet CcSE) lists {', '.join(named)} among the {len(effects)} labelled side "
+            f"SIDER 4.1 (via Hetionet CcSE) lists {listed} among the {len(effects)} labelled side "
             f"effects of {found.name}{_unnamed(named, query, names)} (drug labels: listed, not a rate or "
             "proof of causation)"
         )

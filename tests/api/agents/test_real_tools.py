@@ -256,6 +256,35 @@ def test_a_question_for_a_drugs_side_effects_is_answered_by_its_label_list(
     assert "do not list it" not in both["answer"]
 
 
+def test_where_the_labels_are_silent_the_spontaneous_reports_are_a_fact_not_a_verdict(
+    agents_client, make_key, real_toxicity
+):
+    """SIDER has no entry for atorvastatin: "Does atorvastatin cause rhabdomyolysis?" gets the pair's
+    FAERS statistics, without a "yes" (an alert is an association in reports); a drug no report table
+    covers leaves a note instead of a failed step; "Can ibuprofen cause rash?" is a labelled "yes"."""
+    from hygeia.agents import signal_lookup
+
+    signal_lookup.register()
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(
+        agents_client, headers, "Does atorvastatin cause rhabdomyolysis?", mode="manual", expert="medical"
+    )
+    calls = {c["tool"]: c for c in answer["tool_calls"]}
+    assert calls["agents.side_effects"]["output"]["n_side_effects"] == 0
+    reports = calls["agents.signal_lookup"]
+    assert reports["status"] == "ok" and "verdict" not in reports["output"]
+    assert reports["output"]["drug"] == "atorvastatin" and reports["output"]["event"] == "rhabdomyolysis"
+    assert "EB05 24" in answer["answer"] and answer["verdict"] is None
+    uncovered = ask(agents_client, headers, "Does warfarin cause bleeding?", mode="manual", expert="medical")
+    labels = next(c for c in uncovered["tool_calls"] if c["tool"] == "agents.side_effects")["output"]
+    assert labels["n_side_effects"] == 0  # SIDER lacks warfarin, and no report table covers it
+    assert all(c["tool"] != "agents.signal_lookup" for c in uncovered["tool_calls"])
+    assert any("tried because the labels have no entry" in n for n in uncovered["notes"])
+    rash = ask(agents_client, headers, "Can ibuprofen cause rash?", mode="manual", expert="medical")
+    assert rash["verdict"]["label"] == "yes" and "lists Rash" in rash["answer"]
+    assert all(c["tool"] != "agents.signal_lookup" for c in rash["tool_calls"])
+
+
 def test_a_comparison_looks_up_each_drug_it_names(agents_client, make_key, real_toxicity):
     """Each drug gets its own labels (the other's name is no effect asked about); each verdict is its
     drug's line, and the answer as a whole states none."""

@@ -152,6 +152,23 @@ def test_side_effects_named_by_a_question_keep_their_direction_and_need_a_specif
     assert covering(hepatic, liver, ("paracetamol",)) == hepatic
 
 
+def test_short_and_plain_effect_words_are_read():
+    """ "Can ibuprofen cause rash?" names an effect: a four-letter word a five-letter stem never reached,
+    so the question read as asking for the whole list. Plurals and lay words reach the labels' terms."""
+    from hygeia.agents.side_effects import asked_stems, covering, matching
+
+    effects = ["Abdominal pain", "Back pain", "Gout", "Pruritus", "Rash", "Rash pustular", "Urticaria"]
+    names = ("ibuprofen",)
+    assert asked_stems("Can ibuprofen cause rash?", names) == {"rash"}
+    assert matching(effects, "Can ibuprofen cause rashes?", names) == ["Rash", "Rash pustular"]
+    assert matching(effects, "Does ibuprofen cause hives?", names) == ["Urticaria"]
+    assert matching(effects, "Does ibuprofen make you itchy?", names) == ["Pruritus"]
+    assert matching(effects, "Does ibuprofen cause gout?", names) == ["Gout"]
+    abdominal = "Can ibuprofen cause abdominal pain?"
+    assert covering(matching(effects, abdominal, names), abdominal, names) == ["Abdominal pain"]
+    assert asked_stems("Can it cause a gasp or a fallen arch?", ()) == {"fallen"[:5]}  # only -s plurals
+
+
 def test_a_question_naming_no_effect_gets_the_labels_listed_grave_outcomes_first():
     """ "What are the side effects of X?" asks for the list: grave outcomes, then lesions, lead it."""
     from hygeia.agents.side_effects import EFFECT_CUE, LISTING, _listing, asked_stems
