@@ -42,9 +42,23 @@ HARM = re.compile(r"toxic|damag|injur|poison", re.IGNORECASE)  # asked about har
 LESION = re.compile(r"necros|failure(?! to)|pathy|lysis|itis", re.IGNORECASE)  # then effects naming a lesion
 ORGAN_ROOTS = {  # an organ the labels name by a Greek root: "muscle damage" is Myopathy, Rhabdomyolysis
     "muscl": ("myopath", "myosit", "myalg", "rhabdomyol"), "pulmo": ("pneumon",),
-    "neuro": ("neurit",), "cardi": ("myocard",),
+    "neuro": ("neurit",), "cardi": ("myocard",), "joint": ("arthr",),
     "terat": ("congenit", "malform"),  # "teratogenic": Teratogenicity, Congenital anomaly
+    "pain": ("algia",),  # "muscle pain": Myalgia; "joint pain": Arthralgia
+    "glyca": ("glycaem", "glucose"),  # "blood sugar" (LAY_TERMS): Hyperglycaemia, Blood glucose increased
 }  # fmt: skip
+# the labels' (MedDRA's) British spelling, so "hyperglycemia" is the labels' own word "Hyperglycaemia"
+BRITISH = (
+    (re.compile(r"(?<=[a-z])(?<!a)emia\b"), "aemia"), (re.compile(r"rrhea\b"), "rrhoea"),
+    (re.compile(r"\bedema\b"), "oedema"), (re.compile(r"\bhem(?=[ao])"), "haem"),
+    (re.compile(r"(?<!a)esthesi"), "aesthesi"), (re.compile(r"\besophag"), "oesophag"),
+    (re.compile(r"\btumor"), "tumour"), (re.compile(r"\bischem"), "ischaem"),
+    (re.compile(r"\bestrogen"), "oestrogen"), (re.compile(r"\bfet(?=al\b|us\b)"), "foet"),
+)  # fmt: skip
+LAY_TERMS = (  # plain phrases -> the labels' words
+    (re.compile(r"\bblood (?:sugar|glucose)\b"), "glycaemia"),
+    (re.compile(r"\bhair loss\b|\blos(?:e|ing) (?:my |their |your )?hair\b"), "alopecia"),
+)
 # asked for a drug's effects in general ("What are the side effects of ibuprofen?"): the answer is the list
 LISTING = re.compile(r"\bside[- ]effects?\b|\badverse (?:effects?|reactions?|events?)\b", re.IGNORECASE)
 # which effects such a list shows first: a grave outcome, then a lesion (LESION); a word rule, not a
@@ -68,10 +82,11 @@ SHORT_EFFECTS = frozenset({
 })  # fmt: skip
 SHOWN = 8
 BASIS_SHOWN = 3
+LOWER = r"\b(?:decreas\w*|loss|lose|losing|reduc\w*|lower\w*|low|drops?|fall\w*)\b"
+HIGHER = r"\b(?:increas\w*|gain\w*|rais\w*|elevat\w*|high\w*|rises?|rising)\b"
 OPPOSITE_DIRECTION = {  # a direction word of an effect's name -> the question's words for the other one
-    "increas": r"\b(?:decreas\w*|loss|lose|losing|reduc\w*|lower\w*|low|drops?|fall\w*)\b",
-    "decreas": r"\b(?:increas\w*|gain\w*|rais\w*|elevat\w*|high\w*|rises?|rising)\b",
-}
+    "increas": LOWER, "decreas": HIGHER, "hyper": LOWER, "hypo": HIGHER,
+}  # fmt: skip
 
 
 @lru_cache(maxsize=2)
@@ -126,24 +141,36 @@ def covering(named: list[str], query: str, names: tuple[str, ...]) -> list[str]:
     return covered
 
 
+def _words_in_order(text: str) -> list[str]:
+    return re.findall("[a-z]+", text.lower())
+
+
 def _words(text: str) -> set[str]:
-    return set(re.findall("[a-z]+", text.lower()))
+    return set(_words_in_order(text))
 
 
 def _asked_words(query: str, names: tuple[str, ...], asked: set[str]) -> dict[str, set[str]]:
     """Asked stem -> the question's words that spell it literally (not through a synonym)."""
     spelled: dict[str, set[str]] = {}
-    for word in _words(query) - {w for name in names for w in _words(name)}:
+    for word in _words(asked_text(query, names)):
         if len(word) >= STEM and word[:STEM] in asked:
             spelled.setdefault(word[:STEM], set()).add(word)
     return spelled
 
 
-def asked_stems(query: str, names: tuple[str, ...]) -> set[str]:
+def asked_text(query: str, names: tuple[str, ...]) -> str:
+    """The question as the labels would word it: without the drugs' names, in British spelling, plain
+    phrases in the labels' words ("blood sugar" -> glycaemia)."""
     text = query.lower()
     for name in names:
         text = text.replace(name.lower(), " ")
-    return word_stems(text) - GENERIC
+    for pattern, replacement in (*BRITISH, *LAY_TERMS):
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def asked_stems(query: str, names: tuple[str, ...]) -> set[str]:
+    return word_stems(asked_text(query, names)) - GENERIC
 
 
 def effect_stems(effect: str) -> set[str]:
@@ -234,7 +261,7 @@ def _unnamed(named: list[str], query: str, names: tuple[str, ...]) -> str:
     (Metformin's labels list Acidosis; the question asked about lactic acidosis)."""
     carried = set().union(*(effect_stems(e) for e in named))
     missing = asked_stems(query, names) - carried
-    words = [w for w in dict.fromkeys(re.findall("[a-z]+", query.lower())) if word_stems(w) & missing]
+    words = [w for w in dict.fromkeys(_words_in_order(asked_text(query, names))) if word_stems(w) & missing]
     return f", none naming {', '.join(repr(w) for w in words)} as asked" if words else ""
 
 

@@ -169,6 +169,27 @@ def test_short_and_plain_effect_words_are_read():
     assert asked_stems("Can it cause a gasp or a fallen arch?", ()) == {"fallen"[:5]}  # only -s plurals
 
 
+def test_plain_words_and_american_spelling_reach_the_labels_terms():
+    """The labels are MedDRA terms in British spelling: "hyperglycemia" is their "Hyperglycaemia" (not
+    every hyper- effect), "blood sugar" their glycaemia with its direction, "muscle pain" Myalgia."""
+    from hygeia.agents.side_effects import covering, matching
+
+    def basis(effects: list[str], question: str) -> list[str]:
+        return covering(matching(effects, question, ("x",)), question, ("x",))
+
+    sugar = ["Blood glucose increased", "Hyperglycaemia", "Hypertension", "Hypoglycaemia"]
+    assert basis(sugar, "Does x cause hyperglycemia?") == ["Hyperglycaemia"]
+    assert basis(sugar, "Does x cause high blood sugar?") == ["Blood glucose increased", "Hyperglycaemia"]
+    assert basis(sugar, "Does x cause low blood sugar?") == ["Hypoglycaemia"]
+    pains = ["Arthralgia", "Back pain", "Myalgia", "Myopathy"]
+    assert basis(pains, "Does x cause muscle pain?") == ["Myalgia"]
+    assert basis(pains, "Does x cause joint pain?") == ["Arthralgia"]
+    assert basis(["Alopecia", "Hair disorder"], "Can x make you lose your hair?") == ["Alopecia"]
+    assert matching(["Diarrhoea", "Oedema", "Haemorrhage", "Rash"], "Does x cause diarrhea?", ("x",)) == [
+        "Diarrhoea"
+    ]
+
+
 def test_a_question_naming_no_effect_gets_the_labels_listed_grave_outcomes_first():
     """ "What are the side effects of X?" asks for the list: grave outcomes, then lesions, lead it."""
     from hygeia.agents.side_effects import EFFECT_CUE, LISTING, _listing, asked_stems
