@@ -2,7 +2,9 @@
 
 Names come from the DrugBank structures table in the data directory (`evidence/drugbank-structures/
 drugbank-slim.tsv`, CC BY-NC 4.0; read in place, never copied into the repository), plus a few common
-synonyms (US/INN names) that DrugBank 4.2 files under the other name. A structure is the table's InChI,
+synonyms (US/INN names) that DrugBank 4.2 files under the other name, plus the vocabulary's synonyms
+of those drugs ("valproate"; unambiguous, five or more characters, no all-capital abbreviations). A
+structure is the table's InChI,
 turned into SMILES by RDKit. The DrugBank vocabulary (`evidence/drugbank-vocabulary/`) names some
 13,000 more compounds by InChIKey only, many of them industrial and environmental chemicals Tox21
 tested (bisphenol A): their structure is Tox21's own record of that InChIKey (`toxicity.tox21_record`),
@@ -75,6 +77,26 @@ def _vocabulary(path: str, structured: frozenset[str]) -> dict[str, Drug]:
     return {name: found[0] for name, found in entries.items() if len(found) == 1}
 
 
+@lru_cache(maxsize=2)
+def _synonyms(path: str) -> dict[str, Drug]:
+    """Lower-case synonym -> drug of the structures table, from the vocabulary's synonyms ("valproate"
+    for Valproic acid): only synonyms naming one DrugBank entry, of five or more characters and not
+    all capitals, so abbreviations (VPA, DPA) and short codes never bind a question's words."""
+    by_id = {drug.drugbank_id: drug for drug in known_drugs().values()}
+    owners: dict[str, set[str]] = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            for synonym in (row.get("Common name") or "", *(row.get("Synonyms") or "").split(" | ")):
+                synonym = synonym.strip()
+                if len(synonym) >= 5 and not synonym.isupper():
+                    owners.setdefault(synonym.lower(), set()).add(row["DrugBank ID"])
+    return {
+        name: by_id[next(iter(ids))]
+        for name, ids in owners.items()
+        if len(ids) == 1 and next(iter(ids)) in by_id and re.fullmatch(r"[a-z][a-z0-9 \-]*", name)
+    }
+
+
 def known_drugs() -> dict[str, Drug]:
     """Lower-case name -> drug; empty when the table is not in the data directory."""
     path = get_settings().data_dir / TABLE
@@ -89,9 +111,23 @@ def vocabulary_compounds() -> dict[str, Drug]:
     return _vocabulary(str(path), frozenset(d.drugbank_id for d in known_drugs().values()))
 
 
+def vocabulary_synonyms() -> dict[str, Drug]:
+    """`_synonyms` of the vocabulary file; empty without it."""
+    path = get_settings().data_dir / VOCABULARY
+    if not path.is_file():
+        return {}
+    return _synonyms(str(path))
+
+
+def drug_names() -> set[str]:
+    """Every name a question may call a drug of the structures table by."""
+    return known_drugs().keys() | SYNONYMS.keys() | vocabulary_synonyms().keys()
+
+
 def lookup(name: str) -> Drug | None:
     key = name.strip().lower()
-    return known_drugs().get(SYNONYMS.get(key, key)) or vocabulary_compounds().get(key)
+    found = known_drugs().get(SYNONYMS.get(key, key)) or vocabulary_synonyms().get(key)
+    return found or vocabulary_compounds().get(key)
 
 
 def find_named_drug(question: str) -> str | None:
@@ -101,7 +137,7 @@ def find_named_drug(question: str) -> str | None:
     drugs = known_drugs()
     if not drugs:
         return None
-    for names, sizes in ((drugs.keys() | SYNONYMS.keys(), (2, 1)), (vocabulary_compounds(), (3, 2, 1))):
+    for names, sizes in ((drug_names(), (2, 1)), (vocabulary_compounds(), (3, 2, 1))):
         for size in sizes:
             for i in range(len(words) - size + 1):
                 candidate = " ".join(words[i : i + size])
@@ -115,7 +151,7 @@ def find_named_drugs(question: str, limit: int = 3) -> list[str]:
     position), in order, one name per drug ("paracetamol or acetaminophen" is one): the drugs a
     comparison ("ibuprofen or naproxen?") asks about."""
     words = [w.strip(".,;:?!()\"'").lower() for w in question.split()]
-    names = known_drugs().keys() | SYNONYMS.keys()
+    names = drug_names()
     found: list[str] = []
     seen: set[str] = set()
     i = 0

@@ -82,3 +82,26 @@ def test_a_compound_the_model_refuses_is_looked_up_as_tox21_tested_it(data_dir: 
     assert drugs.record_of_refused(None, scored_as_given)["tox21_ids"] == ["TOX4983"]
     assert drugs.record_of_refused(None, refused) is None
     assert drugs.record_of_refused(cisplatin, {"error_code": "unparseable"}) is None
+
+
+def test_the_vocabularys_synonyms_name_drugs_with_a_structure(data_dir: Path) -> None:
+    """ "valproate" is DrugBank's synonym of Valproic acid: synonyms naming one entry resolve; all-capital
+    abbreviations, short codes and names shared by two entries do not."""
+    header = "DrugBank ID,Accession Numbers,Common name,CAS,UNII,Synonyms,Standard InChI Key\n"
+    synonyms = {
+        ("DB00316", "Acetaminophen", "RZVAJINKPMORJF-UHFFFAOYSA-N"): (
+            "APAP | Acetaminofén | N-acetyl-p-aminophenol | Apap | Shared name"
+        ),
+        ("DB00515", "Cisplatin", "LXZZYRPGZAFOLE-UHFFFAOYSA-L"): "CDDP | Platinol | Shared name",
+    }
+    rows = [f'{i},"",{name},,,"{listed}",{key}' for (i, name, key), listed in synonyms.items()]
+    (data_dir / drugs.VOCABULARY).write_text(header + "\n".join(rows) + "\n")
+    assert drugs.lookup("n-acetyl-p-aminophenol").name == "Acetaminophen"
+    assert drugs.lookup("Platinol").name == "Cisplatin"
+    assert drugs.lookup("APAP") is None and drugs.lookup("cddp") is None  # abbreviations
+    assert drugs.lookup("shared name") is None  # two entries: the name says neither
+    assert drugs.lookup("acetaminofén") is None  # outside a-z: not matched from a question's words
+    assert drugs.find_named_drugs("Is platinol more toxic than acetaminophen?") == [
+        "platinol",
+        "acetaminophen",
+    ]
