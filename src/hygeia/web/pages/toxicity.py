@@ -200,7 +200,8 @@ def _download_request(smiles: str, table: str) -> DownloadRequest:
         molecules, columns, labels = posted["smiles"], posted["columns"], posted["labels"]
         unread = {int(i): str(why) for i, why in posted["unread"].items()}
         valid = (
-            all(isinstance(m, str) for m in molecules)
+            isinstance(molecules, list)
+            and all(isinstance(m, str) for m in molecules)
             and all(isinstance(c, str) for c in columns)
             and len(labels) == len(molecules)
             and all(isinstance(k, str) and isinstance(v, str) for row in labels for k, v in row.items())
@@ -239,12 +240,12 @@ def predict_csv(
     """The table on screen as CSV: the same molecules, with the caller's columns, through the same
     (cached) service call."""
     service = load_domain("toxicity")
-    request = _download_request(smiles, table)
-    if not request.smiles or len(request.smiles) > MAX_TABLE_ROWS:
+    posted = _download_request(smiles, table)
+    if not posted.smiles or len(posted.smiles) > MAX_TABLE_ROWS:
         raise InputError(f"give 1 to {MAX_TABLE_ROWS} SMILES")
-    _, rows = service.predict_batch(principal, request.smiles, unread=request.unread, kind="csv download")
+    _, rows = service.predict_batch(principal, posted.smiles, unread=posted.unread, kind="csv download")
     dumped = [r.model_dump() for r in rows]
-    return _csv(dumped, _endpoints(), "toxicity-predictions.csv", request.label_columns, request.labels)
+    return _csv(dumped, _endpoints(), "toxicity-predictions.csv", posted.label_columns, posted.labels)
 
 
 @router.get("/ui/toxicity/jobs/{job_id}.csv")
