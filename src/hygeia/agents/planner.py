@@ -96,10 +96,12 @@ def _reports_instead(
         return
     reason = "the side-effect labels have no entry for the drug: spontaneous reports instead"
     outcome = _run_bound(len(result.outcomes) + 1, "agents.signal_lookup", expert, context, reason, caller)
-    if not outcome.ok:
-        result.notes.append(f"agents.signal_lookup, tried because the labels have no entry: {outcome.error}")
+    found = outcome.output or {}
+    if not outcome.ok or not found.get("answered_from"):
+        why = found.get("fact") or outcome.error
+        result.notes.append(f"agents.signal_lookup, tried because the labels have no entry: {why}")
         return
-    (outcome.output or {}).pop("verdict", None)
+    found.pop("verdict", None)
     result.outcomes.append(outcome)
     yield outcome
 

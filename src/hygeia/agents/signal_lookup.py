@@ -61,7 +61,12 @@ def signal_lookup(
         levels = {f"run {own['run_id'][:8]}": s.get("alert_level") for s in own.get("signals") or []}
         verdict = pair_verdict(own.get("drug"), own.get("event"), levels)
         return own | {"source": source, "answered_from": "tenant_run", **verdict}
-    found = reference_lookup(query, drug, event)
+    try:
+        found = reference_lookup(query, drug, event)
+    except InputError as exc:  # no statistics to give is an answer to state, not a failed step
+        fact = f"no signal statistics: {exc.detail} [{why_not}]"
+        return {"drug": drug, "event": event, "answered_from": None, "tenant_run": why_not, "fact": fact,
+                "answers": False}  # fmt: skip
     found["fact"] = f"{found['fact']} [{why_not}]"
     levels = {p["table"]: p.get("alert_level") for p in found["pairs"]}
     verdict = pair_verdict(found["drug"], found["event"], levels)

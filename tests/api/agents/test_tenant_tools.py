@@ -90,7 +90,8 @@ def test_signal_questions_read_only_the_askers_own_latest_run(tenant_client, mak
     answer_b = _ask(tenant_client, b, QUESTION, "regulatory")
     looked = _call(answer_b, "agents.signal_lookup")
     assert run_a not in json.dumps(answer_b) and "N 40" not in json.dumps(answer_b)
-    assert looked["status"] == "error" and "no drug of the signal reference table" in looked["error"]
+    assert looked["status"] == "ok" and looked["output"]["answered_from"] is None
+    assert "no drug of the signal reference table" in looked["output"]["fact"]
 
     # with its own run, B reads its own counts and never A's
     run_b = _run(tenant_client, b, extra_pairs=25)
