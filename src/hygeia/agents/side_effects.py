@@ -55,6 +55,7 @@ BRITISH = (
     (re.compile(r"\btumor"), "tumour"), (re.compile(r"\bischem"), "ischaem"),
     (re.compile(r"\bestrogen"), "oestrogen"), (re.compile(r"\bfet(?=al\b|us\b)"), "foet"),
 )  # fmt: skip
+LIST_SEPARATOR = re.compile(r"\s*(?:[,;]|\band/or\b|\bor\b|\band\b)\s*")  # effects a question lists
 LAY_TERMS = (  # plain phrases -> the labels' words
     (re.compile(r"\bblood (?:sugar|glucose)\b"), "glycaemia"),
     (re.compile(r"\bhair loss\b|\blos(?:e|ing) (?:my |their |your )?hair\b"), "alopecia"),
@@ -141,6 +142,19 @@ def covering(named: list[str], query: str, names: tuple[str, ...]) -> list[str]:
     return covered
 
 
+def listed_basis(named: list[str], query: str, names: tuple[str, ...]) -> list[str]:
+    """`covering` for each effect a question lists ("rash or hives", "nausea and vomiting"): with "or"
+    one of them labelled is a basis, with "and" or a comma list every one must be; one effect asked
+    about is `covering` itself."""
+    parts = [part for part in LIST_SEPARATOR.split(asked_text(query, names)) if asked_stems(part, ())]
+    if len(parts) < 2:
+        return covering(named, query, names)
+    covered = [covering(named, part, names) for part in parts]
+    if not re.search(r"\bor\b", query, re.IGNORECASE) and not all(covered):
+        return []
+    return list(dict.fromkeys(effect for effects in covered for effect in effects))
+
+
 def _words_in_order(text: str) -> list[str]:
     return re.findall("[a-z]+", text.lower())
 
@@ -213,7 +227,7 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
     # question a follow-up ("And for naproxen?") is searched with
     names = (drug, found.name, *find_named_drugs(query, limit=10))
     named = matching(effects, query, names)
-    basis_effects = covering(named, query, names)
+    basis_effects = listed_basis(named, query, names)
     asked = bool(asked_stems(query, names))
     verdict = {}
     if not effects:

@@ -190,6 +190,26 @@ def test_plain_words_and_american_spelling_reach_the_labels_terms():
     ]
 
 
+def test_a_question_listing_effects_asks_about_each():
+    """ "rash or hives": one of them labelled is a "yes"; "nausea and vomiting": both must be; a
+    comparison's "ibuprofen or naproxen" lists drugs, not effects."""
+    from hygeia.agents.side_effects import listed_basis, matching
+
+    def basis(effects: list[str], question: str, names: tuple[str, ...] = ("x",)) -> list[str]:
+        return listed_basis(matching(effects, question, names), question, names)
+
+    labels = ["Nausea", "Rash", "Hepatic failure"]
+    assert basis(labels, "Does x cause rash or hives?") == ["Rash"]
+    assert basis(labels, "Does x cause nausea and vomiting?") == []  # vomiting is not labelled
+    assert basis([*labels, "Vomiting"], "Does x cause nausea, vomiting and rash?") == [
+        "Nausea",
+        "Vomiting",
+        "Rash",
+    ]
+    question = "Which is more likely to cause liver injury, ibuprofen or naproxen?"
+    assert basis(labels, question, ("ibuprofen", "naproxen")) == ["Hepatic failure"]
+
+
 def test_a_question_naming_no_effect_gets_the_labels_listed_grave_outcomes_first():
     """ "What are the side effects of X?" asks for the list: grave outcomes, then lesions, lead it."""
     from hygeia.agents.side_effects import EFFECT_CUE, LISTING, _listing, asked_stems
