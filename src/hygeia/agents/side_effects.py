@@ -76,7 +76,7 @@ SYNONYMS = {  # plain and Latin/Greek organ words -> the stem the labels (MedDRA
     "hives": "urtic", "itchi": "pruri", "itchy": "pruri", "itch": "pruri",
 }  # fmt: skip
 # SIDER's one-word effect terms under five letters, which a five-letter stem would never reach ("Can
-# ibuprofen cause rash?"); read whole, and from their plurals ("rashes", "cysts")
+# ibuprofen cause rash?"), and "itch" (SYNONYMS: Pruritus); read whole, and from plurals ("rashes")
 SHORT_EFFECTS = frozenset({
     "ache", "acne", "aura", "burn", "coma", "cyst", "fall", "fear", "gas", "gout", "itch", "mass", "pain",
     "rage", "rash", "scab", "scar", "tic",
