@@ -257,7 +257,18 @@ def predict(smiles: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def toxicity_by_name(drug: str) -> dict[str, Any]:
-    """Agent tool: resolve the name to a DrugBank structure, then ask the toxicity capability."""
+    """Agent tool: resolve the name to a DrugBank structure, then ask the toxicity capability. A drug
+    class ("statins") has no one structure: the answer says so and names its drugs."""
+    from hygeia.agents.drug_classes import drug_class, members  # it reads this module's table
+
+    group = drug_class(drug) if lookup(drug) is None else None
+    if group is not None:
+        names = ", ".join(d.name for d in members(group))
+        fact = (
+            f"{group.phrase()} are a drug class ({names}): the Tox21 model scores one structure, so ask "
+            "about one of them by name"
+        )
+        return {"drug": group.name, "drug_class": group.name, "fact": fact, "answers": False}
     found, smiles = structure(drug)
     prediction, result = predict(smiles)
     record = record_of_refused(found, result)

@@ -103,12 +103,17 @@ def _parses(smiles: str) -> bool:
 
 
 def find_drug(question: str) -> str | None:
-    """A DrugBank name or synonym in the question, else a word with a drug-class suffix."""
+    """A DrugBank name or synonym in the question, else a drug class it names ("statins"; its lookups
+    go drug by drug), else a word with a drug-class suffix."""
+    from hygeia.agents.drug_classes import named_class
     from hygeia.agents.drugs import find_named_drug
 
     named = find_named_drug(question)
     if named:
         return named
+    group = named_class(question)
+    if group is not None:
+        return group[0].name
     for token in _tokens(question):
         word = token.strip(".()").lower()
         if word.isalpha() and len(word) > 5 and word.endswith(DRUG_SUFFIXES):
@@ -126,13 +131,15 @@ def _drug_of(smiles: str) -> str | None:
 
 def find_event(question: str) -> str | None:
     """The event after a cue; not a drug's name ("a signal for atorvastatin and rhabdomyolysis")."""
+    from hygeia.agents.drug_classes import drug_class
     from hygeia.agents.drugs import lookup
 
     match = EVENT_CUE.search(question)
     if not match:
         return None
     event = match.group(1).strip().lower()
-    return event if event not in {"the", "a", "an", "it", "this"} and lookup(event) is None else None
+    named_drug = lookup(event) is not None or drug_class(event) is not None
+    return event if event not in {"the", "a", "an", "it", "this"} and not named_drug else None
 
 
 def bind_inputs(

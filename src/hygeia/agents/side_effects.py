@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from hygeia.agents.drug_classes import DrugClass, drug_class, members, named_class
 from hygeia.agents.drugs import find_named_drugs, lookup
 from hygeia.core.errors import InputError
 from hygeia.core.tools import register_tool
@@ -220,6 +222,9 @@ def _opposed(effect: str, question: str) -> bool:
 def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
     """Agent tool: the drug's labelled side effects, and which of them the question names."""
     found = lookup(drug)
+    group = drug_class(drug) if found is None else None
+    if group is not None:
+        return class_side_effects(group, query)
     if found is None:
         raise InputError(f"no DrugBank entry known for {drug!r}, so no side effects can be looked up")
     effects = side_effects_of(found.drugbank_id)
@@ -254,6 +259,74 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
     return {"drug": found.name, "drugbank_id": found.drugbank_id, "asks_about_effect": asked,
             "named_in_question": named, "n_side_effects": len(effects), "side_effects": effects,
             "fact": fact, "answers": answers, **verdict}  # fmt: skip
+
+
+def class_side_effects(group: DrugClass, query: str) -> dict[str, Any]:
+    """A drug class's labelled effects, drug by drug, since labels are per drug: "yes" when the labels of
+    any of its drugs list what the question names, said as how many of those with a SIDER entry do."""
+    drugs = members(group)
+    if not drugs:
+        raise InputError(f"no drugs of the {group.name} are in the DrugBank structures table")
+    said = named_class(query)
+    names = (group.name, *((said[1],) if said else ()), *find_named_drugs(query, limit=10))
+    by_drug = {d.name: side_effects_of(d.drugbank_id) for d in drugs}
+    listed = {name: effects for name, effects in by_drug.items() if effects}
+    asked = bool(asked_stems(query, names))
+    named = {name: matching(effects, query, names) for name, effects in listed.items()} if asked else {}
+    basis = {name: listed_basis(effects, query, names) for name, effects in named.items()}
+    labelled = {name: effects for name, effects in basis.items() if effects}
+    unlisted = [d.name for d in drugs if d.name not in listed]
+    missing = f"; no SIDER entry: {', '.join(unlisted)}" if unlisted else ""
+    of = f"the {len(listed)} {group.phrase()} with a SIDER entry (of {len(drugs)} in DrugBank)"
+    verdict = {}
+    if not listed:
+        fact = f"SIDER 4.1 (via Hetionet) has no entry for any of the {len(drugs)} {group.phrase()}"
+    elif not asked:
+        fact = _class_listing(group, listed, len(drugs)) + missing
+    elif labelled:
+        shown = "; ".join(
+            f"{name} ({', '.join(e[:BASIS_SHOWN])})" for name, e in list(labelled.items())[:SHOWN]
+        )
+        shown += f"; and {len(labelled) - SHOWN} more (in this result)" if len(labelled) > SHOWN else ""
+        others = [name for name in listed if name not in labelled]
+        fact = (
+            f"SIDER 4.1 (via Hetionet CcSE): the drug labels of {len(labelled)} of {of} list effects the "
+            f"question names: {shown}"
+            + (f"; not listed for {', '.join(others)}" if others else "")
+            + f"{missing} (drug labels: listed, not a rate or proof of causation)"
+        )
+        effects = ", ".join(_most_listed(labelled)[:BASIS_SHOWN])
+        basis_text = (
+            f"the drug labels of {len(labelled)} of {of} list {effects} (SIDER 4.1): labelled for those "
+            "drugs, not a rate or proof of causation"
+        )
+        verdict = {"verdict": {"label": "yes", "basis": basis_text}}
+    else:
+        fact = f"SIDER 4.1 (via Hetionet CcSE): the labels of none of {of} list an effect the question names"
+        fact += missing
+    named_effects = sorted({e for effects in named.values() for e in effects})
+    answers = bool(verdict) or (bool(listed) and not asked and bool(LISTING.search(query)))
+    n_effects = len({e for effects in listed.values() for e in effects})
+    return {"drug": group.name, "drug_class": group.name, "atc": list(group.atc),
+            "members": [d.name for d in drugs], "asks_about_effect": asked,
+            "named_in_question": named_effects, "n_side_effects": n_effects, "side_effects_by_drug": listed,
+            "fact": fact, "answers": answers, **verdict}  # fmt: skip
+
+
+def _most_listed(by_drug: dict[str, list[str]]) -> list[str]:
+    """Effects by how many drugs' labels list them, most first (alphabetical among equals)."""
+    counts = Counter(e for effects in by_drug.values() for e in effects)
+    return sorted(counts, key=lambda e: (-counts[e], e))
+
+
+def _class_listing(group: DrugClass, listed: dict[str, list[str]], n_drugs: int) -> str:
+    counts = Counter(e for effects in listed.values() for e in effects if not NOT_A_DRUG_EFFECT.search(e))
+    common = ", ".join([f"{e} ({counts[e]})" for e in _most_listed(listed) if e in counts][:SHOWN])
+    return (
+        f"SIDER 4.1 (via Hetionet CcSE) lists {len(counts)} labelled side effects for {len(listed)} of the "
+        f"{n_drugs} {group.phrase()} (drug labels: listed, not a rate or proof of causation); those on most "
+        f"of their labels (number of drugs): {common}; each drug's list is in this result"
+    )
 
 
 def _listing(drug: str, effects: list[str]) -> str:

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from hygeia.agents.drug_classes import DrugClass, drug_class, members
 from hygeia.agents.side_effects import asked_stems, word_stems
 from hygeia.agents.verdict import artifact
 from hygeia.core.errors import InputError, ProblemError
@@ -61,15 +62,16 @@ def signal_lookup(
         levels = {f"run {own['run_id'][:8]}": s.get("alert_level") for s in own.get("signals") or []}
         verdict = pair_verdict(own.get("drug"), own.get("event"), levels)
         return own | {"source": source, "answered_from": "tenant_run", **verdict}
+    group = drug_class(drug) if drug and not _known(drug, "drug") else None
     try:
-        found = reference_lookup(query, drug, event)
+        found = class_lookup(group, query, event) if group else reference_lookup(query, drug, event)
     except InputError as exc:  # no statistics to give is an answer to state, not a failed step
         fact = f"no signal statistics: {exc.detail} [{why_not}]"
         return {"drug": drug, "event": event, "answered_from": None, "tenant_run": why_not, "fact": fact,
                 "answers": False}  # fmt: skip
     found["fact"] = f"{found['fact']} [{why_not}]"
     levels = {p["table"]: p.get("alert_level") for p in found["pairs"]}
-    verdict = pair_verdict(found["drug"], found["event"], levels)
+    verdict = class_verdict(group, found) if group else pair_verdict(found["drug"], found["event"], levels)
     return found | {"answered_from": "reference_table", "tenant_run": why_not, **verdict}
 
 
@@ -144,6 +146,54 @@ def reference_lookup(query: str, drug: str | None = None, event: str | None = No
         "fact": f"{scope} (bundled MDDC FAERS reference table, not this tenant's runs): " + "; ".join(lines),
     }
     return found | ({"asked_event": event, "related_events": related, "answers": False} if related else {})
+
+
+def class_lookup(group: DrugClass, query: str, event: str | None) -> dict[str, Any]:
+    """A drug class's pairs for the event ("statins and rhabdomyolysis"), or its top signals, over the
+    class's drugs the reference table covers, each row headed by its drug."""
+    covered = sorted({d.name.lower() for d in members(group)} & set(_vocabulary("drug")))
+    if not covered:
+        raise InputError(f"the signal reference table covers none of the {group.phrase()}")
+    event = _known(event, "event") or _mentioned(query, "event")
+    rows = [p for p in reference()["pairs"] if p["drug"] in covered and (not event or p["event"] == event)]
+    rows = sorted(rows, key=lambda p: -(p.get("priority") or 0))[: None if event else 2 * TOP]
+    if not rows:
+        raise InputError(
+            f"no reference counts for {event} with any of the {group.name} it covers ({', '.join(covered)})"
+        )
+    periods = {t["file"]: t["period"] for t in reference()["tables"]}
+    scope = f"{event} with" if event else f"the {_ranked(rows)} of"
+    fact = (
+        f"{scope} the {len(covered)} {group.phrase()} the bundled MDDC FAERS reference table covers "
+        f"({', '.join(covered)}; not this tenant's runs): "
+        + "; ".join(_line(p, periods, "drug") for p in rows)
+    )
+    source = "bundled reference table: " + reference()["source"]
+    return {"drug": group.name, "drug_class": group.name, "event": event, "source": source, "pairs": rows,
+            "fact": fact}  # fmt: skip
+
+
+def class_verdict(group: DrugClass | None, found: dict[str, Any]) -> dict[str, Any]:
+    """ "Is there a signal for statins and rhabdomyolysis?": yes when the pair alerts for any of the class's
+    drugs in the table, said as how many of those with counts for the event do."""
+    event, rows = found.get("event"), found.get("pairs") or []
+    if group is None or not event or not rows:
+        return {}
+    counted = sorted({p["drug"] for p in rows})
+    alerting = sorted({p["drug"] for p in rows if p.get("alert_level") not in (None, "none")})
+    of = f"{len(alerting)} of the {len(counted)} {group.name} with {event} counts"
+    if alerting:
+        basis = (
+            f"disproportionality alert for {of} ({', '.join(alerting)}): a statistical association in "
+            "spontaneous reports, not proof of causation"
+        )
+        return {"verdict": {"label": "yes", "basis": basis}}
+    basis = (
+        f"no disproportionality criterion (MGPS EB05, BCPNN IC025, Evans PRR) met for any of the "
+        f"{len(counted)} {group.name} with {event} counts: no signal in these reports, which is not evidence "
+        "of safety"
+    )
+    return {"verdict": {"label": "no", "basis": basis}}
 
 
 def _event_lookup(event: str) -> dict[str, Any]:

@@ -408,8 +408,8 @@ def test_elliptical_signal_follow_ups_keep_the_expert_and_ask_about_the_pair_nam
 def test_a_question_about_an_event_gets_the_drugs_with_its_top_signals_from_any_expert(
     agents_client, make_key
 ):
-    """ "Which statins have a signal for myopathy?" names no drug; the router sends it to the medical
-    expert, which may look signals up too."""
+    """ "Which statins have a signal for myopathy?" names no drug but a class; the router sends it to the
+    medical expert, which may look signals up too, for the statins only."""
     from hygeia.agents import signal_lookup
 
     signal_lookup.register()
@@ -419,6 +419,43 @@ def test_a_question_about_an_event_gets_the_drugs_with_its_top_signals_from_any_
     assert lookup["status"] == "ok", lookup["error"]
     drugs = [p["drug"] for p in lookup["output"]["pairs"]]
     assert lookup["output"]["event"] == "myopathy" and "simvastatin" in drugs and len(set(drugs)) > 2
-    assert (
-        "highest-priority pairs (" in answer["answer"] and " with an alert) for myopathy" in answer["answer"]
+    assert all(drug.endswith("statin") for drug in drugs)
+    assert "myopathy with the 6 statins (ATC C10AA) the bundled MDDC FAERS reference table" in answer["answer"]
+
+
+def test_a_drug_class_is_looked_up_drug_by_drug(agents_client, make_key, real_toxicity):
+    """ "Do fluoroquinolones cause tendon rupture?" reads each fluoroquinolone's labels (ATC J01MA), "Is
+    there a signal for statins and rhabdomyolysis?" each statin's reference counts; the toxicity model,
+    which scores one structure, says so instead of failing."""
+    from hygeia.agents import signal_lookup
+
+    signal_lookup.register()
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    tendon = ask(
+        agents_client, headers, "Do fluoroquinolones cause tendon rupture?", mode="manual", expert="medical"
     )
+    labels = next(c for c in tendon["tool_calls"] if c["tool"] == "agents.side_effects")
+    assert labels["inputs"]["drug"] == "fluoroquinolones" and labels["status"] == "ok"
+    assert (
+        tendon["verdict"]["label"] == "yes" and "fluoroquinolones (ATC J01MA)" in tendon["verdict"]["basis"]
+    )
+    assert "Ciprofloxacin (Tendon rupture" in tendon["answer"]
+    signal = ask(
+        agents_client,
+        headers,
+        "Is there a signal for statins and rhabdomyolysis?",
+        mode="manual",
+        expert="regulatory",
+    )
+    reports = next(c for c in signal["tool_calls"] if c["tool"] == "agents.signal_lookup")
+    assert reports["status"] == "ok" and reports["output"]["drug_class"] == "statins"
+    assert (
+        signal["verdict"]["label"] == "yes"
+        and "statins with rhabdomyolysis counts" in signal["verdict"]["basis"]
+    )
+    liver = ask(agents_client, headers, "Are statins hepatotoxic?", mode="manual", expert="medical")
+    calls = {c["tool"]: c for c in liver["tool_calls"]}
+    scored = calls["agents.toxicity_by_name"]
+    assert scored["status"] == "ok" and scored["output"]["answers"] is False
+    assert "ask about one of them by name" in liver["answer"]
+    assert calls["agents.side_effects"]["output"]["verdict"]["label"] == "yes"
