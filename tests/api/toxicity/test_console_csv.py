@@ -14,13 +14,19 @@ from hygeia.toxicity import ENDPOINTS
 from tests.api.web.helpers import HTMX, SAME_ORIGIN, sign_in, toxicity_unavailable_reason
 
 
-def test_console_csv_neutralises_formulas_and_has_the_overall_call(client: TestClient, make_key) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def analyst(client: TestClient, make_key) -> TestClient:  # type: ignore[no-untyped-def]
+    """The console signed in as an acme analyst, with a toxicity model to answer."""
     reason = toxicity_unavailable_reason()
     if reason is not None:
         pytest.skip(f"no toxicity model: {reason}")
     sign_in(client, make_key("acme", "analyst"))
+    return client
+
+
+def test_console_csv_neutralises_formulas_and_has_the_overall_call(analyst: TestClient) -> None:
     text = "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1\n=HYPERLINK(1)\n[Fe]\nCl[Pt](Cl)(N)N"
-    response = client.post("/ui/toxicity/predict.csv", data={"smiles": text}, headers=SAME_ORIGIN)
+    response = analyst.post("/ui/toxicity/predict.csv", data={"smiles": text}, headers=SAME_ORIGIN)
     assert response.status_code == 200, response.text
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [r["smiles"] for r in rows] == [
@@ -37,14 +43,10 @@ def test_console_csv_neutralises_formulas_and_has_the_overall_call(client: TestC
     assert "Tox21 tested it as such: measured in Tox21 (TOX4983)" in rows[3]["error"]  # cisplatin
 
 
-def test_console_keeps_the_callers_identifiers_in_the_table_and_its_csv(client: TestClient, make_key) -> None:  # type: ignore[no-untyped-def]
-    reason = toxicity_unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"no toxicity model: {reason}")
-    sign_in(client, make_key("acme", "analyst"))
+def test_console_keeps_the_callers_identifiers_in_the_table_and_its_csv(analyst: TestClient) -> None:
     upload = "compound_id,smiles,error\nC-1,Oc1ccccc1,lab note\nC-2,not-a-smiles,\nC-3,,\n"
     files = {"file": ("library.csv", upload.encode(), "text/csv")}
-    page = client.post(
+    page = analyst.post(
         "/ui/toxicity/predict",
         data={"smiles": "CCO ethanol absolute"},
         files=files,
@@ -53,7 +55,7 @@ def test_console_keeps_the_callers_identifiers_in_the_table_and_its_csv(client: 
     assert page.status_code == 200, page.text
     assert "<td>ethanol absolute</td>" in page.text and "<td>C-2</td>" in page.text
     table = html.unescape(re.search(r'name="table" value="([^"]*)"', page.text).group(1))  # type: ignore[union-attr]
-    response = client.post("/ui/toxicity/predict.csv", data={"table": table}, headers=SAME_ORIGIN)
+    response = analyst.post("/ui/toxicity/predict.csv", data={"table": table}, headers=SAME_ORIGIN)
     assert response.status_code == 200, response.text
     rows = list(csv.DictReader(io.StringIO(response.text)))
     # one row per record, pasted first; the file's own 'error' column is kept beside the prediction's
@@ -65,19 +67,15 @@ def test_console_keeps_the_callers_identifiers_in_the_table_and_its_csv(client: 
     ]
     assert rows[1]["input_error"] == "lab note" and rows[1]["error"] == ""
     assert rows[2]["error"].startswith("unparseable") and rows[3]["error"].startswith("empty")
-    forged = client.post(
+    forged = analyst.post(
         "/ui/toxicity/predict.csv", data={"table": '{"smiles": ["CCO"]}'}, headers=SAME_ORIGIN
     )
     assert forged.status_code == 422 and "is not the page" in forged.text
 
 
-def test_console_reads_an_sdf_with_its_titles_fields_and_broken_record(client: TestClient, make_key) -> None:  # type: ignore[no-untyped-def]
+def test_console_reads_an_sdf_with_its_titles_fields_and_broken_record(analyst: TestClient) -> None:
     from rdkit import Chem
 
-    reason = toxicity_unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"no toxicity model: {reason}")
-    sign_in(client, make_key("acme", "analyst"))
     ethanol, phenol = Chem.MolFromSmiles("CCO"), Chem.MolFromSmiles("c1ccccc1O")
     ethanol.SetProp("_Name", "ethanol")
     phenol.SetProp("_Name", "phenol")
@@ -86,7 +84,7 @@ def test_console_reads_an_sdf_with_its_titles_fields_and_broken_record(client: T
     files = {
         "file": ("library.sdf", "".join(b + "\n$$$$\n" for b in blocks).encode(), "chemical/x-mdl-sdfile")
     }
-    page = client.post("/ui/toxicity/predict", data={"smiles": ""}, files=files, headers=HTMX | SAME_ORIGIN)
+    page = analyst.post("/ui/toxicity/predict", data={"smiles": ""}, files=files, headers=HTMX | SAME_ORIGIN)
     assert page.status_code == 200, page.text
     assert "<td>phenol</td>" in page.text and "<td>108-95-2</td>" in page.text
     assert "SDF record 2: RDKit cannot read this molecule block" in page.text  # its own reason, not "empty"
@@ -94,7 +92,7 @@ def test_console_reads_an_sdf_with_its_titles_fields_and_broken_record(client: T
     rows = list(
         csv.DictReader(
             io.StringIO(
-                client.post("/ui/toxicity/predict.csv", data={"table": table}, headers=SAME_ORIGIN).text
+                analyst.post("/ui/toxicity/predict.csv", data={"table": table}, headers=SAME_ORIGIN).text
             )
         )
     )
