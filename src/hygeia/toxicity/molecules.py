@@ -38,10 +38,11 @@ _SALT_METALS = "Li,Na,K,Rb,Cs,Mg,Ca,Sr,Ba"
 MAX_TAUTOMERS = 50  # bounds canonical-tautomer enumeration: ~2 ms per molecule instead of ~12 ms
 
 EMPTY, TOO_LONG, UNPARSEABLE = "empty", "too_long", "unparseable"
-TOO_MANY_ATOMS, DISALLOWED_ELEMENT, INORGANIC, STANDARDISATION_FAILED = (
+TOO_MANY_ATOMS, DISALLOWED_ELEMENT, INORGANIC, RADICAL, STANDARDISATION_FAILED = (
     "too_many_heavy_atoms",
     "disallowed_element",
     "inorganic",
+    "radical",
     "standardisation_failed",
 )
 _COUNTER_ION_ELEMENTS = frozenset(_SALT_METALS.split(","))
@@ -194,7 +195,7 @@ def standardise_mol(mol: Chem.Mol, scope: str = ORGANIC_SCOPE) -> StandardisedMo
         return MoleculeRejection(STANDARDISATION_FAILED, f"could not split fragments: {exc}")
     rejection = _check_parent(parent)
     if rejection is None and scope == ORGANIC_SCOPE:
-        rejection = inorganic_rejection(parent)
+        rejection = inorganic_rejection(parent) or radical_rejection(parent)
     if rejection is not None:
         return rejection
     try:
@@ -240,6 +241,29 @@ def inorganic_rejection(parent: Chem.Mol) -> MoleculeRejection | None:
         f"outside the model's chemistry: the parent {_clip(Chem.MolToSmiles(parent))!r} has no carbon; "
         "the models cover organic molecules",
     )
+
+
+def radical_rejection(parent: Chem.Mol) -> MoleculeRejection | None:
+    """Unpaired electrons anywhere but a nitroxide's oxygen (TEMPO, which Tox21 tested): no Tox21
+    compound is such a radical, and one typed by hand is nearly always a bracket atom written without
+    its hydrogens ("C[CH2]" for ethane's "CC", "[C]" for methane), which RDKit reads literally."""
+    radicals = [
+        atom for atom in parent.GetAtoms() if atom.GetNumRadicalElectrons() and not _nitroxide_oxygen(atom)
+    ]
+    if not radicals:
+        return None
+    elements = ", ".join(sorted({a.GetSymbol() for a in radicals}))
+    return MoleculeRejection(
+        RADICAL,
+        f"outside the model's chemistry: unpaired electrons on {len(radicals)} atom(s) ({elements}); the "
+        "models cover closed-shell molecules. A bracket atom takes only the hydrogens written inside it: "
+        "write [CH3] or C, not [CH2], for a methyl group",
+    )
+
+
+def _nitroxide_oxygen(atom: Chem.Atom) -> bool:
+    neighbours = atom.GetNeighbors()
+    return atom.GetSymbol() == "O" and len(neighbours) == 1 and neighbours[0].GetSymbol() == "N"
 
 
 def _check_parent(parent: Chem.Mol) -> MoleculeRejection | None:

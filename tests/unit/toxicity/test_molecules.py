@@ -12,6 +12,7 @@ from hygeia.toxicity.molecules import (
     EMPTY,
     INORGANIC,
     MAX_HEAVY_ATOMS,
+    RADICAL,
     TOO_LONG,
     TOO_MANY_ATOMS,
     UNPARSEABLE,
@@ -68,6 +69,10 @@ def test_quaternary_ammonium_keeps_its_permanent_charge() -> None:
         ("O=[N+]([O-])[O-].[NH4+]", INORGANIC, "has no carbon"),
         ("O=[Se]=O", INORGANIC, "has no carbon"),
         ("C" * (MAX_HEAVY_ATOMS + 1), TOO_MANY_ATOMS, str(MAX_HEAVY_ATOMS + 1)),
+        # a bracket atom without its hydrogens is a radical, not the molecule meant: refused, not scored
+        ("C[CH2]", RADICAL, "unpaired electrons on 1 atom(s) (C)"),
+        ("[C]", RADICAL, "write [CH3] or C"),
+        ("c1ccccc1[N]C", RADICAL, "(N)"),
     ],
 )
 def test_rejections_carry_code_and_reason(given: str, code: str, fragment: str) -> None:
@@ -82,6 +87,12 @@ def test_models_trained_before_the_organic_scope_rebuild_their_training_set_with
     old = [prepare(text, LARGEST_FRAGMENT_SCOPE) for text in given]
     assert [getattr(result, "smiles", None) for result in old] == ["N", "I", "O=C(O)CC(O)(CC(=O)O)C(=O)O"]
     assert isinstance(prepare("CC(=O)[O-].[Na+]"), StandardisedMolecule)  # a sodium salt stays in scope
+
+
+def test_a_nitroxide_radical_tox21_tested_is_scored() -> None:
+    tempone = prepare("CC1(C)CC(=O)CC(C)(C)N1[O]")  # TOX24905, 4-oxo-TEMPO
+    assert isinstance(tempone, StandardisedMolecule) and tempone.smiles == "CC1(C)CC(=O)CC(C)(C)N1[O]"
+    assert isinstance(prepare("[CH3]C"), StandardisedMolecule)  # the hydrogens written: ethane
 
 
 def test_large_counter_ion_does_not_reject_the_drug() -> None:
