@@ -55,14 +55,27 @@ def _known(value: str | None, field: str) -> str | None:
 def signal_lookup(
     caller: Caller, query: str, drug: str | None = None, event: str | None = None
 ) -> dict[str, Any]:
-    """Agent tool: the pair (or the drug's top signals) in the caller's latest run, else the reference."""
-    own, why_not = tenant_run_lookup(caller, query, drug, event)
+    """Agent tool: the pair (or the drug's top signals) in the caller's latest run, else the reference.
+    A drug class ("statins") is looked up drug by drug in either."""
+    group = drug_class(drug) if drug and not _known(drug, "drug") else None
+    of_class = [d.name for d in members(group)] if group else None
+    own, why_not = tenant_run_lookup(caller, query, None if group else drug, event, of_class)
     if own is not None:
         source = f"this tenant's latest finished signal run {own['run_id']}"
+        if group:
+            class_found = own | {
+                "drug": group.name,
+                "drug_class": group.name,
+                "pairs": own.get("signals") or [],
+            }
+            return class_found | {
+                "source": source,
+                "answered_from": "tenant_run",
+                **class_verdict(group, class_found),
+            }
         levels = {f"run {own['run_id'][:8]}": s.get("alert_level") for s in own.get("signals") or []}
         verdict = pair_verdict(own.get("drug"), own.get("event"), levels)
         return own | {"source": source, "answered_from": "tenant_run", **verdict}
-    group = drug_class(drug) if drug and not _known(drug, "drug") else None
     try:
         found = class_lookup(group, query, event) if group else reference_lookup(query, drug, event)
     except InputError as exc:  # no statistics to give is an answer to state, not a failed step
@@ -96,14 +109,20 @@ def pair_verdict(drug: str | None, event: str | None, levels: dict[str, Any]) ->
 
 
 def tenant_run_lookup(
-    caller: Caller, query: str, drug: str | None, event: str | None
+    caller: Caller, query: str, drug: str | None, event: str | None, drugs: list[str] | None = None
 ) -> tuple[dict[str, Any] | None, str]:
-    """The signals domain's answer from the caller's own run, or None and why it gave none."""
+    """The signals domain's answer from the caller's own run (for `drugs`, a class's, each of them),
+    or None and why it gave none."""
     try:
         tool = get_tool("signals.latest_run")
     except KeyError:
         return None, "the signals capability is not installed, so no tenant run was consulted"
-    inputs = {"query": query, **({"drug": drug} if drug else {}), **({"event": event} if event else {})}
+    inputs: dict[str, Any] = {
+        "query": query,
+        **({"drug": drug} if drug else {}),
+        **({"event": event} if event else {}),
+    }
+    inputs |= {"drugs": drugs} if drugs else {}
     try:
         found = tool.call(caller, inputs)
     except ProblemError as exc:

@@ -32,16 +32,25 @@ def _named(query: str, given: str | None, names: list[str]) -> str | None:
 
 
 def latest_run_signals(
-    caller: Caller, query: str = "", drug: str | None = None, event: str | None = None, top: int = TOP
+    caller: Caller,
+    query: str = "",
+    drug: str | None = None,
+    event: str | None = None,
+    top: int = TOP,
+    drugs: list[str] | None = None,
 ) -> dict[str, Any]:
     """Agent tool: a drug-event pair, a drug's top signals or an event's top drugs, in the caller's
-    latest finished run."""
+    latest finished run; with `drugs` (a drug class's members), the pairs of each that the run holds."""
     latest = latest_finished_run(caller.tenant_id)
     if latest is None:
         return {"run_id": None, "found": False, "reason": "this tenant has no finished signal run"}
     run_id, finished_at = latest
     table = storage.load_ranked(caller.tenant_id, run_id)
     events = table["event"].astype(str).unique().tolist()
+    if drugs:
+        return _drugs_signals(
+            caller, (run_id, finished_at), table, drugs, last_named(event or query, events), top
+        )
     drug = _named(query, drug, table["drug"].astype(str).unique().tolist())
     # without a drug, only the event the question asks about ("which drugs have a signal for rash?"), never
     # one that follows a drug the run lacks ("a signal for zorblaxine and rash?")
@@ -60,6 +69,32 @@ def latest_run_signals(
     )
     lines = "; ".join(_line(s, "event" if drug else "drug") for s in items)
     fact = f"{scope} in this tenant's signal run {run_id[:8]}: {lines}"
+    return base | {"found": bool(items), "signals": items, "fact": fact}
+
+
+def _drugs_signals(
+    caller: Caller, run: tuple[str, Any], table: Any, drugs: list[str], event: str | None, top: int
+) -> dict[str, Any]:
+    """Each listed drug's pair with the event (or its top signals), those the run names the drug as."""
+    run_id, finished_at = run
+    in_run = {str(name).upper(): str(name) for name in table["drug"].unique()}
+    held = [in_run[name.upper()] for name in drugs if name.upper() in in_run]
+    base = {"run_id": run_id, "finished_at": finished_at, "drug": None, "drugs": held, "event": event}
+    if not held:
+        return base | {"found": False, "reason": f"none of the drugs asked about is in run {run_id}"}
+    limit = 1 if event else max(1, min(top, 50))
+    items = [
+        signal.model_dump()
+        for name in held
+        for signal in list_signals(caller.tenant_id, run_id, drug=name, event=event, limit=limit).items
+    ]
+    items = sorted(items, key=lambda s: -(s.get("priority") or 0))[: None if event else 2 * top]
+    alerting = sum(1 for s in items if s.get("alert_level") not in (None, "none"))
+    scope = (
+        f"{event} with" if event else f"the {len(items)} highest-priority pairs ({alerting} with an alert) of"
+    )
+    lines = "; ".join(f"{s['drug']}-{_line(s, 'event')}" for s in items)
+    fact = f"{scope} {len(held)} of the drugs asked about in this tenant's signal run {run_id[:8]}: {lines}"
     return base | {"found": bool(items), "signals": items, "fact": fact}
 
 
@@ -91,6 +126,7 @@ def register() -> None:
                 "drug": {"type": "string", "maxLength": 200},
                 "event": {"type": "string", "maxLength": 200},
                 "top": {"type": "integer", "minimum": 1, "maximum": 50},
+                "drugs": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 100},
             },
             "additionalProperties": False,
         },

@@ -230,3 +230,36 @@ def test_a_lesion_image_attached_in_the_console_reaches_the_medical_expert(tenan
         headers=HTMX,
     )
     assert refused.status_code == 422 and "Traceback" not in refused.text
+
+
+def test_a_drug_class_signal_question_reads_each_of_its_drugs_in_the_askers_own_run(tenant_client, make_key):
+    """ "Is there a signal for statins and rhabdomyolysis?" reads the tenant's run drug by drug (the
+    statins of the DrugBank table that the run names), not only the bundled reference table."""
+    headers = auth_header(make_key("tenant-a", "analyst"))
+    rows = ["id,drug,event"]
+    background = ["METFORMIN", "LISINOPRIL", "AMLODIPINE", "SIMVASTATIN", "ATORVASTATIN"]
+    rows += [f"{i},{background[i % 5]},{['RASH', 'NAUSEA', 'HEADACHE'][i % 3]}" for i in range(300)]
+    rows += [f"{300 + i},SIMVASTATIN,RHABDOMYOLYSIS" for i in range(30)]
+    rows += [f"{330 + i},ATORVASTATIN,RHABDOMYOLYSIS" for i in range(2)]
+    files = {"file": ("cases.csv", ("\n".join(rows) + "\n").encode(), "text/csv")}
+    submitted = tenant_client.post("/api/v1/signals/runs", files=files, headers=headers)
+    assert submitted.status_code == 202, submitted.text
+    run_id = submitted.json()["run_id"]
+    _wait_job(tenant_client, headers, run_id)
+
+    answer = _ask(tenant_client, headers, "Is there a signal for statins and rhabdomyolysis?", "regulatory")
+    lookup = _call(answer, "agents.signal_lookup")
+    assert lookup["status"] == "ok", lookup["error"]
+    output = lookup["output"]
+    assert output["answered_from"] == "tenant_run" and output["run_id"] == run_id
+    assert output["drug_class"] == "statins" and sorted(output["drugs"]) == ["ATORVASTATIN", "SIMVASTATIN"]
+    by_drug = {s["drug"]: s for s in output["signals"]}
+    assert by_drug["SIMVASTATIN"]["n"] == 30 and by_drug["ATORVASTATIN"]["n"] == 2
+    assert {s["event"] for s in output["signals"]} == {"RHABDOMYOLYSIS"}
+    alerting = sorted(d for d, s in by_drug.items() if s["alert_level"] not in (None, "none"))
+    assert "SIMVASTATIN" in alerting
+    assert answer["verdict"]["label"] == "yes"
+    assert f"{len(alerting)} of the 2 statins with RHABDOMYOLYSIS counts" in answer["verdict"]["basis"]
+    assert output["fact"].startswith(
+        f"RHABDOMYOLYSIS with 2 of the drugs asked about in this tenant's signal run {run_id[:8]}"
+    )
