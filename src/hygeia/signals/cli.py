@@ -221,10 +221,13 @@ def rank(
     """Alert levels and an explained priority score for every scored pair, highest first."""
     import pandas as pd
 
+    from hygeia.signals.columnar import csv_delimiter
     from hygeia.signals.priority import load_known_pairs, prioritise
 
     scored = pd.read_csv(scored_csv, keep_default_na=False, na_values=[""])
-    cases = pd.read_csv(cases_csv, dtype=str, keep_default_na=False) if cases_csv else None
+    cases = None
+    if cases_csv:
+        cases = pd.read_csv(cases_csv, sep=csv_delimiter(cases_csv), dtype=str, keep_default_na=False)
     ranked = prioritise(scored, cases, load_known_pairs(known) if known else None)
     from hygeia.signals.columnar import write_table
 

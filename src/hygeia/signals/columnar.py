@@ -13,6 +13,7 @@ nothing per row. NaN (an undefined ratio) is written as an empty cell.
 from __future__ import annotations
 
 import csv
+import gzip
 import itertools
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ import pyarrow.parquet as pq
 from hygeia.core.exports import spreadsheet_safe
 
 FORMATS = (".csv", ".csv.gz", ".parquet")
+OTHER_DELIMITERS = (";", "\t")  # besides the comma: what spreadsheets write in many locales
 _CSV_OPTIONS = pa_csv.WriteOptions(quoting_style="needed")
 
 
@@ -124,6 +126,7 @@ def read_text_table(path: Path, columns: Sequence[str] | None = None) -> pa.Tabl
     a SignalDataError that names the file and the line.
     """
     header = csv_header(path)
+    parse = pa_csv.ParseOptions(delimiter=csv_delimiter(path))
     convert = pa_csv.ConvertOptions(
         column_types=dict.fromkeys(header, pa.string()),
         null_values=[""],
@@ -131,7 +134,7 @@ def read_text_table(path: Path, columns: Sequence[str] | None = None) -> pa.Tabl
         quoted_strings_can_be_null=True,
         include_columns=list(columns) if columns is not None else None,
     )
-    return pa_csv.read_csv(path, convert_options=convert)
+    return pa_csv.read_csv(path, parse_options=parse, convert_options=convert)
 
 
 def read_text_csv(path: Path) -> pd.DataFrame:
@@ -141,4 +144,20 @@ def read_text_csv(path: Path) -> pd.DataFrame:
 
 def csv_header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        return next(csv.reader(handle), [])
+        return next(csv.reader(handle, delimiter=csv_delimiter(path)), [])
+
+
+def csv_delimiter(path: Path | str) -> str:
+    """A comma, or the semicolon or tab that spreadsheets in many locales write: the one under which a
+    comma-less header line splits into columns."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return line_delimiter(handle.readline())
+
+
+def line_delimiter(header: str) -> str:
+    if "," not in header:
+        for delimiter in OTHER_DELIMITERS:
+            if delimiter in header:
+                return delimiter
+    return ","

@@ -20,12 +20,14 @@ signals, it does not create them.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pandas as pd
 
+from hygeia.signals.columnar import line_delimiter
 from hygeia.signals.errors import SignalDataError
 from hygeia.signals.trend import burst_flags, ic025_change, period_table
 
@@ -54,8 +56,10 @@ def alert_levels(table: pd.DataFrame) -> pd.Series:
 def load_known_pairs(path: Path | str | IO[bytes], source: str | None = None) -> set[tuple[str, str]]:
     """A CSV with drug,event columns: reactions already labelled or known (case-insensitive)."""
     source = source or str(path)
+    text = path.read() if hasattr(path, "read") else Path(path).read_bytes()
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        header = text.split(b"\n", 1)[0].decode("utf-8-sig")
+        frame = pd.read_csv(io.BytesIO(text), sep=line_delimiter(header), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise SignalDataError(f"not a readable CSV of drug,event pairs ({exc})", source=source) from exc
     lower = {c.lower(): c for c in frame.columns}

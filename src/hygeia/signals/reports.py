@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hygeia.signals.columnar import csv_header, read_text_csv, read_text_table
+from hygeia.signals.columnar import csv_delimiter, csv_header, read_text_csv, read_text_table
 from hygeia.signals.errors import SignalDataError
 
 CASE_COLUMNS = ("id", "drug", "event")
@@ -68,6 +68,7 @@ def _read_text_table_pandas(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(
             path,
+            sep=csv_delimiter(path),
             dtype=str,
             keep_default_na=False,
             na_values=[""],
@@ -138,7 +139,11 @@ def read_case_rows(path: Path | str, extra: Sequence[str] = ()) -> pd.DataFrame:
     found = _column_map(header, CASE_COLUMNS, path)
     present = [c for c in extra if c in header and c not in found.values()]
     frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, usecols=lambda c: c.strip() in {*found.values(), *present}
+        path,
+        sep=csv_delimiter(path),
+        dtype=str,
+        keep_default_na=False,
+        usecols=lambda c: c.strip() in {*found.values(), *present},
     )
     frame.columns = [c.strip() for c in frame.columns]
     return frame.rename(columns={column: name for name, column in found.items()})

@@ -30,7 +30,7 @@ from hygeia.core.retention import register_job_cleanup, register_purger
 from hygeia.core.tools import register_capability, register_startup, register_tool
 from hygeia.signals import lifecycle, storage
 from hygeia.signals.autohyper import FIT_RULES
-from hygeia.signals.columnar import write_table
+from hygeia.signals.columnar import csv_delimiter, write_table
 from hygeia.signals.e2b import ingest_e2b, is_e2b
 from hygeia.signals.faers import ingest_faers
 from hygeia.signals.priority import LEVELS, load_known_pairs, prioritise
@@ -150,11 +150,12 @@ def _ingest_upload(upload: Path, cases_csv: Path, ctx: JobContext) -> dict[str, 
 
 
 def _case_extras(path: Any) -> pd.DataFrame | None:
-    header = pd.read_csv(path, nrows=0).columns
+    sep = csv_delimiter(path)
+    header = pd.read_csv(path, sep=sep, nrows=0).columns
     wanted = [c for c in ("id", "drug", "event", *CASE_EXTRAS) if c in header]
     if not set(CASE_EXTRAS) & set(wanted):
         return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=wanted)
+    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, usecols=wanted)
 
 
 def run_scoring(payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
@@ -342,10 +343,12 @@ def _trend_points(tenant_id: str, run_id: str, drug: str, event: str, period: st
 
 
 def _upload_trend(path: Path, drug: str, event: str, period: str) -> dict[str, Any]:
-    header = pd.read_csv(path, nrows=0).columns
+    sep = csv_delimiter(path)
+    header = pd.read_csv(path, sep=sep, nrows=0).columns
     if period not in header:
         return {"trend": [], "trend_note": f"the upload has no {period!r} column, so no trend over time"}
-    cases = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["id", "drug", "event", period])
+    columns = ["id", "drug", "event", period]
+    cases = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, usecols=columns)
     table = period_table(cases, period).frame
     rows = table[(table["drug"] == drug) & (table["event"] == event)]
     points = [

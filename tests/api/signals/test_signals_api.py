@@ -194,3 +194,21 @@ def test_export_is_spreadsheet_safe_and_tenant_bound(client, make_key):
     assert text.splitlines()[0].replace('"', "").startswith("drug,event,n,expected")
     stranger = auth_header(make_key("globex", "admin"))
     assert client.get(f"/api/v1/signals/runs/{run_id}/signals.csv", headers=stranger).status_code == 404
+
+
+def test_a_semicolon_separated_upload_scores_ranks_and_trends_as_the_comma_one(client, make_key):
+    """Spreadsheets in many locales save CSV with semicolons: the run reads the file as written, and its
+    ranked pairs, seriousness and trend (read again from the stored upload) equal the comma file's."""
+    analyst = auth_header(make_key("acme", "analyst"))
+    results = []
+    for content in (_upload_csv(), _upload_csv().replace(b",", b";")):
+        run_id = _submit(client, analyst, content).json()["run_id"]
+        assert _wait(client, analyst, run_id)["status"] == "succeeded"
+        page = client.get(f"/api/v1/signals/runs/{run_id}/signals", params={"limit": 50}, headers=analyst)
+        pair = {"drug": "ALPHA", "event": "LIVER INJURY"}
+        detail = client.get(f"/api/v1/signals/runs/{run_id}/pair", params=pair, headers=analyst).json()
+        own = ("run_id", "prediction_id")  # the run's own ids
+        ranked = [{k: v for k, v in s.items() if k not in own} for s in page.json()["items"]]
+        results.append((ranked, detail["trend"]))
+    assert results[0] == results[1] and results[0][0][0]["components"]["seriousness"] > 1
+    assert results[1][1][-1]["cum_n"] == 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from hygeia.signals.cli import app
@@ -42,13 +43,14 @@ def test_score_writes_the_contract_columns_and_json_hyperparameters(tmp_path):
     assert (summary["row"] == "start").sum() == 15  # five starts x three optimisers, all shown
 
 
-def test_rank_reads_what_score_writes(tmp_path):
+@pytest.mark.parametrize("sep", [",", ";"])  # a semicolon: what spreadsheets save in many locales
+def test_rank_reads_what_score_writes(tmp_path, sep):
     # the README's pipeline: score the cases, then rank the scored file with the cases and a label list
     cases, scored, ranked = tmp_path / "cases.csv", tmp_path / "scored.csv", tmp_path / "ranked.csv"
     rows = ["id,drug,event,serious,death,quarter"]
     rows += [f"{i},{'AB'[i % 2]},{'EF'[i % 3 == 0]},{i % 5 == 0},False,2022Q{1 + i % 4}" for i in range(120)]
-    cases.write_text("\n".join(rows) + "\n")
-    (known := tmp_path / "known.csv").write_text("drug,event\nA,E\n")
+    cases.write_text("\n".join(rows).replace(",", sep) + "\n")
+    (known := tmp_path / "known.csv").write_text(f"drug{sep}event\nA{sep}E\n")
     assert runner.invoke(app, ["score", str(cases), "-o", str(scored)]).exit_code == 0
     result = runner.invoke(
         app, ["rank", str(scored), "-o", str(ranked), "--cases", str(cases), "--known", str(known)]

@@ -31,6 +31,20 @@ def test_missing_column_and_delimiter_hint(tmp_path):
         read_cases(write(tmp_path, "id$drug$event\n1$X$E\n"))
 
 
+def test_semicolon_and_tab_separated_files_are_read_as_written(tmp_path):
+    """Spreadsheets in many locales save CSV with semicolons (a comma is their decimal mark)."""
+    text = 'id;drug;event;sex\n1;"ASPIRIN; LOW DOSE";Rash;F\n2;X;E;M\n'
+    frame = read_cases(write(tmp_path, text), ["sex"])
+    assert frame[["id", "drug", "event", "sex"]].values.tolist() == [
+        ["1", "ASPIRIN; LOW DOSE", "Rash", "F"],
+        ["2", "X", "E", "M"],
+    ]
+    tabbed = read_counts(write(tmp_path, "drug\tevent\tn\nX\tE\t3\n", "t.tsv"))
+    assert tabbed.to_dict("records") == [{"drug": "X", "event": "E", "n": 3}]
+    with pytest.raises(SignalDataError, match=r"line 3: empty 'event'"):
+        read_cases(write(tmp_path, "id;drug;event\n1;X;E\n2;Y;\n", "blank.csv"))
+
+
 def test_blank_value_line_number(tmp_path):
     with pytest.raises(SignalDataError, match=r"line 4: empty 'event'"):
         read_cases(write(tmp_path, "id,drug,event\n1,X,E\n2,Y,F\n3,Z,\n"))
