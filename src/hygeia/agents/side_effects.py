@@ -320,8 +320,11 @@ def _most_listed(by_drug: dict[str, list[str]]) -> list[str]:
 
 
 def _class_listing(group: DrugClass, listed: dict[str, list[str]], n_drugs: int) -> str:
+    """The effects on most of a class's labels; among those on as many, a grave outcome, then a lesion
+    first, as `_listing` orders one drug's."""
     counts = Counter(e for effects in listed.values() for e in effects if not NOT_A_DRUG_EFFECT.search(e))
-    common = ", ".join([f"{e} ({counts[e]})" for e in _most_listed(listed) if e in counts][:SHOWN])
+    ranked = sorted(counts, key=lambda e: (-counts[e], _tier(e), e))
+    common = ", ".join(f"{e} ({counts[e]})" for e in ranked[:SHOWN])
     return (
         f"SIDER 4.1 (via Hetionet CcSE) lists {len(counts)} labelled side effects for {len(listed)} of the "
         f"{n_drugs} {group.phrase()} (drug labels: listed, not a rate or proof of causation); those on most "
@@ -332,7 +335,7 @@ def _class_listing(group: DrugClass, listed: dict[str, list[str]], n_drugs: int)
 def _listing(drug: str, effects: list[str]) -> str:
     """A drug's labelled effects when the question names none, those naming a grave outcome first, then
     a lesion (alphabetical within each; the source grades neither seriousness nor frequency)."""
-    tiers = {e: 0 if GRAVE.search(e) else 1 if LESION.search(e) else 2 for e in effects}
+    tiers = {e: _tier(e) for e in effects}
     ranked = sorted((e for e in effects if not NOT_A_DRUG_EFFECT.search(e)), key=tiers.__getitem__)
     grave = sum(tiers[e] < 2 for e in ranked)
     which = f"{grave} name a grave outcome or a lesion (a word rule), first:" if grave else "e.g."
@@ -341,6 +344,10 @@ def _listing(drug: str, effects: list[str]) -> str:
         f"listed, not a rate or proof of causation); {which} {', '.join(ranked[:SHOWN])}; the full list is "
         "in this result"
     )
+
+
+def _tier(effect: str) -> int:
+    return 0 if GRAVE.search(effect) else 1 if LESION.search(effect) else 2
 
 
 def _unnamed(named: list[str], query: str, names: tuple[str, ...]) -> str:

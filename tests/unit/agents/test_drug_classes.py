@@ -74,7 +74,8 @@ def test_a_class_question_reads_each_drugs_labels():
     )
     listing = side_effect_lookup("statins", "What are the side effects of statins?")
     assert not listing["asks_about_effect"] and listing["answers"] is True
-    assert "those on most of their labels (number of drugs): " in listing["fact"]
+    # among effects on all six labels, grave outcomes and lesions first, as for one drug's list
+    assert "those on most of their labels (number of drugs): Hepatic failure (6), " in listing["fact"]
 
 
 def test_a_class_gets_no_toxicity_score_but_its_drugs_names():
