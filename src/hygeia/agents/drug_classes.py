@@ -25,6 +25,7 @@ class DrugClass:
     name: str  # plural, as answers name it
     atc: tuple[str, ...]  # code prefixes of its members
     words: tuple[str, ...]  # singular ways a question names it (lower case, spaces for hyphens)
+    except_atc: tuple[str, ...] = ()  # code prefixes within `atc` that are not the class
 
     def phrase(self) -> str:
         return f"{self.name} (ATC {', '.join(self.atc)})"
@@ -65,7 +66,7 @@ CLASSES = (
     DrugClass("carbapenems", ("J01DH",), ("carbapenem",)),
     DrugClass("aminoglycosides", ("J01GB",), ("aminoglycoside",)),
     DrugClass("triptans", ("N02CC",), ("triptan",)),
-    DrugClass("antipsychotics", tuple(f"N05A{g}" for g in "ABCDEFGHLX"), ("antipsychotic", "neuroleptic")),
+    DrugClass("antipsychotics", ("N05A",), ("antipsychotic", "neuroleptic"), except_atc=("N05AN",)),  # Li
     DrugClass("systemic glucocorticoids", ("H02AB",), ("glucocorticoid", "corticosteroid")),
     DrugClass("vitamin K antagonists", ("B01AA",), ("vitamin k antagonist", "coumarin anticoagulant")),
     DrugClass("direct oral anticoagulants", ("B01AF", "B01AE07"), ("direct oral anticoagulant", "doac")),
@@ -131,8 +132,11 @@ def members(group: DrugClass) -> list[Drug]:
         return []
     codes = _codes(str(path))
     found = [
-        d
-        for d in known_drugs().values()
-        if any(c.startswith(group.atc) for c in codes.get(d.drugbank_id, ()))
+        drug
+        for drug in known_drugs().values()
+        if any(
+            c.startswith(group.atc) and not c.startswith(group.except_atc)
+            for c in codes.get(drug.drugbank_id, ())
+        )
     ]
     return sorted(found, key=lambda d: d.name.lower())

@@ -25,7 +25,8 @@ from hygeia.settings import get_settings
 FOLDER = Path("evidence") / "hetionet"
 EFFECT_CUE = re.compile(
     r"\bcause[sd]?\b|\bside[- ]effects?\b|\badverse (?:effects?|reactions?|events?)\b|\w*toxic\w*"
-    r"|\binduced?\b|\bteratogen\w*|\bassociated with\b|\blinked (?:to|with)\b",
+    r"|\binduced?\b|\bteratogen\w*|\bassociated with\b|\blinked (?:to|with)\b"
+    r"|\bprolong\w* (?:the )?qtc?\b|\bqtc?(?: interval)? prolong\w*",  # "Does erythromycin prolong the QT?"
     re.IGNORECASE,
 )
 STEM = 5  # "hepatotoxic", "hepatic" and "hepatitis" share "hepat"; "rhabdomyolysis" is "rhabd"
@@ -61,6 +62,7 @@ LIST_SEPARATOR = re.compile(r"\s*(?:[,;]|\band/or\b|\bor\b|\band\b)\s*")  # effe
 LAY_TERMS = (  # plain phrases -> the labels' words
     (re.compile(r"\bblood (?:sugar|glucose)\b"), "glycaemia"),
     (re.compile(r"\bhair loss\b|\blos(?:e|ing) (?:my |their |your )?hair\b"), "alopecia"),
+    (re.compile(r"\bqtc?(?: interval)?\b"), "qt"),  # the labels' "Electrocardiogram QT prolonged"
 )
 # asked for a drug's effects in general ("What are the side effects of ibuprofen?"): the answer is the list
 LISTING = re.compile(r"\bside[- ]effects?\b|\badverse (?:effects?|reactions?|events?)\b", re.IGNORECASE)
@@ -78,10 +80,11 @@ SYNONYMS = {  # plain and Latin/Greek organ words -> the stem the labels (MedDRA
     "hives": "urtic", "itchi": "pruri", "itchy": "pruri", "itch": "pruri",
 }  # fmt: skip
 # SIDER's one-word effect terms under five letters, which a five-letter stem would never reach ("Can
-# ibuprofen cause rash?"), and "itch" (SYNONYMS: Pruritus); read whole, and from plurals ("rashes")
+# ibuprofen cause rash?"), "itch" (SYNONYMS: Pruritus) and "qt" (Electrocardiogram QT prolonged); read
+# whole, and from plurals ("rashes")
 SHORT_EFFECTS = frozenset({
     "ache", "acne", "aura", "burn", "coma", "cyst", "fall", "fear", "gas", "gout", "itch", "mass", "pain",
-    "rage", "rash", "scab", "scar", "tic",
+    "qt", "rage", "rash", "scab", "scar", "tic",
 })  # fmt: skip
 SHOWN = 8
 BASIS_SHOWN = 3

@@ -103,3 +103,31 @@ def test_a_class_signal_question_reads_each_covered_drugs_pair():
     assert top["event"] is None and class_verdict(drug_class("beta blockers"), top) == {}
     covered = {"acebutolol", "atenolol", "bisoprolol", "carvedilol", "metoprolol", "nadolol", "propranolol"}
     assert {p["drug"] for p in top["pairs"]} <= covered | {"timolol"}
+
+
+@pytest.mark.parametrize(
+    ("question", "effect"),
+    [  # class effects every pharmacology textbook names, asked as a clinician would
+        ("Do bisphosphonates cause osteonecrosis of the jaw?", "Osteonecrosis of jaw"),
+        ("Do glitazones cause heart failure?", "Cardiac failure"),
+        ("Do gliptins cause pancreatitis?", "Pancreatitis"),
+        ("Are aminoglycosides ototoxic?", "Ototoxicity"),
+        ("Do NSAIDs cause gastrointestinal bleeding?", "Gastrointestinal haemorrhage"),
+        ("Do antipsychotics cause tardive dyskinesia?", "Tardive dyskinesia"),
+        ("Do macrolides prolong the QT interval?", "Electrocardiogram QT prolonged"),
+        ("Do PPIs cause hypomagnesemia?", "Hypomagnesaemia"),
+    ],
+)
+def test_textbook_class_effects_are_labelled_yes(question, effect):
+    from hygeia.agents.side_effects import EFFECT_CUE, side_effect_lookup
+
+    group = named_class(question)
+    assert group is not None and EFFECT_CUE.search(question)
+    found = side_effect_lookup(group[0].name, question)
+    assert found["verdict"]["label"] == "yes" and effect in found["verdict"]["basis"]
+
+
+def test_lithium_is_not_called_an_antipsychotic():
+    names = {d.name for d in members(drug_class("antipsychotics"))}
+    assert "Haloperidol" in names and "Lithium" not in names  # ATC files it under N05AN
+    assert drug_class("antipsychotics").phrase() == "antipsychotics (ATC N05A)"

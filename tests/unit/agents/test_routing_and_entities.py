@@ -190,6 +190,22 @@ def test_plain_words_and_american_spelling_reach_the_labels_terms():
     ]
 
 
+def test_qt_wording_reaches_the_labels_qt_term():
+    """ "Does erythromycin prolong the QT interval?" is a side-effect question about Electrocardiogram QT
+    prolonged; "prolong survival" is none."""
+    from hygeia.agents.side_effects import EFFECT_CUE, covering, matching
+
+    labels = ["Electrocardiogram QT prolonged", "Electrocardiogram abnormal", "Interstitial lung disease"]
+    for question in (
+        "Does erythromycin prolong the QT interval?",
+        "Can erythromycin cause QTc prolongation?",
+    ):
+        assert EFFECT_CUE.search(question)
+        named = matching(labels, question, ("erythromycin",))
+        assert covering(named, question, ("erythromycin",)) == ["Electrocardiogram QT prolonged"]
+    assert not EFFECT_CUE.search("Does erythromycin prolong survival?")
+
+
 def test_a_question_listing_effects_asks_about_each():
     """ "rash or hives": one of them labelled is a "yes"; "nausea and vomiting": both must be; a
     comparison's "ibuprofen or naproxen" lists drugs, not effects."""
