@@ -1,9 +1,10 @@
 """Evidence works right after the first `make run`: no one has to know about `hygeia evidence build`.
 
 When the server starts with the data present but no index, a BM25-only index is built as a platform
-job (seconds), so search, repurposing and the agents' retrieval work at once; then the dense vectors
-are built as a second job (minutes on 2 cores), whose progress the console and /ready show, and
-hybrid search switches on when it finishes (the index folder is swapped atomically).
+job (55 s on 2 shared cores), so search, repurposing and the agents' retrieval work soon after; then
+the dense vectors are built as a second job (minutes on 2 cores), whose progress the console and
+/ready show, and hybrid search switches on when it finishes (the index folder is swapped atomically).
+Until the first finishes, the capability's 503 names the job and how far it is.
 """
 
 from __future__ import annotations

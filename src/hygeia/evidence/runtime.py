@@ -46,6 +46,7 @@ BUILD_HINT = (
     "or POST /api/v1/evidence/index as a platform administrator"
 )
 SNIPPET_CHARS = 320
+BUILD_KIND = "evidence.build_index"
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def current_index() -> tuple[Path, str]:
     index = index_dir().resolve()
     manifest = index / MANIFEST_FILE
     if not manifest.is_file():
-        raise CapabilityUnavailable(MODEL_NAME, BUILD_HINT)
+        raise CapabilityUnavailable(MODEL_NAME, missing_index_reason())
     return index, json.loads(manifest.read_text())["built_at"]
 
 
@@ -193,10 +194,29 @@ def cli_ready(model_folder: Path) -> ReadyEvidence:
     return _open(str(index), built_at, str(model_folder), card["sha256"], str(card["version"]))
 
 
+def missing_index_reason() -> str:
+    """While a build is under way (the first start's, minutes after `make run`), which job and how far;
+    else how to build the index."""
+    from hygeia.core.jobs import QUEUED, RUNNING, list_job_summaries
+
+    building = [
+        job
+        for job in list_job_summaries(get_settings().platform_tenant, limit=20, kind=BUILD_KIND)
+        if job.status in (QUEUED, RUNNING)
+    ]
+    if not building:
+        return BUILD_HINT
+    job = building[0]
+    return (
+        f"the evidence index is being built (job {job.id}, {job.status}, {job.progress:.0%}: "
+        f"{job.message or 'starting'}); search works once its first, lexical part is done, within minutes"
+    )
+
+
 def unavailable_reason() -> str | None:
     shared_index.sync(index_dir())
     if not (index_dir() / MANIFEST_FILE).is_file():
-        return BUILD_HINT
+        return missing_index_reason()
     if get_registry().current(MODEL_NAME) is None:
         return TRAIN_HINT
     return None

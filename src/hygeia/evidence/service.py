@@ -31,6 +31,7 @@ from hygeia.evidence.linking import Entity, Link
 from hygeia.evidence.repurposing import Candidate, candidate_drugs, rank_diseases, rank_drugs
 from hygeia.evidence.retrieval import Mode
 from hygeia.evidence.runtime import (
+    BUILD_KIND,
     MODEL_NAME,
     ReadyEvidence,
     data_root,
@@ -62,7 +63,6 @@ from hygeia.evidence.schemas import (
 __all__ = ["ready", "record_feedback", "report", "repurpose", "search", "search_tool"]
 
 JOB_KIND = "evidence.repurpose"
-BUILD_KIND = "evidence.build_index"
 RELATED_LITERATURE_FOR = 10  # candidates that get a literature search of their own
 PATHS_FOR = 10  # candidates whose graph paths are enumerated and shown
 TOOL_CANDIDATES = 5  # what an agent's answer lists; the job gives the full ranking

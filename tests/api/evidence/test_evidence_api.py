@@ -189,6 +189,11 @@ def test_index_build_is_refused_without_data_or_while_one_runs(
         session.add(Job(kind=BUILD_KIND, payload={}, created_by="test", status="running", progress=0.3))
     busy = client.post(INDEX, json={"lexical_only": True}, headers=admin)
     assert busy.status_code == 409 and "building the index" in busy.json()["detail"]
+    # meanwhile (the first start's build, minutes after `make run`) the capability says so, and how far
+    searched = client.post(SEARCH, json={"query": "metformin"}, headers=admin)
+    assert searched.status_code == 503, searched.text
+    assert "the evidence index is being built (job " in searched.json()["detail"]
+    assert ", running, 30%: starting)" in searched.json()["detail"]
     monkeypatch.setenv("HYGEIA_DATA_DIR", str(evidence_data / "missing"))
     reset_caches()
     missing = client.post(INDEX, json={"lexical_only": True}, headers=admin)
