@@ -63,16 +63,9 @@ def signal_lookup(
     if own is not None:
         source = f"this tenant's latest finished signal run {own['run_id']}"
         if group:
-            class_found = own | {
-                "drug": group.name,
-                "drug_class": group.name,
-                "pairs": own.get("signals") or [],
-            }
-            return class_found | {
-                "source": source,
-                "answered_from": "tenant_run",
-                **class_verdict(group, class_found),
-            }
+            verdict = class_verdict(group, own.get("event"), own.get("signals") or [])
+            named = {"drug": group.name, "drug_class": group.name}
+            return own | named | {"source": source, "answered_from": "tenant_run", **verdict}
         levels = {f"run {own['run_id'][:8]}": s.get("alert_level") for s in own.get("signals") or []}
         verdict = pair_verdict(own.get("drug"), own.get("event"), levels)
         return own | {"source": source, "answered_from": "tenant_run", **verdict}
@@ -84,7 +77,10 @@ def signal_lookup(
                 "answers": False}  # fmt: skip
     found["fact"] = f"{found['fact']} [{why_not}]"
     levels = {p["table"]: p.get("alert_level") for p in found["pairs"]}
-    verdict = class_verdict(group, found) if group else pair_verdict(found["drug"], found["event"], levels)
+    if group:
+        verdict = class_verdict(group, found["event"], found["pairs"])
+    else:
+        verdict = pair_verdict(found["drug"], found["event"], levels)
     return found | {"answered_from": "reference_table", "tenant_run": why_not, **verdict}
 
 
@@ -192,11 +188,11 @@ def class_lookup(group: DrugClass, query: str, event: str | None) -> dict[str, A
             "fact": fact}  # fmt: skip
 
 
-def class_verdict(group: DrugClass | None, found: dict[str, Any]) -> dict[str, Any]:
+def class_verdict(group: DrugClass, event: str | None, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """ "Is there a signal for statins and rhabdomyolysis?": yes when the pair alerts for any of the class's
-    drugs in the table, said as how many of those with counts for the event do."""
-    event, rows = found.get("event"), found.get("pairs") or []
-    if group is None or not event or not rows:
+    drugs in the rows (a reference table's or the tenant's run's), said as how many of those with counts
+    for the event do. No verdict for a class's top signals (no pair was asked about)."""
+    if not event or not rows:
         return {}
     counted = sorted({p["drug"] for p in rows})
     alerting = sorted({p["drug"] for p in rows if p.get("alert_level") not in (None, "none")})

@@ -94,13 +94,13 @@ def test_a_class_signal_question_reads_each_covered_drugs_pair():
     drugs = {p["drug"] for p in found["pairs"]}
     assert {"atorvastatin", "simvastatin"} <= drugs and not drugs & {"metoprolol", "atenolol"}
     assert found["fact"].startswith("rhabdomyolysis with the ")
-    verdict = class_verdict(group, found)["verdict"]
+    verdict = class_verdict(group, found["event"], found["pairs"])["verdict"]
     assert (
         verdict["label"] == "yes"
         and f"of the {len(drugs)} statins with rhabdomyolysis counts" in verdict["basis"]
     )
     top = class_lookup(drug_class("beta blockers"), "top signals for beta blockers", None)
-    assert top["event"] is None and class_verdict(drug_class("beta blockers"), top) == {}
+    assert top["event"] is None and class_verdict(drug_class("beta blockers"), None, top["pairs"]) == {}
     covered = {"acebutolol", "atenolol", "bisoprolol", "carvedilol", "metoprolol", "nadolol", "propranolol"}
     assert {p["drug"] for p in top["pairs"]} <= covered | {"timolol"}
 
