@@ -53,6 +53,7 @@ def question_context(question: str) -> dict[str, Any]:
     drug = find_drug(question) or (_drug_of(context["smiles"]) if "smiles" in context else None)
     if drug and "drug" not in context:
         context["drug"] = drug
+        context.update(_read_as(question, drug))
     compared = find_named_drugs(question)  # more than one: a comparison, each drug gets its own lookups
     if len(compared) > 1 and "drugs" not in context:
         context["drugs"] = compared
@@ -64,6 +65,16 @@ def question_context(question: str) -> dict[str, Any]:
         context.setdefault("job_id", platform_id.group(0))
         context.setdefault("prediction_id", platform_id.group(0))
     return context
+
+
+def _read_as(question: str, drug: str) -> dict[str, str]:
+    """The answer's note when the drug was read from a misspelling: the user sees which drug was meant."""
+    from hygeia.agents.spelling import misspelt_drug
+
+    misspelt = misspelt_drug(question)
+    if misspelt is None or misspelt[1] != drug:
+        return {}
+    return {"read_as": f"read {misspelt[0]!r} as {drug} (the DrugBank name it spells by sound)"}
 
 
 def _scalar(raw: str) -> Any:
@@ -104,9 +115,10 @@ def _parses(smiles: str) -> bool:
 
 def find_drug(question: str) -> str | None:
     """A DrugBank name or synonym in the question, else a drug class it names ("statins"; its lookups
-    go drug by drug), else a word with a drug-class suffix."""
+    go drug by drug), else a drug name it misspells ("ibuprophen"), else a word with a drug-class suffix."""
     from hygeia.agents.drug_classes import named_class
     from hygeia.agents.drugs import find_named_drug
+    from hygeia.agents.spelling import misspelt_drug
 
     named = find_named_drug(question)
     if named:
@@ -114,6 +126,9 @@ def find_drug(question: str) -> str | None:
     group = named_class(question)
     if group is not None:
         return group[0].name
+    misspelt = misspelt_drug(question)
+    if misspelt is not None:
+        return misspelt[1]
     for token in _tokens(question):
         word = token.strip(".()").lower()
         if word.isalpha() and len(word) > 5 and word.endswith(DRUG_SUFFIXES):

@@ -58,7 +58,7 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
     question-bound lookup whose cue the question carries and whose inputs it names (a drug for
     toxicity by name), so a plain question reaches the capability that computes its answer."""
     settings = get_agent_settings()
-    result = ChainResult(planner="fixed")
+    result = ChainResult(planner="fixed", notes=context_notes(context))
     steps = list(settings.retrieval_tools[: settings.max_steps])
     lookups, inherited = _question_lookups(expert, context)
     steps += [name for name in lookups if len(steps) < settings.max_steps]
@@ -74,6 +74,11 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
     if _labels_silent(result.outcomes) and "agents.signal_lookup" not in steps:
         yield from _reports_instead(expert, _asked(context), result, caller)
     return result
+
+
+def context_notes(context: dict[str, Any]) -> list[str]:
+    """What the bindings should tell the user: a drug read from a misspelling ("read 'ibuprophen' as ...")."""
+    return [context["read_as"]] if context.get("read_as") else []
 
 
 def _labels_silent(outcomes: list[ToolOutcome]) -> bool:
@@ -221,7 +226,7 @@ def _rule_chain(
     question: str, expert: Expert, context: dict[str, Any], tools: list[Tool], caller: Caller | None
 ) -> Chain:
     settings = get_agent_settings()
-    result = ChainResult(planner="rules")
+    result = ChainResult(planner="rules", notes=context_notes(context))
     relevance = _relevance(question, tools, context)
     grounding = set(settings.retrieval_tools)  # always tried first: passages ground the answer
     candidates = [t for t in tools if t.name in grounding or relevance[t.name] >= MIN_RELEVANCE]
@@ -336,7 +341,7 @@ def _planned_steps(
     caller: Caller | None,
 ) -> Chain:
     settings = get_agent_settings()
-    result = ChainResult()
+    result = ChainResult(notes=context_notes(context))
     by_name = {t.name: t for t in tools}
     for name, args in plan[: settings.max_steps]:
         bound, _ = bind_inputs(by_name[name].input_schema, context, settings.max_sources)

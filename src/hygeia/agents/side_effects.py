@@ -18,6 +18,7 @@ from typing import Any
 
 from hygeia.agents.drug_classes import DrugClass, drug_class, members, named_class
 from hygeia.agents.drugs import find_named_drugs, lookup
+from hygeia.agents.spelling import misspelt_drug
 from hygeia.core.errors import InputError
 from hygeia.core.tools import register_tool
 from hygeia.settings import get_settings
@@ -231,9 +232,10 @@ def side_effect_lookup(drug: str, query: str = "") -> dict[str, Any]:
     if found is None:
         raise InputError(f"no DrugBank entry known for {drug!r}, so no side effects can be looked up")
     effects = side_effects_of(found.drugbank_id)
-    # every drug the query names is no effect asked about: a comparison's other drug, or the drug of the
-    # question a follow-up ("And for naproxen?") is searched with
-    names = (drug, found.name, *find_named_drugs(query, limit=10))
+    # every drug the query names is no effect asked about: a comparison's other drug, the drug of the
+    # question a follow-up ("And for naproxen?") is searched with, or the drug as misspelt
+    misspelt = misspelt_drug(query)
+    names = (drug, found.name, *find_named_drugs(query, limit=10), *(misspelt[:1] if misspelt else ()))
     named = matching(effects, query, names)
     basis_effects = listed_basis(named, query, names)
     asked = bool(asked_stems(query, names))

@@ -460,3 +460,11 @@ def test_a_drug_class_is_looked_up_drug_by_drug(agents_client, make_key, real_to
     assert scored["status"] == "ok" and scored["output"]["answers"] is False
     assert "ask about one of them by name" in liver["answer"]
     assert calls["agents.side_effects"]["output"]["verdict"]["label"] == "yes"
+
+
+def test_a_misspelt_drug_is_read_by_sound_and_the_answer_says_so(agents_client, make_key, real_toxicity):
+    headers = auth_header(make_key("hospital-a", "analyst"))
+    answer = ask(agents_client, headers, "Does diclofenak cause rash?", mode="manual", expert="medical")
+    labels = next(c for c in answer["tool_calls"] if c["tool"] == "agents.side_effects")
+    assert labels["inputs"]["drug"] == "diclofenac" and labels["output"]["verdict"]["label"] == "yes"
+    assert "read 'diclofenak' as diclofenac (the DrugBank name it spells by sound)" in answer["notes"]
