@@ -1,13 +1,14 @@
-"""Misspelt drug names ("acetaminaphen", "ibuprophen", "diclofenak", "amoxicilin") read as the DrugBank
+"""Misspelt drug names ("acetaminaphen", "diclofenak", "lisinipril", "metphormin") read as the DrugBank
 drug they spell by sound; the answer's notes say so.
 
 Conservative, as every binding is (entities.py): a word of seven or more letters that no known term
 uses (the words of Hetionet's node names: diseases, genes, side effects, anatomy, compounds; of the
 DrugBank vocabulary's names and synonyms; of the 1,000 PubMedQA abstracts) is read as a drug only when
-its spelling key (`spelling_key`: ph/f, c/k, y/i, doubled letters and a final e folded) is the key of
-exactly one drug of the structures table. A word whose key two drugs share binds neither; a dropped or
-swapped letter ("simvastatn") is not guessed. Measured on 24 common misspellings and, for false
-readings, on the 1,173 BEIR biomedical queries: `tests/unit/agents/test_spelling.py`.
+its spelling key (`spelling_key`: ph/f, c/k, y/i, th/t, a final e, unstressed vowels and doubled
+letters folded) is the key of exactly one drug of the structures table. A word whose key two drugs
+share binds neither; a dropped or swapped letter ("simvastatn") is not guessed. Tested on 23 common
+misspellings and, for false readings, on the 1,173 BEIR biomedical queries
+(`tests/unit/agents/test_spelling.py`).
 """
 
 from __future__ import annotations
