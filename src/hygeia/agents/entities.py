@@ -148,12 +148,13 @@ def find_event(question: str) -> str | None:
     """The event after a cue; not a drug's name ("a signal for atorvastatin and rhabdomyolysis")."""
     from hygeia.agents.drug_classes import drug_class
     from hygeia.agents.drugs import lookup
+    from hygeia.agents.spelling import misspelt_drug
 
     match = EVENT_CUE.search(question)
     if not match:
         return None
     event = match.group(1).strip().lower()
-    named_drug = lookup(event) is not None or drug_class(event) is not None
+    named_drug = any(found is not None for found in (lookup(event), drug_class(event), misspelt_drug(event)))
     return event if event not in {"the", "a", "an", "it", "this"} and not named_drug else None
 
 

@@ -53,6 +53,8 @@ def test_a_misspelling_is_said_and_its_labels_are_read():
         found["verdict"]["label"] == "yes" and "Acetaminophen's drug labels list" in found["verdict"]["basis"]
     )
     assert "read_as" not in question_context("Does acetaminophen cause liver damage?")
+    signal = question_context("Is there a signal for acetaminaphen and liver injury?")
+    assert signal["drug"] == "acetaminophen" and "event" not in signal  # the misspelt drug is no event
 
 
 def test_no_word_of_the_beir_biomedical_queries_is_read_as_a_misspelt_drug():
