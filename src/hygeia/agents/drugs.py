@@ -2,7 +2,8 @@
 
 Names come from the DrugBank structures table in the data directory (`evidence/drugbank-structures/
 drugbank-slim.tsv`, CC BY-NC 4.0; read in place, never copied into the repository), plus a few common
-synonyms (US/INN names) that DrugBank 4.2 files under the other name, plus the vocabulary's synonyms
+synonyms (US/INN names) that DrugBank 4.2 files under the other name, common US brand names
+(`BRAND_NAMES`: "Lipitor" is atorvastatin; the answer says so), plus the vocabulary's synonyms
 of those drugs ("valproate"; unambiguous, five or more characters, no all-capital abbreviations). A
 structure is the table's InChI,
 turned into SMILES by RDKit. The DrugBank vocabulary (`evidence/drugbank-vocabulary/`) names some
@@ -33,6 +34,34 @@ SYNONYMS = {  # name in questions -> DrugBank 4.2 name
     "paracetamol": "acetaminophen", "tylenol": "acetaminophen", "aspirin": "acetylsalicylic acid",
     "adrenaline": "epinephrine", "noradrenaline": "norepinephrine", "salbutamol": "albuterol",
     "lignocaine": "lidocaine", "frusemide": "furosemide", "ciclosporin": "cyclosporine",
+}  # fmt: skip
+BRAND_NAMES = {  # US brand name -> DrugBank 4.2 name (single-ingredient products; checked in tests)
+    "lipitor": "atorvastatin", "zocor": "simvastatin", "crestor": "rosuvastatin",
+    "pravachol": "pravastatin", "advil": "ibuprofen", "motrin": "ibuprofen", "aleve": "naproxen",
+    "naprosyn": "naproxen", "voltaren": "diclofenac", "celebrex": "celecoxib", "vioxx": "rofecoxib",
+    "glucophage": "metformin", "januvia": "sitagliptin", "actos": "pioglitazone",
+    "avandia": "rosiglitazone", "prozac": "fluoxetine", "zoloft": "sertraline", "paxil": "paroxetine",
+    "celexa": "citalopram", "lexapro": "escitalopram", "effexor": "venlafaxine", "cymbalta": "duloxetine",
+    "wellbutrin": "bupropion", "coumadin": "warfarin", "plavix": "clopidogrel", "eliquis": "apixaban",
+    "xarelto": "rivaroxaban", "pradaxa": "dabigatran etexilate", "nexium": "esomeprazole",
+    "prilosec": "omeprazole", "protonix": "pantoprazole", "synthroid": "levothyroxine",
+    "lasix": "furosemide", "norvasc": "amlodipine", "zestril": "lisinopril", "prinivil": "lisinopril",
+    "lopressor": "metoprolol", "toprol": "metoprolol", "tenormin": "atenolol", "coreg": "carvedilol",
+    "cozaar": "losartan", "diovan": "valsartan", "lanoxin": "digoxin", "aldactone": "spironolactone",
+    "neurontin": "gabapentin", "lyrica": "pregabalin", "xanax": "alprazolam", "valium": "diazepam",
+    "ativan": "lorazepam", "ambien": "zolpidem", "cipro": "ciprofloxacin", "levaquin": "levofloxacin",
+    "zithromax": "azithromycin", "flagyl": "metronidazole", "viagra": "sildenafil",
+    "seroquel": "quetiapine", "abilify": "aripiprazole", "zyprexa": "olanzapine",
+    "risperdal": "risperidone", "haldol": "haloperidol", "singulair": "montelukast",
+    "accutane": "isotretinoin", "lamictal": "lamotrigine", "tegretol": "carbamazepine",
+    "dilantin": "phenytoin", "depakote": "valproic acid", "nolvadex": "tamoxifen", "gleevec": "imatinib",
+    "fosamax": "alendronate", "zyrtec": "cetirizine", "claritin": "loratadine",
+    "benadryl": "diphenhydramine", "ultram": "tramadol", "oxycontin": "oxycodone", "zantac": "ranitidine",
+    "pepcid": "famotidine", "imitrex": "sumatriptan", "flomax": "tamsulosin", "proscar": "finasteride",
+    "valtrex": "valacyclovir", "tamiflu": "oseltamivir", "zofran": "ondansetron",
+    "ritalin": "methylphenidate", "zyloprim": "allopurinol", "plaquenil": "hydroxychloroquine",
+    "arava": "leflunomide", "imuran": "azathioprine", "prograf": "tacrolimus",
+    "cellcept": "mycophenolate mofetil",
 }  # fmt: skip
 TOXICITY_CUE = re.compile(r"\b(?:\w*toxic\w*|tox21|poison\w*|harmful|dangerous|safe(?:ty)?)\b", re.IGNORECASE)
 
@@ -121,12 +150,13 @@ def vocabulary_synonyms() -> dict[str, Drug]:
 
 def drug_names() -> set[str]:
     """Every name a question may call a drug of the structures table by."""
-    return known_drugs().keys() | SYNONYMS.keys() | vocabulary_synonyms().keys()
+    return known_drugs().keys() | SYNONYMS.keys() | BRAND_NAMES.keys() | vocabulary_synonyms().keys()
 
 
 def lookup(name: str) -> Drug | None:
     key = name.strip().lower()
-    found = known_drugs().get(SYNONYMS.get(key, key)) or vocabulary_synonyms().get(key)
+    key = SYNONYMS.get(key) or BRAND_NAMES.get(key) or key
+    found = known_drugs().get(key) or vocabulary_synonyms().get(key)
     return found or vocabulary_compounds().get(key)
 
 

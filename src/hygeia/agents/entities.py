@@ -68,9 +68,13 @@ def question_context(question: str) -> dict[str, Any]:
 
 
 def _read_as(question: str, drug: str) -> dict[str, str]:
-    """The answer's note when the drug was read from a misspelling: the user sees which drug was meant."""
+    """The answer's note when the drug was read from a brand name or a misspelling: the user sees which
+    drug was meant."""
+    from hygeia.agents.drugs import BRAND_NAMES
     from hygeia.agents.spelling import misspelt_drug
 
+    if drug in BRAND_NAMES:
+        return {"read_as": f"read {drug!r} as {BRAND_NAMES[drug]} (its US brand name)"}
     misspelt = misspelt_drug(question)
     if misspelt is None or misspelt[1] != drug:
         return {}

@@ -79,8 +79,14 @@ def misspelt_drug(question: str) -> tuple[str, str] | None:
     if not all((data / path).is_file() for path in (NODES, VOCABULARY, ABSTRACTS)):
         return None
     known = _known_words(str(data / NODES), str(data / VOCABULARY), str(data / ABSTRACTS))
-    by_key = _drugs_by_key(frozenset(drug_names()))
+    names = drug_names()
+    by_key = _drugs_by_key(frozenset(names))
     for word in re.findall("[a-z]+", question.lower()):
-        if len(word) >= MIN_LETTERS and word not in known and spelling_key(word) in by_key:
+        if (
+            len(word) >= MIN_LETTERS
+            and word not in known
+            and word not in names
+            and spelling_key(word) in by_key
+        ):
             return word, by_key[spelling_key(word)]
     return None

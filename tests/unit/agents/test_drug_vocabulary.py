@@ -105,3 +105,14 @@ def test_the_vocabularys_synonyms_name_drugs_with_a_structure(data_dir: Path) ->
         "platinol",
         "acetaminophen",
     ]
+
+
+def test_brand_names_reach_their_drug_and_the_answer_says_so():
+    from hygeia.agents.drugs import BRAND_NAMES, lookup
+    from hygeia.agents.entities import question_context
+
+    assert {brand: lookup(brand) is not None for brand in BRAND_NAMES} == dict.fromkeys(BRAND_NAMES, True)
+    assert {lookup(brand).drugbank_id for brand in ("advil", "motrin", "ibuprofen")} == {"DB01050"}
+    context = question_context("Does Lipitor cause muscle pain?")
+    assert lookup(context["drug"]).name == "Atorvastatin"
+    assert context["read_as"] == "read 'lipitor' as atorvastatin (its US brand name)"
