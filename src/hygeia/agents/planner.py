@@ -77,7 +77,8 @@ def retrieval_chain(expert: Expert, context: dict[str, Any], caller: Caller | No
 
 
 def context_notes(context: dict[str, Any]) -> list[str]:
-    """What the bindings should tell the user: a drug read from a misspelling ("read 'ibuprophen' as ...")."""
+    """What the bindings should tell the user: a drug read from a brand name or a misspelling ("read
+    'lipitor' as atorvastatin (its US brand name)")."""
     return [context["read_as"]] if context.get("read_as") else []
 
 
