@@ -90,16 +90,22 @@ def pair_verdict(drug: str | None, event: str | None, levels: dict[str, Any]) ->
     if not drug or not event or not levels:
         return {}
     alerting = {where: level for where, level in levels.items() if level not in (None, "none")}
-    if alerting:
-        where = ", ".join(f"{level} in {w}" for w, level in alerting.items())
+    where = ", ".join(f"{level} in {w}" for w, level in alerting.items())
+    alerted = f"{drug}-{event} ({where})" if alerting else None
+    return _alert_verdict(alerted, f"{drug}-{event} in {', '.join(levels)}")
+
+
+def _alert_verdict(alerted: str | None, quiet: str) -> dict[str, Any]:
+    """ "yes" naming what alerted, else "no" naming what was looked at, each with what it does not mean."""
+    if alerted:
         basis = (
-            f"disproportionality alert for {drug}-{event} ({where}): a statistical association in "
-            "spontaneous reports, not proof of causation"
+            f"disproportionality alert for {alerted}: a statistical association in spontaneous reports, "
+            "not proof of causation"
         )
         return {"verdict": {"label": "yes", "basis": basis}}
     basis = (
-        f"no disproportionality criterion (MGPS EB05, BCPNN IC025, Evans PRR) met for {drug}-{event} in "
-        f"{', '.join(levels)}: no signal in these reports, which is not evidence of safety"
+        f"no disproportionality criterion (MGPS EB05, BCPNN IC025, Evans PRR) met for {quiet}: no signal in "
+        "these reports, which is not evidence of safety"
     )
     return {"verdict": {"label": "no", "basis": basis}}
 
@@ -196,19 +202,9 @@ def class_verdict(group: DrugClass, event: str | None, rows: list[dict[str, Any]
         return {}
     counted = sorted({p["drug"] for p in rows})
     alerting = sorted({p["drug"] for p in rows if p.get("alert_level") not in (None, "none")})
-    of = f"{len(alerting)} of the {len(counted)} {group.name} with {event} counts"
-    if alerting:
-        basis = (
-            f"disproportionality alert for {of} ({', '.join(alerting)}): a statistical association in "
-            "spontaneous reports, not proof of causation"
-        )
-        return {"verdict": {"label": "yes", "basis": basis}}
-    basis = (
-        f"no disproportionality criterion (MGPS EB05, BCPNN IC025, Evans PRR) met for any of the "
-        f"{len(counted)} {group.name} with {event} counts: no signal in these reports, which is not evidence "
-        "of safety"
-    )
-    return {"verdict": {"label": "no", "basis": basis}}
+    of = f"{len(counted)} {group.name} with {event} counts"
+    alerted = f"{len(alerting)} of the {of} ({', '.join(alerting)})" if alerting else None
+    return _alert_verdict(alerted, f"any of the {of}")
 
 
 def _event_lookup(event: str) -> dict[str, Any]:

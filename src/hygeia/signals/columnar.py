@@ -125,8 +125,9 @@ def read_text_table(path: Path, columns: Sequence[str] | None = None) -> pa.Tabl
     Raises pa.ArrowInvalid on malformed rows or bytes that are not UTF-8; the caller turns it into
     a SignalDataError that names the file and the line.
     """
-    header = csv_header(path)
-    parse = pa_csv.ParseOptions(delimiter=csv_delimiter(path))
+    delimiter = csv_delimiter(path)
+    header = csv_header(path, delimiter)
+    parse = pa_csv.ParseOptions(delimiter=delimiter)
     convert = pa_csv.ConvertOptions(
         column_types=dict.fromkeys(header, pa.string()),
         null_values=[""],
@@ -142,9 +143,10 @@ def read_text_csv(path: Path) -> pd.DataFrame:
     return read_text_table(path).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
-def csv_header(path: Path) -> list[str]:
+def csv_header(path: Path, delimiter: str | None = None) -> list[str]:
+    """The header's columns, split by `delimiter` (read from the header itself when not given)."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        return next(csv.reader(handle, delimiter=csv_delimiter(path)), [])
+        return next(csv.reader(handle, delimiter=delimiter or csv_delimiter(path)), [])
 
 
 def csv_delimiter(path: Path | str) -> str:
