@@ -11,7 +11,8 @@ the worker pool (the path large batches take; its answers must equal the one-pro
 molecule at a time (the API's single-SMILES path). Results are molecules/second and ratios, so they do
 not depend on this machine's absolute speed; peak memory is this process's maximum resident set size
 (pool workers and ADMET-AI's interpreter are separate processes, not included).
-If an ADMET-AI environment is given (a separate venv), it is timed on the same molecules too.
+If an ADMET-AI environment is given (a separate venv), it is timed on the same molecules too, then
+once more step by step (its physicochemical properties, its Chemprop ensembles) to show where its CPU goes.
 """
 
 from __future__ import annotations
@@ -52,6 +53,18 @@ started = time.perf_counter(); model = ADMETModel(num_workers=0); loaded = time.
 cpu = time.process_time(); predictions = model.predict(smiles=smiles); cpu = time.process_time() - cpu
 done = time.perf_counter()
 report = {"load_s": loaded - started, "predict_s": done - loaded, "predict_cpu_s": cpu}
+try:  # where its CPU goes, by its own (private) steps; a later release may rename them
+    from admet_ai.physchem import compute_physicochemical_properties
+    phases, cpu = {}, time.process_time()
+    mols, valid = model._filter_valid_molecules(smiles=smiles)
+    for name, step in (
+        ("physchem", lambda: compute_physicochemical_properties(all_smiles=valid, mols=mols)),
+        ("chemprop_ensembles", lambda: model._make_ensemble_predictions(model._build_dataloader(mols=mols))),
+    ):
+        cpu = time.process_time(); step(); phases[name] = 1000 * (time.process_time() - cpu) / len(mols)
+    report["phase_cpu_ms_per_molecule"] = phases
+except (AttributeError, ImportError, TypeError):
+    pass
 print(json.dumps({**report, "rows": len(predictions)}))
 """
 
