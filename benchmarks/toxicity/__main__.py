@@ -55,7 +55,7 @@ done = time.perf_counter()
 report = {"load_s": loaded - started, "predict_s": done - loaded, "predict_cpu_s": cpu}
 try:  # where its CPU goes, by its own (private) steps; a later release may rename them
     from admet_ai.physchem import compute_physicochemical_properties
-    phases, cpu = {}, time.process_time()
+    phases = {}
     mols, valid = model._filter_valid_molecules(smiles=smiles)
     for name, step in (
         ("physchem", lambda: compute_physicochemical_properties(all_smiles=valid, mols=mols)),
