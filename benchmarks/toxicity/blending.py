@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
@@ -62,6 +63,34 @@ def nested_weight(
         w = GRID[np.argmax(scores, axis=0)] if per_endpoint else GRID[int(np.argmax(scores.mean(axis=1)))]
         out[outer] = (1 - w) * trees[outer] + w * net[outer]
     return out
+
+
+def per_fold(oof: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean over endpoints within each fold (every endpoint has both classes in every fold here)."""
+    table = fold_metrics(oof, labels, folds)
+    return {m: np.mean([v[m] for v in table.values()], axis=0) for m in ("roc_auc", "pr_auc")}
+
+
+def paired_row(
+    oof: np.ndarray, reference: dict[str, np.ndarray], labels: np.ndarray, folds: np.ndarray
+) -> dict[str, Any]:
+    """Headline means plus the paired per-fold difference from the reference blend and its SE."""
+    scores = per_fold(oof, labels, folds)
+    row: dict[str, Any] = {}
+    for metric, values in scores.items():
+        diff = values - reference[metric]
+        row[metric] = round(float(values.mean()), 4)
+        row[f"{metric}_folds"] = [round(float(v), 4) for v in values]
+        row[f"{metric}_diff"] = round(float(diff.mean()), 4)
+        row[f"{metric}_diff_se"] = round(float(diff.std(ddof=1) / np.sqrt(len(diff))), 4)
+    return row
+
+
+def print_rows(rows: dict[str, dict[str, Any]]) -> None:
+    for name, row in rows.items():
+        roc = f"ROC {row['roc_auc']:.4f} ({row['roc_auc_diff']:+.4f} ± {row['roc_auc_diff_se']:.4f})"
+        pr = f"PR {row['pr_auc']:.4f} ({row['pr_auc_diff']:+.4f} ± {row['pr_auc_diff_se']:.4f})"
+        print(f"{name:50s} {roc}  {pr}")
 
 
 def fold_ranks(x: np.ndarray, folds: np.ndarray) -> np.ndarray:

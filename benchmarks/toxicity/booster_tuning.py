@@ -27,8 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.blending import shipped_blend
-from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
+from benchmarks.toxicity.blending import paired_row, per_fold, print_rows, shipped_blend
 from benchmarks.toxicity.label_imputation import _network_oof, selection_inputs
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity.members import SHIPPED_MEMBERS, MemberConfig, cross_validate_member
@@ -81,20 +80,21 @@ def report(oof_path: Path, graph_path: Path, deeper_graph: Path | None = None) -
     names = [m.name for m in SHIPPED_MEMBERS]
     done = [v for v in VARIANTS if all(f"{v}|{n}" in stored for n in names)]
     trees = {v: np.mean([stored[f"{v}|{n}"] for n in names], axis=0) for v in done}
-    reference_trees = _per_fold(trees["shipped"], labels, folds)
-    reference_blend = _per_fold(shipped_blend(trees["shipped"], network, graph), labels, folds)
+    reference_trees = per_fold(trees["shipped"], labels, folds)
+    reference_blend = per_fold(shipped_blend(trees["shipped"], network, graph), labels, folds)
     rows: dict[str, dict[str, Any]] = {}
     for v in done:
         for n in names:
-            reference = _per_fold(stored[f"shipped|{n}"], labels, folds)
-            rows[f"{v}: {n}"] = _row(stored[f"{v}|{n}"], reference, labels, folds)
-        rows[f"{v}: tree ensemble"] = _row(trees[v], reference_trees, labels, folds)
-        rows[f"{v}: blend"] = _row(shipped_blend(trees[v], network, graph), reference_blend, labels, folds)
+            reference = per_fold(stored[f"shipped|{n}"], labels, folds)
+            rows[f"{v}: {n}"] = paired_row(stored[f"{v}|{n}"], reference, labels, folds)
+        rows[f"{v}: tree ensemble"] = paired_row(trees[v], reference_trees, labels, folds)
+        blend = shipped_blend(trees[v], network, graph)
+        rows[f"{v}: blend"] = paired_row(blend, reference_blend, labels, folds)
     if deeper_graph is not None:  # the depth-5 graph member of section 6, alone and with finer boosters
         deeper = np.load(deeper_graph)
-        rows["depth-5 graph member alone"] = _row(deeper, _per_fold(graph, labels, folds), labels, folds)
+        rows["depth-5 graph member alone"] = paired_row(deeper, per_fold(graph, labels, folds), labels, folds)
         for v in ("shipped", FINER):
-            rows[f"{v} boosters, depth-5 graph: blend"] = _row(
+            rows[f"{v} boosters, depth-5 graph: blend"] = paired_row(
                 shipped_blend(trees[v], network, deeper), reference_blend, labels, folds
             )
     return {
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.report_only:
         compute(args.out, args.graph)
     result = report(args.out, args.graph, args.deeper_graph)
-    _print_rows(result["rows"])
+    print_rows(result["rows"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 

@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.blending import shipped_blend
-from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
+from benchmarks.toxicity.blending import paired_row, per_fold, print_rows, shipped_blend
 from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.members import SHIPPED_MEMBERS, TUNED_PARAMS, MemberConfig, cross_validate_member
 from hygeia.toxicity.training import featurize_parts, member_matrix, network_matrix
@@ -62,7 +61,7 @@ def report(features: Path, graph_path: Path, variants: Path) -> dict[str, Any]:
     wide = extra["member_network_inputs_seed0"]
     every_seed = [oof for seed in by_seed for oof in seed]
     reference_blend = shipped_blend(np.mean(seed0, axis=0), network, graph)
-    reference = _per_fold(reference_blend, labels, folds)
+    reference = per_fold(reference_blend, labels, folds)
     candidates = {
         "2.3.0 recipe (boosters seed 0)": reference_blend,
         "boosters seed 1 instead": shipped_blend(np.mean(by_seed[1], axis=0), network, graph),
@@ -81,7 +80,7 @@ def report(features: Path, graph_path: Path, variants: Path) -> dict[str, Any]:
     return {
         "fold_seed": 0,
         "reference": "2.3.0 recipe: 0.75 * (0.75 trees + 0.25 network) + 0.25 graph, graph seed 0",
-        "rows": {name: _row(oof, reference, labels, folds) for name, oof in candidates.items()},
+        "rows": {name: paired_row(oof, reference, labels, folds) for name, oof in candidates.items()},
     }
 
 
@@ -98,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{args.graph} not there yet: out-of-fold predictions stored, report later")
         return
     result = report(args.features, args.graph, args.out)
-    _print_rows(result["rows"])
+    print_rows(result["rows"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 

@@ -32,8 +32,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.toxicity.blending import GRAPH_WEIGHT, NETWORK_WEIGHT
-from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
+from benchmarks.toxicity.blending import GRAPH_WEIGHT, NETWORK_WEIGHT, paired_row, per_fold, print_rows
 from benchmarks.toxicity.label_imputation import DATA
 from benchmarks.toxicity.read_across import nearest_in_other_folds
 from hygeia.toxicity.applicability import packed_fingerprints
@@ -122,15 +121,15 @@ def report(members_file: Path, graph_file: Path, network_file: Path) -> dict[str
     inside = similarity >= DOMAIN_THRESHOLD
     trio = (trees, network, graph)
     shipped = blend(*trio, (NETWORK_WEIGHT, GRAPH_WEIGHT))
-    reference = _per_fold(shipped, labels, folds)
+    reference = per_fold(shipped, labels, folds)
     one_pair, one_chosen = nested(trio, labels, folds, np.zeros(len(labels), dtype=int))
     per_side, side_chosen = nested(trio, labels, folds, inside.astype(int))
-    control = _per_fold(one_pair, labels, folds)
+    control = per_fold(one_pair, labels, folds)
     rows = {
-        "shipped weights (network 0.25, graph 0.25)": _row(shipped, reference, labels, folds),
-        "nested: one pair of weights": _row(one_pair, reference, labels, folds),
-        "nested: one pair per domain side": _row(per_side, reference, labels, folds),
-        "nested: one pair per domain side, against one pair": _row(per_side, control, labels, folds),
+        "shipped weights (network 0.25, graph 0.25)": paired_row(shipped, reference, labels, folds),
+        "nested: one pair of weights": paired_row(one_pair, reference, labels, folds),
+        "nested: one pair per domain side": paired_row(per_side, reference, labels, folds),
+        "nested: one pair per domain side, against one pair": paired_row(per_side, control, labels, folds),
     }
     return {
         "fold_seed": 0,
@@ -156,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     result = report(args.members, args.graph, args.network)
-    _print_rows(result["rows"])
+    print_rows(result["rows"])
     print(json.dumps(result["members_alone_by_side"], indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")

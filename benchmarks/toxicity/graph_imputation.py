@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.blending import shipped_blend
-from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
+from benchmarks.toxicity.blending import paired_row, per_fold, print_rows, shipped_blend
 from benchmarks.toxicity.label_imputation import DATA, imputed_labels
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity.dataset import load_tox21
@@ -58,11 +57,11 @@ def report(graph_path: Path, boosters_path: Path, imputed_path: Path) -> dict[st
     trees = np.mean([stored[f"shipped|{m.name}"] for m in SHIPPED_MEMBERS], axis=0)
     masked, imputed = np.load(graph_path), np.load(imputed_path)
     reference = shipped_blend(trees, network, masked)
-    graph_reference = _per_fold(masked, labels, folds)
+    graph_reference = per_fold(masked, labels, folds)
     rows = {
-        "graph member, imputed vs tested only": _row(imputed, graph_reference, labels, folds),
-        "2.5.0 blend, graph imputed vs tested only": _row(
-            shipped_blend(trees, network, imputed), _per_fold(reference, labels, folds), labels, folds
+        "graph member, imputed vs tested only": paired_row(imputed, graph_reference, labels, folds),
+        "2.5.0 blend, graph imputed vs tested only": paired_row(
+            shipped_blend(trees, network, imputed), per_fold(reference, labels, folds), labels, folds
         ),
     }
     return {"fold_seed": SELECTION_SEED, "rows": rows}
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.out.exists():
         compute(args.out)
     result = report(args.graph, args.boosters, args.out)
-    _print_rows(result["rows"])
+    print_rows(result["rows"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 

@@ -32,9 +32,15 @@ import numpy as np
 import torch
 from rdkit import Chem
 
-from benchmarks.toxicity.blending import NETWORK_WEIGHT, nested_weight, shipped_blend
+from benchmarks.toxicity.blending import (
+    NETWORK_WEIGHT,
+    nested_weight,
+    paired_row,
+    per_fold,
+    print_rows,
+    shipped_blend,
+)
 from benchmarks.toxicity.model_selection import SELECTION_SEED, selection_cli
-from hygeia.toxicity.evaluation import fold_metrics
 from hygeia.toxicity.graph_inputs import (
     GRAPH_INPUTS,
     GraphConfig,
@@ -113,27 +119,6 @@ def cross_validate_graph(members: Path, seed: int, config: GraphConfig, workers:
     return {"oof": oof, "fold_seconds": seconds}
 
 
-def _per_fold(oof: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean over endpoints within each fold (every endpoint has both classes in every fold here)."""
-    table = fold_metrics(oof, labels, folds)
-    return {m: np.mean([v[m] for v in table.values()], axis=0) for m in ("roc_auc", "pr_auc")}
-
-
-def _row(
-    oof: np.ndarray, reference: dict[str, np.ndarray], labels: np.ndarray, folds: np.ndarray
-) -> dict[str, Any]:
-    """Headline means plus the paired per-fold difference from the reference blend and its SE."""
-    scores = _per_fold(oof, labels, folds)
-    row: dict[str, Any] = {}
-    for metric, values in scores.items():
-        diff = values - reference[metric]
-        row[metric] = round(float(values.mean()), 4)
-        row[f"{metric}_folds"] = [round(float(v), 4) for v in values]
-        row[f"{metric}_diff"] = round(float(diff.mean()), 4)
-        row[f"{metric}_diff_se"] = round(float(diff.std(ddof=1) / np.sqrt(len(diff))), 4)
-    return row
-
-
 def report(members: Path, graph_runs: dict[str, list[Path]]) -> dict[str, Any]:
     """The 2.2.0 blend, each graph variant alone, and the blend with the graph at fixed and nested weights."""
     stored = np.load(members)
@@ -141,25 +126,25 @@ def report(members: Path, graph_runs: dict[str, list[Path]]) -> dict[str, Any]:
     trees = np.mean([stored[k] for k in stored.files if k.startswith("member_")], axis=0)
     network = np.mean([stored[k] for k in stored.files if k.startswith("network_seed")], axis=0)
     blend = shipped_blend(trees, network)
-    reference = _per_fold(blend, labels, folds)
+    reference = per_fold(blend, labels, folds)
     rows = {
-        "trees (3 boosters)": _row(trees, reference, labels, folds),
-        "network (3 seeds)": _row(network, reference, labels, folds),
-        "blend 2.2.0 (network 0.25)": _row(blend, reference, labels, folds),
+        "trees (3 boosters)": paired_row(trees, reference, labels, folds),
+        "network (3 seeds)": paired_row(network, reference, labels, folds),
+        "blend 2.2.0 (network 0.25)": paired_row(blend, reference, labels, folds),
     }
     for name, paths in graph_runs.items():
         seeds = [np.load(p) for p in paths]
         graph = np.mean(seeds, axis=0)
-        rows[f"{name} alone ({len(seeds)} seeds)"] = _row(graph, reference, labels, folds)
+        rows[f"{name} alone ({len(seeds)} seeds)"] = paired_row(graph, reference, labels, folds)
         for k, single in enumerate(seeds):
-            rows[f"{name} alone, seed file {k}"] = _row(single, reference, labels, folds)
+            rows[f"{name} alone, seed file {k}"] = paired_row(single, reference, labels, folds)
         for weight in (0.1, 0.2, 0.3, 0.4, 0.5):
             mixed = (1 - weight) * blend + weight * graph
-            rows[f"blend + {name} at {weight}"] = _row(mixed, reference, labels, folds)
+            rows[f"blend + {name} at {weight}"] = paired_row(mixed, reference, labels, folds)
         nested = nested_weight(blend, graph, labels, folds, per_endpoint=False)
-        rows[f"blend + {name}, weight nested (grid 0.05)"] = _row(nested, reference, labels, folds)
+        rows[f"blend + {name}, weight nested (grid 0.05)"] = paired_row(nested, reference, labels, folds)
         four = (1 - NETWORK_WEIGHT) * (3 * trees + graph) / 4 + NETWORK_WEIGHT * network
-        rows[f"{name} as a fourth tree-side member"] = _row(four, reference, labels, folds)
+        rows[f"{name} as a fourth tree-side member"] = paired_row(four, reference, labels, folds)
     runs = {
         str(path): json.loads(path.with_suffix(".json").read_text())
         for paths in graph_runs.values()
@@ -228,13 +213,6 @@ def serving_check(members: Path, batch: int = 256, repeats: int = 5) -> dict[str
     }
 
 
-def _print_rows(rows: dict[str, dict[str, Any]]) -> None:
-    for name, row in rows.items():
-        roc = f"ROC {row['roc_auc']:.4f} ({row['roc_auc_diff']:+.4f} ± {row['roc_auc_diff_se']:.4f})"
-        pr = f"PR {row['pr_auc']:.4f} ({row['pr_auc_diff']:+.4f} ± {row['pr_auc_diff_se']:.4f})"
-        print(f"{name:50s} {roc}  {pr}")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser, cv = selection_cli(__doc__.splitlines()[0])
     cv.add_argument("--seed", type=int, default=0)
@@ -259,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
             for name, paths in (g.split("=", 1) for g in args.report)
         }
         result = report(args.features, runs)
-        _print_rows(result["rows"])
+        print_rows(result["rows"])
         if args.json:
             args.json.write_text(json.dumps(result, indent=1) + "\n")
     elif args.out is None:

@@ -112,8 +112,7 @@ def cross_validate_kernel(data: Path, c: float, descriptors: Path | None = None)
 
 
 def report(features: Path, kernel_runs: dict[str, Path], graph: Path | None) -> dict[str, Any]:
-    from benchmarks.toxicity.blending import shipped_blend
-    from benchmarks.toxicity.graph_member import _per_fold, _row
+    from benchmarks.toxicity.blending import paired_row, per_fold, shipped_blend
 
     stored = np.load(features)
     labels, folds = stored["labels"], stored["folds"]
@@ -121,16 +120,16 @@ def report(features: Path, kernel_runs: dict[str, Path], graph: Path | None) -> 
     network = np.mean([stored[k] for k in stored.files if k.startswith("network_seed")], axis=0)
     blend = shipped_blend(trees, network, None if graph is None else np.load(graph))
     name = "blend 2.2.0 (network 0.25)" if graph is None else "blend 2.3.0 (graph 0.25)"
-    reference = _per_fold(blend, labels, folds)
-    rows = {name: _row(blend, reference, labels, folds)}
+    reference = per_fold(blend, labels, folds)
+    rows = {name: paired_row(blend, reference, labels, folds)}
     for run, path in kernel_runs.items():
         svm = np.load(path)
-        rows[f"{run} alone"] = _row(svm, reference, labels, folds)
+        rows[f"{run} alone"] = paired_row(svm, reference, labels, folds)
         for weight in (0.1, 0.15, 0.2, 0.3):
             mixed = (1 - weight) * blend + weight * svm
-            rows[f"blend + {run} at {weight}"] = _row(mixed, reference, labels, folds)
+            rows[f"blend + {run} at {weight}"] = paired_row(mixed, reference, labels, folds)
         nested = nested_weight(blend, svm, labels, folds, per_endpoint=False)
-        rows[f"blend + {run}, weight nested (grid 0.05)"] = _row(nested, reference, labels, folds)
+        rows[f"blend + {run}, weight nested (grid 0.05)"] = paired_row(nested, reference, labels, folds)
     return {"fold_seed": 0, "reference": name, "rows": rows}
 
 

@@ -29,8 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_predict
 
-from benchmarks.toxicity.blending import shipped_blend
-from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
+from benchmarks.toxicity.blending import paired_row, per_fold, print_rows, shipped_blend
 from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import load_tox21
@@ -153,7 +152,7 @@ def report(oof_path: Path, graph_path: Path) -> dict[str, Any]:
         reference_blend,
     )
     rows = {
-        name: _row(oof, _per_fold(ref, labels, folds), labels, folds)
+        name: paired_row(oof, per_fold(ref, labels, folds), labels, folds)
         for name, (oof, ref) in candidates.items()
     }
     shipped = shipped_blend(trees["imputed"], network["masked"], graph)
@@ -183,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.out.exists() or not args.graph.exists():
         compute(args.out, args.graph)
     result = report(args.out, args.graph)
-    _print_rows(result["rows"])
+    print_rows(result["rows"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 

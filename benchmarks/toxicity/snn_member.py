@@ -26,8 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.blending import NETWORK_WEIGHT, shipped_blend
-from benchmarks.toxicity.graph_member import _per_fold, _print_rows, _row
+from benchmarks.toxicity.blending import NETWORK_WEIGHT, paired_row, per_fold, print_rows, shipped_blend
 from benchmarks.toxicity.label_imputation import selection_inputs
 from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
 from hygeia.toxicity.training import member_matrix
@@ -52,20 +51,20 @@ def report(members: Path, graph_path: Path, networks: Path, control: Path) -> di
     relu = variants.pop(REFERENCE)
     six_seeds = (relu + np.load(control / f"{REFERENCE}.npy")) / 2
     reference, control_blend = (
-        _per_fold(shipped_blend(trees, n, graph, NETWORK_WEIGHT), labels, folds) for n in (relu, six_seeds)
+        per_fold(shipped_blend(trees, n, graph, NETWORK_WEIGHT), labels, folds) for n in (relu, six_seeds)
     )
 
     def row(network: np.ndarray, weight: float = NETWORK_WEIGHT, against: Any = reference) -> dict[str, Any]:
-        return _row(shipped_blend(trees, network, graph, weight), against, labels, folds)
+        return paired_row(shipped_blend(trees, network, graph, weight), against, labels, folds)
 
     rows = {
         "2.6.0 recipe (reference)": row(relu),
-        "ReLU network alone": _row(relu, reference, labels, folds),
+        "ReLU network alone": paired_row(relu, reference, labels, folds),
         "control: ReLU network, 6 seeds": row(six_seeds),
     }
     for name, snn in variants.items():
         both = (relu + snn) / 2
-        rows[f"{name} alone"] = _row(snn, reference, labels, folds)
+        rows[f"{name} alone"] = paired_row(snn, reference, labels, folds)
         rows[f"{name} in the network's place"] = row(snn)
         for weight in (0.25, 0.35):
             rows[f"{name} averaged with the ReLU network, network weight {weight}"] = row(both, weight)
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.members.exists():
         compute(args.members, args.graph)
     result = report(args.members, args.graph, args.networks, args.control)
-    _print_rows(result["rows"])
+    print_rows(result["rows"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 
