@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 from rdkit import Chem, rdBase
-from sklearn.metrics import roc_auc_score
 
+from benchmarks.toxicity.scope_diff import stored_scores
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.dataset import load_tox21, trained_scope
+from hygeia.toxicity.evaluation import fold_metrics
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups, scaffold_key
 
 # Entrez gene ids (Hetionet's Gene nodes) of the protein each single-target assay reads out
@@ -64,15 +64,6 @@ def drug_targets(evidence: Path) -> dict[str, set[int]]:
     return by_block
 
 
-def fold_mean_auc(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> np.ndarray:
-    """ROC-AUC per fold of one endpoint, on its tested compounds (the card's per-fold metric)."""
-    values = []
-    for fold in np.unique(folds):
-        tested = (folds == fold) & ~np.isnan(labels)
-        values.append(roc_auc_score(labels[tested], scores[tested]))
-    return np.array(values)
-
-
 def percentile(scores: np.ndarray, rows: np.ndarray) -> float | None:
     """Median share of the endpoint's tested compounds scoring below each of `rows`."""
     if not rows.size:
@@ -81,26 +72,20 @@ def percentile(scores: np.ndarray, rows: np.ndarray) -> float | None:
 
 
 def ceiling(folder: Path, data: Path, evidence: Path, seed: int) -> dict[str, Any]:
-    card = json.loads((folder / "card.json").read_text())
-    dataset = load_tox21(data, scope=trained_scope(card))
-    if dataset.sha256 != card["training_data"]["sha256"]:
-        raise SystemExit(f"{data} is not the file {folder.name} was trained on")
-    scores, labels, _ = np.load(folder / card["conformal"]["file"], allow_pickle=False)
+    card, dataset, scores, labels = stored_scores(folder, data)
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), 5, seed)
     targets = drug_targets(evidence)
     with rdBase.BlockLogs():
         known = [targets.get(Chem.MolToInchiKey(mol)[:14], set()) for mol in dataset.mols]
-    served, top = [], []
+    binders = np.array([[bool(set(ASSAY_TARGETS.get(e, {}).values()) & g) for e in ENDPOINTS] for g in known])
+    lifted = np.where(binders, scores + 2.0, scores)  # scores are probabilities: +2 puts binders first
+    served = np.array([v["roc_auc"] for v in fold_metrics(scores, labels, folds).values()])
+    top = np.array([v["roc_auc"] for v in fold_metrics(lifted, labels, folds).values()])
     endpoints: dict[str, Any] = {}
     for j, endpoint in enumerate(ENDPOINTS):
-        s, y = scores[:, j].astype(float), labels[:, j]
-        served.append(fold_mean_auc(s, y, folds))
-        genes = set(ASSAY_TARGETS.get(endpoint, {}).values())
-        binder = np.array([bool(genes & g) for g in known])
-        lifted = np.where(binder, s + 2.0, s)  # scores are probabilities: +2 puts every binder first
-        top.append(fold_mean_auc(lifted, y, folds))
-        if not genes:
+        if endpoint not in ASSAY_TARGETS:
             continue
+        s, y, binder = scores[:, j], labels[:, j], binders[:, j]
         tested = ~np.isnan(y)
         rank = s[tested]
         active, inactive = (binder & (y == 1))[tested], (binder & (y == 0))[tested]
@@ -111,8 +96,8 @@ def ceiling(folder: Path, data: Path, evidence: Path, seed: int) -> dict[str, An
             "base_rate_active": round(float(np.nanmean(y)), 4),
             "median_percentile_active_binders": percentile(rank, np.flatnonzero(active)),
             "median_percentile_inactive_binders": percentile(rank, np.flatnonzero(inactive)),
-            "roc_auc_served": round(float(served[-1].mean()), 4),
-            "roc_auc_binders_first": round(float(top[-1].mean()), 4),
+            "roc_auc_served": round(float(served[j].mean()), 4),
+            "roc_auc_binders_first": round(float(top[j].mean()), 4),
         }
     return {
         "model": f"{card['name']} {card['version']}",
@@ -122,7 +107,7 @@ def ceiling(folder: Path, data: Path, evidence: Path, seed: int) -> dict[str, An
         "endpoints": endpoints,
         "mean_roc_auc_served": round(float(np.mean(served)), 4),
         "mean_roc_auc_binders_first": round(float(np.mean(top)), 4),
-        "hardest_fold": hardest_fold(dataset.mols, labels, folds, np.array(served)),
+        "hardest_fold": hardest_fold(dataset.mols, labels, folds, served),
     }
 
 

@@ -24,20 +24,26 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.dataset import load_tox21, trained_scope
+from hygeia.toxicity.dataset import ToxicityDataset, load_tox21, trained_scope
 
 RESAMPLES = 1000
 
 
-def out_of_fold(folder: Path, data: Path) -> tuple[dict[str, int], np.ndarray, np.ndarray, str]:
-    """Standardised SMILES -> row, the out-of-fold scores and labels (compounds x endpoints), the scope."""
+def stored_scores(folder: Path, data: Path) -> tuple[dict[str, Any], ToxicityDataset, np.ndarray, np.ndarray]:
+    """A model's card, its training set rebuilt under its scope (refused if `data` is another file),
+    and its stored out-of-fold scores and labels (compounds x endpoints)."""
     card = json.loads((folder / "card.json").read_text())
-    scope = trained_scope(card)
-    dataset = load_tox21(data, scope=scope)
+    dataset = load_tox21(data, scope=trained_scope(card))
     if dataset.sha256 != card["training_data"]["sha256"]:
         raise SystemExit(f"{data} is not the file {folder.name} was trained on")
     scores, labels, _ = np.load(folder / card["conformal"]["file"], allow_pickle=False)
-    return {s: i for i, s in enumerate(dataset.smiles)}, scores, labels, scope
+    return card, dataset, scores, labels
+
+
+def out_of_fold(folder: Path, data: Path) -> tuple[dict[str, int], np.ndarray, np.ndarray, str]:
+    """Standardised SMILES -> row, the out-of-fold scores and labels (compounds x endpoints), the scope."""
+    _, dataset, scores, labels = stored_scores(folder, data)
+    return {s: i for i, s in enumerate(dataset.smiles)}, scores, labels, dataset.scope
 
 
 def shared_compounds(

@@ -6,10 +6,8 @@ import gzip
 from pathlib import Path
 
 import numpy as np
-from benchmarks.toxicity.known_targets import drug_targets, fold_mean_auc, hardest_fold, percentile
+from benchmarks.toxicity.known_targets import drug_targets, hardest_fold, percentile
 from rdkit import Chem
-
-NAN = np.nan
 
 
 def test_binding_edges_reach_a_drug_through_its_inchikey_block(tmp_path: Path) -> None:
@@ -27,15 +25,11 @@ def test_binding_edges_reach_a_drug_through_its_inchikey_block(tmp_path: Path) -
     assert drug_targets(tmp_path) == {"MUMGGOZAMZWBJJ": {367, 2099}}
 
 
-def test_fold_metric_and_percentiles_read_tested_compounds_only() -> None:
-    labels = np.array([1, 0, NAN, 0, 1, 0])
+def test_percentile_is_the_median_share_scoring_below() -> None:
     scores = np.array([0.9, 0.1, 0.99, 0.8, 0.2, 0.3])
-    folds = np.array([0, 0, 0, 1, 1, 1])
-    assert fold_mean_auc(scores, labels, folds).tolist() == [1.0, 0.0]  # the untested 0.99 is ignored
-    assert (
-        percentile(scores, np.array([0])) == round(4 / 6, 4)
-        and percentile(scores, np.array([], dtype=int)) is None
-    )
+    assert percentile(scores, np.array([0])) == round(4 / 6, 4)
+    assert percentile(scores, np.array([0, 3, 5])) == round(3 / 6, 4)  # 4/6, 3/6, 2/6
+    assert percentile(scores, np.array([], dtype=int)) is None
 
 
 def test_the_hardest_fold_names_the_scaffold_that_fills_it() -> None:
