@@ -91,23 +91,24 @@ RECIPE_SELECTION = {
 # split points; atom pairs + physchem). Their averaged probabilities rank better in scaffold CV
 # than any one of them, and the first member's Morgan columns drive atom-level explanations.
 # Each also learns from compounds untested in an endpoint, labelled from their other outcomes.
+# From 2.10.0 on each also reads the reduced graph's pharmacophore-pair distances (benchmarks README §23).
 SHIPPED_MEMBERS: tuple[MemberConfig, ...] = (
     MemberConfig(
         "morgan_maccs_desc",
-        ("morgan_count", "maccs", "rdkit_2d"),
+        ("morgan_count", "maccs", "rdkit_2d", "erg"),
         {**FINE_PARAMS, "feature_fraction": 0.15},
         rounds=400,
         impute_untested=True,
     ),
     MemberConfig(
         "morgan_maccs_desc_extratrees",
-        ("morgan_count", "maccs", "rdkit_2d"),
+        ("morgan_count", "maccs", "rdkit_2d", "erg"),
         {**FINE_PARAMS, "extra_trees": True},
         rounds=600,
         impute_untested=True,
     ),
     MemberConfig(
-        "atompair_desc", ("atompair_count", "rdkit_2d"), FINE_PARAMS, rounds=400, impute_untested=True
+        "atompair_desc", ("atompair_count", "rdkit_2d", "erg"), FINE_PARAMS, rounds=400, impute_untested=True
     ),
 )
 EXPLAIN_MEMBER = "morgan_maccs_desc"

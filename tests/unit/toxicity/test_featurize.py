@@ -19,6 +19,7 @@ from hygeia.toxicity.featurize import (
     MorganCountFeaturizer,
     MorganFeaturizerMixin,
     RDKitDescriptorFeaturizer,
+    ReducedGraphFeaturizer,
     StructuralAlertFeaturizer,
     featurizer_from_spec,
 )
@@ -28,7 +29,13 @@ ASPIRIN = Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O")
 
 
 def test_dimensions_match_specs() -> None:
-    for featurizer in (MorganCountFeaturizer(), MACCSFeaturizer(), RDKitDescriptorFeaturizer()):
+    featurizers = (
+        MorganCountFeaturizer(),
+        MACCSFeaturizer(),
+        RDKitDescriptorFeaturizer(),
+        ReducedGraphFeaturizer(),
+    )
+    for featurizer in (*featurizers, ReducedGraphFeaturizer(min_path=2, max_path=6)):
         vector = featurizer(ASPIRIN)
         assert vector.shape == (featurizer.spec.dimension,)
         assert vector.dtype == np.float32
@@ -174,3 +181,18 @@ def test_alerts_from_one_catalogue_call_equal_entry_by_entry_matching() -> None:
         expected = np.array([entry.HasFilterMatch(mol) for entry in entries], dtype=np.float32)
         assert np.array_equal(featurizer(mol), expected), smiles
     assert featurizer(Chem.MolFromSmiles("O=C(Cl)c1ccccc1N=[N+]=[N-]")).sum() >= 4  # the check has teeth
+
+
+def test_reduced_graph_bins_pharmacophore_pairs_by_distance() -> None:
+    """Phenol's hydroxyl is a donor and an acceptor node two bonds from the ring's aromatic node: 1 in
+    each of those two pairs' distance-2 bins and the fuzz (0.3) in the bins either side. Ethanol has a
+    single pharmacophoric node, so no pair at all."""
+    featurizer = ReducedGraphFeaturizer()
+    phenol = featurizer(Chem.MolFromSmiles("c1ccccc1O"))
+    bins = {int(i): round(float(phenol[i]), 4) for i in np.flatnonzero(phenol)}
+    assert bins == {75: 0.3, 76: 1.0, 77: 0.3, 150: 0.3, 151: 1.0, 152: 0.3}  # pair * 15 + distance - 1
+    assert not featurizer(Chem.MolFromSmiles("CCO")).any()
+    spec = featurizer.spec.as_dict()
+    spec["params"]["max_path"] = 10  # the card's bins must be the code's bins
+    with pytest.raises(FeatureSpecMismatch, match="dimension"):
+        featurizer_from_spec(spec)
