@@ -36,17 +36,18 @@ from typing import Any
 
 import numpy as np
 from rdkit import Chem
-from rdkit.Chem import rdMolDescriptors, rdReducedGraphs
+from rdkit.Chem import rdMolDescriptors
 
 from benchmarks.toxicity.blending import NETWORK_WEIGHT, paired_row, per_fold, print_rows, shipped_blend
 from benchmarks.toxicity.label_imputation import selection_inputs
+from hygeia.toxicity.featurize import ReducedGraphFeaturizer
 from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
 from hygeia.toxicity.training import member_matrix
 
 FAMILIES: dict[str, Callable[[Chem.Mol], Any]] = {
     "autocorr2d": rdMolDescriptors.CalcAUTOCORR2D,
     "mqn": rdMolDescriptors.MQNs_,
-    "erg": rdReducedGraphs.GetErGFingerprint,
+    "erg": ReducedGraphFeaturizer(),  # the shipped members' part (§24: a raw call read stale distances)
 }
 VARIANTS: dict[str, tuple[str, ...]] = {
     "2.6.0 boosters (reference)": (),

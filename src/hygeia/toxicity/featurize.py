@@ -241,17 +241,25 @@ class ReducedGraphFeaturizer:
     """The extended reduced graph (ErG; Stiefl et al. 2006): the molecule contracted to pharmacophoric
     nodes (donor, acceptor, charged, hydrophobic and aromatic ring centres), binned by node-type pair
     and topological distance, with fuzzy counts. A binding-site view no substructure key or bulk
-    descriptor gives; it raised the boosters' scaffold-CV ranking (benchmarks/toxicity/README.md §23)."""
+    descriptor gives; it raised the boosters' scaffold-CV ranking (benchmarks/toxicity/README.md §23).
+
+    RDKit 2026.09's ErG reads a distance matrix another featurizer cached on the molecule (RDKit
+    descriptors, atom pairs) for its reduced graph, where it is stale: pentachlorophenol and uric acid
+    got other counts after the descriptors ran than before, so values depended on the parts' order
+    and differed between worker processes and the main one. It therefore reads a copy without
+    computed properties (spec version 2)."""
 
     def __init__(self, fuzz_increment: float = 0.3, min_path: int = 1, max_path: int = 15) -> None:
         self.fuzz_increment, self.min_path, self.max_path = fuzz_increment, min_path, max_path
         self.size = 21 * (max_path - min_path + 1)  # 21 unordered pairs of the 6 node types
         params = {"fuzz_increment": fuzz_increment, "min_path": min_path, "max_path": max_path}
-        self.spec = FeatureSpec("erg", "1", self.size, params)
+        self.spec = FeatureSpec("erg", "2", self.size, params)
 
     def __call__(self, mol: Chem.Mol) -> np.ndarray:
+        uncached = Chem.Mol(mol)
+        uncached.ClearComputedProps(includeRings=False)
         values = rdReducedGraphs.GetErGFingerprint(
-            mol, fuzzIncrement=self.fuzz_increment, minPath=self.min_path, maxPath=self.max_path
+            uncached, fuzzIncrement=self.fuzz_increment, minPath=self.min_path, maxPath=self.max_path
         )
         return np.asarray(values, dtype=np.float32)
 

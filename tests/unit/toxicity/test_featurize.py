@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from rdkit import Chem
-from rdkit.Chem import Descriptors
+from rdkit.Chem import Descriptors, rdReducedGraphs
 
 from hygeia.toxicity.descriptor_names import RDKIT_2D_DESCRIPTORS, SLOW_REDUNDANT
 from hygeia.toxicity.descriptors import SHARED
@@ -196,3 +196,17 @@ def test_reduced_graph_bins_pharmacophore_pairs_by_distance() -> None:
     spec["params"]["max_path"] = 10  # the card's bins must be the code's bins
     with pytest.raises(FeatureSpecMismatch, match="dimension"):
         featurizer_from_spec(spec)
+
+
+@pytest.mark.parametrize("smiles", ["Oc1c(Cl)c(Cl)c(Cl)c(Cl)c1Cl", "O=c1[nH]c(=O)c2[nH]c(=O)[nH]c2[nH]1"])
+def test_reduced_graph_does_not_depend_on_what_ran_before(smiles: str) -> None:
+    """RDKit's ErG reuses a distance matrix the descriptors cached on the molecule: on these two the raw
+    call gives other counts once they ran. The featurizer must give a fresh molecule's values whatever
+    ran first, or a worker process and the main one (which run the parts in other orders) disagree."""
+    featurizer = ReducedGraphFeaturizer()
+    fresh = featurizer(Chem.MolFromSmiles(smiles))
+    used = Chem.MolFromSmiles(smiles)
+    RDKitDescriptorFeaturizer()(used)
+    stale = np.asarray(rdReducedGraphs.GetErGFingerprint(used), dtype=np.float32)
+    assert not np.array_equal(stale, fresh), "RDKit no longer reuses the cached matrix: drop the copy"
+    assert np.array_equal(featurizer(used), fresh)

