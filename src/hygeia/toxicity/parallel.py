@@ -80,10 +80,10 @@ def _prepare_and_featurize(
     specs, items = task
     prepared = [prepare_one(item) for item in items]
     features = featurize_prepared(_worker_parts(specs), prepared)
-    return [_without_caches(row) for row in prepared], features
+    return [without_caches(row) for row in prepared], features
 
 
-def _without_caches(row: Prepared) -> Prepared:
+def without_caches(row: Prepared) -> Prepared:
     """RDKit's descriptor functions cache their inner terms on the molecule object (distance
     matrices, sparse fingerprints, EState vectors ...). Pickled back to the caller those made a row
     ~25x larger, and unpickling them cost ~0.5 ms per molecule in the process that also scores;
