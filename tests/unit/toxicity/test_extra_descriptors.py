@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from benchmarks.toxicity.extra_descriptors import FAMILIES, VARIANTS, family_matrix, report
+from benchmarks.toxicity.extra_descriptors import FAMILIES, VARIANTS, family_matrix, report, without_part
 from rdkit import Chem
+
+from hygeia.toxicity.members import SHIPPED_MEMBERS
 
 
 def test_each_family_gives_its_fixed_width_for_every_molecule() -> None:
@@ -32,3 +34,15 @@ def test_the_report_pairs_every_variant_with_the_reference_fold_by_fold(tmp_path
     assert rows[f"{best}: boosters alone"]["roc_auc_diff"] > 0.1
     alone, blended = rows[f"{best}: boosters alone"], rows[f"{best}: in 2.6.0's blend"]
     assert 0 < blended["roc_auc_diff"] < alone["roc_auc_diff"]
+
+
+def test_the_reference_boosters_are_2_6_0s_whatever_the_shipped_ones_read_now() -> None:
+    """Since 2.10.0 the shipped members read ErG; the reference must not, or '+ ErG' reads it twice."""
+    reference = [without_part(m, "erg") for m in SHIPPED_MEMBERS]
+    assert [m.features for m in reference] == [
+        ("morgan_count", "maccs", "rdkit_2d"),
+        ("morgan_count", "maccs", "rdkit_2d"),
+        ("atompair_count", "rdkit_2d"),
+    ]
+    shipped = {m.name: m for m in SHIPPED_MEMBERS}
+    assert all(m.params == shipped[m.name].params and m.rounds == shipped[m.name].rounds for m in reference)
