@@ -8,7 +8,8 @@ Like `model_selection` for the boosters, the choice is made on fold seed 0 and `
 reports on fold seed 2026, so the card's numbers are not the ones the choice was made on. Each variant
 changes `NetworkConfig` fields, leaves feature parts out or adds parts the shipped networks do not read;
 it is trained once per seed on each training fold (two processes, one torch thread each) and scored by
-the mean over endpoints of per-fold ROC-AUC and PR-AUC, both for the mean of its seeds (what ships) and per seed (how noisy one fit is).
+the mean over endpoints of per-fold ROC-AUC and PR-AUC, both for the mean of its seeds (what ships) and
+per seed (how noisy one fit is).
 """
 
 from __future__ import annotations

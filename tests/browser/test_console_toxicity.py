@@ -74,7 +74,9 @@ def test_predict_table_structures_and_csv(page: Any, platform: Platform, tmp_pat
     assert rows.count() == 3  # one row per input, in order: pasted first, then the file
     assert BISPHENOL_A in rows.nth(0).inner_text() and ASPIRIN in rows.nth(2).inner_text()
     assert rows.nth(2).locator("td").first.inner_text() == "aspirin"  # the file's name column leads
-    assert rows.nth(0).locator(".badge").inner_text() in ("in domain", "out of domain")
+    badge = rows.nth(0).locator(".badge")
+    assert badge.inner_text() in ("in domain", "out of domain")
+    assert "scaffold-CV ROC-AUC at this similarity 0." in (badge.get_attribute("title") or "")
     assert rows.nth(1).locator(".status-failed").inner_text().strip()  # the bad SMILES keeps its row
     assert rows.nth(0).locator("td.num").count() == 12
     structures = page.locator(".structure img")

@@ -204,7 +204,7 @@ class ToxicityModel:
         if not isinstance(ad_featurizer, MorganBitFeaturizer):
             raise ToxicityModelError("the applicability domain needs a morgan_bits fingerprint spec")
         packed = np.load(_artifact(folder, card, domain_card["fingerprints"]), allow_pickle=False)
-        domain = ApplicabilityDomain.from_packed(packed, ad_featurizer, float(domain_card["threshold"]))
+        domain = ApplicabilityDomain.from_packed(packed, ad_featurizer, domain_card)
         networks = [_load_network(folder, card, spec) for spec in card["ensemble"].get("networks", [])]
         graphs = [_load_graph(folder, card, spec) for spec in card["ensemble"].get("graphs", [])]
         return cls(card, members, calibrators, domain, networks, _load_conformal(folder, card), graphs)

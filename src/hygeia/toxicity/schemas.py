@@ -26,6 +26,16 @@ class ApplicabilityDomain(BaseModel):
     )
     threshold: float = Field(description="scaffold-CV-derived cut-off (see the model card)", examples=[0.4])
     in_domain: bool = Field(description="false: the model ranked such compounds measurably worse in CV")
+    cv_roc_auc: float | None = Field(
+        default=None,
+        description="scaffold-CV mean ROC-AUC over the 12 assays of the out-of-fold compounds whose "
+        "nearest-neighbour similarity fell in this query's band (the model card's band table): how well "
+        "the model ranked compounds this far from what it learned; null for bands under 2 % of compounds",
+        examples=[0.81],
+    )
+    cv_roc_auc_overall: float | None = Field(
+        default=None, description="the same over all CV compounds, to compare with", examples=[0.857]
+    )
 
 
 class OverallCall(BaseModel):

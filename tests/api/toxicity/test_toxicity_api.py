@@ -34,6 +34,9 @@ def test_single_prediction(client, analyst) -> None:  # type: ignore[no-untyped-
     assert all(0.0 <= p <= 1.0 for p in result["probabilities"].values())
     domain = result["applicability_domain"]
     assert domain["nearest_similarity"] == 1.0 and domain["in_domain"] is True
+    card = client.get("/api/v1/toxicity/model", headers=analyst).json()["card"]["applicability_domain"]
+    assert domain["cv_roc_auc"] == card["bands"][-1]["roc_auc"]  # a training compound: the closest band
+    assert domain["cv_roc_auc_overall"] == card["pooled_oof_roc_auc"]
     assert result["explanation"] is None
     again = client.post("/api/v1/toxicity/predict", json={"smiles": BPA}, headers=analyst).json()
     assert again["result"] == result  # served from the cache, same answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rdkit import Chem, DataStructs
 
-from hygeia.toxicity.applicability import FingerprintIndex, out_of_fold_similarity
+from hygeia.toxicity.applicability import ApplicabilityDomain, FingerprintIndex, out_of_fold_similarity
 from hygeia.toxicity.featurize import MorganBitFeaturizer
 
 REFERENCE = [
@@ -73,3 +73,25 @@ def test_a_few_queries_counted_one_at_a_time_equal_the_sparse_product(monkeypatc
     assert np.array_equal(counted, product)
     assert np.array_equal(index.nearest(queries[:3]), product[:3])
     assert product[3] == 1.0 and product[-1] == 0.0
+
+
+def test_each_similarity_reads_the_cv_roc_auc_of_its_band_from_the_card() -> None:
+    card = {
+        "threshold": 0.35,
+        "pooled_oof_roc_auc": 0.857,
+        "bands": [
+            {"band": [0.0, 0.2], "fraction": 0.003, "roc_auc": 0.78},  # too few compounds to judge
+            {"band": [0.2, 0.6], "fraction": 0.7, "roc_auc": 0.81},
+            {"band": [0.6, 1.0], "fraction": 0.297, "roc_auc": 0.88},
+        ],
+    }
+    domain = ApplicabilityDomain.from_packed(
+        np.packbits(_bits(REFERENCE), axis=1), MorganBitFeaturizer(), card
+    )
+    assert domain.threshold == 0.35 and domain.pooled_roc_auc == 0.857
+    readings = [domain.band_roc_auc(s) for s in (0.1, 0.2, 0.5999, 0.6, 1.0)]
+    assert readings == [None, 0.81, 0.81, 0.88, 0.88]  # a training compound (1.0) is in the last band
+    bare = ApplicabilityDomain.from_packed(
+        np.packbits(_bits(REFERENCE), axis=1), MorganBitFeaturizer(), {"threshold": 0.4}
+    )
+    assert bare.band_roc_auc(0.5) is None and bare.pooled_roc_auc is None

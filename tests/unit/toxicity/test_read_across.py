@@ -36,7 +36,7 @@ def _write_tox21(path: Path, rows: list[tuple[str, str, dict[str, int]]] = ROWS)
 def _domain(smiles: list[str]) -> ApplicabilityDomain:
     featurizer = MorganBitFeaturizer()
     packed = packed_fingerprints([Chem.MolFromSmiles(s) for s in smiles], featurizer)
-    return ApplicabilityDomain.from_packed(packed, featurizer, 0.4)
+    return ApplicabilityDomain.from_packed(packed, featurizer, {"threshold": 0.4})
 
 
 @pytest.fixture
