@@ -32,11 +32,12 @@ def shipped_blend(
     network: np.ndarray,
     graph: np.ndarray | None = None,
     network_weight: float = NETWORK_WEIGHT,
+    graph_weight: float = GRAPH_WEIGHT,
 ) -> np.ndarray:
     """The served combination: trees and networks at the network weight, then the graph member (if
     given) at its weight."""
     inner = (1 - network_weight) * trees + network_weight * network
-    return inner if graph is None else (1 - GRAPH_WEIGHT) * inner + GRAPH_WEIGHT * graph
+    return inner if graph is None else (1 - graph_weight) * inner + graph_weight * graph
 
 
 def headline(oof: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict[str, float]:

@@ -64,14 +64,15 @@ def measure(folder: Path, data: Path, resamples: int) -> dict[str, Any]:
     threshold, table = rule_threshold(similarity, scores, labels)
     if threshold != card["applicability_domain"]["threshold"]:
         raise SystemExit(f"{folder.name}: the rule gives {threshold}, the card says otherwise")
-    spread = bootstrap(similarity, scores, labels, scaffold_groups(dataset.mols), resamples)
+    groups = scaffold_groups(dataset.mols)
+    spread = bootstrap(similarity, scores, labels, groups, resamples)
     bands = [
         {"band": row["band"], "compounds": row["compounds"], "roc_auc": row["roc_auc"], "bootstrap_se": se}
         for row, se in zip(table, spread["band_roc_auc_se"], strict=True)
     ]
     return {
         "card_threshold": threshold,
-        "scaffold_groups": len(scaffold_groups(dataset.mols)),
+        "scaffold_groups": len(groups),
         "resamples": resamples,
         "threshold_frequency": spread["threshold_frequency"],
         "bands": bands,

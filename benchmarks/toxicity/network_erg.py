@@ -44,16 +44,18 @@ from hygeia.toxicity.training import member_matrix
 RELU, SNN = "shipped", "selu_alpha_dropout_0.2"  # network_selection's names for the two shipped networks
 # is 2.10.0's blend still at its best weights, now that the boosters read ErG? (both fixed since 2.3.0)
 OTHER_WEIGHTS = [(n, g) for n in (0.2, 0.25, 0.3) for g in (0.2, 0.25, 0.3) if (n, g) != (0.25, 0.25)]
-BOOSTERS = {"2.10.0 boosters": "erg", "2.6.0 boosters": None}  # recipe -> part it reads beyond 2.6.0's
+BOOSTERS = {
+    "2.10.0 boosters": SHIPPED_MEMBERS,
+    "2.6.0 boosters": [without_part(m, "erg") for m in SHIPPED_MEMBERS],
+}
 
 
 def compute(members: Path, graph: Path) -> None:
     """Both booster recipes' ensembles out of fold (and the graph member's, if `graph` is missing)."""
     dataset, folds, parts = selection_inputs(graph)
     result: dict[str, np.ndarray] = {"labels": dataset.labels, "folds": folds}
-    for name, part in BOOSTERS.items():
+    for name, configs in BOOSTERS.items():
         started = time.perf_counter()
-        configs = SHIPPED_MEMBERS if part else [without_part(m, "erg") for m in SHIPPED_MEMBERS]
         oof = [
             cross_validate_member(m, member_matrix(parts, m), dataset.labels, folds, 0, print).oof
             for m in configs
@@ -97,9 +99,9 @@ def report(members: Path, graph_path: Path, networks: Path) -> dict[str, Any]:
         shipped_blend(older, sides["networks as shipped"], graph, NETWORK_WEIGHT), reference, labels, folds
     )
     for network_weight, graph_weight in OTHER_WEIGHTS:
-        inner = (1 - network_weight) * trees + network_weight * sides["networks as shipped"]
+        blend = shipped_blend(trees, sides["networks as shipped"], graph, network_weight, graph_weight)
         rows[f"2.10.0's members, network weight {network_weight}, graph weight {graph_weight}"] = paired_row(
-            (1 - graph_weight) * inner + graph_weight * graph, reference, labels, folds
+            blend, reference, labels, folds
         )
     logits = [logit(m) for m in (trees, sides["networks as shipped"], graph)]
     rows["2.10.0's members, logits averaged at the shipped weights"] = paired_row(
