@@ -24,18 +24,10 @@ import numpy as np
 
 from benchmarks.toxicity.scope_diff import stored_scores
 from hygeia.settings import get_settings
-from hygeia.toxicity.applicability import choose_threshold, similarity_table
-from hygeia.toxicity.evaluation import masked_auc
+from hygeia.toxicity.applicability import cv_domain
 from hygeia.toxicity.splits import scaffold_groups
 
 RESAMPLES = 500
-
-
-def rule_threshold(similarity: np.ndarray, scores: np.ndarray, labels: np.ndarray) -> tuple[float, list[Any]]:
-    """The card's threshold and band table for these rows, as training's `_applicability` finds them."""
-    overall = masked_auc(scores, labels, np.ones(len(labels), dtype=bool)) or 0.0
-    table = similarity_table(similarity, scores, labels)
-    return choose_threshold(table, overall)[0], table
 
 
 def bootstrap(
@@ -48,9 +40,9 @@ def bootstrap(
     band_aucs: list[list[float | None]] = []
     for _ in range(resamples):
         rows = np.concatenate([members[k] for k in rng.integers(0, len(members), len(members))])
-        threshold, table = rule_threshold(similarity[rows], scores[rows], labels[rows])
-        thresholds[threshold] += 1
-        band_aucs.append([row["roc_auc"] for row in table])
+        resampled = cv_domain(similarity[rows], scores[rows], labels[rows])
+        thresholds[resampled.threshold] += 1
+        band_aucs.append([row["roc_auc"] for row in resampled.bands])
     aucs = np.array(band_aucs, dtype=float)
     return {
         "threshold_frequency": {str(t): round(n / resamples, 3) for t, n in sorted(thresholds.items())},
@@ -61,7 +53,7 @@ def bootstrap(
 def measure(folder: Path, data: Path, resamples: int) -> dict[str, Any]:
     card, dataset, scores, labels = stored_scores(folder, data)
     similarity = np.load(folder / card["conformal"]["file"], allow_pickle=False)[2][:, 0]
-    threshold, table = rule_threshold(similarity, scores, labels)
+    threshold, _, _, table = cv_domain(similarity, scores, labels)
     if threshold != card["applicability_domain"]["threshold"]:
         raise SystemExit(f"{folder.name}: the rule gives {threshold}, the card says otherwise")
     groups = scaffold_groups(dataset.mols)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from rdkit import Chem
@@ -164,6 +164,21 @@ def similarity_table(
             }
         )
     return rows
+
+
+class CVDomain(NamedTuple):
+    threshold: float
+    rule: str
+    pooled_roc_auc: float
+    bands: list[dict[str, Any]]
+
+
+def cv_domain(similarity: np.ndarray, predictions: np.ndarray, labels: np.ndarray) -> CVDomain:
+    """The card's band table and threshold from out-of-fold scores and nearest-neighbour similarities
+    (training, and the benchmark that re-runs the rule on resampled compounds)."""
+    overall = masked_auc(predictions, labels, np.ones(len(labels), dtype=bool)) or 0.0
+    table = similarity_table(similarity, predictions, labels)
+    return CVDomain(*choose_threshold(table, overall), overall, table)
 
 
 def choose_threshold(table: list[dict[str, Any]], overall_auc: float) -> tuple[float, str]:

@@ -20,16 +20,11 @@ from rdkit import Chem
 
 from hygeia.core.drift import reference_histogram
 from hygeia.toxicity import ENDPOINTS, ORGANIC_SCOPE
-from hygeia.toxicity.applicability import (
-    BAND_EDGES,
-    choose_threshold,
-    out_of_fold_similarity,
-    similarity_table,
-)
+from hygeia.toxicity.applicability import BAND_EDGES, cv_domain, out_of_fold_similarity
 from hygeia.toxicity.calibration import Calibrator, choose_calibrator
 from hygeia.toxicity.conformal import conformal_planes, error_by_similarity, inside_domain, validity_report
 from hygeia.toxicity.dataset import ToxicityDataset, load_tox21
-from hygeia.toxicity.evaluation import choose_blend, fold_metrics, masked_auc, summarise
+from hygeia.toxicity.evaluation import choose_blend, fold_metrics, summarise
 from hygeia.toxicity.featurize import FEATURIZERS, featurize_many
 from hygeia.toxicity.graph_inputs import MoleculeGraphs
 from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_WEIGHT, GraphCV, train_graph_member
@@ -345,9 +340,7 @@ def _calibrate(
 
 
 def _applicability(similarity: np.ndarray, predictions: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    overall = masked_auc(predictions, labels, np.ones(len(labels), dtype=bool)) or 0.0
-    table = similarity_table(similarity, predictions, labels)
-    threshold, rule = choose_threshold(table, overall)
+    threshold, rule, overall, table = cv_domain(similarity, predictions, labels)
     return {
         "threshold": threshold,
         "rule": rule,

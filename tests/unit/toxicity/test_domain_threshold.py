@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from benchmarks.toxicity.domain_threshold import bootstrap, rule_threshold
+from benchmarks.toxicity.domain_threshold import bootstrap
+
+from hygeia.toxicity.applicability import cv_domain
 
 
 def _compounds(rng: np.random.Generator, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -16,7 +18,7 @@ def test_a_sharp_fall_in_ranking_gives_the_same_threshold_in_every_resample() ->
     rng = np.random.default_rng(0)
     similarity = rng.random(1500)
     scores, labels = _compounds(rng, np.where(similarity >= 0.5, 3.0, 0.0))  # random below 0.5
-    assert rule_threshold(similarity, scores, labels)[0] == 0.5
+    assert cv_domain(similarity, scores, labels).threshold == 0.5
     spread = bootstrap(similarity, scores, labels, [[i] for i in range(1500)], resamples=10)
     assert spread["threshold_frequency"] == {"0.5": 1.0}
 
