@@ -110,8 +110,8 @@ def predict(
     ),
 ) -> None:
     """One output row per input record, in order: your own columns (IDs, names, SDF title and fields),
-    smiles, the standardised parent scored, 12 endpoint probabilities, in_domain, the overall call,
-    conformal sets, error."""
+    smiles, the standardised parent scored, 12 endpoint probabilities, the applicability domain
+    (nearest_similarity, in_domain, domain_cv_roc_auc), the overall call, conformal sets, error."""
     from hygeia.toxicity import screen
     from hygeia.toxicity.io import InputFileError, read_records, write_predictions
     from hygeia.toxicity.loading import get_model, load_folder

@@ -6,9 +6,11 @@ skipped, an optional `smiles` header line), or an SDF.
 Output: one row per input record, in input order. The caller's own columns come first and unchanged
 (the other CSV columns; an SDF record's title as `name` and its data fields), so compound IDs travel
 with their predictions; then `smiles`, `standardised_smiles` (the parent the model scored: a salt's
-organic part, neutralised, canonical tautomer), the 12 endpoints, `in_domain`, the overall call
-(`n_active_assays`, `active_assays`, `highest_risk_assay`), one conformal prediction set per endpoint
-(`<endpoint> set`), and `error`. A record that cannot be read or scored keeps its row with the reason
+organic part, neutralised, canonical tautomer), the 12 endpoints, the applicability domain
+(`nearest_similarity` to the training set, `in_domain`, and `domain_cv_roc_auc`: how well scaffold CV
+ranked compounds that far from their training folds, empty where the card's band is too small), the
+overall call (`n_active_assays`, `active_assays`, `highest_risk_assay`), one conformal prediction set per
+endpoint (`<endpoint> set`), and `error`. A record that cannot be read or scored keeps its row with the reason
 in `error` and the prediction columns left empty. Every cell goes through the platform's
 spreadsheet-safe writer, so a name starting with = + - @ is never run as a formula.
 """
@@ -33,7 +35,9 @@ OUTPUT_COLUMNS = (
     "smiles",
     "standardised_smiles",
     *ENDPOINTS,
+    "nearest_similarity",
     "in_domain",
+    "domain_cv_roc_auc",
     "n_active_assays",
     "active_assays",
     "highest_risk_assay",
@@ -196,7 +200,10 @@ def output_row(record: InputRecord, result: RowPrediction) -> dict[str, str]:
     row["standardised_smiles"] = result.standardised_smiles or ""
     if result.probabilities is not None:
         row.update({e: f"{result.probabilities[e]:.4f}" for e in ENDPOINTS})
+        row["nearest_similarity"] = f"{result.nearest_similarity:.3f}"
         row["in_domain"] = "true" if result.in_domain else "false"
+        if result.domain_cv_roc_auc is not None:
+            row["domain_cv_roc_auc"] = f"{result.domain_cv_roc_auc:.3f}"
     else:
         row["error"] = f"{result.error_code}: {result.error}"
     if result.overall is not None:

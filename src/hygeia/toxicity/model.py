@@ -84,6 +84,7 @@ class Predictions:
     nearest_similarity: np.ndarray  # (n,) Tanimoto to the nearest training compound
     in_domain: np.ndarray  # (n,) bool
     prediction_sets: np.ndarray | None = None  # (n, 12, 2) bool: inactive / active in the conformal set
+    cv_roc_auc: np.ndarray | None = None  # (n,) scaffold-CV ROC-AUC of the similarity band; NaN: none
 
 
 class ToxicityModel:
@@ -179,7 +180,8 @@ class ToxicityModel:
             sets = np.stack(
                 [c.prediction_sets(scores[:, j], inside, level) for j, c in enumerate(self.conformal)], axis=1
             )
-        return Predictions(self.calibrate(scores), similarity, inside, sets)
+        band_auc = np.array([self.domain.band_roc_auc(s) for s in similarity.tolist()], dtype=float)
+        return Predictions(self.calibrate(scores), similarity, inside, sets, band_auc)
 
     def explain_member(self) -> tuple[Member, MorganCountFeaturizer, int]:
         """The member whose Morgan-count columns map to atoms, and where those columns start."""

@@ -21,7 +21,7 @@ from hygeia.settings import get_llm_settings
 from hygeia.toxicity.schemas import Narrative, Prediction
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="toxicity-narrative")
-PROMPT_VERSION = "2"  # bump when SYSTEM or _prompt changes, so cached texts are not reused
+PROMPT_VERSION = "3"  # bump when SYSTEM or _prompt changes, so cached texts are not reused
 
 SYSTEM = (
     "You summarise toxicity model outputs for a toxicologist. Use only the numbers given. "
@@ -43,6 +43,11 @@ def _prompt(prediction: Prediction) -> list[ChatMessage]:
             f"applicability domain: {where} (nearest training similarity {domain.nearest_similarity:.2f},"
             f" threshold {domain.threshold:.2f})"
         )
+        if domain.cv_roc_auc is not None and domain.cv_roc_auc_overall is not None:
+            lines.append(
+                f"cross-validated ROC-AUC for compounds this similar to the training set:"
+                f" {domain.cv_roc_auc:.2f} (all compounds {domain.cv_roc_auc_overall:.2f})"
+            )
     if prediction.read_across is not None and prediction.read_across.measured:
         lines.append(f"{prediction.read_across.measured} (a training compound of the model)")
     facts = "\n".join([f"molecule: {prediction.standardised_smiles or prediction.smiles}", *lines])

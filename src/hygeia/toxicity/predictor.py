@@ -4,6 +4,7 @@ probabilities or with the reason it could not be scored. Valid rows are never lo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,7 @@ class RowPrediction:
     probabilities: dict[str, float] | None = None
     nearest_similarity: float | None = None
     in_domain: bool | None = None
+    domain_cv_roc_auc: float | None = None  # the card's scaffold-CV ROC-AUC at this similarity
     prediction_sets: dict[str, str] | None = None  # endpoint -> active / inactive / uncertain / empty
     overall: OverallCall | None = None
     error_code: str | None = None
@@ -83,6 +85,8 @@ def _fill(rows: Sequence[RowPrediction], prepared: Sequence[Prepared], scored: P
         row.probabilities = {e: round(float(scored.probabilities[k, j]), 4) for j, e in enumerate(ENDPOINTS)}
         row.nearest_similarity = round(float(scored.nearest_similarity[k]), 4)
         row.in_domain = bool(scored.in_domain[k])
+        band_auc = math.nan if scored.cv_roc_auc is None else float(scored.cv_roc_auc[k])
+        row.domain_cv_roc_auc = None if math.isnan(band_auc) else band_auc
         row.overall = overall_call(row.probabilities)
         if scored.prediction_sets is not None:
             row.prediction_sets = {

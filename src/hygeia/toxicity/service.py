@@ -62,7 +62,7 @@ def _to_schema(row: RowPrediction, model: ToxicityModel) -> Prediction:
             nearest_similarity=row.nearest_similarity,
             threshold=model.domain.threshold,
             in_domain=row.in_domain,
-            cv_roc_auc=model.domain.band_roc_auc(row.nearest_similarity),
+            cv_roc_auc=row.domain_cv_roc_auc,
             cv_roc_auc_overall=model.domain.pooled_roc_auc,
         )
     return Prediction(

@@ -35,6 +35,8 @@ def test_console_csv_neutralises_formulas_and_has_the_overall_call(analyst: Test
         "[Fe]",
         "Cl[Pt](Cl)(N)N",
     ]
+    assert float(rows[0]["nearest_similarity"]) == 1.0 and rows[0]["in_domain"] == "true"
+    assert float(rows[0]["domain_cv_roc_auc"]) > 0.5 and rows[2]["domain_cv_roc_auc"] == ""
     top = max(ENDPOINTS, key=lambda e: float(rows[0][e]))
     assert rows[0]["highest_risk_assay"] == top
     assert int(rows[0]["n_active_assays"]) == sum(float(rows[0][e]) >= 0.5 for e in ENDPOINTS)

@@ -80,6 +80,11 @@ def test_narrative_is_written_from_the_prediction_only(client, analyst, language
     probabilities = body["result"]["probabilities"]
     assert all(f"{endpoint}: {p:.2f}" in prompt for endpoint, p in probabilities.items())
     assert "applicability domain: inside" in prompt
+    domain = body["result"]["applicability_domain"]
+    assert (
+        f"this similar to the training set: {domain['cv_roc_auc']:.2f} "
+        f"(all compounds {domain['cv_roc_auc_overall']:.2f})"
+    ) in prompt
 
 
 def test_failing_model_degrades_to_numbers_only(client, analyst, language_model) -> None:

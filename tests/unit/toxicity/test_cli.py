@@ -91,6 +91,29 @@ def test_csv_input_keeps_order_and_errors(no_registry: None, tmp_path: Path) -> 
     assert [r["id"] for r in rows] == [str(i) for i in range(len(INPUT))]
 
 
+def test_each_row_carries_its_applicability_domain(no_registry: None, tmp_path: Path) -> None:
+    """Similarity, the in/out flag and the card's scaffold-CV ROC-AUC for that similarity reach the file;
+    a molecule farther than any band the card measures leaves the AUC empty, not invented."""
+    from hygeia.toxicity.loading import get_model
+
+    source = tmp_path / "in.smi"
+    source.write_text(
+        "Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1 training\n"  # bisphenol A: similarity 1.0
+        "N#CC1(C#N)C2CC3CC(C2)CC1C3 far\n"  # an adamantane dinitrile, ~0.27 from the training set
+        "FC(F)(F)C1(C(F)(F)F)OOC1(F)F farthest\n"  # a perfluorodioxetane, under 0.2
+    )
+    out = tmp_path / "out.csv"
+    _run("predict", str(source), "-o", str(out))
+    rows = _read(out, ("name",))
+    domain = get_model().domain
+    similarity = [float(r["nearest_similarity"]) for r in rows]
+    assert similarity[0] == 1.0 and similarity[2] < 0.2 < similarity[1] < domain.threshold
+    assert [r["in_domain"] for r in rows] == ["true", "false", "false"]
+    expected = [domain.band_roc_auc(1.0), domain.band_roc_auc(similarity[1])]
+    assert [float(r["domain_cv_roc_auc"]) for r in rows[:2]] == pytest.approx(expected, abs=5e-4)
+    assert expected[0] > expected[1] and rows[2]["domain_cv_roc_auc"] == ""
+
+
 def test_extra_columns_travel_and_formulas_are_neutralised(no_registry: None, tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     with source.open("w", newline="") as handle:

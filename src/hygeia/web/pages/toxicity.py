@@ -167,6 +167,7 @@ def _csv(
         *endpoints,
         "nearest_similarity",
         "in_domain",
+        "domain_cv_roc_auc",
         "n_active_assays",
         "active_assays",
         "highest_risk_assay",
@@ -220,7 +221,10 @@ def _csv_line(row: dict[str, Any], endpoints: Sequence[str]) -> dict[str, Any]:
     line: dict[str, Any] = {e: f"{probabilities[e]:.4f}" for e in endpoints if e in probabilities}
     line.update(smiles=row["smiles"], standardised_smiles=row.get("standardised_smiles") or "")
     if domain:
-        line.update(nearest_similarity=f"{domain['nearest_similarity']:.3f}", in_domain=domain["in_domain"])
+        inside = "true" if domain["in_domain"] else "false"  # as the CLI writes it
+        line.update(nearest_similarity=f"{domain['nearest_similarity']:.3f}", in_domain=inside)
+        if domain.get("cv_roc_auc") is not None:
+            line["domain_cv_roc_auc"] = f"{domain['cv_roc_auc']:.3f}"
     if overall:
         line.update(
             n_active_assays=overall["n_active"],
