@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hygeia.agents.drugs import Drug, lookup, predict, record_of_refused, structure
+from hygeia.agents.drugs import Drug, domain_phrase, lookup, predict, record_of_refused, structure
 from hygeia.core.errors import InputError
 from hygeia.core.tools import register_tool
 
@@ -197,10 +197,8 @@ def assay_fact(compound: str, outcomes: list[AssayOutcome], ids: list[str], resu
             return refused
         lines = "; ".join(o.line for o in outcomes)
         return f"{compound} (Tox21 {', '.join(ids)}, Tox21's own record): {lines}. {refused}. {IN_VITRO}."
-    domain = (result.get("applicability_domain") or {}).get("in_domain")
-    where = (
-        "" if domain is None else f"; {'inside' if domain else 'outside'} the model's applicability domain"
-    )
+    phrase = domain_phrase(result)
+    where = "" if phrase is None else f"; {phrase}"
     read_across = result.get("read_across") or {}
     if read_across.get("status") in ("loading", "unavailable"):
         where += f"; whether Tox21 tested it could not be checked ({read_across.get('reason')})"

@@ -320,16 +320,26 @@ def _fact(drug: Drug, result: dict[str, Any], record: dict[str, Any] | None = No
         return f"{drug.name} ({drug.drugbank_id}): {record['fact']}. {refused}" if record else refused
     source = "DrugBank" if drug.inchi else "Tox21's record of DrugBank's InChIKey"
     top = sorted(probabilities.items(), key=lambda kv: -kv[1])[:3]
-    domain = result.get("applicability_domain") or {}
-    inside = domain.get("in_domain")
-    where = "unknown to" if inside is None else "inside" if inside else "outside"
+    where = domain_phrase(result) or "unknown to the model's applicability domain"
     listed = ", ".join(f"{k} {v:.2f}" for k, v in top)
     active = ", ".join((result.get("overall") or {}).get("active_assays") or []) or "none"
     return (
         f"{drug.name} ({drug.drugbank_id}, structure from {source}): {measured_note(result)}highest Tox21 "
-        f"probabilities {listed} (predicted active: {active}); {where} the model's applicability domain. "
+        f"probabilities {listed} (predicted active: {active}); {where}. "
         "Tox21 assays are in-vitro pathway screens, not a measure of toxicity in patients."
     )
+
+
+def domain_phrase(result: dict[str, Any]) -> str | None:
+    """Where the molecule stands against the toxicity model's applicability domain and, because that
+    line is soft, the scaffold-CV ROC-AUC of compounds as far from their training folds; None if unknown."""
+    domain = result.get("applicability_domain")
+    if not isinstance(domain, dict) or domain.get("in_domain") is None:
+        return None
+    where = "inside" if domain["in_domain"] else "outside"
+    auc = domain.get("cv_roc_auc")
+    ranked = f", CV ROC-AUC {auc:.2f} at this similarity" if isinstance(auc, float) else ""
+    return f"{where} the model's applicability domain{ranked}"
 
 
 def measured_note(result: dict[str, Any]) -> str:

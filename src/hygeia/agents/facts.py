@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hygeia.agents.drugs import measured_note
+from hygeia.agents.drugs import domain_phrase, measured_note
 
 MAX_FIELDS, MAX_ENDPOINTS = 6, 3
 
@@ -42,9 +42,8 @@ def _toxicity_line(result: dict[str, Any]) -> str:
         return f"toxicity model: {result['error']}"
     probabilities = result.get("probabilities") or {}
     top = sorted(probabilities.items(), key=lambda kv: -kv[1])[:MAX_ENDPOINTS]
-    domain = result.get("applicability_domain") or {}
-    inside = domain.get("in_domain") if isinstance(domain, dict) else None
-    where = "" if inside is None else (" (inside" if inside else " (outside") + " the applicability domain)"
+    phrase = domain_phrase(result)
+    where = "" if phrase is None else f" ({phrase})"
     listed = ", ".join(f"{name} {p:.2f}" for name, p in top)
     overall = result.get("overall")
     call = ""

@@ -52,11 +52,20 @@ def _line(result: dict[str, Any]) -> str:
     if result.get("error"):
         return f"{name}: not scored ({result['error']})"
     top = sorted((result.get("probabilities") or {}).items(), key=lambda kv: -kv[1])[:3]
-    inside = (result.get("applicability_domain") or {}).get("in_domain")
-    where = (
-        "" if inside is None else " (inside the applicability domain)" if inside else " (outside the domain)"
+    return (
+        f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in top) + _where(result.get("applicability_domain"))
     )
-    return f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in top) + where
+
+
+def _where(domain: dict[str, Any] | None) -> str:
+    """The domain flag and, since the line is soft (benchmarks README §26), how well CV ranked
+    compounds this far from their training folds."""
+    if not domain:
+        return ""
+    where = "inside" if domain["in_domain"] else "outside"
+    auc = domain.get("cv_roc_auc")
+    ranked = f", CV ROC-AUC {auc:.2f} at this similarity" if auc is not None else ""
+    return f" ({where} the model's applicability domain{ranked})"
 
 
 def register() -> None:

@@ -145,6 +145,10 @@ def test_a_toxicity_batch_is_found_by_id_only_within_its_tenant(tenant_client, m
     assert found["output"]["fact"].startswith(
         f"toxicity batch {job.id[:8]} of this tenant, 2 molecule(s): ethanol:"
     )
+    ethanol = found["output"]["results"][0]["applicability_domain"]
+    auc = ethanol["cv_roc_auc"]
+    said = f"(inside the model's applicability domain, CV ROC-AUC {auc:.2f} at this similarity)"
+    assert ethanol["in_domain"] and said in found["output"]["fact"]
 
     other = _ask(tenant_client, b, question, "medical")
     refused = _call(other, "toxicity.batch_prediction")

@@ -103,11 +103,16 @@ def test_fact_lines_for_known_and_unknown_outputs():
             {"probabilities": {"SR-MMP": 0.81, "NR-AR": 0.1}, "applicability_domain": {"in_domain": False}}
         ]
     }
-    expected = "highest Tox21 probabilities: SR-MMP 0.81, NR-AR 0.10 (outside the applicability domain)"
+    expected = (
+        "highest Tox21 probabilities: SR-MMP 0.81, NR-AR 0.10 (outside the model's applicability domain)"
+    )
     assert fact_line("toxicity.predict", tox) == f"toxicity model, {expected}"
     tox["results"][0]["overall"] = {"active_assays": ["SR-MMP"], "rule": "probability >= 0.5"}
     called = f"toxicity model, {expected}; predicted active (probability >= 0.5): SR-MMP"
     assert fact_line("toxicity.predict", tox) == called
+    tox["results"][0]["applicability_domain"] = {"in_domain": True, "cv_roc_auc": 0.8839}
+    graded = "(inside the model's applicability domain, CV ROC-AUC 0.88 at this similarity)"
+    assert graded in fact_line("toxicity.predict", tox)
     assert fact_line("calc", {"mass": 46.0684, "model": "m"}) == "calc: mass 46.1"
 
 
