@@ -25,6 +25,12 @@ from hygeia.toxicity.evaluation import fold_metrics, summarise
 
 GRID = np.round(np.arange(0, 1.0001, 0.05), 2)
 NETWORK_WEIGHT, GRAPH_WEIGHT = 0.25, 0.25  # the fixed weights every version since 2.3.0 serves
+SHIPPED_NETWORKS = ("shipped", "selu_alpha_dropout_0.2")  # network_selection's ReLU network and SNN
+
+
+def shipped_network_side(oof_folder: Path) -> np.ndarray:
+    """The network side as 2.10.0 averages it, from `network_selection cv --oof` files."""
+    return np.mean([np.load(oof_folder / f"{name}.npy") for name in SHIPPED_NETWORKS], axis=0)
 
 
 def shipped_blend(

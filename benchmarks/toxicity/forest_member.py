@@ -29,12 +29,18 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
-from benchmarks.toxicity.blending import NETWORK_WEIGHT, paired_row, per_fold, print_rows, shipped_blend
+from benchmarks.toxicity.blending import (
+    NETWORK_WEIGHT,
+    paired_row,
+    per_fold,
+    print_rows,
+    shipped_blend,
+    shipped_network_side,
+)
 from benchmarks.toxicity.label_imputation import selection_inputs
 from hygeia.toxicity.members import SHIPPED_MEMBERS, MemberConfig, cross_validate_member
 from hygeia.toxicity.training import member_matrix
 
-RELU, SNN = "shipped", "selu_alpha_dropout_0.2"  # network_selection's names for the two shipped networks
 # Breiman's forest in LightGBM: every tree on a 63 % bootstrap, a column sample at each split, no
 # shrinkage (rf mode averages the trees); deep trees with small leaves, as a forest wants.
 FOREST_PARAMS = {
@@ -80,7 +86,7 @@ def report(members: Path, graph_path: Path, networks: Path) -> dict[str, Any]:
     """Forests alone against the boosters, and in 2.10.0's blend two ways, against 2.10.0's recipe."""
     stored, graph = np.load(members), np.load(graph_path)
     labels, folds = stored["labels"], stored["folds"]
-    network = (np.load(networks / f"{RELU}.npy") + np.load(networks / f"{SNN}.npy")) / 2
+    network = shipped_network_side(networks)
     boosters = [stored[m.name] for m in SHIPPED_MEMBERS]
     trees = np.mean(boosters, axis=0)
     recipe = shipped_blend(trees, network, graph, NETWORK_WEIGHT)

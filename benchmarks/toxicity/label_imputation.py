@@ -69,13 +69,13 @@ def _network_oof(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, im
     return oof
 
 
-def _graph_oof(dataset: Any, descriptors: np.ndarray, folds: np.ndarray) -> np.ndarray:
-    """The shipped graph member (seed 0, masked labels) per selection fold, two folds at a time."""
+def graph_oof(dataset: Any, descriptors: np.ndarray, folds: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The shipped graph member (one seed, masked labels) per selection fold, two folds at a time."""
     from hygeia.toxicity.graph_inputs import MoleculeGraphs
     from hygeia.toxicity.graph_training import fold_tasks, train_task
 
     labels = dataset.labels
-    tasks = fold_tasks(MoleculeGraphs.from_mols(dataset.mols), descriptors, labels, folds, seeds=(0,))
+    tasks = fold_tasks(MoleculeGraphs.from_mols(dataset.mols), descriptors, labels, folds, seeds=(seed,))
     oof = np.full(labels.shape, np.nan)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         for fold, predictions in zip(np.unique(folds), pool.map(train_task, tasks), strict=True):
@@ -91,7 +91,7 @@ def selection_inputs(graph: Path) -> tuple[Any, np.ndarray, dict[str, np.ndarray
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), 5, SELECTION_SEED)
     parts = featurize_parts(dataset.mols, {p for m in SHIPPED_MEMBERS for p in m.features})
     if not graph.exists():
-        np.save(graph, _graph_oof(dataset, parts["rdkit_2d"], folds))
+        np.save(graph, graph_oof(dataset, parts["rdkit_2d"], folds))
         print(f"graph member done ({time.perf_counter() - started:.0f} s)", flush=True)
     return dataset, folds, parts
 
