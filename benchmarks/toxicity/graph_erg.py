@@ -61,43 +61,39 @@ def report(members: Path, graph_path: Path, graph_erg_path: Path, networks: Path
     labels, folds = stored["labels"], stored["folds"]
     network = shipped_network_side(networks)
     trees = np.mean([stored[m.name] for m in SHIPPED_MEMBERS], axis=0)
-    recipe = shipped_blend(trees, network, graph, NETWORK_WEIGHT)
-    reference, graph_reference = per_fold(recipe, labels, folds), per_fold(graph, labels, folds)
+
+    def blend(graph_oof: np.ndarray) -> np.ndarray:
+        """2.10.0's blend with this graph member in the shipped one's place."""
+        return shipped_blend(trees, network, graph_oof, NETWORK_WEIGHT)
+
+    def row(scores: np.ndarray, against: np.ndarray) -> dict[str, Any]:
+        return paired_row(scores, against, labels, folds)
+
+    def folds_of(scores: np.ndarray) -> np.ndarray:
+        return per_fold(scores, labels, folds)
+
+    recipe = blend(graph)
+    reference, graph_reference = folds_of(recipe), folds_of(graph)
     rows = {
-        "2.10.0's recipe": paired_row(recipe, reference, labels, folds),
-        "graph member alone": paired_row(graph, graph_reference, labels, folds),
-        "graph member + ErG alone": paired_row(graph_erg, graph_reference, labels, folds),
-        "graph member + ErG in 2.10.0's blend": paired_row(
-            shipped_blend(trees, network, graph_erg, NETWORK_WEIGHT), reference, labels, folds
-        ),
-        "both graph members averaged, in the blend": paired_row(
-            shipped_blend(trees, network, (graph + graph_erg) / 2, NETWORK_WEIGHT), reference, labels, folds
-        ),
+        "2.10.0's recipe": row(recipe, reference),
+        "graph member alone": row(graph, graph_reference),
+        "graph member + ErG alone": row(graph_erg, graph_reference),
+        "graph member + ErG in 2.10.0's blend": row(blend(graph_erg), reference),
+        "both graph members averaged, in the blend": row(blend((graph + graph_erg) / 2), reference),
     }
     seed = SECOND_SEED
     if _seed_path(graph_path, seed).exists() and _seed_path(graph_erg_path, seed).exists():
         plain, with_erg = np.load(_seed_path(graph_path, seed)), np.load(_seed_path(graph_erg_path, seed))
-        seed_recipe = per_fold(shipped_blend(trees, network, plain, NETWORK_WEIGHT), labels, folds)
-        rows[f"seed {seed}: graph member alone"] = paired_row(plain, graph_reference, labels, folds)
-        rows[f"seed {seed}: graph member + ErG alone"] = paired_row(
-            with_erg, per_fold(plain, labels, folds), labels, folds
+        seed_blend, plain_pair = blend(plain), blend((graph + plain) / 2)
+        rows[f"seed {seed}: graph member alone"] = row(plain, graph_reference)
+        rows[f"seed {seed}: graph member + ErG alone"] = row(with_erg, folds_of(plain))
+        rows[f"seed {seed}: graph member in 2.10.0's blend"] = row(seed_blend, reference)
+        rows[f"seed {seed}: graph member + ErG in the blend, against seed {seed}'s recipe"] = row(
+            blend(with_erg), folds_of(seed_blend)
         )
-        rows[f"seed {seed}: graph member in 2.10.0's blend"] = paired_row(
-            shipped_blend(trees, network, plain, NETWORK_WEIGHT), reference, labels, folds
-        )
-        rows[f"seed {seed}: graph member + ErG in the blend, against seed {seed}'s recipe"] = paired_row(
-            shipped_blend(trees, network, with_erg, NETWORK_WEIGHT), seed_recipe, labels, folds
-        )
-        plain_pair = shipped_blend(trees, network, (graph + plain) / 2, NETWORK_WEIGHT)
-        rows["seeds 0-1 averaged: graph member in 2.10.0's blend"] = paired_row(
-            plain_pair, reference, labels, folds
-        )
-        two_seeds = per_fold(plain_pair, labels, folds)
-        rows["seeds 0-1 averaged: graph member + ErG in the blend, against the plain pair"] = paired_row(
-            shipped_blend(trees, network, (graph_erg + with_erg) / 2, NETWORK_WEIGHT),
-            two_seeds,
-            labels,
-            folds,
+        rows["seeds 0-1 averaged: graph member in 2.10.0's blend"] = row(plain_pair, reference)
+        rows["seeds 0-1 averaged: graph member + ErG in the blend, against the plain pair"] = row(
+            blend((graph_erg + with_erg) / 2), folds_of(plain_pair)
         )
     recipe_text = "2.10.0 recipe: 0.75 * (0.75 trees + 0.25 mean(ReLU, SNN)) + 0.25 graph"
     return {"fold_seed": 0, "reference": recipe_text, "rows": rows}
