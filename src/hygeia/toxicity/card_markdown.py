@@ -182,13 +182,24 @@ def _recipe_lines(card: Mapping[str, Any]) -> list[str]:
         f"{m['name']} {m['rounds']} rounds at rate {m['params']['learning_rate']}"
         for m in card["ensemble"]["members"]
     )
-    depths = ", ".join(str(g["config"]["depth"]) for g in card["ensemble"].get("graphs", []))
+    depths = ", ".join(_graph_recipe(g) for g in card["ensemble"].get("graphs", []))
     return [
         "",
-        f"Boosters: {boosters}. Graph member: {depths} message-passing steps. Chosen on the selection folds "
+        f"Boosters: {boosters}. Graph member: {depths}. Chosen on the selection folds "
         f"(seed {selection['fold_seed']}; `{selection['results']}`, benchmarks/toxicity/README.md §12-§13) "
         f"against {selection['comparison']}.",
     ]
+
+
+def _graph_recipe(graph: Mapping[str, Any]) -> str:
+    """Depth, and the seeds when more than one is averaged (2.11.0 on; older cards render as written)."""
+    seeds = graph.get("seeds", [0])
+    averaged = (
+        f", averaged over seeds {', '.join(map(str, seeds))} (`benchmarks/toxicity/graph_erg.json`, §28)"
+        if len(seeds) > 1
+        else ""
+    )
+    return f"{graph['config']['depth']} message-passing steps{averaged}"
 
 
 def _imputation_lines(card: Mapping[str, Any]) -> list[str]:

@@ -27,7 +27,7 @@ from hygeia.toxicity.dataset import ToxicityDataset, load_tox21
 from hygeia.toxicity.evaluation import choose_blend, fold_metrics, summarise
 from hygeia.toxicity.featurize import FEATURIZERS, featurize_many
 from hygeia.toxicity.graph_inputs import MoleculeGraphs
-from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_WEIGHT, GraphCV, train_graph_member
+from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_SEEDS, GRAPH_WEIGHT, GraphCV, train_graph_member
 from hygeia.toxicity.members import (
     BASELINE,
     SHIPPED_MEMBERS,
@@ -251,6 +251,8 @@ def _add_graph(
     """Blend the graph member in at its fixed weight; the card gets its row, the blend without it, and
     for information what other weights would have scored on these folds (not used to choose: the
     weight was fixed on the selection folds). Returns the new out-of-fold ensemble."""
+    for k, oof in zip(GRAPH_SEEDS, graph.per_seed, strict=True):
+        metrics["members"][f"{GRAPH_NAME}_seed{k}"] = summarise(fold_metrics(oof, labels, folds))
     metrics["members"][GRAPH_NAME] = {
         **summarise(fold_metrics(graph.oof, labels, folds)),
         "cv_and_final_fit_seconds": round(graph.seconds, 1),  # one pool runs both

@@ -70,3 +70,6 @@ def test_card_states_the_boosters_rate_and_the_graph_depth_it_was_trained_with()
     assert "Boosters: morgan_maccs_desc 200 rounds at rate 0.05; morgan_maccs_desc_extratrees 300" in text
     assert "Graph member: 3 message-passing steps. Chosen on the selection folds (seed 0; `bench" in text
     assert text.count("against z.") == 1
+    card["ensemble"]["graphs"][0]["seeds"] = [0, 1]
+    two_seeds = "Graph member: 3 message-passing steps, averaged over seeds 0, 1 (`benchmarks/toxicity/graph_"
+    assert two_seeds in render_markdown(card)

@@ -139,8 +139,8 @@ def test_a_cache_that_cannot_be_written_only_costs_the_next_start(
 def test_a_model_trained_on_metal_salts_as_their_ligands_reports_only_what_was_measured_in_scope(
     data_file: Path,
 ) -> None:
-    """2.10.0, 2.6.0 and older learned cadmium acetate as acetic acid and potassium iodide as hydrogen iodide:
-    the table keeps them for the alignment, but never reports their outcomes as those compounds'."""
+    """2.11.0, 2.10.0, 2.6.0 and older learned cadmium acetate as acetic acid and potassium iodide as hydrogen
+    iodide: the table keeps them for the alignment, but never reports their outcomes as those compounds'."""
     rows = [
         ("TOXg", "CC(=O)O", {"SR-HSE": 0}),
         ("TOXcd", "CC(=O)[O-].CC(=O)[O-].[Cd+2]", {"SR-HSE": 1}),  # alone it would tie to active
