@@ -1,9 +1,9 @@
 """Scaffold CV and final fit of the graph member (needs the `train` extra: torch).
 
-The five CV folds and the final fit on every compound are six independent trainings of 5-9 minutes
-of one core each, so they run as one batch of tasks over spawned worker processes (one torch thread
-each). The member's blend weight is fixed in advance (`GRAPH_WEIGHT`, chosen on the selection folds),
-so the folds this run reports are not the ones it was chosen on.
+The five CV folds and the final fit on every compound, for each seed, are independent trainings of
+4-9 minutes of one core each (twelve for two seeds), so they run as one batch of tasks over spawned
+worker processes (one torch thread each). The member's blend weight is fixed in advance (`GRAPH_WEIGHT`,
+chosen on the selection folds), so the folds this run reports are not the ones it was chosen on.
 """
 
 from __future__ import annotations
@@ -113,5 +113,4 @@ def train_graph_member(
         for s in range(len(GRAPH_SEEDS)):
             per_seed[s][folds == fold] = results[k * len(GRAPH_SEEDS) + s]
     onnx = [r for r in results[-len(GRAPH_SEEDS) :] if isinstance(r, bytes)]
-    oof = np.mean(per_seed, axis=0)
-    return GraphCV(oof, per_seed, time.perf_counter() - started, onnx, final_quantiles)
+    return GraphCV(np.mean(per_seed, axis=0), per_seed, time.perf_counter() - started, onnx, final_quantiles)
