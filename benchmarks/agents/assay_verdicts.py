@@ -24,7 +24,7 @@ import numpy as np
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.calibration import cross_fitted
-from hygeia.toxicity.conformal import cross_conformal_sets, inside_domain
+from hygeia.toxicity.conformal import SMOOTHED, cross_conformal_sets, inside_domain, smoothing_draws
 from hygeia.toxicity.dataset import load_tox21, trained_scope
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
@@ -41,13 +41,15 @@ def endpoint_calls(
     j: int,
     method: str,
     level: float,
+    draws: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For the compounds tested in endpoint j: (labels, said yes, said no, conformal set {active}),
-    all cross-fitted. The last is the rule not taken: a {active} set as a "yes"."""
+    all cross-fitted, with the served smoothing draws where the model has them. The last is the rule
+    not taken: a {active} set as a "yes"."""
     tested = ~np.isnan(labels[:, j])
     y = labels[tested, j].astype(int)
     probability = cross_fitted(scores[tested, j].astype(np.float64), y, folds[tested], method)
-    sets = cross_conformal_sets(scores, labels, folds, j, level, inside)[tested]
+    sets = cross_conformal_sets(scores, labels, folds, j, level, inside, draws)[tested]
     yes = probability >= THRESHOLD
     no = sets[:, 0] & ~sets[:, 1] & ~yes
     return y, yes, no, sets[:, 1] & ~sets[:, 0]
@@ -77,7 +79,7 @@ def _share(flags: np.ndarray) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=REPO / "models" / "toxicity" / "2.6.0")
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "toxicity" / "2.12.0")
     parser.add_argument("--data", type=Path, default=get_settings().data_dir / "tox21" / "tox21.csv")
     parser.add_argument("--seed", type=int, default=2026, help="the card's fold seed")
     parser.add_argument("--folds", type=int, default=5)
@@ -94,9 +96,13 @@ def main() -> None:
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), args.folds, args.seed)
     inside = inside_domain(similarity[:, 0], float(card["applicability_domain"]["threshold"]))
     level = float(card["conformal"]["significance"])
+    draws = None
+    if card["conformal"].get("p_values") == SMOOTHED:
+        packed = np.load(args.model / card["applicability_domain"]["fingerprints"], allow_pickle=False)
+        draws = smoothing_draws(np.unpackbits(packed, axis=1), len(ENDPOINTS))
     per_endpoint, pooled = {}, []
     for j, endpoint in enumerate(ENDPOINTS):
-        calls = endpoint_calls(scores, labels, folds, inside, j, methods[endpoint], level)
+        calls = endpoint_calls(scores, labels, folds, inside, j, methods[endpoint], level, draws)
         per_endpoint[endpoint] = summary(*calls)
         pooled.append(calls)
     result = {

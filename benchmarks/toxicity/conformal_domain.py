@@ -86,15 +86,13 @@ def _cells(cells: list[dict[str, Any]]) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", type=Path)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    card = json.loads((args.model / "card.json").read_text())
-    stored = np.load(args.model / card["conformal"]["file"], allow_pickle=False)
+def stored_calibration(model: Path) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A model's card, its stored out-of-fold scores and labels, the card's scaffold folds rebuilt from
+    the Tox21 file, and each compound's domain side read off its stored similarity."""
+    card = json.loads((model / "card.json").read_text())
+    stored = np.load(model / card["conformal"]["file"], allow_pickle=False)
     if stored.shape[0] != 3:
-        raise SystemExit(f"{args.model} stores no similarities (models before 2.5.0)")
+        raise SystemExit(f"{model} stores no similarities (models before 2.5.0)")
     data = Path(os.environ.get("HYGEIA_DATA_DIR", ROOT.parent / "shared" / "data")) / "tox21" / "tox21.csv"
     dataset = load_tox21(data, scope=trained_scope(card))
     if len(dataset) != stored.shape[1]:
@@ -106,7 +104,16 @@ def main() -> None:
     n_folds, seed = int(evaluation[1]), int(evaluation[2])
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), n_folds, seed)
     inside = inside_domain(stored[2][:, 0], float(card["applicability_domain"]["threshold"]))
-    report = judge(stored[0].astype(float), stored[1].astype(float), folds, inside)
+    return card, stored[0].astype(float), stored[1].astype(float), folds, inside
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    card, scores, labels, folds, inside = stored_calibration(args.model)
+    report = judge(scores, labels, folds, inside)
     report = {"model": card["version"], "in_domain_share": round(float(inside.mean()), 4), **report}
     for name, result in report.items():
         if isinstance(result, dict):

@@ -21,7 +21,7 @@ import numpy as np
 from hygeia.core.registry import write_card
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
 from hygeia.toxicity.card_markdown import render_markdown
-from hygeia.toxicity.conformal import DEFAULT_SIGNIFICANCE
+from hygeia.toxicity.conformal import DEFAULT_SIGNIFICANCE, SMOOTHED
 from hygeia.toxicity.featurize import FEATURIZERS
 from hygeia.toxicity.graph_inputs import GraphConfig, MoleculeGraphFeaturizer
 from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_SEEDS, GRAPH_SELECTION
@@ -197,8 +197,10 @@ def build_card(
             "significance": DEFAULT_SIGNIFICANCE,
             "method": "Mondrian inductive conformal prediction per endpoint, one category per class and "
             "side of the applicability domain (in / out); calibration set = scaffold-CV out-of-fold blended "
-            "scores, each compound's side from its similarity to its own training folds",
+            "scores, each compound's side from its similarity to its own training folds; smoothed p-values, "
+            "the draw hashed from each molecule's domain fingerprint",
             "taxonomy": "class x applicability domain",
+            "p_values": SMOOTHED,
             "validity_cross_fitted": run.conformal,
         },
         "calibration_file": CALIBRATION_FILE,

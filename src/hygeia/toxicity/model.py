@@ -21,7 +21,7 @@ from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.applicability import ApplicabilityDomain
 from hygeia.toxicity.booster_rows import RowPredictor, fast_rows
 from hygeia.toxicity.calibration import Calibrator
-from hygeia.toxicity.conformal import MondrianConformal, inside_domain
+from hygeia.toxicity.conformal import SMOOTHED, MondrianConformal, inside_domain, smoothing_draws
 from hygeia.toxicity.featurize import (
     ConcatFeaturizer,
     FeatureSpecMismatch,
@@ -106,6 +106,7 @@ class ToxicityModel:
         self.network_weight = float(blend.get("network_weight", 0.0)) if self.networks else 0.0
         self.graph_weight = float(blend.get("graph_weight", 0.0)) if self.graphs else 0.0
         self.significance = float(card.get("conformal", {}).get("significance", 0.2))
+        self.smoothed = card.get("conformal", {}).get("p_values") == SMOOTHED  # from 2.12.0 on
         self.name, self.version = str(card["name"]), str(card["version"])
         self.sha256 = str(card.get("sha256", ""))
         self.feature_parts = _unique_parts([*members, *self.networks, *self.graphs])
@@ -176,9 +177,14 @@ class ToxicityModel:
         inside = self.domain.in_domain(similarity)
         sets = None
         if self.conformal:
-            level = self.significance
+            level, fingerprints = self.significance, features[self._domain_key]
+            draws = smoothing_draws(fingerprints, len(ENDPOINTS)) if self.smoothed else None
             sets = np.stack(
-                [c.prediction_sets(scores[:, j], inside, level) for j, c in enumerate(self.conformal)], axis=1
+                [
+                    c.prediction_sets(scores[:, j], inside, level, None if draws is None else draws[:, j])
+                    for j, c in enumerate(self.conformal)
+                ],
+                axis=1,
             )
         band_auc = np.array([self.domain.band_roc_auc(s) for s in similarity.tolist()], dtype=float)
         return Predictions(self.calibrate(scores), similarity, inside, sets, band_auc)

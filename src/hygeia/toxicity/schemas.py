@@ -138,7 +138,9 @@ class Prediction(BaseModel):
         description="Mondrian conformal prediction set per endpoint at `conformal_significance`: 'active' or "
         "'inactive' when only one label is plausible, 'uncertain' when both are, 'empty' when neither "
         "(unlike the training data). From model 2.5.0 calibrated separately in and out of the "
-        "applicability domain. Absent for models without a conformal calibration set.",
+        "applicability domain; from 2.12.0 with smoothed p-values (a per-molecule draw hashed from its "
+        "fingerprint, so the same molecule always gets the same set). Absent for models without a "
+        "conformal calibration set.",
     )
     conformal_significance: float | None = Field(
         None,

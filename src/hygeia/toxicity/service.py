@@ -146,9 +146,8 @@ def cached_answer(principal: Principal, smiles: str, explain_endpoint: str | Non
 
 
 def _rendered_answer(model: ToxicityModel, key: str) -> _RenderedAnswer | None:
-    memo_key = f"{model.version}:{key}"  # the body names the version
     with _rendered_lock:
-        rendered = _rendered.get(memo_key)
+        rendered = _rendered.get(key)  # the key names the version, as the body does
     if rendered is not None:
         return rendered
     hit = get_cache().get_json(key)
@@ -165,12 +164,14 @@ def _rendered_answer(model: ToxicityModel, key: str) -> _RenderedAnswer | None:
     head, tail = text.split(PREDICTION_ID_SLOT)
     rendered = _RenderedAnswer(head.encode(), tail.encode(), lifecycle.served(prediction))
     with _rendered_lock:
-        _rendered[memo_key] = rendered
+        _rendered[key] = rendered
     return rendered
 
 
 def _prediction_key(model: ToxicityModel, smiles: str, explain_endpoint: str | None) -> str:
-    return cache_key(MODEL_NAME, model.sha256, smiles, explain_endpoint or "")
+    """The version as well as the artifacts' hash: 2.12.0 serves 2.11.0's files byte for byte, so both
+    share one sha256, but its card smooths the conformal p-values, and so answers differently."""
+    return cache_key(MODEL_NAME, model.version, model.sha256, smiles, explain_endpoint or "")
 
 
 def _cached(model: ToxicityModel, key: str) -> Prediction | None:

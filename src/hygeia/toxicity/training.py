@@ -22,7 +22,13 @@ from hygeia.core.drift import reference_histogram
 from hygeia.toxicity import ENDPOINTS, ORGANIC_SCOPE
 from hygeia.toxicity.applicability import BAND_EDGES, cv_domain, out_of_fold_similarity
 from hygeia.toxicity.calibration import Calibrator, choose_calibrator
-from hygeia.toxicity.conformal import conformal_planes, error_by_similarity, inside_domain, validity_report
+from hygeia.toxicity.conformal import (
+    conformal_planes,
+    error_by_similarity,
+    inside_domain,
+    smoothing_draws,
+    validity_report,
+)
 from hygeia.toxicity.dataset import ToxicityDataset, load_tox21
 from hygeia.toxicity.evaluation import choose_blend, fold_metrics, summarise
 from hygeia.toxicity.featurize import FEATURIZERS, featurize_many
@@ -205,10 +211,11 @@ def run_training(
     # the conformal categories are read off the stored (float32) similarities, as at serving
     stored_similarity = similarity.astype(np.float32)
     inside = inside_domain(stored_similarity, applicability["threshold"])
+    draws = smoothing_draws(parts[AD_PART], len(ENDPOINTS))  # each compound's τ, as it would get served
     applicability["error_by_similarity"] = error_by_similarity(
-        similarity, calibrated_oof, dataset.labels, folds, ensemble_oof, BAND_EDGES, inside
+        similarity, calibrated_oof, dataset.labels, folds, ensemble_oof, BAND_EDGES, inside, draws
     )
-    conformal = validity_report(ensemble_oof, dataset.labels, folds, ENDPOINTS, inside)
+    conformal = validity_report(ensemble_oof, dataset.labels, folds, ENDPOINTS, inside, draws)
     drift = _drift_reference(ensemble_oof, calibrators, similarity)
     log(f"applicability threshold {applicability['threshold']} ({clock.lap('calibration_and_domain')} s)")
 

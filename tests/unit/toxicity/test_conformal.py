@@ -11,6 +11,7 @@ from hygeia.toxicity.conformal import (
     error_by_similarity,
     inside_domain,
     set_label,
+    smoothing_draws,
     validity_report,
 )
 
@@ -143,3 +144,43 @@ def test_a_model_stored_without_similarities_is_class_conditional_only() -> None
 
 def test_the_domain_side_includes_the_threshold() -> None:
     assert inside_domain(np.array([0.39, 0.4, 0.41], dtype=np.float32), 0.4).tolist() == [False, True, True]
+
+
+def _small_category_errors(draws: bool, trials: int = 4000) -> float:
+    """Error on the active class at ε = 0.2 with 11 calibration actives per trial: unsmoothed p-values
+    come in steps of 1/12, so the set can only err at 2/12 (0.167); smoothed ones err at ε."""
+    rng = np.random.default_rng(11)
+    missed = 0
+    for _ in range(trials):
+        calibration = EndpointConformal(np.zeros(0), np.sort(rng.uniform(size=11)))
+        query = rng.uniform(size=1)
+        tau = rng.uniform(size=1) if draws else None
+        missed += int(not calibration.prediction_sets(query, 0.2, tau)[0, 1])
+    return missed / trials
+
+
+def test_smoothed_p_values_err_at_epsilon_where_plain_ones_are_conservative() -> None:
+    assert abs(_small_category_errors(draws=False) - 2 / 12) < 0.015
+    assert abs(_small_category_errors(draws=True) - 0.2) < 0.015
+
+
+def test_smoothing_counts_ties_by_the_draw() -> None:
+    calibration = EndpointConformal(np.array([0.1, 0.5, 0.5, 0.9]), np.array([0.2, 0.5, 0.5, 0.8]))
+    query, tau = np.array([0.5, 0.5]), np.array([0.0, 1.0])
+    p_inactive, p_active = calibration.p_values(query, tau)
+    # one higher inactive (0.9) and two tied; one lower active (0.2) and two tied; the query itself ties too
+    assert np.allclose(p_inactive, [1 / 5, 4 / 5]) and np.allclose(p_active, [1 / 5, 4 / 5])
+    assert np.allclose(calibration.p_values(query)[0], 4 / 5)  # unsmoothed: every tie counts in full
+
+
+def test_smoothing_draws_are_a_uniform_hash_of_the_fingerprint() -> None:
+    rng = np.random.default_rng(12)
+    bits = rng.uniform(size=(2000, 64)) < 0.2
+    draws = smoothing_draws(bits, 12)
+    assert draws.shape == (2000, 12) and (draws >= 0).all() and (draws < 1).all()
+    assert np.array_equal(smoothing_draws(bits.astype(np.float32), 12), draws)  # bits, however stored
+    assert np.array_equal(smoothing_draws(bits[::-1], 12), draws[::-1])  # a row's draw is its own
+    assert abs(draws.mean() - 0.5) < 0.01 and abs(np.corrcoef(draws[:, 0], draws[:, 1])[0, 1]) < 0.05
+    flipped = bits.copy()
+    flipped[:, 0] = ~flipped[:, 0]
+    assert (smoothing_draws(flipped, 12) != draws).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -12,11 +13,13 @@ from rdkit import Chem
 
 from hygeia.core.registry import ModelIntegrityError, write_card
 from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.conformal import SMOOTHED, smoothing_draws
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import load_folder
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import StandardisedMolecule, prepare
 from hygeia.toxicity.predictor import predict_smiles
+from hygeia.toxicity.service import _prediction_key
 
 
 def _writable_copy(folder: Path, tmp_path: Path) -> Path:
@@ -171,7 +174,8 @@ def test_shipped_model_blends_network_and_gives_conformal_sets(shipped_model: To
     assert 0.0 < shipped_model.network_weight < 1.0
     assert len(shipped_model.conformal) == len(ENDPOINTS)
     # per class, measured on scaffold CV in the training run: within the larger of 0.03 and two binomial
-    # standard errors of the class (~190 NR-PPAR-gamma actives: 0.176 in 2.11.0; 0.164, 1.2 SE, in 2.10.0)
+    # standard errors of the class (165 NR-PPAR-gamma actives: 0.188 in 2.12.0, 0.176 in 2.11.0,
+    # 0.164 (1.2 SE) in 2.10.0)
     validity = shipped_model.card["conformal"]["validity_cross_fitted"]["0.2"]["endpoints"]
     for endpoint, calibration in zip(ENDPOINTS, shipped_model.conformal, strict=True):
         for name in ("inactive", "active"):
@@ -206,6 +210,48 @@ def test_shipped_conformal_sets_are_calibrated_per_domain_side(
                 for name, scores in (("inactive", cell.inactive), ("active", cell.active)):
                     bound = eps + _tolerance(eps, len(scores), 0.02)
                     assert row[side][f"error_{name}"] <= bound, (level, endpoint, side, name)
+
+
+def test_shipped_sets_use_smoothed_p_values_drawn_per_molecule(
+    shipped_model: ToxicityModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2.12.0 on: each query's τ is a hash of its own domain fingerprint. The probe scores tie with the
+    calibration active just below the ε quantile of each molecule's own domain side, where plain
+    p-values always keep 'active' in the set and smoothed ones drop it for about half the draws."""
+    assert shipped_model.card["conformal"]["p_values"] == SMOOTHED and shipped_model.smoothed
+    level = shipped_model.significance
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "Clc1ccc(Cl)cc1", "CCCCCCCCCCCCO", "O=C(O)c1ccccc1"]
+    features = shipped_model.featurize([prepare(s).mol for s in smiles])  # type: ignore[union-attr]
+    fingerprints = features[shipped_model._domain_key]
+    inside = shipped_model.domain.in_domain(shipped_model.domain.index.nearest(fingerprints))
+
+    def near_epsilon(active: np.ndarray) -> float:
+        return float(active[int(level * (len(active) + 1)) - 1])
+
+    probe = np.array(
+        [[near_epsilon(c.categories[int(side)].active) for c in shipped_model.conformal] for side in inside]
+    )
+    monkeypatch.setattr(shipped_model, "raw_scores", lambda _: probe)
+    served = shipped_model.score(features).prediction_sets
+    assert served is not None
+    draws = smoothing_draws(fingerprints, len(ENDPOINTS))
+    for j, calibration in enumerate(shipped_model.conformal):
+        expected = calibration.prediction_sets(probe[:, j], inside, level, draws[:, j])
+        assert np.array_equal(served[:, j], expected)
+        assert calibration.prediction_sets(probe[:, j], inside, level)[:, 1].all()  # plain: active kept
+    assert 0.05 < served[:, :, 1].mean() < 0.95  # smoothing dropped some actives, not all
+
+
+def test_versions_that_share_their_files_keep_their_own_cached_answers(
+    shipped_model: ToxicityModel, shipped_folder: Path
+) -> None:
+    """2.12.0's files are 2.11.0's byte for byte (one sha256) but its sets differ: a cached 2.11.0
+    answer must not be served as 2.12.0's."""
+    older = json.loads((shipped_folder.parent / "2.11.0" / "card.json").read_text())
+    assert older["sha256"] == shipped_model.sha256
+    as_older = copy.copy(shipped_model)
+    as_older.version = older["version"]
+    assert _prediction_key(as_older, "CCO", None) != _prediction_key(shipped_model, "CCO", None)
 
 
 def _tolerance(eps: float, count: int, floor: float) -> float:
