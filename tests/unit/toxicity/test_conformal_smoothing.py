@@ -1,13 +1,14 @@
-"""The smoothing benchmark's summary finds the validity report's own worst gaps (the smoothing itself is
-tested in test_conformal)."""
+"""The conformal benchmarks: the smoothing summary finds the validity report's own worst gaps (the
+smoothing itself is tested in test_conformal), and similarity-band categories do what they claim."""
 
 from __future__ import annotations
 
 import numpy as np
+from benchmarks.toxicity.conformal_bands import category_sets, judge
 from benchmarks.toxicity.conformal_smoothing import measured, summary
 
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.conformal import validity_report
+from hygeia.toxicity.conformal import cross_conformal_sets, validity_report
 
 
 def _two_sides(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -27,3 +28,30 @@ def test_summary_finds_the_report_s_own_largest_gaps() -> None:
         assert result[level]["max_abs_deviation"] == report[level]["max_abs_deviation"]
         assert result[level]["max_abs_deviation_by_domain"] == report[level]["max_abs_deviation_by_domain"]
         assert result[level]["mean_single_label"] == report[level]["mean_single_label"]
+
+
+def test_band_categories_at_the_threshold_alone_are_the_served_sets() -> None:
+    scores, labels, folds, inside = _two_sides(3000, 1)
+    draws = np.random.default_rng(2).uniform(size=scores.shape)
+    sets = category_sets(scores, labels, folds, inside.astype(int), draws, 0.2)
+    for j in (0, 5):
+        assert np.array_equal(sets[:, j], cross_conformal_sets(scores, labels, folds, j, 0.2, inside, draws))
+
+
+def test_finer_bands_make_each_band_valid_where_the_side_is_only_valid_on_average() -> None:
+    """In the domain the model separates near compounds better than borderline ones, so one category
+    for the whole side over-covers the near ones and under-covers the borderline ones."""
+    rng = np.random.default_rng(3)
+    n = 12000
+    similarity = rng.uniform(0.35, 1.0, size=n)
+    labels = (rng.uniform(size=(n, len(ENDPOINTS))) < 0.2).astype(float)
+    separation = np.where(similarity >= 0.6, 0.5, 0.1)[:, None]
+    scores = rng.normal(separation * labels, 0.15)
+    folds, draws = np.arange(n) % 5, rng.uniform(size=scores.shape)
+
+    def worst_band_gap(category: np.ndarray) -> float:
+        sets = category_sets(scores, labels, folds, category, draws, 0.2)
+        return float(judge(sets, labels, similarity, 0.2)["worst_band_gap"])
+
+    assert worst_band_gap(np.zeros(n, int)) > 0.05
+    assert worst_band_gap((similarity >= 0.6).astype(int)) < 0.03
