@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.toxicity.conformal_domain import served_draws
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.calibration import cross_fitted
-from hygeia.toxicity.conformal import SMOOTHED, cross_conformal_sets, inside_domain, smoothing_draws
+from hygeia.toxicity.conformal import SMOOTHED, cross_conformal_sets, inside_domain
 from hygeia.toxicity.dataset import load_tox21, trained_scope
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
@@ -96,10 +97,7 @@ def main() -> None:
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), args.folds, args.seed)
     inside = inside_domain(similarity[:, 0], float(card["applicability_domain"]["threshold"]))
     level = float(card["conformal"]["significance"])
-    draws = None
-    if card["conformal"].get("p_values") == SMOOTHED:
-        packed = np.load(args.model / card["applicability_domain"]["fingerprints"], allow_pickle=False)
-        draws = smoothing_draws(np.unpackbits(packed, axis=1), len(ENDPOINTS))
+    draws = served_draws(args.model, card) if card["conformal"].get("p_values") == SMOOTHED else None
     per_endpoint, pooled = {}, []
     for j, endpoint in enumerate(ENDPOINTS):
         calls = endpoint_calls(scores, labels, folds, inside, j, methods[endpoint], level, draws)

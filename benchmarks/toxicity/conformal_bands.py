@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.conformal_domain import stored_calibration
-from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, EndpointConformal, smoothing_draws
+from benchmarks.toxicity.conformal_domain import served_draws, stored_calibration
+from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, EndpointConformal
 from hygeia.toxicity.training import BAND_EDGES
 
 TAXONOMIES = ((), (0.5,), (0.45, 0.6), (0.3, 0.4, 0.5))  # edges besides the card's threshold
@@ -88,8 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     card, scores, labels, folds, _ = stored_calibration(args.model)
     similarity = np.load(args.model / card["conformal"]["file"], allow_pickle=False)[2][:, 0]
-    packed = np.load(args.model / card["applicability_domain"]["fingerprints"], allow_pickle=False)
-    draws = smoothing_draws(np.unpackbits(packed, axis=1), len(ENDPOINTS))
+    draws = served_draws(args.model, card)
     threshold = float(card["applicability_domain"]["threshold"])
     report: dict[str, Any] = {"model": card["version"], "threshold": threshold}
     for extra in TAXONOMIES:

@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, class_errors, cross_conformal_sets, inside_domain
+from hygeia.toxicity.conformal import (
+    SIGNIFICANCE_LEVELS,
+    class_errors,
+    cross_conformal_sets,
+    inside_domain,
+    smoothing_draws,
+)
 from hygeia.toxicity.dataset import load_tox21, trained_scope
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
@@ -105,6 +111,13 @@ def stored_calibration(model: Path) -> tuple[dict[str, Any], np.ndarray, np.ndar
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), n_folds, seed)
     inside = inside_domain(stored[2][:, 0], float(card["applicability_domain"]["threshold"]))
     return card, stored[0].astype(float), stored[1].astype(float), folds, inside
+
+
+def served_draws(model: Path, card: dict[str, Any]) -> np.ndarray:
+    """Each training compound's smoothing draws, from the stored domain fingerprints, as a model with
+    smoothed p-values (2.12.0 on) gives them at serving and in its card's validity table."""
+    packed = np.load(model / card["applicability_domain"]["fingerprints"], allow_pickle=False)
+    return smoothing_draws(np.unpackbits(packed, axis=1), len(ENDPOINTS))
 
 
 def main() -> None:

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.conformal_domain import stored_calibration
+from benchmarks.toxicity.conformal_domain import served_draws, stored_calibration
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, SMOOTHED, smoothing_draws, validity_report
+from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, SMOOTHED, validity_report
 
 CLASSES = ("error_inactive", "error_active")
 Cells = dict[tuple[str, str, str, str], float]
@@ -78,8 +78,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     card, scores, labels, folds, inside = stored_calibration(args.model)
-    packed = np.load(args.model / card["applicability_domain"]["fingerprints"], allow_pickle=False)
-    served = smoothing_draws(np.unpackbits(packed, axis=1), len(ENDPOINTS))
+    served = served_draws(args.model, card)
     report: dict[str, Any] = {"model": card["version"], "compounds": len(scores)}
     report["plain"] = summary(*judged(scores, labels, folds, inside, None))
     served_report = validity_report(scores, labels, folds, ENDPOINTS, inside, served)
