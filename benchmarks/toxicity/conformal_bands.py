@@ -9,8 +9,16 @@ err at ~0.244 at ε = 0.2 while near-duplicates (≥ 0.6) err at ~0.16 (the card
 splits the similarity axis at more edges, each category calibrated on its own compounds, and judges
 each taxonomy on the model's stored out-of-fold scores (reporting folds, cross-fitted, the served
 smoothing draws): largest gap from ε per class, conformal error per similarity band of the card's table,
-and the share of single-label sets. The edge sets were tried on these folds, so a choice among them
-would need the selection folds before it ships.
+and the share of single-label sets.
+
+The edge sets were first tried on the reporting folds (§31), so the choice is made on the selection
+folds: a candidate trained as the served recipe with `--seed 0`, whose stored calibration set is its
+out-of-fold scores on fold seed 0. The rule, fixed before that candidate was trained (`choose`):
+1. only taxonomies whose largest per-class gap is ≤ 0.02 at both levels (the issue's bar) qualify;
+2. of those, the smallest worst band gap (the larger of the two levels) wins, where candidates within
+   0.002 of it tie and the tie goes to the most single-label sets at ε = 0.2;
+3. the winner replaces the domain sides only if its worst band gap is ≤ 0.02 at both levels and it
+   costs at most 0.03 single-label sets at ε = 0.2 against them; otherwise the sides stay.
 """
 
 from __future__ import annotations
@@ -26,8 +34,10 @@ from benchmarks.toxicity.conformal_domain import served_draws, stored_calibratio
 from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, EndpointConformal
 from hygeia.toxicity.training import BAND_EDGES
 
-TAXONOMIES = ((), (0.5,), (0.45, 0.6), (0.3, 0.4, 0.5))  # edges besides the card's threshold
+# edges besides the card's threshold; the last three were added before the selection-fold run
+TAXONOMIES = ((), (0.5,), (0.45, 0.6), (0.3, 0.4, 0.5), (0.45,), (0.6,), (0.4, 0.5, 0.6))
 MIN_BAND_LABELS = 1_000  # the worst band gap leaves out the few compounds below 0.2 (217 labels)
+CLASS_GAP, BAND_GAP, TIE, SINGLE_LABEL_COST = 0.02, 0.02, 0.002, 0.03  # `choose`'s rule
 
 
 def category_sets(
@@ -80,6 +90,26 @@ def judge(sets: np.ndarray, labels: np.ndarray, similarity: np.ndarray, level: f
     }
 
 
+def choose(results: dict[tuple[float, ...], dict[float, dict[str, Any]]]) -> tuple[float, ...]:
+    """The module docstring's rule over {edges: {level: judge(...)}}; the first key is the domain sides."""
+    sides = next(iter(results))
+
+    def worst(edges: tuple[float, ...], key: str) -> float:
+        return max(float(r[key]) for r in results[edges].values())
+
+    def single(edges: tuple[float, ...]) -> float:
+        return float(results[edges][max(SIGNIFICANCE_LEVELS)]["mean_single_label"])
+
+    eligible = [e for e in results if worst(e, "max_abs_deviation") <= CLASS_GAP]
+    if not eligible:
+        return sides
+    best = min(worst(e, "worst_band_gap") for e in eligible)
+    winner = max((e for e in eligible if worst(e, "worst_band_gap") <= best + TIE), key=single)
+    if worst(winner, "worst_band_gap") <= BAND_GAP and single(sides) - single(winner) <= SINGLE_LABEL_COST:
+        return winner
+    return sides
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
@@ -90,12 +120,14 @@ def main() -> None:
     draws = served_draws(args.model, card)
     threshold = float(card["applicability_domain"]["threshold"])
     report: dict[str, Any] = {"model": card["version"], "threshold": threshold}
+    results: dict[tuple[float, ...], dict[float, dict[str, Any]]] = {}
     for extra in TAXONOMIES:
         edges = tuple(sorted({threshold, *extra}))
         category = np.digitize(similarity, np.asarray(edges, dtype=np.float32))
         for level in SIGNIFICANCE_LEVELS:
             sets = category_sets(scores, labels, folds, category, draws, level)
             result = judge(sets, labels, similarity, level)
+            results.setdefault(edges, {})[level] = result
             report[f"edges {list(edges)} @{level}"] = result
             bands = " ".join(f"{k} {v['error']}" for k, v in result["error_by_band"].items())
             print(
@@ -103,6 +135,8 @@ def main() -> None:
                 f"worst band gap {result['worst_band_gap']}, single-label {result['mean_single_label']}; "
                 + bands
             )
+    report["chosen_edges"] = list(choose(results))
+    print(f"chosen by the rule: edges {report['chosen_edges']}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
 
