@@ -25,7 +25,12 @@ from benchmarks.toxicity.conformal_domain import served_draws
 from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.calibration import cross_fitted
-from hygeia.toxicity.conformal import SMOOTHED, cross_conformal_sets, inside_domain
+from hygeia.toxicity.conformal import (
+    SMOOTHED,
+    card_category_edges,
+    cross_conformal_sets,
+    similarity_categories,
+)
 from hygeia.toxicity.dataset import load_tox21, trained_scope
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 
@@ -38,7 +43,7 @@ def endpoint_calls(
     scores: np.ndarray,
     labels: np.ndarray,
     folds: np.ndarray,
-    inside: np.ndarray,
+    category: np.ndarray,
     j: int,
     method: str,
     level: float,
@@ -50,7 +55,7 @@ def endpoint_calls(
     tested = ~np.isnan(labels[:, j])
     y = labels[tested, j].astype(int)
     probability = cross_fitted(scores[tested, j].astype(np.float64), y, folds[tested], method)
-    sets = cross_conformal_sets(scores, labels, folds, j, level, inside, draws)[tested]
+    sets = cross_conformal_sets(scores, labels, folds, j, level, category, draws)[tested]
     yes = probability >= THRESHOLD
     no = sets[:, 0] & ~sets[:, 1] & ~yes
     return y, yes, no, sets[:, 1] & ~sets[:, 0]
@@ -95,12 +100,12 @@ def main() -> None:
     ):
         raise SystemExit("the data file is not the one this model was trained on")
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), args.folds, args.seed)
-    inside = inside_domain(similarity[:, 0], float(card["applicability_domain"]["threshold"]))
+    category = similarity_categories(similarity[:, 0], card_category_edges(card))  # as served
     level = float(card["conformal"]["significance"])
     draws = served_draws(args.model, card) if card["conformal"].get("p_values") == SMOOTHED else None
     per_endpoint, pooled = {}, []
     for j, endpoint in enumerate(ENDPOINTS):
-        calls = endpoint_calls(scores, labels, folds, inside, j, methods[endpoint], level, draws)
+        calls = endpoint_calls(scores, labels, folds, category, j, methods[endpoint], level, draws)
         per_endpoint[endpoint] = summary(*calls)
         pooled.append(calls)
     result = {

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.toxicity.conformal_domain import served_draws, stored_calibration
-from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, EndpointConformal
+from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, cross_conformal_sets, similarity_categories
 from hygeia.toxicity.training import BAND_EDGES
 
 # edges besides the card's threshold; the last three were added before the selection-fold run
@@ -48,16 +48,11 @@ def category_sets(
     draws: np.ndarray,
     level: float,
 ) -> np.ndarray:
-    """(n, endpoints, 2) sets, each fold and category calibrated on the other folds' compounds of it."""
-    sets = np.zeros((*scores.shape, 2), dtype=bool)
-    for j in range(scores.shape[1]):
-        for fold in np.unique(folds):
-            test = folds == fold
-            for k in np.unique(category[test]):
-                query, calibration = test & (category == k), ~test & (category == k)
-                model = EndpointConformal.fit(scores[calibration, j], labels[calibration, j])
-                sets[query, j] = model.prediction_sets(scores[query, j], level, draws[query, j])
-    return sets
+    """(n, endpoints, 2) sets: the served cross-fitted sets, Mondrian over class and `category`."""
+    columns = range(scores.shape[1])
+    return np.stack(
+        [cross_conformal_sets(scores, labels, folds, j, level, category, draws) for j in columns], 1
+    )
 
 
 def judge(sets: np.ndarray, labels: np.ndarray, similarity: np.ndarray, level: float) -> dict[str, Any]:
@@ -123,7 +118,7 @@ def main() -> None:
     results: dict[tuple[float, ...], dict[float, dict[str, Any]]] = {}
     for extra in TAXONOMIES:
         edges = tuple(sorted({threshold, *extra}))
-        category = np.digitize(similarity, np.asarray(edges, dtype=np.float32))
+        category = similarity_categories(similarity, edges)
         for level in SIGNIFICANCE_LEVELS:
             sets = category_sets(scores, labels, folds, category, draws, level)
             result = judge(sets, labels, similarity, level)

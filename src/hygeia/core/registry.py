@@ -3,6 +3,11 @@
 An artifact folder holds `card.json` plus the files it lists under "artifacts" with their sha256.
 The model's identity (`sha256`) is the hash of that manifest, so changing any file or the card's
 list is detected. Formats that can execute code on load (pickle, joblib, torch .pt) are refused.
+
+Some answers are set by the card itself, not by a file (blend weights, the domain threshold, the
+conformal categories): a card that names them under "served_settings" (dotted paths) gets one more
+manifest entry, the sha256 of their values, so editing one changes the identity like editing a file.
+Cards written before this have no such entry and keep their identity.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from hygeia.core.tables import ModelVersion
 from hygeia.settings import get_settings
 
 CARD_FILE = "card.json"
+SERVED_SETTINGS = "served_settings"  # the card's list of dotted paths to the values that set its answers
+SETTINGS_ENTRY = f"{CARD_FILE}#{SERVED_SETTINGS}"  # their manifest entry, hashed from the card, not a file
 UNHASHED_SUFFIXES = {".md"}  # human-readable notes beside the card; never loaded as a model
 FORBIDDEN_SUFFIXES = {".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".ckpt", ".sav", ".dill"}
 PRODUCTION, STAGING, ARCHIVED = "production", "staging", "archived"
@@ -101,6 +108,19 @@ def _artifact_sha256(path: Path) -> str:
     return digest
 
 
+def served_settings_sha256(card: dict[str, Any]) -> str:
+    """sha256 of the card's served settings, path by path; a path the card lacks counts as null."""
+    values = {path: _setting(card, path) for path in card.get(SERVED_SETTINGS, [])}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def _setting(card: dict[str, Any], path: str) -> Any:
+    value: Any = card
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def manifest_sha256(artifacts: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(artifacts, sort_keys=True).encode()).hexdigest()
 
@@ -125,6 +145,11 @@ def write_card(folder: Path, card: dict[str, Any]) -> dict[str, Any]:
     files = _artifact_files(folder)
     _refuse_unsafe(files)
     artifacts = {p.relative_to(folder).as_posix(): file_sha256(p) for p in files}
+    if card.get(SERVED_SETTINGS):
+        missing = [path for path in card[SERVED_SETTINGS] if _setting(card, path) is None]
+        if missing:
+            raise ValueError(f"model card lacks its served settings {missing}")
+        artifacts[SETTINGS_ENTRY] = served_settings_sha256(card)
     written = {**card, "artifacts": artifacts, "sha256": manifest_sha256(artifacts)}
     (folder / CARD_FILE).write_text(json.dumps(written, indent=2, sort_keys=False) + "\n")
     return written
@@ -140,7 +165,15 @@ def verify_folder(folder: Path) -> dict[str, Any]:
     if not artifacts:
         raise ModelIntegrityError(f"{card_path} lists no artifacts")
     _refuse_unsafe([Path(rel) for rel in artifacts])
+    settled = card.get(SERVED_SETTINGS) or SETTINGS_ENTRY in artifacts
+    if settled and artifacts.get(SETTINGS_ENTRY) != served_settings_sha256(card):
+        raise ModelIntegrityError(
+            f"the served settings in the card of {card.get('name')} {card.get('version')} were edited "
+            f"({', '.join(card.get(SERVED_SETTINGS, []))}); refusing to load it"
+        )
     for relative, expected in artifacts.items():
+        if relative == SETTINGS_ENTRY:
+            continue
         target = (Path(folder) / relative).resolve()
         if Path(folder).resolve() not in target.parents:
             raise ModelIntegrityError(f"artifact path {relative!r} escapes the model folder")

@@ -104,34 +104,57 @@ def conformal_planes(scores: np.ndarray, labels: np.ndarray, similarity: np.ndar
     return np.stack([scores, labels, repeated]).astype(np.float32)
 
 
+# similarity edges of the Mondrian categories besides the domain threshold (benchmarks README §32)
+CATEGORY_BAND_EDGES: tuple[float, ...] = ()
+
+
+def training_category_edges(threshold: float) -> tuple[float, ...]:
+    """A training run's category edges: its domain threshold and the band edges, ascending."""
+    return tuple(sorted({float(threshold), *CATEGORY_BAND_EDGES}))
+
+
+def card_category_edges(card: dict[str, Any]) -> tuple[float, ...]:
+    """The similarity edges of a model's Mondrian categories: the card's own (2.13.0 on), else the
+    domain threshold alone (the two sides of 2.5.0-2.12.0; unused by models without similarities)."""
+    conformal = card.get("conformal", {})
+    if "category_edges" in conformal:
+        return tuple(float(e) for e in conformal["category_edges"])
+    return (float(card.get("applicability_domain", {}).get("threshold", 0.0)),)
+
+
+def similarity_categories(similarity: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
+    """Each compound's Mondrian category: how many of the ascending `edges` its nearest-neighbour
+    similarity reaches. With the domain threshold as the only edge, 0 is outside and 1 inside."""
+    return np.sum([np.asarray(similarity >= edge) for edge in edges], axis=0, dtype=int).reshape(-1)
+
+
 @dataclass(frozen=True)
 class MondrianConformal:
-    """One endpoint's calibration per applicability-domain category: (outside, inside), or a single
-    category for models stored without similarities (class-conditional only, before 2.5.0)."""
+    """One endpoint's calibration per similarity category: (outside, inside) the applicability domain
+    (2.5.0-2.12.0), more bands (2.13.0 on), or a single category for models stored without similarities
+    (class-conditional only, before 2.5.0)."""
 
     categories: tuple[EndpointConformal, ...]
 
     @classmethod
     def fit(
-        cls, scores: np.ndarray, labels: np.ndarray, inside: np.ndarray | None = None
+        cls, scores: np.ndarray, labels: np.ndarray, category: np.ndarray | None = None, count: int = 2
     ) -> MondrianConformal:
-        if inside is None:
+        """`category` (ints below `count`, as `similarity_categories` gives) or one category for all."""
+        if category is None:
             return cls((EndpointConformal.fit(scores, labels),))
         return cls(
-            tuple(
-                EndpointConformal.fit(scores[inside == side], labels[inside == side])
-                for side in (False, True)
-            )
+            tuple(EndpointConformal.fit(scores[category == k], labels[category == k]) for k in range(count))
         )
 
     def prediction_sets(
-        self, scores: np.ndarray, inside: np.ndarray, significance: float, draws: np.ndarray | None = None
+        self, scores: np.ndarray, category: np.ndarray, significance: float, draws: np.ndarray | None = None
     ) -> np.ndarray:
         """(n, 2) bool like `EndpointConformal.prediction_sets`, each query in its own category."""
-        category = np.asarray(inside, dtype=int) if len(self.categories) == 2 else np.zeros(len(scores), int)
+        own = np.asarray(category, dtype=int) if len(self.categories) > 1 else np.zeros(len(scores), int)
         sets = np.zeros((len(scores), 2), dtype=bool)
         for k, calibration in enumerate(self.categories):
-            rows = category == k
+            rows = own == k
             if rows.any():
                 tau = None if draws is None else draws[rows]
                 sets[rows] = calibration.prediction_sets(scores[rows], significance, tau)
@@ -144,21 +167,22 @@ def cross_conformal_sets(
     folds: np.ndarray,
     j: int,
     significance: float,
-    inside: np.ndarray | None = None,
+    category: np.ndarray | None = None,
     draws: np.ndarray | None = None,
 ) -> np.ndarray:
     """Prediction sets for every compound, each fold calibrated on the other folds only (and, given
-    `inside`, each domain side on the other folds' compounds of that side; given `draws`, (n,
-    endpoints) τ, with smoothed p-values)."""
-    side = np.ones(len(scores), dtype=bool) if inside is None else inside
+    `category` (ints, or the domain side as bools), each category on the other folds' compounds of
+    it; given `draws`, (n, endpoints) τ, with smoothed p-values)."""
+    own = np.zeros(len(scores), dtype=int) if category is None else np.asarray(category, dtype=int)
+    count = int(own.max(initial=0)) + 1
     sets = np.zeros((len(scores), 2), dtype=bool)
     for fold in np.unique(folds):
         test = folds == fold
         model = MondrianConformal.fit(
-            scores[~test, j], labels[~test, j], None if inside is None else side[~test]
+            scores[~test, j], labels[~test, j], None if category is None else own[~test], count
         )
         tau = None if draws is None else draws[test, j]
-        sets[test] = model.prediction_sets(scores[test, j], side[test], significance, tau)
+        sets[test] = model.prediction_sets(scores[test, j], own[test], significance, tau)
     return sets
 
 
@@ -169,17 +193,22 @@ def validity_report(
     endpoints: tuple[str, ...],
     inside: np.ndarray | None = None,
     draws: np.ndarray | None = None,
+    category: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Per endpoint and level: observed error rate per class (should be ≤ ε, within ±0.02), and
     efficiency: share of single-label sets (informative) and of 'uncertain' / empty sets. Given
     `inside` (each compound's domain side), the sets are Mondrian over class and side, and each endpoint
-    also reports its per-class errors in and out of the domain; given `draws`, p-values are smoothed."""
+    also reports its per-class errors in and out of the domain. Given `category` (similarity bands,
+    2.13.0 on), the sets are Mondrian over class and category instead, reported per category too;
+    given `draws`, p-values are smoothed."""
+    mondrian = inside if category is None else category
+    count = 0 if category is None else int(np.max(category, initial=0)) + 1
     report: dict[str, Any] = {}
     for level in SIGNIFICANCE_LEVELS:
         rows: dict[str, dict[str, Any]] = {}
         for j, endpoint in enumerate(endpoints):
             tested = ~np.isnan(labels[:, j])
-            sets = cross_conformal_sets(scores, labels, folds, j, level, inside, draws)[tested]
+            sets = cross_conformal_sets(scores, labels, folds, j, level, mondrian, draws)[tested]
             y = labels[tested, j].astype(int)
             size = sets.sum(axis=1)
             rows[endpoint] = {
@@ -191,6 +220,11 @@ def validity_report(
                 side = inside[tested]
                 rows[endpoint]["in_domain"] = class_errors(sets[side], y[side])
                 rows[endpoint]["out_of_domain"] = class_errors(sets[~side], y[~side])
+            if category is not None:
+                own = category[tested]
+                rows[endpoint]["by_category"] = [
+                    class_errors(sets[own == k], y[own == k]) for k in range(count)
+                ]
         report[str(level)] = {
             "endpoints": rows,
             "max_abs_deviation": _max_deviation([rows], level),
@@ -201,6 +235,9 @@ def validity_report(
                 {e: r[side] for e, r in rows.items()} for side in ("in_domain", "out_of_domain")
             ]
             report[str(level)]["max_abs_deviation_by_domain"] = _max_deviation(sides, level)
+        if category is not None:
+            bands = [{e: r["by_category"][k] for e, r in rows.items()} for k in range(count)]
+            report[str(level)]["max_abs_deviation_by_category"] = _max_deviation(bands, level)
     return report
 
 
@@ -227,15 +264,15 @@ def error_by_similarity(
     folds: np.ndarray,
     scores: np.ndarray,
     edges: tuple[float, ...],
-    inside: np.ndarray | None = None,
+    category: np.ndarray | None = None,
     draws: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Does distance to the training set predict error? Per similarity band: Brier score of the
     calibrated probabilities, and the conformal error rate and share of informative sets at the
-    default level (Mondrian over the domain sides too, given `inside`; smoothed, given `draws`).
-    Computed on out-of-fold predictions with each compound's own training folds."""
+    default level (Mondrian over the `category` too, given: the domain side or a similarity band;
+    smoothed, given `draws`). Computed on out-of-fold predictions with each compound's own training folds."""
     sets = [
-        cross_conformal_sets(scores, labels, folds, j, DEFAULT_SIGNIFICANCE, inside, draws)
+        cross_conformal_sets(scores, labels, folds, j, DEFAULT_SIGNIFICANCE, category, draws)
         for j in range(labels.shape[1])
     ]
     rows = []

@@ -21,7 +21,13 @@ from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.applicability import ApplicabilityDomain
 from hygeia.toxicity.booster_rows import RowPredictor, fast_rows
 from hygeia.toxicity.calibration import Calibrator
-from hygeia.toxicity.conformal import SMOOTHED, MondrianConformal, inside_domain, smoothing_draws
+from hygeia.toxicity.conformal import (
+    SMOOTHED,
+    MondrianConformal,
+    card_category_edges,
+    similarity_categories,
+    smoothing_draws,
+)
 from hygeia.toxicity.featurize import (
     ConcatFeaturizer,
     FeatureSpecMismatch,
@@ -107,6 +113,7 @@ class ToxicityModel:
         self.graph_weight = float(blend.get("graph_weight", 0.0)) if self.graphs else 0.0
         self.significance = float(card.get("conformal", {}).get("significance", 0.2))
         self.smoothed = card.get("conformal", {}).get("p_values") == SMOOTHED  # from 2.12.0 on
+        self.category_edges = card_category_edges(card)
         self.name, self.version = str(card["name"]), str(card["version"])
         self.sha256 = str(card.get("sha256", ""))
         self.feature_parts = _unique_parts([*members, *self.networks, *self.graphs])
@@ -179,9 +186,10 @@ class ToxicityModel:
         if self.conformal:
             level, fingerprints = self.significance, features[self._domain_key]
             draws = smoothing_draws(fingerprints, len(ENDPOINTS)) if self.smoothed else None
+            category = similarity_categories(similarity, self.category_edges)
             sets = np.stack(
                 [
-                    c.prediction_sets(scores[:, j], inside, level, None if draws is None else draws[:, j])
+                    c.prediction_sets(scores[:, j], category, level, None if draws is None else draws[:, j])
                     for j, c in enumerate(self.conformal)
                 ],
                 axis=1,
@@ -288,10 +296,11 @@ def _load_conformal(folder: Path, card: dict[str, Any]) -> list[MondrianConforma
     if stored.shape[0] not in (2, 3) or stored.shape[2] != len(ENDPOINTS):
         raise ToxicityModelError(f"conformal calibration set has shape {stored.shape}")
     scores, labels = stored[0].astype(np.float64), stored[1].astype(np.float64)
-    inside = None
+    category, edges = None, card_category_edges(card)
     if stored.shape[0] == 3:  # the similarity plane, compared in float32 as in training
-        inside = inside_domain(stored[2][:, 0], float(card["applicability_domain"]["threshold"]))
-    return [MondrianConformal.fit(scores[:, j], labels[:, j], inside) for j in range(len(ENDPOINTS))]
+        category = similarity_categories(stored[2][:, 0], edges)
+    count = len(edges) + 1
+    return [MondrianConformal.fit(scores[:, j], labels[:, j], category, count) for j in range(len(ENDPOINTS))]
 
 
 def _part_key(featurizer: Featurizer) -> str:

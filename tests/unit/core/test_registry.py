@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from hygeia.core.errors import Conflict
-from hygeia.core.registry import ModelIntegrityError, get_registry, verify_folder, write_card
+from hygeia.core.registry import (
+    SERVED_SETTINGS,
+    SETTINGS_ENTRY,
+    ModelIntegrityError,
+    get_registry,
+    verify_folder,
+    write_card,
+)
 
 
 def make_model(root: Path, version: str, weights: str = '{"coef": [0.5, -1.25]}') -> Path:
@@ -44,6 +51,59 @@ def test_card_edit_that_relists_hashes_is_still_detected(platform, tmp_path):
     write_card(folder, {"name": "logit", "version": "1.0.0", "task": "test fixture"})  # attacker re-signs
     with pytest.raises(ModelIntegrityError, match="differ from the registered version"):
         get_registry().load("logit")
+
+
+def _settled_model(root: Path, version: str = "1.0.0") -> Path:
+    """A card whose own values set answers: a threshold and a blend weight, named as served settings."""
+    folder = root / "logit" / version
+    folder.mkdir(parents=True)
+    (folder / "weights.json").write_text('{"coef": [0.5]}')
+    card = {"name": "logit", "version": version, "serving": {"threshold": 0.35, "weight": 0.4, "note": "x"}}
+    write_card(folder, {**card, SERVED_SETTINGS: ["serving.threshold", "serving.weight"]})
+    return folder
+
+
+def _edit_card(folder: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    card = json.loads((folder / "card.json").read_text())
+    edit(card)
+    (folder / "card.json").write_text(json.dumps(card))
+
+
+def test_an_edited_served_setting_is_refused_like_an_edited_file(tmp_path):
+    folder = _settled_model(tmp_path)
+    card = verify_folder(folder)
+    assert set(card["artifacts"]) == {"weights.json", SETTINGS_ENTRY}
+    _edit_card(folder, lambda c: c["serving"].update(note="documentation may change"))
+    verify_folder(folder)
+    _edit_card(folder, lambda c: c["serving"].update(threshold=0.5))
+    with pytest.raises(ModelIntegrityError, match=r"served settings .* were edited"):
+        verify_folder(folder)
+
+
+def test_dropping_the_served_settings_is_refused(tmp_path):
+    folder = _settled_model(tmp_path)
+    _edit_card(folder, lambda c: c.pop(SERVED_SETTINGS))
+    with pytest.raises(ModelIntegrityError, match="served settings"):
+        verify_folder(folder)
+
+
+def test_a_re_signed_setting_changes_the_identity_the_registry_holds(platform, tmp_path):
+    folder = _settled_model(tmp_path)
+    sha = get_registry().register(folder).sha256
+    get_registry().promote("logit", "1.0.0")
+    card = json.loads((folder / "card.json").read_text())
+    card["serving"]["weight"] = 0.9
+    assert write_card(folder, card)["sha256"] != sha  # an attacker re-signs the card
+    with pytest.raises(ModelIntegrityError, match="differ from the registered version"):
+        get_registry().load("logit")
+
+
+def test_a_served_setting_the_card_lacks_is_refused_when_written(tmp_path):
+    folder = tmp_path / "logit" / "1.0.0"
+    folder.mkdir(parents=True)
+    (folder / "weights.json").write_text("{}")
+    with pytest.raises(ValueError, match="lacks its served settings"):
+        write_card(folder, {"name": "logit", "version": "1.0.0", SERVED_SETTINGS: ["serving.threshold"]})
 
 
 def test_pickle_artifacts_are_refused(tmp_path):

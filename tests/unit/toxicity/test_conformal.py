@@ -7,10 +7,12 @@ import numpy as np
 from hygeia.toxicity.conformal import (
     EndpointConformal,
     MondrianConformal,
+    card_category_edges,
     cross_conformal_sets,
     error_by_similarity,
     inside_domain,
     set_label,
+    similarity_categories,
     smoothing_draws,
     validity_report,
 )
@@ -184,3 +186,63 @@ def test_smoothing_draws_are_a_uniform_hash_of_the_fingerprint() -> None:
     flipped = bits.copy()
     flipped[:, 0] = ~flipped[:, 0]
     assert (smoothing_draws(flipped, 12) != draws).all()
+
+
+def test_similarity_categories_count_the_edges_reached() -> None:
+    similarity = np.array([0.2, 0.35, 0.44, 0.45, 0.7], dtype=np.float32)
+    assert similarity_categories(similarity, (0.35, 0.45, 0.6)).tolist() == [0, 1, 1, 2, 3]
+    sides = similarity_categories(similarity, (0.35,))
+    assert sides.tolist() == inside_domain(similarity, 0.35).astype(int).tolist()
+
+
+def test_the_threshold_alone_gives_the_domain_sides_of_earlier_models() -> None:
+    """Cards before 2.13.0 name no edges: their categories are the two sides, as they were served."""
+    scores, labels = _scores(3000, 12)
+    similarity = np.random.default_rng(13).uniform(0.1, 0.9, size=3000)
+    folds = np.arange(3000) % 5
+    older = {"applicability_domain": {"threshold": 0.35}, "conformal": {"file": "conformal.npy"}}
+    edges = card_category_edges(older)
+    assert edges == (0.35,)
+    category = similarity_categories(similarity, edges)
+    for draws in (None, np.random.default_rng(14).uniform(size=(3000, 1))):
+        by_side = cross_conformal_sets(
+            scores[:, None], labels[:, None], folds, 0, 0.2, similarity >= 0.35, draws
+        )
+        by_category = cross_conformal_sets(scores[:, None], labels[:, None], folds, 0, 0.2, category, draws)
+        assert np.array_equal(by_side, by_category)
+    assert card_category_edges({**older, "conformal": {"category_edges": [0.35, 0.45, 0.6]}}) == (
+        0.35,
+        0.45,
+        0.6,
+    )
+
+
+def test_a_category_without_calibration_compounds_keeps_both_labels() -> None:
+    """No compound as near as the query was calibrated: nothing can be ruled out, at any ε."""
+    scores, labels = _scores(500, 15)
+    model = MondrianConformal.fit(scores, labels, np.zeros(500, int), count=3)
+    sets = model.prediction_sets(np.array([0.0, 1.0]), np.array([2, 2]), 0.2)
+    assert sets.all()
+
+
+def test_the_report_judges_each_category_where_the_sets_are_banded() -> None:
+    scores, labels = _scores(6000, 16)
+    category = np.arange(6000) % 3
+    folds = np.arange(6000) % 5
+    inside = category > 0
+    report = validity_report(scores[:, None], labels[:, None], folds, ("X",), inside, None, category)
+    at_02 = report["0.2"]
+    cells = at_02["endpoints"]["X"]["by_category"]
+    assert len(cells) == 3
+    sets = cross_conformal_sets(scores[:, None], labels[:, None], folds, 0, 0.2, category)
+    covered = sets[np.arange(6000), labels.astype(int)]
+    for k, cell in enumerate(cells):
+        assert cell["error_active"] == round(float(1 - covered[(category == k) & (labels == 1)].mean()), 4)
+    worst = max(abs(c[f"error_{n}"] - 0.2) for c in cells for n in ("inactive", "active"))
+    assert at_02["max_abs_deviation_by_category"] == round(worst, 4)
+    assert (
+        "by_category"
+        not in validity_report(scores[:, None], labels[:, None], folds, ("X",), inside)["0.2"]["endpoints"][
+            "X"
+        ]
+    )

@@ -1,14 +1,15 @@
 """The conformal benchmarks: the smoothing summary finds the validity report's own worst gaps (the
-smoothing itself is tested in test_conformal), and similarity-band categories do what they claim."""
+smoothing itself is tested in test_conformal), similarity-band categories do what they claim, and the
+rule that picks them keeps to what it says."""
 
 from __future__ import annotations
 
 import numpy as np
-from benchmarks.toxicity.conformal_bands import category_sets, judge
+from benchmarks.toxicity.conformal_bands import category_sets, choose, judge
 from benchmarks.toxicity.conformal_smoothing import measured, summary
 
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.conformal import cross_conformal_sets, validity_report
+from hygeia.toxicity.conformal import validity_report
 
 
 def _two_sides(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -30,14 +31,6 @@ def test_summary_finds_the_report_s_own_largest_gaps() -> None:
         assert result[level]["mean_single_label"] == report[level]["mean_single_label"]
 
 
-def test_band_categories_at_the_threshold_alone_are_the_served_sets() -> None:
-    scores, labels, folds, inside = _two_sides(3000, 1)
-    draws = np.random.default_rng(2).uniform(size=scores.shape)
-    sets = category_sets(scores, labels, folds, inside.astype(int), draws, 0.2)
-    for j in (0, 5):
-        assert np.array_equal(sets[:, j], cross_conformal_sets(scores, labels, folds, j, 0.2, inside, draws))
-
-
 def test_finer_bands_make_each_band_valid_where_the_side_is_only_valid_on_average() -> None:
     """In the domain the model separates near compounds better than borderline ones, so one category
     for the whole side over-covers the near ones and under-covers the borderline ones."""
@@ -55,3 +48,29 @@ def test_finer_bands_make_each_band_valid_where_the_side_is_only_valid_on_averag
 
     assert worst_band_gap(np.zeros(n, int)) > 0.05
     assert worst_band_gap((similarity >= 0.6).astype(int)) < 0.03
+
+
+def _judged(class_gap: float, band_gap: float, single: float) -> dict[float, dict[str, float]]:
+    cell = {"max_abs_deviation": class_gap, "worst_band_gap": band_gap, "mean_single_label": single}
+    return {0.1: {**cell, "mean_single_label": single - 0.2}, 0.2: cell}
+
+
+def test_the_rule_picks_the_most_even_bands_that_keep_each_class_valid() -> None:
+    sides = (0.35,)
+    results = {
+        sides: _judged(0.012, 0.047, 0.894),
+        (0.3, 0.35): _judged(0.030, 0.010, 0.880),  # the best bands, but one class 0.03 from ε
+        (0.35, 0.6): _judged(0.015, 0.019, 0.870),
+        (0.35, 0.45, 0.6): _judged(0.013, 0.018, 0.875),  # within the tie of the best: more informative
+        (0.35, 0.5): _judged(0.010, 0.025, 0.890),
+    }
+    assert choose(results) == (0.35, 0.45, 0.6)
+    assert choose({**results, (0.35, 0.45, 0.6): _judged(0.013, 0.018, 0.860)}) == (0.35, 0.6)
+
+
+def test_the_rule_keeps_the_sides_when_no_bands_are_valid_or_they_cost_too_much() -> None:
+    sides = (0.35,)
+    too_uneven = {sides: _judged(0.012, 0.047, 0.894), (0.35, 0.5): _judged(0.010, 0.025, 0.890)}
+    assert choose(too_uneven) == sides
+    too_costly = {sides: _judged(0.012, 0.047, 0.894), (0.35, 0.5): _judged(0.010, 0.015, 0.860)}
+    assert choose(too_costly) == sides

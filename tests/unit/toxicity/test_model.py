@@ -13,7 +13,7 @@ from rdkit import Chem
 
 from hygeia.core.registry import ModelIntegrityError, write_card
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.conformal import SMOOTHED, smoothing_draws
+from hygeia.toxicity.conformal import SMOOTHED, MondrianConformal, similarity_categories, smoothing_draws
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.loading import load_folder
 from hygeia.toxicity.model import ToxicityModel
@@ -189,56 +189,90 @@ def test_shipped_model_blends_network_and_gives_conformal_sets(shipped_model: To
     assert rows[1].prediction_sets is not None and rows[1].prediction_sets["SR-MMP"] != "active"
 
 
-def test_shipped_conformal_sets_are_calibrated_per_domain_side(
+def test_shipped_conformal_sets_are_calibrated_per_similarity_category(
     shipped_model: ToxicityModel, shipped_folder: Path
 ) -> None:
-    """2.5.0 on: out-of-domain queries are judged against the calibration compounds that were out of
-    the domain in CV, and on CV no class errs above ε on either side by more than the larger of 0.02
-    and two binomial standard errors of its cell (class-only sets missed 36 % of 42 remote NR-AR-LBD
+    """2.5.0 on: a query is judged against the calibration compounds that were as far from their
+    training folds as it is from the training set (the two domain sides up to 2.12.0, similarity bands
+    from 2.13.0), and on CV no class errs above ε in any category by more than the larger of 0.02 and
+    two binomial standard errors of its cell (class-only sets missed 36 % of 42 remote NR-AR-LBD
     actives at ε = 0.2, where this bound is 0.32; 2.6.0 misses 22.2 % of 239 in-domain NR-AR actives)."""
     stored = np.load(shipped_folder / shipped_model.card["conformal"]["file"], allow_pickle=False)
-    labels = stored[1]
+    category = similarity_categories(stored[2][:, 0], shipped_model.category_edges)
     for j, calibration in enumerate(shipped_model.conformal):
-        outside, inside = calibration.categories
-        sizes = [len(c.inactive) + len(c.active) for c in (outside, inside)]
-        assert sum(sizes) == (~np.isnan(labels[:, j])).sum() and 0 < sizes[0] < sizes[1]
+        sizes = [len(c.inactive) + len(c.active) for c in calibration.categories]
+        tested = category[~np.isnan(stored[1][:, j])]
+        assert sizes == np.bincount(tested, minlength=len(shipped_model.category_edges) + 1).tolist()
+        assert min(sizes) > 0
     for level, validity in shipped_model.card["conformal"]["validity_cross_fitted"].items():
         eps = float(level)
         for endpoint, calibration in zip(ENDPOINTS, shipped_model.conformal, strict=True):
             row = validity["endpoints"][endpoint]
-            for side, cell in zip(("out_of_domain", "in_domain"), calibration.categories, strict=True):
+            cells = row.get("by_category", [row["out_of_domain"], row["in_domain"]])
+            for errors, cell in zip(cells, calibration.categories, strict=True):
                 for name, scores in (("inactive", cell.inactive), ("active", cell.active)):
                     bound = eps + _tolerance(eps, len(scores), 0.02)
-                    assert row[side][f"error_{name}"] <= bound, (level, endpoint, side, name)
+                    assert errors[f"error_{name}"] <= bound, (level, endpoint, name)
+
+
+def test_the_card_s_category_edges_set_the_served_categories(shipped_folder: Path, tmp_path: Path) -> None:
+    """2.13.0 on: a query is calibrated against the compounds of its own similarity band, the bands the
+    card names, and the stored calibration set is split the same way at load."""
+    folder = _writable_copy(shipped_folder, tmp_path)
+    threshold = json.loads((folder / "card.json").read_text())["applicability_domain"]["threshold"]
+    edges = (threshold, 0.45, 0.6)
+    _rewrite_card(folder, lambda card: card["conformal"].update(category_edges=list(edges)))
+    banded = load_folder(folder)
+    assert banded.category_edges == edges
+    stored = np.load(folder / banded.card["conformal"]["file"], allow_pickle=False)
+    category = similarity_categories(stored[2][:, 0], edges)
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "Clc1ccc(Cl)cc1", "CCCCCCCCCCCCO", "O=C(O)c1ccccc1"]
+    features = banded.featurize([prepare(s).mol for s in smiles])  # type: ignore[union-attr]
+    predictions = banded.score(features)
+    served = predictions.prediction_sets
+    assert served is not None
+    query = similarity_categories(predictions.nearest_similarity, edges)
+    draws = smoothing_draws(features[banded._domain_key], len(ENDPOINTS))
+    scores = banded.raw_scores(features)
+    for j, calibration in enumerate(banded.conformal):
+        tested = ~np.isnan(stored[1][:, j])
+        expected = MondrianConformal.fit(
+            stored[0][tested, j].astype(float), stored[1][tested, j], category[tested], 4
+        )
+        assert [len(c.active) for c in calibration.categories] == [len(c.active) for c in expected.categories]
+        assert np.array_equal(
+            served[:, j], expected.prediction_sets(scores[:, j], query, banded.significance, draws[:, j])
+        )
 
 
 def test_shipped_sets_use_smoothed_p_values_drawn_per_molecule(
     shipped_model: ToxicityModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """2.12.0 on: each query's τ is a hash of its own domain fingerprint. The probe scores tie with the
-    calibration active just below the ε quantile of each molecule's own domain side, where plain
+    calibration active just below the ε quantile of each molecule's own category, where plain
     p-values always keep 'active' in the set and smoothed ones drop it for about half the draws."""
     assert shipped_model.card["conformal"]["p_values"] == SMOOTHED and shipped_model.smoothed
     level = shipped_model.significance
     smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "Clc1ccc(Cl)cc1", "CCCCCCCCCCCCO", "O=C(O)c1ccccc1"]
     features = shipped_model.featurize([prepare(s).mol for s in smiles])  # type: ignore[union-attr]
     fingerprints = features[shipped_model._domain_key]
-    inside = shipped_model.domain.in_domain(shipped_model.domain.index.nearest(fingerprints))
+    similarity = shipped_model.domain.index.nearest(fingerprints)
+    category = similarity_categories(similarity, shipped_model.category_edges)
 
     def near_epsilon(active: np.ndarray) -> float:
         return float(active[int(level * (len(active) + 1)) - 1])
 
     probe = np.array(
-        [[near_epsilon(c.categories[int(side)].active) for c in shipped_model.conformal] for side in inside]
+        [[near_epsilon(c.categories[k].active) for c in shipped_model.conformal] for k in category]
     )
     monkeypatch.setattr(shipped_model, "raw_scores", lambda _: probe)
     served = shipped_model.score(features).prediction_sets
     assert served is not None
     draws = smoothing_draws(fingerprints, len(ENDPOINTS))
     for j, calibration in enumerate(shipped_model.conformal):
-        expected = calibration.prediction_sets(probe[:, j], inside, level, draws[:, j])
+        expected = calibration.prediction_sets(probe[:, j], category, level, draws[:, j])
         assert np.array_equal(served[:, j], expected)
-        assert calibration.prediction_sets(probe[:, j], inside, level)[:, 1].all()  # plain: active kept
+        assert calibration.prediction_sets(probe[:, j], category, level)[:, 1].all()  # plain: active kept
     assert 0.05 < served[:, :, 1].mean() < 0.95  # smoothing dropped some actives, not all
 
 
