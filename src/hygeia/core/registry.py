@@ -111,13 +111,17 @@ def _artifact_sha256(path: Path) -> str:
 def served_settings_sha256(card: dict[str, Any]) -> str:
     """sha256 of the card's served settings, path by path; a path the card lacks counts as null."""
     values = {path: _setting(card, path) for path in card.get(SERVED_SETTINGS, [])}
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+    hashed = {path: None if value is _ABSENT else value for path, value in values.items()}
+    return hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()
+
+
+_ABSENT = object()
 
 
 def _setting(card: dict[str, Any], path: str) -> Any:
     value: Any = card
     for key in path.split("."):
-        value = value.get(key) if isinstance(value, dict) else None
+        value = value.get(key, _ABSENT) if isinstance(value, dict) else _ABSENT
     return value
 
 
@@ -146,7 +150,7 @@ def write_card(folder: Path, card: dict[str, Any]) -> dict[str, Any]:
     _refuse_unsafe(files)
     artifacts = {p.relative_to(folder).as_posix(): file_sha256(p) for p in files}
     if card.get(SERVED_SETTINGS):
-        missing = [path for path in card[SERVED_SETTINGS] if _setting(card, path) is None]
+        missing = [path for path in card[SERVED_SETTINGS] if _setting(card, path) is _ABSENT]
         if missing:
             raise ValueError(f"model card lacks its served settings {missing}")
         artifacts[SETTINGS_ENTRY] = served_settings_sha256(card)
