@@ -4,8 +4,10 @@ rule that picks them keeps to what it says."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from benchmarks.toxicity.conformal_bands import category_sets, choose, judge
+from benchmarks.toxicity.conformal_bands import category_sets, choose, confirm, judge
 from benchmarks.toxicity.conformal_smoothing import measured, summary
 
 from hygeia.toxicity import ENDPOINTS
@@ -74,3 +76,28 @@ def test_the_rule_keeps_the_sides_when_no_bands_are_valid_or_they_cost_too_much(
     assert choose(too_uneven) == sides
     too_costly = {sides: _judged(0.012, 0.047, 0.894), (0.35, 0.5): _judged(0.010, 0.015, 0.860)}
     assert choose(too_costly) == sides
+
+
+def _banded(class_gap: float, single: float, errors: dict[str, float]) -> dict[float, dict[str, Any]]:
+    """Both levels alike: the bands' errors are offsets from ε."""
+    return {
+        level: {
+            "max_abs_deviation": class_gap,
+            "mean_single_label": single,
+            "error_by_band": {name: {"labels": 5000, "error": level + e} for name, e in errors.items()},
+        }
+        for level in (0.1, 0.2)
+    }
+
+
+def test_the_second_rule_judges_the_in_domain_bands_only() -> None:
+    out_of_domain_off = {"0.20-0.25": 0.037}
+    sides = _banded(0.018, 0.884, {**out_of_domain_off, "0.40-0.45": 0.037, "0.60-1.00": -0.035})
+    bands = _banded(0.018, 0.872, {**out_of_domain_off, "0.40-0.45": 0.001, "0.60-1.00": -0.0002})
+    assert confirm({(0.4,): sides, (0.4, 0.45, 0.6): bands}, 0.4)
+    still_uneven = _banded(0.018, 0.872, {"0.40-0.45": 0.025})
+    assert not confirm({(0.4,): sides, (0.4, 0.45, 0.6): still_uneven}, 0.4)
+    worse_per_class = _banded(0.025, 0.872, {"0.40-0.45": 0.001})
+    assert not confirm({(0.4,): sides, (0.4, 0.45, 0.6): worse_per_class}, 0.4)
+    too_costly = _banded(0.018, 0.850, {"0.40-0.45": 0.001})
+    assert not confirm({(0.4,): sides, (0.4, 0.45, 0.6): too_costly}, 0.4)
