@@ -6,12 +6,13 @@ No PostgreSQL/Redis needed, so it runs with the normal suite; small enough for w
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hygeia.core.registry import verify_folder
+from hygeia.core.registry import SERVED_SETTINGS, SETTINGS_ENTRY, ModelIntegrityError, verify_folder
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.artifact import write_artifact
 from hygeia.toxicity.loading import load_folder
@@ -48,6 +49,27 @@ def test_artifact_is_complete_and_verifiable(trained: tuple[Path, dict]) -> None
     assert conformal.shape == (3, len(packed), len(ENDPOINTS))
     assert ((conformal[2] >= 0) & (conformal[2] <= 1)).all()
     assert "max_abs_deviation_by_domain" in card["conformal"]["validity_cross_fitted"]["0.2"]
+
+
+def test_the_card_s_served_settings_belong_to_the_model_s_identity(
+    trained: tuple[Path, dict],  # type: ignore[type-arg]
+    tmp_path: Path,
+) -> None:
+    """The domain threshold, blend weights and conformal settings live in card.json, not in a file:
+    they are hashed like one, so an edited threshold is refused."""
+    folder, card = trained
+    assert SETTINGS_ENTRY in card["artifacts"]
+    assert {"applicability_domain.threshold", "ensemble.blend", "conformal.p_values"} <= set(
+        card[SERVED_SETTINGS]
+    )
+    edited = tmp_path / "0.0.1"
+    shutil.copytree(folder, edited)
+    card_file = edited / "card.json"
+    tampered = json.loads(card_file.read_text())
+    tampered["applicability_domain"]["threshold"] = 0.05
+    card_file.write_text(json.dumps(tampered))
+    with pytest.raises(ModelIntegrityError, match="served settings"):
+        load_folder(edited)
 
 
 def test_card_reports_cv_and_rejections(trained: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
