@@ -21,6 +21,8 @@ from hygeia.toxicity.molecules import StandardisedMolecule, prepare
 from hygeia.toxicity.predictor import predict_smiles
 from hygeia.toxicity.service import _prediction_key
 
+PROBE_SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "Clc1ccc(Cl)cc1", "CCCCCCCCCCCCO", "O=C(O)c1ccccc1"]
+
 
 def _writable_copy(folder: Path, tmp_path: Path) -> Path:
     target = tmp_path / "model" / folder.name
@@ -226,8 +228,7 @@ def test_the_card_s_category_edges_set_the_served_categories(shipped_folder: Pat
     assert banded.category_edges == edges
     stored = np.load(folder / banded.card["conformal"]["file"], allow_pickle=False)
     category = similarity_categories(stored[2][:, 0], edges)
-    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "Clc1ccc(Cl)cc1", "CCCCCCCCCCCCO", "O=C(O)c1ccccc1"]
-    features = banded.featurize([prepare(s).mol for s in smiles])  # type: ignore[union-attr]
+    features = banded.featurize([prepare(s).mol for s in PROBE_SMILES])  # type: ignore[union-attr]
     predictions = banded.score(features)
     served = predictions.prediction_sets
     assert served is not None
@@ -253,8 +254,7 @@ def test_shipped_sets_use_smoothed_p_values_drawn_per_molecule(
     p-values always keep 'active' in the set and smoothed ones drop it for about half the draws."""
     assert shipped_model.card["conformal"]["p_values"] == SMOOTHED and shipped_model.smoothed
     level = shipped_model.significance
-    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "Clc1ccc(Cl)cc1", "CCCCCCCCCCCCO", "O=C(O)c1ccccc1"]
-    features = shipped_model.featurize([prepare(s).mol for s in smiles])  # type: ignore[union-attr]
+    features = shipped_model.featurize([prepare(s).mol for s in PROBE_SMILES])  # type: ignore[union-attr]
     fingerprints = features[shipped_model._domain_key]
     similarity = shipped_model.domain.index.nearest(fingerprints)
     category = similarity_categories(similarity, shipped_model.category_edges)
