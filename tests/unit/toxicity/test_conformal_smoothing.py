@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from benchmarks.toxicity.conformal_bands import category_sets, choose, confirm, judge
+from benchmarks.toxicity.conformal_bands import category_sets, choose, confirm, judge, settle
 from benchmarks.toxicity.conformal_smoothing import measured, summary
 
 from hygeia.toxicity import ENDPOINTS
@@ -101,3 +101,20 @@ def test_the_second_rule_judges_the_in_domain_bands_only() -> None:
     assert not confirm({(0.4,): sides, (0.4, 0.45, 0.6): worse_per_class}, 0.4)
     too_costly = _banded(0.018, 0.850, {"0.40-0.45": 0.001})
     assert not confirm({(0.4,): sides, (0.4, 0.45, 0.6): too_costly}, 0.4)
+
+
+def test_the_third_rule_judges_each_candidate_against_the_sides_and_picks_the_more_even() -> None:
+    sides = _banded(0.027, 0.884, {"0.40-0.45": 0.037, "0.60-1.00": -0.035})
+    two_edges = _banded(0.020, 0.872, {"0.40-0.45": 0.022, "0.60-1.00": 0.001})  # short of ±0.02, still cut
+    three_edges = _banded(0.020, 0.870, {"0.40-0.45": 0.006, "0.50-0.60": 0.004, "0.60-1.00": 0.002})
+    # threshold 0.4: the candidates are (0.4, 0.45, 0.6) and (0.4, 0.5, 0.6)
+    results = {(0.4,): sides, (0.4, 0.45, 0.6): two_edges, (0.4, 0.5, 0.6): three_edges}
+    assert settle(results, 0.4) == (0.4, 0.5, 0.6)
+    assert settle({**results, (0.4, 0.5, 0.6): _banded(0.030, 0.870, {})}, 0.4) == (0.4, 0.45, 0.6)
+    barely_better = _banded(0.020, 0.872, {"0.40-0.45": 0.030})  # 0.037 -> 0.030: a cut under 0.01
+    assert settle({**results, (0.4, 0.45, 0.6): barely_better, (0.4, 0.5, 0.6): barely_better}, 0.4) == (0.4,)
+    too_costly = _banded(0.020, 0.850, {"0.40-0.45": 0.001})
+    assert settle({**results, (0.4, 0.45, 0.6): too_costly, (0.4, 0.5, 0.6): too_costly}, 0.4) == (0.4,)
+    # threshold 0.45: (0.45, 0.6) and (0.45, 0.5, 0.6), no edge below it; the 0.40-0.45 band is outside
+    shifted = {(0.45,): sides, (0.45, 0.6): two_edges, (0.45, 0.5, 0.6): three_edges}
+    assert settle(shifted, 0.45) == (0.45, 0.6)
