@@ -24,9 +24,11 @@ import numpy as np
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.conformal import (
     SIGNIFICANCE_LEVELS,
+    card_category_edges,
     class_errors,
     cross_conformal_sets,
     inside_domain,
+    similarity_categories,
     smoothing_draws,
 )
 from hygeia.toxicity.dataset import load_tox21, trained_scope
@@ -111,6 +113,16 @@ def stored_calibration(model: Path) -> tuple[dict[str, Any], np.ndarray, np.ndar
     folds = balanced_scaffold_folds(scaffold_groups(dataset.mols), n_folds, seed)
     inside = inside_domain(stored[2][:, 0], float(card["applicability_domain"]["threshold"]))
     return card, stored[0].astype(float), stored[1].astype(float), folds, inside
+
+
+def served_categories(model: Path, card: dict[str, Any]) -> np.ndarray | None:
+    """Each training compound's Mondrian similarity category, for models with more edges than the
+    domain threshold (2.13.0 on); None where the categories are the domain sides."""
+    edges = card_category_edges(card)
+    if len(edges) < 2:
+        return None
+    stored = np.load(model / card["conformal"]["file"], allow_pickle=False)
+    return similarity_categories(stored[2][:, 0], edges)
 
 
 def served_draws(model: Path, card: dict[str, Any]) -> np.ndarray:

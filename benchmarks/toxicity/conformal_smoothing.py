@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.toxicity.conformal_domain import served_draws, stored_calibration
+from benchmarks.toxicity.conformal_domain import served_categories, served_draws, stored_calibration
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, SMOOTHED, validity_report
 
@@ -66,9 +66,14 @@ def measured(report: dict[str, Any]) -> tuple[Cells, dict[str, float]]:
 
 
 def judged(
-    scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, inside: np.ndarray, draws: np.ndarray | None
+    scores: np.ndarray,
+    labels: np.ndarray,
+    folds: np.ndarray,
+    inside: np.ndarray,
+    draws: np.ndarray | None,
+    category: np.ndarray | None = None,
 ) -> tuple[Cells, dict[str, float]]:
-    return measured(validity_report(scores, labels, folds, ENDPOINTS, inside, draws))
+    return measured(validity_report(scores, labels, folds, ENDPOINTS, inside, draws, category))
 
 
 def main() -> None:
@@ -78,10 +83,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     card, scores, labels, folds, inside = stored_calibration(args.model)
-    served = served_draws(args.model, card)
+    served, category = served_draws(args.model, card), served_categories(args.model, card)
     report: dict[str, Any] = {"model": card["version"], "compounds": len(scores)}
-    report["plain"] = summary(*judged(scores, labels, folds, inside, None))
-    served_report = validity_report(scores, labels, folds, ENDPOINTS, inside, served)
+    report["plain"] = summary(*judged(scores, labels, folds, inside, None, category))
+    served_report = validity_report(scores, labels, folds, ENDPOINTS, inside, served, category)
     if (
         card["conformal"].get("p_values") == SMOOTHED
         and served_report != card["conformal"]["validity_cross_fitted"]
@@ -89,7 +94,9 @@ def main() -> None:
         raise SystemExit("the served draws do not reproduce the card's validity report")
     report["smoothed, served draws"] = summary(*measured(served_report))
     runs = [
-        judged(scores, labels, folds, inside, np.random.default_rng(seed).uniform(size=served.shape))
+        judged(
+            scores, labels, folds, inside, np.random.default_rng(seed).uniform(size=served.shape), category
+        )
         for seed in range(args.random_draws)
     ]
     mean_cells = {k: float(np.mean([cells[k] for cells, _ in runs])) for k in runs[0][0]}

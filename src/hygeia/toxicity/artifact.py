@@ -40,8 +40,19 @@ INTENDED_USE = (
     "assay endpoints (nuclear-receptor and stress-response pathways) so that testing effort goes first "
     "to likely actives. Probabilities are calibrated to Tox21 assay hit rates."
 )
+CONFORMAL_LIMITATION = (
+    "Conformal prediction sets are calibrated per class and per side of the applicability domain and "
+    "valid on scaffold CV in and out of the domain (see the card); within a side, the nearest chemistry "
+    "errs less than ε and the most remote more, and chemistry unlike anything in Tox21 is not covered."
+)
+BANDED_CONFORMAL_LIMITATION = (
+    "Conformal prediction sets are calibrated per class and per nearest-neighbour similarity band and "
+    "valid on scaffold CV in each band (see the card); validity holds on average over compounds as far "
+    "from the training set as the query, not for each molecule, and chemistry unlike anything in Tox21 "
+    "is not covered."
+)
 # the card's values that set its answers (besides the files): hashed into the model's identity by the
-# registry, so an edit to one is refused like an edited file (cards trained from now on)
+# registry, so an edit to one is refused like an edited file (2.13.0 on)
 SERVED_CARD_PATHS = [
     "endpoints",
     "feature_spec",
@@ -68,9 +79,7 @@ LIMITATIONS = [
     "hit rates.",
     "Trained on ~7,500 mostly small, drug-like and industrial compounds; out-of-domain queries "
     "(in_domain = false) are ranked measurably worse in scaffold CV.",
-    "Conformal prediction sets are calibrated per class and per side of the applicability domain and "
-    "valid on scaffold CV in and out of the domain (see the card); within a side, the nearest chemistry "
-    "errs less than ε and the most remote more, and chemistry unlike anything in Tox21 is not covered.",
+    CONFORMAL_LIMITATION,
     "Organic molecules only: metals and organometallics are refused; for salts only the largest organic "
     "fragment is scored; stereochemistry is ignored by the fingerprints.",
     "Atom explanations come from one ensemble member's Morgan substructure features; descriptor effects "
@@ -213,18 +222,7 @@ def build_card(
             "explain_member": EXPLAIN_MEMBER,
             "recipe_selection": dict(RECIPE_SELECTION),
         },
-        "conformal": {
-            "file": CONFORMAL_FILE,
-            "significance": DEFAULT_SIGNIFICANCE,
-            "method": "Mondrian inductive conformal prediction per endpoint, one category per class and "
-            "side of the applicability domain (in / out); calibration set = scaffold-CV out-of-fold blended "
-            "scores, each compound's side from its similarity to its own training folds; smoothed p-values, "
-            "the draw hashed from each molecule's domain fingerprint",
-            "taxonomy": "class x applicability domain",
-            "category_edges": [run.applicability["threshold"]],  # the two sides, named as a served setting
-            "p_values": SMOOTHED,
-            "validity_cross_fitted": run.conformal,
-        },
+        "conformal": _conformal_entry(run),
         "calibration_file": CALIBRATION_FILE,
         "applicability_domain": {"fingerprints": FINGERPRINTS_FILE, **run.applicability},
         "metrics": {
@@ -237,7 +235,7 @@ def build_card(
         "training_seconds": run.timings,
         "environment": _environment(),
         "intended_use": INTENDED_USE,
-        "limitations": LIMITATIONS,
+        "limitations": _limitations(run),
         SERVED_SETTINGS: SERVED_CARD_PATHS,
     }
 
@@ -264,3 +262,38 @@ def write_artifact(
         shutil.rmtree(out_dir)
     staging.rename(out_dir)
     return card
+
+
+def _banded(run: TrainingRun) -> bool:
+    """Categories by similarity band (2.13.0 on) rather than by domain side alone."""
+    return len(run.conformal_edges) > 1
+
+
+def _conformal_entry(run: TrainingRun) -> dict[str, Any]:
+    if _banded(run):
+        categories = (
+            "nearest-neighbour similarity band (edges "
+            + ", ".join(str(e) for e in run.conformal_edges)
+            + "; the first is the domain threshold)"
+        )
+        where = "band"
+    else:
+        categories, where = "side of the applicability domain (in / out)", "side"
+    return {
+        "file": CONFORMAL_FILE,
+        "significance": DEFAULT_SIGNIFICANCE,
+        "method": f"Mondrian inductive conformal prediction per endpoint, one category per class and "
+        f"{categories}; calibration set = scaffold-CV out-of-fold blended scores, each compound's {where} "
+        "from its similarity to its own training folds; smoothed p-values, the draw hashed from each "
+        "molecule's domain fingerprint",
+        "taxonomy": "class x similarity band" if _banded(run) else "class x applicability domain",
+        "category_edges": list(run.conformal_edges),
+        "p_values": SMOOTHED,
+        "validity_cross_fitted": run.conformal,
+    }
+
+
+def _limitations(run: TrainingRun) -> list[str]:
+    if not _banded(run):
+        return LIMITATIONS
+    return [BANDED_CONFORMAL_LIMITATION if line == CONFORMAL_LIMITATION else line for line in LIMITATIONS]

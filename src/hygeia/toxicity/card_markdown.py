@@ -84,6 +84,11 @@ def _conformal_table(conformal: dict[str, Any]) -> list[str]:
         for row, e in zip(rows, ENDPOINTS, strict=True):
             row += [_conformal_cell(v["endpoints"][e][side]) for side in ("in_domain", "out_of_domain")]
         devs.append(f"ε={level}, per class and domain side: {v['max_abs_deviation_by_domain']:.3f}")
+    for level, v in validity.items():
+        if "max_abs_deviation_by_category" in v:
+            devs.append(
+                f"ε={level}, per class and similarity category: {v['max_abs_deviation_by_category']:.3f}"
+            )
     return [*table(["endpoint", *headers], rows), "", "; ".join(devs) + "."]
 
 
@@ -147,6 +152,9 @@ def _graph_blend_lines(blend: dict[str, Any]) -> list[str]:
 
 
 def _domain_clause(conformal: Mapping[str, Any]) -> str:
+    edges = conformal.get("category_edges", [])
+    if len(edges) > 1:
+        return f" in each nearest-neighbour similarity category (edges {', '.join(map(str, edges))})"
     return ", in the domain and out of it" if "taxonomy" in conformal else ""
 
 

@@ -104,11 +104,19 @@ def conformal_planes(scores: np.ndarray, labels: np.ndarray, similarity: np.ndar
     return np.stack([scores, labels, repeated]).astype(np.float32)
 
 
+# similarity edges of the Mondrian categories inside the domain (benchmarks README §33)
+CATEGORY_BAND_EDGES: tuple[float, ...] = (0.4, 0.5, 0.6)  # the third rule's winner on fold seed 2
+
+
+def training_category_edges(threshold: float) -> tuple[float, ...]:
+    """A training run's category edges: the domain threshold it chose, then the band edges above it
+    (an edge at or below the threshold would split the out-of-domain side, which no rule tested)."""
+    return (float(threshold), *sorted(e for e in CATEGORY_BAND_EDGES if e > threshold))
+
+
 def card_category_edges(card: dict[str, Any]) -> tuple[float, ...]:
-    """The similarity edges of a model's Mondrian categories: the card's own where it names them
-    (models trained from now on: the domain threshold; more edges split the similarity axis into
-    bands, benchmarks README §31-§32), else the domain threshold alone (the two sides of 2.5.0-2.12.0;
-    unused by models without similarities)."""
+    """The similarity edges of a model's Mondrian categories: the card's own (2.13.0 on), else the
+    domain threshold alone (the two sides of 2.5.0-2.12.0; unused by models without similarities)."""
     conformal = card.get("conformal", {})
     if "category_edges" in conformal:
         return tuple(float(e) for e in conformal["category_edges"])
@@ -124,8 +132,8 @@ def similarity_categories(similarity: np.ndarray, edges: tuple[float, ...]) -> n
 @dataclass(frozen=True)
 class MondrianConformal:
     """One endpoint's calibration per similarity category: (outside, inside) the applicability domain
-    (2.5.0 on), more bands where a card names more edges, or a single category for models stored
-    without similarities (class-conditional only, before 2.5.0)."""
+    (2.5.0-2.12.0), more bands (2.13.0 on), or a single category for models stored without similarities
+    (class-conditional only, before 2.5.0)."""
 
     categories: tuple[EndpointConformal, ...]
 
@@ -186,17 +194,22 @@ def validity_report(
     endpoints: tuple[str, ...],
     inside: np.ndarray | None = None,
     draws: np.ndarray | None = None,
+    category: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Per endpoint and level: observed error rate per class (should be ≤ ε, within ±0.02), and
     efficiency: share of single-label sets (informative) and of 'uncertain' / empty sets. Given
     `inside` (each compound's domain side), the sets are Mondrian over class and side, and each endpoint
-    also reports its per-class errors in and out of the domain; given `draws`, p-values are smoothed."""
+    also reports its per-class errors in and out of the domain. Given `category` (similarity bands,
+    2.13.0 on), the sets are Mondrian over class and category instead, reported per category too;
+    given `draws`, p-values are smoothed."""
+    mondrian = inside if category is None else category
+    count = 0 if category is None else int(np.max(category, initial=0)) + 1
     report: dict[str, Any] = {}
     for level in SIGNIFICANCE_LEVELS:
         rows: dict[str, dict[str, Any]] = {}
         for j, endpoint in enumerate(endpoints):
             tested = ~np.isnan(labels[:, j])
-            sets = cross_conformal_sets(scores, labels, folds, j, level, inside, draws)[tested]
+            sets = cross_conformal_sets(scores, labels, folds, j, level, mondrian, draws)[tested]
             y = labels[tested, j].astype(int)
             size = sets.sum(axis=1)
             rows[endpoint] = {
@@ -208,6 +221,11 @@ def validity_report(
                 side = inside[tested]
                 rows[endpoint]["in_domain"] = class_errors(sets[side], y[side])
                 rows[endpoint]["out_of_domain"] = class_errors(sets[~side], y[~side])
+            if category is not None:
+                own = category[tested]
+                rows[endpoint]["by_category"] = [
+                    class_errors(sets[own == k], y[own == k]) for k in range(count)
+                ]
         report[str(level)] = {
             "endpoints": rows,
             "max_abs_deviation": _max_deviation([rows], level),
@@ -218,6 +236,9 @@ def validity_report(
                 {e: r[side] for e, r in rows.items()} for side in ("in_domain", "out_of_domain")
             ]
             report[str(level)]["max_abs_deviation_by_domain"] = _max_deviation(sides, level)
+        if category is not None:
+            bands = [{e: r["by_category"][k] for e, r in rows.items()} for k in range(count)]
+            report[str(level)]["max_abs_deviation_by_category"] = _max_deviation(bands, level)
     return report
 
 
@@ -244,15 +265,15 @@ def error_by_similarity(
     folds: np.ndarray,
     scores: np.ndarray,
     edges: tuple[float, ...],
-    inside: np.ndarray | None = None,
+    category: np.ndarray | None = None,
     draws: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Does distance to the training set predict error? Per similarity band: Brier score of the
     calibrated probabilities, and the conformal error rate and share of informative sets at the
-    default level (Mondrian over the domain sides too, given `inside`; smoothed, given `draws`).
-    Computed on out-of-fold predictions with each compound's own training folds."""
+    default level (Mondrian over the `category` too, given: the domain side or a similarity band;
+    smoothed, given `draws`). Computed on out-of-fold predictions with each compound's own training folds."""
     sets = [
-        cross_conformal_sets(scores, labels, folds, j, DEFAULT_SIGNIFICANCE, inside, draws)
+        cross_conformal_sets(scores, labels, folds, j, DEFAULT_SIGNIFICANCE, category, draws)
         for j in range(labels.shape[1])
     ]
     rows = []

@@ -26,7 +26,9 @@ from hygeia.toxicity.conformal import (
     conformal_planes,
     error_by_similarity,
     inside_domain,
+    similarity_categories,
     smoothing_draws,
+    training_category_edges,
     validity_report,
 )
 from hygeia.toxicity.dataset import ToxicityDataset, load_tox21
@@ -83,6 +85,7 @@ class TrainingRun:
     graphs_onnx: list[bytes] = field(default_factory=list)  # the graph member, one per seed
     graph_quantiles: np.ndarray | None = None  # its descriptor percentiles over every compound
     graph_weight: float = 0.0
+    conformal_edges: tuple[float, ...] = ()  # the similarity edges of the Mondrian categories
 
 
 def network_available() -> bool:
@@ -211,11 +214,14 @@ def run_training(
     # the conformal categories are read off the stored (float32) similarities, as at serving
     stored_similarity = similarity.astype(np.float32)
     inside = inside_domain(stored_similarity, applicability["threshold"])
+    edges = training_category_edges(applicability["threshold"])
+    category = similarity_categories(stored_similarity, edges)
     draws = smoothing_draws(parts[AD_PART], len(ENDPOINTS))  # each compound's τ, as it would get served
     applicability["error_by_similarity"] = error_by_similarity(
-        similarity, calibrated_oof, dataset.labels, folds, ensemble_oof, BAND_EDGES, inside, draws
+        similarity, calibrated_oof, dataset.labels, folds, ensemble_oof, BAND_EDGES, category, draws
     )
-    conformal = validity_report(ensemble_oof, dataset.labels, folds, ENDPOINTS, inside, draws)
+    bands = category if len(edges) > 1 else None  # with the threshold alone the categories are the sides
+    conformal = validity_report(ensemble_oof, dataset.labels, folds, ENDPOINTS, inside, draws, bands)
     drift = _drift_reference(ensemble_oof, calibrators, similarity)
     log(f"applicability threshold {applicability['threshold']} ({clock.lap('calibration_and_domain')} s)")
 
@@ -249,6 +255,7 @@ def run_training(
         graph_cv.onnx if graph_cv is not None else [],
         graph_cv.quantiles if graph_cv is not None else None,
         GRAPH_WEIGHT if graph_cv is not None else 0.0,
+        edges,
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from hygeia.toxicity import conformal
 from hygeia.toxicity.conformal import (
     EndpointConformal,
     MondrianConformal,
@@ -14,6 +16,7 @@ from hygeia.toxicity.conformal import (
     set_label,
     similarity_categories,
     smoothing_draws,
+    training_category_edges,
     validity_report,
 )
 
@@ -223,3 +226,33 @@ def test_a_category_without_calibration_compounds_keeps_both_labels() -> None:
     model = MondrianConformal.fit(scores, labels, np.zeros(500, int), count=3)
     sets = model.prediction_sets(np.array([0.0, 1.0]), np.array([2, 2]), 0.2)
     assert sets.all()
+
+
+def test_the_report_judges_each_category_where_the_sets_are_banded() -> None:
+    scores, labels = _scores(6000, 16)
+    category = np.arange(6000) % 3
+    folds = np.arange(6000) % 5
+    inside = category > 0
+    report = validity_report(scores[:, None], labels[:, None], folds, ("X",), inside, None, category)
+    at_02 = report["0.2"]
+    cells = at_02["endpoints"]["X"]["by_category"]
+    assert len(cells) == 3
+    sets = cross_conformal_sets(scores[:, None], labels[:, None], folds, 0, 0.2, category)
+    covered = sets[np.arange(6000), labels.astype(int)]
+    for k, cell in enumerate(cells):
+        assert cell["error_active"] == round(float(1 - covered[(category == k) & (labels == 1)].mean()), 4)
+    worst = max(abs(c[f"error_{n}"] - 0.2) for c in cells for n in ("inactive", "active"))
+    assert at_02["max_abs_deviation_by_category"] == round(worst, 4)
+    assert (
+        "by_category"
+        not in validity_report(scores[:, None], labels[:, None], folds, ("X",), inside)["0.2"]["endpoints"][
+            "X"
+        ]
+    )
+
+
+def test_training_bands_split_only_the_domain_each_run_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conformal, "CATEGORY_BAND_EDGES", (0.4, 0.5, 0.6))
+    assert training_category_edges(0.35) == (0.35, 0.4, 0.5, 0.6)
+    assert training_category_edges(0.4) == (0.4, 0.5, 0.6)
+    assert training_category_edges(0.45) == (0.45, 0.5, 0.6)  # no band cut out of the domain
