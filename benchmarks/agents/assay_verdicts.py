@@ -85,7 +85,7 @@ def _share(flags: np.ndarray) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=REPO / "models" / "toxicity" / "2.12.0")
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "toxicity" / "2.13.0")
     parser.add_argument("--data", type=Path, default=get_settings().data_dir / "tox21" / "tox21.csv")
     parser.add_argument("--seed", type=int, default=2026, help="the card's fold seed")
     parser.add_argument("--folds", type=int, default=5)

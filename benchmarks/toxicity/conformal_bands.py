@@ -43,6 +43,8 @@ if, against the sides:
 If both pass, the smaller worst in-domain band gap over both levels wins (within 0.002 a tie, which goes
 to the more single-label sets); if neither passes, the sides stay. A winner becomes the served recipe:
 the threshold each training run chooses, plus the winner's edges above it.
+On fold seed 2 both candidates passed and (0.4, 0.5, 0.6) won (in-domain bands 0.005 from ε at both
+levels, the sides 0.017 and 0.039; §33): model 2.13.0 serves it.
 """
 
 from __future__ import annotations

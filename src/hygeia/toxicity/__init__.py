@@ -23,5 +23,5 @@ MODEL_NAME = "toxicity"
 # What a training set's rows are standardised under (the rules live in `molecules`); here, so that the
 # CLI can name them without importing RDKit at start-up.
 ORGANIC_SCOPE = "organic-v2"  # what is scored, and what models trained from now on learn from
-LARGEST_FRAGMENT_SCOPE = "largest-fragment-v1"  # the rule of toxicity models up to 2.6.0 and 2.10.0-2.12.0
+LARGEST_FRAGMENT_SCOPE = "largest-fragment-v1"  # the rule of toxicity models up to 2.6.0 and 2.10.0-2.13.0
 CHEMISTRY_SCOPES = (ORGANIC_SCOPE, LARGEST_FRAGMENT_SCOPE)

@@ -11,7 +11,7 @@ from hygeia.settings import get_settings
 from hygeia.toxicity import CHEMISTRY_SCOPES, ORGANIC_SCOPE
 
 app = typer.Typer(no_args_is_help=True)
-DEFAULT_VERSION = "2.12.0"
+DEFAULT_VERSION = "2.13.0"
 
 
 def _log(message: str) -> None:
@@ -28,7 +28,7 @@ def train(
     scope: str = typer.Option(
         ORGANIC_SCOPE,
         help=f"chemistry scope the rows are standardised under: {' or '.join(CHEMISTRY_SCOPES)} (the "
-        "latter: the compounds, and so the scaffold folds, of models up to 2.6.0 and of 2.10.0-2.12.0)",
+        "latter: the compounds, and so the scaffold folds, of models up to 2.6.0 and of 2.10.0-2.13.0)",
     ),
     force: bool = typer.Option(False, help="overwrite an existing artifact folder"),
     with_outcomes: bool = typer.Option(

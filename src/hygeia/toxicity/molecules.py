@@ -13,7 +13,7 @@ acetate is not acetic acid, ziram is not dimethyldithiocarbamic acid: the metal 
 activity), and a parent without carbon (potassium iodide, ammonium nitrate): inorganic chemistry the
 fingerprints cannot describe. It also passes over a listed counter-ion (ChEMBL's salts and solvents)
 that outweighs a small active compound: 8-hydroxyquinoline citrate is 8-hydroxyquinoline. Toxicity
-models up to 2.6.0 and 2.10.0-2.12.0 (to keep 2.6.0's folds) were trained under `LARGEST_FRAGMENT_SCOPE`,
+models up to 2.6.0 and 2.10.0-2.13.0 (to keep 2.6.0's folds) were trained under `LARGEST_FRAGMENT_SCOPE`,
 which kept the largest organic fragment of such inputs; their training set is rebuilt with it only to
 stay aligned with their stored arrays (see `read_across.py`).
 """

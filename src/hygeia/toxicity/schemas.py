@@ -139,12 +139,14 @@ class Prediction(BaseModel):
         "'inactive' when only one label is plausible, 'uncertain' when both are, 'empty' when neither "
         "(unlike the training data). From model 2.5.0 calibrated separately in and out of the "
         "applicability domain; from 2.12.0 with smoothed p-values (a per-molecule draw hashed from its "
-        "fingerprint, so the same molecule always gets the same set). Absent for models without a "
-        "conformal calibration set.",
+        "fingerprint, so the same molecule always gets the same set); from 2.13.0 in the domain per "
+        "nearest-neighbour similarity band (the card's `conformal.category_edges`). Absent for models "
+        "without a conformal calibration set.",
     )
     conformal_significance: float | None = Field(
         None,
-        description="error rate per class (2.5.0 on: per class and domain side) the prediction sets are "
+        description="error rate per class (2.5.0 on: per class and domain side; 2.13.0 on: per class and "
+        "similarity band) the prediction sets are "
         "calibrated to (scaffold CV)",
     )
     overall: OverallCall | None = None
