@@ -57,7 +57,12 @@ from typing import Any
 import numpy as np
 
 from benchmarks.toxicity.conformal_domain import served_draws, stored_calibration
-from hygeia.toxicity.conformal import SIGNIFICANCE_LEVELS, cross_conformal_sets, similarity_categories
+from hygeia.toxicity.conformal import (
+    SIGNIFICANCE_LEVELS,
+    cross_conformal_sets,
+    similarity_categories,
+    training_category_edges,
+)
 from hygeia.toxicity.training import BAND_EDGES
 
 # edges besides the card's threshold; the last three were added before the selection-fold run
@@ -144,21 +149,28 @@ def in_domain_band_gap(result: dict[str, Any], threshold: float, level: float) -
     return round(max(gaps), 4)
 
 
+def keeps_classes_and_informs(
+    results: dict[tuple[float, ...], dict[float, dict[str, Any]]],
+    edges: tuple[float, ...],
+    sides: tuple[float, ...],
+) -> bool:
+    """The second and third rules' common conditions against the sides: per class, at both levels, no
+    larger gap than CLASS_GAP or the sides' own, and at most SINGLE_LABEL_COST fewer single-label sets."""
+    for level in SIGNIFICANCE_LEVELS:
+        if results[edges][level]["max_abs_deviation"] > max(
+            CLASS_GAP, results[sides][level]["max_abs_deviation"]
+        ):
+            return False
+    return single_label(results, sides) - single_label(results, edges) <= SINGLE_LABEL_COST
+
+
 def confirm(results: dict[tuple[float, ...], dict[float, dict[str, Any]]], threshold: float) -> bool:
     """The module docstring's second rule: do the edges CONFIRMED_EDGES hold on this split?"""
     sides, bands = (threshold,), tuple(sorted({threshold, *CONFIRMED_EDGES}))
-    for level in SIGNIFICANCE_LEVELS:
-        banded, plain = results[bands][level], results[sides][level]
-        if banded["max_abs_deviation"] > max(CLASS_GAP, plain["max_abs_deviation"]):
-            return False
-        if in_domain_band_gap(banded, threshold, level) > BAND_GAP:
-            return False
-    return single_label(results, sides) - single_label(results, bands) <= SINGLE_LABEL_COST
-
-
-def above_threshold(threshold: float, edges: tuple[float, ...]) -> tuple[float, ...]:
-    """The categories' edges: the domain threshold and those of `edges` inside the domain."""
-    return (threshold, *sorted(e for e in edges if e > threshold))
+    return keeps_classes_and_informs(results, bands, sides) and all(
+        in_domain_band_gap(results[bands][level], threshold, level) <= BAND_GAP
+        for level in SIGNIFICANCE_LEVELS
+    )
 
 
 def settle(
@@ -172,17 +184,14 @@ def settle(
         return in_domain_band_gap(results[edges][level], threshold, level)
 
     def passes(edges: tuple[float, ...]) -> bool:
-        for level in SIGNIFICANCE_LEVELS:
-            own, plain = results[edges][level], results[sides][level]
-            if own["max_abs_deviation"] > max(CLASS_GAP, plain["max_abs_deviation"]):
-                return False
         return (
-            band_gap(edges, low) <= band_gap(sides, low)
+            keeps_classes_and_informs(results, edges, sides)
+            and band_gap(edges, low) <= band_gap(sides, low)
             and band_gap(edges, high) <= band_gap(sides, high) - BAND_GAIN
-            and single_label(results, sides) - single_label(results, edges) <= SINGLE_LABEL_COST
         )
 
-    passed = [e for e in (above_threshold(threshold, c) for c in SETTLED_CANDIDATES) if passes(e)]
+    candidates = (training_category_edges(threshold, c) for c in SETTLED_CANDIDATES)
+    passed = [e for e in candidates if passes(e)]
     if not passed:
         return sides
     worst = {e: max(band_gap(e, level) for level in SIGNIFICANCE_LEVELS) for e in passed}
@@ -208,7 +217,7 @@ def main() -> None:
     threshold = float(card["applicability_domain"]["threshold"])
     report: dict[str, Any] = {"model": card["version"], "threshold": threshold}
     results: dict[tuple[float, ...], dict[float, dict[str, Any]]] = {}
-    settled = [above_threshold(threshold, c) for c in SETTLED_CANDIDATES]
+    settled = [training_category_edges(threshold, c) for c in SETTLED_CANDIDATES]
     taxonomies = [tuple(sorted({threshold, *extra})) for extra in TAXONOMIES]
     for edges in taxonomies + [e for e in settled if e not in taxonomies]:
         category = similarity_categories(similarity, edges)

@@ -108,10 +108,12 @@ def conformal_planes(scores: np.ndarray, labels: np.ndarray, similarity: np.ndar
 CATEGORY_BAND_EDGES: tuple[float, ...] = (0.4, 0.5, 0.6)  # the third rule's winner on fold seed 2
 
 
-def training_category_edges(threshold: float) -> tuple[float, ...]:
+def training_category_edges(
+    threshold: float, band_edges: tuple[float, ...] = CATEGORY_BAND_EDGES
+) -> tuple[float, ...]:
     """A training run's category edges: the domain threshold it chose, then the band edges above it
     (an edge at or below the threshold would split the out-of-domain side, which no rule tested)."""
-    return (float(threshold), *sorted(e for e in CATEGORY_BAND_EDGES if e > threshold))
+    return (float(threshold), *sorted(e for e in band_edges if e > threshold))
 
 
 def card_category_edges(card: dict[str, Any]) -> tuple[float, ...]:
