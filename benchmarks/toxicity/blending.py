@@ -59,17 +59,30 @@ def nested_weight(
     trees: np.ndarray, net: np.ndarray, labels: np.ndarray, folds: np.ndarray, per_endpoint: bool
 ) -> np.ndarray:
     """Network weight chosen on the inner folds (one for all endpoints, or one per endpoint)."""
+    return nested_weights(trees, net, labels, folds, per_endpoint)[0]
+
+
+def nested_weights(
+    base: np.ndarray, added: np.ndarray, labels: np.ndarray, folds: np.ndarray, per_endpoint: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(1 - w) * base + w * added with w chosen on each outer fold's inner folds by mean ROC-AUC (one w
+    for all endpoints, or one per endpoint), and the weights chosen (outer fold x endpoint)."""
     out = np.full(labels.shape, np.nan)
+    chosen = []
     for k in np.unique(folds):
         inner, outer = folds != k, folds == k
         table = []
         for w in GRID:
-            per_fold = fold_metrics(((1 - w) * trees + w * net)[inner], labels[inner], folds[inner])
+            per_fold = fold_metrics(((1 - w) * base + w * added)[inner], labels[inner], folds[inner])
             table.append([np.mean(v["roc_auc"]) for v in per_fold.values()])
         scores = np.array(table)
-        w = GRID[np.argmax(scores, axis=0)] if per_endpoint else GRID[int(np.argmax(scores.mean(axis=1)))]
-        out[outer] = (1 - w) * trees[outer] + w * net[outer]
-    return out
+        if per_endpoint:
+            w = GRID[np.argmax(scores, axis=0)]
+        else:
+            w = np.full(labels.shape[1], GRID[int(np.argmax(scores.mean(axis=1)))])
+        out[outer] = (1 - w) * base[outer] + w * added[outer]
+        chosen.append(w)
+    return out, np.array(chosen)
 
 
 def per_fold(oof: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict[str, np.ndarray]:
