@@ -6,30 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from benchmarks.toxicity import forest_member, graph_erg
-from benchmarks.toxicity.blending import SHIPPED_NETWORKS
 
 from hygeia.toxicity.members import SHIPPED_MEMBERS, fit_endpoint
-
-N, ENDPOINTS = 500, 12
-
-
-@pytest.fixture
-def made_up(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """labels, folds and a `scores(signal)` maker; the networks' folder written already."""
-    rng = np.random.default_rng(3)
-    labels = rng.integers(0, 2, (N, ENDPOINTS)).astype(float)
-    labels[rng.random((N, ENDPOINTS)) < 0.1] = np.nan  # untested
-    folds = np.arange(N) % 5
-
-    def scores(signal: float) -> np.ndarray:
-        return np.clip(np.nan_to_num(labels) * signal + rng.random((N, ENDPOINTS)), 1e-3, 1 - 1e-3) / 2
-
-    (tmp_path / "networks").mkdir()
-    for name in SHIPPED_NETWORKS:
-        np.save(tmp_path / "networks" / f"{name}.npy", scores(0.1))
-    return labels, folds, scores
 
 
 def test_the_forest_report_pairs_each_placement_with_its_reference(tmp_path: Path, made_up) -> None:  # type: ignore[no-untyped-def]
