@@ -46,6 +46,8 @@ from hygeia.toxicity.graph_training import GRAPH_SEEDS
 from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
 from hygeia.toxicity.training import member_matrix
 
+PER_ENDPOINT = "nested: one graph weight per endpoint"
+
 
 def seed_path(graph: Path, seed: int) -> Path:
     return graph if seed == 0 else graph.with_name(f"{graph.stem}-seed{seed}{graph.suffix}")
@@ -71,17 +73,21 @@ def compute(members: Path, graph: Path) -> None:
 def endpoint_rows(
     candidates: dict[str, np.ndarray], labels: np.ndarray, folds: np.ndarray
 ) -> dict[str, dict[str, Any]]:
-    """Per endpoint: each candidate's mean ROC-AUC over folds, and the graph member alone minus the
-    served blend, paired over folds (mean and SE)."""
+    """Per endpoint: each candidate's mean ROC-AUC over folds, and the graph member alone and the
+    per-endpoint weights minus the served blend, paired over folds (mean and SE), in both metrics."""
     tables = {name: fold_metrics(oof, labels, folds) for name, oof in candidates.items()}
     rows: dict[str, dict[str, Any]] = {}
     for endpoint in ENDPOINTS:
-        row = {name: round(float(np.mean(t[endpoint]["roc_auc"])), 4) for name, t in tables.items()}
-        diff = np.subtract(
-            tables["graph member alone"][endpoint]["roc_auc"], tables["served"][endpoint]["roc_auc"]
-        )
-        row["graph alone minus served"] = round(float(diff.mean()), 4)
-        row["graph alone minus served, SE"] = round(float(diff.std(ddof=1) / np.sqrt(len(diff))), 4)
+        row: dict[str, Any] = {
+            name: round(float(np.mean(t[endpoint]["roc_auc"])), 4) for name, t in tables.items()
+        }
+        for name, short in (("graph member alone", "graph alone"), (PER_ENDPOINT, "per endpoint")):
+            for metric in ("roc_auc", "pr_auc"):
+                diff = np.subtract(tables[name][endpoint][metric], tables["served"][endpoint][metric])
+                row[f"{short} minus served, {metric}"] = round(float(diff.mean()), 4)
+                row[f"{short} minus served, {metric}, SE"] = round(
+                    float(diff.std(ddof=1) / np.sqrt(len(diff))), 4
+                )
         rows[endpoint] = row
     return rows
 
@@ -101,7 +107,7 @@ def report(members: Path, graph: Path, networks: Path) -> dict[str, Any]:
         "served": served,
         "graph member alone": graph_member,
         "nested: one graph weight": one,
-        "nested: one graph weight per endpoint": each,
+        PER_ENDPOINT: each,
     }
     return {
         "fold_seed": 0,
