@@ -31,7 +31,7 @@ from benchmarks.toxicity.blending import (
     shipped_blend,
     shipped_network_side,
 )
-from benchmarks.toxicity.label_imputation import graph_oof, selection_inputs
+from benchmarks.toxicity.label_imputation import graph_oof, seed_path, selection_inputs
 from hygeia.toxicity.members import SHIPPED_MEMBERS
 
 SECOND_SEED = 1  # a second seed tells ErG's effect from one training run's luck
@@ -40,9 +40,7 @@ SECOND_SEED = 1  # a second seed tells ErG's effect from one training run's luck
 def compute(graph: Path, graph_erg: Path, seed: int = 0) -> None:
     """The graph member with ErG (and, for another seed than 0, without) at `seed`, where absent."""
     missing = [
-        (path, erg)
-        for path, erg in ((graph_erg, True), (_seed_path(graph, seed), False))
-        if not path.exists()
+        (path, erg) for path, erg in ((graph_erg, True), (seed_path(graph, seed), False)) if not path.exists()
     ]
     if not missing:
         return
@@ -50,10 +48,6 @@ def compute(graph: Path, graph_erg: Path, seed: int = 0) -> None:
     for path, erg in missing:
         descriptors = np.hstack([parts["rdkit_2d"], parts["erg"]]) if erg else parts["rdkit_2d"]
         np.save(path, graph_oof(dataset, descriptors, folds, seed))
-
-
-def _seed_path(path: Path, seed: int) -> Path:
-    return path if seed == 0 else path.with_name(f"{path.stem}-seed{seed}{path.suffix}")
 
 
 def report(members: Path, graph_path: Path, graph_erg_path: Path, networks: Path) -> dict[str, Any]:
@@ -82,8 +76,8 @@ def report(members: Path, graph_path: Path, graph_erg_path: Path, networks: Path
         "both graph members averaged, in the blend": row(blend((graph + graph_erg) / 2), reference),
     }
     seed = SECOND_SEED
-    if _seed_path(graph_path, seed).exists() and _seed_path(graph_erg_path, seed).exists():
-        plain, with_erg = np.load(_seed_path(graph_path, seed)), np.load(_seed_path(graph_erg_path, seed))
+    if seed_path(graph_path, seed).exists() and seed_path(graph_erg_path, seed).exists():
+        plain, with_erg = np.load(seed_path(graph_path, seed)), np.load(seed_path(graph_erg_path, seed))
         seed_blend, plain_pair = blend(plain), blend((graph + plain) / 2)
         rows[f"seed {seed}: graph member alone"] = row(plain, graph_reference)
         rows[f"seed {seed}: graph member + ErG alone"] = row(with_erg, folds_of(plain))
@@ -110,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for seed in (0, SECOND_SEED) if args.second_seed else (0,):
         started = time.perf_counter()
-        compute(args.graph, _seed_path(args.graph_erg, seed), seed)
+        compute(args.graph, seed_path(args.graph_erg, seed), seed)
         print(f"seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
     result = report(args.members, args.graph, args.graph_erg, args.networks)
     print_rows(result["rows"])

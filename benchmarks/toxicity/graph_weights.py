@@ -39,7 +39,7 @@ from benchmarks.toxicity.blending import (
     shipped_blend,
     shipped_network_side,
 )
-from benchmarks.toxicity.label_imputation import graph_oof, selection_inputs
+from benchmarks.toxicity.label_imputation import graph_oof, seed_path, selection_inputs
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.evaluation import fold_metrics
 from hygeia.toxicity.graph_training import GRAPH_SEEDS
@@ -47,10 +47,6 @@ from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
 from hygeia.toxicity.training import member_matrix
 
 PER_ENDPOINT = "nested: one graph weight per endpoint"
-
-
-def seed_path(graph: Path, seed: int) -> Path:
-    return graph if seed == 0 else graph.with_name(f"{graph.stem}-seed{seed}{graph.suffix}")
 
 
 def compute(members: Path, graph: Path) -> None:

@@ -83,6 +83,11 @@ def graph_oof(dataset: Any, descriptors: np.ndarray, folds: np.ndarray, seed: in
     return oof
 
 
+def seed_path(path: Path, seed: int) -> Path:
+    """Where a graph member's out of fold at `seed` lives: the given path for seed 0, else beside it."""
+    return path if seed == 0 else path.with_name(f"{path.stem}-seed{seed}{path.suffix}")
+
+
 def selection_inputs(graph: Path) -> tuple[Any, np.ndarray, dict[str, np.ndarray]]:
     """The data set, the selection folds and the boosters' feature parts; first the graph member's
     out-of-fold file, if `graph` is not there yet."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from benchmarks.toxicity import graph_weights
 from benchmarks.toxicity.blending import nested_weights
+from benchmarks.toxicity.label_imputation import seed_path
 
 from hygeia.toxicity.graph_training import GRAPH_SEEDS
 from hygeia.toxicity.members import SHIPPED_MEMBERS
@@ -35,11 +36,11 @@ def test_the_report_pairs_each_weighting_with_the_served_one(tmp_path: Path, mad
     for seed in GRAPH_SEEDS:
         graph = scores(0.0)
         graph[:, 0] = scores(1.0)[:, 0]  # better than the blend on the first endpoint only
-        np.save(graph_weights.seed_path(tmp_path / "graph.npy", seed), graph)
+        np.save(seed_path(tmp_path / "graph.npy", seed), graph)
     result = graph_weights.report(tmp_path / "members.npz", tmp_path / "graph.npy", tmp_path / "networks")
     rows, first = result["rows"], result["endpoints"]["NR-AR"]
     assert rows["served"]["roc_auc_diff"] == 0.0
     assert rows["nested: one graph weight per endpoint"]["roc_auc_diff"] > 0
-    assert first["graph member alone"] > first["served"] and first["graph alone minus served"] > 0
-    assert result["endpoints"]["SR-p53"]["graph alone minus served"] < 0
+    assert first["graph member alone"] > first["served"] and first["graph alone minus served, roc_auc"] > 0
+    assert result["endpoints"]["SR-p53"]["graph alone minus served, roc_auc"] < 0
     assert min(result["weights_per_endpoint_per_outer_fold"]["NR-AR"]) > 0.2
