@@ -37,9 +37,8 @@ from benchmarks.toxicity.blending import (
     shipped_blend,
     shipped_network_side,
 )
-from benchmarks.toxicity.label_imputation import selection_inputs
-from hygeia.toxicity.members import SHIPPED_MEMBERS, MemberConfig, cross_validate_member
-from hygeia.toxicity.training import member_matrix
+from benchmarks.toxicity.label_imputation import save_booster_oofs, selection_inputs
+from hygeia.toxicity.members import SHIPPED_MEMBERS, MemberConfig
 
 # Breiman's forest in LightGBM: every tree on a 63 % bootstrap, a column sample at each split, no
 # shrinkage (rf mode averages the trees); deep trees with small leaves, as a forest wants.
@@ -67,12 +66,7 @@ def compute(members: Path, graph: Path) -> None:
     """Each shipped booster's and each forest's ensemble out of fold (and the graph member's, if
     `graph` is missing)."""
     dataset, folds, parts = selection_inputs(graph)
-    result: dict[str, np.ndarray] = {"labels": dataset.labels, "folds": folds}
-    for config in (*SHIPPED_MEMBERS, *FORESTS):
-        cv = cross_validate_member(config, member_matrix(parts, config), dataset.labels, folds, 0, print)
-        result[config.name] = cv.oof
-        print(f"{config.name}: {cv.seconds:.0f} s", flush=True)
-    np.savez(members, **result)
+    save_booster_oofs(members, (*SHIPPED_MEMBERS, *FORESTS), dataset, folds, parts)
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray, labels: np.ndarray) -> float:

@@ -39,12 +39,11 @@ from benchmarks.toxicity.blending import (
     shipped_blend,
     shipped_network_side,
 )
-from benchmarks.toxicity.label_imputation import graph_oof, seed_path, selection_inputs
+from benchmarks.toxicity.label_imputation import graph_oof, save_booster_oofs, seed_path, selection_inputs
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.evaluation import fold_metrics
 from hygeia.toxicity.graph_training import GRAPH_SEEDS
-from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
-from hygeia.toxicity.training import member_matrix
+from hygeia.toxicity.members import SHIPPED_MEMBERS
 
 PER_ENDPOINT = "nested: one graph weight per endpoint"
 
@@ -56,14 +55,8 @@ def compute(members: Path, graph: Path) -> None:
         if not seed_path(graph, seed).exists():
             np.save(seed_path(graph, seed), graph_oof(dataset, parts["rdkit_2d"], folds, seed))
             print(f"graph seed {seed} done", flush=True)
-    if members.exists():
-        return
-    result: dict[str, np.ndarray] = {"labels": dataset.labels, "folds": folds}
-    for config in SHIPPED_MEMBERS:
-        cv = cross_validate_member(config, member_matrix(parts, config), dataset.labels, folds, 0, print)
-        result[config.name] = cv.oof
-        print(f"{config.name}: {cv.seconds:.0f} s", flush=True)
-    np.savez(members, **result)  # type: ignore[arg-type]
+    if not members.exists():
+        save_booster_oofs(members, SHIPPED_MEMBERS, dataset, folds, parts)
 
 
 def endpoint_rows(

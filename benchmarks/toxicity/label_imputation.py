@@ -19,6 +19,7 @@ import argparse
 import json
 import multiprocessing
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +35,7 @@ from benchmarks.toxicity.model_selection import SELECTION_SEED
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import load_tox21
 from hygeia.toxicity.label_imputation import endpoint_targets, outcome_design
-from hygeia.toxicity.members import SHIPPED_MEMBERS, cross_validate_member
+from hygeia.toxicity.members import SHIPPED_MEMBERS, MemberConfig, cross_validate_member
 from hygeia.toxicity.splits import balanced_scaffold_folds, scaffold_groups
 from hygeia.toxicity.training import featurize_parts, member_matrix, network_matrix
 
@@ -99,6 +100,18 @@ def selection_inputs(graph: Path) -> tuple[Any, np.ndarray, dict[str, np.ndarray
         np.save(graph, graph_oof(dataset, parts["rdkit_2d"], folds))
         print(f"graph member done ({time.perf_counter() - started:.0f} s)", flush=True)
     return dataset, folds, parts
+
+
+def save_booster_oofs(
+    out: Path, configs: Sequence[MemberConfig], dataset: Any, folds: np.ndarray, parts: dict[str, np.ndarray]
+) -> None:
+    """Each booster configuration's out of fold on the given folds, with the labels and folds, to `out`."""
+    result: dict[str, np.ndarray] = {"labels": dataset.labels, "folds": folds}
+    for config in configs:
+        cv = cross_validate_member(config, member_matrix(parts, config), dataset.labels, folds, 0, print)
+        result[config.name] = cv.oof
+        print(f"{config.name}: {cv.seconds:.0f} s", flush=True)
+    np.savez(out, **result)  # type: ignore[arg-type]
 
 
 def compute(out: Path, graph: Path) -> None:
