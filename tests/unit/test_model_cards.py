@@ -39,6 +39,7 @@ SHIPPED: list[tuple[str, Callable[[Path], Mapping[str, Any]]]] = [
     ("toxicity/2.11.0", _card_json),
     ("toxicity/2.12.0", _card_json),
     ("toxicity/2.13.0", _card_json),
+    ("toxicity/2.13.1", _card_json),
     ("dermatology/1.2.0", card_sources),
     ("evidence/1.0.0", _card_json),
     ("evidence/2.1.0", _card_json),

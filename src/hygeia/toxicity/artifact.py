@@ -20,8 +20,8 @@ import numpy as np
 
 from hygeia.core.registry import SERVED_SETTINGS, write_card
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
-from hygeia.toxicity.card_markdown import render_markdown
 from hygeia.toxicity.conformal import DEFAULT_SIGNIFICANCE, SMOOTHED
+from hygeia.toxicity.environment_check import with_check
 from hygeia.toxicity.featurize import FEATURIZERS
 from hygeia.toxicity.graph_inputs import GraphConfig, MoleculeGraphFeaturizer
 from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_SEEDS, GRAPH_SELECTION
@@ -257,7 +257,7 @@ def write_artifact(
     (staging / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=1) + "\n")
     np.save(staging / FINGERPRINTS_FILE, run.packed_fingerprints, allow_pickle=False)
     card = write_card(staging, build_card(run, version, data_path, members, networks, graphs))
-    (staging / "MODEL_CARD.md").write_text(render_markdown(card))
+    card = with_check(staging, card, run.dataset.smiles)  # writes MODEL_CARD.md too
     if out_dir.exists():
         shutil.rmtree(out_dir)
     staging.rename(out_dir)

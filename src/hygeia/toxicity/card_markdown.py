@@ -377,8 +377,30 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         + ", ".join(f"{k} {v}" for k, v in card["environment"].items())
         + ".",
         "",
+        *_environment_check_lines(card),
         "## Limitations",
         *bullets(card["limitations"]),
         "",
     ]
     return "\n".join(text)
+
+
+def _environment_check_lines(card: Mapping[str, Any]) -> list[str]:
+    """How the service makes sure it answers as the model did here (2.13.1 on)."""
+    entry = card.get("environment_check")
+    if not entry:
+        return []
+    derived = card.get("derived_from")
+    lines = [
+        "## Environment check",
+        f"Reference answers for {entry['compounds']} training compounds "
+        f"(`{entry['file']}`): {entry['rule']}. Recorded with "
+        + ", ".join(f"{k} {v}" for k, v in entry["recorded_with"].items())
+        + ".",
+    ]
+    if derived:
+        lines.append(
+            f"The trained files are {card['name']} {derived['version']}'s (manifest "
+            f"{derived['sha256'][:12]}), unchanged: {derived['change']}."
+        )
+    return [*lines, ""]

@@ -165,3 +165,44 @@ def explain(
         f"wrote {output}: substructure {result.substructure_total:+.3f}, "
         f"descriptors {result.whole_molecule_total:+.3f} log-odds"
     )
+
+
+@app.command("check-environment")
+def check_environment(
+    model: Path = typer.Option(None, help="check this model folder instead of the served model"),
+) -> None:
+    """Does this installation reproduce the model's recorded answers? Exit 0 if so; else the
+    difference (standardisation, feature parts, probabilities) and the library versions behind it."""
+    from hygeia.toxicity.environment_check import CARD_ENTRY
+    from hygeia.toxicity.loading import get_model, load_folder
+
+    loaded = load_folder(model) if model else get_model()  # EnvironmentMismatch: the root's error path
+    entry = loaded.card.get(CARD_ENTRY)
+    if entry:
+        _log(f"{loaded.name} {loaded.version} reproduces its {entry['compounds']} recorded answers here")
+    else:
+        _log(f"{loaded.name} {loaded.version} records no answers; RDKit is the release its card names")
+
+
+@app.command("add-environment-check")
+def add_environment_check(
+    source: Path = typer.Argument(..., help="a trained model folder without the check (2.13.0 and older)"),
+    version: str = typer.Option(..., help="the patch version to write, e.g. 2.13.1"),
+    out: Path = typer.Option(None, help="default <models_dir>/toxicity/<version>"),
+    data: Path = typer.Option(None, help="Tox21 CSV the reference compounds come from"),
+) -> None:
+    """Write SOURCE's files unchanged as VERSION, plus its answers for reference compounds recorded here;
+    refused unless this environment has the library versions SOURCE was trained with."""
+    from hygeia.toxicity.dataset import read_tox21
+    from hygeia.toxicity.environment_check import add_check
+
+    settings = get_settings()
+    data = data or settings.data_dir / "tox21" / "tox21.csv"
+    if not data.is_file():
+        fail(f"Tox21 data {data} not found (set --data or HYGEIA_DATA_DIR)")
+    out = out or settings.models_dir / "toxicity" / version
+    try:
+        card = add_check(source, out, version, read_tox21(data)["smiles"].tolist())
+    except (ValueError, FileExistsError) as exc:
+        fail(str(exc))
+    _log(f"wrote {out}: {card['name']} {version}, {card['environment_check']['compounds']} reference answers")

@@ -24,7 +24,7 @@ from hygeia.core.registry import (
     verify_folder,
 )
 from hygeia.settings import get_settings
-from hygeia.toxicity import MODEL_NAME
+from hygeia.toxicity import MODEL_NAME, environment_check
 from hygeia.toxicity.featurize import FeatureSpecMismatch
 from hygeia.toxicity.model import ToxicityModel, ToxicityModelError
 
@@ -37,13 +37,15 @@ TRAIN_HINT = "no trained toxicity model is registered or bundled: run `hygeia to
 
 
 def _build(folder: Path, card: dict[str, Any], stage: str) -> ToxicityModel:
-    """Feature-spec and endpoint checks on an already hash-verified folder; refusals are integrity errors."""
+    """Feature-spec, endpoint and environment checks on an already hash-verified folder; refusals are
+    integrity errors (503 with the reason)."""
     if card.get("name") != MODEL_NAME:
         raise ModelIntegrityError(f"{folder} holds model {card.get('name')!r}, not {MODEL_NAME!r}")
     try:
         model = ToxicityModel.from_folder(Path(folder), card)
     except (FeatureSpecMismatch, ToxicityModelError) as exc:
         raise ModelIntegrityError(f"{MODEL_NAME} {card.get('version')}: {exc}") from exc
+    environment_check.verify(model, Path(folder), card)  # EnvironmentMismatch: another answer than its card's
     model.registered = LoadedModel(
         MODEL_NAME, str(card["version"]), str(card["sha256"]), stage, Path(folder), card
     )
@@ -134,10 +136,13 @@ def _bundled_model() -> ToxicityModel:
 
 
 def unavailable_reason() -> str | None:
-    """For /ready and the console: None when a model can be found, else why not (no loading)."""
-    if _registry_current() is not None or bundled_folder() is not None:
-        return None
-    return _missing()
+    """For /ready and the console: None when a model can be found and was not refused by the environment
+    check, else why not (no loading)."""
+    current = _registry_current()
+    if current is not None:
+        return environment_check.known_refusal(current[1])
+    folder = bundled_folder()
+    return _missing() if folder is None else environment_check.known_refusal(folder)
 
 
 def clear_cache() -> None:

@@ -15,6 +15,7 @@ import pytest
 from hygeia.core.registry import SERVED_SETTINGS, SETTINGS_ENTRY, ModelIntegrityError, verify_folder
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.artifact import write_artifact
+from hygeia.toxicity.environment_check import ReferenceAnswers, answer, differences
 from hygeia.toxicity.loading import load_folder
 from hygeia.toxicity.members import TUNED_PARAMS, MemberConfig
 from hygeia.toxicity.predictor import predict_smiles
@@ -49,6 +50,18 @@ def test_artifact_is_complete_and_verifiable(trained: tuple[Path, dict]) -> None
     assert conformal.shape == (3, len(packed), len(ENDPOINTS))
     assert ((conformal[2] >= 0) & (conformal[2] <= 1)).all()
     assert "max_abs_deviation_by_domain" in card["conformal"]["validity_cross_fitted"]["0.2"]
+
+
+def test_a_trained_model_records_its_answers_and_reproduces_them(trained: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    """Every newly trained folder carries the environment check, hashed like its files, and passes it."""
+    folder, card = trained
+    entry = card["environment_check"]
+    assert entry["compounds"] == 48 and entry["file"] in card["artifacts"]
+    assert "environment_check" in card[SERVED_SETTINGS]
+    model = load_folder(folder)  # runs the check: raises EnvironmentMismatch if the answers differ
+    recorded = ReferenceAnswers.load(folder / entry["file"])
+    assert recorded.probabilities.shape == (48, len(ENDPOINTS))
+    assert differences(recorded, answer(model, recorded.smiles), entry["tolerance"]) == []
 
 
 def test_the_card_s_served_settings_belong_to_the_model_s_identity(
