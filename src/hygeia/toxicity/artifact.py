@@ -153,6 +153,11 @@ def _save_boosters(run: TrainingRun, folder: Path) -> list[dict[str, Any]]:
     return members
 
 
+def _tox21_compounds(run: TrainingRun) -> int:
+    """Tox21's own compounds come first; a tenant's outcome molecules are appended after them."""
+    return len(run.dataset) - (run.outcome_rows or {}).get("new_compounds", 0)
+
+
 def _training_data(run: TrainingRun, data_path: Path) -> dict[str, Any]:
     dataset = run.dataset
     rejected_by_code: dict[str, int] = {}
@@ -160,7 +165,7 @@ def _training_data(run: TrainingRun, data_path: Path) -> dict[str, Any]:
         rejected_by_code[row.code] = rejected_by_code.get(row.code, 0) + 1
     tested = ~np.isnan(dataset.labels)
     added = run.outcome_rows or {}
-    tox21_compounds = len(dataset) - added.get("new_compounds", 0)  # outcome molecules are appended
+    tox21_compounds = _tox21_compounds(run)
     return {
         "path": str(data_path),
         "sha256": dataset.sha256,
@@ -257,7 +262,8 @@ def write_artifact(
     (staging / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=1) + "\n")
     np.save(staging / FINGERPRINTS_FILE, run.packed_fingerprints, allow_pickle=False)
     card = write_card(staging, build_card(run, version, data_path, members, networks, graphs))
-    card = with_check(staging, card, run.dataset.smiles)  # writes MODEL_CARD.md too
+    # reference compounds from Tox21 only: a tenant's outcome structures are not written into the folder
+    card = with_check(staging, card, run.dataset.smiles[: _tox21_compounds(run)])  # and MODEL_CARD.md
     if out_dir.exists():
         shutil.rmtree(out_dir)
     staging.rename(out_dir)

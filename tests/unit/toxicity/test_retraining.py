@@ -21,6 +21,7 @@ from hygeia.core.outcomes import add_outcomes
 from hygeia.core.registry import PRODUCTION, STAGING, get_registry, verify_folder
 from hygeia.core.retraining import RetrainRefused, outcome_ids_sha256, training_outcomes
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME, ORGANIC_SCOPE
+from hygeia.toxicity.environment_check import ReferenceAnswers
 from hygeia.toxicity.lifecycle import inchikey
 from hygeia.toxicity.loading import clear_cache
 from hygeia.toxicity.molecules import MoleculeRejection, prepare
@@ -111,6 +112,10 @@ def test_a_candidate_trained_with_outcomes_is_compared_and_never_promoted(  # ty
     # the Tox21 part, as production's: zinc octanoate and 3 inorganics (4 rows) are out of scope
     assert card["training_data"]["compounds_after_dedup"] == 290
     assert card["training_data"]["chemistry_scope"] == ORGANIC_SCOPE
+    # the environment check's reference compounds come from Tox21's rows, never from the tenant's outcomes
+    reference = ReferenceAnswers.load(Path(row.path) / card["environment_check"]["file"])
+    outcome_parents = {prepare(r["smiles"]).smiles for r in later}  # type: ignore[union-attr]
+    assert len(reference.smiles) == 48 and not outcome_parents & set(reference.standardised)
 
     split = info["held_out_split"]
     assert split["same_split"] is True
