@@ -11,6 +11,7 @@ selection folds that raised the network alone from 0.818 to 0.831 ROC-AUC
 from __future__ import annotations
 
 import io
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -130,7 +131,7 @@ def export_graph_onnx(model: DirectedMPNN, graphs: MoleculeGraphs, descriptors: 
     torch.onnx.export(
         _Probabilities(model).eval(),
         example,
-        buffer,
+        cast(Any, buffer),  # the TorchScript exporter (dynamo=False) takes a file; its stub says a path
         input_names=list(GRAPH_INPUTS),
         output_names=["probabilities"],
         dynamic_axes={**{n: {0: n} for n in GRAPH_INPUTS}, "probabilities": {0: "molecules"}},

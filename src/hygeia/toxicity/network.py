@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -31,6 +32,11 @@ TORCH_THREADS = 1
 
 class InputLayer(nn.Module):
     """The fitted transform as fixed buffers: gather kept columns, fill NaN, signed log, z-score, clip."""
+
+    columns: torch.Tensor  # registered buffers (typed here: nn.Module's attribute lookup is untyped)
+    fill: torch.Tensor
+    mean: torch.Tensor
+    scale: torch.Tensor
 
     def __init__(self, transform: InputTransform) -> None:
         super().__init__()
@@ -181,7 +187,7 @@ def export_onnx(network: MultitaskNetwork, n_features: int) -> bytes:
     torch.onnx.export(
         head,
         (torch.zeros(2, n_features),),
-        buffer,
+        cast(Any, buffer),  # the TorchScript exporter (dynamo=False) takes a file; its stub says a path
         input_names=["features"],
         output_names=["probabilities"],
         dynamic_axes={"features": {0: "batch"}, "probabilities": {0: "batch"}},
