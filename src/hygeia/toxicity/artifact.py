@@ -21,7 +21,7 @@ import numpy as np
 from hygeia.core.registry import SERVED_SETTINGS, write_card
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME
 from hygeia.toxicity.conformal import DEFAULT_SIGNIFICANCE, SMOOTHED
-from hygeia.toxicity.environment_check import with_check
+from hygeia.toxicity.environment_check import installed_versions, with_check
 from hygeia.toxicity.featurize import FEATURIZERS
 from hygeia.toxicity.graph_inputs import GraphConfig, MoleculeGraphFeaturizer
 from hygeia.toxicity.graph_training import GRAPH_NAME, GRAPH_SEEDS, GRAPH_SELECTION
@@ -89,8 +89,7 @@ LIMITATIONS = [
 
 
 def _environment() -> dict[str, str]:
-    names = ("rdkit", "lightgbm", "scikit-learn", "numpy", "onnxruntime")
-    env = {"python": platform.python_version(), **{n: package_version(n) for n in names}}
+    env = {"python": platform.python_version(), **installed_versions()}
     if network_available():  # no network member without torch; nothing to record then
         env["torch"] = package_version("torch")
     return env

@@ -38,7 +38,7 @@ REFERENCE_COMPOUNDS = 48
 # Probabilities: another CPU's float rounding moves them by ~1e-7, a changed feature by 1e-2 and more.
 PROBABILITY_TOLERANCE = 1e-4
 FEATURE_RTOL, FEATURE_ATOL = 1e-6, 1e-9
-RECORDED_LIBRARIES = ("rdkit", "lightgbm", "numpy", "onnxruntime", "scikit-learn")
+RECORDED_LIBRARIES = ("rdkit", "lightgbm", "scikit-learn", "numpy", "onnxruntime")  # as cards list them
 
 
 class EnvironmentMismatch(ModelIntegrityError):
