@@ -22,10 +22,9 @@ import numpy as np
 from hygeia.core.registry import verify_folder
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import read_tox21
-from hygeia.toxicity.environment_check import installed_versions
+from hygeia.toxicity.environment_check import answer, installed_versions
 from hygeia.toxicity.model import ToxicityModel
-from hygeia.toxicity.molecules import StandardisedMolecule
-from hygeia.toxicity.parallel import CHUNK, featurize_prepared, prepare_one
+from hygeia.toxicity.parallel import CHUNK
 
 
 def _row_digests(values: np.ndarray) -> np.ndarray:
@@ -42,15 +41,13 @@ def score(model_folder: Path, data: Path, out: Path) -> None:
     probabilities = np.full((len(smiles), len(ENDPOINTS)), np.nan)
     digests: dict[str, np.ndarray] = {}
     for start in range(0, len(smiles), CHUNK):
-        prepared = [prepare_one(s) for s in smiles[start : start + CHUNK]]
-        rows = start + np.flatnonzero([isinstance(p, StandardisedMolecule) for p in prepared])
-        standardised += [p.smiles if isinstance(p, StandardisedMolecule) else "" for p in prepared]
-        features = featurize_prepared(model.feature_parts, prepared)
-        probabilities[rows] = model.score(features).probabilities
-        for key, values in features.items():
-            if isinstance(values, np.ndarray):
-                name = json.loads(key)["name"]
-                digests.setdefault(name, np.full(len(smiles), "", dtype="<U16"))[rows] = _row_digests(values)
+        answered = answer(model, smiles[start : start + CHUNK])  # the environment check's serving path
+        rows = start + np.flatnonzero([parent != "" for parent in answered.standardised])
+        standardised += answered.standardised
+        probabilities[rows] = answered.probabilities
+        for key, values in answered.parts.items():
+            name = json.loads(key)["name"]
+            digests.setdefault(name, np.full(len(smiles), "", dtype="<U16"))[rows] = _row_digests(values)
     np.savez_compressed(
         out,
         standardised=np.array(standardised),
