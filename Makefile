@@ -4,24 +4,39 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# Every install takes the releases the tests last passed on (`make lock` moves them forward)
+CONSTRAINTS := constraints.txt
+PIP_INSTALL := $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS)
 
 # llama.cpp's OpenMP workers must sleep when idle, or they spin on both cores between answers
 export OMP_WAIT_POLICY ?= PASSIVE
 # llama-cpp-python compiles llama.cpp once (pip then reuses the wheel from its cache)
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
 
-.PHONY: run test test-integration browser-deps monitoring-deps lint typecheck bench clean
+.PHONY: run test test-integration browser-deps monitoring-deps lint typecheck bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(PIP_INSTALL) -e .
 	touch $(STAMP)
 
 # Tests also need the dev tools and the local language model the agents' end-to-end tests run on.
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,llm]'
+	$(PIP_INSTALL) -e '.[dev,llm]'
 	touch $(TEST_STAMP)
+
+# Resolve every dependency afresh, newest allowed release first, in a scratch venv, and pin what came
+# out; commit the new constraints.txt only after `make test` and `.ci/run` pass on it.
+LOCK_VENV := build/lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet '.[dev,llm,load,s3]'
+	{ printf '%s\n' '# The releases Hygeia is tested on (Python 3.11, Linux x86_64), written by `make lock`.' \
+		'# pip install -c constraints.txt ... keeps an install on them; pyproject.toml says what is allowed.'; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude hygeia; } > $(CONSTRAINTS)
+	rm -rf $(LOCK_VENV)
 
 # The browser tests drive Debian's Chromium (never a downloaded one); install it once if missing.
 browser-deps:
