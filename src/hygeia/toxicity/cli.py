@@ -1,4 +1,4 @@
-"""Tox21 toxicity: train the model, predict CSV/SMILES/SDF files, explain one molecule."""
+"""Tox21 toxicity: train the model, predict CSV/SMILES/SDF files, explain one molecule, evaluate on labels."""
 
 from __future__ import annotations
 
@@ -206,3 +206,73 @@ def add_environment_check(
     except (ValueError, FileExistsError) as exc:
         fail(str(exc))
     _log(f"wrote {out}: {card['name']} {version}, {card['environment_check']['compounds']} reference answers")
+
+
+@app.command("evaluate")
+def evaluate(
+    labelled: Path = typer.Argument(
+        ..., metavar="LABELLED", help="CSV or SDF: structures, and 0/1/blank columns named like the endpoints"
+    ),
+    model: Path = typer.Option(None, help="evaluate this model folder instead of the served model"),
+    json_out: Path = typer.Option(None, "--json", help="write the full report here"),
+) -> None:
+    """Score labelled compounds and report, per endpoint and as the mean over endpoints, ROC-AUC,
+    PR-AUC, Brier score, ROC-AUC inside and outside the applicability domain, and the conformal sets'
+    error per class; once over every scored compound, once without those likely in the training data."""
+    import json
+
+    from hygeia.toxicity.external_validation import LabelError, validate
+    from hygeia.toxicity.io import InputFileError, read_records
+    from hygeia.toxicity.loading import get_model, load_folder
+
+    try:
+        records = read_records(labelled)
+    except InputFileError as exc:
+        fail(str(exc))
+    loaded = load_folder(model) if model else get_model()
+    try:
+        report = validate(loaded, records)
+    except LabelError as exc:
+        fail(str(exc))
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2) + "\n")
+    typer.echo(_evaluation_table(report))
+
+
+def _evaluation_table(report: dict) -> str:
+    """Novel compounds first: those likely in the training data make every figure optimistic."""
+    refused = ", ".join(f"{code} {count}" for code, count in report["refused"].items()) or "none"
+    lines = [
+        f"{report['model']['name']} {report['model']['version']}: {report['records']} records, "
+        f"{report['scored']} scored, refused: {refused} ({report['refused_with_labels']} of them labelled); "
+        f"{report['likely_in_training']} likely in the training data (nearest similarity 1.0)",
+    ]
+    titles = {"novel": "novel compounds", "all": "all scored compounds, training look-alikes included"}
+    for subset, title in titles.items():
+        part = report[subset]
+        lines += ["", f"{title}: {part['records']}"]
+        if not part["records"]:
+            continue
+        lines.append(
+            f"{'endpoint':<14}{'tested':>7}{'actives':>8}{'ROC-AUC':>8}{'PR-AUC':>7}{'Brier':>6}"
+            f"  ROC-AUC in / out of domain (n)  set error inactive / active at {report['significance']}"
+        )
+        for endpoint, row in part["endpoints"].items():
+            inside, outside = row["in_domain"], row["out_of_domain"]
+            sets = row.get("conformal") or {}
+            lines.append(
+                f"{endpoint:<14}{row['tested']:>7}{row['actives']:>8}{_number(row['roc_auc']):>8}"
+                f"{_number(row['pr_auc']):>7}{_number(row['brier']):>6}  "
+                f"{_number(inside['roc_auc'])} ({inside['tested']}) / {_number(outside['roc_auc'])} "
+                f"({outside['tested']})  {_number(sets.get('error_inactive'))} / "
+                f"{_number(sets.get('error_active'))}"
+            )
+        lines.append(
+            f"mean over {part['endpoints_in_mean']} endpoints: ROC-AUC {_number(part['mean_roc_auc'])}, "
+            f"PR-AUC {_number(part['mean_pr_auc'])}"
+        )
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -1,0 +1,156 @@
+"""The served model on someone else's labelled compounds: what the Tox21 challenge's final set, or a
+laboratory's own assay results, say of the ranking, calibration, domain and conformal sets that scaffold
+CV promised.
+
+Labels sit beside the structures in columns named like the endpoints (`NR-AR` … `SR-p53`, as in
+`tox21.csv`): 1, 0, or blank for not tested. A bad label cell stops the run and is named, since a metric
+over silently skipped labels would mislead. A compound the model refuses is counted by reason, never
+dropped unseen. A compound whose fingerprint equals a training compound's (nearest similarity 1.0) is
+most likely in Tox21 already, so every figure is also given without those ("novel").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.conformal import class_errors
+from hygeia.toxicity.io import InputRecord
+from hygeia.toxicity.model import ToxicityModel
+from hygeia.toxicity.molecules import MoleculeRejection
+from hygeia.toxicity.parallel import prepare_and_featurize, worker_count
+
+LABEL_VALUES = {"1": 1.0, "1.0": 1.0, "0": 0.0, "0.0": 0.0, "": np.nan}
+SAME_AS_TRAINING = 1.0 - 1e-9  # nearest Tanimoto similarity from which a compound counts as seen
+SHOWN_LABEL_ERRORS = 10
+
+
+class LabelError(ValueError):
+    """The labels cannot be read as given; the message names the cells."""
+
+
+def read_labels(records: Sequence[InputRecord]) -> tuple[np.ndarray, list[str]]:
+    """(records, 12) labels with NaN where untested or the endpoint has no column; the endpoints given."""
+    given = [e for e in ENDPOINTS if any(e in r.passthrough for r in records)]
+    if not given:
+        raise LabelError(f"no label columns: name them like the endpoints ({', '.join(ENDPOINTS)})")
+    labels = np.full((len(records), len(ENDPOINTS)), np.nan)
+    bad = []
+    for i, record in enumerate(records):
+        for endpoint in given:
+            cell = record.passthrough.get(endpoint, "").strip()
+            if cell in LABEL_VALUES:
+                labels[i, ENDPOINTS.index(endpoint)] = LABEL_VALUES[cell]
+            else:
+                bad.append(f"record {i + 1} {endpoint}={cell!r}")
+    if bad:
+        shown = "; ".join(bad[:SHOWN_LABEL_ERRORS]) + ("; …" if len(bad) > SHOWN_LABEL_ERRORS else "")
+        raise LabelError(f"{len(bad)} label cells are not 1, 0 or blank: {shown}")
+    return labels, given
+
+
+@dataclass
+class ScoredRecords:
+    probabilities: np.ndarray  # (n, 12) unrounded; NaN rows were refused
+    similarity: np.ndarray  # (n,) nearest training Tanimoto; NaN if refused
+    in_domain: np.ndarray  # (n,) bool
+    sets: np.ndarray | None  # (n, 12, 2) bool conformal sets, None for models without them
+    refused: Counter[str]  # error code -> records
+
+
+def score_records(model: ToxicityModel, records: Sequence[InputRecord]) -> ScoredRecords:
+    """The serving path (standardise, featurise, score) with unrounded outputs kept in input order."""
+    n = len(records)
+    result = ScoredRecords(
+        np.full((n, len(ENDPOINTS)), np.nan), np.full(n, np.nan), np.zeros(n, bool), None, Counter()
+    )
+    items = [r.molecule for r in records]
+    for start, prepared, features in prepare_and_featurize(model.feature_parts, items, worker_count(n)):
+        rows = [start + k for k, item in enumerate(prepared) if not isinstance(item, MoleculeRejection)]
+        result.refused.update(item.code for item in prepared if isinstance(item, MoleculeRejection))
+        if not rows:
+            continue
+        scored = model.score(features)
+        result.probabilities[rows] = scored.probabilities
+        result.similarity[rows] = scored.nearest_similarity
+        result.in_domain[rows] = scored.in_domain
+        if scored.prediction_sets is not None:
+            if result.sets is None:
+                result.sets = np.zeros((n, len(ENDPOINTS), 2), dtype=bool)
+            result.sets[rows] = scored.prediction_sets
+    return result
+
+
+def _roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
+    return round(float(roc_auc_score(y, p)), 4) if 0 < y.sum() < len(y) else None
+
+
+def _side(y: np.ndarray, p: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+    return {"tested": int(rows.sum()), "roc_auc": _roc_auc(y[rows], p[rows])}
+
+
+def endpoint_report(
+    y: np.ndarray, p: np.ndarray, in_domain: np.ndarray, sets: np.ndarray | None
+) -> dict[str, Any]:
+    """One endpoint over the rows given (all scored and tested): ranking, calibration, domain, sets."""
+    both = 0 < y.sum() < len(y)
+    report: dict[str, Any] = {
+        "tested": len(y),
+        "actives": int(y.sum()),
+        "roc_auc": _roc_auc(y, p),
+        "pr_auc": round(float(average_precision_score(y, p)), 4) if both else None,
+        "brier": round(float(brier_score_loss(y, p)), 4) if len(y) else None,
+        "in_domain": _side(y, p, in_domain),
+        "out_of_domain": _side(y, p, ~in_domain),
+    }
+    if sets is not None:
+        report["conformal"] = class_errors(sets, y.astype(int))
+    return report
+
+
+def subset_report(
+    labels: np.ndarray, scored: ScoredRecords, rows: np.ndarray, given: Sequence[str]
+) -> dict[str, Any]:
+    """Every given endpoint on `rows` (scored records), and the means over endpoints with both classes."""
+    endpoints = {}
+    for endpoint in given:
+        j = ENDPOINTS.index(endpoint)
+        tested = rows & ~np.isnan(labels[:, j])
+        sets = None if scored.sets is None else scored.sets[tested, j]
+        endpoints[endpoint] = endpoint_report(
+            labels[tested, j], scored.probabilities[tested, j], scored.in_domain[tested], sets
+        )
+    ranked = [r for r in endpoints.values() if r["roc_auc"] is not None]
+    return {
+        "records": int(rows.sum()),
+        "endpoints": endpoints,
+        "mean_roc_auc": round(float(np.mean([r["roc_auc"] for r in ranked])), 4) if ranked else None,
+        "mean_pr_auc": round(float(np.mean([r["pr_auc"] for r in ranked])), 4) if ranked else None,
+        "endpoints_in_mean": len(ranked),
+    }
+
+
+def validate(model: ToxicityModel, records: Sequence[InputRecord]) -> dict[str, Any]:
+    """The whole report: what was scored and refused, then the novel records and all scored ones."""
+    labels, given = read_labels(records)
+    scored = score_records(model, records)
+    valid = ~np.isnan(scored.similarity)
+    seen = valid & (np.nan_to_num(scored.similarity) >= SAME_AS_TRAINING)
+    labelled = ~np.isnan(labels).all(axis=1)
+    return {
+        "model": {"name": model.card["name"], "version": model.card["version"]},
+        "records": len(records),
+        "scored": int(valid.sum()),
+        "refused": dict(scored.refused.most_common()),
+        "refused_with_labels": int((labelled & ~valid).sum()),
+        "likely_in_training": int(seen.sum()),
+        "significance": model.significance,
+        "novel": subset_report(labels, scored, valid & ~seen, given),
+        "all": subset_report(labels, scored, valid, given),
+    }

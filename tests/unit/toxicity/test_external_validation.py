@@ -1,0 +1,149 @@
+"""Evaluating the served model on a labelled file: labels read exactly, refusals counted, compounds the
+model has seen kept apart, metrics equal to scikit-learn's on the serving path's probabilities."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+from typer.testing import CliRunner
+
+from hygeia.cli import app
+from hygeia.toxicity import ENDPOINTS
+from hygeia.toxicity.external_validation import (
+    LabelError,
+    endpoint_report,
+    read_labels,
+    score_records,
+    validate,
+)
+from hygeia.toxicity.io import InputRecord, read_records
+from hygeia.toxicity.model import ToxicityModel
+from hygeia.toxicity.predictor import predict_smiles
+
+NOVEL = [  # drug-like structures whose nearest Tox21 neighbour is at similarity 0.33-0.55
+    "CC(C)Cc1ccc(cc1)C(C)C(=O)NCc1ccncc1",
+    "O=C(Nc1ccc(F)cc1)c1cc2ccccc2o1",
+    "CCN(CC)C(=O)c1ccc2[nH]c3ccccc3c2c1",
+    "Cc1nc2ccccc2n1CC(=O)N1CCOCC1",
+    "COc1ccc(cc1)S(=O)(=O)N1CCC(CC1)C(N)=O",
+    "CCOC(=O)c1ccc(NC(=O)C2CC2)cc1",
+]
+SEEN = ["CCOc1ccc2nc(S(N)(=O)=O)sc2c1", "CCN1C(=O)NC(c2ccccc2)C1=O"]  # Tox21 rows TOX3021, TOX3020
+REFUSED = ["CCCC[Sn](CCCC)(CCCC)Cl", "C1CC"]
+SR_ARE = [1, 0, 1, 0, 0, 1, 1, 0, 1, 0]  # made-up outcomes of the ten structures, refused ones included
+NR_AR = ["0", "", "0.0", "0", "", "", "1.0", "0", "", ""]
+
+
+def _records(sr_are: list[int] | None = None, nr_ar: list[str] | None = None) -> list[InputRecord]:
+    smiles = NOVEL + SEEN + REFUSED
+    sr_are, nr_ar = sr_are or SR_ARE, nr_ar or NR_AR
+    return [
+        InputRecord(s, s, {"id": f"c{i}", "SR-ARE": str(y), "NR-AR": nr_ar[i] if i < len(nr_ar) else ""})
+        for i, (s, y) in enumerate(zip(smiles, sr_are, strict=True))
+    ]
+
+
+def test_labels_read_as_one_zero_or_untested():
+    labels, given = read_labels(_records())
+    assert given == ["NR-AR", "SR-ARE"]
+    assert labels.shape == (10, len(ENDPOINTS))
+    assert np.isnan(labels[:, ENDPOINTS.index("SR-p53")]).all()  # no column: untested everywhere
+    nr_ar = labels[:, ENDPOINTS.index("NR-AR")]
+    assert nr_ar[[0, 2, 3, 6]].tolist() == [0.0, 0.0, 0.0, 1.0] and np.isnan(nr_ar[[1, 4, 5, 8, 9]]).all()
+
+
+def test_a_bad_label_cell_is_named_and_stops_the_run():
+    records = _records(nr_ar=["0", "active", "", "yes"])
+    with pytest.raises(LabelError, match=r"2 label cells.*record 2 NR-AR='active'; record 4 NR-AR='yes'"):
+        read_labels(records)
+    with pytest.raises(LabelError, match="no label columns"):
+        read_labels([InputRecord("C", "C", {"activity": "1"})])
+
+
+def test_endpoint_report_matches_scikit_learn_and_splits_the_domain():
+    y = np.array([1, 0, 1, 0, 0, 1, 0, 0], dtype=float)
+    p = np.array([0.9, 0.2, 0.4, 0.5, 0.1, 0.7, 0.3, 0.6])
+    inside = np.array([True, True, True, True, False, False, False, False])
+    sets = np.array([[0, 1], [1, 0], [1, 1], [0, 1], [1, 0], [0, 0], [1, 0], [1, 1]], dtype=bool)
+    report = endpoint_report(y, p, inside, sets)
+    assert report["roc_auc"] == round(roc_auc_score(y, p), 4)
+    assert report["pr_auc"] == round(average_precision_score(y, p), 4)
+    assert report["brier"] == round(float(np.mean((p - y) ** 2)), 4)
+    assert report["in_domain"] == {"tested": 4, "roc_auc": round(roc_auc_score(y[:4], p[:4]), 4)}
+    assert report["out_of_domain"]["roc_auc"] == round(roc_auc_score(y[4:], p[4:]), 4)
+    # actives 0, 2, 5: the empty set of 5 misses; inactives 1, 3, 4, 6, 7: the {active} set of 3 misses
+    assert report["conformal"]["error_active"] == round(1 / 3, 4)
+    assert report["conformal"]["error_inactive"] == 0.2
+    one_class = endpoint_report(np.zeros(3), np.array([0.1, 0.2, 0.3]), np.ones(3, bool), None)
+    assert one_class["roc_auc"] is None and one_class["pr_auc"] is None and "conformal" not in one_class
+
+
+def test_probabilities_are_the_serving_paths_unrounded(shipped_model: ToxicityModel):
+    records = _records()
+    scored = score_records(shipped_model, records)
+    served = predict_smiles(shipped_model, [r.smiles for r in records])
+    for row, result in zip(scored.probabilities, served, strict=True):
+        if result.probabilities is None:
+            assert np.isnan(row).all()
+        else:
+            assert np.allclose(row, [result.probabilities[e] for e in ENDPOINTS], atol=5e-5)
+    assert scored.refused == {"disallowed_element": 1, "unparseable": 1}
+
+
+def test_validate_counts_refusals_and_keeps_seen_compounds_apart(shipped_model: ToxicityModel):
+    records = _records()
+    report = validate(shipped_model, records)
+    assert (report["records"], report["scored"], report["likely_in_training"]) == (10, 8, 2)
+    assert report["refused"] == {"disallowed_element": 1, "unparseable": 1}
+    assert report["refused_with_labels"] == 2
+    assert report["novel"]["records"] == 6 and report["all"]["records"] == 8
+    sr_are = report["novel"]["endpoints"]["SR-ARE"]
+    scored = score_records(shipped_model, records).probabilities[:6, ENDPOINTS.index("SR-ARE")]
+    assert sr_are["tested"] == 6 and sr_are["actives"] == 3
+    assert sr_are["roc_auc"] == round(roc_auc_score(SR_ARE[:6], scored), 4)
+    # NR-AR: the novel compounds tested (0, 2, 3) are all inactive, so no AUC and no mean entry
+    assert report["novel"]["endpoints"]["NR-AR"]["roc_auc"] is None
+    assert report["novel"]["endpoints_in_mean"] == 1
+    assert report["novel"]["mean_roc_auc"] == sr_are["roc_auc"]
+    assert report["all"]["endpoints"]["NR-AR"]["tested"] == 5  # rows 0, 2, 3 novel; 6, 7 seen
+    assert report["all"]["endpoints"]["NR-AR"]["roc_auc"] is not None
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_cli_prints_the_table_and_writes_the_report(tmp_path: Path, shipped_folder: Path):
+    rows = [{"smiles": r.smiles, **r.passthrough} for r in _records()]
+    labelled = _write(tmp_path / "labelled.csv", rows)
+    assert len(read_records(labelled)) == 10
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app, ["toxicity", "evaluate", str(labelled), "--model", str(shipped_folder), "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["likely_in_training"] == 2 and report["novel"]["endpoints_in_mean"] == 1
+    lines = result.output.splitlines()
+    assert "10 records, 8 scored, refused: disallowed_element 1, unparseable 1 (2 of them" in lines[0]
+    assert lines.index("novel compounds: 6") < lines.index(
+        "all scored compounds, training look-alikes included: 8"
+    )
+    sr_are = next(line for line in lines if line.startswith("SR-ARE"))
+    assert f"{report['novel']['endpoints']['SR-ARE']['roc_auc']:.3f}" in sr_are
+
+
+def test_cli_refuses_a_bad_label_with_its_cell(tmp_path: Path, shipped_folder: Path):
+    labelled = _write(tmp_path / "bad.csv", [{"smiles": "CCO", "NR-AR": "inactive"}])
+    result = CliRunner().invoke(app, ["toxicity", "evaluate", str(labelled), "--model", str(shipped_folder)])
+    assert result.exit_code != 0
+    assert "record 1 NR-AR='inactive'" in result.output
