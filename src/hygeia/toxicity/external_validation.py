@@ -63,6 +63,15 @@ class ScoredRecords:
     sets: np.ndarray | None  # (n, 12, 2) bool conformal sets, None for models without them
     refused: Counter[str]  # error code -> records
 
+    @property
+    def valid(self) -> np.ndarray:
+        return ~np.isnan(self.similarity)
+
+    @property
+    def seen(self) -> np.ndarray:
+        """Scored records with a training look-alike: most likely in the training data already."""
+        return self.valid & (np.nan_to_num(self.similarity) >= SAME_AS_TRAINING)
+
 
 def score_records(model: ToxicityModel, records: Sequence[InputRecord]) -> ScoredRecords:
     """The serving path (standardise, featurise, score) with unrounded outputs kept in input order."""
@@ -140,8 +149,7 @@ def validate(model: ToxicityModel, records: Sequence[InputRecord]) -> dict[str, 
     """The whole report: what was scored and refused, then the novel records and all scored ones."""
     labels, given = read_labels(records)
     scored = score_records(model, records)
-    valid = ~np.isnan(scored.similarity)
-    seen = valid & (np.nan_to_num(scored.similarity) >= SAME_AS_TRAINING)
+    valid, seen = scored.valid, scored.seen
     labelled = ~np.isnan(labels).all(axis=1)
     return {
         "model": {"name": model.card["name"], "version": model.card["version"]},
