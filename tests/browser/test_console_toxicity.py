@@ -135,3 +135,43 @@ def test_large_uploaded_file_runs_as_a_screen(page: Any, platform: Platform, tmp
     assert rows[2]["error"].startswith("unparseable") and not rows[1]["error"]
     assert_accessible(page)
     screenshot(page, "toxicity-screen")
+
+
+def test_evaluate_on_labelled_compounds(page: Any, platform: Platform, tmp_path: Path) -> None:
+    reason = toxicity_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no toxicity model: {reason}")
+    labelled = tmp_path / "assay.csv"
+    labelled.write_text(
+        "smiles,SR-ARE\n"
+        "CC(C)Cc1ccc(cc1)C(C)C(=O)NCc1ccncc1,1\n"
+        "O=C(Nc1ccc(F)cc1)c1cc2ccccc2o1,0\n"
+        "CCN(CC)C(=O)c1ccc2[nH]c3ccccc3c2c1,1\n"
+        "Cc1nc2ccccc2n1CC(=O)N1CCOCC1,0\n"
+        "CCOc1ccc2nc(S(N)(=O)=O)sc2c1,1\n"  # a Tox21 compound: reported apart
+        "CCCC[Sn](CCCC)(CCCC)Cl,0\n"  # refused, and counted
+    )
+    login(page, platform.admin_key, "/toxicity")
+    page.get_by_label("Labelled file").set_input_files(str(labelled))
+    page.get_by_role("button", name="Evaluate").click()
+
+    novel = page.locator("table[data-subset='novel']")
+    novel.wait_for(timeout=60_000)
+    summary = page.locator("#tox-evaluation").inner_text()
+    assert "6 labelled compound(s) from assay.csv" in summary
+    assert "5 scored; not scored: disallowed_element 1 (1 of them labelled)" in summary
+    assert "1 most likely in the training data" in summary
+    assert "Novel compounds: 4" in summary and "training look-alikes included: 5" in summary
+    row = novel.locator("tbody tr")
+    assert row.count() == 1 and row.first.locator("th").inner_text() == "SR-ARE"
+    cells = row.first.locator("td")
+    assert (cells.nth(0).inner_text(), cells.nth(1).inner_text()) == ("4", "2")
+    assert 0.0 <= float(cells.nth(2).inner_text()) <= 1.0  # the ROC-AUC of 2 actives vs 2 inactives
+    assert_accessible(page)
+    assert_no_horizontal_overflow(page)
+    screenshot(page, "toxicity-evaluation")
+
+    labelled.write_text("smiles,SR-ARE\nCCO,maybe\n")
+    page.get_by_label("Labelled file").set_input_files(str(labelled))
+    page.get_by_role("button", name="Evaluate").click()
+    page.get_by_text("record 1 SR-ARE='maybe'").wait_for(timeout=30_000)

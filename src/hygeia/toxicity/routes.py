@@ -1,4 +1,5 @@
-"""HTTP layer for toxicity: single and batch prediction, explanation SVG, model card.
+"""HTTP layer for toxicity: single and batch prediction, screens, evaluation on labels, explanation SVG,
+model card.
 The work is in service.py."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hygeia.toxicity.schemas import (
     BatchJobAccepted,
     BatchPredictRequest,
     BatchPredictResponse,
+    EvaluationResponse,
     ModelCardResponse,
     PredictRequest,
     PredictResponse,
@@ -94,6 +96,27 @@ def download_screen(job_id: str, principal: Viewer) -> StreamingResponse:
     body, media_type, name = screen.screen_download(principal.tenant_id, job_id)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(body, media_type=media_type, headers=headers)
+
+
+@router.post("/evaluate", response_model=EvaluationResponse)
+async def evaluate(
+    request: Request,
+    principal: Analyst,
+    file: UploadFile = File(
+        ...,
+        description="CSV or SDF: structures, and 0 / 1 / blank columns named like the endpoints (tox21.csv)",
+    ),
+) -> EvaluationResponse:
+    """The production model measured on your labelled compounds, up to 10,000: per endpoint ROC-AUC,
+    PR-AUC, Brier score, ROC-AUC in and out of the applicability domain, conformal error per class, and
+    the mean over endpoints; once for novel compounds, once with training look-alikes. A label cell that
+    is not 1, 0 or blank is a 422 naming it. Costs one rate-limit unit per record, like a batch."""
+    records = await run_in_threadpool(service.read_labelled, file.file, file.filename or "")
+    charge(request, principal, cost=len(records) - 1)
+    model, report = await run_in_threadpool(service.evaluate_labelled, principal, records)
+    return EvaluationResponse(
+        model=service.reference(model), **{k: v for k, v in report.items() if k != "model"}
+    )
 
 
 @router.get("/model", response_model=ModelCardResponse)

@@ -238,3 +238,52 @@ class ModelCardResponse(BaseModel):
     card: dict[str, Any]
     markdown: str | None = Field(None, description="MODEL_CARD.md with every measured metric")
     notice: str = NOT_SAFETY_EVIDENCE
+
+
+class DomainSide(BaseModel):
+    tested: int
+    roc_auc: float | None = Field(description="null where this side holds one class only")
+
+
+class ConformalErrors(BaseModel):
+    error_inactive: float | None = Field(description="share of tested inactives whose set misses 'inactive'")
+    error_active: float | None = Field(description="share of tested actives whose set misses 'active'")
+    single_label: float | None = Field(description="share of sets naming exactly one class")
+
+
+class EndpointEvaluation(BaseModel):
+    tested: int = Field(description="scored compounds with a 0 or 1 label for this endpoint")
+    actives: int
+    roc_auc: float | None = Field(description="null where the tested compounds hold one class only")
+    pr_auc: float | None
+    brier: float | None
+    in_domain: DomainSide
+    out_of_domain: DomainSide
+    conformal: ConformalErrors | None = Field(default=None, description="at the response's significance")
+
+
+class SubsetEvaluation(BaseModel):
+    records: int
+    endpoints: dict[str, EndpointEvaluation]
+    mean_roc_auc: float | None = Field(
+        description="over endpoints with both classes: the challenge's measure"
+    )
+    mean_pr_auc: float | None
+    endpoints_in_mean: int
+
+
+class EvaluationResponse(BaseModel):
+    """The production model measured on the caller's labelled compounds (`hygeia toxicity evaluate`)."""
+
+    model: ModelReference
+    records: int
+    scored: int
+    refused: dict[str, int] = Field(description="records the model could not score, by reason")
+    refused_with_labels: int
+    likely_in_training: int = Field(
+        description="scored records whose nearest training compound has similarity 1.0: most likely in "
+        "Tox21 already, so `all` flatters the model and `novel` leaves them out"
+    )
+    significance: float = Field(description="ε of the conformal sets")
+    novel: SubsetEvaluation
+    all: SubsetEvaluation

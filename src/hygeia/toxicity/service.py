@@ -9,10 +9,13 @@ probabilities / similarities feed the platform's drift monitor.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from cachetools import TTLCache
 
@@ -31,6 +34,8 @@ from hygeia.settings import get_settings
 from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, read_across, retraining, screen, tested_records
 from hygeia.toxicity.batching import scoring
 from hygeia.toxicity.explain import explain
+from hygeia.toxicity.external_validation import LabelError, validate
+from hygeia.toxicity.io import SDF_SUFFIXES, InputFileError, InputRecord, read_records
 from hygeia.toxicity.loading import get_model, loaded_model, unavailable_reason
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import UNPARSEABLE, MoleculeRejection, prepare
@@ -49,6 +54,7 @@ MAX_SYNC_BATCH = 10_000
 TOOL_READ_ACROSS = 3  # agents get the tested neighbours of up to this many molecules
 TOOL_WAIT = 5.0  # seconds an agent's call waits for a table still being built
 BATCH_JOB = "toxicity.batch"
+LABELLED_SUFFIXES = (".csv", *sorted(SDF_SUFFIXES - {".mol"}))  # a .smi line has no room for labels
 
 
 def reference(model: ToxicityModel) -> ModelReference:
@@ -285,6 +291,39 @@ def _explain(smiles: str, endpoint: str) -> tuple[ToxicityModel, str]:
         raise InputError(prepared.message, error_code=prepared.code)
     model = get_model()
     return model, explain(model, prepared.mol, endpoint).svg
+
+
+def read_labelled(source: BinaryIO, filename: str) -> list[InputRecord]:
+    """An uploaded labelled file (CSV or SDF) as records; at most MAX_SYNC_BATCH, answered at once."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in LABELLED_SUFFIXES:
+        raise InputError(
+            f"unsupported file {filename!r}: use {', '.join(LABELLED_SUFFIXES)} with label columns"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"labelled{suffix}"
+        with path.open("wb") as handle:
+            shutil.copyfileobj(source, handle)
+        try:
+            records = read_records(path)
+        except InputFileError as exc:
+            raise InputError(str(exc)) from exc
+    if not 0 < len(records) <= MAX_SYNC_BATCH:
+        raise InputError(f"{len(records):,} records: evaluate 1 to {MAX_SYNC_BATCH:,} at a time")
+    return records
+
+
+def evaluate_labelled(
+    principal: Principal, records: Sequence[InputRecord]
+) -> tuple[ToxicityModel, dict[str, Any]]:
+    """The production model on the caller's labels (`external_validation.validate`); audited."""
+    model = get_model()
+    try:
+        report = validate(model, records)
+    except LabelError as exc:
+        raise InputError(str(exc)) from exc
+    _audit(principal, model, [r.smiles for r in records], kind="evaluation")
+    return model, report
 
 
 def model_card() -> tuple[ToxicityModel, dict[str, Any], str | None]:

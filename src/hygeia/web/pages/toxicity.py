@@ -1,5 +1,6 @@
 """Toxicity console: paste or upload molecules, see per-endpoint probabilities with applicability-domain
-badges and highlighted structures, download the table as CSV. Work is `hygeia.toxicity.service`'s.
+badges and highlighted structures, download the table as CSV; upload labelled compounds to measure the
+model on them. Work is `hygeia.toxicity.service`'s.
 
 Up to MAX_TABLE_ROWS molecules are answered in the page; more run in the background, whose progress
 the page follows: an uploaded file as a screen (chunk jobs; the download is the file's own rows and
@@ -21,6 +22,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from hygeia.core import jobs
 from hygeia.core.auth import Principal
@@ -148,6 +150,19 @@ async def predict(
         "notice": load_domain("toxicity", "schemas").NOT_SAFETY_EVIDENCE,
     }
     return render(request, "fragments/toxicity_results.html", context)
+
+
+@router.post("/ui/toxicity/evaluate", dependencies=[Depends(session.same_origin)])
+async def evaluate(
+    request: Request, file: UploadFile = File(...), principal: Principal = Depends(analyst)
+) -> Response:
+    """The production model measured on an uploaded labelled file, as `hygeia toxicity evaluate` does."""
+    service = load_domain("toxicity")
+    upload = io.BytesIO(await file.read())
+    records = await run_in_threadpool(service.read_labelled, upload, file.filename or "")
+    model, report = await run_in_threadpool(service.evaluate_labelled, principal, records)
+    context = {"model": service.reference(model), "report": report, "filename": file.filename}
+    return render(request, "fragments/toxicity_evaluation.html", context)
 
 
 def _csv(
