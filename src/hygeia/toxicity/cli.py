@@ -211,7 +211,9 @@ def add_environment_check(
 @app.command("evaluate")
 def evaluate(
     labelled: Path = typer.Argument(
-        ..., metavar="LABELLED", help="CSV or SDF: structures, and 0/1/blank columns named like the endpoints"
+        ...,
+        metavar="LABELLED",
+        help="CSV or SDF: structures, and 1/0/untested columns named like the endpoints",
     ),
     model: Path = typer.Option(None, help="evaluate this model folder instead of the served model"),
     json_out: Path = typer.Option(None, "--json", help="write the full report here"),

@@ -3,7 +3,8 @@ laboratory's own assay results, say of the ranking, calibration, domain and conf
 CV promised.
 
 Labels sit beside the structures in columns named like the endpoints (`NR-AR` … `SR-p53`, as in
-`tox21.csv`): 1, 0, or blank for not tested. A bad label cell stops the run and is named, since a metric
+`tox21.csv`): 1 or 0 (also written 1.0, 0.0), and blank, `x` (the challenge's own files), NA or NaN for not
+tested. Any other label cell stops the run and is named, since a metric
 over silently skipped labels would mislead. A compound the model refuses is counted by reason, never
 dropped unseen. A compound whose fingerprint equals a training compound's (nearest similarity 1.0) is
 most likely in Tox21 already, so every figure is also given without those ("novel").
@@ -26,7 +27,7 @@ from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection
 from hygeia.toxicity.parallel import prepare_and_featurize, worker_count
 
-LABEL_VALUES = {"1": 1.0, "1.0": 1.0, "0": 0.0, "0.0": 0.0, "": np.nan}
+UNTESTED = frozenset({"", "x", "na", "nan", "n/a"})  # compared lower-cased
 SAME_AS_TRAINING = 1.0 - 1e-9  # nearest Tanimoto similarity from which a compound counts as seen
 SHOWN_LABEL_ERRORS = 10
 
@@ -45,14 +46,26 @@ def read_labels(records: Sequence[InputRecord]) -> tuple[np.ndarray, list[str]]:
     for i, record in enumerate(records):
         for endpoint in given:
             cell = record.passthrough.get(endpoint, "").strip()
-            if cell in LABEL_VALUES:
-                labels[i, ENDPOINTS.index(endpoint)] = LABEL_VALUES[cell]
-            else:
+            label = _label(cell)
+            if label is None:
                 bad.append(f"record {i + 1} {endpoint}={cell!r}")
+            else:
+                labels[i, ENDPOINTS.index(endpoint)] = label
     if bad:
         shown = "; ".join(bad[:SHOWN_LABEL_ERRORS]) + ("; …" if len(bad) > SHOWN_LABEL_ERRORS else "")
-        raise LabelError(f"{len(bad)} label cells are not 1, 0 or blank: {shown}")
+        raise LabelError(f"{len(bad)} label cells are not 1, 0 or untested (blank, x, NA): {shown}")
     return labels, given
+
+
+def _label(cell: str) -> float | None:
+    """1.0, 0.0, NaN for untested, or None for a cell that is none of these."""
+    if cell.lower() in UNTESTED:
+        return np.nan
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if value in (0.0, 1.0) else None
 
 
 @dataclass

@@ -110,7 +110,7 @@ async def evaluate(
     """The production model measured on your labelled compounds, up to 10,000: per endpoint ROC-AUC,
     PR-AUC, Brier score, ROC-AUC in and out of the applicability domain, conformal error per class, and
     the mean over endpoints; once for novel compounds, once with training look-alikes. A label cell that
-    is not 1, 0 or blank is a 422 naming it. Costs one rate-limit unit per record, like a batch."""
+    is not 1, 0 or untested (blank, x, NA) is a 422 naming it. One rate-limit unit per record, as a batch."""
     records = await run_in_threadpool(service.read_labelled, file.file, file.filename or "")
     charge(request, principal, cost=len(records) - 1)
     model, report = await run_in_threadpool(service.evaluate_labelled, principal, records)

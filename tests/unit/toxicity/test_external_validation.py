@@ -36,7 +36,7 @@ NOVEL = [  # drug-like structures whose nearest Tox21 neighbour is at similarity
 SEEN = ["CCOc1ccc2nc(S(N)(=O)=O)sc2c1", "CCN1C(=O)NC(c2ccccc2)C1=O"]  # Tox21 rows TOX3021, TOX3020
 REFUSED = ["CCCC[Sn](CCCC)(CCCC)Cl", "C1CC"]
 SR_ARE = [1, 0, 1, 0, 0, 1, 1, 0, 1, 0]  # made-up outcomes of the ten structures, refused ones included
-NR_AR = ["0", "", "0.0", "0", "", "", "1.0", "0", "", ""]
+NR_AR = ["0", "", "0.0", "0", "x", "NA", "1.0", "0", "nan", ""]  # blank, x, NA, nan: untested
 
 
 def _records(sr_are: list[int] | None = None, nr_ar: list[str] | None = None) -> list[InputRecord]:
@@ -58,8 +58,10 @@ def test_labels_read_as_one_zero_or_untested():
 
 
 def test_a_bad_label_cell_is_named_and_stops_the_run():
-    records = _records(nr_ar=["0", "active", "", "yes"])
-    with pytest.raises(LabelError, match=r"2 label cells.*record 2 NR-AR='active'; record 4 NR-AR='yes'"):
+    records = _records(nr_ar=["0", "active", "", "0.5", "inf"])
+    with pytest.raises(
+        LabelError, match=r"3 label cells.*record 2 NR-AR='active'; record 4 NR-AR='0.5'; rec"
+    ):
         read_labels(records)
     with pytest.raises(LabelError, match="no label columns"):
         read_labels([InputRecord("C", "C", {"activity": "1"})])
