@@ -2,7 +2,7 @@
 Tox21 challenge's final evaluation set, for whoever holds that set (or any file laid out like tox21.csv).
 
     python -m benchmarks.toxicity.external LABELLED.csv --admet-python /tmp/admet/bin/python \
-        [--model models/toxicity/2.13.1] [--json OUT]
+        [--labels LABELS.txt [--id-column ID]] [--model models/toxicity/2.13.1] [--json OUT]
 
 Both models score the same compounds: those Hygeia scores and RDKit parses for ADMET-AI. An endpoint's
 ROC-AUC and PR-AUC are over its tested compounds among them, and the mean over endpoints is the
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from hygeia.toxicity import ENDPOINTS
-from hygeia.toxicity.external_validation import read_labels, score_records
+from hygeia.toxicity.external_validation import join_labels, read_labels, score_records
 from hygeia.toxicity.io import read_records
 from hygeia.toxicity.loading import bundled_folder, load_folder
 
@@ -133,12 +134,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("labelled", type=Path)
     parser.add_argument("--admet-python", type=Path, required=True, help="python of a venv with admet-ai")
+    parser.add_argument("--labels", type=Path, default=None, help="labels in their own file, matched by ID")
+    parser.add_argument("--id-column", default=None, help="the ID column of --labels (default: its first)")
     parser.add_argument("--model", type=Path, default=None, help="default: the newest bundled version")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     folder = args.model or bundled_folder(REPO / "models")
     model = load_folder(folder)
     records = read_records(args.labelled)
+    if args.labels:
+        records, join = join_labels(records, args.labels, args.id_column)
+        print(f"labels matched to {join.matched} of {len(records)} structures", file=sys.stderr)
     labels, _ = read_labels(records)
     scored = score_records(model, records)
     theirs = admet_probabilities(args.admet_python, [r.smiles for r in records])

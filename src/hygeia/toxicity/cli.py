@@ -215,15 +215,22 @@ def evaluate(
         metavar="LABELLED",
         help="CSV or SDF: structures, and 1/0/untested columns named like the endpoints",
     ),
+    labels: Path = typer.Option(
+        None, help="labels in a file of their own (CSV or tab-separated), matched to LABELLED by ID"
+    ),
+    id_column: str = typer.Option(None, help="the ID column of --labels (default: its first column)"),
     model: Path = typer.Option(None, help="evaluate this model folder instead of the served model"),
     json_out: Path = typer.Option(None, "--json", help="write the full report here"),
 ) -> None:
     """Score labelled compounds and report, per endpoint and as the mean over endpoints, ROC-AUC,
     PR-AUC, Brier score, ROC-AUC inside and outside the applicability domain, and the conformal sets'
-    error per class; once over every scored compound, once without those likely in the training data."""
+    error per class; once over every scored compound, once without those likely in the training data.
+    The Tox21 challenge's own files: `evaluate tox21_10k_challenge_score.smiles --labels
+    tox21_10k_challenge_score.txt`."""
     import json
+    from dataclasses import asdict
 
-    from hygeia.toxicity.external_validation import LabelError, validate
+    from hygeia.toxicity.external_validation import LabelError, join_labels, validate
     from hygeia.toxicity.io import InputFileError, read_records
     from hygeia.toxicity.loading import get_model, load_folder
 
@@ -233,9 +240,12 @@ def evaluate(
         fail(str(exc))
     loaded = load_folder(model) if model else get_model()
     try:
-        report = validate(loaded, records)
+        joined = join_labels(records, labels, id_column) if labels else None
+        report = validate(loaded, joined[0] if joined else records)
     except LabelError as exc:
         fail(str(exc))
+    if joined:
+        report["label_join"] = asdict(joined[1])
     if json_out:
         json_out.write_text(json.dumps(report, indent=2) + "\n")
     typer.echo(_evaluation_table(report))
@@ -249,6 +259,12 @@ def _evaluation_table(report: dict) -> str:
         f"{report['scored']} scored, refused: {refused} ({report['refused_with_labels']} of them labelled); "
         f"{report['likely_in_training']} likely in the training data (nearest similarity 1.0)",
     ]
+    if "label_join" in report:
+        join = report["label_join"]
+        lines.append(
+            f"labels matched to {join['matched']} structures; {join['structures_without_labels']} structures "
+            f"without labels, {join['labels_without_structure']} label rows without a structure"
+        )
     titles = {"novel": "novel compounds", "all": "all scored compounds, training look-alikes included"}
     for subset, title in titles.items():
         part = report[subset]

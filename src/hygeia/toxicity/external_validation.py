@@ -8,16 +8,21 @@ tested. Any other label cell stops the run and is named, since a metric
 over silently skipped labels would mislead. A compound the model refuses is counted by reason, never
 dropped unseen. A compound whose fingerprint equals a training compound's (nearest similarity 1.0) is
 most likely in Tox21 already, so every figure is also given without those ("novel").
+
+Labels may also come in a file of their own, matched by an ID: the challenge ships its final set as a
+`.smiles` file (SMILES and Sample ID) and a tab-separated `.txt` of results keyed by Sample ID.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from hygeia.toxicity import ENDPOINTS
@@ -36,16 +41,23 @@ class LabelError(ValueError):
     """The labels cannot be read as given; the message names the cells."""
 
 
+def endpoint_columns(columns: Iterable[str]) -> dict[str, str]:
+    """Endpoint -> the column holding it, matched without regard to case (`nr-ahr` is NR-AhR)."""
+    wanted = {e.lower(): e for e in ENDPOINTS}
+    return {wanted[c.strip().lower()]: c for c in columns if c.strip().lower() in wanted}
+
+
 def read_labels(records: Sequence[InputRecord]) -> tuple[np.ndarray, list[str]]:
     """(records, 12) labels with NaN where untested or the endpoint has no column; the endpoints given."""
-    given = [e for e in ENDPOINTS if any(e in r.passthrough for r in records)]
+    columns = endpoint_columns(c for r in records for c in r.passthrough)
+    given = [e for e in ENDPOINTS if e in columns]
     if not given:
         raise LabelError(f"no label columns: name them like the endpoints ({', '.join(ENDPOINTS)})")
     labels = np.full((len(records), len(ENDPOINTS)), np.nan)
     bad = []
     for i, record in enumerate(records):
         for endpoint in given:
-            cell = record.passthrough.get(endpoint, "").strip()
+            cell = record.passthrough.get(columns[endpoint], "").strip()
             label = _label(cell)
             if label is None:
                 bad.append(f"record {i + 1} {endpoint}={cell!r}")
@@ -55,6 +67,43 @@ def read_labels(records: Sequence[InputRecord]) -> tuple[np.ndarray, list[str]]:
         shown = "; ".join(bad[:SHOWN_LABEL_ERRORS]) + ("; …" if len(bad) > SHOWN_LABEL_ERRORS else "")
         raise LabelError(f"{len(bad)} label cells are not 1, 0 or untested (blank, x, NA): {shown}")
     return labels, given
+
+
+@dataclass(frozen=True)
+class LabelJoin:
+    matched: int  # structures that found their labels
+    structures_without_labels: int
+    labels_without_structure: int
+
+
+def join_labels(
+    records: Sequence[InputRecord], labels_path: Path, id_column: str | None = None
+) -> tuple[list[InputRecord], LabelJoin]:
+    """Each structure gets the endpoint columns of the label row with its ID: the label file's
+    `id_column` (default its first column) against the structure's column of that name, or its `name`
+    (a .smi line's second field, an SDF title). Nothing unmatched is dropped unseen: both sides' leftovers
+    are counted, and an ID given twice in the label file stops the run."""
+    delimiter = "\t" if "\t" in labels_path.open(encoding="utf-8-sig").readline() else ","
+    try:
+        table = pd.read_csv(labels_path, dtype=str, keep_default_na=False, sep=delimiter)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise LabelError(f"cannot read {labels_path.name}: {exc}") from exc
+    column = id_column or str(table.columns[0])
+    if column not in table.columns:
+        raise LabelError(f"{labels_path.name} has no column {column!r} (columns: {list(table.columns)})")
+    repeated = table[column][table[column].duplicated()].unique().tolist()
+    if repeated:
+        raise LabelError(f"{len(repeated)} IDs appear twice in {labels_path.name}, e.g. {repeated[0]!r}")
+    endpoints = endpoint_columns(str(c) for c in table.columns)
+    by_id = {row[column]: {e: row[c] for e, c in endpoints.items()} for row in table.to_dict("records")}
+    joined, used, matched = [], set(), 0
+    for record in records:
+        key = record.passthrough.get(column, record.passthrough.get("name", ""))
+        if key in by_id:
+            used.add(key)
+            matched += 1
+        joined.append(replace(record, passthrough={**record.passthrough, **by_id.get(key, {})}))
+    return joined, LabelJoin(matched, len(records) - matched, len(by_id) - len(used))
 
 
 def _label(cell: str) -> float | None:

@@ -105,11 +105,19 @@ def _read_csv(path: Path) -> list[InputRecord]:
     ]
 
 
+def is_smiles_record(fields: list[str], number: int) -> bool:
+    """A .smi line that holds a molecule: not blank, not a `smiles` header, not a `#` comment (the Tox21
+    challenge's files open with `#SMILES`; no SMILES starts with `#`)."""
+    return (
+        bool(fields) and not fields[0].startswith("#") and not (number == 0 and fields[0].lower() == "smiles")
+    )
+
+
 def _read_smiles_file(path: Path) -> list[InputRecord]:
     records = []
     for number, line in enumerate(path.read_text().splitlines()):
         fields = line.split()
-        if not fields or (number == 0 and fields[0].lower() == "smiles"):
+        if not is_smiles_record(fields, number):
             continue
         name = {"name": " ".join(fields[1:])} if len(fields) > 1 else {}
         records.append(InputRecord(fields[0], fields[0], name))

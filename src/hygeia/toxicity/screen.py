@@ -51,6 +51,7 @@ from hygeia.toxicity.io import (
     InputFileError,
     InputRecord,
     csv_delimiter,
+    is_smiles_record,
     output_row,
     passthrough_columns,
     read_records,
@@ -325,8 +326,7 @@ def _smiles_chunks(text: IO[str]) -> Iterator[str]:
     """A `smiles` header on every chunk, so a chunk's first molecule is never taken for one."""
     yield "smiles\n"
     for number, line in enumerate(text):
-        fields = line.split()
-        if fields and not (number == 0 and fields[0].lower() == "smiles"):
+        if is_smiles_record(line.split(), number):
             yield line if line.endswith("\n") else line + "\n"
 
 

@@ -157,9 +157,10 @@ def test_a_screen_delivered_again_reuses_its_chunks(client, analyst) -> None:  #
 
 
 def test_split_keeps_records_whole() -> None:
-    """SMILES files keep a header per chunk; SDF blocks keep their fields, a last block without $$$$ too."""
+    """SMILES files keep a header per chunk and lose only blank and `#` comment lines; SDF blocks keep their
+    fields, a last block without $$$$ too."""
     chunks: dict[int, bytes] = {}
-    smi = b"smiles\nCCO ethanol\n\nc1ccccc1\nCCN amine"
+    smi = b"smiles\nCCO ethanol\n\nc1ccccc1\n# a comment, as the Tox21 challenge's files open\nCCN amine"
     split = split_input(io.BytesIO(smi), ".smi", 2, chunks.__setitem__)
     assert (split.records, split.chunks) == (3, 2)
     assert chunks[0] == b"smiles\nCCO ethanol\nc1ccccc1\n" and chunks[1] == b"smiles\nCCN amine\n"

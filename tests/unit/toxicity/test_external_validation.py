@@ -149,3 +149,57 @@ def test_cli_refuses_a_bad_label_with_its_cell(tmp_path: Path, shipped_folder: P
     result = CliRunner().invoke(app, ["toxicity", "evaluate", str(labelled), "--model", str(shipped_folder)])
     assert result.exit_code != 0
     assert "record 1 NR-AR='inactive'" in result.output
+
+
+def _challenge_files(tmp_path: Path, label_ids: list[str]) -> tuple[Path, Path]:
+    """The Tox21 challenge's layout: a .smiles file (`#SMILES`, Sample ID) and a tab-separated .txt of
+    results by Sample ID, `x` for untested."""
+    structures = tmp_path / "score.smiles"
+    structures.write_text(
+        "#SMILES\tSample ID\n" + "".join(f"{s}\tNCGC-{i}\n" for i, s in enumerate([*NOVEL[:3], SEEN[0]]))
+    )
+    results = tmp_path / "score.txt"
+    header = "Sample ID\t" + "\t".join(ENDPOINTS)
+    rows = [
+        f"{sample}\t" + "\t".join(["1" if k % 2 else "0"] + ["x"] * 11) for k, sample in enumerate(label_ids)
+    ]
+    results.write_text("\n".join([header, *rows]) + "\n")
+    return structures, results
+
+
+def test_the_challenges_two_files_are_joined_by_sample_id(tmp_path: Path, shipped_folder: Path):
+    structures, results = _challenge_files(tmp_path, ["NCGC-0", "NCGC-1", "NCGC-3", "NCGC-9"])
+    assert [r.passthrough["name"] for r in read_records(structures)] == [f"NCGC-{i}" for i in range(4)]
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        ["toxicity", "evaluate", str(structures), "--labels", str(results), "--model", str(shipped_folder),
+         "--json", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["label_join"] == {
+        "matched": 3,
+        "structures_without_labels": 1,
+        "labels_without_structure": 1,
+    }
+    assert "labels matched to 3 structures; 1 structures without labels, 1 label rows" in result.output
+    nr_ar = report["all"]["endpoints"]["NR-AR"]  # the first label column, the others all x
+    assert (nr_ar["tested"], nr_ar["actives"]) == (3, 1)  # NCGC-0 0, NCGC-1 1, NCGC-3 0; NCGC-2 has none
+    assert report["all"]["endpoints"]["SR-p53"]["tested"] == 0
+    assert set(report["all"]["endpoints"]) == set(ENDPOINTS)  # every column given, if all untested
+
+
+def test_an_id_given_twice_stops_the_join(tmp_path: Path, shipped_folder: Path):
+    structures, results = _challenge_files(tmp_path, ["NCGC-0", "NCGC-1", "NCGC-0"])
+    arguments = [
+        "toxicity",
+        "evaluate",
+        str(structures),
+        "--labels",
+        str(results),
+        "--model",
+        str(shipped_folder),
+    ]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code != 0 and "1 IDs appear twice in score.txt, e.g. 'NCGC-0'" in result.output
