@@ -4,10 +4,10 @@ CV promised.
 
 Labels sit beside the structures in columns named like the endpoints (`NR-AR` … `SR-p53`, as in
 `tox21.csv`): 1 or 0 (also written 1.0, 0.0), and blank, `x` (the challenge's own files), NA or NaN for not
-tested. Any other label cell stops the run and is named, since a metric
-over silently skipped labels would mislead. A compound the model refuses is counted by reason, never
-dropped unseen. A compound whose fingerprint equals a training compound's (nearest similarity 1.0) is
-most likely in Tox21 already, so every figure is also given without those ("novel").
+tested. Any other label cell stops the run and is named, since a metric over silently skipped labels
+would mislead. A compound the model refuses is counted by reason, never dropped unseen. A compound whose
+fingerprint equals a training compound's (nearest similarity 1.0) is most likely in Tox21 already, so
+every figure is also given without those ("novel").
 
 Labels may also come in a file of their own, matched by an ID: the challenge ships its final set as a
 `.smiles` file (SMILES and Sample ID) and a tab-separated `.txt` of results keyed by Sample ID.
@@ -49,6 +49,8 @@ def endpoint_columns(columns: Iterable[str]) -> dict[str, str]:
 
 def read_labels(records: Sequence[InputRecord]) -> tuple[np.ndarray, list[str]]:
     """(records, 12) labels with NaN where untested or the endpoint has no column; the endpoints given."""
+    if not records:
+        raise LabelError("the file holds no records")
     columns = endpoint_columns(c for r in records for c in r.passthrough)
     given = [e for e in ENDPOINTS if e in columns]
     if not given:
@@ -83,7 +85,10 @@ def join_labels(
     `id_column` (default its first column) against the structure's column of that name, or its `name`
     (a .smi line's second field, an SDF title). Nothing unmatched is dropped unseen: both sides' leftovers
     are counted, and an ID given twice in the label file stops the run."""
-    delimiter = "\t" if "\t" in labels_path.open(encoding="utf-8-sig").readline() else ","
+    if not labels_path.is_file():
+        raise LabelError(f"label file {labels_path} does not exist")
+    with labels_path.open(encoding="utf-8-sig") as handle:
+        delimiter = "\t" if "\t" in handle.readline() else ","
     try:
         table = pd.read_csv(labels_path, dtype=str, keep_default_na=False, sep=delimiter)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

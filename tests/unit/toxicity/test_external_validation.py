@@ -65,6 +65,8 @@ def test_a_bad_label_cell_is_named_and_stops_the_run():
         read_labels(records)
     with pytest.raises(LabelError, match="no label columns"):
         read_labels([InputRecord("C", "C", {"activity": "1"})])
+    with pytest.raises(LabelError, match="no records"):
+        read_labels([])
 
 
 def test_endpoint_report_matches_scikit_learn_and_splits_the_domain():
@@ -203,3 +205,5 @@ def test_an_id_given_twice_stops_the_join(tmp_path: Path, shipped_folder: Path):
     ]
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code != 0 and "1 IDs appear twice in score.txt, e.g. 'NCGC-0'" in result.output
+    missing = CliRunner().invoke(app, [*arguments[:3], "--labels", str(tmp_path / "none.txt")])
+    assert missing.exit_code != 0 and "does not exist" in missing.output and "Traceback" not in missing.output
