@@ -95,10 +95,10 @@ def test_a_console_domain_that_fails_to_import_is_unavailable_not_a_crash(monkey
 def test_the_served_app_leaves_what_start_up_built_out_of_garbage_collection(platform):
     import gc
 
-    assert gc.get_freeze_count() == 0
+    before = gc.get_freeze_count()  # not always 0: Python 3.12 starts with a few hundred
     try:
         app = root.create_served_app()
         assert app.title == "Hygeia"
-        assert gc.get_freeze_count() > 50_000  # the modules and routes, not a handful of objects
+        assert gc.get_freeze_count() - before > 50_000  # the modules and routes, not a handful of objects
     finally:
         gc.unfreeze()
