@@ -272,21 +272,23 @@ def _evaluation_table(report: dict) -> str:
         if not part["records"]:
             continue
         lines.append(
-            f"{'endpoint':<14}{'tested':>7}{'actives':>8}{'ROC-AUC':>8}{'PR-AUC':>7}{'Brier':>6}"
+            f"{'endpoint':<14}{'tested':>7}{'actives':>8}  {'ROC-AUC (95 % CI)':<20}{'PR-AUC':>6}{'Brier':>6}"
             f"  ROC-AUC in / out of domain (n)  set error inactive / active at {report['significance']}"
         )
         for endpoint, row in part["endpoints"].items():
             inside, outside = row["in_domain"], row["out_of_domain"]
             sets = row.get("conformal") or {}
             lines.append(
-                f"{endpoint:<14}{row['tested']:>7}{row['actives']:>8}{_number(row['roc_auc']):>8}"
-                f"{_number(row['pr_auc']):>7}{_number(row['brier']):>6}  "
+                f"{endpoint:<14}{row['tested']:>7}{row['actives']:>8}  "
+                f"{_with_interval(row['roc_auc'], row['roc_auc_ci']):<20}"
+                f"{_number(row['pr_auc']):>6}{_number(row['brier']):>6}  "
                 f"{_number(inside['roc_auc'])} ({inside['tested']}) / {_number(outside['roc_auc'])} "
                 f"({outside['tested']})  {_number(sets.get('error_inactive'))} / "
                 f"{_number(sets.get('error_active'))}"
             )
         lines.append(
-            f"mean over {part['endpoints_in_mean']} endpoints: ROC-AUC {_number(part['mean_roc_auc'])}, "
+            f"mean over {part['endpoints_in_mean']} endpoints: ROC-AUC "
+            f"{_with_interval(part['mean_roc_auc'], part['mean_roc_auc_ci'])}, "
             f"PR-AUC {_number(part['mean_pr_auc'])}"
         )
     return "\n".join(lines)
@@ -294,3 +296,7 @@ def _evaluation_table(report: dict) -> str:
 
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _with_interval(value: float | None, interval: list[float] | None) -> str:
+    return _number(value) if interval is None else f"{value:.3f} ({interval[0]:.3f}-{interval[1]:.3f})"

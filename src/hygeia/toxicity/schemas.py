@@ -255,6 +255,10 @@ class EndpointEvaluation(BaseModel):
     tested: int = Field(description="scored compounds with a 0 or 1 label for this endpoint")
     actives: int
     roc_auc: float | None = Field(description="null where the tested compounds hold one class only")
+    roc_auc_ci: list[float] | None = Field(
+        description="95 % interval (2.5th, 97.5th percentile) over 1,000 bootstrap resamples of the "
+        "compounds; null with fewer than 5 actives or 5 inactives, where it would collapse onto the point"
+    )
     pr_auc: float | None
     brier: float | None
     in_domain: DomainSide
@@ -268,6 +272,7 @@ class SubsetEvaluation(BaseModel):
     mean_roc_auc: float | None = Field(
         description="over endpoints with both classes: the challenge's measure"
     )
+    mean_roc_auc_ci: list[float] | None = Field(description="95 % bootstrap interval, as the endpoints'")
     mean_pr_auc: float | None
     endpoints_in_mean: int
 

@@ -43,3 +43,9 @@ def test_tox21_rows_are_seen_counted_and_aligned(tmp_path: Path) -> None:
         assert report["all"]["endpoints"][endpoint]["tested"] == tested.sum()
         assert report["all"]["endpoints"][endpoint]["actives"] == (frame[endpoint][tested] == "1.0").sum()
     assert report["all"]["endpoints_in_mean"] == 12 and report["all"]["mean_roc_auc"] > 0.9
+    for row in report["all"]["endpoints"].values():  # an interval exactly where both classes have 5
+        enough = min(row["actives"], row["tested"] - row["actives"]) >= 5
+        assert (row["roc_auc_ci"] is not None) == enough
+        assert not enough or row["roc_auc_ci"][0] <= row["roc_auc"] <= row["roc_auc_ci"][1]
+    mean_ci = report["all"]["mean_roc_auc_ci"]
+    assert mean_ci is None or mean_ci[0] <= report["all"]["mean_roc_auc"] <= mean_ci[1]

@@ -16,7 +16,9 @@ from hygeia.cli import app
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.external_validation import (
     LabelError,
+    bootstrap_roc_aucs,
     endpoint_report,
+    rank_roc_auc,
     read_labels,
     score_records,
     validate,
@@ -112,8 +114,10 @@ def test_validate_counts_refusals_and_keeps_seen_compounds_apart(shipped_model: 
     assert sr_are["roc_auc"] == round(roc_auc_score(SR_ARE[:6], scored), 4)
     # NR-AR: the novel compounds tested (0, 2, 3) are all inactive, so no AUC and no mean entry
     assert report["novel"]["endpoints"]["NR-AR"]["roc_auc"] is None
+    assert report["novel"]["endpoints"]["NR-AR"]["roc_auc_ci"] is None
     assert report["novel"]["endpoints_in_mean"] == 1
     assert report["novel"]["mean_roc_auc"] == sr_are["roc_auc"]
+    assert sr_are["roc_auc_ci"] is None and report["novel"]["mean_roc_auc_ci"] is None  # 3 actives: too few
     assert report["all"]["endpoints"]["NR-AR"]["tested"] == 5  # rows 0, 2, 3 novel; 6, 7 seen
     assert report["all"]["endpoints"]["NR-AR"]["roc_auc"] is not None
 
@@ -207,3 +211,25 @@ def test_an_id_given_twice_stops_the_join(tmp_path: Path, shipped_folder: Path):
     assert result.exit_code != 0 and "1 IDs appear twice in score.txt, e.g. 'NCGC-0'" in result.output
     missing = CliRunner().invoke(app, [*arguments[:3], "--labels", str(tmp_path / "none.txt")])
     assert missing.exit_code != 0 and "does not exist" in missing.output and "Traceback" not in missing.output
+
+
+def test_the_bootstraps_rank_auc_is_scikit_learns_with_ties():
+    rng = np.random.default_rng(8)
+    y = rng.random(300) < 0.15
+    p = np.round(rng.random(300) + 0.3 * y, 1)  # one decimal: many ties
+    assert rank_roc_auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+
+
+def test_intervals_narrow_with_more_compounds():
+    rng = np.random.default_rng(4)
+
+    def width(n: int) -> float:
+        labels = np.full((n, len(ENDPOINTS)), np.nan)
+        labels[:, 0] = rng.random(n) < 0.3
+        scores = np.where(labels == 1, 0.3, 0.0) + rng.random((n, len(ENDPOINTS)))
+        draws = bootstrap_roc_aucs(labels, [scores], np.ones(n, dtype=bool))[0]
+        assert np.isnan(draws[:, 1:]).all()  # untested endpoints have no AUC in any draw
+        low, high = np.percentile(draws[:, 0], [2.5, 97.5])
+        return float(high - low)
+
+    assert width(1_000) < width(100) / 2  # about 1 / sqrt(n)
