@@ -11,13 +11,13 @@ for every 20th HAM10000 image (300), decoded and scored as the API does.
 
 from __future__ import annotations
 
-import argparse
 import json
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.environments import drift_main
 from hygeia.dermatology.images import decode_image
 from hygeia.dermatology.inference import LesionClassifier, LesionPrediction
 
@@ -25,7 +25,7 @@ MODEL = Path("models/dermatology/1.2.0")
 EVERY, IMAGES, BATCH = 20, 300, 16
 
 
-def score(data: Path, model: Path, out: Path) -> None:
+def score(model: Path, data: Path, out: Path) -> None:
     classifier = LesionClassifier(model, threads=1)
     files = sorted((data / "derm" / "images").glob("*.jpg"))[::EVERY][:IMAGES]
     probabilities, predicted, uncertain, distance = [], [], [], []
@@ -65,24 +65,7 @@ def compare(first: Path, second: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("score")
-    run.add_argument("--data", type=Path, default=Path("../shared/data"))
-    run.add_argument("--model", type=Path, default=MODEL)
-    run.add_argument("--out", type=Path, required=True)
-    diff = commands.add_parser("compare")
-    diff.add_argument("first", type=Path)
-    diff.add_argument("second", type=Path)
-    diff.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    if args.command == "score":
-        score(args.data, args.model, args.out)
-        return
-    text = json.dumps(compare(args.first, args.second), indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    drift_main(__doc__ or "", score, compare, Path("../shared/data"), MODEL)
 
 
 if __name__ == "__main__":

@@ -1,24 +1,24 @@
 """How much another ONNX Runtime or tokenizers release moves the evidence encoder's vectors.
 
-Run `encode` once in each environment (a venv with other onnxruntime / tokenizers versions and this
+Run `score` once in each environment (a venv with other onnxruntime / tokenizers versions and this
 checkout on its path), then `compare` the two files: token ids, vector differences, and PubMedQA
 question → abstract retrieval (the README's dense row) with both sides in one environment and mixed, as
 an index built before an upgrade is searched by queries encoded after it.
 
-    python -m benchmarks.evidence.encoder_drift encode --out here.npz
-    /tmp/old/bin/python -m benchmarks.evidence.encoder_drift encode --out there.npz
+    python -m benchmarks.evidence.encoder_drift score --out here.npz
+    /tmp/old/bin/python -m benchmarks.evidence.encoder_drift score --out there.npz
     python -m benchmarks.evidence.encoder_drift compare here.npz there.npz
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+from benchmarks.environments import drift_main
 
 from hygeia.evidence.encoder import MAX_LENGTH, TOKENIZER_FILE, TextEncoder, tokenize_batch
 from hygeia.evidence.sources import load_pubmedqa
@@ -26,7 +26,7 @@ from hygeia.evidence.sources import load_pubmedqa
 MODEL = Path("models/evidence/2.1.0")
 
 
-def encode(data: Path, model: Path, out: Path) -> None:
+def encode(model: Path, data: Path, out: Path) -> None:
     """Every PubMedQA question and abstract, one thread (the same kernels on every run)."""
     abstracts = load_pubmedqa(data / "evidence" / "pubmedqa")
     questions = [a.question for a in abstracts]
@@ -69,25 +69,7 @@ def compare(first: Path, second: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("encode")
-    run.add_argument("--data", type=Path, default=Path("../shared/data"))
-    run.add_argument("--model", type=Path, default=MODEL)
-    run.add_argument("--out", type=Path, required=True)
-    diff = commands.add_parser("compare")
-    diff.add_argument("first", type=Path)
-    diff.add_argument("second", type=Path)
-    diff.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    if args.command == "encode":
-        encode(args.data, args.model, args.out)
-        return
-    result = compare(args.first, args.second)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    drift_main(__doc__ or "", encode, compare, Path("../shared/data"), MODEL)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ part are the same, and how far the 12 probabilities moved.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.environments import drift_main
 from hygeia.core.registry import verify_folder
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.dataset import read_tox21
@@ -85,24 +85,7 @@ def compare(here: Path, there: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="step", required=True)
-    run = sub.add_parser("score")
-    run.add_argument("--model", type=Path, required=True)
-    run.add_argument("--data", type=Path, default=Path("../shared/data/tox21/tox21.csv"))
-    run.add_argument("--out", type=Path, required=True)
-    both = sub.add_parser("compare")
-    both.add_argument("here", type=Path)
-    both.add_argument("there", type=Path)
-    both.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    if args.step == "score":
-        score(args.model, args.data, args.out)
-        return
-    result = compare(args.here, args.there)
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    drift_main(__doc__ or "", score, compare, Path("../shared/data/tox21/tox21.csv"))
 
 
 if __name__ == "__main__":
