@@ -167,6 +167,8 @@ def test_evaluate_on_labelled_compounds(page: Any, platform: Platform, tmp_path:
     cells = row.first.locator("td")
     assert (cells.nth(0).inner_text(), cells.nth(1).inner_text()) == ("4", "2")
     assert 0.0 <= float(cells.nth(2).inner_text()) <= 1.0  # the ROC-AUC of 2 actives vs 2 inactives
+    bands = page.locator("table[data-bands='novel'] tbody tr")  # the card's similarity bands holding them
+    assert sum(int(bands.nth(i).locator("td").first.inner_text()) for i in range(bands.count())) == 4
     assert_accessible(page)
     assert_no_horizontal_overflow(page)
     screenshot(page, "toxicity-evaluation")

@@ -291,7 +291,21 @@ def _evaluation_table(report: dict) -> str:
             f"{_with_interval(part['mean_roc_auc'], part['mean_roc_auc_ci'])}, "
             f"PR-AUC {_number(part['mean_pr_auc'])}"
         )
+        lines += _similarity_lines(part["by_similarity"])
     return "\n".join(lines)
+
+
+def _similarity_lines(bands: list[dict]) -> list[str]:
+    """The card's similarity bands that hold compounds here: this data's ranking beside the card's CV."""
+    lines = ["by nearest training similarity: band  compounds  labels  ROC-AUC (card's CV)  Brier  set error"]
+    for band in (b for b in bands if b["compounds"]):
+        low, high = band["band"]
+        lines.append(
+            f"  {low:.2f}-{high:.2f}{band['compounds']:>11}{band['labels']:>8}  "
+            f"{_number(band['roc_auc'])} ({_number(band['cv_roc_auc'])}){_number(band['brier']):>12}"
+            f"{_number(band['conformal_error']):>11}"
+        )
+    return lines
 
 
 def _number(value: float | None) -> str:

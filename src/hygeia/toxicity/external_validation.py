@@ -28,6 +28,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.conformal import class_errors
+from hygeia.toxicity.evaluation import masked_auc
 from hygeia.toxicity.io import InputRecord
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection
@@ -236,8 +237,44 @@ def endpoint_report(
     return report
 
 
+def similarity_report(
+    labels: np.ndarray, scored: ScoredRecords, rows: np.ndarray, bands: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per band of the card's nearest-neighbour similarity table: the compounds here, their mean ROC-AUC
+    beside the card's scaffold-CV value for the band, and the Brier score and conformal error pooled
+    over their labels. Does distance from the training set predict error on this data, as the card says?"""
+    out = []
+    for band in bands:
+        low, high = band["band"]
+        inside = rows & (scored.similarity >= low) & ((scored.similarity < high) | (high >= 1.0))
+        tested = inside[:, None] & ~np.isnan(labels)
+        y = np.nan_to_num(labels).astype(int)
+        brier = float(((scored.probabilities - y)[tested] ** 2).mean()) if tested.any() else None
+        error = None
+        if scored.sets is not None and tested.any():
+            covered = np.take_along_axis(scored.sets, y[..., None], axis=2)[..., 0]
+            error = round(float(1 - covered[tested].mean()), 4)
+        roc_auc = masked_auc(np.nan_to_num(scored.probabilities), labels, inside)
+        out.append(
+            {
+                "band": [low, high],
+                "compounds": int(inside.sum()),
+                "labels": int(tested.sum()),
+                "roc_auc": None if roc_auc is None else round(roc_auc, 4),
+                "cv_roc_auc": band.get("roc_auc"),
+                "brier": None if brier is None else round(brier, 4),
+                "conformal_error": error,
+            }
+        )
+    return out
+
+
 def subset_report(
-    labels: np.ndarray, scored: ScoredRecords, rows: np.ndarray, given: Sequence[str]
+    labels: np.ndarray,
+    scored: ScoredRecords,
+    rows: np.ndarray,
+    given: Sequence[str],
+    bands: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Every given endpoint on `rows` (scored records), and the means over endpoints with both classes;
     ROC-AUCs with 95 % bootstrap intervals over compounds."""
@@ -265,6 +302,7 @@ def subset_report(
         "mean_roc_auc_ci": mean_ci,
         "mean_pr_auc": _mean(endpoints, ranked, "pr_auc"),
         "endpoints_in_mean": len(ranked),
+        "by_similarity": similarity_report(labels, scored, rows, bands),
     }
 
 
@@ -282,6 +320,7 @@ def validate(model: ToxicityModel, records: Sequence[InputRecord]) -> dict[str, 
     scored = score_records(model, records)
     valid, seen = scored.valid, scored.seen
     labelled = ~np.isnan(labels).all(axis=1)
+    bands = model.card.get("applicability_domain", {}).get("bands", [])  # cards before 2.0.0 have none
     return {
         "model": {"name": model.card["name"], "version": model.card["version"]},
         "records": len(records),
@@ -290,6 +329,6 @@ def validate(model: ToxicityModel, records: Sequence[InputRecord]) -> dict[str, 
         "refused_with_labels": int((labelled & ~valid).sum()),
         "likely_in_training": int(seen.sum()),
         "significance": model.significance,
-        "novel": subset_report(labels, scored, valid & ~seen, given),
-        "all": subset_report(labels, scored, valid, given),
+        "novel": subset_report(labels, scored, valid & ~seen, given, bands),
+        "all": subset_report(labels, scored, valid, given, bands),
     }

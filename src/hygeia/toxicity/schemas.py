@@ -266,6 +266,18 @@ class EndpointEvaluation(BaseModel):
     conformal: ConformalErrors | None = Field(default=None, description="at the response's significance")
 
 
+class SimilarityBandEvaluation(BaseModel):
+    """One band of the card's nearest-neighbour similarity table, on the caller's compounds."""
+
+    band: list[float] = Field(description="[low, high) Tanimoto similarity to the nearest training compound")
+    compounds: int
+    labels: int = Field(description="tested (compound, endpoint) pairs in the band")
+    roc_auc: float | None = Field(description="mean over endpoints with both classes in the band")
+    cv_roc_auc: float | None = Field(description="the card's scaffold-CV value for the band, to compare")
+    brier: float | None
+    conformal_error: float | None = Field(description="share of labels outside their conformal set")
+
+
 class SubsetEvaluation(BaseModel):
     records: int
     endpoints: dict[str, EndpointEvaluation]
@@ -275,6 +287,9 @@ class SubsetEvaluation(BaseModel):
     mean_roc_auc_ci: list[float] | None = Field(description="95 % bootstrap interval, as the endpoints'")
     mean_pr_auc: float | None
     endpoints_in_mean: int
+    by_similarity: list[SimilarityBandEvaluation] = Field(
+        description="does distance from the training set predict error here, as the card says it does?"
+    )
 
 
 class EvaluationResponse(BaseModel):

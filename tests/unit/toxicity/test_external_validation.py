@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +17,13 @@ from hygeia.cli import app
 from hygeia.toxicity import ENDPOINTS
 from hygeia.toxicity.external_validation import (
     LabelError,
+    ScoredRecords,
     bootstrap_roc_aucs,
     endpoint_report,
     rank_roc_auc,
     read_labels,
     score_records,
+    similarity_report,
     validate,
 )
 from hygeia.toxicity.io import InputRecord, read_records
@@ -118,6 +121,14 @@ def test_validate_counts_refusals_and_keeps_seen_compounds_apart(shipped_model: 
     assert report["novel"]["endpoints_in_mean"] == 1
     assert report["novel"]["mean_roc_auc"] == sr_are["roc_auc"]
     assert sr_are["roc_auc_ci"] is None and report["novel"]["mean_roc_auc_ci"] is None  # 3 actives: too few
+    bands = report["all"]["by_similarity"]  # every scored compound in one band of the card's table
+    card_bands = shipped_model.card["applicability_domain"]["bands"]
+    assert [b["cv_roc_auc"] for b in bands] == [b["roc_auc"] for b in card_bands]
+    assert sum(b["compounds"] for b in bands) == 8
+    assert sum(b["labels"] for b in bands) == 8 + 5  # SR-ARE on every scored compound, NR-AR on 5
+    assert sum(b["compounds"] for b in report["novel"]["by_similarity"]) == 6
+    nearest = report["all"]["by_similarity"][-1], report["novel"]["by_similarity"][-1]
+    assert nearest[0]["compounds"] - nearest[1]["compounds"] == 2  # the two seen: similarity 1.0
     assert report["all"]["endpoints"]["NR-AR"]["tested"] == 5  # rows 0, 2, 3 novel; 6, 7 seen
     assert report["all"]["endpoints"]["NR-AR"]["roc_auc"] is not None
 
@@ -233,3 +244,23 @@ def test_intervals_narrow_with_more_compounds():
         return float(high - low)
 
     assert width(1_000) < width(100) / 2  # about 1 / sqrt(n)
+
+
+def test_similarity_bands_pool_brier_and_set_error_over_labels():
+    labels = np.full((4, len(ENDPOINTS)), np.nan)
+    labels[:, 0] = [1, 0, 1, 0]
+    labels[3, 1] = 1
+    probabilities = np.full((4, len(ENDPOINTS)), 0.5)
+    probabilities[:, 0] = [0.9, 0.2, 0.4, 0.6]
+    sets = np.ones((4, len(ENDPOINTS), 2), dtype=bool)
+    sets[2, 0] = [True, False]  # an active whose set says inactive: the one error
+    scored = ScoredRecords(probabilities, np.array([0.3, 0.35, 0.7, 1.0]), np.ones(4, bool), sets, Counter())
+    bands = [{"band": [0.0, 0.5], "roc_auc": 0.8}, {"band": [0.5, 1.0], "roc_auc": 0.9}]
+    low, high = similarity_report(labels, scored, np.ones(4, dtype=bool), bands)
+    assert (low["compounds"], low["labels"], low["cv_roc_auc"]) == (2, 2, 0.8)
+    assert low["roc_auc"] == 1.0 and low["brier"] == round((0.1**2 + 0.2**2) / 2, 4)
+    assert low["conformal_error"] == 0.0
+    assert (high["compounds"], high["labels"]) == (2, 3)  # similarity 1.0 falls in the last band
+    assert high["conformal_error"] == round(1 / 3, 4)
+    assert high["roc_auc"] == 0.0  # endpoint 0's active (0.4) under its inactive (0.6); endpoint 1 one class
+    assert high["brier"] == round((0.6**2 + 0.6**2 + 0.5**2) / 3, 4)
