@@ -32,7 +32,7 @@ from hygeia.toxicity.evaluation import masked_auc
 from hygeia.toxicity.io import InputRecord
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import MoleculeRejection
-from hygeia.toxicity.parallel import prepare_and_featurize, worker_count
+from hygeia.toxicity.predictor import score_chunks
 
 BOOTSTRAP_DRAWS, BOOTSTRAP_SEED = 1000, 2026  # resamples of the compounds for 95 % intervals
 # An endpoint's interval needs this many of each class: with fewer, most resamples repeat the same few
@@ -152,13 +152,11 @@ def score_records(model: ToxicityModel, records: Sequence[InputRecord]) -> Score
     result = ScoredRecords(
         np.full((n, len(ENDPOINTS)), np.nan), np.full(n, np.nan), np.zeros(n, bool), None, Counter()
     )
-    items = [r.molecule for r in records]
-    for start, prepared, features in prepare_and_featurize(model.feature_parts, items, worker_count(n)):
+    for start, prepared, scored in score_chunks(model, [r.molecule for r in records]):
         rows = [start + k for k, item in enumerate(prepared) if not isinstance(item, MoleculeRejection)]
         result.refused.update(item.code for item in prepared if isinstance(item, MoleculeRejection))
         if not rows:
             continue
-        scored = model.score(features)
         result.probabilities[rows] = scored.probabilities
         result.similarity[rows] = scored.nearest_similarity
         result.in_domain[rows] = scored.in_domain

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from rdkit import Chem, rdBase
@@ -74,6 +77,19 @@ def read_records(path: Path, first_record: int = 1) -> list[InputRecord]:
     if suffix in SDF_SUFFIXES:
         return _read_sdf(path, first_record)
     raise InputFileError(f"unsupported input {path.name}: use .csv (smiles column), .smi or .sdf")
+
+
+def read_upload(source: BinaryIO, filename: str) -> list[InputRecord]:
+    """An uploaded file read as `read_records` reads one on disk, by the suffix of the caller's name;
+    an error names the caller's file, not the temporary copy."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{Path(filename).suffix.lower()}"
+        with path.open("wb") as handle:
+            shutil.copyfileobj(source, handle)
+        try:
+            return read_records(path)
+        except InputFileError as exc:
+            raise InputFileError(str(exc).replace(str(path), filename)) from exc
 
 
 def csv_delimiter(header: str) -> str:

@@ -5,7 +5,7 @@ probabilities or with the reason it could not be scored. Valid rows are never lo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +113,15 @@ def predict_prepared(
     return results
 
 
+def score_chunks(
+    model: ToxicityModel, items: Sequence[Item], workers: int | None = None
+) -> Iterator[tuple[int, list[Prepared], Predictions]]:
+    """(start, standardised chunk, the model's unrounded outputs for its valid rows), in input order."""
+    chosen = worker_count(len(items)) if workers is None else workers
+    for start, prepared, features in prepare_and_featurize(model.feature_parts, items, chosen):
+        yield start, prepared, model.score(features)
+
+
 def predict_items(
     model: ToxicityModel,
     given: Sequence[str],
@@ -124,10 +133,9 @@ def predict_items(
     for large batches, see `parallel.py`; `workers` overrides that choice, 0 = this process);
     one result per input, in input order."""
     results: list[RowPrediction] = []
-    chosen = worker_count(len(items)) if workers is None else workers
-    for start, prepared, features in prepare_and_featurize(model.feature_parts, items, chosen):
+    for start, prepared, scored in score_chunks(model, items, workers):
         chunk = _rows(given[start : start + len(prepared)], prepared)
-        _fill(chunk, prepared, model.score(features))
+        _fill(chunk, prepared, scored)
         results.extend(chunk)
         if progress is not None:
             progress(len(results), len(items))

@@ -9,8 +9,6 @@ probabilities / similarities feed the platform's drift monitor.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from hygeia.toxicity import ENDPOINTS, MODEL_NAME, lifecycle, read_across, retra
 from hygeia.toxicity.batching import scoring
 from hygeia.toxicity.explain import explain
 from hygeia.toxicity.external_validation import LabelError, validate
-from hygeia.toxicity.io import SDF_SUFFIXES, InputFileError, InputRecord, read_records
+from hygeia.toxicity.io import SDF_SUFFIXES, InputFileError, InputRecord, read_upload
 from hygeia.toxicity.loading import get_model, loaded_model, unavailable_reason
 from hygeia.toxicity.model import ToxicityModel
 from hygeia.toxicity.molecules import UNPARSEABLE, MoleculeRejection, prepare
@@ -300,14 +298,10 @@ def read_labelled(source: BinaryIO, filename: str) -> list[InputRecord]:
         raise InputError(
             f"unsupported file {filename!r}: use {', '.join(LABELLED_SUFFIXES)} with label columns"
         )
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"labelled{suffix}"
-        with path.open("wb") as handle:
-            shutil.copyfileobj(source, handle)
-        try:
-            records = read_records(path)
-        except InputFileError as exc:
-            raise InputError(str(exc)) from exc
+    try:
+        records = read_upload(source, filename)
+    except InputFileError as exc:
+        raise InputError(str(exc)) from exc
     if not 0 < len(records) <= MAX_SYNC_BATCH:
         raise InputError(f"{len(records):,} records: evaluate 1 to {MAX_SYNC_BATCH:,} at a time")
     return records

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,13 +78,10 @@ async def _molecules(text: str, upload: UploadFile | None) -> Submitted:
                 f"upload a .csv with a smiles column, a .smi or an .sdf file, not {upload.filename!r}"
             )
         data = await upload.read()
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"upload{suffix}"
-            path.write_bytes(data)
-            try:
-                records.extend(reader.read_records(path))
-            except reader.InputFileError as exc:
-                raise InputError(str(exc).replace(str(path), upload.filename)) from exc
+        try:
+            records.extend(reader.read_upload(io.BytesIO(data), upload.filename))
+        except reader.InputFileError as exc:
+            raise InputError(str(exc)) from exc
     if not records:
         raise InputError("paste at least one SMILES or upload a file")
     labels = [reader.passthrough_values(record) for record in records]
